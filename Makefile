@@ -1,0 +1,79 @@
+# xenshare top-level Makefile: one non-recursive build.
+#
+# Every directory that builds something has a <name>.mk fragment that calls
+# the macros of mk/rules.mk; this file only sets the toolchain, the variants
+# and the top-level targets.  Output goes to $(O) (default build/<VARIANT>),
+# so a release build, a sanitizer build and a clang build can sit side by side.
+#
+#   make                 release build of everything
+#   make check           unit + integration tests, then the same under
+#                        ASan+UBSan, then a clang -Werror build
+#   make bench           benchmarks (not part of check), JSON lines on stdout
+#   make install         DESTDIR=... PREFIX=/usr/local
+#   make <module>        build one module (libshare, xensim, xenshared, ...)
+
+VARIANT ?= release
+O ?= build/$(VARIANT)
+CC ?= gcc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+AR ?= ar
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= /lib/systemd/system
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wno-unused-parameter
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -fPIC -pthread $(WARN)
+BASE_LDFLAGS := -pthread
+
+ifeq ($(VARIANT),release)
+OPT := -O2
+else ifeq ($(VARIANT),san)
+OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+BASE_LDFLAGS += -fsanitize=address,undefined
+else ifeq ($(VARIANT),clang)
+OPT := -O2
+else
+$(error unknown VARIANT '$(VARIANT)' (release, san, clang))
+endif
+
+CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(INCLUDES) $(CFLAGS)
+LDFLAGS_ALL = $(BASE_LDFLAGS) $(LDFLAGS)
+
+INCLUDES :=
+ALL_TARGETS :=
+UNIT_TESTS :=
+INSTALL_RULES :=
+
+.PHONY: all check check-one unit integration bench install clean
+all:
+
+include mk/rules.mk
+-include $(sort $(wildcard */*.mk */*/*.mk))
+
+all: $(ALL_TARGETS)
+
+# Tests of one variant: every unit binary, then the integration scripts.
+check-one: unit integration
+
+unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+
+integration: all
+	@O=$(abspath $(O)) VARIANT=$(VARIANT) tests/integration/run-all.sh
+
+check:
+	$(MAKE) VARIANT=release check-one
+	$(MAKE) VARIANT=san unit integration
+	$(MAKE) VARIANT=clang CC=clang all
+
+bench: all
+	@O=$(abspath $(O)) tests/bench/run-all.sh
+
+install: all $(INSTALL_RULES)
+
+clean:
+	rm -rf build

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * hv.h - the simulated Xen 4.17 hypervisor: host frames, domains, p2m and
+ * memory sharing, as seen from outside the hypervisor.
+ *
+ * This is the contract between the pure model (hv.c, unit-tested in-process)
+ * and the xensim server (server.c), which exposes it over a socket to the
+ * drop-in libxenctrl / libxenforeignmemory / libxenevtchn libraries.  The
+ * semantics are those of ../shared/briefs/xen-4.17-sharing.md, checked
+ * against Xen 4.17's xen/arch/x86/mm/mem_sharing.c; docs/xensim.md lists
+ * every place where the model knowingly differs.
+ *
+ * Conventions:
+ *  - Every function returns 0 (or a count) on success and a negative errno
+ *    on failure, exactly the value the hypervisor would return, so the
+ *    client library turns it into -1/errno as libxenctrl does.  Share
+ *    handle errors are -XENMEM_SHARING_OP_S_HANDLE_INVALID (-10) and
+ *    -XENMEM_SHARING_OP_C_HANDLE_INVALID (-9).
+ *  - All functions are thread-safe: one host lock serialises hypercalls,
+ *    guest writes and mapping changes, which is what makes the model easy to
+ *    reason about (Xen's finer locking gives the same observable ordering
+ *    for any single operation).
+ *  - Host memory is one memfd of nr_frames * 4096 bytes; frame N lives at
+ *    offset N * 4096.  Foreign mappings are real mmap()s of that fd made by
+ *    the client, and sim_hv_map() takes a reference on each frame until
+ *    sim_hv_unmap() (or sim_hv_unmap_owner() when a client goes away).
+ *  - An oracle records, for every (domain, gfn), the 64-bit hash of what the
+ *    guest last wrote there; sim_hv_verify() compares every populated gfn's
+ *    frame with it.  Guest writes go only through sim_hv_guest_write().
+ */
+#ifndef XENSIM_HV_H
+#define XENSIM_HV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIM_PAGE_SHIFT 12
+#define SIM_PAGE_SIZE (1u << SIM_PAGE_SHIFT)
+#define SIM_INVALID_MFN (~0ULL)
+
+struct sim_hv;
+
+/* What kind of hypervisor to simulate. */
+struct sim_hv_config {
+	uint64_t nr_frames;     /* host RAM in 4 KiB frames (free pool + domains) */
+	uint64_t dom0_pages;    /* frames given to dom0 at boot (it can balloon them out) */
+	bool cpu_vmx;           /* Intel VMX: sharing allowed (false: -EOPNOTSUPP) */
+	bool debug_build;       /* audit op available (else -EOPNOTSUPP) */
+	/*
+	 * Patched hypervisor (hypervisor-patch/): the batched compare-and-share
+	 * op exists, and an unshare that finds no free frame on a domain without
+	 * a sharing ring pauses the vCPU and raises VIRQ_ENOMEM instead of
+	 * crashing the domain.  Unpatched: the op gives -ENOSYS and the domain
+	 * is crashed.
+	 */
+	bool patched;
+	bool allow_svm_sharing; /* patched boot option: sharing on AMD SVM+NPT */
+};
+
+int sim_hv_create(const struct sim_hv_config *cfg, struct sim_hv **out);
+void sim_hv_destroy(struct sim_hv *hv);
+/* The memfd holding host memory (owned by hv; clients get a dup over the socket). */
+int sim_hv_frames_fd(const struct sim_hv *hv);
+
+/* ---- domains ------------------------------------------------------------ */
+
+enum sim_dom_type { SIM_DOM_PV, SIM_DOM_PVH, SIM_DOM_HVM };
+
+struct sim_dom_spec {
+	char name[64];
+	enum sim_dom_type type;
+	uint64_t nr_pages;      /* populated at creation: gfns 0 .. nr_pages-1 */
+	uint64_t max_pages;
+	uint32_t vcpus;
+	bool passthrough;       /* has a pci= device: sharing gives -EXDEV */
+	uint8_t uuid[16];
+};
+
+/* Flags as in xc_domaininfo_t / XEN_DOMINF_*. */
+#define SIM_DOMF_DYING    (1u << 0)
+#define SIM_DOMF_HVM      (1u << 1)
+#define SIM_DOMF_SHUTDOWN (1u << 2)
+#define SIM_DOMF_PAUSED   (1u << 3)
+#define SIM_DOMF_BLOCKED  (1u << 4)
+#define SIM_DOMF_RUNNING  (1u << 5)
+#define SIM_DOMF_CRASHED  (1u << 6)   /* shutdown with reason crash */
+
+struct sim_dominfo {
+	uint32_t domid;
+	uint32_t flags;          /* SIM_DOMF_* */
+	uint64_t tot_pages;      /* private frames the domain owns (shared ones not counted) */
+	uint64_t max_pages;
+	uint64_t shr_pages;      /* gfns of this domain that map a shared frame */
+	uint64_t nr_gfns;        /* size of the p2m (highest gfn + 1) */
+	uint32_t nr_online_vcpus;
+	uint32_t paused_vcpus;   /* vCPUs paused on an unshare ENOMEM */
+	uint64_t cpu_time_ns;
+	uint8_t uuid[16];
+	char name[64];
+};
+
+/* dom0 exists from sim_hv_create() on (PV, dom0_pages frames, not sharable). */
+int sim_hv_domain_create(struct sim_hv *hv, const struct sim_dom_spec *spec,
+			 uint32_t *domid);
+/* Drops every reference the domain holds, frees its private frames. */
+int sim_hv_domain_destroy(struct sim_hv *hv, uint32_t domid);
+int sim_hv_domain_pause(struct sim_hv *hv, uint32_t domid);
+int sim_hv_domain_unpause(struct sim_hv *hv, uint32_t domid);
+/* Fills up to max entries for domains with id >= first; returns the count. */
+int sim_hv_domain_getinfo(struct sim_hv *hv, uint32_t first, unsigned int max,
+			  struct sim_dominfo *out);
+/* Balloon: give nr frames of a domain back to the free pool (gfns become holes). */
+int sim_hv_decrease_reservation(struct sim_hv *hv, uint32_t domid, uint64_t nr);
+/* Host physinfo: total and free frames. */
+void sim_hv_physinfo(struct sim_hv *hv, uint64_t *total, uint64_t *free_frames);
+
+/* ---- guest side (used by xensim's vCPU threads and image loaders) ------ */
+
+/*
+ * A guest write of len bytes at offset within gfn.  If the gfn maps a shared
+ * frame, it is unshared first (last sharer: frame becomes private again;
+ * otherwise a new frame is allocated and the content copied).  Returns
+ *  -ENOMEM   no free frame: with a ring, a request was queued and the vCPU
+ *            is paused (call again after sim_hv_wait_resumed()); patched and
+ *            no ring: paused and VIRQ_ENOMEM raised; unpatched, no ring: the
+ *            domain has been crashed.
+ *  -EINVAL   gfn is a hole; -ESRCH no such domain or dying.
+ * The oracle is updated with the page's new content on success.
+ */
+int sim_hv_guest_write(struct sim_hv *hv, uint32_t domid, uint32_t vcpu,
+		       uint64_t gfn, size_t offset, const void *buf, size_t len);
+int sim_hv_guest_read(struct sim_hv *hv, uint32_t domid, uint64_t gfn, void *page);
+/* Blocks a vCPU thread until its domain is resumed, unpaused or destroyed. */
+int sim_hv_wait_resumed(struct sim_hv *hv, uint32_t domid, uint32_t vcpu);
+
+/* ---- foreign mappings --------------------------------------------------- */
+
+/*
+ * Map gfns of domid for a client identified by owner (one per connection).
+ * mfns[i] receives the frame to mmap (or SIM_INVALID_MFN) and err[i] 0 or
+ * -EINVAL (hole) / -ENOENT (paged) as privcmd's mmapbatch_v2 reports.  A
+ * writable mapping unshares the page first (and may fail with -ENOMEM in
+ * err[i]).  Each mapped frame holds one extra reference until unmapped,
+ * which is what makes nominate fail with -E2BIG.  Returns 0 or -errno for
+ * the call as a whole (-ESRCH, -EPERM).
+ */
+int sim_hv_map(struct sim_hv *hv, uint64_t owner, uint32_t domid,
+	       const uint64_t *gfns, unsigned int n, bool writable,
+	       uint64_t *mfns, int *err);
+int sim_hv_unmap(struct sim_hv *hv, uint64_t owner, const uint64_t *mfns,
+		 unsigned int n);
+/* Release every mapping of owner (client closed or died). */
+void sim_hv_unmap_owner(struct sim_hv *hv, uint64_t owner);
+
+/* ---- memory sharing (XENMEM_sharing_op_* / XEN_DOMCTL_mem_sharing_op) --- */
+
+int sim_hv_memshr_control(struct sim_hv *hv, uint32_t domid, bool enable);
+int sim_hv_nominate_gfn(struct sim_hv *hv, uint32_t domid, uint64_t gfn,
+			uint64_t *handle);
+int sim_hv_share(struct sim_hv *hv, uint32_t sdom, uint64_t sgfn, uint64_t sh,
+		 uint32_t cdom, uint64_t cgfn, uint64_t ch);
+int sim_hv_add_to_physmap(struct sim_hv *hv, uint32_t sdom, uint64_t sgfn,
+			  uint64_t sh, uint32_t cdom, uint64_t cgfn);
+int sim_hv_range_share(struct sim_hv *hv, uint32_t sdom, uint32_t cdom,
+		       uint64_t first_gfn, uint64_t last_gfn);
+/* Number of gfns referencing the shared frame behind (domid, gfn). */
+int sim_hv_debug_gfn(struct sim_hv *hv, uint32_t domid, uint64_t gfn);
+/* Consistency walk: returns the number of errors found (0), or -EOPNOTSUPP. */
+int sim_hv_audit(struct sim_hv *hv);
+long sim_hv_sharing_freed_pages(struct sim_hv *hv);   /* nr_saved_mfns */
+long sim_hv_sharing_used_frames(struct sim_hv *hv);   /* nr_shared_mfns */
+
+/* The sharing vm_event ring (HVM_PARAM_SHARING_RING_PFN). */
+int sim_hv_ring_enable(struct sim_hv *hv, uint32_t domid, uint32_t *port);
+int sim_hv_ring_disable(struct sim_hv *hv, uint32_t domid);
+int sim_hv_domain_resume(struct sim_hv *hv, uint32_t domid);
+int sim_hv_get_param(struct sim_hv *hv, uint32_t domid, int param, uint64_t *value);
+
+/*
+ * Patched hypervisor only: the batched compare-and-share op
+ * (XENMEM_sharing_op_compare_share of hypervisor-patch/).  For each pair,
+ * nominate both gfns, compare the frames under the lock, share when equal.
+ * result[i] is one of SIM_CMPSHR_* ; returns the number of pairs processed
+ * or -ENOSYS on an unpatched hypervisor.
+ */
+enum sim_cmpshr_result {
+	SIM_CMPSHR_SHARED = 0,     /* now one frame */
+	SIM_CMPSHR_DIFFERENT = 1,  /* contents differ; both stay nominated */
+	SIM_CMPSHR_BUSY = 2,       /* extra reference (mapped): -E2BIG on nominate */
+	SIM_CMPSHR_INVALID = 3,    /* not sharable: hole, MMIO, ... (-EINVAL) */
+	SIM_CMPSHR_DYING = 4,      /* a domain is dying (-EBUSY) */
+	SIM_CMPSHR_NOMEM = 5,
+};
+struct sim_cmpshr_pair {
+	uint32_t sdom, cdom;
+	uint64_t sgfn, cgfn;
+};
+int sim_hv_compare_share(struct sim_hv *hv, const struct sim_cmpshr_pair *pairs,
+			 unsigned int n, uint8_t *result);
+
+/*
+ * Events the hypervisor raises toward dom0: an event channel port of the
+ * sharing ring of domid, or VIRQ_ENOMEM (domid 0, port 0) on the patched
+ * hypervisor.  The server forwards them to bound xenevtchn clients.
+ */
+typedef void sim_hv_notify_fn(void *arg, uint32_t domid, uint32_t port);
+void sim_hv_set_notify(struct sim_hv *hv, sim_hv_notify_fn *fn, void *arg);
+/* Domains paused on an unshare ENOMEM (patched hypervisor's list op). */
+int sim_hv_enomem_waiters(struct sim_hv *hv, uint32_t *domids, unsigned int max);
+
+/* ---- oracle ------------------------------------------------------------- */
+
+struct sim_mismatch {
+	uint32_t domid;
+	uint64_t gfn;
+};
+/*
+ * Walk every populated gfn of every domain through its p2m and compare the
+ * frame's content with what the guest last wrote.  Returns the number of
+ * mismatches (up to max are stored in out), never negative.
+ */
+long sim_hv_verify(struct sim_hv *hv, struct sim_mismatch *out, unsigned int max);
+
+#endif /* XENSIM_HV_H */
