@@ -179,25 +179,15 @@ int sim_hv_get_param(struct sim_hv *hv, uint32_t domid, int param, uint64_t *val
 
 /*
  * Patched hypervisor only: the batched compare-and-share op
- * (XENMEM_sharing_op_compare_share of hypervisor-patch/).  For each pair,
- * nominate both gfns, compare the frames under the lock, share when equal.
- * result[i] is one of SIM_CMPSHR_* ; returns the number of pairs processed
- * or -ENOSYS on an unpatched hypervisor.
+ * (XENMEM_sharing_op_compare_share of hypervisor-patch/, declared in
+ * hypervisor-patch/include/xenshare_cmpshr.h).  For each pair, nominate both
+ * gfns, compare the frames under the lock, share when equal; pairs[i].result
+ * gets XENSHARE_CMPSHR_SHARED / _DIFFERENT or a negative errno.  Returns 0,
+ * or -ENOSYS on an unpatched hypervisor, -EINVAL for n > XENSHARE_CMPSHR_MAX_BATCH.
  */
-enum sim_cmpshr_result {
-	SIM_CMPSHR_SHARED = 0,     /* now one frame */
-	SIM_CMPSHR_DIFFERENT = 1,  /* contents differ; both stay nominated */
-	SIM_CMPSHR_BUSY = 2,       /* extra reference (mapped): -E2BIG on nominate */
-	SIM_CMPSHR_INVALID = 3,    /* not sharable: hole, MMIO, ... (-EINVAL) */
-	SIM_CMPSHR_DYING = 4,      /* a domain is dying (-EBUSY) */
-	SIM_CMPSHR_NOMEM = 5,
-};
-struct sim_cmpshr_pair {
-	uint32_t sdom, cdom;
-	uint64_t sgfn, cgfn;
-};
-int sim_hv_compare_share(struct sim_hv *hv, const struct sim_cmpshr_pair *pairs,
-			 unsigned int n, uint8_t *result);
+struct xenshare_cmpshr_pair;
+int sim_hv_compare_share(struct sim_hv *hv, struct xenshare_cmpshr_pair *pairs,
+			 unsigned int n);
 
 /*
  * Events the hypervisor raises toward dom0: an event channel port of the

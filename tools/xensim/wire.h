@@ -80,7 +80,7 @@ enum sim_wire_op {
 	SIM_OP_RING_ENABLE,          /* sim_wire_dom -> sim_wire_u64 (port) */
 	SIM_OP_RING_DISABLE,         /* sim_wire_dom */
 	SIM_OP_DOMAIN_RESUME,        /* sim_wire_dom */
-	SIM_OP_COMPARE_SHARE,        /* u32 n, n x struct sim_cmpshr_pair -> n x uint8_t */
+	SIM_OP_COMPARE_SHARE,        /* u32 n, pad, n x xenshare_cmpshr_pair_t -> the same array with results */
 	SIM_OP_ENOMEM_WAITERS,       /* -> ret = n, n x uint32_t domid */
 
 	/* libxenforeignmemory */

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * xenshare_cmpshr.h - the batched compare-and-share interface that
+ * hypervisor-patch/ adds to Xen 4.17 (XENMEM_sharing_op_compare_share and
+ * its libxenctrl wrapper).  Debian's xenctrl.h does not declare it, so this
+ * header is the one declaration shared by the patched libxenctrl, xensim's
+ * drop-in libxenctrl and the daemon.
+ *
+ * The daemon never links against the wrapper: it looks it up with dlsym()
+ * at start-up (absent on an unpatched libxenctrl) and then probes it once
+ * with an empty batch (ENOSYS/EOPNOTSUPP: the hypervisor lacks the op).
+ *
+ * Semantics, per pair: nominate the source gfn and the client gfn (an
+ * already-shared gfn keeps its handle), compare the two frames inside the
+ * hypervisor while neither can change, and share them only if identical.
+ * result is XENSHARE_CMPSHR_SHARED or _DIFFERENT, or a negative errno of the
+ * nominate or share step (-E2BIG extra reference, -EINVAL not sharable,
+ * -EBUSY dying domain, -ENOMEM, -EXDEV, -EOPNOTSUPP, -ESRCH).  The call
+ * returns 0 when every pair has a result, or -1 with errno set for the batch
+ * as a whole (ENOSYS/EOPNOTSUPP: no such op; EINVAL: bad arguments).
+ */
+#ifndef XENSHARE_CMPSHR_H
+#define XENSHARE_CMPSHR_H
+
+#include <stdint.h>
+
+#define XENSHARE_CMPSHR_SHARED    0
+#define XENSHARE_CMPSHR_DIFFERENT 1
+#define XENSHARE_CMPSHR_MAX_BATCH 512
+#define XENSHARE_CMPSHR_SYMBOL "xc_memshr_compare_share"
+
+typedef struct xenshare_cmpshr_pair {
+	uint64_t source_gfn;
+	uint64_t client_gfn;
+	uint16_t source_domain;
+	uint16_t client_domain;
+	int32_t result;          /* out */
+} xenshare_cmpshr_pair_t;
+
+struct xc_interface_core;
+typedef int xenshare_cmpshr_fn(struct xc_interface_core *xch,
+			       xenshare_cmpshr_pair_t *pairs, unsigned int nr);
+
+#endif /* XENSHARE_CMPSHR_H */
