@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * engine.h - the libshare engine as the daemon drives it.
+ *
+ * The daemon (dom0-daemon/) owns configuration, xenstore, domain discovery,
+ * policy, signals and the control socket; the engine owns everything that
+ * touches guest memory: scan, fingerprint, index, verify+share, the host
+ * memory reserve and the accounting.  Data flows one way:
+ *
+ *   shr_engine_add_domain() -> scan cursor -> fingerprint -> index
+ *        -> verify+share (nominate, compare, share; or the batched op)
+ *        -> accounting (shr_engine_get_stats)
+ *
+ * The engine is single-threaded: the daemon calls shr_engine_run() from its
+ * main loop with a time budget and sleeps for the delay it returns (rate
+ * control), and calls shr_engine_handle_events() when shr_engine_event_fd()
+ * is readable (sharing rings, VIRQ_ENOMEM).  Every function returns 0 or a
+ * negative errno; only errors that make the engine unusable are returned
+ * from shr_engine_run(): everything a guest or the hypervisor can cause
+ * (handle invalid, E2BIG, EINVAL, EBUSY, ENOMEM, a domain vanishing) is
+ * handled, counted and logged inside.
+ */
+#ifndef SHR_ENGINE_H
+#define SHR_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum shr_mode {
+	SHR_MODE_OFF = 0,     /* not scanned; existing shares are left to unshare lazily */
+	SHR_MODE_ON,          /* every page may be shared within the domain's group */
+	SHR_MODE_ZERO,        /* only zero pages are shared (no content side channel) */
+};
+
+enum shr_protocol {
+	SHR_PROTO_AUTO = 0,   /* batched op when the hypervisor has it, else upstream */
+	SHR_PROTO_UPSTREAM,   /* nominate both, map, compare, unmap, share */
+	SHR_PROTO_BATCHED,    /* require the batched compare-and-share op */
+};
+
+/* Tunables; the daemon's settings table documents and validates them. */
+struct shr_params {
+	unsigned int batch_pages;      /* gfns mapped per xenforeignmemory_map call */
+	unsigned int max_sharers;      /* cap on gfns per shared frame (KSM: 256) */
+	double pass_target_s;          /* aim: one full pass over all domains in this time */
+	double cpu_cap;                /* max fraction of one CPU the engine may use (0..1] */
+	uint64_t reserve_pages;        /* stop sharing while free host pages < reserve */
+	double settle_ratio;           /* a pass that adds < ratio * pages_sharing: settled */
+	enum shr_protocol protocol;
+};
+
+/* Per-domain policy, from xenstore or the daemon's config. */
+struct shr_domain_policy {
+	enum shr_mode mode;
+	char group[64];                /* pages of different groups are never merged */
+};
+
+struct shr_domain_stats {
+	uint32_t domid;
+	char name[64];
+	struct shr_domain_policy policy;
+	uint64_t tot_pages;            /* from the hypervisor's domain info */
+	uint64_t shr_pages;            /* from the hypervisor's domain info */
+	uint64_t pages_sharing;        /* gfns of this domain the engine merged and still believes shared */
+	uint64_t pages_volatile;       /* gfns backed off because their shares keep breaking */
+	uint64_t unshares;             /* shares of this domain seen broken */
+	double unshares_per_s;
+	double scan_progress;          /* cursor position / nr_gfns in the current pass */
+};
+
+struct shr_stats {
+	/* KSM names where the meaning is the same */
+	uint64_t pages_shared;         /* shared frames in use (= xc_sharing_used_frames) */
+	uint64_t pages_sharing;        /* pages saved (= xc_sharing_freed_pages) */
+	uint64_t pages_unshared;       /* scanned pages with no twin so far */
+	uint64_t pages_volatile;
+	uint64_t pages_scanned;        /* fingerprints computed since start */
+	uint64_t full_scans;
+	uint64_t zero_pages_sharing;
+	uint64_t share_attempts, share_raced, unshares;
+	uint64_t hypercalls, mappings; /* counted at the Xen boundary (for benchmarks) */
+	/* host */
+	uint64_t host_total_pages, host_free_pages, reserve_pages;
+	bool sharing_paused;           /* free pages below the reserve */
+	/* progress */
+	double pass_time_s;            /* last complete pass */
+	double pass_progress;          /* current pass, 0..1 */
+	bool settled;
+	enum shr_protocol protocol_in_use;  /* UPSTREAM or BATCHED */
+	double cpu_s;                  /* CPU time spent in the engine */
+	uint64_t index_bytes;          /* memory held by the index and per-page state */
+};
+
+struct shr_engine;
+
+/* Opens the Xen handles (libxenctrl, libxenforeignmemory, libxenevtchn),
+ * draws the fingerprint secret, probes the batched op.  Logs why on error:
+ * -ENOENT/-EACCES no privcmd, -ENOSYS hypervisor without sharing, ... */
+int shr_engine_alloc(const struct shr_params *params, struct shr_engine **out);
+void shr_engine_free(struct shr_engine *e);
+/* Applies new tunables (SIGHUP); already-running passes adopt them. */
+int shr_engine_set_params(struct shr_engine *e, const struct shr_params *params);
+
+/* Starts (or updates the policy of) a domain; -ESRCH if it does not exist,
+ * -EOPNOTSUPP/-ENODEV/-EXDEV if the hypervisor refuses sharing for it. */
+int shr_engine_add_domain(struct shr_engine *e, uint32_t domid, const char *name,
+			  const struct shr_domain_policy *policy);
+/* Forgets a domain (destroyed, or opted out); safe mid-pass. */
+void shr_engine_remove_domain(struct shr_engine *e, uint32_t domid);
+
+/* Does scan/merge work for at most budget_ns of CPU.  Returns the number of
+ * nanoseconds to sleep before the next call (rate control: pass target and
+ * CPU cap), or a negative errno if the engine cannot go on. */
+int64_t shr_engine_run(struct shr_engine *e, int64_t budget_ns);
+
+/* Hypervisor events (sharing rings, VIRQ_ENOMEM): poll this fd, then call
+ * shr_engine_handle_events().  -1 if there is nothing to poll. */
+int shr_engine_event_fd(struct shr_engine *e);
+int shr_engine_handle_events(struct shr_engine *e);
+
+void shr_engine_get_stats(struct shr_engine *e, struct shr_stats *out);
+/* Calls fn for each domain the engine knows; stops early if fn returns non-zero. */
+int shr_engine_foreach_domain(struct shr_engine *e,
+			      int (*fn)(const struct shr_domain_stats *s, void *arg),
+			      void *arg);
+
+/* Walks the engine's own state and checks its invariants (index entries
+ * point at known domains, counters add up, no mapping left, ...).  Returns
+ * the number of violations found (each logged), 0 when consistent. */
+int shr_engine_audit(struct shr_engine *e);
+
+#endif /* SHR_ENGINE_H */
