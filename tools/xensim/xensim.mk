@@ -1,0 +1,5 @@
+# xensim: the simulated Xen 4.17 host (server + command line in one program).
+$(eval $(call add_unit_test,store_ut,tests/unit/store_ut.c tools/xensim/store.c,,))
+
+.PHONY: xensim-tests
+xensim-tests: $(O)/tests/store_ut
