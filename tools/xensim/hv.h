@@ -118,20 +118,34 @@ void sim_hv_physinfo(struct sim_hv *hv, uint64_t *total, uint64_t *free_frames);
 /* ---- guest side (used by xensim's vCPU threads and image loaders) ------ */
 
 /*
+ * vcpu value for writes that do not come from a guest vCPU (image loaders,
+ * the toolstack): they ignore pause state and, on ENOMEM, never pause or
+ * crash anything (a foreign request goes on the ring if there is one).
+ */
+#define SIM_HV_LOADER_VCPU UINT32_MAX
+
+/*
  * A guest write of len bytes at offset within gfn.  If the gfn maps a shared
  * frame, it is unshared first (last sharer: frame becomes private again;
  * otherwise a new frame is allocated and the content copied).  Returns
  *  -ENOMEM   no free frame: with a ring, a request was queued and the vCPU
  *            is paused (call again after sim_hv_wait_resumed()); patched and
  *            no ring: paused and VIRQ_ENOMEM raised; unpatched, no ring: the
- *            domain has been crashed.
- *  -EINVAL   gfn is a hole; -ESRCH no such domain or dying.
+ *            domain has been crashed.  (Ring full: nothing queued, not
+ *            paused -- Xen's guest simply faults again.)
+ *  -EAGAIN   the domain or this vCPU is paused: sim_hv_wait_resumed(), retry.
+ *  -EINVAL   gfn is a hole (or the ring page), offset+len > page, bad vcpu;
+ *  -ESRCH    no such domain, dying, or shut down (crashed).
  * The oracle is updated with the page's new content on success.
  */
 int sim_hv_guest_write(struct sim_hv *hv, uint32_t domid, uint32_t vcpu,
 		       uint64_t gfn, size_t offset, const void *buf, size_t len);
 int sim_hv_guest_read(struct sim_hv *hv, uint32_t domid, uint64_t gfn, void *page);
-/* Blocks a vCPU thread until its domain is resumed, unpaused or destroyed. */
+/*
+ * Blocks a vCPU thread until its domain is resumed, unpaused or destroyed:
+ * 0 when the vCPU may run again, -ESRCH when the domain is gone, dying or
+ * shut down.
+ */
 int sim_hv_wait_resumed(struct sim_hv *hv, uint32_t domid, uint32_t vcpu);
 
 /* ---- foreign mappings --------------------------------------------------- */

@@ -1,0 +1,1095 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * hv.c - the simulated Xen 4.17 hypervisor: host frames, domains, guest
+ * memory access, foreign mappings and the oracle.  Memory sharing itself
+ * (nominate/share/unshare, the sharing ring, audit) lives in hv_share.c.
+ *
+ * DOC: Overview
+ *
+ * Host memory is one memfd of nr_frames * 4 KiB, mapped MAP_SHARED here and
+ * by every client.  A frame that is freed gets its hole punched
+ * (FALLOC_FL_PUNCH_HOLE), so host RSS really drops when sharing frees a
+ * frame and a newly allocated frame reads as zeros without being touched.
+ *
+ * Domains are created fully populated (gfns 0 .. nr_pages-1, ram_rw, zero
+ * content); HVM and PVH domains also get the sharing ring page, a Xen
+ * special page at gfn max(nr_pages, max_pages) (HVM_PARAM_SHARING_RING_PFN),
+ * which is not counted in tot_pages (it plays the part of the special pages
+ * libxl adds beyond maxmem).  Domain ids count up from 1 and wrap below
+ * DOMID_FIRST_RESERVED, skipping live ids, so a destroyed id is not reused
+ * soon (Xen behaves the same way).
+ *
+ * Guest writes go through sim_hv_guest_write(): a write to a shared gfn
+ * unshares first (hv_share.c), exactly where Xen's EPT write fault would.
+ * Every successful write stores XXH3-64 of the page's whole new content in
+ * the oracle; sim_hv_verify() re-reads every populated gfn through its p2m
+ * (with pread(), so that verifying never allocates memory for holes) and
+ * compares.  A wrong share, a write into a shared frame or a lost page all
+ * show up there.
+ *
+ * Foreign mappings: sim_hv_map() takes one reference per mapped frame for
+ * the owner (a client connection), like privcmd's get_page_from_gfn(): a
+ * read-only reference (nominate then gives -E2BIG) or a writable one (a
+ * PGT_writable type reference: nominate gives -EINVAL, as get_page_and_type
+ * to PGT_shared_page fails in Xen).  A writable mapping of a shared gfn
+ * unshares it first.  Writes made through a writable mapping are
+ * foreign writes the oracle cannot see; the oracle takes the page's content
+ * when the writable mapping goes away (and verify skips gfns that still
+ * have one).
+ *
+ * Locking: one mutex serialises everything; sim_hv_wait_resumed() sleeps on
+ * a condition variable broadcast whenever a pause is lifted or a domain goes
+ * away.  Notifications (the sharing ring's event channel, VIRQ_ENOMEM) are
+ * queued under the lock and delivered after it is dropped, so a notify
+ * callback may call back into hv.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "hv_internal.h"
+
+/* ---- lock and notifications --------------------------------------------- */
+
+void sim_lock(struct sim_hv *hv)
+{
+	pthread_mutex_lock(&hv->lock);
+}
+
+void sim_unlock(struct sim_hv *hv)
+{
+	struct sim_notify todo[SIM_NOTIFY_MAX];
+	unsigned int n = hv->nr_pending;
+	sim_hv_notify_fn *fn = hv->notify_fn;
+	void *arg = hv->notify_arg;
+
+	memcpy(todo, hv->pending, n * sizeof(todo[0]));
+	hv->nr_pending = 0;
+	pthread_mutex_unlock(&hv->lock);
+	for (unsigned int i = 0; fn && i < n; i++)
+		fn(arg, todo[i].domid, todo[i].port);
+}
+
+/*
+ * An event channel notification is level-like: two pending notifications
+ * of the same port are one, so a full queue can only hold distinct ports.
+ */
+void sim_queue_notify(struct sim_hv *hv, uint32_t domid, uint32_t port)
+{
+	for (unsigned int i = 0; i < hv->nr_pending; i++)
+		if (hv->pending[i].domid == domid && hv->pending[i].port == port)
+			return;
+	if (hv->nr_pending == SIM_NOTIFY_MAX) {
+		fprintf(stderr, "xensim hv: d%u port %u: notification queue full, event dropped\n",
+			domid, port);
+		return;
+	}
+	hv->pending[hv->nr_pending].domid = domid;
+	hv->pending[hv->nr_pending].port = port;
+	hv->nr_pending++;
+}
+
+void sim_hv_set_notify(struct sim_hv *hv, sim_hv_notify_fn *fn, void *arg)
+{
+	sim_lock(hv);
+	hv->notify_fn = fn;
+	hv->notify_arg = arg;
+	sim_unlock(hv);
+}
+
+/* ---- frames --------------------------------------------------------------- */
+
+uint64_t sim_page_hash(const void *page)
+{
+	return XXH3_64bits(page, SIM_PAGE_SIZE);
+}
+
+uint8_t *sim_frame_ptr(struct sim_hv *hv, uint32_t mfn)
+{
+	return hv->mem + ((uint64_t)mfn << SIM_PAGE_SHIFT);
+}
+
+/* Take a frame off the free list; it reads as zeros.  SIM_MFN_NONE if none. */
+uint32_t sim_frame_alloc(struct sim_hv *hv)
+{
+	uint32_t mfn = hv->free_head;
+
+	if (mfn == SIM_MFN_NONE)
+		return SIM_MFN_NONE;
+	hv->free_head = (uint32_t)hv->frames[mfn].gfn;
+	hv->nr_free--;
+	memset(&hv->frames[mfn], 0, sizeof(hv->frames[mfn]));
+	return mfn;
+}
+
+/* Give a range of frames' memory back to the kernel (they read as zero after). */
+static void sim_punch(struct sim_hv *hv, uint64_t first, uint64_t count)
+{
+	if (!count)
+		return;
+	if (fallocate(hv->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)(first << SIM_PAGE_SHIFT), (off_t)(count << SIM_PAGE_SHIFT)) < 0) {
+		/* Without the punch a reallocated frame would keep old data. */
+		fprintf(stderr, "xensim hv: mfn 0x%llx+%llu: punch hole failed (%s), zeroing\n",
+			(unsigned long long)first, (unsigned long long)count, strerror(errno));
+		memset(hv->mem + (first << SIM_PAGE_SHIFT), 0, count << SIM_PAGE_SHIFT);
+	}
+}
+
+static void sim_frame_free(struct sim_hv *hv, uint32_t mfn)
+{
+	sim_punch(hv, mfn, 1);
+	hv->frames[mfn].state = SIM_FRAME_FREE;
+	hv->frames[mfn].gfn = hv->free_head;
+	hv->frames[mfn].owner = 0;
+	hv->frames[mfn].special = 0;
+	hv->free_head = mfn;
+	hv->nr_free++;
+}
+
+/*
+ * The owner (a domain or dom_cow) lets go of a frame: it is freed now, or
+ * when the last foreign mapping goes (an orphan until then).
+ */
+void sim_frame_release(struct sim_hv *hv, uint32_t mfn)
+{
+	struct sim_frame *f = &hv->frames[mfn];
+
+	if (f->map_refs) {
+		f->state = SIM_FRAME_ORPHAN;
+		f->owner = 0;
+		f->gfn = 0;
+		f->special = 0;
+		return;
+	}
+	sim_frame_free(hv, mfn);
+}
+
+/* ---- host ----------------------------------------------------------------- */
+
+static void sim_dom_free(struct sim_dom *d)
+{
+	if (!d)
+		return;
+	free(d->p2m);
+	free(d->oracle);
+	free(d->vcpus);
+	free(d);
+}
+
+static int sim_dom_populate(struct sim_hv *hv, struct sim_dom *d, uint64_t nr_pages);
+
+int sim_hv_create(const struct sim_hv_config *cfg, struct sim_hv **out)
+{
+	struct sim_hv *hv;
+	static const uint8_t zero_page[SIM_PAGE_SIZE];
+	int rc;
+
+	*out = NULL;
+	if (!cfg->nr_frames || cfg->nr_frames >= SIM_MFN_NONE || cfg->dom0_pages > cfg->nr_frames)
+		return -EINVAL;
+	hv = calloc(1, sizeof(*hv));
+	if (!hv)
+		return -ENOMEM;
+	hv->cfg = *cfg;
+	hv->fd = -1;
+	hv->mem = MAP_FAILED;
+	pthread_mutex_init(&hv->lock, NULL);
+	pthread_cond_init(&hv->resumed, NULL);
+	hv->nr_frames = cfg->nr_frames;
+	hv->next_handle = 1;
+	hv->next_domid = 1;
+	hv->zero_hash = sim_page_hash(zero_page);
+
+	hv->fd = memfd_create("xensim-host-memory", MFD_CLOEXEC);
+	if (hv->fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (ftruncate(hv->fd, (off_t)(cfg->nr_frames << SIM_PAGE_SHIFT)) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	hv->mem = mmap(NULL, cfg->nr_frames << SIM_PAGE_SHIFT, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, hv->fd, 0);
+	if (hv->mem == MAP_FAILED) {
+		rc = -errno;
+		goto out;
+	}
+	hv->frames = calloc(cfg->nr_frames, sizeof(*hv->frames));
+	if (!hv->frames) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* Free list in ascending order, so domains get contiguous frames. */
+	for (uint64_t i = 0; i < cfg->nr_frames; i++) {
+		hv->frames[i].state = SIM_FRAME_FREE;
+		hv->frames[i].gfn = i + 1 < cfg->nr_frames ? i + 1 : SIM_MFN_NONE;
+	}
+	hv->free_head = 0;
+	hv->nr_free = cfg->nr_frames;
+	hv->shared_free = SIM_MFN_NONE;
+
+	/* dom0: PV, the caller of every hypercall. */
+	struct sim_dom *d0 = calloc(1, sizeof(*d0));
+	if (!d0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	d0->domid = 0;
+	d0->type = SIM_DOM_PV;
+	snprintf(d0->name, sizeof(d0->name), "Domain-0");
+	d0->max_pages = cfg->dom0_pages;
+	d0->nr_vcpus = 1;
+	d0->vcpus = calloc(1, sizeof(*d0->vcpus));
+	clock_gettime(CLOCK_MONOTONIC, &d0->created);
+	if (!d0->vcpus) {
+		sim_dom_free(d0);
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = sim_dom_populate(hv, d0, cfg->dom0_pages);
+	if (rc) {
+		sim_dom_free(d0);
+		goto out;
+	}
+	hv->doms[0] = d0;
+	*out = hv;
+	return 0;
+out:
+	sim_hv_destroy(hv);
+	return rc;
+}
+
+void sim_hv_destroy(struct sim_hv *hv)
+{
+	if (!hv)
+		return;
+	for (unsigned int i = 0; i < SIM_DOMID_MAX; i++)
+		sim_dom_free(hv->doms[i]);
+	for (uint32_t i = 0; i < hv->shared_cap; i++)
+		free(hv->shared[i].rmap);
+	free(hv->shared);
+	while (hv->owners) {
+		struct sim_map_owner *o = hv->owners;
+
+		hv->owners = o->next;
+		free(o->slots);
+		free(o);
+	}
+	free(hv->frames);
+	if (hv->mem != MAP_FAILED)
+		munmap(hv->mem, hv->nr_frames << SIM_PAGE_SHIFT);
+	if (hv->fd >= 0)
+		close(hv->fd);
+	pthread_cond_destroy(&hv->resumed);
+	pthread_mutex_destroy(&hv->lock);
+	free(hv);
+}
+
+int sim_hv_frames_fd(const struct sim_hv *hv)
+{
+	return hv->fd;
+}
+
+void sim_hv_physinfo(struct sim_hv *hv, uint64_t *total, uint64_t *free_frames)
+{
+	sim_lock(hv);
+	*total = hv->nr_frames;
+	*free_frames = hv->nr_free;
+	sim_unlock(hv);
+}
+
+/* ---- domains -------------------------------------------------------------- */
+
+struct sim_dom *sim_dom_get(struct sim_hv *hv, uint32_t domid)
+{
+	return domid < SIM_DOMID_MAX ? hv->doms[domid] : NULL;
+}
+
+int sim_p2m_grow(struct sim_dom *d, uint64_t nr_gfns)
+{
+	struct sim_p2m *p2m;
+	uint64_t *oracle;
+
+	if (nr_gfns <= d->nr_gfns)
+		return 0;
+	if (nr_gfns > SIM_MAX_GFNS)
+		return -EINVAL;
+	p2m = realloc(d->p2m, nr_gfns * sizeof(*p2m));
+	if (!p2m)
+		return -ENOMEM;
+	d->p2m = p2m;
+	oracle = realloc(d->oracle, nr_gfns * sizeof(*oracle));
+	if (!oracle)
+		return -ENOMEM;
+	d->oracle = oracle;
+	for (uint64_t g = d->nr_gfns; g < nr_gfns; g++) {
+		d->p2m[g].mfn = SIM_MFN_NONE;
+		d->p2m[g].rmap_idx = 0;
+		d->p2m[g].type = SIM_P2M_HOLE;
+		d->oracle[g] = SIM_ORACLE_HOLE;
+	}
+	d->nr_gfns = nr_gfns;
+	return 0;
+}
+
+/* Give the frames of gfns 0 .. nr_pages-1 (and the ring page) to a new domain. */
+static int sim_dom_populate(struct sim_hv *hv, struct sim_dom *d, uint64_t nr_pages)
+{
+	bool ring = d->type != SIM_DOM_PV;
+	uint64_t ring_gfn = nr_pages > d->max_pages ? nr_pages : d->max_pages;
+	uint64_t need = nr_pages + (ring ? 1 : 0);
+	int rc;
+
+	if (need > hv->nr_free)
+		return -ENOMEM;
+	rc = sim_p2m_grow(d, ring ? ring_gfn + 1 : nr_pages);
+	if (rc)
+		return rc;
+	for (uint64_t g = 0; g < nr_pages; g++) {
+		uint32_t mfn = sim_frame_alloc(hv);
+
+		hv->frames[mfn].state = SIM_FRAME_DOM;
+		hv->frames[mfn].owner = d->domid;
+		hv->frames[mfn].gfn = g;
+		d->p2m[g].mfn = mfn;
+		d->p2m[g].type = SIM_P2M_RAM_RW;
+		d->oracle[g] = hv->zero_hash;
+	}
+	d->tot_pages = nr_pages;
+	if (ring) {
+		uint32_t mfn = sim_frame_alloc(hv);
+
+		hv->frames[mfn].state = SIM_FRAME_DOM;
+		hv->frames[mfn].owner = d->domid;
+		hv->frames[mfn].gfn = ring_gfn;
+		hv->frames[mfn].special = 1;
+		d->p2m[ring_gfn].mfn = mfn;
+		d->p2m[ring_gfn].type = SIM_P2M_RING;
+		d->ring_gfn = ring_gfn;
+	}
+	return 0;
+}
+
+/* Batches hole punching of runs of consecutive frames (domain destroy). */
+struct sim_punch_run { uint64_t first, count; };
+
+static void sim_run_flush(struct sim_hv *hv, struct sim_punch_run *run)
+{
+	sim_punch(hv, run->first, run->count);
+	run->count = 0;
+}
+
+/* Frees one frame of a dying domain, punching holes in batches. */
+static void sim_frame_release_batched(struct sim_hv *hv, uint32_t mfn, struct sim_punch_run *run)
+{
+	struct sim_frame *f = &hv->frames[mfn];
+
+	if (f->map_refs) {
+		sim_frame_release(hv, mfn);
+		return;
+	}
+	if (run->count && run->first + run->count == mfn) {
+		run->count++;
+	} else {
+		sim_run_flush(hv, run);
+		run->first = mfn;
+		run->count = 1;
+	}
+	f->state = SIM_FRAME_FREE;
+	f->gfn = hv->free_head;
+	f->owner = 0;
+	f->special = 0;
+	hv->free_head = mfn;
+	hv->nr_free++;
+}
+
+/* All of a domain's memory goes: shared references dropped, frames freed. */
+static void sim_dom_release_memory(struct sim_hv *hv, struct sim_dom *d)
+{
+	struct sim_punch_run run = { 0, 0 };
+
+	if (d->ring_enabled)
+		sim_ring_teardown(hv, d);
+	for (uint64_t g = 0; g < d->nr_gfns; g++) {
+		struct sim_p2m *e = &d->p2m[g];
+
+		switch (e->type) {
+		case SIM_P2M_SHARED:
+			/* relinquish_shared_pages(): unshare with destroy=true */
+			sim_share_drop(hv, d, g);
+			break;
+		case SIM_P2M_RAM_RW:
+			d->tot_pages--;
+			/* fall through */
+		case SIM_P2M_RING:
+			sim_frame_release_batched(hv, e->mfn, &run);
+			break;
+		default:
+			break;
+		}
+		e->type = SIM_P2M_HOLE;
+		e->mfn = SIM_MFN_NONE;
+	}
+	sim_run_flush(hv, &run);
+}
+
+int sim_hv_domain_create(struct sim_hv *hv, const struct sim_dom_spec *spec, uint32_t *domid)
+{
+	struct sim_dom *d;
+	uint32_t id;
+	int rc;
+
+	if (spec->type != SIM_DOM_PV && spec->type != SIM_DOM_PVH && spec->type != SIM_DOM_HVM)
+		return -EINVAL;
+	if (spec->max_pages && spec->max_pages < spec->nr_pages)
+		return -EINVAL;
+	if (spec->nr_pages >= SIM_MAX_GFNS || spec->max_pages >= SIM_MAX_GFNS)
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->type = spec->type;
+	memcpy(d->name, spec->name, sizeof(d->name));
+	d->name[sizeof(d->name) - 1] = '\0';
+	memcpy(d->uuid, spec->uuid, sizeof(d->uuid));
+	d->passthrough = spec->passthrough;
+	d->max_pages = spec->max_pages ? spec->max_pages : spec->nr_pages;
+	d->nr_vcpus = spec->vcpus ? spec->vcpus : 1;
+	d->next_port = 1;
+	d->vcpus = calloc(d->nr_vcpus, sizeof(*d->vcpus));
+	if (!d->vcpus) {
+		sim_dom_free(d);
+		return -ENOMEM;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &d->created);
+
+	sim_lock(hv);
+	/* Next free id after the last one given, wrapping below the reserved ids. */
+	id = hv->next_domid;
+	for (unsigned int tries = 1; hv->doms[id]; tries++) {
+		if (tries >= SIM_DOMID_MAX) {
+			sim_unlock(hv);
+			sim_dom_free(d);
+			return -ENOSPC;
+		}
+		id = id + 1 < SIM_DOMID_MAX ? id + 1 : 1;
+	}
+	d->domid = id;
+	rc = sim_dom_populate(hv, d, spec->nr_pages);
+	if (rc) {
+		/* Nothing was allocated when populate fails (it checks first). */
+		sim_unlock(hv);
+		sim_dom_free(d);
+		return rc;
+	}
+	hv->doms[id] = d;
+	hv->next_domid = id + 1 < SIM_DOMID_MAX ? id + 1 : 1;
+	sim_unlock(hv);
+	*domid = id;
+	return 0;
+}
+
+int sim_hv_domain_destroy(struct sim_hv *hv, uint32_t domid)
+{
+	struct sim_dom *d;
+
+	sim_lock(hv);
+	d = sim_dom_get(hv, domid);
+	if (!d) {
+		sim_unlock(hv);
+		return -ESRCH;
+	}
+	if (domid == 0) {
+		sim_unlock(hv);
+		return -EINVAL;   /* domain_kill() of the caller itself */
+	}
+	d->dying = true;
+	sim_dom_release_memory(hv, d);
+	hv->doms[domid] = NULL;
+	sim_dom_free(d);
+	pthread_cond_broadcast(&hv->resumed);
+	sim_unlock(hv);
+	return 0;
+}
+
+/*
+ * domain_crash(): the domain is shut down with reason crash; its vCPUs stop.
+ * Its memory stays until the toolstack destroys it (on_crash=destroy).
+ */
+void sim_dom_crash(struct sim_hv *hv, struct sim_dom *d)
+{
+	fprintf(stderr, "xensim hv: d%u crashed\n", d->domid);
+	d->shutdown = true;
+	d->crashed = true;
+	pthread_cond_broadcast(&hv->resumed);
+}
+
+int sim_hv_domain_pause(struct sim_hv *hv, uint32_t domid)
+{
+	struct sim_dom *d;
+	int rc = 0;
+
+	sim_lock(hv);
+	d = sim_dom_get(hv, domid);
+	if (!d)
+		rc = -ESRCH;
+	else if (domid == 0)
+		rc = -EINVAL;   /* XEN_DOMCTL_pausedomain on itself */
+	else
+		d->pause_count++;
+	sim_unlock(hv);
+	return rc;
+}
+
+int sim_hv_domain_unpause(struct sim_hv *hv, uint32_t domid)
+{
+	struct sim_dom *d;
+	int rc = 0;
+
+	sim_lock(hv);
+	d = sim_dom_get(hv, domid);
+	if (!d) {
+		rc = -ESRCH;
+	} else if (domid == 0) {
+		rc = -EINVAL;
+	} else if (d->pause_count > 0) {
+		d->pause_count--;
+	} else if (d->enomem_waiter) {
+		/*
+		 * Patched hypervisor, no ring: vCPUs paused on an unshare ENOMEM
+		 * are released by an unpause as well as by a resume.
+		 */
+		for (uint32_t v = 0; v < d->nr_vcpus; v++)
+			d->vcpus[v].enomem_paused = false;
+		d->enomem_waiter = false;
+	} else {
+		rc = -EINVAL;   /* domain_unpause_by_systemcontroller(): not paused */
+	}
+	pthread_cond_broadcast(&hv->resumed);
+	sim_unlock(hv);
+	return rc;
+}
+
+static bool sim_vcpu_paused(const struct sim_vcpu *v)
+{
+	return v->vm_event_pause_count > 0 || v->blocked || v->enomem_paused;
+}
+
+static int64_t sim_elapsed_ns(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - since->tv_sec) * 1000000000LL +
+	       (now.tv_nsec - since->tv_nsec);
+}
+
+static void sim_dom_info(const struct sim_dom *d, struct sim_dominfo *info)
+{
+	uint32_t paused = 0;
+
+	memset(info, 0, sizeof(*info));
+	for (uint32_t v = 0; v < d->nr_vcpus; v++)
+		if (sim_vcpu_paused(&d->vcpus[v]))
+			paused++;
+	info->domid = d->domid;
+	if (d->dying)
+		info->flags |= SIM_DOMF_DYING;
+	if (d->type != SIM_DOM_PV)
+		info->flags |= SIM_DOMF_HVM;   /* PVH is an HVM container in Xen */
+	if (d->shutdown)
+		info->flags |= SIM_DOMF_SHUTDOWN;
+	if (d->crashed)
+		info->flags |= SIM_DOMF_CRASHED;
+	if (d->pause_count)
+		info->flags |= SIM_DOMF_PAUSED;
+	if (!d->pause_count && !d->shutdown && paused < d->nr_vcpus)
+		info->flags |= SIM_DOMF_RUNNING;
+	else if (!d->shutdown)
+		info->flags |= SIM_DOMF_BLOCKED;
+	info->tot_pages = d->tot_pages;
+	info->max_pages = d->max_pages;
+	info->shr_pages = d->shr_pages;
+	info->nr_gfns = d->nr_gfns;
+	info->nr_online_vcpus = d->nr_vcpus;
+	info->paused_vcpus = paused;
+	info->cpu_time_ns = (uint64_t)sim_elapsed_ns(&d->created);
+	memcpy(info->uuid, d->uuid, sizeof(info->uuid));
+	memcpy(info->name, d->name, sizeof(info->name));
+}
+
+int sim_hv_domain_getinfo(struct sim_hv *hv, uint32_t first, unsigned int max,
+			  struct sim_dominfo *out)
+{
+	unsigned int n = 0;
+
+	sim_lock(hv);
+	for (uint32_t id = first; id < SIM_DOMID_MAX && n < max; id++)
+		if (hv->doms[id])
+			sim_dom_info(hv->doms[id], &out[n++]);
+	sim_unlock(hv);
+	return (int)n;
+}
+
+/*
+ * Balloon out up to nr frames, highest gfns first, as a balloon driver's
+ * XENMEM_decrease_reservation would (guest_remove_page()).  A shared gfn is
+ * unshared first in Xen (then freed); the net effect, done directly here,
+ * is dropping the domain's reference -- except that Xen's unshare of a
+ * non-last sharer needs a free frame, so with none left it fails -ENOMEM
+ * here too.  Returns the number of frames given back, or -errno if none.
+ */
+int sim_hv_decrease_reservation(struct sim_hv *hv, uint32_t domid, uint64_t nr)
+{
+	struct sim_dom *d;
+	uint64_t done = 0;
+	int rc = 0;
+
+	sim_lock(hv);
+	d = sim_dom_get(hv, domid);
+	if (!d || d->dying) {
+		rc = -ESRCH;
+		goto out;
+	}
+	for (uint64_t g = d->nr_gfns; g-- > 0 && done < nr;) {
+		struct sim_p2m *e = &d->p2m[g];
+
+		if (e->type == SIM_P2M_SHARED) {
+			if (hv->shared[hv->frames[e->mfn].owner].nr > 1 &&
+			    (hv->nr_free == 0 || d->tot_pages >= d->max_pages)) {
+				sim_share_enomem(hv, d, 0, g, false);
+				rc = -ENOMEM;
+				break;
+			}
+			sim_share_drop(hv, d, g);
+		} else if (e->type == SIM_P2M_RAM_RW) {
+			d->tot_pages--;
+			sim_frame_release(hv, e->mfn);
+		} else {
+			continue;
+		}
+		e->type = SIM_P2M_HOLE;
+		e->mfn = SIM_MFN_NONE;
+		d->oracle[g] = SIM_ORACLE_HOLE;
+		done++;
+	}
+out:
+	sim_unlock(hv);
+	if (done)
+		return done > INT32_MAX ? INT32_MAX : (int)done;
+	return rc;
+}
+
+/* ---- guest side ----------------------------------------------------------- */
+
+int sim_hv_guest_write(struct sim_hv *hv, uint32_t domid, uint32_t vcpu,
+		       uint64_t gfn, size_t offset, const void *buf, size_t len)
+{
+	struct sim_dom *d;
+	struct sim_p2m *e;
+	uint8_t *page;
+	int rc = 0;
+
+	if (offset > SIM_PAGE_SIZE || len > SIM_PAGE_SIZE - offset)
+		return -EINVAL;
+	sim_lock(hv);
+	d = sim_dom_get(hv, domid);
+	if (!d || d->dying || d->shutdown) {
+		rc = -ESRCH;
+		goto out;
+	}
+	if (vcpu != SIM_HV_LOADER_VCPU) {
+		if (vcpu >= d->nr_vcpus) {
+			rc = -EINVAL;
+			goto out;
+		}
+		if (d->pause_count || sim_vcpu_paused(&d->vcpus[vcpu])) {
+			rc = -EAGAIN;
+			goto out;
+		}
+	}
+	if (gfn >= d->nr_gfns) {
+		rc = -EINVAL;
+		goto out;
+	}
+	e = &d->p2m[gfn];
+	if (e->type == SIM_P2M_SHARED) {
+		rc = sim_share_unshare(hv, d, gfn);
+		if (rc == -ENOMEM) {
+			sim_share_enomem(hv, d, vcpu, gfn, vcpu != SIM_HV_LOADER_VCPU);
+			goto out;
+		}
+		if (rc)
+			goto out;
+	}
+	if (e->type != SIM_P2M_RAM_RW) {
+		rc = -EINVAL;   /* a hole, or the ring page (not guest RAM here) */
+		goto out;
+	}
+	page = sim_frame_ptr(hv, e->mfn);
+	memcpy(page + offset, buf, len);
+	d->oracle[gfn] = sim_page_hash(page);
+out:
+	sim_unlock(hv);
+	return rc;
+}
+
+int sim_hv_guest_read(struct sim_hv *hv, uint32_t domid, uint64_t gfn, void *page)
+{
+	struct sim_dom *d;
+	int rc = 0;
+
+	sim_lock(hv);
+	d = sim_dom_get(hv, domid);
+	if (!d || d->dying) {
+		rc = -ESRCH;
+	} else if (gfn >= d->nr_gfns || d->p2m[gfn].type == SIM_P2M_HOLE) {
+		rc = -EINVAL;
+	} else if (pread(hv->fd, page, SIM_PAGE_SIZE,
+			 (off_t)((uint64_t)d->p2m[gfn].mfn << SIM_PAGE_SHIFT)) != SIM_PAGE_SIZE) {
+		rc = -EIO;
+	}
+	sim_unlock(hv);
+	return rc;
+}
+
+int sim_hv_wait_resumed(struct sim_hv *hv, uint32_t domid, uint32_t vcpu)
+{
+	int rc;
+
+	sim_lock(hv);
+	for (;;) {
+		struct sim_dom *d = sim_dom_get(hv, domid);
+
+		if (!d || d->dying || d->shutdown) {
+			rc = -ESRCH;
+			break;
+		}
+		if (vcpu >= d->nr_vcpus) {
+			rc = -EINVAL;
+			break;
+		}
+		if (!d->pause_count && !sim_vcpu_paused(&d->vcpus[vcpu])) {
+			rc = 0;
+			break;
+		}
+		pthread_cond_wait(&hv->resumed, &hv->lock);
+	}
+	sim_unlock(hv);
+	return rc;
+}
+
+/* Called (under the lock) whenever a vCPU may have become runnable. */
+void sim_wake_vcpus(struct sim_hv *hv)
+{
+	pthread_cond_broadcast(&hv->resumed);
+}
+
+/* ---- foreign mappings ----------------------------------------------------- */
+
+static struct sim_map_owner *sim_owner_get(struct sim_hv *hv, uint64_t id, bool create)
+{
+	struct sim_map_owner *o;
+
+	for (o = hv->owners; o; o = o->next)
+		if (o->id == id)
+			return o;
+	if (!create)
+		return NULL;
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->id = id;
+	o->next = hv->owners;
+	hv->owners = o;
+	return o;
+}
+
+static uint32_t sim_slot_hash(uint32_t mfn, uint32_t cap)
+{
+	return (mfn * 2654435761u) & (cap - 1);
+}
+
+static struct sim_map_slot *sim_slot_find(struct sim_map_owner *o, uint32_t mfn)
+{
+	if (!o->cap)
+		return NULL;
+	for (uint32_t i = sim_slot_hash(mfn, o->cap);; i = (i + 1) & (o->cap - 1)) {
+		if (o->slots[i].mfn == mfn)
+			return &o->slots[i];
+		if (o->slots[i].mfn == SIM_MFN_NONE)
+			return NULL;
+	}
+}
+
+static int sim_slot_grow(struct sim_map_owner *o)
+{
+	uint32_t cap = o->cap ? o->cap * 2 : 64;
+	struct sim_map_slot *old = o->slots, *slots;
+
+	slots = malloc(cap * sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < cap; i++)
+		slots[i].mfn = SIM_MFN_NONE;
+	for (uint32_t i = 0; i < o->cap; i++) {
+		uint32_t j;
+
+		if (old[i].mfn == SIM_MFN_NONE)
+			continue;
+		for (j = sim_slot_hash(old[i].mfn, cap); slots[j].mfn != SIM_MFN_NONE;
+		     j = (j + 1) & (cap - 1))
+			;
+		slots[j] = old[i];
+	}
+	free(old);
+	o->slots = slots;
+	o->cap = cap;
+	return 0;
+}
+
+static struct sim_map_slot *sim_slot_get(struct sim_map_owner *o, uint32_t mfn)
+{
+	struct sim_map_slot *s = sim_slot_find(o, mfn);
+	uint32_t i;
+
+	if (s)
+		return s;
+	if ((o->used + 1) * 4 > o->cap * 3 && sim_slot_grow(o))
+		return NULL;
+	for (i = sim_slot_hash(mfn, o->cap); o->slots[i].mfn != SIM_MFN_NONE;
+	     i = (i + 1) & (o->cap - 1))
+		;
+	o->slots[i].mfn = mfn;
+	o->slots[i].ro = 0;
+	o->slots[i].rw = 0;
+	o->used++;
+	return &o->slots[i];
+}
+
+/* Linear probing deletion by backward shift (no tombstones). */
+static void sim_slot_del(struct sim_map_owner *o, struct sim_map_slot *s)
+{
+	uint32_t mask = o->cap - 1;
+	uint32_t i = (uint32_t)(s - o->slots);
+
+	for (uint32_t j = (i + 1) & mask; o->slots[j].mfn != SIM_MFN_NONE; j = (j + 1) & mask) {
+		uint32_t home = sim_slot_hash(o->slots[j].mfn, o->cap);
+
+		/* Move j into the hole at i if its home is not in (i, j]. */
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			o->slots[i] = o->slots[j];
+			i = j;
+		}
+	}
+	o->slots[i].mfn = SIM_MFN_NONE;
+	o->used--;
+}
+
+/* A writable mapping goes away: what was written through it is now the guest's content. */
+static void sim_oracle_take(struct sim_hv *hv, uint32_t mfn)
+{
+	struct sim_frame *f = &hv->frames[mfn];
+	struct sim_dom *d;
+
+	if (f->state != SIM_FRAME_DOM || f->special)
+		return;
+	d = sim_dom_get(hv, f->owner);
+	if (d && f->gfn < d->nr_gfns && d->p2m[f->gfn].mfn == mfn &&
+	    d->p2m[f->gfn].type == SIM_P2M_RAM_RW)
+		d->oracle[f->gfn] = sim_page_hash(sim_frame_ptr(hv, mfn));
+}
+
+/* Drop one mapping reference of o on mfn (read-only first). */
+static void sim_map_put(struct sim_hv *hv, struct sim_map_owner *o, struct sim_map_slot *s)
+{
+	struct sim_frame *f = &hv->frames[s->mfn];
+	uint32_t mfn = s->mfn;
+
+	if (s->ro) {
+		s->ro--;
+	} else {
+		s->rw--;
+		f->map_rw--;
+		sim_oracle_take(hv, mfn);
+	}
+	f->map_refs--;
+	if (!s->ro && !s->rw)
+		sim_slot_del(o, s);
+	if (!f->map_refs && f->state == SIM_FRAME_ORPHAN)
+		sim_frame_free(hv, mfn);
+}
+
+int sim_hv_map(struct sim_hv *hv, uint64_t owner, uint32_t domid,
+	       const uint64_t *gfns, unsigned int n, bool writable,
+	       uint64_t *mfns, int *err)
+{
+	struct sim_map_owner *o;
+	struct sim_dom *d;
+	int rc = 0;
+
+	sim_lock(hv);
+	d = sim_dom_get(hv, domid);
+	if (!d || d->dying) {
+		rc = -ESRCH;
+		goto out;
+	}
+	o = sim_owner_get(hv, owner, true);
+	if (!o) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t gfn = gfns[i];
+		struct sim_map_slot *s;
+		struct sim_frame *f;
+		struct sim_p2m *e;
+
+		mfns[i] = SIM_INVALID_MFN;
+		if (gfn >= d->nr_gfns || d->p2m[gfn].type == SIM_P2M_HOLE) {
+			err[i] = -EINVAL;
+			continue;
+		}
+		e = &d->p2m[gfn];
+		if (writable && e->type == SIM_P2M_SHARED) {
+			/* get_page_from_gfn(P2M_UNSHARE): unshare before a writable mapping */
+			int urc = sim_share_unshare(hv, d, gfn);
+
+			if (urc) {
+				if (urc == -ENOMEM)
+					sim_share_enomem(hv, d, 0, gfn, false);
+				err[i] = urc;
+				continue;
+			}
+		}
+		f = &hv->frames[e->mfn];
+		if (f->map_refs == UINT32_MAX) {
+			err[i] = -E2BIG;
+			continue;
+		}
+		s = sim_slot_get(o, e->mfn);
+		if (!s) {
+			err[i] = -ENOMEM;
+			continue;
+		}
+		if (writable) {
+			s->rw++;
+			f->map_rw++;
+		} else {
+			s->ro++;
+		}
+		f->map_refs++;
+		mfns[i] = e->mfn;
+		err[i] = 0;
+	}
+out:
+	sim_unlock(hv);
+	return rc;
+}
+
+int sim_hv_unmap(struct sim_hv *hv, uint64_t owner, const uint64_t *mfns, unsigned int n)
+{
+	struct sim_map_owner *o;
+	int rc = 0;
+
+	sim_lock(hv);
+	o = sim_owner_get(hv, owner, false);
+	for (unsigned int i = 0; i < n; i++) {
+		struct sim_map_slot *s = NULL;
+
+		if (o && mfns[i] < hv->nr_frames)
+			s = sim_slot_find(o, (uint32_t)mfns[i]);
+		if (!s) {
+			fprintf(stderr, "xensim hv: owner %llu unmap of mfn 0x%llx it has not mapped\n",
+				(unsigned long long)owner, (unsigned long long)mfns[i]);
+			rc = -EINVAL;
+			continue;
+		}
+		sim_map_put(hv, o, s);
+	}
+	sim_unlock(hv);
+	return rc;
+}
+
+void sim_hv_unmap_owner(struct sim_hv *hv, uint64_t owner)
+{
+	struct sim_map_owner *o, **pp;
+
+	sim_lock(hv);
+	for (pp = &hv->owners; *pp && (*pp)->id != owner; pp = &(*pp)->next)
+		;
+	o = *pp;
+	if (o) {
+		*pp = o->next;
+		for (uint32_t i = 0; i < o->cap; i++) {
+			struct sim_map_slot *s = &o->slots[i];
+			struct sim_frame *f;
+
+			if (s->mfn == SIM_MFN_NONE)
+				continue;
+			f = &hv->frames[s->mfn];
+			f->map_refs -= s->ro + s->rw;
+			f->map_rw -= s->rw;
+			if (s->rw)
+				sim_oracle_take(hv, s->mfn);
+			if (!f->map_refs && f->state == SIM_FRAME_ORPHAN)
+				sim_frame_free(hv, s->mfn);
+		}
+		free(o->slots);
+		free(o);
+	}
+	sim_unlock(hv);
+}
+
+/* ---- oracle --------------------------------------------------------------- */
+
+long sim_hv_verify(struct sim_hv *hv, struct sim_mismatch *out, unsigned int max)
+{
+	uint8_t page[SIM_PAGE_SIZE];
+	long bad = 0;
+
+	sim_lock(hv);
+	for (uint32_t id = 0; id < SIM_DOMID_MAX; id++) {
+		struct sim_dom *d = hv->doms[id];
+
+		if (!d)
+			continue;
+		for (uint64_t g = 0; g < d->nr_gfns; g++) {
+			const struct sim_p2m *e = &d->p2m[g];
+			bool ok;
+
+			if (e->type == SIM_P2M_RING)
+				continue;
+			if (e->type == SIM_P2M_HOLE) {
+				ok = d->oracle[g] == SIM_ORACLE_HOLE;   /* else: a lost page */
+			} else if (hv->frames[e->mfn].map_rw) {
+				/* Being written through a foreign mapping: not judged. */
+				ok = true;
+			} else if (pread(hv->fd, page, SIM_PAGE_SIZE,
+					 (off_t)((uint64_t)e->mfn << SIM_PAGE_SHIFT)) != SIM_PAGE_SIZE) {
+				ok = false;
+			} else {
+				ok = d->oracle[g] != SIM_ORACLE_HOLE &&
+				     sim_page_hash(page) == d->oracle[g];
+			}
+			if (ok)
+				continue;
+			if ((unsigned long)bad < max) {
+				out[bad].domid = id;
+				out[bad].gfn = g;
+			}
+			bad++;
+		}
+	}
+	sim_unlock(hv);
+	return bad;
+}

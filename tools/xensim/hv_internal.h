@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * hv_internal.h - private data structures of the simulated hypervisor
+ * (hv.c: host frames, domains, guest access, foreign mappings, oracle;
+ * hv_share.c: memory sharing, the sharing vm_event ring, audit).
+ *
+ * Data structures (all arrays, so every operation is O(1) apart from the
+ * ones that are O(n) in Xen too -- share merging a client's reverse map,
+ * destroy, audit, verify):
+ *
+ *  frames[mfn]      the frame table (struct sim_frame, 24 bytes).  A frame
+ *                   is FREE (on the free list), DOM (owned by a domain, with
+ *                   its m2p gfn), SHARED (owned by dom_cow; ->owner indexes
+ *                   the sharing info) or ORPHAN (nobody owns it but foreign
+ *                   mappings still reference it; freed on the last unmap,
+ *                   as Xen frees a page when its last reference goes).
+ *  shared[idx]      sharing info of one SHARED frame: handle and reverse
+ *                   map, an array of (domid, gfn); each shared p2m entry
+ *                   remembers its index in that array, so removing one
+ *                   sharer is a swap-remove.
+ *  doms[domid]      domains; each has a p2m array (mfn, type, rmap index)
+ *                   and an oracle array (expected content hash per gfn).
+ *  owners           foreign-mapping bookkeeping per client: an open
+ *                   addressing table mfn -> (read-only, writable) counts.
+ *
+ * Invariants (checked by sim_hv_audit()):
+ *  - sum over domains of shr_pages == nr_saved + nr_shared
+ *  - nr_shared == number of SHARED frames; a SHARED frame's rmap is
+ *    non-empty and every entry's p2m points back at it with type shared
+ *  - a DOM frame's m2p gfn maps it in its owner's p2m (type ram_rw or ring)
+ *  - frames[mfn].map_refs == sum of all owners' counts for mfn
+ *  - FREE frames hold no data (hole punched in the memfd)
+ */
+#ifndef XENSIM_HV_INTERNAL_H
+#define XENSIM_HV_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Xen's public headers need these from libxenctrl's xenctrl.h. */
+#ifndef xen_mb
+#define xen_mb()  atomic_thread_fence(memory_order_seq_cst)
+#define xen_rmb() atomic_thread_fence(memory_order_acquire)
+#define xen_wmb() atomic_thread_fence(memory_order_release)
+#endif
+#ifndef __XEN_TOOLS__
+#define __XEN_TOOLS__ 1
+#endif
+#include <xen/xen.h>
+#include <xen/memory.h>
+#include <xen/vm_event.h>
+#include <xen/hvm/params.h>
+
+#include "hv.h"
+
+#define SIM_MFN_NONE UINT32_MAX        /* 32-bit mfn fields: no frame */
+#define SIM_DOMID_MAX DOMID_FIRST_RESERVED  /* domids 0 .. 0x7fef */
+#define SIM_MAX_GFNS (1ULL << 28)      /* p2m growth limit (1 TiB of gfns) */
+#define SIM_ORACLE_HOLE 0ULL           /* oracle value: gfn expected to be a hole */
+
+enum sim_frame_state { SIM_FRAME_FREE, SIM_FRAME_DOM, SIM_FRAME_SHARED, SIM_FRAME_ORPHAN };
+
+struct sim_frame {
+	uint64_t gfn;        /* DOM: m2p gfn; FREE: next free mfn (SIM_MFN_NONE ends) */
+	uint32_t owner;      /* DOM: domid; SHARED: index into hv->shared */
+	uint32_t map_refs;   /* foreign mappings (read-only and writable) */
+	uint32_t map_rw;     /* of which writable (a PGT_writable type ref) */
+	uint8_t state;       /* enum sim_frame_state */
+	uint8_t special;     /* DOM: a Xen special page (the sharing ring) */
+};
+_Static_assert(sizeof(struct sim_frame) <= 32, "frame table entry must stay small");
+
+enum sim_p2m_type { SIM_P2M_HOLE = 0, SIM_P2M_RAM_RW, SIM_P2M_SHARED, SIM_P2M_RING };
+
+struct sim_p2m {
+	uint32_t mfn;        /* SIM_MFN_NONE for holes */
+	uint32_t rmap_idx;   /* SHARED: position in the frame's reverse map */
+	uint8_t type;        /* enum sim_p2m_type */
+};
+
+struct sim_gref { uint32_t domid; uint32_t pad; uint64_t gfn; };
+
+struct sim_shared {
+	uint64_t handle;     /* 0: slot unused (handles start at 1, as in Xen) */
+	uint32_t mfn;
+	uint32_t nr;         /* sharers (rmap entries) */
+	uint32_t cap;
+	uint32_t next_free;
+	struct sim_gref *rmap;
+};
+
+struct sim_vcpu {
+	int vm_event_pause_count;  /* vm_event_vcpu_pause(): a request with VCPU_PAUSED */
+	bool blocked;              /* vm_event_mark_and_pause(): waiting for ring room */
+	bool enomem_paused;        /* patched, no ring: waiting for VIRQ_ENOMEM handling */
+};
+
+struct sim_dom {
+	uint32_t domid;
+	enum sim_dom_type type;
+	char name[64];
+	uint8_t uuid[16];
+	bool passthrough;
+	bool sharing_enabled;
+	bool dying;
+	bool shutdown;
+	bool crashed;
+	bool enomem_waiter;
+	int pause_count;
+	uint64_t nr_gfns;
+	struct sim_p2m *p2m;
+	uint64_t *oracle;
+	uint64_t tot_pages, max_pages, shr_pages;
+	uint64_t ring_gfn;         /* HVM_PARAM_SHARING_RING_PFN (0: none, PV) */
+	uint32_t nr_vcpus;
+	struct sim_vcpu *vcpus;
+	/* the sharing vm_event ring (d->vm_event_share) */
+	bool ring_enabled;
+	uint32_t ring_port;
+	uint32_t next_port;
+	int ring_target_producers, ring_foreign_producers;
+	unsigned int ring_blocked;
+	vm_event_front_ring_t ring;
+	struct timespec created;
+};
+
+struct sim_map_slot { uint32_t mfn; uint32_t ro; uint32_t rw; };
+
+struct sim_map_owner {
+	uint64_t id;
+	struct sim_map_slot *slots;  /* open addressing, mfn SIM_MFN_NONE = empty */
+	uint32_t cap, used;
+	struct sim_map_owner *next;
+};
+
+#define SIM_NOTIFY_MAX 64
+struct sim_notify { uint32_t domid, port; };
+
+struct sim_hv {
+	struct sim_hv_config cfg;
+	pthread_mutex_t lock;
+	pthread_cond_t resumed;
+	int fd;
+	uint8_t *mem;
+	uint64_t nr_frames;
+	struct sim_frame *frames;
+	uint32_t free_head;
+	uint64_t nr_free;
+	struct sim_shared *shared;
+	uint32_t shared_cap, shared_free;
+	uint64_t next_handle;
+	long nr_saved, nr_shared;
+	struct sim_dom *doms[SIM_DOMID_MAX];
+	uint32_t next_domid;
+	struct sim_map_owner *owners;
+	uint64_t zero_hash;
+	sim_hv_notify_fn *notify_fn;
+	void *notify_arg;
+	struct sim_notify pending[SIM_NOTIFY_MAX];
+	unsigned int nr_pending;
+};
+
+/* hv.c: lock, frames, domains */
+void sim_lock(struct sim_hv *hv);
+void sim_unlock(struct sim_hv *hv);
+void sim_queue_notify(struct sim_hv *hv, uint32_t domid, uint32_t port);
+uint8_t *sim_frame_ptr(struct sim_hv *hv, uint32_t mfn);
+uint32_t sim_frame_alloc(struct sim_hv *hv);
+void sim_frame_release(struct sim_hv *hv, uint32_t mfn);
+struct sim_dom *sim_dom_get(struct sim_hv *hv, uint32_t domid);
+int sim_p2m_grow(struct sim_dom *d, uint64_t nr_gfns);
+uint64_t sim_page_hash(const void *page);
+void sim_dom_crash(struct sim_hv *hv, struct sim_dom *d);
+void sim_wake_vcpus(struct sim_hv *hv);
+
+/* hv_share.c: sharing core used by hv.c */
+int sim_share_unshare(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn);
+void sim_share_drop(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn);
+int sim_share_enomem(struct sim_hv *hv, struct sim_dom *d, uint32_t vcpu,
+		     uint64_t gfn, bool guest);
+void sim_ring_teardown(struct sim_hv *hv, struct sim_dom *d);
+
+#endif /* XENSIM_HV_INTERNAL_H */

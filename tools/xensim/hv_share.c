@@ -1,0 +1,979 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * hv_share.c - memory sharing of the simulated Xen 4.17 hypervisor:
+ * XENMEM_sharing_op_* (nominate, share, add_physmap, range_share,
+ * debug_gfn, audit), XEN_DOMCTL_mem_sharing_op (control), unshare on write,
+ * the sharing vm_event ring, and the patched hypervisor's batched
+ * compare-and-share.
+ *
+ * DOC: Overview
+ *
+ * Follows xen/arch/x86/mm/mem_sharing.c of Xen 4.17 step by step, with the
+ * same error values in the same order:
+ *  - every memop first looks the domain up as "live remote": -ESRCH none,
+ *    -EPERM dom0 (the caller itself), -EINVAL dying; then enables sharing
+ *    implicitly (mem_sharing_control(): PV or no VMX -> -EOPNOTSUPP,
+ *    passthrough -> -EXDEV).  The brief's "-ENODEV for PV" is the HAP check,
+ *    which the code reaches only for HVM guests without HAP; a PV guest
+ *    fails is_hvm_domain() first and gets -EOPNOTSUPP.  Share, add_physmap
+ *    and range_share do not enable the client: a client without sharing
+ *    gives -EINVAL.
+ *  - nominate_page(): already shared -> its handle; not ram_rw -> -EINVAL;
+ *    page_make_sharable(): dying -> -EBUSY; a writable type reference (our
+ *    writable foreign mapping) -> -EINVAL; any other extra reference (a
+ *    read-only foreign mapping) -> -E2BIG.
+ *  - share_pages(): both gfns on the same mfn -> 0 (this includes two
+ *    holes, both INVALID_MFN: Xen returns success there too); the frame
+ *    with the lower mfn is looked up first, so which handle error comes
+ *    first depends on mfn order; then source handle, then client handle.
+ *  - unshare: last sharer -> page_make_private() (ignores read-only
+ *    mapping references: it checks only the type count), else a new frame
+ *    charged to the domain (fails when the pool is empty or tot_pages has
+ *    reached max_pages, as assign_pages() does) and a copy.
+ *  - the accounting: nr_shared_mfns, nr_saved_mfns and per-domain
+ *    shr_pages move exactly where Xen moves them, so the invariant
+ *    sum(shr_pages) == nr_saved + nr_shared holds after every operation.
+ *
+ * ENOMEM on unshare (sim_share_enomem): with the sharing ring, a
+ * VM_EVENT_REASON_MEM_SHARING request is produced into the ring page
+ * (Xen is the front end) and the faulting vCPU paused until a response
+ * with VM_EVENT_FLAG_VCPU_PAUSED is consumed by sim_hv_domain_resume();
+ * without a ring an unpatched Xen crashes the domain (hvm.c: "ENOMEM and no
+ * helper") and the patched one pauses the vCPU and raises VIRQ_ENOMEM.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv_internal.h"
+#include "../../hypervisor-patch/include/xenshare_cmpshr.h"
+
+/* p2m_ram_shared of xen/arch/x86/include/asm/p2m.h, reported in requests. */
+#define SIM_XEN_P2M_RAM_SHARED 12
+
+/* ---- sharing info and reverse maps -------------------------------------- */
+
+static struct sim_shared *sim_shared_alloc(struct sim_hv *hv, uint32_t *idx)
+{
+	struct sim_shared *s;
+
+	if (hv->shared_free == SIM_MFN_NONE) {
+		uint32_t cap = hv->shared_cap ? hv->shared_cap * 2 : 1024;
+		struct sim_shared *arr = realloc(hv->shared, cap * sizeof(*arr));
+
+		if (!arr)
+			return NULL;
+		hv->shared = arr;
+		for (uint32_t i = hv->shared_cap; i < cap; i++) {
+			memset(&arr[i], 0, sizeof(arr[i]));
+			arr[i].next_free = i + 1 < cap ? i + 1 : SIM_MFN_NONE;
+		}
+		hv->shared_free = hv->shared_cap;
+		hv->shared_cap = cap;
+	}
+	*idx = hv->shared_free;
+	s = &hv->shared[*idx];
+	hv->shared_free = s->next_free;
+	s->nr = 0;
+	s->next_free = SIM_MFN_NONE;
+	return s;
+}
+
+/* page_sharing_dispose(): the frame is no longer shared. */
+static void sim_shared_dispose(struct sim_hv *hv, uint32_t idx)
+{
+	struct sim_shared *s = &hv->shared[idx];
+
+	s->handle = 0;
+	s->nr = 0;
+	if (s->cap > 16) {   /* keep small rmaps for reuse, give big ones back */
+		free(s->rmap);
+		s->rmap = NULL;
+		s->cap = 0;
+	}
+	s->next_free = hv->shared_free;
+	hv->shared_free = idx;
+}
+
+/* rmap_add() + mem_sharing_gfn_alloc(): shr_pages of the domain rises. */
+static int sim_rmap_add(struct sim_hv *hv, struct sim_shared *s, struct sim_dom *d, uint64_t gfn)
+{
+	if (s->nr == s->cap) {
+		uint32_t cap = s->cap ? s->cap * 2 : 2;
+		struct sim_gref *r = realloc(s->rmap, cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		s->rmap = r;
+		s->cap = cap;
+	}
+	s->rmap[s->nr].domid = d->domid;
+	s->rmap[s->nr].pad = 0;
+	s->rmap[s->nr].gfn = gfn;
+	d->p2m[gfn].rmap_idx = s->nr;
+	s->nr++;
+	d->shr_pages++;
+	(void)hv;
+	return 0;
+}
+
+/* mem_sharing_gfn_destroy(): swap-remove (d, gfn) from the frame's rmap. */
+static void sim_rmap_del(struct sim_hv *hv, struct sim_shared *s, struct sim_dom *d, uint64_t gfn)
+{
+	uint32_t i = d->p2m[gfn].rmap_idx;
+	uint32_t last = s->nr - 1;
+
+	if (i != last) {
+		struct sim_gref *moved = &s->rmap[last];
+		struct sim_dom *md = sim_dom_get(hv, moved->domid);
+
+		s->rmap[i] = *moved;
+		md->p2m[moved->gfn].rmap_idx = i;
+	}
+	s->nr--;
+	d->shr_pages--;
+}
+
+/* __grab_shared_page(): the sharing info of a frame if it is shared. */
+static struct sim_shared *sim_grab(struct sim_hv *hv, uint64_t mfn)
+{
+	if (mfn >= hv->nr_frames || hv->frames[mfn].state != SIM_FRAME_SHARED)
+		return NULL;
+	return &hv->shared[hv->frames[mfn].owner];
+}
+
+static uint64_t sim_gfn_mfn(const struct sim_dom *d, uint64_t gfn)
+{
+	if (gfn >= d->nr_gfns || d->p2m[gfn].type == SIM_P2M_HOLE)
+		return SIM_INVALID_MFN;
+	return d->p2m[gfn].mfn;
+}
+
+/* ---- unshare ---------------------------------------------------------------- */
+
+/*
+ * __mem_sharing_unshare_page(d, gfn, destroy=false).  0 or -ENOMEM; the
+ * caller decides what an ENOMEM means (sim_share_enomem()).
+ */
+int sim_share_unshare(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn)
+{
+	struct sim_p2m *e = &d->p2m[gfn];
+	uint32_t old = e->mfn;
+	uint32_t idx = hv->frames[old].owner;
+	struct sim_shared *s = &hv->shared[idx];
+	uint32_t mfn;
+
+	if (e->type != SIM_P2M_SHARED)
+		return 0;   /* someone already unshared it */
+	if (s->nr == 1) {
+		/* Last sharer: page_make_private(), no allocation. */
+		sim_rmap_del(hv, s, d, gfn);
+		sim_shared_dispose(hv, idx);
+		hv->nr_shared--;
+		hv->frames[old].state = SIM_FRAME_DOM;
+		hv->frames[old].owner = d->domid;
+		hv->frames[old].gfn = gfn;
+		d->tot_pages++;
+		e->type = SIM_P2M_RAM_RW;
+		return 0;
+	}
+	/* alloc_domheap_page(d): the pool and the domain's max_pages. */
+	if (d->tot_pages >= d->max_pages)
+		return -ENOMEM;
+	mfn = sim_frame_alloc(hv);
+	if (mfn == SIM_MFN_NONE)
+		return -ENOMEM;
+	memcpy(sim_frame_ptr(hv, mfn), sim_frame_ptr(hv, old), SIM_PAGE_SIZE);
+	hv->frames[mfn].state = SIM_FRAME_DOM;
+	hv->frames[mfn].owner = d->domid;
+	hv->frames[mfn].gfn = gfn;
+	sim_rmap_del(hv, s, d, gfn);
+	hv->nr_saved--;
+	d->tot_pages++;
+	e->mfn = mfn;
+	e->type = SIM_P2M_RAM_RW;
+	return 0;
+}
+
+/*
+ * __mem_sharing_unshare_page(d, gfn, destroy=true): the domain's reference
+ * goes (domain destruction, balloon); the frame is freed with its last
+ * sharer unless a foreign mapping still holds it.  The caller clears the p2m.
+ */
+void sim_share_drop(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn)
+{
+	uint32_t mfn = d->p2m[gfn].mfn;
+	uint32_t idx = hv->frames[mfn].owner;
+	struct sim_shared *s = &hv->shared[idx];
+
+	sim_rmap_del(hv, s, d, gfn);
+	if (s->nr == 0) {
+		sim_shared_dispose(hv, idx);
+		hv->nr_shared--;
+		sim_frame_release(hv, mfn);
+	} else {
+		hv->nr_saved--;
+	}
+}
+
+/* ---- ENOMEM and the sharing ring ------------------------------------------ */
+
+/* vm_event_ring_available() */
+static int sim_ring_available(struct sim_dom *d)
+{
+	return (int)RING_FREE_REQUESTS(&d->ring) - d->ring_target_producers -
+	       d->ring_foreign_producers;
+}
+
+/*
+ * mem_sharing_notify_enomem() after a failed unshare, and for a guest vCPU
+ * the fault handler's "no helper" crash.  guest: the write came from vCPU
+ * vcpu of d itself (else it is a foreign access: no pause).  Returns 0 when
+ * a request was queued.
+ */
+int sim_share_enomem(struct sim_hv *hv, struct sim_dom *d, uint32_t vcpu,
+		     uint64_t gfn, bool guest)
+{
+	vm_event_request_t req;
+
+	if (!d->ring_enabled) {
+		if (!guest)
+			return -EOPNOTSUPP;   /* notify_enomem without ring: nothing */
+		if (hv->cfg.patched) {
+			d->vcpus[vcpu].enomem_paused = true;
+			d->enomem_waiter = true;
+			sim_queue_notify(hv, 0, 0);   /* VIRQ_ENOMEM */
+		} else {
+			fprintf(stderr, "xensim hv: d%u attempt to unshare gfn 0x%llx, ENOMEM and no helper\n",
+				d->domid, (unsigned long long)gfn);
+			sim_dom_crash(hv, d);
+		}
+		return -EOPNOTSUPP;
+	}
+	/* __vm_event_claim_slot(allow_sleep=false) -> vm_event_grab_slot() */
+	if (sim_ring_available(d) <= 0)
+		return -EBUSY;
+	memset(&req, 0, sizeof(req));
+	req.version = VM_EVENT_INTERFACE_VERSION;
+	req.reason = VM_EVENT_REASON_MEM_SHARING;
+	req.vcpu_id = guest ? vcpu : 0;
+	req.u.mem_sharing.gfn = gfn;
+	req.u.mem_sharing.p2mt = SIM_XEN_P2M_RAM_SHARED;
+	if (guest) {
+		req.flags = VM_EVENT_FLAG_VCPU_PAUSED;
+		d->vcpus[vcpu].vm_event_pause_count++;   /* vm_event_vcpu_pause() */
+	} else {
+		req.flags = VM_EVENT_FLAG_FOREIGN;
+	}
+	/* vm_event_put_request() */
+	memcpy(RING_GET_REQUEST(&d->ring, d->ring.req_prod_pvt), &req, sizeof(req));
+	d->ring.req_prod_pvt++;
+	RING_PUSH_REQUESTS(&d->ring);
+	/*
+	 * The "black eye" pause of a vCPU that fills the ring does not apply:
+	 * the vCPU has just been paused by the request itself.
+	 */
+	sim_queue_notify(hv, d->domid, d->ring_port);
+	return 0;
+}
+
+/* vm_event_wake_blocked(): vCPUs waiting for ring room run again. */
+static void sim_ring_wake_blocked(struct sim_hv *hv, struct sim_dom *d)
+{
+	int avail = sim_ring_available(d);
+
+	for (uint32_t v = 0; v < d->nr_vcpus && avail > 0 && d->ring_blocked; v++) {
+		if (d->vcpus[v].blocked) {
+			d->vcpus[v].blocked = false;
+			d->ring_blocked--;
+			avail--;
+		}
+	}
+	sim_wake_vcpus(hv);
+}
+
+/*
+ * The ring goes away with its domain or by vm_event_disable(): blocked
+ * vCPUs are released; vCPUs paused by a request stay paused, as in Xen
+ * (only a resume can release them).
+ */
+void sim_ring_teardown(struct sim_hv *hv, struct sim_dom *d)
+{
+	for (uint32_t v = 0; v < d->nr_vcpus; v++)
+		d->vcpus[v].blocked = false;
+	d->ring_blocked = 0;
+	d->ring_enabled = false;
+	d->ring_target_producers = d->ring_foreign_producers = 0;
+	memset(&d->ring, 0, sizeof(d->ring));
+	sim_wake_vcpus(hv);
+}
+
+/* Common checks of vm_event_domctl(); 1 = "dying: return 0 now". */
+static int sim_vm_event_lookup(struct sim_hv *hv, uint32_t domid, struct sim_dom **out)
+{
+	struct sim_dom *d = sim_dom_get(hv, domid);
+
+	if (!d)
+		return -ESRCH;
+	if (domid == 0)
+		return -EINVAL;   /* "Tried to do a memory event op on itself" */
+	if (d->dying)
+		return 1;
+	if (!d->nr_vcpus)
+		return -EINVAL;
+	*out = d;
+	return 0;
+}
+
+int sim_hv_ring_enable(struct sim_hv *hv, uint32_t domid, uint32_t *port)
+{
+	struct sim_dom *d = NULL;
+	int rc;
+
+	if (!port)
+		return -EINVAL;
+	sim_lock(hv);
+	rc = sim_vm_event_lookup(hv, domid, &d);
+	if (rc) {
+		rc = rc > 0 ? 0 : rc;
+		goto out;
+	}
+	/* dom0 is always PV here, so the "HVM hardware domain" refusal never applies. */
+	if (d->type == SIM_DOM_PV) {
+		rc = -ENODEV;   /* "Only HAP is supported" */
+		goto out;
+	}
+	if (d->ring_enabled) {
+		/* vm_event_enable(): -EBUSY (xenctrl.h's comment says EINVAL; the code wins) */
+		rc = -EBUSY;
+		goto out;
+	}
+	if (!d->ring_gfn) {
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
+	FRONT_RING_INIT(&d->ring, (vm_event_sring_t *)sim_frame_ptr(hv, d->p2m[d->ring_gfn].mfn),
+			SIM_PAGE_SIZE);
+	d->ring_enabled = true;
+	d->ring_target_producers = d->ring_foreign_producers = 0;
+	d->ring_blocked = 0;
+	d->ring_port = d->next_port++;
+	*port = d->ring_port;
+out:
+	sim_unlock(hv);
+	return rc;
+}
+
+int sim_hv_ring_disable(struct sim_hv *hv, uint32_t domid)
+{
+	struct sim_dom *d = NULL;
+	int rc;
+
+	sim_lock(hv);
+	rc = sim_vm_event_lookup(hv, domid, &d);
+	if (rc) {
+		rc = rc > 0 ? 0 : rc;
+	} else if (!d->ring_enabled) {
+		rc = -EINVAL;
+	} else {
+		sim_ring_teardown(hv, d);
+		rc = 0;
+	}
+	sim_unlock(hv);
+	return rc;
+}
+
+/*
+ * vm_event_resume(): consume every response on the ring; a response with
+ * VM_EVENT_FLAG_VCPU_PAUSED for a vCPU paused by a request unpauses it.
+ * At most one ring's worth per call, so a consumer that writes a garbage
+ * rsp_prod cannot make the hypervisor loop (Xen does not bound this).
+ * Patched hypervisor without a ring: releases the vCPUs paused on ENOMEM.
+ */
+int sim_hv_domain_resume(struct sim_hv *hv, uint32_t domid)
+{
+	struct sim_dom *d = NULL;
+	int rc;
+
+	sim_lock(hv);
+	rc = sim_vm_event_lookup(hv, domid, &d);
+	if (rc) {
+		rc = rc > 0 ? 0 : rc;
+		goto out;
+	}
+	if (!d->ring_enabled) {
+		if (hv->cfg.patched && d->enomem_waiter) {
+			for (uint32_t v = 0; v < d->nr_vcpus; v++)
+				d->vcpus[v].enomem_paused = false;
+			d->enomem_waiter = false;
+			sim_wake_vcpus(hv);
+		} else {
+			rc = -ENODEV;
+		}
+		goto out;
+	}
+	for (unsigned int i = 0; i < RING_SIZE(&d->ring) &&
+	     RING_HAS_UNCONSUMED_RESPONSES(&d->ring); i++) {
+		vm_event_response_t rsp;
+		struct sim_vcpu *v;
+
+		memcpy(&rsp, RING_GET_RESPONSE(&d->ring, d->ring.rsp_cons), sizeof(rsp));
+		d->ring.rsp_cons++;
+		d->ring.sring->rsp_event = d->ring.rsp_cons + 1;
+		sim_ring_wake_blocked(hv, d);
+		if (rsp.version != VM_EVENT_INTERFACE_VERSION || rsp.vcpu_id >= d->nr_vcpus)
+			continue;
+		v = &d->vcpus[rsp.vcpu_id];
+		if (v->vm_event_pause_count > 0 && (rsp.flags & VM_EVENT_FLAG_VCPU_PAUSED))
+			v->vm_event_pause_count--;
+	}
+	sim_wake_vcpus(hv);
+out:
+	sim_unlock(hv);
+	return rc;
+}
+
+int sim_hv_enomem_waiters(struct sim_hv *hv, uint32_t *domids, unsigned int max)
+{
+	unsigned int n = 0;
+
+	sim_lock(hv);
+	for (uint32_t id = 1; id < SIM_DOMID_MAX && n < max; id++)
+		if (hv->doms[id] && hv->doms[id]->enomem_waiter)
+			domids[n++] = id;
+	sim_unlock(hv);
+	return (int)n;
+}
+
+int sim_hv_get_param(struct sim_hv *hv, uint32_t domid, int param, uint64_t *value)
+{
+	struct sim_dom *d;
+	int rc = 0;
+
+	sim_lock(hv);
+	d = sim_dom_get(hv, domid);
+	if (!d)
+		rc = -ESRCH;
+	else if (d->type == SIM_DOM_PV || param < 0 || param >= HVM_NR_PARAMS)
+		rc = -EINVAL;
+	else
+		*value = param == HVM_PARAM_SHARING_RING_PFN ? d->ring_gfn : 0;
+	sim_unlock(hv);
+	return rc;
+}
+
+/* ---- sharing ops -------------------------------------------------------------- */
+
+/* mem_sharing_control() */
+static int sim_sharing_control(struct sim_hv *hv, struct sim_dom *d, bool enable)
+{
+	if (enable) {
+		bool hw_ok = hv->cfg.cpu_vmx || (hv->cfg.patched && hv->cfg.allow_svm_sharing);
+
+		if (d->type == SIM_DOM_PV || !hw_ok)
+			return -EOPNOTSUPP;
+		/* HAP is always on for HVM/PVH guests here: no -ENODEV. */
+		if (d->passthrough)
+			return -EXDEV;
+	}
+	d->sharing_enabled = enable;
+	return 0;
+}
+
+int sim_hv_memshr_control(struct sim_hv *hv, uint32_t domid, bool enable)
+{
+	struct sim_dom *d;
+	int rc;
+
+	sim_lock(hv);
+	d = sim_dom_get(hv, domid);
+	rc = d ? sim_sharing_control(hv, d, enable) : -ESRCH;
+	sim_unlock(hv);
+	return rc;
+}
+
+/* rcu_lock_live_remote_domain_by_id() as called by dom0. */
+static int sim_live_remote(struct sim_hv *hv, uint32_t domid, struct sim_dom **out)
+{
+	struct sim_dom *d = sim_dom_get(hv, domid);
+
+	if (!d)
+		return -ESRCH;
+	if (domid == 0)
+		return -EPERM;
+	if (d->dying)
+		return -EINVAL;
+	*out = d;
+	return 0;
+}
+
+/* The start of mem_sharing_memop(): look the domain up, enable implicitly. */
+static int sim_memop_domain(struct sim_hv *hv, uint32_t domid, struct sim_dom **out)
+{
+	int rc = sim_live_remote(hv, domid, out);
+
+	if (rc)
+		return rc;
+	if (!(*out)->sharing_enabled)
+		return sim_sharing_control(hv, *out, true);
+	return 0;
+}
+
+/* The client domain of share / add_physmap / range_share: must be enabled. */
+static int sim_memop_client(struct sim_hv *hv, uint32_t domid, struct sim_dom **out)
+{
+	int rc = sim_live_remote(hv, domid, out);
+
+	if (rc)
+		return rc;
+	return (*out)->sharing_enabled ? 0 : -EINVAL;
+}
+
+/* nominate_page(d, gfn, expected_refcnt=0, validate_only=false) */
+static int sim_nominate(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn, uint64_t *handle)
+{
+	struct sim_p2m *e;
+	struct sim_frame *f;
+	struct sim_shared *s;
+	uint32_t idx;
+
+	*handle = 0;
+	if (gfn >= d->nr_gfns || d->p2m[gfn].type == SIM_P2M_HOLE)
+		return -EINVAL;
+	e = &d->p2m[gfn];
+	if (e->type == SIM_P2M_SHARED) {
+		*handle = hv->shared[hv->frames[e->mfn].owner].handle;
+		return 0;
+	}
+	if (e->type != SIM_P2M_RAM_RW)
+		return -EINVAL;   /* p2m_is_sharable() / is_special_page() */
+	f = &hv->frames[e->mfn];
+	/* page_make_sharable() */
+	if (d->dying)
+		return -EBUSY;
+	if (f->map_rw)
+		return -EINVAL;   /* get_page_and_type(PGT_shared_page) vs a writable type */
+	if (f->map_refs)
+		return -E2BIG;
+	s = sim_shared_alloc(hv, &idx);
+	if (!s)
+		return -ENOMEM;
+	if (sim_rmap_add(hv, s, d, gfn)) {
+		sim_shared_dispose(hv, idx);
+		return -ENOMEM;
+	}
+	s->handle = hv->next_handle++;
+	s->mfn = e->mfn;
+	f->state = SIM_FRAME_SHARED;
+	f->owner = idx;
+	f->gfn = 0;
+	d->tot_pages--;
+	e->type = SIM_P2M_SHARED;
+	hv->nr_shared++;
+	*handle = s->handle;
+	return 0;
+}
+
+/* share_pages() */
+static int sim_share_pages(struct sim_hv *hv, struct sim_dom *sd, uint64_t sgfn, uint64_t sh,
+			   struct sim_dom *cd, uint64_t cgfn, uint64_t ch)
+{
+	uint64_t smfn = sim_gfn_mfn(sd, sgfn), cmfn = sim_gfn_mfn(cd, cgfn);
+	struct sim_shared *sp, *cp;
+	uint32_t cidx;
+
+	if (smfn == cmfn)
+		return 0;   /* "the pages are already 'shared'" (also two holes) */
+	if (smfn < cmfn) {
+		if (!(sp = sim_grab(hv, smfn)))
+			return -XENMEM_SHARING_OP_S_HANDLE_INVALID;
+		if (!(cp = sim_grab(hv, cmfn)))
+			return -XENMEM_SHARING_OP_C_HANDLE_INVALID;
+	} else {
+		if (!(cp = sim_grab(hv, cmfn)))
+			return -XENMEM_SHARING_OP_C_HANDLE_INVALID;
+		if (!(sp = sim_grab(hv, smfn)))
+			return -XENMEM_SHARING_OP_S_HANDLE_INVALID;
+	}
+	if (sp->handle != sh)
+		return -XENMEM_SHARING_OP_S_HANDLE_INVALID;
+	if (cp->handle != ch)
+		return -XENMEM_SHARING_OP_C_HANDLE_INVALID;
+
+	/* Make room first so the merge cannot fail half way. */
+	if (sp->nr + cp->nr > sp->cap) {
+		uint32_t cap = sp->cap ? sp->cap : 2;
+		struct sim_gref *r;
+
+		while (cap < sp->nr + cp->nr)
+			cap *= 2;
+		r = realloc(sp->rmap, cap * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		sp->rmap = r;
+		sp->cap = cap;
+	}
+	/* Merge the client's rmap into the source's; every client gfn moves over. */
+	for (uint32_t i = 0; i < cp->nr; i++) {
+		struct sim_gref *g = &cp->rmap[i];
+		struct sim_dom *d = sim_dom_get(hv, g->domid);
+		struct sim_p2m *e = &d->p2m[g->gfn];
+
+		sp->rmap[sp->nr] = *g;
+		e->rmap_idx = sp->nr;
+		e->mfn = (uint32_t)smfn;
+		sp->nr++;
+	}
+	cidx = hv->frames[cmfn].owner;
+	cp->nr = 0;
+	sim_shared_dispose(hv, cidx);
+	sim_frame_release(hv, (uint32_t)cmfn);
+	hv->nr_shared--;
+	hv->nr_saved++;
+	return 0;
+}
+
+int sim_hv_nominate_gfn(struct sim_hv *hv, uint32_t domid, uint64_t gfn, uint64_t *handle)
+{
+	struct sim_dom *d;
+	int rc;
+
+	*handle = 0;
+	sim_lock(hv);
+	rc = sim_memop_domain(hv, domid, &d);
+	if (!rc)
+		rc = sim_nominate(hv, d, gfn, handle);
+	sim_unlock(hv);
+	return rc;
+}
+
+int sim_hv_share(struct sim_hv *hv, uint32_t sdom, uint64_t sgfn, uint64_t sh,
+		 uint32_t cdom, uint64_t cgfn, uint64_t ch)
+{
+	struct sim_dom *sd, *cd;
+	int rc;
+
+	sim_lock(hv);
+	rc = sim_memop_domain(hv, sdom, &sd);
+	if (!rc)
+		rc = sim_memop_client(hv, cdom, &cd);
+	if (!rc)
+		rc = sim_share_pages(hv, sd, sgfn, sh, cd, cgfn, ch);
+	sim_unlock(hv);
+	return rc;
+}
+
+/* add_to_physmap(): plug a hole of the client with the source's shared frame. */
+int sim_hv_add_to_physmap(struct sim_hv *hv, uint32_t sdom, uint64_t sgfn,
+			  uint64_t sh, uint32_t cdom, uint64_t cgfn)
+{
+	struct sim_dom *sd, *cd;
+	struct sim_shared *sp;
+	uint64_t smfn;
+	int rc;
+
+	sim_lock(hv);
+	rc = sim_memop_domain(hv, sdom, &sd);
+	if (!rc)
+		rc = sim_memop_client(hv, cdom, &cd);
+	if (rc)
+		goto out;
+	smfn = sim_gfn_mfn(sd, sgfn);
+	sp = sim_grab(hv, smfn);
+	if (!sp || sp->handle != sh) {
+		rc = -XENMEM_SHARING_OP_S_HANDLE_INVALID;
+		goto out;
+	}
+	if (sim_gfn_mfn(cd, cgfn) != SIM_INVALID_MFN) {
+		rc = -XENMEM_SHARING_OP_C_HANDLE_INVALID;   /* not a hole */
+		goto out;
+	}
+	rc = sim_p2m_grow(cd, cgfn + 1);
+	if (rc)
+		goto out;
+	rc = sim_rmap_add(hv, sp, cd, cgfn);
+	if (rc)
+		goto out;
+	cd->p2m[cgfn].mfn = (uint32_t)smfn;
+	cd->p2m[cgfn].type = SIM_P2M_SHARED;
+	/* The client now reads what the source's guest last wrote there. */
+	cd->oracle[cgfn] = sd->oracle[sgfn];
+	hv->nr_saved++;
+out:
+	sim_unlock(hv);
+	return rc;
+}
+
+/* range_share(): no content check at all (meant for clones of a paused parent). */
+int sim_hv_range_share(struct sim_hv *hv, uint32_t sdom, uint32_t cdom,
+		       uint64_t first_gfn, uint64_t last_gfn)
+{
+	struct sim_dom *sd, *cd;
+	int rc;
+
+	sim_lock(hv);
+	rc = sim_memop_domain(hv, sdom, &sd);
+	if (!rc)
+		rc = sim_memop_client(hv, cdom, &cd);
+	if (rc)
+		goto out;
+	/* "the client should keep the domains paused for the duration of this op" */
+	if (!sd->pause_count || !cd->pause_count) {
+		rc = -EINVAL;
+		goto out;
+	}
+	/* domain_get_maximum_gpfn(): the highest gfn of the p2m */
+	if (sd->nr_gfns == 0 || cd->nr_gfns == 0 ||
+	    sd->nr_gfns - 1 < first_gfn || sd->nr_gfns - 1 < last_gfn ||
+	    cd->nr_gfns - 1 < first_gfn || cd->nr_gfns - 1 < last_gfn) {
+		rc = -EINVAL;
+		goto out;
+	}
+	for (uint64_t g = first_gfn; g <= last_gfn; g++) {
+		uint64_t h_s, h_c;
+
+		rc = sim_nominate(hv, sd, g, &h_s);
+		if (rc == -ENOMEM)
+			break;
+		if (!rc) {
+			rc = sim_nominate(hv, cd, g, &h_c);
+			if (rc == -ENOMEM)
+				break;
+			if (!rc)
+				rc = sim_share_pages(hv, sd, g, h_s, cd, g, h_c);
+		}
+		if (g == UINT64_MAX)
+			break;
+	}
+	/* "The last page may fail with -EINVAL, and for range sharing we don't care" */
+	if (rc == -EINVAL)
+		rc = 0;
+out:
+	sim_unlock(hv);
+	return rc;
+}
+
+int sim_hv_debug_gfn(struct sim_hv *hv, uint32_t domid, uint64_t gfn)
+{
+	struct sim_dom *d;
+	struct sim_shared *s;
+	int rc;
+
+	sim_lock(hv);
+	rc = sim_memop_domain(hv, domid, &d);
+	if (!rc) {
+		s = sim_grab(hv, sim_gfn_mfn(d, gfn));
+		rc = s ? (int)s->nr : -EINVAL;
+	}
+	sim_unlock(hv);
+	return rc;
+}
+
+long sim_hv_sharing_freed_pages(struct sim_hv *hv)
+{
+	long n;
+
+	sim_lock(hv);
+	n = hv->nr_saved;
+	sim_unlock(hv);
+	return n;
+}
+
+long sim_hv_sharing_used_frames(struct sim_hv *hv)
+{
+	long n;
+
+	sim_lock(hv);
+	n = hv->nr_shared;
+	sim_unlock(hv);
+	return n;
+}
+
+/* ---- the patched hypervisor's batched compare-and-share --------------------- */
+
+static int sim_cmpshr_one(struct sim_hv *hv, xenshare_cmpshr_pair_t *p)
+{
+	struct sim_dom *sd, *cd;
+	uint64_t sh, ch;
+	uint64_t smfn, cmfn;
+	int rc;
+
+	rc = sim_memop_domain(hv, p->source_domain, &sd);
+	if (!rc)
+		rc = sim_memop_domain(hv, p->client_domain, &cd);
+	if (!rc)
+		rc = sim_nominate(hv, sd, p->source_gfn, &sh);
+	if (!rc)
+		rc = sim_nominate(hv, cd, p->client_gfn, &ch);
+	if (rc)
+		return rc;
+	smfn = sim_gfn_mfn(sd, p->source_gfn);
+	cmfn = sim_gfn_mfn(cd, p->client_gfn);
+	if (smfn == cmfn)
+		return XENSHARE_CMPSHR_SHARED;
+	/* Both frames are shared (read-only to every guest) and we hold the lock. */
+	if (memcmp(sim_frame_ptr(hv, (uint32_t)smfn), sim_frame_ptr(hv, (uint32_t)cmfn),
+		   SIM_PAGE_SIZE))
+		return XENSHARE_CMPSHR_DIFFERENT;
+	rc = sim_share_pages(hv, sd, p->source_gfn, sh, cd, p->client_gfn, ch);
+	return rc ? rc : XENSHARE_CMPSHR_SHARED;
+}
+
+int sim_hv_compare_share(struct sim_hv *hv, struct xenshare_cmpshr_pair *pairs, unsigned int n)
+{
+	if (!hv->cfg.patched)
+		return -ENOSYS;
+	if (n > XENSHARE_CMPSHR_MAX_BATCH || (n && !pairs))
+		return -EINVAL;
+	sim_lock(hv);
+	for (unsigned int i = 0; i < n; i++)
+		pairs[i].result = sim_cmpshr_one(hv, &pairs[i]);
+	sim_unlock(hv);
+	return 0;
+}
+
+/* ---- audit ------------------------------------------------------------------- */
+
+#define AUDIT_ERR(...) do { errors++; fprintf(stderr, "xensim hv: audit: " __VA_ARGS__); } while (0)
+
+/*
+ * Xen's audit() walks the shared frames; this one also checks the frame
+ * table, per-domain counters, mapping references and the global invariant,
+ * since the model can afford it.  Debug builds only, as in Xen.
+ */
+int sim_hv_audit(struct sim_hv *hv)
+{
+	int errors = 0;
+	uint64_t nr_free = 0, shared_found = 0, sum_shr = 0, sum_saved = 0;
+	uint32_t *refs;
+
+	if (!hv->cfg.debug_build)
+		return -EOPNOTSUPP;
+	refs = calloc(hv->nr_frames, sizeof(*refs));
+	if (!refs)
+		return -ENOMEM;
+	sim_lock(hv);
+	for (uint32_t m = hv->free_head; m != SIM_MFN_NONE; m = (uint32_t)hv->frames[m].gfn) {
+		if (m >= hv->nr_frames || hv->frames[m].state != SIM_FRAME_FREE || ++nr_free > hv->nr_frames) {
+			AUDIT_ERR("free list broken at mfn 0x%x\n", m);
+			break;
+		}
+	}
+	if (nr_free != hv->nr_free)
+		AUDIT_ERR("free list holds %llu frames, counter says %llu\n",
+			  (unsigned long long)nr_free, (unsigned long long)hv->nr_free);
+
+	for (uint64_t m = 0; m < hv->nr_frames; m++) {
+		struct sim_frame *f = &hv->frames[m];
+
+		if (f->map_rw > f->map_refs)
+			AUDIT_ERR("mfn 0x%llx: more writable than total mapping refs\n",
+				  (unsigned long long)m);
+		if (f->state == SIM_FRAME_FREE && f->map_refs)
+			AUDIT_ERR("mfn 0x%llx: free but mapped\n", (unsigned long long)m);
+		if (f->state == SIM_FRAME_ORPHAN && !f->map_refs)
+			AUDIT_ERR("mfn 0x%llx: orphan without references (leaked)\n",
+				  (unsigned long long)m);
+		if (f->state == SIM_FRAME_DOM) {
+			struct sim_dom *d = sim_dom_get(hv, f->owner);
+			uint8_t want = f->special ? SIM_P2M_RING : SIM_P2M_RAM_RW;
+
+			if (!d || f->gfn >= d->nr_gfns || d->p2m[f->gfn].mfn != m ||
+			    d->p2m[f->gfn].type != want)
+				AUDIT_ERR("mfn 0x%llx: owned by d%u gfn 0x%llx, p2m disagrees (lost frame)\n",
+					  (unsigned long long)m, f->owner, (unsigned long long)f->gfn);
+		}
+		if (f->state == SIM_FRAME_SHARED) {
+			struct sim_shared *s;
+
+			if (f->owner >= hv->shared_cap || !hv->shared[f->owner].handle ||
+			    hv->shared[f->owner].mfn != m) {
+				AUDIT_ERR("mfn 0x%llx: shared without sharing info\n", (unsigned long long)m);
+				continue;
+			}
+			s = &hv->shared[f->owner];
+			if (!s->nr) {
+				AUDIT_ERR("mfn 0x%llx shared, but empty gfn list\n", (unsigned long long)m);
+				continue;
+			}
+			shared_found++;
+			sum_saved += s->nr - 1;
+			for (uint32_t i = 0; i < s->nr; i++) {
+				struct sim_gref *g = &s->rmap[i];
+				struct sim_dom *d = sim_dom_get(hv, g->domid);
+
+				if (!d || g->gfn >= d->nr_gfns) {
+					AUDIT_ERR("Unknown dom %u / gfn 0x%llx for MFN 0x%llx\n", g->domid,
+						  (unsigned long long)g->gfn, (unsigned long long)m);
+					continue;
+				}
+				if (d->p2m[g->gfn].mfn != m || d->p2m[g->gfn].type != SIM_P2M_SHARED ||
+				    d->p2m[g->gfn].rmap_idx != i)
+					AUDIT_ERR("Incorrect P2M for d%u gfn 0x%llx, expecting MFN 0x%llx\n",
+						  g->domid, (unsigned long long)g->gfn, (unsigned long long)m);
+			}
+		}
+	}
+	if ((long)shared_found != hv->nr_shared)
+		AUDIT_ERR("Expected %ld shared mfns, found %llu\n", hv->nr_shared,
+			  (unsigned long long)shared_found);
+	if ((long)sum_saved != hv->nr_saved)
+		AUDIT_ERR("nr_saved_mfns %ld, rmaps account for %llu\n", hv->nr_saved,
+			  (unsigned long long)sum_saved);
+
+	for (uint32_t id = 0; id < SIM_DOMID_MAX; id++) {
+		struct sim_dom *d = hv->doms[id];
+		uint64_t tot = 0, shr = 0;
+
+		if (!d)
+			continue;
+		for (uint64_t g = 0; g < d->nr_gfns; g++) {
+			struct sim_p2m *e = &d->p2m[g];
+
+			if (e->type == SIM_P2M_HOLE)
+				continue;
+			if (e->mfn >= hv->nr_frames) {
+				AUDIT_ERR("d%u gfn 0x%llx maps invalid mfn\n", id, (unsigned long long)g);
+				continue;
+			}
+			if (e->type == SIM_P2M_RAM_RW || e->type == SIM_P2M_RING) {
+				struct sim_frame *f = &hv->frames[e->mfn];
+
+				if (e->type == SIM_P2M_RAM_RW)
+					tot++;
+				if (f->state != SIM_FRAME_DOM || f->owner != id || f->gfn != g)
+					AUDIT_ERR("d%u gfn 0x%llx: private mfn 0x%x not owned (m2p)\n", id,
+						  (unsigned long long)g, e->mfn);
+			} else if (e->type == SIM_P2M_SHARED) {
+				shr++;
+				if (hv->frames[e->mfn].state != SIM_FRAME_SHARED)
+					AUDIT_ERR("d%u gfn 0x%llx: p2m shared, frame is not\n", id,
+						  (unsigned long long)g);
+			}
+		}
+		if (tot != d->tot_pages)
+			AUDIT_ERR("d%u tot_pages %llu, p2m holds %llu private frames\n", id,
+				  (unsigned long long)d->tot_pages, (unsigned long long)tot);
+		if (shr != d->shr_pages)
+			AUDIT_ERR("d%u shr_pages %llu, p2m holds %llu shared gfns\n", id,
+				  (unsigned long long)d->shr_pages, (unsigned long long)shr);
+		sum_shr += d->shr_pages;
+	}
+	if ((long)sum_shr != hv->nr_saved + hv->nr_shared)
+		AUDIT_ERR("sum(shr_pages) %llu != nr_saved %ld + nr_shared %ld\n",
+			  (unsigned long long)sum_shr, hv->nr_saved, hv->nr_shared);
+
+	for (struct sim_map_owner *o = hv->owners; o; o = o->next) {
+		for (uint32_t i = 0; i < o->cap; i++)
+			if (o->slots[i].mfn != SIM_MFN_NONE)
+				refs[o->slots[i].mfn] += o->slots[i].ro + o->slots[i].rw;
+	}
+	for (uint64_t m = 0; m < hv->nr_frames; m++)
+		if (refs[m] != hv->frames[m].map_refs)
+			AUDIT_ERR("mfn 0x%llx: %u mapping refs, owners hold %u\n", (unsigned long long)m,
+				  hv->frames[m].map_refs, refs[m]);
+	sim_unlock(hv);
+	free(refs);
+	return errors;
+}
