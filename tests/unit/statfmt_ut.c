@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * statfmt_ut.c - unit tests of xenshare-stat's pure half
+ * (tools/xenshare-stat/statfmt.c): the derived totals and their formulas,
+ * the notes that explain where hypervisor and daemon disagree, and the
+ * table / JSON / Prometheus output of fixed snapshots compared byte for
+ * byte with tests/golden/stat-*.
+ *
+ * Golden files are the reviewed expected output.  After an intended
+ * format change, regenerate them with XST_GOLDEN_UPDATE=1 and review the
+ * diff (git diff tests/golden) before committing: the update mode writes,
+ * it never passes silently (each test still asserts the file was written).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+#include <json-c/json.h>
+
+#include "../../tools/xenshare-stat/statfmt.h"
+
+#ifndef XST_GOLDEN_DIR
+#error "XST_GOLDEN_DIR must name tests/golden"
+#endif
+
+static struct xst_domain full_doms[4];
+static struct xst_snapshot full;   /* hypervisor and daemon both up */
+static struct xst_snapshot dmdown; /* hypervisor only */
+static struct xst_snapshot hvdown; /* daemon only */
+
+static void dom(struct xst_domain *d, uint32_t domid, const char *name, const char *group,
+		const char *mode, uint64_t tot, uint64_t shr)
+{
+	memset(d, 0, sizeof(*d));
+	d->domid = domid;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	snprintf(d->group, sizeof(d->group), "%s", group);
+	snprintf(d->mode, sizeof(d->mode), "%s", mode);
+	d->in_hv = true;
+	d->tot_pages = tot;
+	d->shr_pages = shr;
+}
+
+static void daemon_of(struct xst_domain *d, uint64_t sharing, uint64_t vol, double uns,
+		      double scan)
+{
+	d->in_daemon = true;
+	d->daemon_shr_pages = d->shr_pages;
+	d->pages_sharing = sharing;
+	d->pages_volatile = vol;
+	d->unshares_per_s = uns;
+	d->scan_progress = scan;
+}
+
+/*
+ * The fixture: dom0 (no sharing), two guests the daemon manages, and one
+ * guest with pages shared by another tool.  Hypervisor invariant holds:
+ * sum(shr_pages) = 0 + 40000 + 30000 + 2000 = 72000 = freed 50000 + used 22000.
+ */
+static void build_fixtures(void)
+{
+	struct xst_daemon *dm = &full.daemon;
+
+	dom(&full_doms[0], 0, "Domain-0", "", "", 262144, 0);
+	dom(&full_doms[1], 1, "web1", "default", "on", 91072, 40000);
+	daemon_of(&full_doms[1], 30000, 120, 1.5, 0.37);
+	dom(&full_doms[2], 2, "web \"two\"", "tenant-a", "zero", 101072, 30000);
+	daemon_of(&full_doms[2], 19000, 0, 0, 1);
+	dom(&full_doms[3], 7, "clone", "", "", 63536, 2000);
+
+	full.hv = (struct xst_hv){ .ok = true, .freed_pages = 50000, .used_frames = 22000,
+				   .total_pages = 1048576, .free_pages = 300000 };
+	*dm = (struct xst_daemon){ .state = XST_DAEMON_UP, .pid = 1234, .uptime_s = 61.2,
+				   .cpu_percent = 12.5, .full_scans = 3, .pass_time_s = 4.2,
+				   .pass_progress = 0.37, .settled = true, .total_pages = 1048576,
+				   .free_pages = 300000, .reserve_pages = 65536,
+				   .sharing_freed_pages = 49000, .sharing_used_frames = 21000,
+				   .pages_shared = 21000, .pages_sharing = 49000,
+				   .pages_unshared = 1000, .pages_volatile = 120,
+				   .pages_scanned = 4000000, .zero_pages_sharing = 19000,
+				   .share_attempts = 60000, .share_raced = 12, .unshares = 300 };
+	strcpy(dm->version, "0.1");
+	strcpy(dm->protocol, "batched");
+	full.nr_domains = 4;
+	full.domains = full_doms;
+
+	/* daemon down: same hypervisor, no daemon fields */
+	dmdown = full;
+	memset(&dmdown.daemon, 0, sizeof(dmdown.daemon));
+	dmdown.daemon.state = XST_DAEMON_REFUSED;
+	strcpy(dmdown.daemon.error, "/run/xenshared/control.sock: connection refused");
+	dmdown.domains = calloc(4, sizeof(struct xst_domain));
+	memcpy(dmdown.domains, full_doms, sizeof(full_doms));
+	for (int i = 0; i < 4; i++)
+		dmdown.domains[i].in_daemon = false;
+
+	/* hypervisor unreadable, daemon up: its copy of the counters is used */
+	hvdown = full;
+	hvdown.hv = (struct xst_hv){ .ok = false };
+	strcpy(hvdown.hv.error, "cannot open the hypervisor interface: Permission denied");
+	hvdown.nr_domains = 2;
+	hvdown.domains = calloc(2, sizeof(struct xst_domain));
+	hvdown.domains[0] = full_doms[1];
+	hvdown.domains[1] = full_doms[2];
+	for (int i = 0; i < 2; i++) {
+		hvdown.domains[i].in_hv = false;
+		hvdown.domains[i].shr_pages = 0;
+	}
+}
+
+static char *render(int (*fn)(FILE *, const struct xst_snapshot *), const struct xst_snapshot *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT(fn(m, s) == 0);
+	fclose(m);
+	return buf;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	if (buf)
+		buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Compares out with tests/golden/NAME; prints the first differing line. */
+static void golden(const char *name, const char *out)
+{
+	char path[512];
+	char *want;
+
+	snprintf(path, sizeof(path), "%s/%s", XST_GOLDEN_DIR, name);
+	if (getenv("XST_GOLDEN_UPDATE")) {
+		FILE *f = fopen(path, "w");
+
+		CU_ASSERT_FATAL(f != NULL);
+		fputs(out, f);
+		CU_ASSERT(fclose(f) == 0);
+		fprintf(stderr, "\n  wrote %s", path);
+		return;
+	}
+	want = slurp(path);
+	if (!want) {
+		fprintf(stderr, "\n  missing golden file %s", path);
+		CU_FAIL("golden file missing");
+		return;
+	}
+	if (strcmp(want, out) != 0) {
+		const char *a = want, *b = out;
+		int line = 1;
+
+		while (*a && *a == *b) {
+			if (*a == '\n')
+				line++;
+			a++;
+			b++;
+		}
+		fprintf(stderr, "\n  %s differs at line %d:\n  want: %.80s\n  got:  %.80s\n",
+			name, line, a, b);
+	}
+	CU_ASSERT_STRING_EQUAL(out, want);
+	free(want);
+}
+
+/* saved = freed pages; ratio = (saved + used) / used; % of guest memory
+ * counts only domU memory (tot_pages + shr_pages), never dom0's. */
+static void test_totals_formulas(void)
+{
+	struct xst_totals t;
+
+	xst_totals_compute(&full, &t);
+	CU_ASSERT(t.have_saved && t.saved_from_hv);
+	CU_ASSERT_EQUAL(t.saved_pages, 50000);
+	CU_ASSERT_EQUAL(t.used_frames, 22000);
+	CU_ASSERT_EQUAL(t.sum_shr_pages, 72000);
+	CU_ASSERT_EQUAL(t.sum_shr_pages, t.saved_pages + t.used_frames);
+	CU_ASSERT_EQUAL(t.guest_pages, 91072 + 40000 + 101072 + 30000 + 63536 + 2000);
+	CU_ASSERT_DOUBLE_EQUAL(t.saved_percent, 100.0 * 50000 / 327680, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(t.sharing_ratio, 72000.0 / 22000, 1e-9);
+	CU_ASSERT_EQUAL(t.reserve_pages, 65536);
+	CU_ASSERT_EQUAL(t.free_pages, 300000);
+}
+
+/* Without the hypervisor the daemon's copy of the counters is used and
+ * flagged as such; without either nothing is claimed. */
+static void test_totals_fallbacks(void)
+{
+	struct xst_totals t;
+	struct xst_snapshot none = { .hv = { .ok = false }, .daemon = { .state = XST_DAEMON_ABSENT } };
+
+	xst_totals_compute(&hvdown, &t);
+	CU_ASSERT(t.have_saved);
+	CU_ASSERT_FALSE(t.saved_from_hv);
+	CU_ASSERT_EQUAL(t.saved_pages, 49000);
+	CU_ASSERT_EQUAL(t.used_frames, 21000);
+	xst_totals_compute(&none, &t);
+	CU_ASSERT_FALSE(t.have_saved);
+	CU_ASSERT_EQUAL(t.sharing_ratio, 0);
+	CU_ASSERT_EQUAL(t.saved_percent, 0);
+}
+
+struct note_log {
+	int n;
+	char text[8][800];
+};
+
+static void collect_note(const char *n, void *arg)
+{
+	struct note_log *l = arg;
+
+	if (l->n < 8)
+		snprintf(l->text[l->n], sizeof(l->text[0]), "%s", n);
+	l->n++;
+}
+
+static bool has_note(const struct note_log *l, const char *needle)
+{
+	for (int i = 0; i < l->n && i < 8; i++)
+		if (strstr(l->text[i], needle))
+			return true;
+	return false;
+}
+
+/* Every disagreement between the sources is put into words: hypervisor vs
+ * daemon savings, frames, and a domain sharing outside the daemon. */
+static void test_notes_disagreement(void)
+{
+	struct note_log l = { 0 };
+
+	xst_note_foreach(&full, collect_note, &l);
+	CU_ASSERT_EQUAL(l.n, 3);
+	CU_ASSERT(has_note(&l, "hypervisor counts 50000 pages saved, the daemon 49000"));
+	CU_ASSERT(has_note(&l, "22000 shared frames in use, the daemon 21000"));
+	CU_ASSERT(has_note(&l, "domain 7 (clone) has 2000 shared pages"));
+}
+
+/* A broken hypervisor invariant (domains raced the reads) is reported. */
+static void test_notes_invariant(void)
+{
+	struct note_log l = { 0 };
+	struct xst_snapshot s = dmdown;
+
+	s.hv.freed_pages = 49999;
+	xst_note_foreach(&s, collect_note, &l);
+	CU_ASSERT(has_note(&l, "sum of shr_pages (72000) != freed + used (71999)"));
+	CU_ASSERT(has_note(&l, "not answering"));
+}
+
+/* A daemon that agrees with the hypervisor produces no notes at all. */
+static void test_notes_agreement(void)
+{
+	struct note_log l = { 0 };
+	struct xst_snapshot s = full;
+
+	s.nr_domains = 3;   /* without the foreign-shared "clone" */
+	s.hv.freed_pages = 49000;
+	s.hv.used_frames = 21000;
+	s.domains[2].shr_pages = 30000;
+	/* sum 70000 = 49000 + 21000 */
+	xst_note_foreach(&s, collect_note, &l);
+	CU_ASSERT_EQUAL(l.n, 0);
+}
+
+/* Golden outputs: all three formats for the three fixtures. */
+static void test_golden_full(void)
+{
+	char *o;
+
+	o = render(xst_format_table, &full);
+	golden("stat-full.table", o);
+	free(o);
+	o = render(xst_format_json, &full);
+	golden("stat-full.json", o);
+	free(o);
+	o = render(xst_format_prometheus, &full);
+	golden("stat-full.prom", o);
+	free(o);
+}
+
+static void test_golden_daemon_down(void)
+{
+	char *o;
+
+	o = render(xst_format_table, &dmdown);
+	golden("stat-daemon-down.table", o);
+	free(o);
+	o = render(xst_format_json, &dmdown);
+	golden("stat-daemon-down.json", o);
+	free(o);
+	o = render(xst_format_prometheus, &dmdown);
+	golden("stat-daemon-down.prom", o);
+	free(o);
+}
+
+static void test_golden_hv_down(void)
+{
+	char *o;
+
+	o = render(xst_format_table, &hvdown);
+	golden("stat-hv-down.table", o);
+	free(o);
+	o = render(xst_format_json, &hvdown);
+	golden("stat-hv-down.json", o);
+	free(o);
+	o = render(xst_format_prometheus, &hvdown);
+	golden("stat-hv-down.prom", o);
+	free(o);
+}
+
+/* The JSON output is valid JSON whose numbers are the snapshot's (parsed
+ * back with json-c, independent of the golden file). */
+static void test_json_roundtrip(void)
+{
+	char *o = render(xst_format_json, &full);
+	struct json_object *root = json_tokener_parse(o), *t, *v, *doms;
+
+	CU_ASSERT_FATAL(root != NULL);
+	CU_ASSERT_FATAL(json_object_object_get_ex(root, "totals", &t));
+	CU_ASSERT(json_object_object_get_ex(t, "saved_pages", &v) && json_object_get_int64(v) == 50000);
+	CU_ASSERT(json_object_object_get_ex(t, "used_frames", &v) && json_object_get_int64(v) == 22000);
+	CU_ASSERT_FATAL(json_object_object_get_ex(root, "domains", &doms));
+	CU_ASSERT_EQUAL(json_object_array_length(doms), 4);
+	v = json_object_array_get_idx(doms, 2);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_object_get(v, "name")), "web \"two\"");
+	CU_ASSERT(json_object_is_type(json_object_object_get(json_object_array_get_idx(doms, 3),
+							     "pages_sharing"), json_type_null));
+	json_object_put(root);
+	free(o);
+}
+
+/* Prometheus: every sample line belongs to a family announced by # TYPE
+ * just before its group, names are xenshare_*, and quotes in label values
+ * are escaped. */
+static void test_prometheus_shape(void)
+{
+	char *o = render(xst_format_prometheus, &full), *save = NULL;
+	char family[128] = "";
+	int samples = 0;
+
+	for (char *line = strtok_r(o, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "# TYPE ", 7) == 0) {
+			sscanf(line + 7, "%127s", family);
+			continue;
+		}
+		if (line[0] == '#')
+			continue;
+		samples++;
+		CU_ASSERT(strncmp(line, "xenshare_", 9) == 0);
+		CU_ASSERT(strncmp(line, family, strlen(family)) == 0 &&
+			  (line[strlen(family)] == ' ' || line[strlen(family)] == '{'));
+	}
+	CU_ASSERT(samples > 30);
+	free(o);
+	o = render(xst_format_prometheus, &full);
+	CU_ASSERT(strstr(o, "{domain=\"web \\\"two\\\"\",domid=\"2\"}") != NULL);
+	free(o);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	unsigned int failed;
+
+	build_fixtures();
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	s = CU_add_suite("statfmt", NULL, NULL);
+	CU_add_test(s, "totals formulas", test_totals_formulas);
+	CU_add_test(s, "totals fallbacks", test_totals_fallbacks);
+	CU_add_test(s, "notes on disagreement", test_notes_disagreement);
+	CU_add_test(s, "notes on broken invariant", test_notes_invariant);
+	CU_add_test(s, "no notes on agreement", test_notes_agreement);
+	CU_add_test(s, "golden: both sources", test_golden_full);
+	CU_add_test(s, "golden: daemon down", test_golden_daemon_down);
+	CU_add_test(s, "golden: hypervisor down", test_golden_hv_down);
+	CU_add_test(s, "json round trip", test_json_roundtrip);
+	CU_add_test(s, "prometheus shape", test_prometheus_shape);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	free(dmdown.domains);
+	free(hvdown.domains);
+	return failed ? 1 : 0;
+}

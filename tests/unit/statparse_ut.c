@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * statparse_ut.c - unit tests of tools/xenshare-stat/statparse.c: the
+ * daemon's `stats` reply as docs/control-protocol.md defines it (accepted
+ * with every field in place, rejected with the offending field named when
+ * it breaks the contract), and the merge with the hypervisor's domain list.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "../../tools/xenshare-stat/statparse.h"
+
+/* The example of docs/control-protocol.md, comments removed, plus a second domain. */
+static const char good_reply[] =
+	"{\"version\":\"0.1\",\"daemon\":{\"pid\":1234,\"uptime_s\":61.2,\"cpu_percent\":12.5,"
+	"\"protocol\":\"batched\",\"full_scans\":3,\"pass_time_s\":4.2,\"pass_progress\":0.37,"
+	"\"settled\":true},\"host\":{\"total_pages\":786432,\"free_pages\":120000,"
+	"\"reserve_pages\":65536,\"pages_at_risk\":210000,\"sharing_paused\":false,"
+	"\"sharing_freed_pages\":210000,\"sharing_used_frames\":40000},"
+	"\"counters\":{\"pages_shared\":40000,\"pages_sharing\":210000,\"pages_unshared\":1000,"
+	"\"pages_volatile\":500,\"pages_scanned\":4000000,\"zero_pages_sharing\":90000,"
+	"\"share_attempts\":260000,\"share_raced\":120,\"unshares\":3000,\"new_field\":[1,2]},"
+	"\"domains\":[{\"domid\":1,\"name\":\"guest1\",\"group\":\"default\",\"mode\":\"on\","
+	"\"tot_pages\":70000,\"shr_pages\":61072,\"pages_sharing\":50000,\"pages_volatile\":100,"
+	"\"unshares_per_s\":1.5,\"scan_progress\":0.37},"
+	"{\"domid\":3,\"name\":\"guest3\",\"group\":\"g2\",\"mode\":\"zero\","
+	"\"tot_pages\":1000,\"shr_pages\":10,\"pages_sharing\":9,\"pages_volatile\":0,"
+	"\"unshares_per_s\":0,\"scan_progress\":1}]}\n";
+
+static int parse(const char *text, struct xst_daemon *dm, struct xst_domain **doms,
+		 size_t *nr, char *err)
+{
+	return xst_parse_daemon_reply(text, strlen(text), dm, doms, nr, err, 200);
+}
+
+/* The documented reply parses; every field lands where it belongs, and
+ * unknown fields (pages_at_risk, new_field) are ignored. */
+static void test_good_reply(void)
+{
+	struct xst_daemon dm;
+	struct xst_domain *doms;
+	size_t nr;
+	char err[200] = "";
+
+	CU_ASSERT_EQUAL_FATAL(parse(good_reply, &dm, &doms, &nr, err), 0);
+	CU_ASSERT_EQUAL(dm.state, XST_DAEMON_UP);
+	CU_ASSERT_EQUAL(dm.pid, 1234);
+	CU_ASSERT_STRING_EQUAL(dm.protocol, "batched");
+	CU_ASSERT_DOUBLE_EQUAL(dm.pass_progress, 0.37, 1e-12);
+	CU_ASSERT(dm.settled);
+	CU_ASSERT_EQUAL(dm.reserve_pages, 65536);
+	CU_ASSERT_EQUAL(dm.sharing_freed_pages, 210000);
+	CU_ASSERT_EQUAL(dm.sharing_used_frames, 40000);
+	CU_ASSERT_EQUAL(dm.pages_sharing, 210000);
+	CU_ASSERT_EQUAL(dm.unshares, 3000);
+	CU_ASSERT_EQUAL_FATAL(nr, 2);
+	CU_ASSERT_EQUAL(doms[0].domid, 1);
+	CU_ASSERT_STRING_EQUAL(doms[0].name, "guest1");
+	CU_ASSERT_EQUAL(doms[0].daemon_shr_pages, 61072);
+	CU_ASSERT_EQUAL(doms[0].pages_sharing, 50000);
+	CU_ASSERT(doms[0].in_daemon);
+	CU_ASSERT_STRING_EQUAL(doms[1].mode, "zero");
+	free(doms);
+}
+
+/* Replies that break the contract are rejected with the field named. */
+static void test_bad_replies(void)
+{
+	static const struct { const char *find, *replace, *msg; } cases[] = {
+		{ "\"pages_sharing\":210000,", "", "counters.pages_sharing missing" },
+		{ "\"pid\":1234", "\"pid\":\"1234\"", "daemon.pid is not an int" },
+		{ "\"pages_volatile\":500", "\"pages_volatile\":-5", "counters.pages_volatile is negative" },
+		{ "\"scan_progress\":0.37", "\"scan_progress\":1.5", "domains[0].scan_progress = 1.5 is out of range" },
+		{ "\"domid\":3", "\"domid\":1", "domain 1 listed twice" },
+		{ "\"settled\":true", "\"settled\":1", "daemon.settled is not a boolean" },
+		{ "\"domains\":[", "\"domains\":{\"x\":[", "" },  /* syntax error */
+	};
+	char text[4096], err[200];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *at = strstr(good_reply, cases[i].find);
+		struct xst_daemon dm;
+		struct xst_domain *doms = (void *)1;
+		size_t nr = 99;
+
+		CU_ASSERT_FATAL(at != NULL);
+		snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - good_reply), good_reply,
+			 cases[i].replace, at + strlen(cases[i].find));
+		err[0] = '\0';
+		CU_ASSERT_EQUAL(parse(text, &dm, &doms, &nr, err), -EPROTO);
+		CU_ASSERT_EQUAL(dm.state, XST_DAEMON_BAD_REPLY);
+		CU_ASSERT_PTR_NULL(doms);
+		CU_ASSERT_EQUAL(nr, 0);
+		CU_ASSERT(strstr(err, cases[i].msg) != NULL);
+		if (!strstr(err, cases[i].msg))
+			fprintf(stderr, "\n  case %zu: got '%s'", i, err);
+	}
+}
+
+/* Not JSON, trailing garbage, an error object, an empty reply: rejected. */
+static void test_not_a_reply(void)
+{
+	static const char *const texts[] = {
+		"hello\n", "{\"version\":\"0.1\"} trailing\n",
+		"{\"error\":\"unknown command\",\"command\":\"stats\"}\n", "\n", "[1,2]\n",
+	};
+	struct xst_daemon dm;
+	struct xst_domain *doms;
+	size_t nr;
+	char err[200];
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		err[0] = '\0';
+		CU_ASSERT_EQUAL(parse(texts[i], &dm, &doms, &nr, err), -EPROTO);
+		CU_ASSERT(err[0] != '\0');
+	}
+	err[0] = '\0';
+	parse(texts[2], &dm, &doms, &nr, err);
+	CU_ASSERT(strstr(err, "unknown command") != NULL);
+}
+
+/* Merge: the hypervisor's tot/shr win, the daemon's policy wins, a domain
+ * on one side only is kept and marked, and the result is sorted by domid. */
+static void test_merge(void)
+{
+	struct xst_domain hv[2] = { 0 }, dm[2] = { 0 };
+	struct xst_snapshot s = { 0 };
+
+	hv[0].domid = 5; hv[0].tot_pages = 100; hv[0].shr_pages = 7;
+	strcpy(hv[0].name, "five"); strcpy(hv[0].mode, "off");
+	hv[1].domid = 0; hv[1].tot_pages = 1000;
+	dm[0].domid = 5; dm[0].daemon_shr_pages = 6; dm[0].pages_sharing = 3;
+	strcpy(dm[0].name, "ignored"); strcpy(dm[0].mode, "on"); strcpy(dm[0].group, "g");
+	dm[0].in_daemon = true;
+	dm[1].domid = 9; dm[1].daemon_shr_pages = 4; dm[1].tot_pages = 50;
+	dm[1].in_daemon = true;
+
+	CU_ASSERT_EQUAL_FATAL(xst_snapshot_merge(&s, hv, 2, dm, 2), 0);
+	CU_ASSERT_EQUAL_FATAL(s.nr_domains, 3);
+	CU_ASSERT_EQUAL(s.domains[0].domid, 0);
+	CU_ASSERT(s.domains[0].in_hv && !s.domains[0].in_daemon);
+	CU_ASSERT_EQUAL(s.domains[1].domid, 5);
+	CU_ASSERT(s.domains[1].in_hv && s.domains[1].in_daemon);
+	CU_ASSERT_EQUAL(s.domains[1].shr_pages, 7);
+	CU_ASSERT_EQUAL(s.domains[1].daemon_shr_pages, 6);
+	CU_ASSERT_EQUAL(s.domains[1].pages_sharing, 3);
+	CU_ASSERT_STRING_EQUAL(s.domains[1].name, "five");
+	CU_ASSERT_STRING_EQUAL(s.domains[1].mode, "on");
+	CU_ASSERT_STRING_EQUAL(s.domains[1].group, "g");
+	CU_ASSERT_EQUAL(s.domains[2].domid, 9);
+	CU_ASSERT(!s.domains[2].in_hv && s.domains[2].in_daemon);
+	CU_ASSERT_EQUAL(s.domains[2].shr_pages, 0);
+	xst_snapshot_put_domains(&s);
+	CU_ASSERT_PTR_NULL(s.domains);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	unsigned int failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	s = CU_add_suite("statparse", NULL, NULL);
+	CU_add_test(s, "documented reply", test_good_reply);
+	CU_add_test(s, "contract violations", test_bad_replies);
+	CU_add_test(s, "not a stats reply", test_not_a_reply);
+	CU_add_test(s, "merge with the hypervisor", test_merge);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * statfmt.h - what xenshare-stat knows about a host at one instant, and the
+ * three ways it prints it (table, JSON, Prometheus text exposition).
+ *
+ * A snapshot has two independent sources, and either may be missing:
+ *  - the hypervisor, read directly through libxenctrl: the global counters
+ *    xc_sharing_freed_pages (frames saved) and xc_sharing_used_frames
+ *    (shared frames in use), physinfo (host total/free pages), and each
+ *    domain's tot_pages and shr_pages from xc_domain_getinfolist;
+ *  - the daemon's `stats` reply on its control socket (docs/control-protocol.md):
+ *    policy (group, mode), its own accounting, volatility, scan progress,
+ *    CPU use, the reserve.
+ * The hypervisor is the authority for every number it has: "saved" is
+ * always xc_sharing_freed_pages when the hypervisor could be read, because
+ * pages shared by another tool (xen-memshare, a range_share clone) save
+ * memory too and are invisible to the daemon.  Where the two sources can
+ * disagree, xst_note_foreach() says so in words; the formatters print those
+ * notes (table, JSON) or the raw numbers side by side (Prometheus).
+ *
+ * Invariants the formatters rely on:
+ *  - Every function here is pure: it reads the snapshot and writes to the
+ *    FILE* it is given, nothing else (no clock, no environment, no locale:
+ *    numbers are printed with "%.Nf" of the C locale), so the unit tests
+ *    compare the output byte for byte with tests/golden/.
+ *  - Fields of a source whose `ok`/state says it is absent are never printed
+ *    as numbers: the table shows "-", JSON null, Prometheus omits the series
+ *    (and xenshare_daemon_up / xenshare_hypervisor_up say why).
+ *
+ * Page size is 4 KiB everywhere (x86 Xen); MiB are 2^20 bytes.
+ */
+#ifndef XST_STATFMT_H
+#define XST_STATFMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define XENSHARE_STAT_VERSION "0.1"
+#define XST_PAGE_SIZE 4096u
+#define XST_NAME_LEN 64
+
+/* One domain as the hypervisor and (if it knows it) the daemon see it. */
+struct xst_domain {
+	uint32_t domid;
+	char name[XST_NAME_LEN];      /* xenstore .../name or the daemon's; "" unknown */
+	char group[XST_NAME_LEN];     /* sharing group; "" unknown */
+	char mode[16];                /* "on", "off", "zero"; "" unknown */
+	bool in_hv;                   /* listed by xc_domain_getinfolist */
+	uint64_t tot_pages;           /* hypervisor: pages owned privately */
+	uint64_t shr_pages;           /* hypervisor: gfns backed by shared frames */
+	bool in_daemon;               /* the daemon reported this domain */
+	uint64_t daemon_shr_pages;    /* shr_pages as the daemon last read it */
+	uint64_t pages_sharing;       /* daemon: gfns of this domain it merged */
+	uint64_t pages_volatile;      /* daemon: gfns backed off as volatile */
+	double unshares_per_s;        /* daemon: shares broken by guest writes */
+	double scan_progress;         /* daemon: 0..1 of the current pass */
+};
+
+/* The hypervisor's numbers (libxenctrl). */
+struct xst_hv {
+	bool ok;                      /* false: could not be read; error says why */
+	char error[384];
+	uint64_t freed_pages;         /* xc_sharing_freed_pages: frames saved */
+	uint64_t used_frames;         /* xc_sharing_used_frames: shared frames in use */
+	uint64_t total_pages;         /* xc_physinfo */
+	uint64_t free_pages;          /* xc_physinfo */
+};
+
+enum xst_daemon_state {
+	XST_DAEMON_UP = 0,
+	XST_DAEMON_ABSENT,            /* no socket at the path */
+	XST_DAEMON_REFUSED,           /* socket there, nobody listening */
+	XST_DAEMON_TIMEOUT,           /* no answer in time */
+	XST_DAEMON_BAD_REPLY,         /* answered, but not the protocol we know */
+	XST_DAEMON_ERROR,             /* any other failure (permissions, ...) */
+};
+
+/* The daemon's `stats` reply, the parts xenshare-stat shows. */
+struct xst_daemon {
+	enum xst_daemon_state state;
+	char error[320];              /* when not UP: what happened, with the path */
+	char version[16];
+	int64_t pid;
+	double uptime_s, cpu_percent;
+	char protocol[16];            /* "batched" or "upstream" */
+	uint64_t full_scans;
+	double pass_time_s, pass_progress;
+	bool settled;
+	uint64_t total_pages, free_pages, reserve_pages;
+	bool sharing_paused;
+	uint64_t sharing_freed_pages, sharing_used_frames;  /* as the daemon read them */
+	uint64_t pages_shared, pages_sharing, pages_unshared, pages_volatile;
+	uint64_t pages_scanned, zero_pages_sharing;
+	uint64_t share_attempts, share_raced, unshares;
+};
+
+struct xst_snapshot {
+	struct xst_hv hv;
+	struct xst_daemon daemon;
+	size_t nr_domains;
+	struct xst_domain *domains;   /* sorted by domid */
+};
+
+/* Numbers derived from a snapshot; see xenshare-stat(1) for each formula. */
+struct xst_totals {
+	bool have_saved;              /* saved_pages known (hypervisor or daemon) */
+	bool saved_from_hv;           /* saved_pages is xc_sharing_freed_pages */
+	uint64_t saved_pages;         /* freed pages = sum(shr_pages) - used frames */
+	uint64_t used_frames;
+	uint64_t sum_shr_pages;       /* over every domain the hypervisor listed */
+	uint64_t guest_pages;         /* sum over domid != 0 of tot_pages + shr_pages */
+	double saved_percent;         /* 100 * saved / guest_pages (0 if no guests) */
+	double sharing_ratio;         /* (saved + used) / used: guest pages per frame; 0 if none */
+	bool have_free;
+	uint64_t free_pages, reserve_pages;  /* reserve 0 if the daemon is down */
+};
+
+void xst_totals_compute(const struct xst_snapshot *s, struct xst_totals *t);
+
+/*
+ * Calls fn once per note about the snapshot (daemon down, hypervisor
+ * unreadable, the two disagreeing, the hypervisor's invariant broken,
+ * shares the daemon does not manage).  Notes are full sentences.
+ */
+void xst_note_foreach(const struct xst_snapshot *s,
+		      void (*fn)(const char *note, void *arg), void *arg);
+
+/* Short word for a daemon state: "up", "absent", "refused", ... */
+const char *xst_daemon_state_name(enum xst_daemon_state st);
+
+/* The human table (xenshare-stat without options). */
+int xst_format_table(FILE *out, const struct xst_snapshot *s);
+/* One JSON object on one line, followed by "\n". */
+int xst_format_json(FILE *out, const struct xst_snapshot *s);
+/* Prometheus text exposition format 0.0.4 (node_exporter textfile collector). */
+int xst_format_prometheus(FILE *out, const struct xst_snapshot *s);
+
+#endif /* XST_STATFMT_H */
