@@ -1,8 +1,12 @@
 # The simulated Xen 4.17 hypervisor model (libsimhv), linked into the xensim
-# server.
+# server, and its unit tests.
 SIMHV_SRCS := tools/xensim/hv.c tools/xensim/hv_share.c
 
 $(eval $(call add_lib,simhv,$(SIMHV_SRCS)))
+$(eval $(call add_unit_test,hv_ut,tests/unit/hv_ut.c,simhv,))
 
-.PHONY: simhv
+.PHONY: simhv hv-check
 simhv: $(O)/lib/libsimhv.a
+
+hv-check: $(O)/tests/hv_ut
+	$(O)/tests/hv_ut

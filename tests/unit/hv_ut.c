@@ -1,0 +1,1087 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * hv_ut.c - one test per rule of the Xen 4.17 sharing semantics that
+ * libsimhv (tools/xensim/hv.c, hv_share.c) reproduces.  Every test ends by
+ * checking the counters invariant and the audit walk, so a rule that is
+ * "obeyed" by corrupting the bookkeeping still fails.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "../../tools/xensim/hv_internal.h"
+#include "../../hypervisor-patch/include/xenshare_cmpshr.h"
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static struct sim_hv_config base_cfg(void)
+{
+	struct sim_hv_config cfg = {
+		.nr_frames = 1024,
+		.dom0_pages = 16,
+		.cpu_vmx = true,
+		.debug_build = true,
+	};
+	return cfg;
+}
+
+static struct sim_hv *mk_hv_cfg(struct sim_hv_config cfg)
+{
+	struct sim_hv *hv = NULL;
+
+	CU_ASSERT_FATAL(sim_hv_create(&cfg, &hv) == 0);
+	CU_ASSERT_FATAL(hv != NULL);
+	return hv;
+}
+
+static struct sim_hv *mk_hv(void)
+{
+	return mk_hv_cfg(base_cfg());
+}
+
+static uint32_t mk_dom_spec(struct sim_hv *hv, enum sim_dom_type type, uint64_t pages,
+			    uint64_t max_pages, bool passthrough)
+{
+	struct sim_dom_spec spec;
+	uint32_t domid = 0;
+
+	memset(&spec, 0, sizeof(spec));
+	snprintf(spec.name, sizeof(spec.name), "guest-%d", (int)type);
+	spec.type = type;
+	spec.nr_pages = pages;
+	spec.max_pages = max_pages;
+	spec.vcpus = 2;
+	spec.passthrough = passthrough;
+	CU_ASSERT_FATAL(sim_hv_domain_create(hv, &spec, &domid) == 0);
+	return domid;
+}
+
+static uint32_t mk_dom(struct sim_hv *hv, uint64_t pages)
+{
+	return mk_dom_spec(hv, SIM_DOM_HVM, pages, 0, false);
+}
+
+static void fill(struct sim_hv *hv, uint32_t dom, uint64_t gfn, int byte)
+{
+	uint8_t page[SIM_PAGE_SIZE];
+
+	memset(page, byte, sizeof(page));
+	CU_ASSERT(sim_hv_guest_write(hv, dom, 0, gfn, 0, page, sizeof(page)) == 0);
+}
+
+static int page_is(struct sim_hv *hv, uint32_t dom, uint64_t gfn, int byte)
+{
+	uint8_t page[SIM_PAGE_SIZE];
+
+	if (sim_hv_guest_read(hv, dom, gfn, page))
+		return 0;
+	for (size_t i = 0; i < sizeof(page); i++)
+		if (page[i] != (uint8_t)byte)
+			return 0;
+	return 1;
+}
+
+static struct sim_dominfo info(struct sim_hv *hv, uint32_t dom)
+{
+	struct sim_dominfo di;
+
+	memset(&di, 0xff, sizeof(di));
+	CU_ASSERT(sim_hv_domain_getinfo(hv, dom, 1, &di) == 1);
+	CU_ASSERT(di.domid == dom);
+	return di;
+}
+
+static uint64_t free_frames(struct sim_hv *hv)
+{
+	uint64_t total, nfree;
+
+	sim_hv_physinfo(hv, &total, &nfree);
+	return nfree;
+}
+
+static uint64_t nominate(struct sim_hv *hv, uint32_t dom, uint64_t gfn)
+{
+	uint64_t h = 0;
+
+	CU_ASSERT(sim_hv_nominate_gfn(hv, dom, gfn, &h) == 0);
+	CU_ASSERT(h != 0);
+	return h;
+}
+
+static void share(struct sim_hv *hv, uint32_t a, uint64_t ga, uint32_t b, uint64_t gb)
+{
+	uint64_t ha = nominate(hv, a, ga), hb = nominate(hv, b, gb);
+
+	CU_ASSERT(sim_hv_share(hv, a, ga, ha, b, gb, hb) == 0);
+}
+
+/* The counters invariant, the audit and the oracle: run at the end of every test. */
+static void check_consistent(struct sim_hv *hv)
+{
+	struct sim_dominfo di[16];
+	uint64_t sum = 0;
+	int n = sim_hv_domain_getinfo(hv, 0, 16, di);
+
+	for (int i = 0; i < n; i++)
+		sum += di[i].shr_pages;
+	CU_ASSERT((long)sum == sim_hv_sharing_freed_pages(hv) + sim_hv_sharing_used_frames(hv));
+	CU_ASSERT(sim_hv_audit(hv) == 0);
+}
+
+static void done(struct sim_hv *hv)
+{
+	check_consistent(hv);
+	sim_hv_destroy(hv);
+}
+
+static uint64_t mfn_of(struct sim_hv *hv, uint32_t dom, uint64_t gfn)
+{
+	uint64_t mfn = SIM_INVALID_MFN;
+	int err = 1;
+
+	CU_ASSERT(sim_hv_map(hv, 99, dom, &gfn, 1, false, &mfn, &err) == 0);
+	CU_ASSERT(err == 0);
+	CU_ASSERT(sim_hv_unmap(hv, 99, &mfn, 1) == 0);
+	return mfn;
+}
+
+struct notified { int count; uint32_t domid, port; };
+
+static void on_notify(void *arg, uint32_t domid, uint32_t port)
+{
+	struct notified *n = arg;
+
+	n->count++;
+	n->domid = domid;
+	n->port = port;
+}
+
+/* ---- host and domains -------------------------------------------------------- */
+
+/* dom0 exists from the start (PV, dom0_pages); domids count up and are not reused at once. */
+static void test_domain_ids_and_dom0(void)
+{
+	struct sim_hv *hv = mk_hv();
+	struct sim_dominfo d0 = info(hv, 0);
+	uint32_t a, b, c;
+
+	CU_ASSERT(d0.tot_pages == 16);
+	CU_ASSERT(!(d0.flags & SIM_DOMF_HVM));
+	CU_ASSERT(strcmp(d0.name, "Domain-0") == 0);
+	a = mk_dom(hv, 8);
+	b = mk_dom(hv, 8);
+	CU_ASSERT(a == 1 && b == 2);
+	CU_ASSERT(sim_hv_domain_destroy(hv, a) == 0);
+	c = mk_dom(hv, 8);
+	CU_ASSERT(c == 3);
+	CU_ASSERT(sim_hv_domain_destroy(hv, a) == -ESRCH);
+	CU_ASSERT(sim_hv_domain_destroy(hv, 0) == -EINVAL);
+	done(hv);
+}
+
+/* getinfo fills every field: pages, p2m size with the ring page above RAM, flags, vcpus, name. */
+static void test_getinfo_fields(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t d = mk_dom_spec(hv, SIM_DOM_PVH, 10, 12, false);
+	struct sim_dominfo di = info(hv, d);
+	uint64_t ring = 0;
+
+	CU_ASSERT(di.tot_pages == 10);
+	CU_ASSERT(di.max_pages == 12);
+	CU_ASSERT(di.shr_pages == 0);
+	CU_ASSERT(di.nr_gfns == 13);
+	CU_ASSERT(di.flags & SIM_DOMF_HVM);
+	CU_ASSERT(di.flags & SIM_DOMF_RUNNING);
+	CU_ASSERT(di.nr_online_vcpus == 2 && di.paused_vcpus == 0);
+	CU_ASSERT(strcmp(di.name, "guest-1") == 0);
+	CU_ASSERT(sim_hv_get_param(hv, d, HVM_PARAM_SHARING_RING_PFN, &ring) == 0);
+	CU_ASSERT(ring == 12);
+	CU_ASSERT(sim_hv_get_param(hv, 0, HVM_PARAM_SHARING_RING_PFN, &ring) == -EINVAL);
+	CU_ASSERT(sim_hv_domain_pause(hv, d) == 0);
+	CU_ASSERT(info(hv, d).flags & SIM_DOMF_PAUSED);
+	CU_ASSERT(sim_hv_domain_unpause(hv, d) == 0);
+	CU_ASSERT(sim_hv_domain_unpause(hv, d) == -EINVAL);
+	done(hv);
+}
+
+/* New guest memory reads as zero, writes read back, physinfo counts frames. */
+static void test_guest_write_read(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint64_t before = free_frames(hv);
+	uint32_t d = mk_dom(hv, 8);
+	uint8_t page[SIM_PAGE_SIZE];
+
+	CU_ASSERT(free_frames(hv) == before - 9);   /* 8 + the ring page */
+	CU_ASSERT(page_is(hv, d, 3, 0));
+	CU_ASSERT(sim_hv_guest_write(hv, d, 0, 3, 100, "abc", 3) == 0);
+	CU_ASSERT(sim_hv_guest_read(hv, d, 3, page) == 0);
+	CU_ASSERT(memcmp(page + 100, "abc", 3) == 0 && page[99] == 0 && page[103] == 0);
+	CU_ASSERT(sim_hv_guest_write(hv, d, 0, 3, 4095, "ab", 2) == -EINVAL);
+	CU_ASSERT(sim_hv_guest_write(hv, d, 0, 8, 0, "ab", 2) == -EINVAL);   /* not RAM: the ring */
+	CU_ASSERT(sim_hv_guest_write(hv, d, 5, 3, 0, "ab", 2) == -EINVAL);   /* no vCPU 5 */
+	CU_ASSERT(sim_hv_guest_write(hv, 77, 0, 3, 0, "ab", 2) == -ESRCH);
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	done(hv);
+}
+
+/* A paused domain's vCPUs do not write (-EAGAIN); the loader pseudo-vCPU still can. */
+static void test_paused_domain_does_not_write(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t d = mk_dom(hv, 4);
+
+	CU_ASSERT(sim_hv_domain_pause(hv, d) == 0);
+	CU_ASSERT(sim_hv_guest_write(hv, d, 0, 1, 0, "x", 1) == -EAGAIN);
+	CU_ASSERT(sim_hv_guest_write(hv, d, SIM_HV_LOADER_VCPU, 1, 0, "x", 1) == 0);
+	CU_ASSERT(sim_hv_domain_unpause(hv, d) == 0);
+	CU_ASSERT(sim_hv_guest_write(hv, d, 0, 1, 0, "y", 1) == 0);
+	done(hv);
+}
+
+/* Destroy frees every frame, and freed frames are punched out of the memfd (RSS drops). */
+static void test_destroy_frees_and_punches(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint64_t before = free_frames(hv);
+	uint32_t d = mk_dom(hv, 64);
+	struct stat st1, st2;
+
+	for (uint64_t g = 0; g < 64; g++)
+		fill(hv, d, g, 0x11);
+	CU_ASSERT(fstat(sim_hv_frames_fd(hv), &st1) == 0);
+	CU_ASSERT(sim_hv_domain_destroy(hv, d) == 0);
+	CU_ASSERT(fstat(sim_hv_frames_fd(hv), &st2) == 0);
+	CU_ASSERT(free_frames(hv) == before);
+	/* 64 written pages = 512 blocks of 512 bytes given back to the kernel */
+	CU_ASSERT(st1.st_blocks - st2.st_blocks >= 512);
+	d = mk_dom(hv, 64);
+	CU_ASSERT(page_is(hv, d, 10, 0));   /* a reused frame reads as zero */
+	done(hv);
+}
+
+/* Balloon: decrease_reservation frees frames and leaves holes. */
+static void test_decrease_reservation(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t d = mk_dom(hv, 8);
+	uint64_t before = free_frames(hv);
+	uint8_t page[SIM_PAGE_SIZE];
+
+	CU_ASSERT(sim_hv_decrease_reservation(hv, d, 3) == 3);
+	CU_ASSERT(free_frames(hv) == before + 3);
+	CU_ASSERT(info(hv, d).tot_pages == 5);
+	CU_ASSERT(sim_hv_guest_read(hv, d, 7, page) == -EINVAL);
+	CU_ASSERT(sim_hv_guest_read(hv, d, 4, page) == 0);
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	done(hv);
+}
+
+/* ---- enabling sharing ---------------------------------------------------------- */
+
+/* PV guests: -EOPNOTSUPP from is_hvm_domain() in mem_sharing_control (the brief says ENODEV). */
+static void test_pv_refused(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t d = mk_dom_spec(hv, SIM_DOM_PV, 4, 0, false);
+	uint64_t h;
+
+	CU_ASSERT(sim_hv_memshr_control(hv, d, true) == -EOPNOTSUPP);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 0, &h) == -EOPNOTSUPP);
+	CU_ASSERT(sim_hv_memshr_control(hv, d, false) == 0);
+	done(hv);
+}
+
+/* No VMX: -EOPNOTSUPP, unless the patched hypervisor allows SVM sharing. */
+static void test_no_vmx(void)
+{
+	struct sim_hv_config cfg = base_cfg();
+	struct sim_hv *hv;
+	uint32_t d;
+
+	cfg.cpu_vmx = false;
+	hv = mk_hv_cfg(cfg);
+	d = mk_dom(hv, 4);
+	CU_ASSERT(sim_hv_memshr_control(hv, d, true) == -EOPNOTSUPP);
+	done(hv);
+	cfg.patched = true;
+	cfg.allow_svm_sharing = true;
+	hv = mk_hv_cfg(cfg);
+	d = mk_dom(hv, 4);
+	CU_ASSERT(sim_hv_memshr_control(hv, d, true) == 0);
+	done(hv);
+}
+
+/* Passthrough devices: -EXDEV. */
+static void test_passthrough_exdev(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t d = mk_dom_spec(hv, SIM_DOM_HVM, 4, 0, true);
+	uint64_t h;
+
+	CU_ASSERT(sim_hv_memshr_control(hv, d, true) == -EXDEV);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 0, &h) == -EXDEV);
+	done(hv);
+}
+
+/* No such domain: -ESRCH; dom0 (the caller itself) in a memop: -EPERM. */
+static void test_no_such_domain(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint64_t h;
+
+	CU_ASSERT(sim_hv_memshr_control(hv, 42, true) == -ESRCH);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, 42, 0, &h) == -ESRCH);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, 0, 0, &h) == -EPERM);
+	done(hv);
+}
+
+/* The first sharing op enables sharing; share to a client never enabled gives -EINVAL. */
+static void test_implicit_enable_and_client_enabled(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t a = mk_dom(hv, 4), b = mk_dom(hv, 4);
+	uint64_t ha = nominate(hv, a, 0);
+
+	CU_ASSERT(sim_hv_share(hv, a, 0, ha, b, 0, 1) == -EINVAL);
+	CU_ASSERT(sim_hv_memshr_control(hv, b, true) == 0);
+	CU_ASSERT(sim_hv_share(hv, a, 0, ha, b, 0, 12345) == -XENMEM_SHARING_OP_C_HANDLE_INVALID);
+	done(hv);
+}
+
+/* ---- nominate ---------------------------------------------------------------- */
+
+/* Nominate: frame to dom_cow, tot-1, shr+1, used+1, read-only; again: same handle. */
+static void test_nominate(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t d = mk_dom(hv, 4);
+	uint64_t h1, h2, h3;
+
+	fill(hv, d, 1, 0x42);
+	h1 = nominate(hv, d, 1);
+	CU_ASSERT(info(hv, d).tot_pages == 3);
+	CU_ASSERT(info(hv, d).shr_pages == 1);
+	CU_ASSERT(sim_hv_sharing_used_frames(hv) == 1);
+	CU_ASSERT(sim_hv_sharing_freed_pages(hv) == 0);
+	h2 = nominate(hv, d, 1);
+	CU_ASSERT(h1 == h2);
+	h3 = nominate(hv, d, 2);
+	CU_ASSERT(h3 > h1);   /* a fresh handle from the global counter */
+	CU_ASSERT(page_is(hv, d, 1, 0x42));
+	CU_ASSERT(sim_hv_debug_gfn(hv, d, 1) == 1);
+	done(hv);
+}
+
+/* Only ram_rw is sharable: holes, out-of-range gfns and the ring page give -EINVAL. */
+static void test_nominate_not_sharable(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t d = mk_dom(hv, 4);
+	uint64_t h = 7;
+
+	CU_ASSERT(sim_hv_decrease_reservation(hv, d, 1) == 1);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 3, &h) == -EINVAL);   /* ballooned hole */
+	CU_ASSERT(h == 0);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 4, &h) == -EINVAL);   /* the ring page */
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 1000, &h) == -EINVAL);
+	done(hv);
+}
+
+/* A read-only foreign mapping is an extra reference: -E2BIG until unmapped. */
+static void test_nominate_mapped_e2big(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t d = mk_dom(hv, 4);
+	uint64_t gfn = 2, mfn, h;
+	int err;
+
+	CU_ASSERT(sim_hv_map(hv, 1, d, &gfn, 1, false, &mfn, &err) == 0 && err == 0);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 2, &h) == -E2BIG);
+	CU_ASSERT(sim_hv_unmap(hv, 1, &mfn, 1) == 0);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 2, &h) == 0);
+	done(hv);
+}
+
+/*
+ * A writable foreign mapping holds a writable type reference, which makes
+ * get_page_and_type(PGT_shared_page) fail: -EINVAL, not -E2BIG.
+ */
+static void test_nominate_writable_mapped_einval(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t d = mk_dom(hv, 4);
+	uint64_t gfn = 2, mfn, h;
+	int err;
+
+	CU_ASSERT(sim_hv_map(hv, 1, d, &gfn, 1, true, &mfn, &err) == 0 && err == 0);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 2, &h) == -EINVAL);
+	sim_hv_unmap_owner(hv, 1);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 2, &h) == 0);
+	done(hv);
+}
+
+/* ---- share --------------------------------------------------------------------- */
+
+/* Share: client gfn now maps the source frame, client frame freed, used-1 saved+1. */
+static void test_share(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t a = mk_dom(hv, 4), b = mk_dom(hv, 4);
+	uint64_t before;
+
+	fill(hv, a, 1, 0x5a);
+	fill(hv, b, 2, 0x5a);
+	nominate(hv, a, 1);
+	nominate(hv, b, 2);
+	before = free_frames(hv);
+	share(hv, a, 1, b, 2);
+	CU_ASSERT(free_frames(hv) == before + 1);
+	CU_ASSERT(sim_hv_sharing_used_frames(hv) == 1);
+	CU_ASSERT(sim_hv_sharing_freed_pages(hv) == 1);
+	CU_ASSERT(mfn_of(hv, a, 1) == mfn_of(hv, b, 2));
+	CU_ASSERT(sim_hv_debug_gfn(hv, b, 2) == 2);
+	CU_ASSERT(info(hv, a).shr_pages == 1 && info(hv, b).shr_pages == 1);
+	CU_ASSERT(info(hv, b).tot_pages == 3);
+	CU_ASSERT(page_is(hv, b, 2, 0x5a));
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	done(hv);
+}
+
+/* A guest write after nominate invalidates the handle: share fails with C / S handle invalid. */
+static void test_share_after_write_fails(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t a = mk_dom(hv, 4), b = mk_dom(hv, 4);
+	uint64_t ha = nominate(hv, a, 1), hb = nominate(hv, b, 1);
+
+	fill(hv, b, 1, 0x01);   /* client written: its gfn is private again */
+	CU_ASSERT(sim_hv_share(hv, a, 1, ha, b, 1, hb) == -XENMEM_SHARING_OP_C_HANDLE_INVALID);
+	hb = nominate(hv, b, 1);
+	fill(hv, a, 1, 0x02);   /* source written */
+	CU_ASSERT(sim_hv_share(hv, a, 1, ha, b, 1, hb) == -XENMEM_SHARING_OP_S_HANDLE_INVALID);
+	CU_ASSERT(mfn_of(hv, a, 1) != mfn_of(hv, b, 1));
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	done(hv);
+}
+
+/*
+ * With neither gfn shared, the error names the one with the lower mfn:
+ * share_pages() grabs the pages in mfn order.
+ */
+static void test_share_error_order_by_mfn(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t a = mk_dom(hv, 4), b = mk_dom(hv, 4);   /* a's frames come first */
+
+	CU_ASSERT(sim_hv_memshr_control(hv, b, true) == 0);
+	CU_ASSERT(mfn_of(hv, a, 1) < mfn_of(hv, b, 1));
+	CU_ASSERT(sim_hv_share(hv, a, 1, 1, b, 1, 2) == -XENMEM_SHARING_OP_S_HANDLE_INVALID);
+	CU_ASSERT(sim_hv_memshr_control(hv, a, true) == 0);
+	CU_ASSERT(sim_hv_share(hv, b, 1, 1, a, 1, 2) == -XENMEM_SHARING_OP_C_HANDLE_INVALID);
+	/* Both shared but handles wrong: source is checked first. */
+	nominate(hv, a, 1);
+	nominate(hv, b, 1);
+	CU_ASSERT(sim_hv_share(hv, a, 1, 999, b, 1, 998) == -XENMEM_SHARING_OP_S_HANDLE_INVALID);
+	done(hv);
+}
+
+/* Both gfns already on one frame: success, nothing changes (also for two holes, as in Xen). */
+static void test_share_same_frame_noop(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t a = mk_dom(hv, 4), b = mk_dom(hv, 4);
+	uint64_t h;
+
+	share(hv, a, 1, b, 1);
+	h = nominate(hv, a, 1);
+	CU_ASSERT(sim_hv_share(hv, a, 1, h, b, 1, 0) == 0);
+	CU_ASSERT(sim_hv_sharing_freed_pages(hv) == 1);
+	CU_ASSERT(sim_hv_share(hv, a, 100, 0, b, 200, 0) == 0);
+	done(hv);
+}
+
+/* Sharing merges reverse maps: a third sharer joins and one handle covers all. */
+static void test_share_three_way(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t a = mk_dom(hv, 4), b = mk_dom(hv, 4), c = mk_dom(hv, 4);
+	uint64_t ha, hc;
+
+	share(hv, a, 0, b, 0);
+	share(hv, c, 3, c, 2);   /* two gfns of c first */
+	ha = nominate(hv, a, 0);
+	hc = nominate(hv, c, 2);
+	CU_ASSERT(sim_hv_share(hv, a, 0, ha, c, 2, hc) == 0);
+	CU_ASSERT(sim_hv_debug_gfn(hv, b, 0) == 4);
+	CU_ASSERT(sim_hv_sharing_used_frames(hv) == 1);
+	CU_ASSERT(sim_hv_sharing_freed_pages(hv) == 3);
+	CU_ASSERT(info(hv, c).shr_pages == 2);
+	CU_ASSERT(nominate(hv, c, 3) == ha);   /* the client handle died */
+	done(hv);
+}
+
+/* ---- unshare --------------------------------------------------------------------- */
+
+/* Unsharing the last sharer allocates nothing: the frame becomes private again. */
+static void test_unshare_last_sharer_no_alloc(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t d = mk_dom(hv, 4);
+	uint64_t before, mfn = mfn_of(hv, d, 1);
+
+	nominate(hv, d, 1);
+	before = free_frames(hv);
+	fill(hv, d, 1, 0x33);
+	CU_ASSERT(free_frames(hv) == before);
+	CU_ASSERT(mfn_of(hv, d, 1) == mfn);
+	CU_ASSERT(info(hv, d).tot_pages == 4 && info(hv, d).shr_pages == 0);
+	CU_ASSERT(sim_hv_sharing_used_frames(hv) == 0);
+	done(hv);
+}
+
+/* Unshare of one of several sharers: new frame, copy, tot+1, saved-1; the others keep the frame. */
+static void test_unshare_copy(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t a = mk_dom(hv, 4), b = mk_dom(hv, 4);
+	uint64_t before;
+
+	fill(hv, a, 1, 0x77);
+	fill(hv, b, 1, 0x77);
+	share(hv, a, 1, b, 1);
+	before = free_frames(hv);
+	CU_ASSERT(sim_hv_guest_write(hv, b, 1, 1, 10, "Z", 1) == 0);
+	CU_ASSERT(free_frames(hv) == before - 1);
+	CU_ASSERT(info(hv, b).tot_pages == 4 && info(hv, b).shr_pages == 0);
+	CU_ASSERT(sim_hv_sharing_freed_pages(hv) == 0);
+	CU_ASSERT(sim_hv_sharing_used_frames(hv) == 1);
+	CU_ASSERT(page_is(hv, a, 1, 0x77));   /* the source did not see b's write */
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	done(hv);
+}
+
+/* Unshare needs tot_pages < max_pages (assign_pages), so extra gfns from add_to_physmap can ENOMEM. */
+static void test_unshare_respects_max_pages(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t a = mk_dom(hv, 4), b = mk_dom(hv, 4);
+	uint64_t h = nominate(hv, a, 0);
+
+	CU_ASSERT(sim_hv_memshr_control(hv, b, true) == 0);
+	CU_ASSERT(sim_hv_add_to_physmap(hv, a, 0, h, b, 20) == 0);   /* b: 4 private + 1 shared */
+	CU_ASSERT(sim_hv_guest_write(hv, b, SIM_HV_LOADER_VCPU, 20, 0, "x", 1) == -ENOMEM);
+	/* Ballooning a shared gfn unshares it first in Xen: the same limit applies. */
+	CU_ASSERT(sim_hv_decrease_reservation(hv, b, 1) == -ENOMEM);
+	/* Once b is the last sharer, page_make_private() does not check max_pages. */
+	CU_ASSERT(sim_hv_domain_destroy(hv, a) == 0);
+	CU_ASSERT(sim_hv_guest_write(hv, b, SIM_HV_LOADER_VCPU, 20, 0, "x", 1) == 0);
+	CU_ASSERT(info(hv, b).shr_pages == 0 && info(hv, b).tot_pages == 5);
+	done(hv);
+}
+
+/* ENOMEM with a ring: a request is queued, the vCPU paused, the port notified; resume releases it. */
+static void test_enomem_with_ring(void)
+{
+	struct sim_hv_config cfg = base_cfg();
+	struct notified n = { 0, 0, 0 };
+	struct sim_hv *hv;
+	uint32_t a, b, filler, port = 0;
+	vm_event_back_ring_t back;
+	vm_event_sring_t *sring;
+	vm_event_request_t req;
+	vm_event_response_t rsp;
+	uint64_t ring_gfn, ring_mfn;
+	int err;
+
+	cfg.nr_frames = 16 + 2 * 5 + 40;
+	hv = mk_hv_cfg(cfg);
+	sim_hv_set_notify(hv, on_notify, &n);
+	a = mk_dom(hv, 4);
+	b = mk_dom(hv, 4);
+	share(hv, a, 1, b, 1);
+	filler = mk_dom_spec(hv, SIM_DOM_PV, free_frames(hv), 0, false);   /* eat the pool */
+	CU_ASSERT(free_frames(hv) == 0);
+	CU_ASSERT(sim_hv_ring_enable(hv, b, &port) == 0);
+	CU_ASSERT(sim_hv_ring_enable(hv, b, &port) == -EBUSY);
+	CU_ASSERT(sim_hv_get_param(hv, b, HVM_PARAM_SHARING_RING_PFN, &ring_gfn) == 0);
+	CU_ASSERT(sim_hv_map(hv, 5, b, &ring_gfn, 1, true, &ring_mfn, &err) == 0 && err == 0);
+	sring = (vm_event_sring_t *)sim_frame_ptr(hv, (uint32_t)ring_mfn);
+	SHARED_RING_INIT(sring);
+	BACK_RING_INIT(&back, sring, SIM_PAGE_SIZE);
+
+	CU_ASSERT(sim_hv_guest_write(hv, b, 1, 1, 0, "w", 1) == -ENOMEM);
+	CU_ASSERT(info(hv, b).paused_vcpus == 1);
+	CU_ASSERT(n.count == 1 && n.domid == b && n.port == port);
+	CU_ASSERT_FATAL(RING_HAS_UNCONSUMED_REQUESTS(&back));
+	memcpy(&req, RING_GET_REQUEST(&back, back.req_cons), sizeof(req));
+	back.req_cons++;
+	CU_ASSERT(req.reason == VM_EVENT_REASON_MEM_SHARING);
+	CU_ASSERT(req.vcpu_id == 1 && req.u.mem_sharing.gfn == 1);
+	CU_ASSERT(req.flags & VM_EVENT_FLAG_VCPU_PAUSED);
+	CU_ASSERT(sim_hv_guest_write(hv, b, 1, 1, 0, "w", 1) == -EAGAIN);
+	CU_ASSERT(sim_hv_guest_write(hv, b, 0, 2, 0, "v", 1) == 0);   /* other vCPUs run */
+
+	/* The helper makes memory available and answers. */
+	CU_ASSERT(sim_hv_decrease_reservation(hv, filler, 1) == 1);
+	memset(&rsp, 0, sizeof(rsp));
+	rsp.version = VM_EVENT_INTERFACE_VERSION;
+	rsp.vcpu_id = req.vcpu_id;
+	rsp.flags = req.flags & VM_EVENT_FLAG_VCPU_PAUSED;
+	rsp.reason = req.reason;
+	memcpy(RING_GET_RESPONSE(&back, back.rsp_prod_pvt), &rsp, sizeof(rsp));
+	back.rsp_prod_pvt++;
+	RING_PUSH_RESPONSES(&back);
+	CU_ASSERT(sim_hv_domain_resume(hv, b) == 0);
+	CU_ASSERT(info(hv, b).paused_vcpus == 0);
+	CU_ASSERT(sim_hv_wait_resumed(hv, b, 1) == 0);
+	CU_ASSERT(sim_hv_guest_write(hv, b, 1, 1, 0, "w", 1) == 0);
+	sim_hv_unmap_owner(hv, 5);
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	done(hv);
+}
+
+/* ENOMEM without a ring on an unpatched hypervisor crashes the domain (memory kept until destroy). */
+static void test_enomem_no_ring_crashes(void)
+{
+	struct sim_hv_config cfg = base_cfg();
+	struct sim_hv *hv;
+	uint32_t a, b;
+	uint64_t before;
+
+	cfg.nr_frames = 16 + 2 * 5 + 3;
+	hv = mk_hv_cfg(cfg);
+	a = mk_dom(hv, 4);
+	b = mk_dom(hv, 4);
+	share(hv, a, 1, b, 1);
+	mk_dom_spec(hv, SIM_DOM_PV, free_frames(hv), 0, false);
+	CU_ASSERT(sim_hv_guest_write(hv, b, 0, 1, 0, "w", 1) == -ENOMEM);
+	CU_ASSERT((info(hv, b).flags & (SIM_DOMF_CRASHED | SIM_DOMF_SHUTDOWN)) ==
+		  (SIM_DOMF_CRASHED | SIM_DOMF_SHUTDOWN));
+	CU_ASSERT(!(info(hv, b).flags & SIM_DOMF_DYING));
+	CU_ASSERT(sim_hv_guest_write(hv, b, 0, 2, 0, "w", 1) == -ESRCH);
+	CU_ASSERT(sim_hv_wait_resumed(hv, b, 0) == -ESRCH);
+	before = free_frames(hv);
+	CU_ASSERT(sim_hv_domain_destroy(hv, b) == 0);
+	CU_ASSERT(free_frames(hv) == before + 4);   /* 3 private + ring; the shared frame stays with a */
+	done(hv);
+}
+
+/* Patched, no ring: the vCPU pauses, the domain joins the ENOMEM waiters, VIRQ_ENOMEM (0,0) fires. */
+static void test_enomem_no_ring_patched(void)
+{
+	struct sim_hv_config cfg = base_cfg();
+	struct notified n = { 0, 99, 99 };
+	struct sim_hv *hv;
+	uint32_t a, b, w[4];
+
+	cfg.nr_frames = 16 + 2 * 5 + 3;
+	cfg.patched = true;
+	hv = mk_hv_cfg(cfg);
+	sim_hv_set_notify(hv, on_notify, &n);
+	a = mk_dom(hv, 4);
+	b = mk_dom(hv, 4);
+	share(hv, a, 1, b, 1);
+	mk_dom_spec(hv, SIM_DOM_PV, free_frames(hv), 0, false);
+	CU_ASSERT(sim_hv_guest_write(hv, b, 0, 1, 0, "w", 1) == -ENOMEM);
+	CU_ASSERT(!(info(hv, b).flags & SIM_DOMF_CRASHED));
+	CU_ASSERT(info(hv, b).paused_vcpus == 1);
+	CU_ASSERT(sim_hv_enomem_waiters(hv, w, 4) == 1 && w[0] == b);
+	CU_ASSERT(n.count == 1 && n.domid == 0 && n.port == 0);
+	CU_ASSERT(sim_hv_guest_write(hv, b, 0, 1, 0, "w", 1) == -EAGAIN);
+	CU_ASSERT(sim_hv_domain_resume(hv, b) == 0);
+	CU_ASSERT(sim_hv_enomem_waiters(hv, w, 4) == 0);
+	CU_ASSERT(sim_hv_wait_resumed(hv, b, 0) == 0);
+	done(hv);
+}
+
+struct waiter { struct sim_hv *hv; uint32_t dom; int rc; };
+
+static void *wait_thread(void *arg)
+{
+	struct waiter *w = arg;
+
+	w->rc = sim_hv_wait_resumed(w->hv, w->dom, 0);
+	return NULL;
+}
+
+/* wait_resumed blocks while paused and returns on unpause (0) or destroy (-ESRCH). */
+static void test_wait_resumed(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t d = mk_dom(hv, 4);
+	struct waiter w = { hv, d, 1 };
+	pthread_t t;
+
+	CU_ASSERT(sim_hv_domain_pause(hv, d) == 0);
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, wait_thread, &w) == 0);
+	usleep(20000);
+	CU_ASSERT(w.rc == 1);   /* still blocked */
+	CU_ASSERT(sim_hv_domain_unpause(hv, d) == 0);
+	pthread_join(t, NULL);
+	CU_ASSERT(w.rc == 0);
+	CU_ASSERT(sim_hv_domain_pause(hv, d) == 0);
+	w.rc = 1;
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, wait_thread, &w) == 0);
+	usleep(20000);
+	CU_ASSERT(sim_hv_domain_destroy(hv, d) == 0);
+	pthread_join(t, NULL);
+	CU_ASSERT(w.rc == -ESRCH);
+	done(hv);
+}
+
+/* The ring: PV -ENODEV, dom0 -EINVAL, disable/resume without ring -EINVAL/-ENODEV. */
+static void test_ring_errors(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t pv = mk_dom_spec(hv, SIM_DOM_PV, 4, 0, false), d = mk_dom(hv, 4), port;
+
+	CU_ASSERT(sim_hv_ring_enable(hv, pv, &port) == -ENODEV);
+	CU_ASSERT(sim_hv_ring_enable(hv, 0, &port) == -EINVAL);
+	CU_ASSERT(sim_hv_ring_enable(hv, 50, &port) == -ESRCH);
+	CU_ASSERT(sim_hv_ring_disable(hv, d) == -EINVAL);
+	CU_ASSERT(sim_hv_domain_resume(hv, d) == -ENODEV);
+	CU_ASSERT(sim_hv_ring_enable(hv, d, &port) == 0);
+	CU_ASSERT(sim_hv_domain_resume(hv, d) == 0);
+	CU_ASSERT(sim_hv_ring_disable(hv, d) == 0);
+	done(hv);
+}
+
+/* ---- destroy and mappings ---------------------------------------------------------- */
+
+/* Destroy drops the domain's shared references: counters fall back, frames freed with the last sharer. */
+static void test_destroy_drops_shared_refs(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint64_t start = free_frames(hv);
+	uint32_t a = mk_dom(hv, 4), b = mk_dom(hv, 4);
+
+	share(hv, a, 1, b, 1);
+	share(hv, a, 2, b, 2);
+	CU_ASSERT(sim_hv_sharing_freed_pages(hv) == 2);
+	CU_ASSERT(sim_hv_domain_destroy(hv, b) == 0);
+	CU_ASSERT(sim_hv_sharing_freed_pages(hv) == 0);
+	CU_ASSERT(sim_hv_sharing_used_frames(hv) == 2);
+	check_consistent(hv);
+	CU_ASSERT(sim_hv_domain_destroy(hv, a) == 0);
+	CU_ASSERT(sim_hv_sharing_used_frames(hv) == 0);
+	CU_ASSERT(free_frames(hv) == start);
+	done(hv);
+}
+
+/* A writable mapping of a shared gfn unshares it first; a read-only one does not. */
+static void test_writable_map_unshares(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t a = mk_dom(hv, 4), b = mk_dom(hv, 4);
+	uint64_t gfn = 1, shared_mfn, mfn;
+	int err;
+
+	fill(hv, a, 1, 0x21);
+	fill(hv, b, 1, 0x21);
+	share(hv, a, 1, b, 1);
+	shared_mfn = mfn_of(hv, a, 1);
+	CU_ASSERT(sim_hv_map(hv, 7, b, &gfn, 1, false, &mfn, &err) == 0 && err == 0);
+	CU_ASSERT(mfn == shared_mfn && info(hv, b).shr_pages == 1);
+	CU_ASSERT(sim_hv_map(hv, 7, b, &gfn, 1, true, &mfn, &err) == 0 && err == 0);
+	CU_ASSERT(mfn != shared_mfn && info(hv, b).shr_pages == 0);
+	CU_ASSERT(sim_hv_sharing_freed_pages(hv) == 0);
+	/* A write through the writable mapping becomes the guest's content at unmap. */
+	sim_frame_ptr(hv, (uint32_t)mfn)[0] = 0x99;
+	sim_hv_unmap_owner(hv, 7);
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	done(hv);
+}
+
+/* A read-only mapping keeps an orphaned shared frame alive until unmapped. */
+static void test_ro_map_keeps_orphan(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint64_t start = free_frames(hv);
+	uint32_t a = mk_dom(hv, 4), b = mk_dom(hv, 4);
+	uint64_t gfn = 1, mfn;
+	int err;
+
+	fill(hv, a, 1, 0x3c);
+	fill(hv, b, 1, 0x3c);
+	share(hv, a, 1, b, 1);
+	CU_ASSERT(sim_hv_map(hv, 8, a, &gfn, 1, false, &mfn, &err) == 0 && err == 0);
+	CU_ASSERT(sim_hv_domain_destroy(hv, a) == 0);
+	CU_ASSERT(sim_hv_domain_destroy(hv, b) == 0);
+	CU_ASSERT(sim_hv_sharing_used_frames(hv) == 0);
+	CU_ASSERT(free_frames(hv) == start - 1);   /* the orphan */
+	CU_ASSERT(sim_frame_ptr(hv, (uint32_t)mfn)[7] == 0x3c);   /* still readable by the mapper */
+	check_consistent(hv);
+	CU_ASSERT(sim_hv_unmap(hv, 8, &mfn, 1) == 0);
+	CU_ASSERT(free_frames(hv) == start);
+	CU_ASSERT(sim_hv_unmap(hv, 8, &mfn, 1) == -EINVAL);   /* not mapped any more */
+	done(hv);
+}
+
+/* The share's client frame, still mapped read-only, survives the share as an orphan. */
+static void test_share_client_frame_mapped(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t a = mk_dom(hv, 4), b = mk_dom(hv, 4);
+	uint64_t ha = nominate(hv, a, 1), hb = nominate(hv, b, 1), gfn = 1, mfn, before;
+	int err;
+
+	CU_ASSERT(sim_hv_map(hv, 3, b, &gfn, 1, false, &mfn, &err) == 0 && err == 0);
+	before = free_frames(hv);
+	CU_ASSERT(sim_hv_share(hv, a, 1, ha, b, 1, hb) == 0);
+	CU_ASSERT(free_frames(hv) == before);
+	sim_hv_unmap_owner(hv, 3);
+	CU_ASSERT(free_frames(hv) == before + 1);
+	done(hv);
+}
+
+/* privcmd-style err[]: holes give -EINVAL and SIM_INVALID_MFN; unmap_owner releases everything. */
+static void test_map_errors_and_owner_release(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t d = mk_dom(hv, 4);
+	uint64_t gfns[4] = { 0, 1, 3000, 0 }, mfns[4];
+	int err[4];
+	uint64_t h;
+
+	CU_ASSERT(sim_hv_map(hv, 11, d, gfns, 4, false, mfns, err) == 0);
+	CU_ASSERT(err[0] == 0 && err[1] == 0 && err[2] == -EINVAL && err[3] == 0);
+	CU_ASSERT(mfns[2] == SIM_INVALID_MFN && mfns[0] == mfns[3]);
+	CU_ASSERT(sim_hv_map(hv, 11, 99, gfns, 1, false, mfns, err) == -ESRCH);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 0, &h) == -E2BIG);
+	check_consistent(hv);
+	sim_hv_unmap_owner(hv, 11);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 0, &h) == 0);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 1, &h) == 0);
+	done(hv);
+}
+
+/* ---- add_to_physmap, range_share, debug, audit -------------------------------------- */
+
+/* add_to_physmap plugs a client hole with the shared frame (saved+1); non-hole -9, bad handle -10. */
+static void test_add_to_physmap(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t a = mk_dom(hv, 4), b = mk_dom(hv, 4);
+	uint64_t h;
+
+	fill(hv, a, 2, 0x6b);
+	h = nominate(hv, a, 2);
+	CU_ASSERT(sim_hv_memshr_control(hv, b, true) == 0);
+	CU_ASSERT(sim_hv_add_to_physmap(hv, a, 2, h, b, 1) == -XENMEM_SHARING_OP_C_HANDLE_INVALID);
+	CU_ASSERT(sim_hv_add_to_physmap(hv, a, 2, h + 1, b, 9) == -XENMEM_SHARING_OP_S_HANDLE_INVALID);
+	CU_ASSERT(sim_hv_add_to_physmap(hv, a, 3, h, b, 9) == -XENMEM_SHARING_OP_S_HANDLE_INVALID);
+	CU_ASSERT(sim_hv_add_to_physmap(hv, a, 2, h, b, 9) == 0);
+	CU_ASSERT(page_is(hv, b, 9, 0x6b));
+	CU_ASSERT(info(hv, b).shr_pages == 1 && info(hv, b).tot_pages == 4);
+	CU_ASSERT(sim_hv_sharing_freed_pages(hv) == 1);
+	CU_ASSERT(sim_hv_debug_gfn(hv, a, 2) == 2);
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	done(hv);
+}
+
+/* range_share needs both domains paused (-EINVAL) and shares without looking at contents. */
+static void test_range_share(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t a = mk_dom(hv, 6), b = mk_dom(hv, 6);
+	struct sim_mismatch mm[4];
+
+	fill(hv, a, 2, 0x01);
+	fill(hv, b, 2, 0x02);   /* different: range_share does not care */
+	CU_ASSERT(sim_hv_memshr_control(hv, b, true) == 0);
+	CU_ASSERT(sim_hv_range_share(hv, a, b, 0, 5) == -EINVAL);
+	CU_ASSERT(sim_hv_domain_pause(hv, a) == 0);
+	CU_ASSERT(sim_hv_range_share(hv, a, b, 0, 5) == -EINVAL);
+	CU_ASSERT(sim_hv_domain_pause(hv, b) == 0);
+	CU_ASSERT(sim_hv_range_share(hv, a, b, 0, 50) == -EINVAL);   /* beyond the p2m */
+	CU_ASSERT(sim_hv_range_share(hv, a, b, 0, 5) == 0);
+	CU_ASSERT(sim_hv_sharing_freed_pages(hv) == 6);
+	CU_ASSERT(info(hv, b).shr_pages == 6);
+	/* The oracle sees what the guest would: b's gfn 2 now reads a's data. */
+	CU_ASSERT(sim_hv_verify(hv, mm, 4) == 1);
+	CU_ASSERT(mm[0].domid == b && mm[0].gfn == 2);
+	done(hv);
+}
+
+/* debug_gfn counts the sharers of a shared gfn; a private gfn gives -EINVAL. */
+static void test_debug_gfn(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t a = mk_dom(hv, 4), b = mk_dom(hv, 4);
+
+	share(hv, a, 0, b, 3);
+	CU_ASSERT(sim_hv_debug_gfn(hv, a, 0) == 2);
+	CU_ASSERT(sim_hv_debug_gfn(hv, a, 1) == -EINVAL);
+	done(hv);
+}
+
+/* The audit op exists in debug builds only. */
+static void test_audit_debug_only(void)
+{
+	struct sim_hv_config cfg = base_cfg();
+	struct sim_hv *hv;
+
+	cfg.debug_build = false;
+	hv = mk_hv_cfg(cfg);
+	CU_ASSERT(sim_hv_audit(hv) == -EOPNOTSUPP);
+	sim_hv_destroy(hv);
+}
+
+/* The audit finds broken bookkeeping (here: a shr_pages counter off by one). */
+static void test_audit_finds_errors(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t a = mk_dom(hv, 4);
+
+	nominate(hv, a, 0);
+	CU_ASSERT(sim_hv_audit(hv) == 0);
+	hv->doms[a]->shr_pages++;
+	CU_ASSERT(sim_hv_audit(hv) >= 2);   /* per-domain count and the global invariant */
+	hv->doms[a]->shr_pages--;
+	done(hv);
+}
+
+/* ---- compare_share (patched) --------------------------------------------------------- */
+
+/* compare_share: -ENOSYS unpatched; patched: equal pages shared, different ones not. */
+static void test_compare_share(void)
+{
+	struct sim_hv_config cfg = base_cfg();
+	struct sim_hv *hv = mk_hv();
+	xenshare_cmpshr_pair_t p[3];
+	uint32_t a, b;
+
+	CU_ASSERT(sim_hv_compare_share(hv, p, 0) == -ENOSYS);
+	sim_hv_destroy(hv);
+	cfg.patched = true;
+	hv = mk_hv_cfg(cfg);
+	a = mk_dom(hv, 4);
+	b = mk_dom(hv, 4);
+	fill(hv, a, 1, 0x10);
+	fill(hv, b, 1, 0x10);
+	fill(hv, b, 2, 0x20);
+	memset(p, 0, sizeof(p));
+	p[0] = (xenshare_cmpshr_pair_t){ .source_domain = a, .source_gfn = 1,
+					 .client_domain = b, .client_gfn = 1 };
+	p[1] = (xenshare_cmpshr_pair_t){ .source_domain = a, .source_gfn = 2,
+					 .client_domain = b, .client_gfn = 2 };
+	p[2] = (xenshare_cmpshr_pair_t){ .source_domain = a, .source_gfn = 3,
+					 .client_domain = 77, .client_gfn = 2 };
+	CU_ASSERT(sim_hv_compare_share(hv, p, 0) == 0);   /* the probe */
+	CU_ASSERT(sim_hv_compare_share(hv, p, XENSHARE_CMPSHR_MAX_BATCH + 1) == -EINVAL);
+	CU_ASSERT(sim_hv_compare_share(hv, p, 3) == 0);
+	CU_ASSERT(p[0].result == XENSHARE_CMPSHR_SHARED);
+	CU_ASSERT(p[1].result == XENSHARE_CMPSHR_DIFFERENT);
+	CU_ASSERT(p[2].result == -ESRCH);
+	CU_ASSERT(mfn_of(hv, a, 1) == mfn_of(hv, b, 1));
+	CU_ASSERT(mfn_of(hv, a, 2) != mfn_of(hv, b, 2));
+	CU_ASSERT(sim_hv_sharing_freed_pages(hv) == 1);
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	done(hv);
+}
+
+/* ---- oracle -------------------------------------------------------------------------- */
+
+/* verify catches a frame changed behind the hypervisor's back (a write into the memfd). */
+static void test_verify_catches_corruption(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t d = mk_dom(hv, 4);
+	struct sim_mismatch mm[2];
+	uint64_t mfn;
+
+	fill(hv, d, 2, 0x44);
+	mfn = mfn_of(hv, d, 2);
+	CU_ASSERT(sim_hv_verify(hv, mm, 2) == 0);
+	CU_ASSERT(pwrite(sim_hv_frames_fd(hv), "X", 1, (off_t)(mfn * SIM_PAGE_SIZE + 5)) == 1);
+	CU_ASSERT(sim_hv_verify(hv, mm, 2) == 1);
+	CU_ASSERT(mm[0].domid == d && mm[0].gfn == 2);
+	done(hv);
+}
+
+/* verify catches two different pages wrongly shared (share never compares). */
+static void test_verify_catches_wrong_share(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t a = mk_dom(hv, 4), b = mk_dom(hv, 4);
+	struct sim_mismatch mm[2];
+
+	fill(hv, a, 1, 0x01);
+	fill(hv, b, 1, 0x02);
+	share(hv, a, 1, b, 1);
+	CU_ASSERT(sim_hv_verify(hv, mm, 2) == 1);
+	CU_ASSERT(mm[0].domid == b && mm[0].gfn == 1);
+	done(hv);
+}
+
+/* verify catches a write that landed in a shared frame without unsharing, and a lost page. */
+static void test_verify_catches_shared_write_and_lost_page(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t a = mk_dom(hv, 4), b = mk_dom(hv, 4);
+	struct sim_dom *db;
+
+	share(hv, a, 1, b, 1);
+	/* Simulate the bug: write into the shared frame and record it as b's content. */
+	sim_frame_ptr(hv, (uint32_t)mfn_of(hv, b, 1))[0] = 1;
+	db = hv->doms[b];
+	db->oracle[1] = sim_page_hash(sim_frame_ptr(hv, db->p2m[1].mfn));
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 1);   /* a's gfn 1 changed under it */
+	/* A lost page: b's gfn 3 turned into a hole without a balloon. */
+	db->oracle[1] = hv->doms[a]->oracle[1];
+	sim_frame_ptr(hv, (uint32_t)mfn_of(hv, b, 1))[0] = 0;
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	db->p2m[3].type = SIM_P2M_HOLE;
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 1);
+	db->p2m[3].type = SIM_P2M_RAM_RW;
+	done(hv);
+}
+
+int main(void)
+{
+	static const struct { const char *name; CU_TestFunc fn; } tests[] = {
+#define T(f) { #f, f }
+		T(test_domain_ids_and_dom0), T(test_getinfo_fields), T(test_guest_write_read),
+		T(test_paused_domain_does_not_write), T(test_destroy_frees_and_punches),
+		T(test_decrease_reservation), T(test_pv_refused), T(test_no_vmx),
+		T(test_passthrough_exdev), T(test_no_such_domain),
+		T(test_implicit_enable_and_client_enabled), T(test_nominate),
+		T(test_nominate_not_sharable), T(test_nominate_mapped_e2big),
+		T(test_nominate_writable_mapped_einval), T(test_share),
+		T(test_share_after_write_fails), T(test_share_error_order_by_mfn),
+		T(test_share_same_frame_noop), T(test_share_three_way),
+		T(test_unshare_last_sharer_no_alloc), T(test_unshare_copy),
+		T(test_unshare_respects_max_pages), T(test_enomem_with_ring),
+		T(test_enomem_no_ring_crashes), T(test_enomem_no_ring_patched),
+		T(test_wait_resumed), T(test_ring_errors), T(test_destroy_drops_shared_refs),
+		T(test_writable_map_unshares), T(test_ro_map_keeps_orphan),
+		T(test_share_client_frame_mapped), T(test_map_errors_and_owner_release),
+		T(test_add_to_physmap), T(test_range_share), T(test_debug_gfn),
+		T(test_audit_debug_only), T(test_audit_finds_errors), T(test_compare_share),
+		T(test_verify_catches_corruption), T(test_verify_catches_wrong_share),
+		T(test_verify_catches_shared_write_and_lost_page),
+#undef T
+	};
+	CU_pSuite suite;
+	unsigned int failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	suite = CU_add_suite("hv", NULL, NULL);
+	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
+		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
+			return 2;
+	CU_basic_set_mode(CU_BRM_NORMAL);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
