@@ -69,8 +69,9 @@ static int64_t xc_call(xc_interface *xch, uint32_t op, const void *req,
 	size_t got = 0;
 	int64_t r;
 
-	if (!xch->connected)
-		return -EBADF;   /* XC_OPENFLAG_DUMMY: no hypervisor behind it */
+	/* NULL: a caller that ignored a failed open; DUMMY: no hypervisor */
+	if (!xch || !xch->connected)
+		return -EBADF;
 	r = sim_conn_call1(&xch->conn, op, req, reqlen, rep, replen, &got);
 	if (r >= 0 && rep && got != replen)
 		return -EPROTO;
@@ -162,7 +163,7 @@ static int getinfo_raw(xc_interface *xch, uint32_t first, unsigned int max,
 	size_t got = 0;
 	int64_t r;
 
-	if (!xch->connected)
+	if (!xch || !xch->connected)
 		return -EBADF;
 	r = sim_conn_call1(&xch->conn, SIM_OP_DOMAIN_GETINFO, &req, sizeof(req),
 			   out, max * sizeof(*out), &got);
@@ -544,7 +545,7 @@ int xc_memshr_compare_share(struct xc_interface_core *xch,
 		errno = EINVAL;
 		return -1;
 	}
-	if (!xch->connected) {
+	if (!xch || !xch->connected) {
 		errno = EBADF;
 		return -1;
 	}
@@ -560,7 +561,7 @@ int xc_memshr_compare_share(struct xc_interface_core *xch,
 void *xc_map_foreign_bulk(xc_interface *xch, uint32_t dom, int prot,
 			  const xen_pfn_t *arr, int *err, unsigned int num)
 {
-	if (!xch->connected) {
+	if (!xch || !xch->connected) {
 		errno = EBADF;
 		return NULL;
 	}

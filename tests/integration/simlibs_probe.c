@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * simlibs_probe.c - a client of Debian's Xen library API, built against
+ * Debian's headers and run with the drop-in libraries against a running
+ * xensim, for tests/integration/simlibs_*.test.sh.
+ *
+ *   simlibs_probe stubs                 ENOSYS stubs of all four libraries
+ *   simlibs_probe map-nominate DOM GFN  map 256 pages from GFN, check that a
+ *                                       mapped page cannot be nominated
+ *                                       (E2BIG) and can after unmap
+ *   simlibs_probe xs-info DOM           read /local/domain/DOM/name through
+ *                                       xenstore, print it
+ *   simlibs_probe watch-introduce SECS  watch @introduceDomain, print
+ *                                       "ready", exit 0 at the first event
+ *                                       after the initial one (timeout: 1)
+ *   simlibs_probe bench DOM PAGES SECS  map+unmap 256-page batches of
+ *                                       DOM's first PAGES gfns; prints
+ *                                       {"pages_per_s": N}
+ *
+ * Exit status 0 when every check holds; each failing check prints one line
+ * saying what was expected.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include <xenctrl.h>
+#include <xenevtchn.h>
+#include <xenforeignmemory.h>
+#include <xenstore.h>
+
+#define BATCH 256
+
+static int failures;
+
+#define CHECK(cond, ...) do { \
+	if (!(cond)) { \
+		failures++; \
+		printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+		printf(__VA_ARGS__); \
+		printf("\n"); \
+	} \
+} while (0)
+
+static unsigned long parse_ul(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || *end || end == s) {
+		fprintf(stderr, "simlibs_probe: bad number '%s'\n", s);
+		exit(2);
+	}
+	return v;
+}
+
+static int probe_stubs(void)
+{
+	xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+	xenforeignmemory_handle *fm = xenforeignmemory_open(NULL, 0);
+	xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
+	struct xs_handle *xs = xs_open(0);
+	xen_domain_handle_t uuid = { 0 };
+	void *addr = NULL;
+	int rc;
+
+	if (!xch || !fm || !xce || !xs) {
+		printf("FAIL: cannot open the libraries (%s)\n", strerror(errno));
+		return 1;
+	}
+	errno = 0;
+	rc = xc_domain_sethandle(xch, 1, uuid);
+	CHECK(rc == -1 && errno == ENOSYS, "xc_domain_sethandle: rc %d errno %d", rc, errno);
+	errno = 0;
+	CHECK(xc_cpupool_getinfo(xch, 0) == NULL && errno == ENOSYS,
+	      "xc_cpupool_getinfo: errno %d", errno);
+	errno = 0;
+	rc = xc_memshr_fork(xch, 1, 2, false, false);
+	CHECK(rc == -1 && errno == ENOSYS, "xc_memshr_fork: rc %d errno %d", rc, errno);
+	errno = 0;
+	CHECK(xenforeignmemory_map_resource(fm, 1, 0, 0, 0, 1, &addr, PROT_READ, 0) == NULL &&
+	      errno == ENOSYS, "xenforeignmemory_map_resource: errno %d", errno);
+	errno = 0;
+	rc = xenevtchn_bind_unbound_port(xce, 1);
+	CHECK(rc == -1 && errno == ENOSYS, "xenevtchn_bind_unbound_port: rc %d errno %d",
+	      rc, errno);
+	errno = 0;
+	CHECK(!xs_introduce_domain(xs, 99, 0, 0) && errno == ENOSYS,
+	      "xs_introduce_domain: errno %d", errno);
+	errno = 0;
+	CHECK(xs_control_command(xs, "log", NULL, 0) == NULL && errno == ENOSYS,
+	      "xs_control_command: errno %d", errno);
+	xs_close(xs);
+	xenevtchn_close(xce);
+	xenforeignmemory_close(fm);
+	xc_interface_close(xch);
+	return failures ? 1 : 0;
+}
+
+static int probe_map_nominate(uint32_t dom, unsigned long gfn)
+{
+	xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+	xenforeignmemory_handle *fm = xenforeignmemory_open(NULL, 0);
+	xen_pfn_t gfns[BATCH];
+	int err[BATCH];
+	uint64_t handle = 0;
+	unsigned int i, nonzero = 0;
+	unsigned char *p;
+	int rc;
+
+	if (!xch || !fm) {
+		printf("FAIL: cannot open the libraries (%s)\n", strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < BATCH; i++)
+		gfns[i] = gfn + i;
+	p = xenforeignmemory_map(fm, dom, PROT_READ, BATCH, gfns, err);
+	CHECK(p != NULL, "map of %d pages of d%u at gfn %#lx: %s", BATCH, dom, gfn,
+	      strerror(errno));
+	if (!p)
+		return 1;
+	for (i = 0; i < BATCH; i++) {
+		CHECK(err[i] == 0, "page %u: err %d", i, err[i]);
+		if (!err[i]) {
+			size_t k;
+
+			for (k = 0; k < XC_PAGE_SIZE && !p[i * XC_PAGE_SIZE + k]; k++)
+				;
+			nonzero += k < XC_PAGE_SIZE;
+		}
+	}
+	printf("mapped %d pages, %u not all-zero\n", BATCH, nonzero);
+	errno = 0;
+	rc = xc_memshr_nominate_gfn(xch, dom, gfn, &handle);
+	CHECK(rc == -1 && errno == E2BIG, "nominate of a mapped page: rc %d errno %d (%s)",
+	      rc, errno, strerror(errno));
+	CHECK(xenforeignmemory_unmap(fm, p, BATCH) == 0, "unmap: %s", strerror(errno));
+	rc = xc_memshr_nominate_gfn(xch, dom, gfn, &handle);
+	CHECK(rc == 0, "nominate after unmap: rc %d errno %d (%s)", rc, errno, strerror(errno));
+	if (!rc)
+		printf("handle = %#llx\n", (unsigned long long)handle);
+	xenforeignmemory_close(fm);
+	xc_interface_close(xch);
+	return failures ? 1 : 0;
+}
+
+static int probe_xs_info(unsigned int dom)
+{
+	struct xs_handle *xs = xs_open(0);
+	char path[64], *val, *dpath;
+	unsigned int len = 0;
+
+	if (!xs) {
+		printf("FAIL: xs_open: %s\n", strerror(errno));
+		return 1;
+	}
+	dpath = xs_get_domain_path(xs, dom);
+	CHECK(dpath != NULL, "xs_get_domain_path(%u): %s", dom, strerror(errno));
+	snprintf(path, sizeof(path), "/local/domain/%u", dom);
+	if (dpath)
+		CHECK(!strcmp(dpath, path), "domain path '%s', expected '%s'", dpath, path);
+	free(dpath);
+	snprintf(path, sizeof(path), "/local/domain/%u/name", dom);
+	val = xs_read(xs, XBT_NULL, path, &len);
+	CHECK(val != NULL, "read %s: %s", path, strerror(errno));
+	if (val) {
+		CHECK(strlen(val) == len, "length %u of '%s'", len, val);
+		printf("name = %s\n", val);
+	}
+	free(val);
+	CHECK(xs_is_domain_introduced(xs, dom), "domain %u not introduced", dom);
+	xs_close(xs);
+	return failures ? 1 : 0;
+}
+
+static int probe_watch_introduce(unsigned int secs)
+{
+	struct xs_handle *xs = xs_open(0);
+	unsigned int num, seen = 0;
+	char **v;
+
+	if (!xs) {
+		printf("FAIL: xs_open: %s\n", strerror(errno));
+		return 1;
+	}
+	CHECK(xs_watch(xs, "@introduceDomain", "probe"), "xs_watch: %s", strerror(errno));
+	/* xenstored fires every new watch once at once */
+	v = xs_read_watch(xs, &num);
+	CHECK(v && num == 2 && !strcmp(v[XS_WATCH_PATH], "@introduceDomain") &&
+	      !strcmp(v[XS_WATCH_TOKEN], "probe"), "initial watch event");
+	free(v);
+	printf("ready\n");
+	fflush(stdout);
+	for (;;) {
+		struct pollfd pfd = { .fd = xs_fileno(xs), .events = POLLIN };
+		int r = poll(&pfd, 1, (int)secs * 1000);
+
+		if (r <= 0)
+			break;
+		v = xs_read_watch(xs, &num);
+		if (!v)
+			break;
+		if (!strcmp(v[XS_WATCH_PATH], "@introduceDomain") &&
+		    !strcmp(v[XS_WATCH_TOKEN], "probe"))
+			seen = 1;
+		free(v);
+		if (seen)
+			break;
+	}
+	CHECK(seen, "no @introduceDomain event within %u s", secs);
+	if (seen)
+		printf("introduced\n");
+	xs_close(xs);
+	return failures ? 1 : 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int probe_bench(uint32_t dom, unsigned long pages, unsigned int secs)
+{
+	xenforeignmemory_handle *fm = xenforeignmemory_open(NULL, 0);
+	xen_pfn_t gfns[BATCH];
+	int err[BATCH];
+	unsigned long next = 0, done = 0, failed = 0;
+	volatile unsigned char sink = 0;
+	double t0, t;
+
+	if (!fm || pages < BATCH) {
+		printf("FAIL: open (%s) or fewer than %d pages\n", strerror(errno), BATCH);
+		return 1;
+	}
+	t0 = now_s();
+	do {
+		unsigned int i;
+		unsigned char *p;
+
+		for (i = 0; i < BATCH; i++)
+			gfns[i] = (next + i) % pages;
+		next = (next + BATCH) % pages;
+		p = xenforeignmemory_map(fm, dom, PROT_READ, BATCH, gfns, err);
+		if (!p) {
+			printf("FAIL: map: %s\n", strerror(errno));
+			return 1;
+		}
+		for (i = 0; i < BATCH; i++) {
+			if (err[i])
+				failed++;
+			else
+				sink ^= p[(size_t)i * XC_PAGE_SIZE];  /* touch: fault it in */
+		}
+		if (xenforeignmemory_unmap(fm, p, BATCH)) {
+			printf("FAIL: unmap: %s\n", strerror(errno));
+			return 1;
+		}
+		done += BATCH;
+		t = now_s();
+	} while (t - t0 < secs);
+	(void)sink;
+	printf("{\"pages_per_s\": %.0f, \"batch\": %d, \"pages\": %lu, \"failed_pages\": %lu}\n",
+	       (double)done / (t - t0), BATCH, done, failed);
+	xenforeignmemory_close(fm);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "stubs"))
+		return probe_stubs();
+	if (argc == 4 && !strcmp(argv[1], "map-nominate"))
+		return probe_map_nominate((uint32_t)parse_ul(argv[2]), parse_ul(argv[3]));
+	if (argc == 3 && !strcmp(argv[1], "xs-info"))
+		return probe_xs_info((unsigned int)parse_ul(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "watch-introduce"))
+		return probe_watch_introduce((unsigned int)parse_ul(argv[2]));
+	if (argc == 5 && !strcmp(argv[1], "bench"))
+		return probe_bench((uint32_t)parse_ul(argv[2]), parse_ul(argv[3]),
+				   (unsigned int)parse_ul(argv[4]));
+	fprintf(stderr, "usage: simlibs_probe stubs | map-nominate DOM GFN | xs-info DOM |"
+		" watch-introduce SECS | bench DOM PAGES SECS\n");
+	return 2;
+}
