@@ -1,0 +1,47 @@
+# dom0-daemon/daemon.mk - xenshared, the dom0 service, and its unit tests.
+#
+#   make O=... xenshared          the daemon ($(O)/bin/xenshared)
+#   make O=... xenshared-tests    its unit tests ($(O)/tests/{settings,config,policy,control}_ut)
+#
+# The modules that do not touch Xen (settings, config, policy, json,
+# control) are unit-tested on their own; the program links the engine
+# (libshare, $(O)/lib/libshare.a) and the Xen libraries.
+
+XSD_CORE := dom0-daemon/settings.c dom0-daemon/config.c dom0-daemon/policy.c \
+            dom0-daemon/json.c dom0-daemon/control.c dom0-daemon/logsink.c
+XSD_SRCS := $(XSD_CORE) dom0-daemon/cli.c dom0-daemon/pidfile.c \
+            dom0-daemon/domains.c dom0-daemon/report.c dom0-daemon/main.c
+XSD_LDLIBS := -lxenctrl -lxenforeignmemory -lxenevtchn -lxenstore -lsystemd -ldl -lm
+
+.PHONY: xenshared xenshared-tests install-xenshared
+
+# The engine is built by libshare/libshare.mk (helper "engine"); until that
+# fragment exists only the unit tests of the daemon's own modules build.
+ifneq ($(and $(wildcard libshare/libshare.mk),$(wildcard dom0-daemon/main.c)),)
+$(eval $(call add_prog,xenshared,$(XSD_SRCS),share,$(XSD_LDLIBS)))
+xenshared: $(O)/bin/xenshared
+INSTALL_RULES += install-xenshared
+else
+xenshared:
+	@echo "xenshared: libshare/libshare.mk (the engine) is missing; not building the daemon" >&2; exit 1
+endif
+
+$(eval $(call add_unit_test,settings_ut,tests/unit/settings_ut.c dom0-daemon/settings.c,,))
+$(eval $(call add_unit_test,config_ut,tests/unit/config_ut.c dom0-daemon/config.c dom0-daemon/settings.c,,))
+$(eval $(call add_unit_test,policy_ut,tests/unit/policy_ut.c dom0-daemon/policy.c dom0-daemon/config.c dom0-daemon/settings.c,,))
+$(eval $(call add_unit_test,control_ut,tests/unit/control_ut.c dom0-daemon/control.c dom0-daemon/json.c dom0-daemon/logsink.c,,))
+xenshared-tests: $(O)/tests/settings_ut $(O)/tests/config_ut $(O)/tests/policy_ut $(O)/tests/control_ut
+
+# Installs the daemon, its unit beside Xen's, and the default config (an
+# existing /etc/xen/xenshared.conf is the operator's: never overwritten).
+install-xenshared: $(O)/bin/xenshared
+	install -D -m 0755 $(O)/bin/xenshared $(DESTDIR)$(PREFIX)/sbin/xenshared
+	mkdir -p $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|/usr/sbin/xenshared|$(PREFIX)/sbin/xenshared|g' dom0-daemon/xenshared.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/xenshared.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/xenshared.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/xen/xenshared.conf ]; then \
+		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/xen/xenshared.conf"; \
+	else \
+		install -D -m 0644 dom0-daemon/xenshared.conf $(DESTDIR)$(SYSCONFDIR)/xen/xenshared.conf; \
+	fi
