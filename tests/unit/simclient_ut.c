@@ -139,6 +139,7 @@ static int64_t fake_handle(uint64_t cookie, uint32_t op, const uint8_t *p,
 			d[n].tot_pages = id ? 1000 : 5000;
 			d[n].max_pages = id ? 2048 : 8192;
 			d[n].shr_pages = id ? 12 : 0;
+			d[n].nr_gfns = id ? FAKE_GUEST_GFNS : 5000;
 			d[n].nr_online_vcpus = 2;
 			snprintf(d[n].name, sizeof(d[n].name), "dom%u", id);
 		}
@@ -554,7 +555,8 @@ static void test_open_without_server(void)
 
 /*
  * Domain info arrives in both of libxenctrl's layouts with Xen's flag
- * encoding; getinfo() past the last domain is -1/ESRCH like the domctl.
+ * encoding; getinfo() past the last domain is -1/ESRCH like the domctl;
+ * the p2m size comes out as XENMEM_maximum_gpfn reports it.
  */
 static void test_xc_domain_info(void)
 {
@@ -562,6 +564,7 @@ static void test_xc_domain_info(void)
 	xc_domaininfo_t dl[4];
 	xc_dominfo_t di[4];
 	xc_physinfo_t pi;
+	xen_pfn_t gpfn = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(xch);
 	CU_ASSERT_EQUAL(xc_domain_getinfolist(xch, 0, 4, dl), 2);
@@ -581,6 +584,15 @@ static void test_xc_domain_info(void)
 	CU_ASSERT_EQUAL(di[0].max_memkb, 2048 * 4);
 	errno = 0;
 	CU_ASSERT_EQUAL(xc_domain_getinfo(xch, 2, 1, di), -1);
+	CU_ASSERT_EQUAL(errno, ESRCH);
+
+	/* XENMEM_maximum_gpfn is the highest gfn, nr_gpfns one more */
+	CU_ASSERT_EQUAL(xc_domain_maximum_gpfn(xch, 1, &gpfn), 0);
+	CU_ASSERT_EQUAL(gpfn, FAKE_GUEST_GFNS - 1);
+	CU_ASSERT_EQUAL(xc_domain_nr_gpfns(xch, 1, &gpfn), 0);
+	CU_ASSERT_EQUAL(gpfn, FAKE_GUEST_GFNS);
+	errno = 0;
+	CU_ASSERT_EQUAL(xc_domain_maximum_gpfn(xch, 7, &gpfn), -1);
 	CU_ASSERT_EQUAL(errno, ESRCH);
 
 	CU_ASSERT_EQUAL(xc_physinfo(xch, &pi), 0);

@@ -303,6 +303,29 @@ int xc_domain_getinfo(xc_interface *xch, uint32_t first_domid,
 	return n;
 }
 
+/* XENMEM_maximum_gpfn: the highest gfn of the domain's p2m. */
+int xc_domain_maximum_gpfn(xc_interface *xch, uint32_t domid, xen_pfn_t *gpfns)
+{
+	struct sim_dominfo d;
+	int rc = getinfo_raw(xch, domid, 1, &d);
+
+	if (rc < 0)
+		return (int)xc_ret(rc);
+	if (rc != 1 || d.domid != domid)
+		return (int)xc_ret(-ESRCH);
+	*gpfns = d.nr_gfns ? d.nr_gfns - 1 : 0;
+	return 0;
+}
+
+int xc_domain_nr_gpfns(xc_interface *xch, uint32_t domid, xen_pfn_t *gpfns)
+{
+	int rc = xc_domain_maximum_gpfn(xch, domid, gpfns);
+
+	if (rc >= 0)
+		*gpfns += 1;
+	return rc;
+}
+
 int xc_physinfo(xc_interface *xch, xc_physinfo_t *put_info)
 {
 	struct sim_wire_physinfo p;

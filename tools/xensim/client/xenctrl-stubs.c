@@ -527,12 +527,6 @@ int xc_domain_max_vcpus(xc_interface * p0, uint32_t p1, unsigned int p2)
 	return (int)-1;
 }
 
-int xc_domain_maximum_gpfn(xc_interface * p0, uint32_t p1, xen_pfn_t * p2)
-{
-	sim_stub_enosys("xc_domain_maximum_gpfn");
-	return (int)-1;
-}
-
 int xc_domain_memory_exchange_pages(xc_interface * p0, uint32_t p1, unsigned long p2, unsigned int p3, xen_pfn_t * p4, unsigned long p5, unsigned int p6, xen_pfn_t * p7)
 {
 	sim_stub_enosys("xc_domain_memory_exchange_pages");
@@ -554,12 +548,6 @@ int xc_domain_node_getaffinity(xc_interface * p0, uint32_t p1, xc_nodemap_t p2)
 int xc_domain_node_setaffinity(xc_interface * p0, uint32_t p1, xc_nodemap_t p2)
 {
 	sim_stub_enosys("xc_domain_node_setaffinity");
-	return (int)-1;
-}
-
-int xc_domain_nr_gpfns(xc_interface * p0, uint32_t p1, xen_pfn_t * p2)
-{
-	sim_stub_enosys("xc_domain_nr_gpfns");
 	return (int)-1;
 }
 
