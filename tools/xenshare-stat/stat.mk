@@ -1,5 +1,10 @@
 # xenshare-stat and xenshare-estimate (tools/xenshare-stat/).
 #
+# xenshare-estimate links libshare (fingerprint.h: the daemon's own
+# fingerprint and compare) and libzstd (.zst images).  Its rules are only
+# defined once libshare/libshare.mk exists, so a tree without the engine
+# still builds everything else.
+#
 # json-c parses the daemon's reply and writes --json; libxenctrl (on test
 # machines xensim's drop-in via LD_LIBRARY_PATH) and libxenstore are read
 # directly so the numbers are the hypervisor's own.  Only collect.c includes
@@ -23,3 +28,22 @@ install-xenshare-stat: $(O)/bin/xenshare-stat
 INSTALL_RULES += install-xenshare-stat
 $(call objs_of,tests/unit/statfmt_ut.c): CFLAGS_ALL += -DXST_GOLDEN_DIR='"$(abspath tests/golden)"'
 $(eval $(call add_unit_test,statparse_ut,tests/unit/statparse_ut.c $(XST_FMT_SRCS),,-ljson-c))
+
+XSE_SRCS := $(XST_DIR)/image.c $(XST_DIR)/estimate.c $(XST_DIR)/estfmt.c
+$(eval $(call add_unit_test,image_ut,tests/unit/image_ut.c $(XST_DIR)/image.c,,-lzstd))
+$(eval $(call add_unit_test,estimate_ut,tests/unit/estimate_ut.c $(XSE_SRCS),,-ljson-c -lzstd))
+
+ifneq ($(wildcard libshare/libshare.mk),)
+$(eval $(call add_prog,xenshare-estimate,$(XST_DIR)/xenshare-estimate.c $(XSE_SRCS),share,-ljson-c -lzstd))
+
+.PHONY: xenshare-estimate install-xenshare-estimate
+xenshare-estimate: $(O)/bin/xenshare-estimate
+xenshare-stat: $(O)/bin/xenshare-estimate
+
+install-xenshare-estimate: $(O)/bin/xenshare-estimate
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(O)/bin/xenshare-estimate $(DESTDIR)$(PREFIX)/bin/xenshare-estimate
+INSTALL_RULES += install-xenshare-estimate
+endif
+
+xenshare-stat: $(O)/tests/statfmt_ut $(O)/tests/statparse_ut $(O)/tests/image_ut $(O)/tests/estimate_ut

@@ -1,0 +1,79 @@
+#!/bin/sh
+# xenshare-estimate on the real guest images of ../shared/corpus: the zero,
+# distinct and within-guest duplicate counts must equal the corpus README's
+# byte-for-byte counts exactly (raw and .zst input give the same answer),
+# the savings must add up, groups must never be merged, and bad inputs must
+# fail with the file named and a non-zero exit.
+set -u
+: "${O:?O must name the build folder}"
+bin=$O/bin/xenshare-estimate
+[ -x "$bin" ] || { echo "skip: $bin not built (libshare missing?)"; exit 77; }
+command -v jq >/dev/null || { echo "skip: jq not installed"; exit 77; }
+top=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
+corpus=$top/../shared/corpus
+[ -r "$corpus/idle.raw.zst" ] && [ -r "$corpus/pagecache.raw.zst" ] ||
+	{ echo "skip: corpus not found at $corpus"; exit 77; }
+work=$O/stat-estimate-test
+rm -rf "$work" && mkdir -p "$work" || exit 1
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# one image decompressed into the build folder, the other read as .zst
+zstd -q -d "$corpus/idle.raw.zst" -o "$work/idle.raw" || fail "zstd -d"
+TMPDIR=$work "$bin" --json "$work/idle.raw" "$corpus/pagecache.raw.zst" >"$work/one.json" \
+	2>"$work/err" || fail "estimate exited $?: $(cat "$work/err")"
+
+check() { # jq-expression expected what
+	got=$(jq -r "$1" "$work/$4") || fail "jq $1"
+	[ "$got" = "$2" ] || fail "$3: expected $2, got $got"
+}
+# README: idle 65536 pages, 42840 zero, 16323 distinct non-zero, 6373 duplicates
+check '.guests[0].pages' 65536 "idle pages" one.json
+check '.guests[0].zero_pages' 42840 "idle zero pages" one.json
+check '.guests[0].distinct_nonzero' 16323 "idle distinct" one.json
+check '.guests[0].dup_within' 6373 "idle duplicates" one.json
+# README: pagecache 65536 pages, 6261 zero, 56762 distinct, 2513 duplicates
+check '.guests[1].pages' 65536 "pagecache pages" one.json
+check '.guests[1].zero_pages' 6261 "pagecache zero pages" one.json
+check '.guests[1].distinct_nonzero' 56762 "pagecache distinct" one.json
+check '.guests[1].dup_within' 2513 "pagecache duplicates" one.json
+# one group: zero saves 42840+6261-1; within 6373+2513; the parts add up
+check '.groups[0].saved_zero.pages' 49100 "zero savings" one.json
+check '.groups[0].saved_within.pages' 8886 "within savings" one.json
+check '(.total.zero.pages + .total.within.pages + .total.across.pages) == .total.saved.pages' \
+	true "savings add up" one.json
+check '.groups[0].saved.pages == .groups[0].pages - .groups[0].distinct_nonzero - 1' \
+	true "saved = pages - distinct contents" one.json
+check '.total.fp_collisions' 0 "fingerprint collisions" one.json
+across=$(jq -r '.total.across.pages' "$work/one.json")
+[ "$across" -gt 0 ] || fail "two Debian kernels share nothing across guests?"
+
+# two groups: nothing across, zero pages counted per group
+"$bin" --json "$work/idle.raw:a" "$corpus/pagecache.raw.zst:b" >"$work/two.json" 2>"$work/err" ||
+	fail "estimate with groups exited $?: $(cat "$work/err")"
+check '.groups | length' 2 "group count" two.json
+check '.total.across.pages' 0 "across groups" two.json
+check '.total.zero.pages' 49099 "zero savings per group" two.json
+
+# the same image twice in one group: every non-zero distinct page is shared across
+"$bin" --json "$work/idle.raw" "$work/idle.raw" >"$work/twice.json" 2>/dev/null || fail "twice"
+check '.total.across.pages' 16323 "identical guests" twice.json
+
+# the text report says the same
+"$bin" "$work/idle.raw" >"$work/text" 2>&1 || fail "text report"
+grep -q "42840" "$work/text" || fail "text report lacks the zero count"
+
+# bad inputs: the file is named, the exit is 1; bad usage is 2
+head -c 10000 "$work/idle.raw" >"$work/odd.raw"
+head -c 1000000 "$corpus/idle.raw.zst" >"$work/cut.zst"
+printf 'not memory' >"$work/garbage"
+for f in odd.raw cut.zst garbage missing; do
+	"$bin" "$work/$f" >/dev/null 2>"$work/err"
+	rc=$?
+	[ $rc = 1 ] || fail "$f: exit $rc, expected 1"
+	grep -q "$work/$f" "$work/err" || fail "$f: error does not name the file: $(cat "$work/err")"
+done
+"$bin" >/dev/null 2>&1; [ $? = 2 ] || fail "no argument: expected exit 2"
+"$bin" --bogus "$work/idle.raw" >/dev/null 2>&1; [ $? = 2 ] || fail "bad option: expected exit 2"
+"$bin" "$work/idle.raw:" >/dev/null 2>&1; [ $? = 2 ] || fail "empty group: expected exit 2"
+echo "stat_estimate: ok"

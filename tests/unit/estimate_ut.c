@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * estimate_ut.c - unit tests of xenshare-estimate's counting
+ * (tools/xenshare-stat/estimate.c) and report (estfmt.c): the split of the
+ * savings into zero / within / across per group on hand-built guests whose
+ * answer is known, groups never merged, byte compare deciding over
+ * fingerprints (with a deliberately colliding fingerprint), padding slots
+ * skipped, and the index growing past its first size.
+ *
+ * The guests are raw images in memory (struct xse_image pointing at a
+ * buffer); image.c's file handling has its own test (image_ut.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+#include <json-c/json.h>
+
+#include "../../tools/xenshare-stat/estfmt.h"
+#include "../../tools/xenshare-stat/estimate.h"
+
+#define PG 4096u
+
+/* FNV-1a over the page: a good-enough fingerprint for tests. */
+static uint64_t fp_fnv(void *arg, const void *page, bool *is_zero)
+{
+	const uint8_t *p = page;
+	uint64_t h = 1469598103934665603ull;
+	bool zero = true;
+
+	for (unsigned int i = 0; i < PG; i++) {
+		h = (h ^ p[i]) * 1099511628211ull;
+		zero &= p[i] == 0;
+	}
+	*is_zero = zero;
+	return h;
+}
+
+/* Every page gets the same fingerprint: only the byte compare can tell them apart. */
+static uint64_t fp_constant(void *arg, const void *page, bool *is_zero)
+{
+	bool zero = true;
+
+	for (unsigned int i = 0; i < PG; i++)
+		zero &= ((const uint8_t *)page)[i] == 0;
+	*is_zero = zero;
+	return 42;
+}
+
+static bool eq(const void *a, const void *b)
+{
+	return memcmp(a, b, PG) == 0;
+}
+
+static const struct xse_fp_ops fnv_ops = { .fp = fp_fnv, .equal = eq };
+static const struct xse_fp_ops const_ops = { .fp = fp_constant, .equal = eq };
+
+/*
+ * Builds a raw in-memory image whose page i has content label[i]: 0 is a
+ * zero page, any other value v a page filled with a pattern unique to v
+ * (the same label gives the same bytes in every image).
+ */
+static void make_image(struct xse_image *img, const unsigned int *label, size_t n)
+{
+	uint8_t *buf = calloc(n ? n : 1, PG);
+
+	CU_ASSERT_FATAL(buf != NULL);
+	for (size_t i = 0; i < n; i++)
+		if (label[i]) {
+			uint32_t *w = (uint32_t *)(buf + i * PG);
+
+			for (unsigned int k = 0; k < PG / 4; k++)
+				w[k] = label[i] * 2654435761u + k;
+		}
+	memset(img, 0, sizeof(*img));
+	img->format = XSE_IMG_RAW;
+	img->map = img->pages = buf;
+	img->map_len = n * PG;
+	img->nr_slots = img->nr_pages = n;
+}
+
+static void free_image(struct xse_image *img)
+{
+	free((void *)img->map);
+}
+
+static void guest(struct xse_guest *g, struct xse_image *img, const char *group)
+{
+	memset(g, 0, sizeof(*g));
+	g->path = "mem";
+	snprintf(g->group, sizeof(g->group), "%s", group);
+	g->img = img;
+}
+
+/*
+ * Two guests in one group, one in another.  A: 0 0 1 1 2 3; B: 0 1 2 4 4 4;
+ * C (other group): 0 1 1 5.
+ * default: pages 12, zero 3 -> saved 2; within: A 1 (one 1), B 2 (4 twice)
+ * -> 3; distinct A {1,2,3}=3, B {1,2,4}=3, group {1,2,3,4}=4 -> across 2.
+ * other: zero 1 -> 0; within 1; across 0.  Totals: 2+3+2 + 0+1+0 = 8.
+ */
+static void test_known_split(void)
+{
+	static const unsigned int A[] = { 0, 0, 1, 1, 2, 3 }, B[] = { 0, 1, 2, 4, 4, 4 },
+				  C[] = { 0, 1, 1, 5 };
+	struct xse_image ia, ib, ic;
+	struct xse_guest g[3];
+	struct xse_report rep;
+
+	make_image(&ia, A, 6);
+	make_image(&ib, B, 6);
+	make_image(&ic, C, 4);
+	guest(&g[0], &ia, "default");
+	guest(&g[1], &ic, "other");
+	guest(&g[2], &ib, "default");
+	CU_ASSERT_EQUAL_FATAL(xse_estimate(g, 3, &fnv_ops, NULL, NULL, &rep), 0);
+	CU_ASSERT_EQUAL_FATAL(rep.nr_groups, 2);
+	CU_ASSERT_STRING_EQUAL(rep.groups[0].name, "default");
+	CU_ASSERT_EQUAL(rep.groups[0].nr_guests, 2);
+	CU_ASSERT_EQUAL(rep.groups[0].pages, 12);
+	CU_ASSERT_EQUAL(rep.groups[0].zero_pages, 3);
+	CU_ASSERT_EQUAL(rep.groups[0].saved_zero, 2);
+	CU_ASSERT_EQUAL(rep.groups[0].saved_within, 3);
+	CU_ASSERT_EQUAL(rep.groups[0].distinct_nonzero, 4);
+	CU_ASSERT_EQUAL(rep.groups[0].saved_across, 2);
+	CU_ASSERT_EQUAL(rep.groups[1].saved_zero, 0);
+	CU_ASSERT_EQUAL(rep.groups[1].saved_within, 1);
+	CU_ASSERT_EQUAL(rep.groups[1].saved_across, 0);   /* 1 is also in A and B: other group */
+	CU_ASSERT_EQUAL(rep.pages, 16);
+	CU_ASSERT_EQUAL(rep.saved_zero + rep.saved_within + rep.saved_across, 8);
+	CU_ASSERT_EQUAL(g[0].zero_pages, 2);
+	CU_ASSERT_EQUAL(g[0].distinct_nonzero, 3);
+	CU_ASSERT_EQUAL(g[0].dup_within, 1);
+	CU_ASSERT_EQUAL(g[2].dup_within, 2);
+	CU_ASSERT_EQUAL(rep.fp_collisions, 0);
+	xse_report_free(&rep);
+	free_image(&ia);
+	free_image(&ib);
+	free_image(&ic);
+}
+
+/* With every fingerprint equal, the result is the same: equality is
+ * decided by the bytes, and the collisions are counted. */
+static void test_collisions_do_not_merge(void)
+{
+	static const unsigned int A[] = { 0, 0, 1, 1, 2, 3 }, B[] = { 0, 1, 2, 4, 4, 4 };
+	struct xse_image ia, ib;
+	struct xse_guest g[2];
+	struct xse_report rep;
+
+	make_image(&ia, A, 6);
+	make_image(&ib, B, 6);
+	guest(&g[0], &ia, "default");
+	guest(&g[1], &ib, "default");
+	CU_ASSERT_EQUAL_FATAL(xse_estimate(g, 2, &const_ops, NULL, NULL, &rep), 0);
+	CU_ASSERT_EQUAL(rep.saved_zero, 2);
+	CU_ASSERT_EQUAL(rep.saved_within, 3);
+	CU_ASSERT_EQUAL(rep.saved_across, 2);
+	CU_ASSERT_EQUAL(rep.groups[0].distinct_nonzero, 4);
+	CU_ASSERT(rep.fp_collisions > 0);
+	xse_report_free(&rep);
+	free_image(&ia);
+	free_image(&ib);
+}
+
+/* dump-core padding slots (pfn ~0) are not guest pages and are not counted. */
+static void test_padding_skipped(void)
+{
+	static const unsigned int A[] = { 7, 7, 0, 0 };
+	uint64_t pfns[4] = { 0, 1, ~0ull, ~0ull };
+	struct xse_image ia;
+	struct xse_guest g;
+	struct xse_report rep;
+
+	make_image(&ia, A, 4);
+	ia.format = XSE_IMG_DUMPCORE;
+	ia.pfns = (const uint8_t *)pfns;
+	ia.pfn_stride = 8;
+	ia.nr_pages = 2;
+	guest(&g, &ia, "default");
+	CU_ASSERT_EQUAL_FATAL(xse_estimate(&g, 1, &fnv_ops, NULL, NULL, &rep), 0);
+	CU_ASSERT_EQUAL(g.pages, 2);
+	CU_ASSERT_EQUAL(g.zero_pages, 0);
+	CU_ASSERT_EQUAL(g.dup_within, 1);
+	CU_ASSERT_EQUAL(rep.pages, 2);
+	xse_report_free(&rep);
+	free_image(&ia);
+}
+
+static uint64_t last_done, last_total;
+static unsigned int nr_progress;
+
+static void progress(void *arg, uint64_t done, uint64_t total)
+{
+	last_done = done;
+	last_total = total;
+	nr_progress++;
+}
+
+/* 200000 distinct pages force the index (65536 slots at first) to grow
+ * several times without losing an entry; progress ends at the total. */
+static void test_index_growth(void)
+{
+	const size_t n = 200000;
+	unsigned int *label = malloc(n * sizeof(*label));
+	struct xse_image ia;
+	struct xse_guest g;
+	struct xse_report rep;
+
+	CU_ASSERT_FATAL(label != NULL);
+	for (size_t i = 0; i < n; i++)
+		label[i] = (unsigned int)(i % 150000) + 1;   /* 50000 repeats */
+	make_image(&ia, label, n);
+	guest(&g, &ia, "default");
+	CU_ASSERT_EQUAL_FATAL(xse_estimate(&g, 1, &fnv_ops, progress, NULL, &rep), 0);
+	CU_ASSERT_EQUAL(g.distinct_nonzero, 150000);
+	CU_ASSERT_EQUAL(g.dup_within, 50000);
+	CU_ASSERT_EQUAL(rep.saved_within, 50000);
+	CU_ASSERT_EQUAL(last_done, n);
+	CU_ASSERT_EQUAL(last_total, n);
+	CU_ASSERT(nr_progress >= n / 4096);
+	xse_report_free(&rep);
+	free_image(&ia);
+	free(label);
+}
+
+/* The JSON report parses and carries the same numbers; the text report
+ * names every group and the total. */
+static void test_report_formats(void)
+{
+	static const unsigned int A[] = { 0, 0, 1, 1, 2, 3 }, B[] = { 0, 1, 2, 4, 4, 4 };
+	struct xse_image ia, ib;
+	struct xse_guest g[2];
+	struct xse_report rep;
+	struct json_object *root, *t, *v;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	make_image(&ia, A, 6);
+	make_image(&ib, B, 6);
+	guest(&g[0], &ia, "g\"1");
+	guest(&g[1], &ib, "default");
+	CU_ASSERT_EQUAL_FATAL(xse_estimate(g, 2, &fnv_ops, NULL, NULL, &rep), 0);
+	m = open_memstream(&buf, &len);
+	CU_ASSERT_EQUAL(xse_format_json(m, g, 2, &rep), 0);
+	fclose(m);
+	root = json_tokener_parse(buf);
+	CU_ASSERT_FATAL(root != NULL);
+	CU_ASSERT_FATAL(json_object_object_get_ex(root, "total", &t));
+	CU_ASSERT(json_object_object_get_ex(t, "saved", &v));
+	CU_ASSERT_EQUAL(json_object_get_int64(json_object_object_get(v, "pages")),
+			(int64_t)(rep.saved_zero + rep.saved_within + rep.saved_across));
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_object_get(
+		json_object_array_get_idx(json_object_object_get(root, "groups"), 0), "group")), "g\"1");
+	json_object_put(root);
+	free(buf);
+	buf = NULL;
+	m = open_memstream(&buf, &len);
+	CU_ASSERT_EQUAL(xse_format_text(m, g, 2, &rep), 0);
+	fclose(m);
+	CU_ASSERT(strstr(buf, "g\"1") != NULL);
+	CU_ASSERT(strstr(buf, "total (mem_sharing=\"on\")") != NULL);
+	free(buf);
+	xse_report_free(&rep);
+	free_image(&ia);
+	free_image(&ib);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	unsigned int failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	s = CU_add_suite("estimate", NULL, NULL);
+	CU_add_test(s, "known zero/within/across split", test_known_split);
+	CU_add_test(s, "colliding fingerprints never merge", test_collisions_do_not_merge);
+	CU_add_test(s, "dump-core padding skipped", test_padding_skipped);
+	CU_add_test(s, "index growth", test_index_growth);
+	CU_add_test(s, "report formats", test_report_formats);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

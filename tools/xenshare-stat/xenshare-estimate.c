@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xenshare-estimate - before deploying xenshared: how much memory would
+ * sharing save on these guests?  Reads guest memory images (xl dump-core,
+ * raw, optionally zstd-compressed; image.c), counts zero pages and
+ * duplicates within and across guests per sharing group (estimate.c) with
+ * the daemon's own fingerprint and compare code (libshare/fingerprint.h),
+ * and prints the result (estfmt.c).
+ *
+ * Exit status: 0 report printed; 1 an image could not be read or is not a
+ * guest memory image (the message names the file); 2 bad command line;
+ * 4 internal error (out of memory).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../libshare/fingerprint.h"
+#include "estfmt.h"
+#include "estimate.h"
+#include "image.h"
+#include "statfmt.h"   /* XENSHARE_STAT_VERSION: both tools ship together */
+
+#define DEFAULT_GROUP "default"
+/* below this, a run is over before a bar would be worth drawing */
+#define PROGRESS_MIN_PAGES (256u * 1024)   /* 1 GiB */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: xenshare-estimate [OPTION]... IMAGE[:GROUP]...\n"
+"Estimate what xenshared would save on these guests once it has settled.\n"
+"\n"
+"IMAGE is a guest's memory: an `xl dump-core` file, or a raw image (guest\n"
+"physical address 0 upwards, e.g. QEMU pmemsave), optionally compressed with\n"
+"zstd (detected by content; decompressed into $TMPDIR, default /var/tmp).\n"
+"GROUP is the guest's mem_sharing_group (default \"" DEFAULT_GROUP "\"): pages of\n"
+"different groups are never merged.  An IMAGE whose name contains ':' is taken\n"
+"whole when a file of that name exists.\n"
+"\n"
+"  -j, --json         print one JSON object instead of the table\n"
+"  -p, --progress     always show a progress bar on stderr\n"
+"  -q, --no-progress  never show it (default: on a terminal, for inputs of 1 GiB\n"
+"                     or more)\n"
+"  -V, --version      print the version and exit\n"
+"  -h, --help         print this help and exit\n"
+"\n"
+"Savings per group: zero pages - 1 (one zero frame), duplicates within each\n"
+"guest, duplicates across its guests.  Pages are identical only when all 4096\n"
+"bytes are: fingerprints (keyed XXH3, as in the daemon) only pick candidates.\n"
+"Exit status: 0 ok; 1 an image is unreadable or invalid; 2 bad arguments;\n"
+"4 internal error.  See xenshare-estimate(1).\n");
+}
+
+struct progress {
+	bool on;
+	int last_permille;
+	struct timespec start;
+};
+
+static void draw_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct progress *p = arg;
+	int permille = total ? (int)(done * 1000 / total) : 1000;
+	struct timespec now;
+	double secs;
+	char bar[41];
+
+	if (!p->on || permille == p->last_permille)
+		return;
+	p->last_permille = permille;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = (double)(now.tv_sec - p->start.tv_sec) + (now.tv_nsec - p->start.tv_nsec) / 1e9;
+	for (int i = 0; i < 40; i++)
+		bar[i] = i < permille * 40 / 1000 ? '#' : '.';
+	bar[40] = '\0';
+	fprintf(stderr, "\r[%s] %5.1f%%  %.0f/%.0f MiB  %.0f MiB/s ", bar, permille / 10.0,
+		done / 256.0, total / 256.0, secs > 0 ? done / 256.0 / secs : 0.0);
+	if (done >= total)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static uint64_t fp_daemon(void *arg, const void *page, bool *is_zero)
+{
+	return shr_fp_page(arg, page, is_zero);
+}
+
+/* Splits "FILE[:GROUP]": the whole argument is a file name if such a file exists. */
+static int parse_image_arg(char *arg, const char **path, const char **group)
+{
+	struct stat st;
+	char *colon = strrchr(arg, ':');
+
+	*path = arg;
+	*group = DEFAULT_GROUP;
+	if (!colon || stat(arg, &st) == 0)
+		return 0;
+	*colon = '\0';
+	*group = colon + 1;
+	if (!**group || strlen(*group) >= XSE_GROUP_LEN) {
+		fprintf(stderr, "xenshare-estimate: '%s:%s': a group name has 1 to %d characters\n",
+			arg, *group, XSE_GROUP_LEN - 1);
+		return -EINVAL;
+	}
+	for (const char *c = *group; *c; c++)
+		if (*c <= ' ' || *c == 0x7f) {
+			fprintf(stderr, "xenshare-estimate: group '%s': no spaces or control characters\n",
+				*group);
+			return -EINVAL;
+		}
+	if (!**path) {
+		fprintf(stderr, "xenshare-estimate: ':%s': image file name missing\n", *group);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "progress", no_argument, NULL, 'p' },
+		{ "no-progress", no_argument, NULL, 'q' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int progress_mode = -1;   /* -1 auto, 0 off, 1 on */
+	bool json = false;
+	struct xse_guest *guests = NULL;
+	struct xse_image *imgs = NULL;
+	struct xse_report rep = { 0 };
+	struct shr_fp_key key;
+	struct xse_fp_ops ops = { .fp = fp_daemon, .equal = shr_page_equal, .arg = &key };
+	struct progress prog = { .last_permille = -1 };
+	size_t n = 0;
+	uint64_t total = 0;
+	int c, r, code = 4;
+
+	while ((c = getopt_long(argc, argv, "jpqVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'p':
+			progress_mode = 1;
+			break;
+		case 'q':
+			progress_mode = 0;
+			break;
+		case 'V':
+			printf("xenshare-estimate %s\n", XENSHARE_STAT_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'xenshare-estimate --help' for more information.\n");
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "xenshare-estimate: no image given\n"
+			"Try 'xenshare-estimate --help' for more information.\n");
+		return 2;
+	}
+	n = (size_t)(argc - optind);
+	guests = calloc(n, sizeof(*guests));
+	imgs = calloc(n, sizeof(*imgs));
+	if (!guests || !imgs) {
+		fprintf(stderr, "xenshare-estimate: out of memory\n");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *group;
+
+		if (parse_image_arg(argv[optind + (int)i], &guests[i].path, &group) < 0) {
+			code = 2;
+			goto out;
+		}
+		snprintf(guests[i].group, sizeof(guests[i].group), "%s", group);
+		guests[i].img = &imgs[i];
+	}
+	for (size_t i = 0; i < n; i++) {
+		char err[512];
+
+		r = xse_image_open(guests[i].path, &imgs[i], err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "xenshare-estimate: %s\n", err);
+			code = r == -ENOMEM ? 4 : 1;
+			goto out;
+		}
+		total += imgs[i].nr_pages;
+	}
+	r = shr_fp_key_init(&key);
+	if (r < 0) {
+		fprintf(stderr, "xenshare-estimate: drawing the fingerprint key: %s\n", strerror(-r));
+		goto out;
+	}
+	prog.on = progress_mode == 1 ||
+		  (progress_mode == -1 && isatty(STDERR_FILENO) && total >= PROGRESS_MIN_PAGES);
+	clock_gettime(CLOCK_MONOTONIC, &prog.start);
+	r = xse_estimate(guests, n, &ops, draw_progress, &prog, &rep);
+	if (r < 0) {
+		fprintf(stderr, "xenshare-estimate: %s\n", strerror(-r));
+		goto out;
+	}
+	r = json ? xse_format_json(stdout, guests, n, &rep) : xse_format_text(stdout, guests, n, &rep);
+	if (r < 0 || fflush(stdout) != 0) {
+		fprintf(stderr, "xenshare-estimate: cannot write the report\n");
+		goto out;
+	}
+	code = 0;
+out:
+	xse_report_free(&rep);
+	for (size_t i = 0; imgs && i < n; i++)
+		xse_image_close(&imgs[i]);
+	free(imgs);
+	free(guests);
+	return code;
+}
