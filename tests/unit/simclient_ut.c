@@ -803,6 +803,78 @@ static void test_xfm_writable_and_restrict(void)
 }
 
 /*
+ * Unmapping part of a mapping gives back exactly those pages' frames; the
+ * rest stays mapped and readable until unmapped in turn.
+ */
+static void test_xfm_partial_unmap(void)
+{
+	xenforeignmemory_handle *fm = xenforeignmemory_open(NULL, 0);
+	xen_pfn_t gfns[16];
+	uint8_t *p;
+	unsigned int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fm);
+	for (i = 0; i < 16; i++)
+		gfns[i] = 100 + i;
+	p = xenforeignmemory_map(fm, 1, PROT_READ, 16, gfns, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(xenforeignmemory_unmap(fm, p + 4 * SIM_PAGE_SIZE, 4), 0);
+	CU_ASSERT_EQUAL(total_refs(), 12);
+	CU_ASSERT_EQUAL(frame_tag(p + 15 * SIM_PAGE_SIZE), fake_gfn_to_mfn(115));
+	CU_ASSERT_EQUAL(xenforeignmemory_unmap(fm, p, 4), 0);
+	CU_ASSERT_EQUAL(xenforeignmemory_unmap(fm, p + 8 * SIM_PAGE_SIZE, 8), 0);
+	CU_ASSERT_EQUAL(total_refs(), 0);
+	xenforeignmemory_close(fm);
+}
+
+static xenforeignmemory_handle *shared_fm;
+
+static void *map_unmap_loop(void *arg)
+{
+	unsigned int base = (unsigned int)(uintptr_t)arg, round, i, bad = 0;
+	xen_pfn_t gfns[64];
+
+	for (round = 0; round < 200; round++) {
+		uint8_t *p;
+
+		for (i = 0; i < 64; i++)
+			gfns[i] = base + i;
+		p = xenforeignmemory_map(shared_fm, 1, PROT_READ, 64, gfns, NULL);
+		if (!p) {
+			bad++;
+			continue;
+		}
+		for (i = 0; i < 64; i++)
+			bad += frame_tag(p + i * SIM_PAGE_SIZE) != fake_gfn_to_mfn(base + i);
+		bad += xenforeignmemory_unmap(shared_fm, p, 64) != 0;
+	}
+	return (void *)(uintptr_t)bad;
+}
+
+/*
+ * One handle used by several threads at once (the daemon's scanner and its
+ * ring thread share handles): every mapping shows its own frames and all
+ * references come back.
+ */
+static void test_xfm_threads(void)
+{
+	pthread_t t[4];
+	unsigned int i;
+	void *bad;
+
+	shared_fm = xenforeignmemory_open(NULL, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shared_fm);
+	for (i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, map_unmap_loop, (void *)(uintptr_t)(1000 + i * 100));
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], &bad);
+		CU_ASSERT_EQUAL((uintptr_t)bad, 0);
+	}
+	CU_ASSERT_EQUAL(total_refs(), 0);
+	xenforeignmemory_close(shared_fm);
+}
+
+/*
  * Event channels: bind returns the server's port, the event arrives on
  * xenevtchn_fd() and pending() returns it; with O_NONBLOCK on the fd an
  * empty queue is -1/EAGAIN, as with /dev/xen/evtchn.
@@ -906,6 +978,30 @@ static void test_xenstore(void)
 	xs_close(xs);
 }
 
+/*
+ * With XS_UNWATCH_FILTER, events of a watch already removed are dropped
+ * even if they were queued before xs_unwatch (the real library's promise).
+ */
+static void test_xenstore_unwatch_filter(void)
+{
+	struct xs_handle *xs = xs_open(XS_UNWATCH_FILTER);
+	unsigned int num;
+	char **v;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(xs);
+	CU_ASSERT(xs_watch(xs, "/filter", "tok"));
+	v = xs_read_watch(xs, &num);       /* the initial event */
+	CU_ASSERT_PTR_NOT_NULL(v);
+	free(v);
+	CU_ASSERT(xs_write(xs, XBT_NULL, "/filter/a", "x", 1));   /* queues an event */
+	CU_ASSERT(xs_unwatch(xs, "/filter", "tok"));
+	usleep(20000);
+	errno = 0;
+	CU_ASSERT_PTR_NULL(xs_check_watch(xs));
+	CU_ASSERT_EQUAL(errno, EAGAIN);
+	xs_close(xs);
+}
+
 /* XENSIM_AS_DOMID reaches the server, which checks permissions with it. */
 static void test_xenstore_as_guest(void)
 {
@@ -985,8 +1081,11 @@ int main(void)
 	CU_add_test(s, "xfm large batch", test_xfm_map_large_batch);
 	CU_add_test(s, "xfm mapping blocks nominate", test_xfm_mapping_blocks_nominate);
 	CU_add_test(s, "xfm writable and restrict", test_xfm_writable_and_restrict);
+	CU_add_test(s, "xfm partial unmap", test_xfm_partial_unmap);
+	CU_add_test(s, "xfm threads", test_xfm_threads);
 	CU_add_test(s, "evtchn", test_evtchn);
 	CU_add_test(s, "xenstore", test_xenstore);
+	CU_add_test(s, "xenstore unwatch filter", test_xenstore_unwatch_filter);
 	CU_add_test(s, "xenstore as guest", test_xenstore_as_guest);
 	CU_add_test(s, "stubs ENOSYS", test_stubs_enosys);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -64,7 +64,9 @@ void *xenforeignmemory_map2(xenforeignmemory_handle *fmem, uint32_t dom,
 			    void *addr, int prot, int flags, size_t pages,
 			    const xen_pfn_t arr[], int err[])
 {
-	if (fmem->restricted != DOMID_INVALID && dom != fmem->restricted) {
+	uint32_t r = __atomic_load_n(&fmem->restricted, __ATOMIC_RELAXED);
+
+	if (r != DOMID_INVALID && dom != r) {
 		errno = EPERM;
 		return NULL;
 	}
@@ -92,7 +94,7 @@ int xenforeignmemory_restrict(xenforeignmemory_handle *fmem, domid_t domid)
 		errno = EINVAL;
 		return -1;
 	}
-	fmem->restricted = domid;
+	__atomic_store_n(&fmem->restricted, domid, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&fmem->maps.lock);
 	return 0;
 }
