@@ -89,6 +89,16 @@ struct shr_stats {
 	enum shr_protocol protocol_in_use;  /* UPSTREAM or BATCHED */
 	double cpu_s;                  /* CPU time spent in the engine */
 	uint64_t index_bytes;          /* memory held by the index and per-page state */
+	/* added by the engine (fields only ever appended) */
+	uint64_t pages_indexed;        /* gfns the engine keeps state for (index_bytes / this = bytes per page) */
+	uint64_t engine_pages_sharing; /* gfns the engine merged and still believes shared */
+	uint64_t mapped_pages;         /* pages in all xenforeignmemory_map calls */
+	uint64_t pages_at_risk;        /* pages an unshare storm could ask back (= pages_sharing) */
+	uint64_t pages_needed;         /* pages the engine asks dom0 to free (balloon): see
+					  shr_engine_set_need_memory_fn */
+	uint64_t memory_requests;      /* unshare-ENOMEM events (ring requests, VIRQ_ENOMEM) */
+	uint64_t share_failed;         /* share attempts refused for another reason (see docs/design.md) */
+	uint64_t compare_mismatch;     /* candidates whose full compare failed */
 };
 
 struct shr_engine;
@@ -117,6 +127,16 @@ int64_t shr_engine_run(struct shr_engine *e, int64_t budget_ns);
  * shr_engine_handle_events().  -1 if there is nothing to poll. */
 int shr_engine_event_fd(struct shr_engine *e);
 int shr_engine_handle_events(struct shr_engine *e);
+
+/*
+ * Called when the hypervisor reports that an unshare found no free memory
+ * (a sharing-ring request or VIRQ_ENOMEM) and whenever free host memory is
+ * below the reserve: pages is how many pages dom0 should make available
+ * (the daemon balloons dom0 down through xenstore memory/target).  The same
+ * number is in shr_stats.pages_needed.  Sharing stays paused meanwhile.
+ */
+void shr_engine_set_need_memory_fn(struct shr_engine *e,
+				   void (*fn)(void *arg, uint64_t pages), void *arg);
 
 void shr_engine_get_stats(struct shr_engine *e, struct shr_stats *out);
 /* Calls fn for each domain the engine knows; stops early if fn returns non-zero. */

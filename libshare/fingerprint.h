@@ -19,10 +19,15 @@
 
 struct shr_fp_key {
 	uint8_t secret[SHR_FP_SECRET_SIZE];
+	uint64_t zero_fp;        /* fingerprint of the zero page under this secret
+				    (set by shr_fp_key_init / shr_fp_key_from_secret) */
 };
 
 /* Draws a fresh secret (getrandom); -errno on failure. */
 int shr_fp_key_init(struct shr_fp_key *key);
+/* Uses a given secret (tests, reproducible estimates); fills zero_fp. */
+void shr_fp_key_from_secret(struct shr_fp_key *key,
+			    const uint8_t secret[SHR_FP_SECRET_SIZE]);
 /* Fingerprint of one page; *is_zero tells whether every byte is zero. */
 uint64_t shr_fp_page(const struct shr_fp_key *key, const void *page, bool *is_zero);
 /* Full compare of two pages (the verify step); true when identical. */

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * index.c - the candidate index: two open-addressing hash tables.
+ *
+ * DOC: Overview
+ *
+ * Why our own table: the budget is 16 bytes of daemon memory per scanned
+ * guest page in total (KSM spends 64 in its rmap_items and tree nodes), and
+ * no general-purpose C hash table stores a 64-bit key and a value in 8
+ * bytes.  Here an entry is {uint32 ref, uint32 tag}: the key's low 32 bits
+ * pick the slot (fastrange: slot = lo * cap >> 32, so capacities need not
+ * be powers of two and the table can be sized to its load), the high 32
+ * bits are stored as the tag, and the low bits live once per page in the
+ * engine's per-gfn array (where they also tell whether a page changed).
+ *
+ * Linear probing keeps a lookup to one or two cache lines at the load we
+ * run (<= 0.8 counting tombstones; rebuilt to 0.55).  Deletion leaves a
+ * tombstone because an entry's home slot cannot be computed from the entry
+ * alone (the low key bits are not stored here); the rebuild asks the engine
+ * for them through key_lo_fn, which is why the index never needs more than
+ * 8 bytes per entry (10 on the stable side, which adds a 16-bit sharer
+ * count in a parallel array).
+ *
+ * Invariants: a ref appears at most once per side (the engine guarantees
+ * it); every live entry is reachable from its home slot without crossing an
+ * empty slot; live + tombs < cap.
+ */
+#include "index.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#define LOAD_MAX_NUM 4         /* rebuild when (live + tombs) > cap * 4/5 */
+#define LOAD_MAX_DEN 5
+#define LOAD_AFTER 0.55        /* load right after a rebuild */
+#define CAP_MIN 64u
+
+static inline uint32_t slot_of(uint32_t key_lo, uint32_t cap)
+{
+	return (uint32_t)(((uint64_t)key_lo * cap) >> 32);
+}
+
+static inline uint32_t next_slot(uint32_t s, uint32_t cap)
+{
+	return s + 1 == cap ? 0 : s + 1;
+}
+
+void shr_index_init(struct shr_index *idx, shr_key_lo_fn *key_lo, void *arg)
+{
+	*idx = (struct shr_index){ .key_lo = key_lo, .arg = arg };
+}
+
+static void table_free(struct shr_table *t)
+{
+	free(t->slots);
+	free(t->sharers);
+	*t = (struct shr_table){ 0 };
+}
+
+void shr_index_fini(struct shr_index *idx)
+{
+	table_free(&idx->side[SHR_UNSTABLE]);
+	table_free(&idx->side[SHR_STABLE]);
+}
+
+/* Rebuilds side into a table of new_cap slots (at least live + 1 free). */
+static int table_rebuild(struct shr_index *idx, enum shr_side side, uint32_t new_cap)
+{
+	struct shr_table *t = &idx->side[side];
+	struct shr_table n = { .cap = new_cap };
+
+	n.slots = malloc((size_t)new_cap * sizeof(*n.slots));
+	if (!n.slots)
+		return -ENOMEM;
+	if (side == SHR_STABLE) {
+		n.sharers = malloc((size_t)new_cap * sizeof(*n.sharers));
+		if (!n.sharers) {
+			free(n.slots);
+			return -ENOMEM;
+		}
+	}
+	for (uint32_t i = 0; i < new_cap; i++)
+		n.slots[i] = (struct shr_index_entry){ .ref = SHR_REF_NONE };
+	for (uint32_t i = 0; i < t->cap; i++) {
+		struct shr_index_entry en = t->slots[i];
+		uint32_t s;
+
+		if (en.ref >= SHR_REF_TOMB)
+			continue;
+		s = slot_of(idx->key_lo(en.ref, idx->arg), new_cap);
+		while (n.slots[s].ref != SHR_REF_NONE)
+			s = next_slot(s, new_cap);
+		n.slots[s] = en;
+		if (n.sharers)
+			n.sharers[s] = t->sharers[i];
+		n.live++;
+	}
+	free(t->slots);
+	free(t->sharers);
+	*t = n;
+	idx->rebuilds++;
+	return 0;
+}
+
+static uint32_t cap_for(uint32_t live)
+{
+	double want = (double)live / LOAD_AFTER;
+
+	if (want < CAP_MIN)
+		return CAP_MIN;
+	if (want > (double)UINT32_MAX - 1)
+		return UINT32_MAX - 1;
+	return (uint32_t)want;
+}
+
+int shr_index_insert(struct shr_index *idx, enum shr_side side, uint64_t key,
+		     uint32_t ref, uint16_t sharers)
+{
+	struct shr_table *t = &idx->side[side];
+	uint32_t s;
+
+	if (ref >= SHR_REF_MAX)
+		return -EINVAL;
+	if ((uint64_t)(t->live + t->tombs + 1) * LOAD_MAX_DEN >
+	    (uint64_t)t->cap * LOAD_MAX_NUM) {
+		int rc = table_rebuild(idx, side, cap_for(t->live + 1));
+
+		if (rc)
+			return rc;
+	}
+	s = slot_of((uint32_t)key, t->cap);
+	/* Reuse the first tombstone on the way: the ref is not in the table
+	 * (callers remove before re-inserting), so no duplicate can follow. */
+	while (t->slots[s].ref < SHR_REF_TOMB)
+		s = next_slot(s, t->cap);
+	if (t->slots[s].ref == SHR_REF_TOMB)
+		t->tombs--;
+	t->slots[s] = (struct shr_index_entry){ .ref = ref, .tag = (uint32_t)(key >> 32) };
+	if (t->sharers)
+		t->sharers[s] = sharers;
+	t->live++;
+	return 0;
+}
+
+int64_t shr_index_find(const struct shr_index *idx, enum shr_side side,
+		       uint64_t key, uint32_t exclude_ref, unsigned int max_sharers)
+{
+	const struct shr_table *t = &idx->side[side];
+	uint32_t tag = (uint32_t)(key >> 32);
+	uint32_t s;
+
+	if (!t->cap)
+		return -1;
+	for (s = slot_of((uint32_t)key, t->cap); t->slots[s].ref != SHR_REF_NONE;
+	     s = next_slot(s, t->cap)) {
+		const struct shr_index_entry *en = &t->slots[s];
+
+		if (en->tag != tag || en->ref == SHR_REF_TOMB || en->ref == exclude_ref)
+			continue;
+		if (side == SHR_STABLE && t->sharers[s] >= max_sharers)
+			continue;
+		/* The key's low bits are implied by the home slot only up to
+		 * the table size: confirm them with the owner. */
+		if (idx->key_lo(en->ref, idx->arg) != (uint32_t)key)
+			continue;
+		return s;
+	}
+	return -1;
+}
+
+bool shr_index_has_stable(const struct shr_index *idx, uint64_t key)
+{
+	return shr_index_find(idx, SHR_STABLE, key, SHR_REF_NONE, UINT16_MAX + 1u) >= 0;
+}
+
+int64_t shr_index_slot_of(const struct shr_index *idx, enum shr_side side,
+			  uint32_t key_lo, uint32_t ref)
+{
+	const struct shr_table *t = &idx->side[side];
+	uint32_t s;
+
+	if (!t->cap)
+		return -1;
+	for (s = slot_of(key_lo, t->cap); t->slots[s].ref != SHR_REF_NONE;
+	     s = next_slot(s, t->cap))
+		if (t->slots[s].ref == ref)
+			return s;
+	return -1;
+}
+
+bool shr_index_remove(struct shr_index *idx, enum shr_side side,
+		      uint32_t key_lo, uint32_t ref)
+{
+	struct shr_table *t = &idx->side[side];
+	int64_t s = shr_index_slot_of(idx, side, key_lo, ref);
+
+	if (s < 0)
+		return false;
+	t->slots[s].ref = SHR_REF_TOMB;
+	t->live--;
+	t->tombs++;
+	return true;
+}
+
+int shr_index_remove_range(struct shr_index *idx, uint32_t first, uint32_t n)
+{
+	int rc = 0;
+
+	for (int side = 0; side < 2; side++) {
+		struct shr_table *t = &idx->side[side];
+
+		for (uint32_t i = 0; i < t->cap; i++) {
+			uint32_t ref = t->slots[i].ref;
+
+			if (ref < SHR_REF_TOMB && ref - first < n) {
+				t->slots[i].ref = SHR_REF_TOMB;
+				t->live--;
+				t->tombs++;
+			}
+		}
+		if (t->cap) {
+			int r = table_rebuild(idx, (enum shr_side)side, cap_for(t->live + 1));
+
+			/* Without memory to rebuild, the tombstones stay: still
+			 * correct, only slower until the next rebuild. */
+			if (r && !rc)
+				rc = r;
+		}
+	}
+	return rc;
+}
+
+size_t shr_index_bytes(const struct shr_index *idx)
+{
+	return (size_t)idx->side[SHR_UNSTABLE].cap * sizeof(struct shr_index_entry) +
+	       (size_t)idx->side[SHR_STABLE].cap *
+	       (sizeof(struct shr_index_entry) + sizeof(uint16_t));
+}
+
+int shr_index_foreach(const struct shr_index *idx, enum shr_side side,
+		      int (*fn)(uint32_t ref, uint32_t tag, uint16_t sharers, void *arg),
+		      void *arg)
+{
+	const struct shr_table *t = &idx->side[side];
+
+	for (uint32_t i = 0; i < t->cap; i++) {
+		int rc;
+
+		if (t->slots[i].ref >= SHR_REF_TOMB)
+			continue;
+		rc = fn(t->slots[i].ref, t->slots[i].tag,
+			t->sharers ? t->sharers[i] : 0, arg);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}

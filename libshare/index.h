@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * index.h - fingerprint -> candidate page, the two sides of KSM's index.
+ *
+ * Keys are 64-bit (a keyed page fingerprint mixed with the sharing group's
+ * salt, see engine.c); values are 32-bit page references ("refs": a dense
+ * number the engine gives every (domain, gfn) it scans).  The stable side
+ * holds frames the engine has shared (ref = one gfn mapping the frame, plus
+ * a sharer count for max_sharers); the unstable side holds pages seen once.
+ *
+ * The index stores only the high 32 bits of a key; the low 32 bits choose
+ * the slot and are kept by the caller per page (it needs them anyway to see
+ * whether a page changed), and handed back through key_lo_fn when the table
+ * is rebuilt.  A lookup therefore discriminates on all 64 bits.
+ */
+#ifndef SHR_INDEX_H
+#define SHR_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHR_REF_NONE 0xffffffffu   /* empty slot */
+#define SHR_REF_TOMB 0xfffffffeu   /* deleted slot (probe chains go on) */
+#define SHR_REF_MAX  0xfffffff0u   /* refs are < this */
+
+enum shr_side { SHR_UNSTABLE = 0, SHR_STABLE = 1 };
+
+struct shr_index_entry {
+	uint32_t ref;
+	uint32_t tag;              /* high 32 bits of the key */
+};
+
+struct shr_table {
+	struct shr_index_entry *slots;
+	uint16_t *sharers;         /* stable side only: parallel to slots */
+	uint32_t cap, live, tombs;
+};
+
+/* Returns the low 32 bits of the key under which ref was inserted. */
+typedef uint32_t shr_key_lo_fn(uint32_t ref, void *arg);
+
+struct shr_index {
+	struct shr_table side[2];
+	shr_key_lo_fn *key_lo;
+	void *arg;
+	uint64_t rebuilds;
+};
+
+void shr_index_init(struct shr_index *idx, shr_key_lo_fn *key_lo, void *arg);
+void shr_index_fini(struct shr_index *idx);
+
+/* Adds ref under key (sharers is ignored on the unstable side).  -ENOMEM if
+ * the table could not grow (the index is unchanged). */
+int shr_index_insert(struct shr_index *idx, enum shr_side side, uint64_t key,
+		     uint32_t ref, uint16_t sharers);
+/*
+ * Finds an entry with this key whose ref is not exclude_ref; on the stable
+ * side only entries with fewer than max_sharers sharers count.  Returns the
+ * slot (for shr_index_ref/_sharers) or -1.
+ */
+int64_t shr_index_find(const struct shr_index *idx, enum shr_side side,
+		       uint64_t key, uint32_t exclude_ref, unsigned int max_sharers);
+/* True when some stable entry has this key (full or not). */
+bool shr_index_has_stable(const struct shr_index *idx, uint64_t key);
+/* Removes ref, inserted under a key whose low 32 bits are key_lo; returns
+ * whether it was there. */
+bool shr_index_remove(struct shr_index *idx, enum shr_side side,
+		      uint32_t key_lo, uint32_t ref);
+/* Slot of ref (inserted under key_lo) or -1. */
+int64_t shr_index_slot_of(const struct shr_index *idx, enum shr_side side,
+			  uint32_t key_lo, uint32_t ref);
+/* Removes every entry whose ref is in [first, first + n) and rebuilds. */
+int shr_index_remove_range(struct shr_index *idx, uint32_t first, uint32_t n);
+
+static inline uint32_t shr_index_ref(const struct shr_index *idx,
+				     enum shr_side side, int64_t slot)
+{
+	return idx->side[side].slots[slot].ref;
+}
+
+static inline uint16_t *shr_index_sharers(struct shr_index *idx, int64_t slot)
+{
+	return &idx->side[SHR_STABLE].sharers[slot];
+}
+
+static inline uint32_t shr_index_count(const struct shr_index *idx, enum shr_side side)
+{
+	return idx->side[side].live;
+}
+
+/* Heap bytes held by the index. */
+size_t shr_index_bytes(const struct shr_index *idx);
+
+/* Calls fn for every live entry; stops when fn returns non-zero. */
+int shr_index_foreach(const struct shr_index *idx, enum shr_side side,
+		      int (*fn)(uint32_t ref, uint32_t tag, uint16_t sharers, void *arg),
+		      void *arg);
+
+#endif /* SHR_INDEX_H */

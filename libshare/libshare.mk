@@ -1,0 +1,19 @@
+# libshare: the engine (scan, fingerprint, index, verify+share, reserve).
+LIBSHARE_SRCS := libshare/log.c libshare/fingerprint.c libshare/index.c \
+	libshare/rate.c libshare/xen.c libshare/scan.c libshare/merge.c \
+	libshare/reserve.c libshare/audit.c libshare/engine.c
+LIBSHARE_LDLIBS := -lxenctrl -lxenforeignmemory -lxenevtchn -ldl
+$(eval $(call add_lib,share,$(LIBSHARE_SRCS)))
+# Debian's xenctrl.h needs GNU C (anonymous unions, asm barriers): only the
+# Xen boundary and the test tools that map guest pages include it.
+$(call objs_of,libshare/xen.c tests/integration/tools/ideal.c): CFLAGS_ALL += -std=gnu11
+
+# unit tests of the pure modules (in-process, no Xen)
+$(eval $(call add_unit_test,fingerprint_ut,tests/unit/fingerprint_ut.c,share,))
+$(eval $(call add_unit_test,index_ut,tests/unit/index_ut.c,share,))
+$(eval $(call add_unit_test,rate_ut,tests/unit/rate_ut.c,share,))
+$(eval $(call add_unit_test,volatility_ut,tests/unit/volatility_ut.c,share,))
+
+.PHONY: libshare
+libshare: $(O)/lib/libshare.a $(O)/tests/fingerprint_ut $(O)/tests/index_ut \
+	$(O)/tests/rate_ut $(O)/tests/volatility_ut

@@ -1,0 +1,482 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * merge.c - verify and share: turning index matches into shared frames.
+ *
+ * DOC: Overview
+ *
+ * shr_merge_consider() looks a freshly fingerprinted page up: first on the
+ * stable side (a frame we already share, with fewer than max_sharers
+ * sharers), then on the unstable side (a page seen once).  A match becomes
+ * a pair (source, client) in the merge queue; an unstable source moves to
+ * the stable side at once (optimistically, so later twins in the same pass
+ * join the same frame instead of forming new pairs among themselves).  No
+ * match: the page enters the unstable side.  Pairs never cross sharing
+ * groups: the key is salted per group, and the source's group is checked.
+ *
+ * The queue is flushed when full, at the end of every shr_engine_run()
+ * slice and of every pass, and before a domain is removed.  Two protocols:
+ *
+ * Upstream (Xen 4.17 as released), per pair: nominate the source (for a
+ * frame we already share this re-nomination is the liveness check: it
+ * returns the frame's handle while the page is still shared), nominate the
+ * client, map both read-only, compare all 4096 bytes, unmap, share with
+ * both handles.  Nominating first is what makes the compare meaningful:
+ * from nomination on, a guest write invalidates the handle and the share
+ * fails with a handle error instead of merging stale contents.  When the
+ * compare fails, the source is re-fingerprinted while mapped to learn which
+ * side changed.
+ *
+ * Batched (hypervisor-patch/): up to XENSHARE_CMPSHR_MAX_BATCH pairs per
+ * hypercall; the hypervisor nominates, compares under its lock and shares.
+ * A pair whose error needs to know which side failed is replayed through
+ * the upstream path.
+ *
+ * Reactions (none aborts the pass; docs/design.md has the table):
+ *  - handle invalid (errno 9 client / 10 source): the guest wrote between
+ *    nominate and share; counted in share_raced, the page is looked at
+ *    again next pass;
+ *  - compare mismatch: the stale side is forgotten and rescanned;
+ *  - E2BIG (someone else maps the page, e.g. QEMU) and EINVAL (not
+ *    sharable RAM): that page is marked NOSHARE and backed off;
+ *  - EBUSY (dying) / ESRCH: the domain is no longer scanned;
+ *  - EOPNOTSUPP / EXDEV / ENODEV: sharing refused for that domain: it is
+ *    no longer scanned (warned once);
+ *  - ENOMEM: the hypervisor is short of memory: sharing pauses until the
+ *    next reserve check finds free memory above the reserve;
+ *  - ENOSYS: no sharing in this hypervisor at all: the engine stops.
+ *
+ * Invariants: a client is PENDING exactly while its pair is queued; a
+ * stable entry's sharer count is never below 2 (an entry that would drop
+ * to 1 returns to the unstable side); nothing is shared without a full
+ * compare after both nominations.
+ */
+#include "internal.h"
+#include "merge.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "log.h"
+
+enum who { WHO_SRC, WHO_CLI, WHO_UNKNOWN };
+
+int shr_merge_alloc(struct shr_engine *e)
+{
+	e->cap_pairs = XENSHARE_CMPSHR_MAX_BATCH;
+	e->pairs = calloc(e->cap_pairs, sizeof(*e->pairs));
+	e->cmp = calloc(e->cap_pairs, sizeof(*e->cmp));
+	return e->pairs && e->cmp ? 0 : -ENOMEM;
+}
+
+void shr_merge_free(struct shr_engine *e)
+{
+	free(e->pairs);
+	free(e->cmp);
+	e->pairs = NULL;
+	e->cmp = NULL;
+}
+
+static unsigned int queue_limit(const struct shr_engine *e)
+{
+	return e->proto == SHR_PROTO_BATCHED ? e->cap_pairs : SHR_MERGE_UPSTREAM_QUEUE;
+}
+
+static void queue_pair(struct shr_engine *e, uint32_t src, uint32_t cli, uint64_t key)
+{
+	if (e->nr_pairs >= queue_limit(e))
+		shr_merge_flush(e);
+	e->pairs[e->nr_pairs++] = (struct shr_pair){ .key = key, .src = src, .cli = cli };
+}
+
+static void insert_unique(struct shr_engine *e, struct shr_dom *d, uint32_t gfn, uint64_t key)
+{
+	static double warned_s;
+	int rc = shr_index_insert(&e->index, SHR_UNSTABLE, key, d->ref_base + gfn, 0);
+
+	if (rc == 0) {
+		shr_ps_set(e, d, gfn, SHR_PS_UNIQUE);
+		return;
+	}
+	/* Out of memory for the index: the page is simply not a candidate
+	 * this pass.  Warned at most once a minute. */
+	if (shr_now_s() - warned_s > 60) {
+		shr_warn("d%u gfn 0x%x index: insert failed (errno %d): page not indexed",
+			 d->domid, gfn, -rc);
+		warned_s = shr_now_s();
+	}
+	shr_ps_set(e, d, gfn, SHR_PS_WATCH);
+}
+
+void shr_merge_consider(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
+			uint64_t key, bool zero)
+{
+	uint32_t ref = d->ref_base + gfn, sgfn;
+	struct shr_dom *sd;
+	int64_t s;
+
+	d->key_lo[gfn] = (uint32_t)key;
+	if (d->policy.mode == SHR_MODE_ZERO && !zero) {
+		shr_ps_set(e, d, gfn, SHR_PS_WATCH);
+		return;
+	}
+	s = shr_index_find(&e->index, SHR_STABLE, key, ref, e->params.max_sharers);
+	if (s >= 0) {
+		sd = shr_dom_of_ref(e, shr_index_ref(&e->index, SHR_STABLE, s), &sgfn);
+		if (sd && sd->group == d->group && !sd->gone && !sd->refused) {
+			(*shr_index_sharers(&e->index, s))++;
+			shr_ps_set(e, d, gfn, SHR_PS_PENDING);
+			queue_pair(e, sd->ref_base + sgfn, ref, key);
+			return;
+		}
+	}
+	s = shr_index_find(&e->index, SHR_UNSTABLE, key, ref, 0);
+	if (s >= 0) {
+		uint32_t src = shr_index_ref(&e->index, SHR_UNSTABLE, s);
+
+		sd = shr_dom_of_ref(e, src, &sgfn);
+		if (sd && sd->group == d->group && !sd->gone && !sd->refused &&
+		    shr_index_insert(&e->index, SHR_STABLE, key, src, 2) == 0) {
+			shr_index_remove(&e->index, SHR_UNSTABLE, (uint32_t)key, src);
+			shr_ps_set(e, sd, sgfn, SHR_PS_SOURCE);
+			shr_ps_set(e, d, gfn, SHR_PS_PENDING);
+			queue_pair(e, src, ref, key);
+			return;
+		}
+	}
+	insert_unique(e, d, gfn, key);
+}
+
+/* A pair did not add a sharer to src's frame: undo the optimistic count;
+ * a source left alone returns to the unstable side. */
+static void src_release(struct shr_engine *e, struct shr_dom *sd, uint32_t sgfn, uint64_t key)
+{
+	uint32_t ref = sd->ref_base + sgfn;
+	int64_t slot;
+	uint16_t *c;
+
+	if (shr_ps_state(sd->pstate[sgfn]) != SHR_PS_SOURCE)
+		return;
+	slot = shr_index_slot_of(&e->index, SHR_STABLE, sd->key_lo[sgfn], ref);
+	if (slot < 0)
+		return;
+	c = shr_index_sharers(&e->index, slot);
+	if (*c > 2) {
+		(*c)--;
+		return;
+	}
+	shr_index_remove(&e->index, SHR_STABLE, sd->key_lo[sgfn], ref);
+	shr_ps_set(e, sd, sgfn, SHR_PS_NEW);
+	insert_unique(e, sd, sgfn, key);
+}
+
+static void cli_retry_later(struct shr_engine *e, struct shr_dom *cd, uint32_t cgfn)
+{
+	shr_ps_set(e, cd, cgfn, SHR_PS_NEW);
+}
+
+static void refuse_page(struct shr_engine *e, struct shr_dom *d, uint32_t gfn, int err)
+{
+	shr_debug("d%u gfn 0x%x nominate: errno %d: page not sharable for now",
+		  d->domid, gfn, -err);
+	shr_page_forget(e, d, gfn, SHR_PS_NOSHARE);
+	shr_ps_backoff(d, gfn);
+}
+
+static void pair_done(struct shr_engine *e, const struct shr_pair *p,
+		      struct shr_dom *sd, uint32_t sgfn, struct shr_dom *cd, uint32_t cgfn,
+		      int result, enum who who)
+{
+	struct shr_dom *culprit = who == WHO_SRC ? sd : cd;
+
+	switch (result) {
+	case XENSHARE_CMPSHR_SHARED:
+		if (shr_ps_state(sd->pstate[sgfn]) != SHR_PS_SOURCE) {
+			/* an earlier pair forgot the source, yet this share
+			 * succeeded: the frame exists, index it again */
+			if (shr_index_insert(&e->index, SHR_STABLE, p->key, p->src, 2) == 0) {
+				shr_page_forget(e, sd, sgfn, SHR_PS_NEW);
+				sd->key_lo[sgfn] = (uint32_t)p->key;
+				shr_ps_set(e, sd, sgfn, SHR_PS_SOURCE);
+			}
+		}
+		shr_ps_set(e, cd, cgfn, SHR_PS_SHARED);
+		e->pass_merged++;
+		return;
+	case XENSHARE_CMPSHR_DIFFERENT:
+		e->st.compare_mismatch++;
+		if (who == WHO_SRC) {
+			shr_page_forget(e, sd, sgfn, SHR_PS_NEW);
+			shr_ps_set(e, cd, cgfn, SHR_PS_NEW);
+			insert_unique(e, cd, cgfn, p->key);
+		} else {
+			src_release(e, sd, sgfn, p->key);
+			cli_retry_later(e, cd, cgfn);
+		}
+		return;
+	case SHR_ERR_C_HANDLE:
+		e->st.share_raced++;
+		src_release(e, sd, sgfn, p->key);
+		cli_retry_later(e, cd, cgfn);
+		return;
+	case SHR_ERR_S_HANDLE:
+		e->st.share_raced++;
+		shr_page_forget(e, sd, sgfn, SHR_PS_NEW);
+		cli_retry_later(e, cd, cgfn);
+		return;
+	default:
+		break;
+	}
+
+	/* errors */
+	switch (result) {
+	case -E2BIG:
+	case -EINVAL:
+		if (who == WHO_SRC) {
+			refuse_page(e, sd, sgfn, result);
+			shr_ps_set(e, cd, cgfn, SHR_PS_NEW);
+			insert_unique(e, cd, cgfn, p->key);
+		} else {
+			src_release(e, sd, sgfn, p->key);
+			refuse_page(e, cd, cgfn, result);
+		}
+		return;
+	case -EBUSY:
+	case -ESRCH:
+		shr_dom_mark_gone(e, culprit, result, "share");
+		break;
+	case -EOPNOTSUPP:
+	case -EXDEV:
+	case -ENODEV:
+		shr_dom_mark_refused(e, culprit, result, "share");
+		break;
+	case -ENOMEM:
+		if (!e->reserve_paused)
+			shr_warn("d%u gfn 0x%x share: hypervisor out of memory (ENOMEM): "
+				 "sharing paused until free memory is above the reserve",
+				 culprit->domid, who == WHO_SRC ? sgfn : cgfn);
+		e->reserve_paused = true;
+		break;
+	case -ENOSYS:
+		if (!e->no_sharing)
+			shr_err("share: the hypervisor has no memory sharing (ENOSYS): the "
+				"engine stops; see hypervisor-patch/");
+		e->no_sharing = true;
+		break;
+	default:
+		e->st.share_failed++;
+		shr_warn("d%u gfn 0x%x share: errno %d: retried next pass",
+			 culprit->domid, who == WHO_SRC ? sgfn : cgfn, -result);
+		break;
+	}
+	src_release(e, sd, sgfn, p->key);
+	cli_retry_later(e, cd, cgfn);
+}
+
+/* The upstream protocol for one pair; returns the result for pair_done. */
+static int upstream_one(struct shr_engine *e, const struct shr_pair *p,
+			struct shr_dom *sd, uint32_t sgfn, struct shr_dom *cd, uint32_t cgfn,
+			enum who *who)
+{
+	uint64_t sh, ch, gfns[2] = { sgfn, cgfn };
+	int err[2] = { 0, 0 }, rc;
+	void *a = NULL, *b = NULL;
+	bool equal;
+
+	*who = WHO_SRC;
+	rc = shr_xen_nominate(e->xen, sd->domid, sgfn, &sh);
+	if (rc)
+		return rc;
+	*who = WHO_CLI;
+	rc = shr_xen_nominate(e->xen, cd->domid, cgfn, &ch);
+	if (rc)
+		return rc;
+
+	if (sd == cd) {
+		rc = shr_xen_map(e->xen, sd->domid, false, gfns, 2, err, &a);
+		if (rc) {
+			*who = WHO_SRC;
+			return rc;
+		}
+		b = (uint8_t *)a + SHR_PAGE_SIZE;
+	} else {
+		rc = shr_xen_map(e->xen, sd->domid, false, &gfns[0], 1, &err[0], &a);
+		if (rc) {
+			*who = WHO_SRC;
+			return rc;
+		}
+		rc = shr_xen_map(e->xen, cd->domid, false, &gfns[1], 1, &err[1], &b);
+		if (rc) {
+			shr_xen_unmap(e->xen, a, 1);
+			*who = WHO_CLI;
+			return rc;
+		}
+	}
+	if (err[0] || err[1]) {
+		*who = err[0] ? WHO_SRC : WHO_CLI;
+		rc = err[0] ? err[0] : err[1];
+		equal = false;
+	} else {
+		equal = shr_page_equal(a, b);
+		if (!equal) {
+			/* which side moved since it was fingerprinted? */
+			uint64_t skey = shr_fp_page(&e->key, a, NULL) ^ sd->salt;
+
+			*who = skey == p->key ? WHO_CLI : WHO_SRC;
+			rc = XENSHARE_CMPSHR_DIFFERENT;
+		}
+	}
+	if (sd == cd) {
+		shr_xen_unmap(e->xen, a, 2);
+	} else {
+		shr_xen_unmap(e->xen, a, 1);
+		shr_xen_unmap(e->xen, b, 1);
+	}
+	if (!equal)
+		return rc;
+
+	e->st.share_attempts++;
+	rc = shr_xen_share(e->xen, sd->domid, sgfn, sh, cd->domid, cgfn, ch);
+	*who = rc == SHR_ERR_S_HANDLE ? WHO_SRC : WHO_CLI;
+	return rc;
+}
+
+static bool resolve(struct shr_engine *e, const struct shr_pair *p,
+		    struct shr_dom **sd, uint32_t *sgfn, struct shr_dom **cd, uint32_t *cgfn)
+{
+	*sd = shr_dom_of_ref(e, p->src, sgfn);
+	*cd = shr_dom_of_ref(e, p->cli, cgfn);
+	if (!*sd || !*cd) {
+		/* cannot happen: the queue is flushed before a domain goes */
+		shr_err("merge: pair %u -> %u names an unknown domain", p->src, p->cli);
+		return false;
+	}
+	return true;
+}
+
+static bool pair_blocked(const struct shr_engine *e, const struct shr_dom *sd,
+			 const struct shr_dom *cd)
+{
+	return e->no_sharing || e->reserve_paused || sd->gone || sd->refused ||
+	       cd->gone || cd->refused;
+}
+
+static void flush_upstream(struct shr_engine *e, unsigned int first)
+{
+	for (unsigned int i = first; i < e->nr_pairs; i++) {
+		const struct shr_pair *p = &e->pairs[i];
+		struct shr_dom *sd, *cd;
+		uint32_t sgfn, cgfn;
+		enum who who = WHO_UNKNOWN;
+		int rc;
+
+		if (!resolve(e, p, &sd, &sgfn, &cd, &cgfn))
+			continue;
+		if (pair_blocked(e, sd, cd)) {
+			src_release(e, sd, sgfn, p->key);
+			cli_retry_later(e, cd, cgfn);
+			continue;
+		}
+		rc = upstream_one(e, p, sd, sgfn, cd, cgfn, &who);
+		pair_done(e, p, sd, sgfn, cd, cgfn, rc, who);
+	}
+}
+
+static void flush_batched(struct shr_engine *e)
+{
+	unsigned int n = 0, i;
+	int rc;
+
+	/* pairs whose domains can no longer share are settled first */
+	for (i = 0; i < e->nr_pairs; i++) {
+		const struct shr_pair *p = &e->pairs[i];
+		struct shr_dom *sd, *cd;
+		uint32_t sgfn, cgfn;
+
+		if (!resolve(e, p, &sd, &sgfn, &cd, &cgfn))
+			continue;
+		if (pair_blocked(e, sd, cd)) {
+			src_release(e, sd, sgfn, p->key);
+			cli_retry_later(e, cd, cgfn);
+			continue;
+		}
+		e->pairs[n] = *p;
+		e->cmp[n++] = (xenshare_cmpshr_pair_t){
+			.source_gfn = sgfn, .client_gfn = cgfn,
+			.source_domain = (uint16_t)sd->domid,
+			.client_domain = (uint16_t)cd->domid,
+			.result = -EINPROGRESS,
+		};
+	}
+	e->nr_pairs = n;
+	if (!n)
+		return;
+	rc = shr_xen_cmpshr(e->xen, e->cmp, n);
+	if (rc == -ENOSYS || rc == -EOPNOTSUPP) {
+		shr_warn("merge: the batched op went away (errno %d): using the upstream "
+			 "protocol", -rc);
+		e->proto = SHR_PROTO_UPSTREAM;
+		flush_upstream(e, 0);
+		return;
+	}
+	if (rc) {
+		/* the batch as a whole failed (EINVAL: bad arguments, or a
+		 * transport error): nothing was shared; all retried next pass */
+		shr_warn("merge: batched op on %u pairs failed: errno %d", n, -rc);
+		e->st.share_failed += n;
+		for (i = 0; i < n; i++) {
+			const struct shr_pair *p = &e->pairs[i];
+			struct shr_dom *sd, *cd;
+			uint32_t sgfn, cgfn;
+
+			if (!resolve(e, p, &sd, &sgfn, &cd, &cgfn))
+				continue;
+			src_release(e, sd, sgfn, p->key);
+			cli_retry_later(e, cd, cgfn);
+		}
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const struct shr_pair *p = &e->pairs[i];
+		struct shr_dom *sd, *cd;
+		uint32_t sgfn, cgfn;
+		int res = e->cmp[i].result;
+
+		if (!resolve(e, p, &sd, &sgfn, &cd, &cgfn))
+			continue;
+		e->st.share_attempts++;
+		switch (res) {
+		case XENSHARE_CMPSHR_SHARED:
+		case XENSHARE_CMPSHR_DIFFERENT:
+		case SHR_ERR_C_HANDLE:
+		case SHR_ERR_S_HANDLE:
+		case -ENOMEM:
+		case -ENOSYS:
+			pair_done(e, p, sd, sgfn, cd, cgfn, res, WHO_CLI);
+			break;
+		default:
+			/* The reaction depends on which side failed: the
+			 * upstream path tells (rare, so its cost is fine). */
+			if (pair_blocked(e, sd, cd)) {
+				src_release(e, sd, sgfn, p->key);
+				cli_retry_later(e, cd, cgfn);
+			} else {
+				enum who who = WHO_UNKNOWN;
+
+				res = upstream_one(e, p, sd, sgfn, cd, cgfn, &who);
+				pair_done(e, p, sd, sgfn, cd, cgfn, res, who);
+			}
+			break;
+		}
+	}
+}
+
+void shr_merge_flush(struct shr_engine *e)
+{
+	if (!e->nr_pairs)
+		return;
+	if (e->proto == SHR_PROTO_BATCHED)
+		flush_batched(e);
+	else
+		flush_upstream(e, 0);
+	e->nr_pairs = 0;
+}

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * scan.c - the scanner: per-domain cursor, batch mapping, fingerprints,
+ * and what a rescan learns about each page.
+ *
+ * DOC: Overview
+ *
+ * A pass walks the scanned domains one after the other, each from gfn 0 to
+ * nr_gfns - 1.  A batch is up to batch_pages gfns that are due this pass
+ * (volatility.h: backed-off pages are skipped without being mapped), mapped
+ * read-only with ONE xenforeignmemory_map() call: holes and unmappable
+ * pages come back in err[] and are only recorded, never read.  All pages
+ * are fingerprinted, then the whole batch is unmapped BEFORE anything is
+ * nominated: a page we still map holds an extra reference, and nominate
+ * fails with E2BIG on it.  Only then are the pages classified and offered
+ * to the merge step.  There is no allocation and no system call per page:
+ * the batch buffers are allocated once, and the only calls are the map and
+ * the unmap of the batch.
+ *
+ * What a rescan learns, from the low 32 bits of the key kept per gfn:
+ *  - a page we shared (SHARED or SOURCE) whose key changed was written by
+ *    the guest: its share broke (one copy-on-write fault).  Counted as an
+ *    unshare, the page backs off one level and waits in WATCH state until
+ *    it is seen unchanged (volatility.h);
+ *  - a page we shared that is unchanged costs nothing, except that a
+ *    SHARED page whose frame lost its stable entry (its source was
+ *    rewritten) adopts the entry, so later twins still join the frame;
+ *  - a UNIQUE page that changed moves to its new key (the old unstable
+ *    entry is dropped, so stale entries never accumulate);
+ *  - anything else is offered to the merge step (merge on first sight).
+ *
+ * A false "unchanged" (32-bit key_lo equal although the page changed, or a
+ * guest rewriting identical bytes, which unshares in Xen) only costs
+ * accounting: nothing is ever shared without a full compare.
+ */
+#include "internal.h"
+#include "scan.h"
+
+#include <errno.h>
+
+#include "log.h"
+
+static void scan_page(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
+		      uint64_t fp, bool zero)
+{
+	uint64_t key = fp ^ d->salt;
+	uint32_t lo = (uint32_t)key;
+	uint32_t ref = d->ref_base + gfn;
+	bool same = d->key_lo[gfn] == lo;
+
+	switch (shr_ps_state(d->pstate[gfn])) {
+	case SHR_PS_SHARED:
+		if (same) {
+			shr_ps_calm_down(d, gfn);
+			if (!shr_index_has_stable(&e->index, key) &&
+			    shr_index_insert(&e->index, SHR_STABLE, key, ref, 2) == 0)
+				shr_ps_set(e, d, gfn, SHR_PS_SOURCE);
+			return;
+		}
+		goto broken;
+	case SHR_PS_SOURCE:
+		if (same) {
+			shr_ps_calm_down(d, gfn);
+			return;
+		}
+		goto broken;
+	case SHR_PS_UNIQUE:
+		if (same)
+			return;
+		shr_page_forget(e, d, gfn, SHR_PS_NEW);
+		break;
+	case SHR_PS_WATCH:
+		if (!same) {
+			/* still changing between looks: further back */
+			shr_ps_backoff(d, gfn);
+			d->key_lo[gfn] = lo;
+			return;
+		}
+		shr_ps_calm_down(d, gfn);
+		break;
+	case SHR_PS_PENDING:
+		/* in the merge queue from earlier in this pass (can only
+		 * happen if a domain was re-added); leave it to the queue */
+		return;
+	default:
+		break;
+	}
+	shr_merge_consider(e, d, gfn, key, zero);
+	return;
+
+broken:
+	d->unshares++;
+	e->st.unshares++;
+	shr_page_forget(e, d, gfn, SHR_PS_WATCH);
+	shr_ps_backoff(d, gfn);
+	d->key_lo[gfn] = lo;
+}
+
+/* First domain with gfns left in this pass, or NULL at the end. */
+static struct shr_dom *scan_next_dom(struct shr_engine *e)
+{
+	for (unsigned int i = 0; i < e->nr_doms; i++) {
+		struct shr_dom *d = e->doms[i];
+
+		if (d->gone || d->refused || d->policy.mode == SHR_MODE_OFF)
+			continue;
+		if (d->cursor < d->nr_gfns)
+			return d;
+	}
+	return NULL;
+}
+
+int shr_scan_batch(struct shr_engine *e)
+{
+	struct shr_dom *d = scan_next_dom(e);
+	unsigned int n = 0, examined = 0, limit, i;
+	uint8_t *base;
+	void *addr;
+	int rc;
+
+	if (!d)
+		return 0;
+	if (d->cursor == 0) {
+		rc = shr_xen_dominfo(e->xen, d->domid, &d->info);
+		if (rc == -ESRCH || (rc == 0 && d->info.dying)) {
+			shr_dom_mark_gone(e, d, rc ? rc : -EBUSY, "scan");
+			e->pass_pages_done += d->nr_gfns;
+			return (int)d->nr_gfns;
+		}
+	}
+	limit = e->params.batch_pages * SHR_SCAN_EXAMINE_FACTOR;
+	while (d->cursor < d->nr_gfns && n < e->params.batch_pages && examined < limit) {
+		uint32_t gfn = d->cursor++;
+
+		examined++;
+		if (shr_ps_due(d->pstate[gfn], gfn, e->pass) &&
+		    shr_ps_state(d->pstate[gfn]) != SHR_PS_PENDING)
+			e->batch_gfns[n++] = gfn;
+	}
+	e->pass_pages_done += examined;
+	if (!n)
+		return (int)examined;
+
+	rc = shr_xen_map(e->xen, d->domid, false, e->batch_gfns, n, e->batch_err, &addr);
+	if (rc) {
+		if (rc == -ESRCH || rc == -EBUSY) {
+			shr_dom_mark_gone(e, d, rc, "map");
+		} else {
+			/* The batch is skipped (the pages are looked at again
+			 * next pass); the pass goes on. */
+			shr_warn("d%u gfn 0x%llx map: %u pages: errno %d: batch skipped",
+				 d->domid, (unsigned long long)e->batch_gfns[0], n, -rc);
+		}
+		return (int)examined;
+	}
+	base = addr;
+	for (i = 0; i < n; i++) {
+		bool zero = false;
+
+		if (e->batch_err[i])
+			continue;
+		e->batch_fp[i] = shr_fp_page(&e->key, base + (size_t)i * SHR_PAGE_SIZE, &zero);
+		e->batch_zero[i] = zero;
+	}
+	e->st.pages_scanned += n;
+	shr_xen_unmap(e->xen, addr, n);
+
+	for (i = 0; i < n; i++) {
+		uint32_t gfn = (uint32_t)e->batch_gfns[i];
+
+		if (e->batch_err[i]) {
+			enum shr_pstate s = shr_ps_state(d->pstate[gfn]);
+
+			if (s != SHR_PS_HOLE) {
+				if (s == SHR_PS_SHARED || s == SHR_PS_SOURCE) {
+					/* ballooned out or paged: the share is gone */
+					d->unshares++;
+					e->st.unshares++;
+				}
+				if (shr_ps_level(d->pstate[gfn]))
+					d->n_volatile--;   /* holes are not volatile */
+				shr_page_forget(e, d, gfn, SHR_PS_HOLE);
+			}
+			/* holes stay holes for long: look rarely (uncounted level) */
+			shr_ps_back_off(&d->pstate[gfn]);
+			continue;
+		}
+		if (shr_ps_state(d->pstate[gfn]) == SHR_PS_HOLE)
+			d->pstate[gfn] = shr_ps_make(SHR_PS_NEW, 0);
+		scan_page(e, d, gfn, e->batch_fp[i], e->batch_zero[i]);
+		if (e->no_sharing || d->gone)
+			break;
+	}
+	return (int)examined;
+}

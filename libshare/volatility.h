@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * volatility.h - the per-gfn state byte: what the engine knows about a page
+ * and how far it is backed off.
+ *
+ * DOC: Overview
+ *
+ * Policy: merge on first sight, and back off pages whose shares get broken.
+ * A page is offered for merging the first time it is scanned (so one full
+ * pass finds every duplicate, where KSM needs two: its unstable tree only
+ * takes pages whose checksum did not change since the previous pass).  When
+ * a rescan finds that a page the engine shared has changed (the guest wrote
+ * it: a copy-on-write fault already happened), the page's backoff level
+ * rises by one; a page at level L is looked at only on one pass in 2^L
+ * (phase-shifted by its gfn, so the work stays spread), and before it is
+ * merged again its fingerprint must have stayed the same between two looks
+ * (KSM's stability test, applied only to pages that proved volatile).
+ * Each look that finds it unchanged lowers the level by one.
+ *
+ * Numbers (docs/design.md): a page rewritten faster than a pass costs one
+ * unshare on first sight, then at level L one look per 2^L passes and no
+ * further merges while it keeps changing: at the cap (level 6) about 1.6%
+ * of a pass's per-page cost and no faults; a page that settles returns to
+ * level 0 after L unchanged looks.
+ *
+ * Layout: bits 0-2 state, bits 3-5 level.  One byte per gfn.
+ */
+#ifndef SHR_VOLATILITY_H
+#define SHR_VOLATILITY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum shr_pstate {
+	SHR_PS_NEW = 0,      /* never fingerprinted (or forgotten): key_lo invalid */
+	SHR_PS_UNIQUE,       /* in the unstable index under key_lo */
+	SHR_PS_SOURCE,       /* shared by us; the stable index entry points here */
+	SHR_PS_SHARED,       /* shared by us into another page's frame (saved) */
+	SHR_PS_WATCH,        /* fingerprinted, not indexed: waits to be seen unchanged */
+	SHR_PS_HOLE,         /* not mappable (hole, paged out) */
+	SHR_PS_NOSHARE,      /* the hypervisor refused to nominate it (E2BIG, EINVAL) */
+	SHR_PS_PENDING,      /* in a queued merge pair */
+};
+
+#define SHR_VOL_LEVEL_MAX 6u
+
+static inline enum shr_pstate shr_ps_state(uint8_t b) { return (enum shr_pstate)(b & 7u); }
+static inline unsigned int shr_ps_level(uint8_t b) { return (b >> 3) & 7u; }
+static inline uint8_t shr_ps_make(enum shr_pstate s, unsigned int level)
+{
+	return (uint8_t)((unsigned int)s | (level << 3));
+}
+static inline void shr_ps_set_state(uint8_t *b, enum shr_pstate s)
+{
+	*b = shr_ps_make(s, shr_ps_level(*b));
+}
+
+/* Whether a page at this level is looked at in pass number `pass`. */
+static inline bool shr_ps_due(uint8_t b, uint32_t gfn, uint64_t pass)
+{
+	unsigned int level = shr_ps_level(b);
+
+	return level == 0 || ((pass + gfn) & ((1u << level) - 1)) == 0;
+}
+
+/* Raises the level (a share broke, or the page was refused); returns
+ * whether the page just became volatile (level 0 -> 1). */
+static inline bool shr_ps_back_off(uint8_t *b)
+{
+	unsigned int level = shr_ps_level(*b);
+
+	if (level < SHR_VOL_LEVEL_MAX)
+		*b = shr_ps_make(shr_ps_state(*b), level + 1);
+	return level == 0;
+}
+
+/* Lowers the level (the page was seen unchanged); returns whether it just
+ * stopped being volatile (level 1 -> 0). */
+static inline bool shr_ps_calm(uint8_t *b)
+{
+	unsigned int level = shr_ps_level(*b);
+
+	if (level > 0)
+		*b = shr_ps_make(shr_ps_state(*b), level - 1);
+	return level == 1;
+}
+
+#endif /* SHR_VOLATILITY_H */

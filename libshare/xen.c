@@ -1,0 +1,455 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xen.c - the Xen boundary of libshare.
+ *
+ * DOC: Overview
+ *
+ * Everything the engine asks of Xen goes through here, and only through the
+ * stable client libraries (libxenctrl, libxenforeignmemory, libxenevtchn),
+ * so the same engine runs on a real host and, with xensim's drop-in
+ * libraries on LD_LIBRARY_PATH, against the simulator.  libxc reports
+ * failure as -1 with errno (and the sharing ops' handle errors as errno
+ * 9/10 = XENMEM_SHARING_OP_{C,S}_HANDLE_INVALID); this module converts that
+ * to a negative errno exactly once, so everything above it speaks -errno.
+ *
+ * The batched compare-and-share op of hypervisor-patch/ is not in Debian's
+ * xenctrl.h: it is looked up with dlsym() (absent on an unpatched
+ * libxenctrl) and probed once with an empty batch, where ENOSYS or
+ * EOPNOTSUPP means the hypervisor lacks it.
+ *
+ * Invariants: every successful shr_xen_map() is matched by one
+ * shr_xen_unmap() (live_mappings counts them, the audit checks it is 0
+ * between batches); counters are incremented for every call that crosses
+ * into privcmd, successful or not.
+ */
+#include "xen.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <xenctrl.h>
+#include <xenevtchn.h>
+#include <xenforeignmemory.h>
+#include <xen/hvm/params.h>
+#include <xen/vm_event.h>
+
+#include "log.h"
+
+struct shr_xen {
+	xc_interface *xch;
+	xenforeignmemory_handle *fmem;
+	xenevtchn_handle *xce;
+	xenshare_cmpshr_fn *cmpshr;
+	struct shr_xen_counters cnt;
+};
+
+/* The one place -1/errno becomes -errno. */
+static inline int neg_errno(int rc)
+{
+	if (rc >= 0)
+		return rc;
+	return errno > 0 ? -errno : -EIO;
+}
+
+int shr_xen_open(struct shr_xen **out)
+{
+	struct shr_xen *x = calloc(1, sizeof(*x));
+	int rc;
+
+	if (!x)
+		return -ENOMEM;
+	x->xch = xc_interface_open(NULL, NULL, 0);
+	if (!x->xch) {
+		rc = errno ? -errno : -ENOENT;
+		shr_err("xen open: cannot open libxenctrl (privcmd): %s",
+			rc == -ENOENT ? "no /dev/xen/privcmd (not a Xen dom0?)" :
+			rc == -EACCES ? "permission denied (run as root)" : "error");
+		goto out_free;
+	}
+	x->fmem = xenforeignmemory_open(NULL, 0);
+	if (!x->fmem) {
+		rc = errno ? -errno : -ENOENT;
+		shr_err("xen open: cannot open libxenforeignmemory: errno %d", -rc);
+		goto out_xc;
+	}
+	x->xce = xenevtchn_open(NULL, 0);
+	if (!x->xce) {
+		/* No event channels: the engine still shares, but cannot serve
+		 * sharing rings or VIRQ_ENOMEM.  Logged, and reported by
+		 * shr_engine_event_fd() returning -1. */
+		shr_warn("xen open: cannot open libxenevtchn (errno %d): no sharing "
+			 "ring or VIRQ_ENOMEM handling", errno);
+	}
+	x->cmpshr = (xenshare_cmpshr_fn *)dlsym(RTLD_DEFAULT, XENSHARE_CMPSHR_SYMBOL);
+	if (x->cmpshr) {
+		x->cnt.hypercalls++;
+		if (x->cmpshr((struct xc_interface_core *)x->xch, NULL, 0) < 0) {
+			rc = errno;
+			if (rc != ENOSYS && rc != EOPNOTSUPP)
+				shr_warn("xen open: probing %s failed (errno %d): "
+					 "using the upstream protocol",
+					 XENSHARE_CMPSHR_SYMBOL, rc);
+			x->cmpshr = NULL;
+		}
+	}
+	*out = x;
+	return 0;
+
+out_xc:
+	xc_interface_close(x->xch);
+out_free:
+	free(x);
+	return rc;
+}
+
+void shr_xen_close(struct shr_xen *x)
+{
+	if (!x)
+		return;
+	if (x->xce)
+		xenevtchn_close(x->xce);
+	xenforeignmemory_close(x->fmem);
+	xc_interface_close(x->xch);
+	free(x);
+}
+
+const struct shr_xen_counters *shr_xen_counters(const struct shr_xen *x)
+{
+	return &x->cnt;
+}
+
+int shr_xen_dominfo(struct shr_xen *x, uint32_t domid, struct shr_xen_dominfo *out)
+{
+	xc_domaininfo_t info;
+	int rc;
+
+	x->cnt.hypercalls++;
+	rc = neg_errno(xc_domain_getinfolist(x->xch, domid, 1, &info));
+	if (rc < 0)
+		return rc;
+	if (rc == 0 || info.domain != domid)
+		return -ESRCH;
+	*out = (struct shr_xen_dominfo){
+		.domid = domid,
+		.dying = info.flags & XEN_DOMINF_dying,
+		.shutdown = info.flags & XEN_DOMINF_shutdown,
+		.paused = info.flags & XEN_DOMINF_paused,
+		.hvm = info.flags & XEN_DOMINF_hvm_guest,
+		.hap = info.flags & XEN_DOMINF_hap,
+		.tot_pages = info.tot_pages,
+		.max_pages = info.max_pages,
+		.shr_pages = info.shr_pages,
+		.nr_online_vcpus = info.nr_online_vcpus,
+	};
+	return 0;
+}
+
+int shr_xen_nr_gfns(struct shr_xen *x, uint32_t domid, uint64_t *out)
+{
+	xen_pfn_t max_gpfn;
+	int rc;
+
+	x->cnt.hypercalls++;
+	rc = neg_errno(xc_domain_maximum_gpfn(x->xch, domid, &max_gpfn));
+	if (rc < 0)
+		return rc;
+	*out = (uint64_t)max_gpfn + 1;
+	return 0;
+}
+
+int shr_xen_physinfo(struct shr_xen *x, uint64_t *total_pages, uint64_t *free_pages)
+{
+	xc_physinfo_t info = { 0 };
+	int rc;
+
+	x->cnt.hypercalls++;
+	rc = neg_errno(xc_physinfo(x->xch, &info));
+	if (rc < 0)
+		return rc;
+	*total_pages = info.total_pages;
+	*free_pages = info.free_pages;
+	return 0;
+}
+
+int shr_xen_sharing_counters(struct shr_xen *x, uint64_t *freed, uint64_t *used)
+{
+	long f, u;
+
+	x->cnt.hypercalls += 2;
+	f = xc_sharing_freed_pages(x->xch);
+	if (f < 0)
+		return neg_errno(-1);
+	u = xc_sharing_used_frames(x->xch);
+	if (u < 0)
+		return neg_errno(-1);
+	*freed = (uint64_t)f;
+	*used = (uint64_t)u;
+	return 0;
+}
+
+int shr_xen_map(struct shr_xen *x, uint32_t domid, bool writable,
+		const uint64_t *gfns, unsigned int n, int *err, void **addr)
+{
+	/* xen_pfn_t is unsigned long: the same width as uint64_t on x86-64,
+	 * the only architecture with memory sharing. */
+	_Static_assert(sizeof(xen_pfn_t) == sizeof(uint64_t), "xen_pfn_t width");
+	void *p;
+
+	x->cnt.mappings++;
+	x->cnt.mapped_pages += n;
+	p = xenforeignmemory_map(x->fmem, domid, writable ? PROT_READ | PROT_WRITE : PROT_READ,
+				 n, (const xen_pfn_t *)gfns, err);
+	if (!p)
+		return neg_errno(-1);
+	x->cnt.live_mappings++;
+	*addr = p;
+	return 0;
+}
+
+void shr_xen_unmap(struct shr_xen *x, void *addr, unsigned int n)
+{
+	if (xenforeignmemory_unmap(x->fmem, addr, n) < 0)
+		shr_err("unmap of %u pages at %p failed: errno %d", n, addr, errno);
+	x->cnt.live_mappings--;
+}
+
+int shr_xen_memshr_control(struct shr_xen *x, uint32_t domid, bool enable)
+{
+	x->cnt.hypercalls++;
+	return neg_errno(xc_memshr_control(x->xch, domid, enable));
+}
+
+int shr_xen_nominate(struct shr_xen *x, uint32_t domid, uint64_t gfn, uint64_t *handle)
+{
+	x->cnt.hypercalls++;
+	return neg_errno(xc_memshr_nominate_gfn(x->xch, domid, gfn, handle));
+}
+
+int shr_xen_share(struct shr_xen *x, uint32_t sdom, uint64_t sgfn, uint64_t sh,
+		  uint32_t cdom, uint64_t cgfn, uint64_t ch)
+{
+	x->cnt.hypercalls++;
+	return neg_errno(xc_memshr_share_gfns(x->xch, sdom, sgfn, sh, cdom, cgfn, ch));
+}
+
+bool shr_xen_has_cmpshr(const struct shr_xen *x)
+{
+	return x->cmpshr != NULL;
+}
+
+int shr_xen_cmpshr(struct shr_xen *x, xenshare_cmpshr_pair_t *pairs, unsigned int n)
+{
+	if (!x->cmpshr)
+		return -EOPNOTSUPP;
+	x->cnt.hypercalls++;
+	return neg_errno(x->cmpshr((struct xc_interface_core *)x->xch, pairs, n));
+}
+
+int shr_xen_ring_enable(struct shr_xen *x, uint32_t domid, uint32_t *port)
+{
+	x->cnt.hypercalls++;
+	return neg_errno(xc_memshr_ring_enable(x->xch, domid, port));
+}
+
+int shr_xen_ring_disable(struct shr_xen *x, uint32_t domid)
+{
+	x->cnt.hypercalls++;
+	return neg_errno(xc_memshr_ring_disable(x->xch, domid));
+}
+
+int shr_xen_ring_pfn(struct shr_xen *x, uint32_t domid, uint64_t *pfn)
+{
+	x->cnt.hypercalls++;
+	return neg_errno(xc_hvm_param_get(x->xch, domid, HVM_PARAM_SHARING_RING_PFN, pfn));
+}
+
+int shr_xen_domain_resume(struct shr_xen *x, uint32_t domid)
+{
+	x->cnt.hypercalls++;
+	return neg_errno(xc_memshr_domain_resume(x->xch, domid));
+}
+
+int shr_xen_evtchn_fd(struct shr_xen *x)
+{
+	return x->xce ? xenevtchn_fd(x->xce) : -1;
+}
+
+int shr_xen_evtchn_bind_interdomain(struct shr_xen *x, uint32_t domid, uint32_t port,
+				    uint32_t *local)
+{
+	xenevtchn_port_or_error_t p;
+
+	if (!x->xce)
+		return -ENODEV;
+	p = xenevtchn_bind_interdomain(x->xce, domid, port);
+	if (p < 0)
+		return neg_errno(-1);
+	*local = (uint32_t)p;
+	return 0;
+}
+
+int shr_xen_evtchn_bind_virq(struct shr_xen *x, unsigned int virq, uint32_t *local)
+{
+	xenevtchn_port_or_error_t p;
+
+	if (!x->xce)
+		return -ENODEV;
+	p = xenevtchn_bind_virq(x->xce, virq);
+	if (p < 0)
+		return neg_errno(-1);
+	*local = (uint32_t)p;
+	return 0;
+}
+
+int shr_xen_evtchn_unbind(struct shr_xen *x, uint32_t local)
+{
+	if (!x->xce)
+		return -ENODEV;
+	return neg_errno(xenevtchn_unbind(x->xce, local));
+}
+
+int shr_xen_evtchn_notify(struct shr_xen *x, uint32_t local)
+{
+	if (!x->xce)
+		return -ENODEV;
+	return neg_errno(xenevtchn_notify(x->xce, local));
+}
+
+int shr_xen_evtchn_pending(struct shr_xen *x)
+{
+	struct pollfd pfd;
+	xenevtchn_port_or_error_t p;
+	int rc;
+
+	if (!x->xce)
+		return -ENODEV;
+	/* xenevtchn_pending() blocks on an empty queue: poll first. */
+	pfd = (struct pollfd){ .fd = xenevtchn_fd(x->xce), .events = POLLIN };
+	rc = poll(&pfd, 1, 0);
+	if (rc < 0)
+		return -errno;
+	if (rc == 0)
+		return -EAGAIN;
+	p = xenevtchn_pending(x->xce);
+	if (p < 0)
+		return neg_errno(-1);
+	return (int)p;
+}
+
+int shr_xen_evtchn_unmask(struct shr_xen *x, uint32_t local)
+{
+	if (!x->xce)
+		return -ENODEV;
+	return neg_errno(xenevtchn_unmask(x->xce, local));
+}
+
+/* ---- the sharing ring ------------------------------------------------- */
+
+struct shr_xen_ring {
+	uint32_t domid;
+	uint32_t local_port;
+	void *page;
+	vm_event_back_ring_t back;
+};
+
+int shr_xen_ring_attach(struct shr_xen *x, uint32_t domid, struct shr_xen_ring **out)
+{
+	struct shr_xen_ring *r;
+	uint64_t pfn;
+	uint32_t port;
+	int err = 0, rc;
+
+	if (!x->xce)
+		return -ENODEV;
+	rc = shr_xen_ring_pfn(x, domid, &pfn);
+	if (rc)
+		return rc;
+	if (!pfn)
+		return -ENOENT;       /* the toolstack gave the domain no ring page */
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->domid = domid;
+	rc = shr_xen_map(x, domid, true, &pfn, 1, &err, &r->page);
+	if (rc)
+		goto out_free;
+	if (err) {
+		rc = err;
+		goto out_unmap;
+	}
+	rc = shr_xen_ring_enable(x, domid, &port);
+	if (rc == -EINVAL || rc == -EBUSY) {
+		/* Left enabled by a previous daemon (kill -9): take it over. */
+		shr_xen_ring_disable(x, domid);
+		rc = shr_xen_ring_enable(x, domid, &port);
+	}
+	if (rc)
+		goto out_unmap;
+	SHARED_RING_INIT((vm_event_sring_t *)r->page);
+	BACK_RING_INIT(&r->back, (vm_event_sring_t *)r->page, XC_PAGE_SIZE);
+	rc = shr_xen_evtchn_bind_interdomain(x, domid, port, &r->local_port);
+	if (rc)
+		goto out_disable;
+	*out = r;
+	return 0;
+
+out_disable:
+	shr_xen_ring_disable(x, domid);
+out_unmap:
+	shr_xen_unmap(x, r->page, 1);
+out_free:
+	free(r);
+	return rc;
+}
+
+void shr_xen_ring_detach(struct shr_xen *x, struct shr_xen_ring *r)
+{
+	if (!r)
+		return;
+	shr_xen_evtchn_unbind(x, r->local_port);
+	shr_xen_ring_disable(x, r->domid);
+	shr_xen_unmap(x, r->page, 1);
+	free(r);
+}
+
+uint32_t shr_xen_ring_port(const struct shr_xen_ring *r)
+{
+	return r->local_port;
+}
+
+int shr_xen_ring_take(struct shr_xen_ring *r, struct shr_xen_ring_req *req)
+{
+	vm_event_request_t vreq;
+	RING_IDX cons;
+
+	if (!RING_HAS_UNCONSUMED_REQUESTS(&r->back))
+		return 0;
+	cons = r->back.req_cons;
+	memcpy(&vreq, RING_GET_REQUEST(&r->back, cons), sizeof(vreq));
+	r->back.req_cons = cons + 1;
+	r->back.sring->req_event = cons + 2;
+	*req = (struct shr_xen_ring_req){ .vcpu_id = vreq.vcpu_id, .flags = vreq.flags,
+					  .reason = vreq.reason };
+	return 1;
+}
+
+int shr_xen_ring_respond(struct shr_xen *x, struct shr_xen_ring *r,
+			 const struct shr_xen_ring_req *req)
+{
+	vm_event_response_t rsp = {
+		.version = VM_EVENT_INTERFACE_VERSION,
+		.vcpu_id = req->vcpu_id,
+		.flags = req->flags & VM_EVENT_FLAG_VCPU_PAUSED,
+		.reason = req->reason,
+	};
+	RING_IDX prod = r->back.rsp_prod_pvt;
+
+	memcpy(RING_GET_RESPONSE(&r->back, prod), &rsp, sizeof(rsp));
+	r->back.rsp_prod_pvt = prod + 1;
+	RING_PUSH_RESPONSES(&r->back);
+	return shr_xen_evtchn_notify(x, r->local_port);
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xen.h - the engine's only door to Xen: libxenctrl, libxenforeignmemory
+ * and libxenevtchn behind a few functions that return 0 (or a count) and
+ * -errno.  Every call that reaches the hypervisor or privcmd is counted
+ * (hypercalls, mappings) for the benchmarks.
+ */
+#ifndef SHR_XEN_H
+#define SHR_XEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../hypervisor-patch/include/xenshare_cmpshr.h"
+
+struct shr_xen;
+
+struct shr_xen_dominfo {
+	uint32_t domid;
+	bool dying, shutdown, paused, hvm, hap;
+	uint64_t tot_pages, max_pages, shr_pages;
+	uint32_t nr_online_vcpus;
+};
+
+struct shr_xen_counters {
+	uint64_t hypercalls;      /* libxenctrl calls that reach the hypervisor */
+	uint64_t mappings;        /* xenforeignmemory_map calls */
+	uint64_t mapped_pages;    /* pages in those calls */
+	uint64_t live_mappings;   /* maps not yet unmapped (audit: 0 between batches) */
+};
+
+int shr_xen_open(struct shr_xen **out);
+void shr_xen_close(struct shr_xen *x);
+const struct shr_xen_counters *shr_xen_counters(const struct shr_xen *x);
+
+/* domains and host */
+int shr_xen_dominfo(struct shr_xen *x, uint32_t domid, struct shr_xen_dominfo *out);
+/* Number of gfns to scan: highest gfn + 1. */
+int shr_xen_nr_gfns(struct shr_xen *x, uint32_t domid, uint64_t *out);
+int shr_xen_physinfo(struct shr_xen *x, uint64_t *total_pages, uint64_t *free_pages);
+int shr_xen_sharing_counters(struct shr_xen *x, uint64_t *freed, uint64_t *used);
+
+/* foreign mappings: n pages of domid at consecutive addresses; err[i] is 0
+ * or -errno per page (never read a page whose err is non-zero). */
+int shr_xen_map(struct shr_xen *x, uint32_t domid, bool writable,
+		const uint64_t *gfns, unsigned int n, int *err, void **addr);
+void shr_xen_unmap(struct shr_xen *x, void *addr, unsigned int n);
+
+/* memory sharing */
+int shr_xen_memshr_control(struct shr_xen *x, uint32_t domid, bool enable);
+int shr_xen_nominate(struct shr_xen *x, uint32_t domid, uint64_t gfn, uint64_t *handle);
+int shr_xen_share(struct shr_xen *x, uint32_t sdom, uint64_t sgfn, uint64_t sh,
+		  uint32_t cdom, uint64_t cgfn, uint64_t ch);
+/* The batched op: -EOPNOTSUPP when this libxenctrl or hypervisor lacks it. */
+bool shr_xen_has_cmpshr(const struct shr_xen *x);
+int shr_xen_cmpshr(struct shr_xen *x, xenshare_cmpshr_pair_t *pairs, unsigned int n);
+
+/* the sharing ring and ENOMEM events */
+int shr_xen_ring_enable(struct shr_xen *x, uint32_t domid, uint32_t *port);
+int shr_xen_ring_disable(struct shr_xen *x, uint32_t domid);
+int shr_xen_ring_pfn(struct shr_xen *x, uint32_t domid, uint64_t *pfn);
+int shr_xen_domain_resume(struct shr_xen *x, uint32_t domid);
+/*
+ * A domain's sharing vm_event ring, set up as xc_vm_event_enable() does
+ * (HVM_PARAM_SHARING_RING_PFN, map the page read-write, enable, init the
+ * back ring, bind the event channel).  -ENOSYS/-ENOENT: the domain has no
+ * ring page; other errors as the calls give them.
+ */
+struct shr_xen_ring;
+struct shr_xen_ring_req {
+	uint32_t vcpu_id, flags, reason;
+};
+int shr_xen_ring_attach(struct shr_xen *x, uint32_t domid, struct shr_xen_ring **out);
+void shr_xen_ring_detach(struct shr_xen *x, struct shr_xen_ring *r);
+uint32_t shr_xen_ring_port(const struct shr_xen_ring *r);
+/* 1 and the request if one was queued, 0 if none. */
+int shr_xen_ring_take(struct shr_xen_ring *r, struct shr_xen_ring_req *req);
+/* Puts the response to req on the ring and kicks the hypervisor. */
+int shr_xen_ring_respond(struct shr_xen *x, struct shr_xen_ring *r,
+			 const struct shr_xen_ring_req *req);
+
+int shr_xen_evtchn_fd(struct shr_xen *x);
+int shr_xen_evtchn_bind_interdomain(struct shr_xen *x, uint32_t domid, uint32_t port,
+				    uint32_t *local);
+int shr_xen_evtchn_bind_virq(struct shr_xen *x, unsigned int virq, uint32_t *local);
+int shr_xen_evtchn_unbind(struct shr_xen *x, uint32_t local);
+int shr_xen_evtchn_notify(struct shr_xen *x, uint32_t local);
+/* Next pending local port (>= 0), -EAGAIN when none. */
+int shr_xen_evtchn_pending(struct shr_xen *x);
+int shr_xen_evtchn_unmask(struct shr_xen *x, uint32_t local);
+
+#endif /* SHR_XEN_H */

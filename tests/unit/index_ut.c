@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* index_ut - unit tests of libshare/index.c (the two-sided candidate index). */
+#include <CUnit/Basic.h>
+#include <stdlib.h>
+
+#include "../../libshare/index.h"
+
+/* The "engine" of these tests: key of ref r is keys[r]. */
+#define NREFS 200000u
+static uint64_t *keys;
+
+static uint32_t key_lo(uint32_t ref, void *arg)
+{
+	(void)arg;
+	return (uint32_t)keys[ref];
+}
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33; x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ULL;
+	return x ^ (x >> 33);
+}
+
+static int setup(void)
+{
+	keys = calloc(NREFS, sizeof(*keys));
+	for (uint32_t i = 0; i < NREFS; i++)
+		keys[i] = mix(i + 1);
+	return keys ? 0 : 1;
+}
+
+static int teardown(void)
+{
+	free(keys);
+	return 0;
+}
+
+/* Proves inserted refs are found under their key (across many rebuilds),
+ * a key never inserted is not found, and the excluded ref is skipped. */
+static void test_insert_find(void)
+{
+	struct shr_index idx;
+
+	shr_index_init(&idx, key_lo, NULL);
+	for (uint32_t i = 0; i < NREFS; i++)
+		CU_ASSERT_EQUAL_FATAL(shr_index_insert(&idx, SHR_UNSTABLE, keys[i], i, 0), 0);
+	CU_ASSERT_EQUAL(shr_index_count(&idx, SHR_UNSTABLE), NREFS);
+	CU_ASSERT_TRUE(idx.rebuilds > 5);
+	for (uint32_t i = 0; i < NREFS; i += 7) {
+		int64_t s = shr_index_find(&idx, SHR_UNSTABLE, keys[i], SHR_REF_NONE, 0);
+
+		CU_ASSERT_TRUE_FATAL(s >= 0);
+		CU_ASSERT_EQUAL(shr_index_ref(&idx, SHR_UNSTABLE, s), i);
+		CU_ASSERT_EQUAL(shr_index_find(&idx, SHR_UNSTABLE, keys[i], i, 0), -1);
+	}
+	CU_ASSERT_EQUAL(shr_index_find(&idx, SHR_UNSTABLE, mix(NREFS + 5), SHR_REF_NONE, 0), -1);
+	CU_ASSERT_EQUAL(shr_index_find(&idx, SHR_STABLE, keys[3], SHR_REF_NONE, 100), -1);
+	shr_index_fini(&idx);
+}
+
+/* Proves the index discriminates on all 64 key bits: same high half
+ * (stored tag) but different low half is not a match, and neither is the
+ * same low half (slot) with a different tag. */
+static void test_full_key_discrimination(void)
+{
+	struct shr_index idx;
+
+	shr_index_init(&idx, key_lo, NULL);
+	keys[0] = 0x1111111122222222ULL;
+	keys[1] = 0x1111111133333333ULL;
+	CU_ASSERT_EQUAL(shr_index_insert(&idx, SHR_UNSTABLE, keys[0], 0, 0), 0);
+	CU_ASSERT_EQUAL(shr_index_find(&idx, SHR_UNSTABLE, keys[1], SHR_REF_NONE, 0), -1);
+	CU_ASSERT_EQUAL(shr_index_find(&idx, SHR_UNSTABLE, 0x9999999922222222ULL,
+				       SHR_REF_NONE, 0), -1);
+	CU_ASSERT_TRUE(shr_index_find(&idx, SHR_UNSTABLE, keys[0], SHR_REF_NONE, 0) >= 0);
+	shr_index_fini(&idx);
+	keys[0] = mix(1);
+	keys[1] = mix(2);
+}
+
+/* Proves removal: removed refs are gone, the others (including entries that
+ * probed past a removed one) are still found, and tombstones are reclaimed
+ * so churn does not grow the table without bound. */
+static void test_remove_and_churn(void)
+{
+	struct shr_index idx;
+	size_t bytes_before;
+
+	shr_index_init(&idx, key_lo, NULL);
+	for (uint32_t i = 0; i < 20000; i++)
+		CU_ASSERT_EQUAL_FATAL(shr_index_insert(&idx, SHR_UNSTABLE, keys[i], i, 0), 0);
+	for (uint32_t i = 0; i < 20000; i += 2)
+		CU_ASSERT_TRUE(shr_index_remove(&idx, SHR_UNSTABLE, (uint32_t)keys[i], i));
+	CU_ASSERT_FALSE(shr_index_remove(&idx, SHR_UNSTABLE, (uint32_t)keys[0], 0));
+	for (uint32_t i = 0; i < 20000; i++) {
+		int64_t s = shr_index_find(&idx, SHR_UNSTABLE, keys[i], SHR_REF_NONE, 0);
+
+		CU_ASSERT_EQUAL(s >= 0, i % 2 == 1);
+	}
+	bytes_before = shr_index_bytes(&idx);
+	/* churn: 10 rounds of remove + reinsert under a new key */
+	for (int round = 0; round < 10; round++) {
+		for (uint32_t i = 1; i < 20000; i += 2) {
+			CU_ASSERT_TRUE(shr_index_remove(&idx, SHR_UNSTABLE, (uint32_t)keys[i], i));
+			keys[i] = mix(keys[i]);
+			CU_ASSERT_EQUAL(shr_index_insert(&idx, SHR_UNSTABLE, keys[i], i, 0), 0);
+		}
+	}
+	CU_ASSERT_EQUAL(shr_index_count(&idx, SHR_UNSTABLE), 10000);
+	CU_ASSERT_TRUE(shr_index_bytes(&idx) <= bytes_before);
+	for (uint32_t i = 1; i < 20000; i += 2)
+		CU_ASSERT_TRUE(shr_index_find(&idx, SHR_UNSTABLE, keys[i], SHR_REF_NONE, 0) >= 0);
+	shr_index_fini(&idx);
+	for (uint32_t i = 0; i < NREFS; i++)
+		keys[i] = mix(i + 1);
+}
+
+/* Proves the stable side's sharer cap: an entry at max_sharers is skipped
+ * and a second frame with the same key is found instead; sharer counts
+ * survive a rebuild. */
+static void test_stable_cap(void)
+{
+	struct shr_index idx;
+	int64_t s;
+
+	shr_index_init(&idx, key_lo, NULL);
+	keys[1] = keys[0];
+	CU_ASSERT_EQUAL(shr_index_insert(&idx, SHR_STABLE, keys[0], 0, 256), 0);
+	CU_ASSERT_EQUAL(shr_index_find(&idx, SHR_STABLE, keys[0], SHR_REF_NONE, 256), -1);
+	CU_ASSERT_TRUE(shr_index_has_stable(&idx, keys[0]));
+	CU_ASSERT_EQUAL(shr_index_insert(&idx, SHR_STABLE, keys[1], 1, 2), 0);
+	s = shr_index_find(&idx, SHR_STABLE, keys[0], SHR_REF_NONE, 256);
+	CU_ASSERT_TRUE_FATAL(s >= 0);
+	CU_ASSERT_EQUAL(shr_index_ref(&idx, SHR_STABLE, s), 1);
+	for (uint32_t i = 2; i < 5000; i++)
+		CU_ASSERT_EQUAL_FATAL(shr_index_insert(&idx, SHR_STABLE, keys[i], i, 7), 0);
+	s = shr_index_find(&idx, SHR_STABLE, keys[0], SHR_REF_NONE, 256);
+	CU_ASSERT_TRUE_FATAL(s >= 0);
+	CU_ASSERT_EQUAL(*shr_index_sharers(&idx, s), 2);
+	s = shr_index_find(&idx, SHR_STABLE, keys[4000], SHR_REF_NONE, 256);
+	CU_ASSERT_TRUE_FATAL(s >= 0);
+	CU_ASSERT_EQUAL(*shr_index_sharers(&idx, s), 7);
+	shr_index_fini(&idx);
+	keys[1] = mix(2);
+}
+
+/* Proves remove_range drops exactly one domain's refs, from both sides. */
+static void test_remove_range(void)
+{
+	struct shr_index idx;
+
+	shr_index_init(&idx, key_lo, NULL);
+	for (uint32_t i = 0; i < 3000; i++)
+		CU_ASSERT_EQUAL_FATAL(shr_index_insert(&idx, i % 3 ? SHR_UNSTABLE : SHR_STABLE,
+						       keys[i], i, 2), 0);
+	CU_ASSERT_EQUAL(shr_index_remove_range(&idx, 1000, 1000), 0);
+	for (uint32_t i = 0; i < 3000; i++) {
+		enum shr_side side = i % 3 ? SHR_UNSTABLE : SHR_STABLE;
+		bool found = shr_index_find(&idx, side, keys[i], SHR_REF_NONE, 256) >= 0;
+
+		CU_ASSERT_EQUAL(found, i < 1000 || i >= 2000);
+	}
+	CU_ASSERT_EQUAL(shr_index_count(&idx, SHR_UNSTABLE) + shr_index_count(&idx, SHR_STABLE),
+			2000);
+	shr_index_fini(&idx);
+}
+
+/* Proves the memory cost: 100k unique pages cost at most 8/0.55 bytes per
+ * entry on the unstable side (the budget arithmetic of docs/design.md). */
+static void test_bytes_per_entry(void)
+{
+	struct shr_index idx;
+
+	shr_index_init(&idx, key_lo, NULL);
+	for (uint32_t i = 0; i < 100000; i++)
+		CU_ASSERT_EQUAL_FATAL(shr_index_insert(&idx, SHR_UNSTABLE, keys[i], i, 0), 0);
+	CU_ASSERT_TRUE((double)shr_index_bytes(&idx) / 100000 <= 8 / 0.55 + 0.01);
+	shr_index_fini(&idx);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	unsigned int failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	s = CU_add_suite("index", setup, teardown);
+	CU_add_test(s, "insert and find", test_insert_find);
+	CU_add_test(s, "full key discrimination", test_full_key_discrimination);
+	CU_add_test(s, "remove and churn", test_remove_and_churn);
+	CU_add_test(s, "stable cap", test_stable_cap);
+	CU_add_test(s, "remove range", test_remove_range);
+	CU_add_test(s, "bytes per entry", test_bytes_per_entry);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* volatility_ut - unit tests of libshare/volatility.h (state byte, backoff). */
+#include <CUnit/Basic.h>
+
+#include "../../libshare/volatility.h"
+
+/* Proves state and level are independent fields of the byte. */
+static void test_layout(void)
+{
+	uint8_t b = shr_ps_make(SHR_PS_SHARED, 5);
+
+	CU_ASSERT_EQUAL(shr_ps_state(b), SHR_PS_SHARED);
+	CU_ASSERT_EQUAL(shr_ps_level(b), 5);
+	shr_ps_set_state(&b, SHR_PS_PENDING);
+	CU_ASSERT_EQUAL(shr_ps_state(b), SHR_PS_PENDING);
+	CU_ASSERT_EQUAL(shr_ps_level(b), 5);
+}
+
+/* Proves the backoff schedule: at level L a page is due on exactly one pass
+ * in 2^L (counted over 128 passes), and level 0 is due every pass. */
+static void test_due_fraction(void)
+{
+	for (unsigned int level = 0; level <= SHR_VOL_LEVEL_MAX; level++) {
+		uint8_t b = shr_ps_make(SHR_PS_WATCH, level);
+		unsigned int due = 0;
+
+		for (uint64_t pass = 0; pass < 128; pass++)
+			due += shr_ps_due(b, 12345, pass);
+		CU_ASSERT_EQUAL(due, 128u >> level);
+	}
+}
+
+/* Proves back-off saturates at the cap and calm-down returns to 0, and the
+ * transitions 0->1 / 1->0 are reported (the volatile counter relies on it). */
+static void test_backoff_calm(void)
+{
+	uint8_t b = shr_ps_make(SHR_PS_SHARED, 0);
+
+	CU_ASSERT_TRUE(shr_ps_back_off(&b));
+	for (int i = 0; i < 10; i++)
+		CU_ASSERT_FALSE(shr_ps_back_off(&b));
+	CU_ASSERT_EQUAL(shr_ps_level(b), SHR_VOL_LEVEL_MAX);
+	for (unsigned int i = 0; i < SHR_VOL_LEVEL_MAX - 1; i++)
+		CU_ASSERT_FALSE(shr_ps_calm(&b));
+	CU_ASSERT_TRUE(shr_ps_calm(&b));
+	CU_ASSERT_EQUAL(shr_ps_level(b), 0);
+	CU_ASSERT_FALSE(shr_ps_calm(&b));
+	CU_ASSERT_EQUAL(shr_ps_state(b), SHR_PS_SHARED);
+}
+
+/* Proves pages at the same level are spread over passes by their gfn, so
+ * backed-off work does not all land on one pass. */
+static void test_spread(void)
+{
+	uint8_t b = shr_ps_make(SHR_PS_WATCH, 3);
+	unsigned int due = 0;
+
+	for (uint32_t gfn = 0; gfn < 800; gfn++)
+		due += shr_ps_due(b, gfn, 5);
+	CU_ASSERT_EQUAL(due, 100);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	unsigned int failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	s = CU_add_suite("volatility", NULL, NULL);
+	CU_add_test(s, "layout", test_layout);
+	CU_add_test(s, "due fraction", test_due_fraction);
+	CU_add_test(s, "backoff and calm", test_backoff_calm);
+	CU_add_test(s, "spread", test_spread);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
