@@ -4,9 +4,11 @@ SIMHV_SRCS := tools/xensim/hv.c tools/xensim/hv_share.c
 
 $(eval $(call add_lib,simhv,$(SIMHV_SRCS)))
 $(eval $(call add_unit_test,hv_ut,tests/unit/hv_ut.c,simhv,))
+$(eval $(call add_unit_test,hv_model_ut,tests/unit/hv_model_ut.c,simhv,))
 
 .PHONY: simhv hv-check
 simhv: $(O)/lib/libsimhv.a
 
-hv-check: $(O)/tests/hv_ut
+hv-check: $(O)/tests/hv_ut $(O)/tests/hv_model_ut
 	$(O)/tests/hv_ut
+	$(O)/tests/hv_model_ut

@@ -159,13 +159,13 @@ static uint64_t sim_gfn_mfn(const struct sim_dom *d, uint64_t gfn)
 int sim_share_unshare(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn)
 {
 	struct sim_p2m *e = &d->p2m[gfn];
-	uint32_t old = e->mfn;
-	uint32_t idx = hv->frames[old].owner;
-	struct sim_shared *s = &hv->shared[idx];
-	uint32_t mfn;
+	uint32_t old = e->mfn, idx, mfn;
+	struct sim_shared *s;
 
 	if (e->type != SIM_P2M_SHARED)
 		return 0;   /* someone already unshared it */
+	idx = hv->frames[old].owner;
+	s = &hv->shared[idx];
 	if (s->nr == 1) {
 		/* Last sharer: page_make_private(), no allocation. */
 		sim_rmap_del(hv, s, d, gfn);
