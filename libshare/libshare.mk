@@ -14,6 +14,11 @@ $(eval $(call add_unit_test,index_ut,tests/unit/index_ut.c,share,))
 $(eval $(call add_unit_test,rate_ut,tests/unit/rate_ut.c,share,))
 $(eval $(call add_unit_test,volatility_ut,tests/unit/volatility_ut.c,share,))
 
+# small test programs of the engine's integration tests (linked against the
+# Xen libraries; run with LD_LIBRARY_PATH=$(O)/simlib against xensim)
+$(eval $(call add_prog,shr-ideal,tests/integration/tools/ideal.c,,-lxenctrl -lxenforeignmemory))
+$(eval $(call add_prog,shr-engine-run,tests/integration/tools/engine_run.c,share,$(LIBSHARE_LDLIBS)))
+
 .PHONY: libshare
 libshare: $(O)/lib/libshare.a $(O)/tests/fingerprint_ut $(O)/tests/index_ut \
-	$(O)/tests/rate_ut $(O)/tests/volatility_ut
+	$(O)/tests/rate_ut $(O)/tests/volatility_ut $(O)/bin/shr-ideal $(O)/bin/shr-engine-run
