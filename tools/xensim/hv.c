@@ -145,13 +145,64 @@ static void sim_punch(struct sim_hv *hv, uint64_t first, uint64_t count)
 
 static void sim_frame_free(struct sim_hv *hv, uint32_t mfn)
 {
-	sim_punch(hv, mfn, 1);
+	/* In a batch (destroy, balloon) the punch waits for sim_punch_flush(). */
+	if (hv->punch_batch && hv->punch_n < hv->punch_cap)
+		hv->punch_q[hv->punch_n++] = mfn;
+	else
+		sim_punch(hv, mfn, 1);
 	hv->frames[mfn].state = SIM_FRAME_FREE;
 	hv->frames[mfn].gfn = hv->free_head;
 	hv->frames[mfn].owner = 0;
 	hv->frames[mfn].special = 0;
 	hv->free_head = mfn;
 	hv->nr_free++;
+}
+
+/*
+ * Freeing many frames: one fallocate() per frame costs ~2 us, so collect
+ * them and punch sorted runs.  Nothing may allocate between begin and
+ * flush (a queued frame is on the free list but not yet zeroed).
+ */
+static void sim_punch_begin(struct sim_hv *hv, uint64_t max_frames)
+{
+	if (max_frames > hv->punch_cap) {
+		uint32_t *q = realloc(hv->punch_q, max_frames * sizeof(*q));
+
+		if (q) {   /* without memory, frames are simply punched one by one */
+			hv->punch_q = q;
+			hv->punch_cap = max_frames;
+		}
+	}
+	hv->punch_n = 0;
+	hv->punch_batch = true;
+}
+
+static int sim_mfn_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void sim_punch_flush(struct sim_hv *hv)
+{
+	uint64_t first = 0, count = 0;
+
+	qsort(hv->punch_q, hv->punch_n, sizeof(*hv->punch_q), sim_mfn_cmp);
+	for (size_t i = 0; i < hv->punch_n; i++) {
+		uint32_t m = hv->punch_q[i];
+
+		if (count && first + count == m) {
+			count++;
+			continue;
+		}
+		sim_punch(hv, first, count);
+		first = m;
+		count = 1;
+	}
+	sim_punch(hv, first, count);
+	hv->punch_n = 0;
+	hv->punch_batch = false;
 }
 
 /*
@@ -285,6 +336,7 @@ void sim_hv_destroy(struct sim_hv *hv)
 		free(o);
 	}
 	free(hv->frames);
+	free(hv->punch_q);
 	if (hv->mem != MAP_FAILED)
 		munmap(hv->mem, hv->nr_frames << SIM_PAGE_SHIFT);
 	if (hv->fd >= 0)
@@ -379,44 +431,10 @@ static int sim_dom_populate(struct sim_hv *hv, struct sim_dom *d, uint64_t nr_pa
 	return 0;
 }
 
-/* Batches hole punching of runs of consecutive frames (domain destroy). */
-struct sim_punch_run { uint64_t first, count; };
-
-static void sim_run_flush(struct sim_hv *hv, struct sim_punch_run *run)
-{
-	sim_punch(hv, run->first, run->count);
-	run->count = 0;
-}
-
-/* Frees one frame of a dying domain, punching holes in batches. */
-static void sim_frame_release_batched(struct sim_hv *hv, uint32_t mfn, struct sim_punch_run *run)
-{
-	struct sim_frame *f = &hv->frames[mfn];
-
-	if (f->map_refs) {
-		sim_frame_release(hv, mfn);
-		return;
-	}
-	if (run->count && run->first + run->count == mfn) {
-		run->count++;
-	} else {
-		sim_run_flush(hv, run);
-		run->first = mfn;
-		run->count = 1;
-	}
-	f->state = SIM_FRAME_FREE;
-	f->gfn = hv->free_head;
-	f->owner = 0;
-	f->special = 0;
-	hv->free_head = mfn;
-	hv->nr_free++;
-}
-
 /* All of a domain's memory goes: shared references dropped, frames freed. */
 static void sim_dom_release_memory(struct sim_hv *hv, struct sim_dom *d)
 {
-	struct sim_punch_run run = { 0, 0 };
-
+	sim_punch_begin(hv, d->nr_gfns);
 	if (d->ring_enabled)
 		sim_ring_teardown(hv, d);
 	for (uint64_t g = 0; g < d->nr_gfns; g++) {
@@ -431,7 +449,7 @@ static void sim_dom_release_memory(struct sim_hv *hv, struct sim_dom *d)
 			d->tot_pages--;
 			/* fall through */
 		case SIM_P2M_RING:
-			sim_frame_release_batched(hv, e->mfn, &run);
+			sim_frame_release(hv, e->mfn);
 			break;
 		default:
 			break;
@@ -439,7 +457,7 @@ static void sim_dom_release_memory(struct sim_hv *hv, struct sim_dom *d)
 		e->type = SIM_P2M_HOLE;
 		e->mfn = SIM_MFN_NONE;
 	}
-	sim_run_flush(hv, &run);
+	sim_punch_flush(hv);
 }
 
 int sim_hv_domain_create(struct sim_hv *hv, const struct sim_dom_spec *spec, uint32_t *domid)
@@ -660,6 +678,7 @@ int sim_hv_decrease_reservation(struct sim_hv *hv, uint32_t domid, uint64_t nr)
 		rc = -ESRCH;
 		goto out;
 	}
+	sim_punch_begin(hv, nr < d->nr_gfns ? nr : d->nr_gfns);
 	for (uint64_t g = d->nr_gfns; g-- > 0 && done < nr;) {
 		struct sim_p2m *e = &d->p2m[g];
 
@@ -682,6 +701,7 @@ int sim_hv_decrease_reservation(struct sim_hv *hv, uint32_t domid, uint64_t nr)
 		d->oracle[g] = SIM_ORACLE_HOLE;
 		done++;
 	}
+	sim_punch_flush(hv);
 out:
 	sim_unlock(hv);
 	if (done)

@@ -158,6 +158,9 @@ struct sim_hv {
 	uint64_t zero_hash;
 	sim_hv_notify_fn *notify_fn;
 	void *notify_arg;
+	uint32_t *punch_q;           /* frames freed in a batch, punched at its end */
+	size_t punch_n, punch_cap;
+	bool punch_batch;
 	struct sim_notify pending[SIM_NOTIFY_MAX];
 	unsigned int nr_pending;
 };
