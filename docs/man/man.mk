@@ -1,0 +1,70 @@
+# Man pages (docs/man/*.pod, POD like Xen's own man pages) built with
+# pod2man into $(O)/man/man<section>/, checked with podchecker, installed
+# under $(DESTDIR)$(PREFIX)/share/man.
+#
+#   make O=... man         build them
+#   $(O)/tests/man_check   podchecker on every page (warnings fail) and a
+#                          check that every number xenshare-stat prints is
+#                          explained in xenshare-stat(1); run by `make unit`
+#
+# xenshared.conf(5)'s SETTINGS section is generated from the daemon's
+# settings table (`xenshared --print-settings=pod`) at the line
+# @XENSHARE_SETTINGS@ of xenshared.conf.5.pod.in, so the page cannot drift
+# from the code.  While the daemon cannot be built (no libshare or no
+# dom0-daemon/main.c) the section says so instead, and the build warns.
+
+MAN_VERSION := 0.1
+MAN_SRC := docs/man
+MAN_PLAIN := xenshare-stat.1 xenshare-estimate.1 xenshared.8 xl-mem-sharing.5
+MAN_ALL := $(MAN_PLAIN) xenshared.conf.5
+man_out = $(O)/man/man$(subst .,,$(suffix $(1)))/$(1)
+MAN_PAGES := $(foreach p,$(MAN_ALL),$(call man_out,$(p)))
+MAN_PODS := $(foreach p,$(MAN_PLAIN),$(MAN_SRC)/$(p).pod) $(O)/man/xenshared.conf.5.pod
+
+POD2MAN = pod2man --errors=die --utf8 --center="xenshare" --release="xenshare $(MAN_VERSION)"
+
+define man_rule
+$(call man_out,$(1)): $(2)
+	@mkdir -p $$(@D)
+	$$(POD2MAN) --section=$(subst .,,$(suffix $(1))) --name=$(shell echo $(basename $(1)) | tr a-z A-Z) $$< $$@
+endef
+$(foreach p,$(MAN_PLAIN),$(eval $(call man_rule,$(p),$(MAN_SRC)/$(p).pod)))
+$(eval $(call man_rule,xenshared.conf.5,$(O)/man/xenshared.conf.5.pod))
+
+ifneq ($(and $(wildcard libshare/libshare.mk),$(wildcard dom0-daemon/main.c)),)
+$(O)/man/xenshared-settings.pod: $(O)/bin/xenshared
+	@mkdir -p $(@D)
+	$(O)/bin/xenshared --print-settings=pod > $@.tmp && mv $@.tmp $@
+else
+$(O)/man/xenshared-settings.pod: $(MAN_SRC)/man.mk
+	@mkdir -p $(@D)
+	@echo "man: WARNING: xenshared not buildable here; xenshared.conf(5) lacks its settings table" >&2
+	printf '=head1 SETTINGS\n\nB<This build had no xenshared to generate this section from.>\nRun B<xenshared --print-settings=pod> for the list of settings.\n\n' > $@
+endif
+
+$(O)/man/xenshared.conf.5.pod: $(MAN_SRC)/xenshared.conf.5.pod.in $(O)/man/xenshared-settings.pod
+	@mkdir -p $(@D)
+	awk -v inc=$(O)/man/xenshared-settings.pod \
+	    '$$0 == "@XENSHARE_SETTINGS@" { while ((getline l < inc) > 0) print l; n++; next } { print } \
+	     END { if (n != 1) { print "include point @XENSHARE_SETTINGS@ found " n " times" > "/dev/stderr"; exit 1 } }' \
+	    $< > $@.tmp && mv $@.tmp $@
+
+# The check is a generated script so that `make unit` runs it like a unit test.
+$(O)/tests/man_check: $(MAN_SRC)/man.mk $(MAN_SRC)/man-check.sh $(MAN_PODS) $(MAN_PAGES)
+	@mkdir -p $(@D)
+	printf '#!/bin/sh\nexec sh %s %s %s %s\n' "$(abspath $(MAN_SRC)/man-check.sh)" \
+		"$(abspath tests/golden)" "$(abspath $(MAN_SRC)/xenshare-stat.1.pod)" \
+		"$(foreach p,$(MAN_PODS),$(abspath $(p)))" > $@
+	chmod +x $@
+UNIT_TESTS += $(O)/tests/man_check
+ALL_TARGETS += $(MAN_PAGES)
+
+.PHONY: man install-man
+man: $(MAN_PAGES)
+
+install-man: $(MAN_PAGES)
+	for s in 1 5 8; do install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; done
+	for p in $(MAN_ALL); do \
+		s=$${p##*.}; install -m 0644 $(O)/man/man$$s/$$p $(DESTDIR)$(PREFIX)/share/man/man$$s/$$p; \
+	done
+INSTALL_RULES += install-man
