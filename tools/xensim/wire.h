@@ -112,6 +112,36 @@ enum sim_wire_op {
 
 	/* xensim command line (server control); 200 and above belong to the CLI */
 	SIM_OP_CLI_FIRST = 200,
+	/*
+	 * Every CLI op answers a failure with ret = -errno and, as payload, a
+	 * NUL-terminated message for the user (other ops carry no payload on
+	 * failure).  Only dom0 connections may use them (-EPERM).
+	 */
+	SIM_OP_CLI_CREATE = SIM_OP_CLI_FIRST,
+				     /* sim_wire_cli_create, file name\0, base dir\0,
+				      * data_len bytes of xl.cfg text, nr_overrides x "key=value\0"
+				      * -> ret = domid */
+	SIM_OP_CLI_VERIFY,           /* -> ret = mismatches, min(ret, SIM_WIRE_MAX_MISMATCH) x struct sim_mismatch */
+	SIM_OP_CLI_STOP,             /* -> ret = 0, then the server stops its guests and exits */
+	SIM_OP_CLI_GUESTS,           /* -> ret = n, n x struct sim_wire_cli_guest (xensim-created domains) */
+};
+
+#define SIM_WIRE_MAX_MISMATCH 1024
+
+struct sim_wire_cli_create {
+	uint32_t nr_overrides;
+	uint32_t data_len;
+};
+
+/* What the simulation knows about a guest beyond struct sim_dominfo. */
+struct sim_wire_cli_guest {
+	uint32_t domid;
+	uint32_t vcpus_running;      /* writer threads alive */
+	uint64_t writes;             /* guest page writes done by its vCPU threads */
+	uint64_t write_rate;         /* sim_write_rate */
+	uint64_t working_set;        /* sim_working_set */
+	char mem_sharing[16];        /* "" when the key was absent */
+	char mem_sharing_group[64];
 };
 
 struct sim_wire_hello {

@@ -1,9 +1,21 @@
 # xensim: the simulated Xen 4.17 host (server + command line in one program).
-$(eval $(call add_unit_test,store_ut,tests/unit/store_ut.c tools/xensim/store.c,,))
+#
+# Links:
+#  - libsimhv (tools/xensim/hv.mk): the hypervisor model.
+#  - libxlutil (libxen-dev): xl's own config parser, so xensim reads real
+#    xl.cfg files exactly as xl does.  It pulls in the real libxenlight and
+#    libxenctrl, which is why xensim drops LD_LIBRARY_PATH at start-up.
+#  - libzstd (libzstd-dev): guest memory images are shipped zstd-compressed
+#    (../shared/corpus/*.raw.zst); streaming them through the library is
+#    faster and safer than piping through a zstd child process.
+XENSIM_SRCS := tools/xensim/main.c tools/xensim/cli.c tools/xensim/server.c \
+	tools/xensim/store.c tools/xensim/xlcfg.c tools/xensim/guest.c tools/xensim/vcpu.c
+$(eval $(call add_prog,xensim,$(XENSIM_SRCS),simhv,-lxlutil -lzstd))
 
-.PHONY: xensim-tests
-xensim-tests: $(O)/tests/store_ut
+$(eval $(call add_unit_test,store_ut,tests/unit/store_ut.c tools/xensim/store.c,,))
 $(eval $(call add_unit_test,xlcfg_ut,tests/unit/xlcfg_ut.c tools/xensim/xlcfg.c,,-lxlutil))
-xensim-tests: $(O)/tests/xlcfg_ut
 $(eval $(call add_unit_test,guest_ut,tests/unit/guest_ut.c tools/xensim/guest.c,,-lzstd))
-xensim-tests: $(O)/tests/guest_ut
+
+.PHONY: xensim xensim-tests
+xensim: $(O)/bin/xensim
+xensim-tests: $(O)/tests/store_ut $(O)/tests/xlcfg_ut $(O)/tests/guest_ut
