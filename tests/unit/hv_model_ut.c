@@ -66,6 +66,15 @@ struct mdom {
 	long tot, shr;
 	bool crashed, waiting;
 	int paused;
+	/* the sharing ring, consumed by the model as the daemon would */
+	bool ring;
+	uint32_t port;
+	uint64_t ring_mfn;
+	vm_event_back_ring_t back;
+	int outstanding;           /* requests not yet answered and resumed */
+	uint64_t want_gfn[64];     /* expected requests, in order */
+	bool want_paused[64];
+	int nr_want;
 	struct mgfn g[MAX_GFNS];
 };
 
@@ -83,16 +92,18 @@ static struct {
 	uint32_t next_domid;
 	long step;
 	const char *op;
+	int ring_size;
 	unsigned long stats[32];
 } M;
 
 enum { S_WRITE, S_WRITE_ENOMEM, S_NOMINATE, S_SHARE, S_SHARE_STALE, S_SHARE_BADH,
        S_MAP, S_UNMAP, S_CREATE, S_DESTROY, S_BALLOON, S_ATP, S_CMPSHR, S_CRASH,
-       S_RESUME, S_PAUSE, S_FWRITE, S_NSTATS };
+       S_RESUME, S_PAUSE, S_FWRITE, S_RING_REQ, S_RING_FULL, S_NSTATS };
 static const char *stat_names[S_NSTATS] = {
 	"writes", "write-enomem", "nominates", "shares", "stale-shares", "bad-handle-shares",
 	"maps", "unmaps", "creates", "destroys", "balloons", "add-to-physmap",
 	"compare-share", "crashes", "resumes", "pauses", "foreign-writes",
+	"ring-requests", "ring-full",
 };
 
 static uint64_t rnd(void)
@@ -372,6 +383,39 @@ static bool pick_twin(struct mdom *d, int g, struct mdom **td, int *tg)
 
 /* ---- operations ------------------------------------------------------------- */
 
+/*
+ * What an unshare ENOMEM does to the model: guest = a write by vCPU 0 of d
+ * (else a foreign access: map, balloon).  With a ring: a request if there is
+ * room (the guest's vCPU pauses), nothing if full; without: patched pauses
+ * the vCPU (VIRQ_ENOMEM), unpatched crashes the domain; foreign: nothing.
+ */
+static void model_enomem(struct mdom *d, int g, bool guest)
+{
+	M.stats[S_WRITE_ENOMEM] += guest;
+	if (d->ring) {
+		if (d->outstanding >= M.ring_size) {
+			M.stats[S_RING_FULL]++;
+			return;
+		}
+		d->outstanding++;
+		d->want_gfn[d->nr_want] = (uint64_t)g;
+		d->want_paused[d->nr_want] = guest;
+		d->nr_want++;
+		if (guest)
+			d->waiting = true;
+		M.stats[S_RING_REQ]++;
+		return;
+	}
+	if (!guest)
+		return;
+	if (M.patched) {
+		d->waiting = true;
+	} else {
+		d->crashed = true;
+		M.stats[S_CRASH]++;
+	}
+}
+
 static void op_write(void)
 {
 	struct mdom *d = pick_dom();
@@ -411,13 +455,7 @@ static void op_write(void)
 	want = model_unshare(d, g);
 	if (want == -ENOMEM) {
 		EXPECT(rc, -ENOMEM, "write needing a frame with none free");
-		M.stats[S_WRITE_ENOMEM]++;
-		if (M.patched) {
-			d->waiting = true;
-		} else {
-			d->crashed = true;
-			M.stats[S_CRASH]++;
-		}
+		model_enomem(d, g, true);
 		return;
 	}
 	EXPECT(rc, 0, "write");
@@ -473,13 +511,7 @@ static void op_share_stale(void)
 	want = model_unshare(wd, wg);
 	if (want == -ENOMEM) {
 		EXPECT(rc, -ENOMEM, "stale-share write ENOMEM");
-		M.stats[S_WRITE_ENOMEM]++;
-		if (M.patched) {
-			wd->waiting = true;
-		} else {
-			wd->crashed = true;
-			M.stats[S_CRASH]++;
-		}
+		model_enomem(wd, wg, true);
 	} else {
 		EXPECT(rc, 0, "stale-share write");
 		wd->g[wg].data[7] = b;
@@ -539,6 +571,8 @@ static void op_map(void)
 	if (rw)
 		want = model_unshare(d, g);
 	EXPECT(err, want, "map err");
+	if (want == -ENOMEM)
+		model_enomem(d, g, false);
 	if (want)
 		return;
 	{
@@ -701,6 +735,30 @@ static void op_create(void)
 	d->g[d->max_pages].state = M_RING;
 	M.free_frames -= d->nr_pages + 1;
 	EXPECT(sim_hv_memshr_control(M.hv, domid, true), 0, "enable sharing");
+	if (rn(2)) {
+		uint64_t ring_gfn = 0;
+		int err = 1;
+
+		EXPECT(sim_hv_ring_enable(M.hv, domid, &d->port), 0, "ring enable");
+		EXPECT(sim_hv_get_param(M.hv, domid, HVM_PARAM_SHARING_RING_PFN, &ring_gfn), 0,
+		       "ring param");
+		EXPECT(ring_gfn, d->max_pages, "ring gfn above RAM");
+		EXPECT(sim_hv_map(M.hv, 9, domid, &ring_gfn, 1, true, &d->ring_mfn, &err), 0, "ring map");
+		EXPECT(err, 0, "ring map err");
+		SHARED_RING_INIT((vm_event_sring_t *)sim_frame_ptr(M.hv, (uint32_t)d->ring_mfn));
+		BACK_RING_INIT(&d->back, (vm_event_sring_t *)sim_frame_ptr(M.hv, (uint32_t)d->ring_mfn),
+			       SIM_PAGE_SIZE);
+		d->ring = true;
+	}
+}
+
+/* The consumer stops: unmap the ring page (the daemon does so on @releaseDomain). */
+static void model_ring_unmap(struct mdom *d)
+{
+	if (!d->ring)
+		return;
+	EXPECT(sim_hv_unmap(M.hv, 9, &d->ring_mfn, 1), 0, "ring unmap");
+	d->ring = false;
 }
 
 static void op_destroy(void)
@@ -712,6 +770,7 @@ static void op_destroy(void)
 			d = &M.d[i];
 	if (!d)
 		return;
+	model_ring_unmap(d);
 	EXPECT(sim_hv_domain_destroy(M.hv, d->domid), 0, "destroy");
 	for (int g = 0; g < d->nr_gfns; g++)
 		mgfn_drop(d, g);
@@ -733,6 +792,7 @@ static void op_balloon(void)
 		if (x->state == M_SHARED && M.f[x->frame].sharers > 1 &&
 		    (M.free_frames == 0 || d->tot >= d->max_pages)) {
 			want_rc = -ENOMEM;
+			model_enomem(d, g, false);
 			break;
 		}
 		if (x->state != M_SHARED && x->state != M_PRIV)
@@ -847,11 +907,52 @@ static void op_compare_share(void)
 	}
 }
 
+/* The helper's side of the ring: read every request, answer it, resume the domain. */
+static void model_ring_service(struct mdom *d)
+{
+	int k = 0;
+
+	while (RING_HAS_UNCONSUMED_REQUESTS(&d->back)) {
+		vm_event_request_t req;
+		vm_event_response_t rsp;
+
+		memcpy(&req, RING_GET_REQUEST(&d->back, d->back.req_cons), sizeof(req));
+		d->back.req_cons++;
+		if (k >= d->nr_want)
+			FAILF("d%u: unexpected ring request for gfn %" PRIu64, d->domid,
+			      (uint64_t)req.u.mem_sharing.gfn);
+		EXPECT(req.version, VM_EVENT_INTERFACE_VERSION, "request version");
+		EXPECT(req.reason, VM_EVENT_REASON_MEM_SHARING, "request reason");
+		EXPECT(req.u.mem_sharing.gfn, d->want_gfn[k], "request gfn");
+		EXPECT(!!(req.flags & VM_EVENT_FLAG_VCPU_PAUSED), d->want_paused[k], "request paused flag");
+		EXPECT(!!(req.flags & VM_EVENT_FLAG_FOREIGN), !d->want_paused[k], "request foreign flag");
+		k++;
+		memset(&rsp, 0, sizeof(rsp));
+		rsp.version = VM_EVENT_INTERFACE_VERSION;
+		rsp.vcpu_id = req.vcpu_id;
+		rsp.reason = req.reason;
+		rsp.flags = req.flags & VM_EVENT_FLAG_VCPU_PAUSED;
+		memcpy(RING_GET_RESPONSE(&d->back, d->back.rsp_prod_pvt), &rsp, sizeof(rsp));
+		d->back.rsp_prod_pvt++;
+	}
+	EXPECT(k, d->nr_want, "requests on the ring");
+	RING_PUSH_RESPONSES(&d->back);
+	EXPECT(sim_hv_domain_resume(M.hv, d->domid), 0, "resume with ring");
+	d->nr_want = 0;
+	d->outstanding = 0;
+	d->waiting = false;
+	M.stats[S_RESUME]++;
+}
+
 static void op_resume(void)
 {
 	for (int i = 0; i < MAX_DOMS; i++) {
 		struct mdom *d = &M.d[i];
 
+		if (d->live && d->ring && (d->outstanding || rn(4) == 0)) {
+			model_ring_service(d);
+			return;
+		}
 		if (d->live && d->waiting && !d->crashed) {
 			uint32_t w[MAX_DOMS + 1];
 			int n = sim_hv_enomem_waiters(M.hv, w, MAX_DOMS + 1);
@@ -1002,6 +1103,7 @@ static void run_phase(bool patched, long steps)
 		}
 	for (int i = 0; i < MAX_DOMS; i++)
 		if (M.d[i].live) {
+			model_ring_unmap(&M.d[i]);
 			EXPECT(sim_hv_domain_destroy(M.hv, M.d[i].domid), 0, "final destroy");
 			for (int g = 0; g < M.d[i].nr_gfns; g++)
 				mgfn_drop(&M.d[i], g);
@@ -1036,6 +1138,14 @@ static void test_random_model(void)
 	long steps = env_long("HV_MODEL_STEPS", 60000);
 
 	printf("\nhv_model_ut: HV_MODEL_SEED=%ld HV_MODEL_STEPS=%ld\n", seed, steps);
+	{
+		static uint8_t page[SIM_PAGE_SIZE];
+		vm_event_front_ring_t fr;
+
+		FRONT_RING_INIT(&fr, (vm_event_sring_t *)page, SIM_PAGE_SIZE);
+		M.ring_size = (int)RING_SIZE(&fr);
+		CU_ASSERT_FATAL(M.ring_size > 0 && M.ring_size <= 64);
+	}
 	M.rng = (uint64_t)seed * 0x9E3779B97F4A7C15ULL + 1;
 	M.step = 0;
 	run_phase(true, steps / 2);
@@ -1049,6 +1159,7 @@ static void test_random_model(void)
 	CU_ASSERT(M.stats[S_RESUME] > 0);
 	CU_ASSERT(M.stats[S_FWRITE] > 0);
 	CU_ASSERT(M.stats[S_ATP] > 0);
+	CU_ASSERT(M.stats[S_RING_REQ] > 0);
 }
 
 int main(void)

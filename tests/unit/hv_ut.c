@@ -706,6 +706,123 @@ static void test_enomem_no_ring_patched(void)
 	done(hv);
 }
 
+/*
+ * A full ring takes no request: the faulting vCPU is not paused and simply
+ * faults again (-ENOMEM), as with Xen's non-sleeping claim_slot.  Foreign
+ * ENOMEMs (a writable map) queue requests flagged FOREIGN without pausing.
+ */
+static void test_enomem_ring_full(void)
+{
+	struct sim_hv_config cfg = base_cfg();
+	struct notified n = { 0, 0, 0 };
+	struct sim_hv *hv;
+	uint32_t a, b, port;
+	vm_event_front_ring_t probe;
+	static uint8_t probe_page[SIM_PAGE_SIZE];
+	unsigned int ring_size, queued = 0;
+	uint64_t gfn = 1, mfn;
+	int err;
+
+	FRONT_RING_INIT(&probe, (vm_event_sring_t *)probe_page, SIM_PAGE_SIZE);
+	ring_size = RING_SIZE(&probe);
+	cfg.nr_frames = 16 + 2 * 5 + 3;
+	hv = mk_hv_cfg(cfg);
+	sim_hv_set_notify(hv, on_notify, &n);
+	a = mk_dom(hv, 4);
+	b = mk_dom(hv, 4);
+	share(hv, a, 1, b, 1);
+	mk_dom_spec(hv, SIM_DOM_PV, free_frames(hv), 0, false);
+	CU_ASSERT(sim_hv_ring_enable(hv, b, &port) == 0);
+	for (unsigned int i = 0; i < ring_size + 2; i++) {
+		CU_ASSERT(sim_hv_map(hv, 4, b, &gfn, 1, true, &mfn, &err) == 0);
+		CU_ASSERT(err == -ENOMEM);
+		queued++;
+	}
+	CU_ASSERT(queued > ring_size);
+	CU_ASSERT(info(hv, b).paused_vcpus == 0);   /* foreign: nobody paused */
+	CU_ASSERT(n.count >= 1 && n.port == port);
+	CU_ASSERT(sim_hv_guest_write(hv, b, 0, 1, 0, "w", 1) == -ENOMEM);
+	CU_ASSERT(info(hv, b).paused_vcpus == 0);   /* ring full: no request, no pause */
+	CU_ASSERT(!(info(hv, b).flags & SIM_DOMF_CRASHED));
+	CU_ASSERT(sim_hv_wait_resumed(hv, b, 0) == 0);
+	done(hv);
+}
+
+struct writer { struct sim_hv *hv; uint32_t dom; int seed; atomic_bool stop; long writes; };
+
+static void *writer_thread(void *arg)
+{
+	struct writer *w = arg;
+	uint8_t page[SIM_PAGE_SIZE];
+	unsigned int x = (unsigned int)w->seed;
+
+	while (!atomic_load(&w->stop)) {
+		x = x * 1103515245u + 12345u;
+		memset(page, (int)(x >> 16) % 4, sizeof(page));   /* few contents: many twins */
+		if (sim_hv_guest_write(w->hv, w->dom, 0, (x >> 8) % 32, 0, page, sizeof(page)) == 0)
+			w->writes++;
+	}
+	return NULL;
+}
+
+/*
+ * The daemon's safe order under concurrent guest writes: nominate both,
+ * compare through read-only mappings, unmap, share with the handles.  Any
+ * write in between invalidates a handle, so no page is ever wrongly shared:
+ * verify() stays 0 and the invariant holds, with writers running in threads.
+ */
+static void test_concurrent_writes_safe_share(void)
+{
+	struct sim_hv_config cfg = base_cfg();
+	struct sim_hv *hv;
+	struct writer w[2];
+	pthread_t t[2];
+	long shared = 0, stale = 0;
+	uint8_t *mem;
+
+	cfg.nr_frames = 4096;
+	hv = mk_hv_cfg(cfg);
+	mem = sim_frame_ptr(hv, 0);
+	for (int i = 0; i < 2; i++) {
+		w[i] = (struct writer){ hv, mk_dom(hv, 32), 17 + i, false, 0 };
+		CU_ASSERT_FATAL(pthread_create(&t[i], NULL, writer_thread, &w[i]) == 0);
+	}
+	for (int it = 0; it < 20000; it++) {
+		uint64_t g[2] = { (uint64_t)(it * 7) % 32, (uint64_t)(it * 13) % 32 }, h[2], m[2];
+		int err[2], rc;
+
+		if (sim_hv_nominate_gfn(hv, w[0].dom, g[0], &h[0]) ||
+		    sim_hv_nominate_gfn(hv, w[1].dom, g[1], &h[1]))
+			continue;
+		if (sim_hv_map(hv, 21, w[0].dom, &g[0], 1, false, &m[0], &err[0]) ||
+		    sim_hv_map(hv, 21, w[1].dom, &g[1], 1, false, &m[1], &err[1]))
+			continue;
+		rc = err[0] || err[1] ||
+		     memcmp(mem + m[0] * SIM_PAGE_SIZE, mem + m[1] * SIM_PAGE_SIZE, SIM_PAGE_SIZE);
+		sim_hv_unmap_owner(hv, 21);
+		if (rc)
+			continue;
+		rc = sim_hv_share(hv, w[0].dom, g[0], h[0], w[1].dom, g[1], h[1]);
+		if (rc == 0)
+			shared++;
+		else if (rc == -XENMEM_SHARING_OP_S_HANDLE_INVALID ||
+			 rc == -XENMEM_SHARING_OP_C_HANDLE_INVALID)
+			stale++;
+		else
+			CU_FAIL("unexpected share error");
+	}
+	for (int i = 0; i < 2; i++) {
+		atomic_store(&w[i].stop, true);
+		pthread_join(t[i], NULL);
+	}
+	CU_ASSERT(shared > 0);
+	CU_ASSERT(w[0].writes > 0 && w[1].writes > 0);
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	printf("\n  concurrent: %ld shared, %ld stale handles, %ld+%ld guest writes\n", shared, stale,
+	       w[0].writes, w[1].writes);
+	done(hv);
+}
+
 struct waiter { struct sim_hv *hv; uint32_t dom; int rc; };
 
 static void *wait_thread(void *arg)
@@ -1065,7 +1182,7 @@ int main(void)
 		T(test_unshare_last_sharer_no_alloc), T(test_unshare_copy),
 		T(test_unshare_respects_max_pages), T(test_enomem_with_ring),
 		T(test_enomem_no_ring_crashes), T(test_enomem_no_ring_patched),
-		T(test_wait_resumed), T(test_ring_errors), T(test_destroy_drops_shared_refs),
+		T(test_enomem_ring_full), T(test_concurrent_writes_safe_share), T(test_wait_resumed), T(test_ring_errors), T(test_destroy_drops_shared_refs),
 		T(test_writable_map_unshares), T(test_ro_map_keeps_orphan),
 		T(test_share_client_frame_mapped), T(test_map_errors_and_owner_release),
 		T(test_add_to_physmap), T(test_range_share), T(test_debug_gfn),
