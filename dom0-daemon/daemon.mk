@@ -15,6 +15,10 @@ XSD_LDLIBS := -lxenctrl -lxenforeignmemory -lxenevtchn -lxenstore -lsystemd -ldl
 
 .PHONY: xenshared xenshared-tests install-xenshared
 
+# Debian's xenctrl.h needs GNU C (anonymous unions, asm barriers): only the
+# modules at the Xen boundary include it.
+$(call objs_of,dom0-daemon/domains.c dom0-daemon/report.c dom0-daemon/cli.c dom0-daemon/main.c): CFLAGS_ALL += -std=gnu11
+
 # The engine is built by libshare/libshare.mk (helper "engine"); until that
 # fragment exists only the unit tests of the daemon's own modules build.
 ifneq ($(and $(wildcard libshare/libshare.mk),$(wildcard dom0-daemon/main.c)),)

@@ -345,7 +345,7 @@ const struct xsd_setting xsd_settings[] = {
 	  "Guest pages mapped and fingerprinted per xenforeignmemory_map call.  "
 	  "Larger batches need fewer hypercalls; each batch is unmapped before any of "
 	  "its pages is nominated." },
-	{ "max_sharers", XSD_T_UINT, "256", true, "N", 2, 1048576, NULL, FIELD(max_sharers), parse_uint,
+	{ "max_sharers", XSD_T_UINT, "256", true, "N", 2, 65535, NULL, FIELD(max_sharers), parse_uint,
 	  "Most guest pages that may share one machine frame (KSM's max_page_sharing).  "
 	  "Further copies start a new shared frame, so one write storm on a popular page "
 	  "costs at most this many unshares." },

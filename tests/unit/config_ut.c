@@ -186,7 +186,7 @@ static void test_all_errors_reported(void)
 	CU_ASSERT_STRING_EQUAL(err,
 		"xenshared.conf:1: cpu_cap: 0 is not in 1..100\n"
 		"xenshared.conf:3: unknown setting 'foo'\n"
-		"xenshared.conf:4: max_sharers: 1 is not in 2..1048576");
+		"xenshared.conf:4: max_sharers: 1 is not in 2..65535");
 }
 
 /* Proves a failed parse of a new file leaves a running config untouched
@@ -247,7 +247,7 @@ static void test_files(void)
 	fclose(f);
 	CU_ASSERT_EQUAL(xsd_config_parse_file(path, &cfg, err, sizeof(err)), -EINVAL);
 	CU_ASSERT(strncmp(err, path, strlen(path)) == 0);
-	CU_ASSERT(strstr(err, ":2: max_sharers: 9999999 is not in 2..1048576") != NULL);
+	CU_ASSERT(strstr(err, ":2: max_sharers: 9999999 is not in 2..65535") != NULL);
 	unlink(path);
 }
 

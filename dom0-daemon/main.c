@@ -1,0 +1,652 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * main.c - xenshared: start-up, the main loop, reload and clean stop.
+ *
+ * DOC: Overview
+ *
+ * Start-up, in this order so that every failure has a clear message and
+ * nothing is left behind:
+ *   command line -> config (a bad file stops here, exit 1) -> signals
+ *   blocked -> pidfile locked (a second instance stops here) -> daemonise
+ *   (unless -d; the parent waits on a pipe and exits 0 only once the
+ *   daemon is ready, so `xenshared; echo $?` tells the truth) -> Xen
+ *   handles: xenstore, privcmd (libxenctrl), the sharing probe -> engine ->
+ *   domain table (watches, first scan) -> control socket -> xenstore
+ *   mirror -> sd_notify READY=1.
+ * Xen handles are opened after the fork: libxenstore may start a thread,
+ * and threads do not survive fork().
+ *
+ * The main loop is one poll() over: the signalfd, the xenstore watch fd,
+ * the engine's event fd (sharing rings, VIRQ_ENOMEM) and the control
+ * sockets.  The timeout is the delay the engine asked for (its rate
+ * control), capped so the periodic tick (rescan, mirror, audit in debug
+ * builds) runs.  On timeout shr_engine_run() gets a budget of
+ * XSD_RUN_BUDGET_NS: short slices keep control clients and xenstore events
+ * served promptly while the engine decides the long-run rate.
+ *
+ * Reload (SIGHUP or the `reload` command) parses into a new config; only a
+ * complete, valid config that the engine accepts replaces the running one.
+ *
+ * Stop (SIGTERM/SIGINT): STOPPING=1, the control socket removed, every
+ * domain removed from the engine, the engine freed (its mappings and
+ * pending nominations released), the xenstore mirror removed, the pidfile
+ * removed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+#include <xenctrl.h>
+#include <xenstore.h>
+
+#include "../libshare/engine.h"
+#include "../libshare/log.h"
+#include "cli.h"
+#include "config.h"
+#include "control.h"
+#include "domains.h"
+#include "logsink.h"
+#include "pidfile.h"
+#include "report.h"
+#include "settings.h"
+
+#define XSD_RUN_BUDGET_NS (10 * 1000 * 1000)   /* 10 ms of engine work per slice */
+#define XSD_MAX_SLEEP_MS 1000
+
+#if defined(__SANITIZE_ADDRESS__)
+#define XSD_DEBUG_AUDIT 1                      /* VARIANT=san: audit on every tick */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define XSD_DEBUG_AUDIT 1
+#endif
+#endif
+#ifndef XSD_DEBUG_AUDIT
+#define XSD_DEBUG_AUDIT 0
+#endif
+
+struct xsd_daemon {
+	struct xsd_cli cli;
+	struct xsd_config cfg;
+	bool config_missing;                   /* default path absent: running on defaults */
+	struct xsd_pidfile *pidfile;
+	int ready_fd;                          /* daemonised: tells the waiting parent */
+	int sigfd;
+	struct xs_handle *xs;
+	xc_interface *xch;
+	struct shr_engine *engine;
+	struct xsd_domains *doms;
+	struct xsd_control *ctl;
+	struct xsd_report *rep;
+	bool stop;
+	int exit_status;
+	uint64_t reloads, reload_failures;
+	char last_reload_error[4096];
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- logging --------------------------------------------------------- */
+
+static int effective_level(const struct xsd_daemon *dm)
+{
+	int lvl = dm->cfg.log_level + dm->cli.verbose;
+
+	return lvl > LOG_DEBUG ? LOG_DEBUG : lvl;
+}
+
+static void logging_apply(struct xsd_daemon *dm, bool started)
+{
+	bool to_syslog;
+
+	switch (dm->cfg.log_target) {
+	case XSD_LOG_SYSLOG: to_syslog = true; break;
+	case XSD_LOG_STDERR: to_syslog = false; break;
+	default: to_syslog = !dm->cli.foreground; break;
+	}
+	/* Until the daemon is ready its messages go where the operator is looking. */
+	if (!started)
+		to_syslog = false;
+	xsd_log_open(to_syslog, effective_level(dm));
+	shr_log_set_level((enum shr_log_level)effective_level(dm));
+}
+
+/* Logs a multi-line message (config errors) one line at a time. */
+static void log_lines(int level, const char *prefix, const char *text)
+{
+	const char *p = text;
+
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		xsd_log(level, "%s%.*s", prefix, (int)n, p);
+		p += n;
+		if (*p)
+			p++;
+	}
+}
+
+/* ---- config ---------------------------------------------------------- */
+
+/* Reads the config file (or the defaults when the default path is absent). */
+static int config_load(const struct xsd_cli *cli, struct xsd_config *cfg, bool *missing,
+		       char *err, size_t errlen)
+{
+	int rc = xsd_config_parse_file(cli->config_path, cfg, err, errlen);
+
+	*missing = false;
+	if (rc == -ENOENT && !cli->config_given) {
+		*missing = true;
+		return xsd_config_init_defaults(cfg, err, errlen);
+	}
+	return rc;
+}
+
+static int reload(struct xsd_daemon *dm)
+{
+	struct xsd_config next, old;
+	struct shr_params params;
+	char err[4096], warn[1024];
+	bool missing;
+	int rc;
+
+	sd_notify(0, "RELOADING=1");
+	rc = config_load(&dm->cli, &next, &missing, err, sizeof(err));
+	if (rc) {
+		log_lines(LOG_ERR, "reload failed, keeping the running config: ", err);
+		goto fail;
+	}
+	if (xsd_config_keep_restart_only(dm->cli.config_path, &dm->cfg, &next, warn, sizeof(warn)))
+		log_lines(LOG_WARNING, "", warn);
+	xsd_config_to_params(&next, &params);
+	rc = shr_engine_set_params(dm->engine, &params);
+	if (rc) {
+		snprintf(err, sizeof(err), "%s: the engine refused the new settings: %s",
+			 dm->cli.config_path, strerror(-rc));
+		xsd_err("reload failed, keeping the running config: %s", err);
+		xsd_config_release(&next);
+		goto fail;
+	}
+	old = dm->cfg;
+	dm->cfg = next;
+	dm->config_missing = missing;
+	logging_apply(dm, true);
+	xsd_domains_set_config(dm->doms, &dm->cfg);
+	xsd_config_release(&old);
+	dm->reloads++;
+	dm->last_reload_error[0] = 0;
+	xsd_notice("reloaded %s%s", dm->cli.config_path, missing ? " (absent: defaults)" : "");
+	sd_notify(0, "READY=1");
+	return 0;
+fail:
+	dm->reload_failures++;
+	snprintf(dm->last_reload_error, sizeof(dm->last_reload_error), "%s", err);
+	sd_notify(0, "READY=1");
+	return rc ? rc : -EINVAL;
+}
+
+/* ---- control commands -------------------------------------------------- */
+
+static int audit(struct xsd_daemon *dm, int *engine_v, int *table_v)
+{
+	*engine_v = shr_engine_audit(dm->engine);
+	*table_v = xsd_domains_audit(dm->doms);
+	if (*engine_v || *table_v)
+		xsd_err("audit: %d engine and %d domain-table violations", *engine_v, *table_v);
+	else
+		xsd_info("audit: consistent");
+	return *engine_v + *table_v;
+}
+
+static void control_command(void *arg, const char *cmd, const char *args, struct xsd_json *j)
+{
+	struct xsd_daemon *dm = arg;
+
+	if (!strcmp(cmd, "stats")) {
+		xsd_report_stats_json(dm->rep, j);
+		return;
+	}
+	xsd_json_obj_begin(j, NULL);
+	if (!strcmp(cmd, "ping")) {
+		xsd_json_bool(j, "ok", true);
+		xsd_json_str(j, "version", XSD_VERSION);
+	} else if (!strcmp(cmd, "reload")) {
+		int rc = reload(dm);
+
+		xsd_json_bool(j, "ok", rc == 0);
+		if (rc)
+			xsd_json_str(j, "error", dm->last_reload_error);
+	} else if (!strcmp(cmd, "audit")) {
+		int ev, tv, n = audit(dm, &ev, &tv);
+
+		xsd_json_bool(j, "ok", n == 0);
+		xsd_json_i64(j, "engine_violations", ev);
+		xsd_json_i64(j, "table_violations", tv);
+	} else if (!strcmp(cmd, "help")) {
+		xsd_json_arr_begin(j, "commands");
+		xsd_json_str(j, NULL, "ping");
+		xsd_json_str(j, NULL, "stats");
+		xsd_json_str(j, NULL, "reload");
+		xsd_json_str(j, NULL, "audit");
+		xsd_json_str(j, NULL, "help");
+		xsd_json_arr_end(j);
+	} else {
+		xsd_json_str(j, "error", "unknown command");
+		xsd_json_str(j, "command", cmd);
+	}
+	xsd_json_obj_end(j);
+}
+
+/* ---- start-up ---------------------------------------------------------- */
+
+/*
+ * Double fork: the grandchild is the daemon (no controlling terminal, not a
+ * session leader).  The original process waits until the daemon writes one
+ * byte (ready) or closes the pipe (failed) and exits 0 or 1 accordingly.
+ */
+static int daemonise(struct xsd_daemon *dm)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(fds, O_CLOEXEC)) {
+		xsd_err("pipe: %s", strerror(errno));
+		return -errno;
+	}
+	pid = fork();
+	if (pid < 0) {
+		xsd_err("fork: %s", strerror(errno));
+		return -errno;
+	}
+	if (pid > 0) {
+		ssize_t n;
+
+		close(fds[1]);
+		do
+			n = read(fds[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		/* nothing read: the daemon failed and said why on stderr */
+		_exit(n == 1 && c == 'R' ? 0 : 1);
+	}
+	close(fds[0]);
+	if (setsid() < 0)
+		_exit(1);
+	pid = fork();
+	if (pid < 0)
+		_exit(1);
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/"))
+		_exit(1);
+	umask(022);
+	dm->ready_fd = fds[1];
+	return 0;
+}
+
+static void announce_ready(struct xsd_daemon *dm)
+{
+	int fd;
+
+	sd_notifyf(0, "READY=1\nSTATUS=watching %zu domains\nMAINPID=%d",
+		   xsd_domains_count(dm->doms), (int)getpid());
+	if (dm->ready_fd >= 0) {
+		/* stdio to /dev/null, then let the parent go */
+		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			dup2(fd, STDIN_FILENO);
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+			if (fd > STDERR_FILENO)
+				close(fd);
+		}
+		if (write(dm->ready_fd, "R", 1) != 1)
+			xsd_warn("could not tell the parent process we are ready: %s", strerror(errno));
+		close(dm->ready_fd);
+		dm->ready_fd = -1;
+	}
+	logging_apply(dm, true);
+	xsd_notice("xenshared %s ready: %zu domains known, control socket %s", XSD_VERSION,
+		   xsd_domains_count(dm->doms), dm->cfg.control_socket);
+}
+
+static int open_xen(struct xsd_daemon *dm)
+{
+	int rc;
+
+	dm->xs = xs_open(XS_UNWATCH_FILTER);
+	if (!dm->xs) {
+		rc = -errno;
+		xsd_err("cannot reach xenstore (xs_open: %s): is xenstored running "
+			"(xenstored.service) and is this dom0?", strerror(errno));
+		return rc;
+	}
+	dm->xch = xc_interface_open(NULL, NULL, 0);
+	if (!dm->xch) {
+		rc = -errno;
+		if (errno == ENOENT || access("/dev/xen/privcmd", F_OK))
+			xsd_err("cannot open /dev/xen/privcmd (%s): this is not dom0 of a running "
+				"Xen host, or the xen kernel modules / proc-xen.mount are missing",
+				strerror(errno));
+		else if (errno == EACCES || errno == EPERM)
+			xsd_err("cannot open /dev/xen/privcmd (%s): xenshared must run as root in dom0",
+				strerror(errno));
+		else
+			xsd_err("cannot open libxenctrl (%s)", strerror(errno));
+		return rc ? rc : -EIO;
+	}
+	/*
+	 * Sharing probe: XENMEM_sharing_op is compiled out of a hypervisor
+	 * without CONFIG_MEM_SHARING (ENOSYS); the audit op of a build with it
+	 * answers EOPNOTSUPP (release) or a count (debug).
+	 */
+	if (xc_memshr_audit(dm->xch) < 0 && errno == ENOSYS) {
+		xsd_err("this hypervisor was built without CONFIG_MEM_SHARING; see "
+			"hypervisor-patch/ (docs/hypervisor-patch.md) for a build with it");
+		return -ENOSYS;
+	}
+	return 0;
+}
+
+static int open_engine(struct xsd_daemon *dm)
+{
+	struct shr_params params;
+	int rc;
+
+	xsd_config_to_params(&dm->cfg, &params);
+	rc = shr_engine_alloc(&params, &dm->engine);
+	if (!rc)
+		return 0;
+	switch (rc) {
+	case -ENOENT:
+	case -EACCES:
+	case -EPERM:
+		xsd_err("engine: cannot open the Xen devices (%s): run as root in dom0", strerror(-rc));
+		break;
+	case -ENOSYS:
+		xsd_err("engine: this hypervisor was built without CONFIG_MEM_SHARING; see "
+			"hypervisor-patch/ (docs/hypervisor-patch.md)");
+		break;
+	case -EOPNOTSUPP:
+		if (dm->cfg.protocol == SHR_PROTO_BATCHED)
+			xsd_err("engine: protocol = batched, but the hypervisor has no batched "
+				"compare-and-share op: use protocol = auto or the patched hypervisor "
+				"(hypervisor-patch/)");
+		else
+			xsd_err("engine: the hypervisor refuses memory sharing on this CPU: Xen 4.17 "
+				"shares memory only on Intel VT-x (VMX); AMD SVM was gated off upstream "
+				"(see docs/hypervisor-patch.md)");
+		break;
+	default:
+		xsd_err("engine: start failed: %s", strerror(-rc));
+		break;
+	}
+	return rc;
+}
+
+static int open_signals(struct xsd_daemon *dm)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	dm->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (dm->sigfd < 0) {
+		xsd_err("signalfd: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* ---- main loop ---------------------------------------------------------- */
+
+static void handle_signals(struct xsd_daemon *dm)
+{
+	struct signalfd_siginfo si;
+
+	while (read(dm->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			xsd_notice("SIGHUP: reloading %s", dm->cli.config_path);
+			reload(dm);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			xsd_notice("%s: stopping", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+			dm->stop = true;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void handle_xenstore(struct xsd_daemon *dm)
+{
+	char **ev;
+	unsigned int budget = 4096;       /* a flood of events cannot starve the loop */
+
+	while (budget && (ev = xs_check_watch(dm->xs))) {
+		xsd_domains_watch_event(dm->doms, ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
+		free(ev);
+		budget--;
+	}
+	if (budget && errno != EAGAIN && errno != EWOULDBLOCK) {
+		/* the connection to xenstored is broken: nothing more will come */
+		xsd_err("xenstore watch connection failed (%s): stopping", strerror(errno));
+		dm->stop = true;
+		dm->exit_status = 1;
+	}
+	xsd_domains_settle(dm->doms);
+}
+
+static void tick(struct xsd_daemon *dm)
+{
+	struct shr_stats st;
+
+	xsd_domains_rescan(dm->doms);
+	xsd_domains_settle(dm->doms);
+	xsd_report_tick(dm->rep);
+	if (dm->cfg.xenstore_stats)
+		xsd_report_mirror(dm->rep);
+	shr_engine_get_stats(dm->engine, &st);
+	sd_notifyf(0, "STATUS=%zu domains, %" PRIu64 " pages saved, pass %.0f%%%s%s",
+		   xsd_domains_count(dm->doms), st.pages_sharing, st.pass_progress * 100,
+		   st.settled ? ", settled" : "", st.sharing_paused ? ", PAUSED (below reserve)" : "");
+	if (XSD_DEBUG_AUDIT) {
+		int ev, tv;
+
+		audit(dm, &ev, &tv);
+	}
+}
+
+static int run(struct xsd_daemon *dm)
+{
+	uint64_t next_run = mono_ns(), next_tick = mono_ns();
+
+	while (!dm->stop) {
+		struct pollfd pfds[3 + XSD_CONTROL_MAX_POLLFDS];
+		size_t n = 0, nctl, first_ctl;
+		int sig_i, xs_i, ev_i = -1, efd, timeout;
+		uint64_t now = mono_ns(), wake = next_run < next_tick ? next_run : next_tick;
+
+		timeout = wake <= now ? 0 : (int)((wake - now + 999999) / 1000000);
+		if (timeout > XSD_MAX_SLEEP_MS)
+			timeout = XSD_MAX_SLEEP_MS;
+		sig_i = (int)n;
+		pfds[n++] = (struct pollfd){ .fd = dm->sigfd, .events = POLLIN };
+		xs_i = (int)n;
+		pfds[n++] = (struct pollfd){ .fd = xs_fileno(dm->xs), .events = POLLIN };
+		efd = shr_engine_event_fd(dm->engine);
+		if (efd >= 0) {
+			ev_i = (int)n;
+			pfds[n++] = (struct pollfd){ .fd = efd, .events = POLLIN };
+		}
+		first_ctl = n;
+		nctl = xsd_control_fill_pollfds(dm->ctl, pfds + n, XSD_CONTROL_MAX_POLLFDS);
+		n += nctl;
+		if (poll(pfds, n, timeout) < 0 && errno != EINTR) {
+			xsd_err("poll: %s", strerror(errno));
+			return 1;
+		}
+		if (pfds[sig_i].revents)
+			handle_signals(dm);
+		if (dm->stop)
+			break;
+		if (pfds[xs_i].revents & (POLLIN | POLLHUP | POLLERR))
+			handle_xenstore(dm);
+		if (ev_i >= 0 && pfds[ev_i].revents) {
+			int rc = shr_engine_handle_events(dm->engine);
+
+			if (rc < 0)
+				xsd_warn("engine events: %s", strerror(-rc));
+		}
+		xsd_control_handle(dm->ctl, pfds + first_ctl, nctl);
+
+		now = mono_ns();
+		if (now >= next_run) {
+			int64_t delay = shr_engine_run(dm->engine, XSD_RUN_BUDGET_NS);
+
+			if (delay < 0) {
+				xsd_err("engine cannot go on: %s", strerror((int)-delay));
+				return 1;
+			}
+			next_run = mono_ns() + (uint64_t)delay;
+		}
+		if (now >= next_tick) {
+			tick(dm);
+			next_tick = mono_ns() + (uint64_t)dm->cfg.xenstore_stats_interval * 1000000000ull;
+		}
+	}
+	return 0;
+}
+
+static void shutdown_all(struct xsd_daemon *dm, bool clean)
+{
+	sd_notify(0, "STOPPING=1");
+	xsd_control_free(dm->ctl);
+	dm->ctl = NULL;
+	xsd_domains_free(dm->doms);       /* every domain removed from the engine */
+	dm->doms = NULL;
+	xsd_report_free(dm->rep, clean);
+	dm->rep = NULL;
+	shr_engine_free(dm->engine);      /* mappings and nominations released */
+	dm->engine = NULL;
+	if (dm->xs)
+		xs_close(dm->xs);
+	if (dm->xch)
+		xc_interface_close(dm->xch);
+	if (dm->sigfd >= 0)
+		close(dm->sigfd);
+	xsd_pidfile_release(dm->pidfile);
+	xsd_config_release(&dm->cfg);
+}
+
+int main(int argc, char **argv)
+{
+	struct xsd_daemon dm = { .ready_fd = -1, .sigfd = -1 };
+	char err[4096];
+	int rc, status;
+
+	status = xsd_cli_parse(argc, argv, &dm.cli, stdout, stderr);
+	if (status != XSD_CLI_RUN)
+		return status;
+	xsd_log_open(false, LOG_INFO);
+
+	rc = config_load(&dm.cli, &dm.cfg, &dm.config_missing, err, sizeof(err));
+	if (dm.cli.check_only) {
+		if (rc) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+		printf("%s: OK%s\n", dm.cli.config_path, dm.config_missing ? " (absent: defaults)" : "");
+		xsd_config_release(&dm.cfg);
+		return 0;
+	}
+	if (rc) {
+		log_lines(LOG_ERR, "", err);
+		return 1;
+	}
+	logging_apply(&dm, false);
+	if (dm.config_missing)
+		xsd_notice("%s is absent: running with the defaults", dm.cli.config_path);
+
+	block_signals();
+	rc = xsd_pidfile_acquire(dm.cfg.pidfile, &dm.pidfile, err, sizeof(err));
+	if (rc) {
+		xsd_err("%s", err);
+		xsd_config_release(&dm.cfg);
+		return 1;
+	}
+	if (!dm.cli.foreground && daemonise(&dm)) {
+		xsd_pidfile_release(dm.pidfile);
+		return 1;
+	}
+	if (xsd_pidfile_write(dm.pidfile))
+		xsd_warn("writing the pid into %s: %s", dm.cfg.pidfile, strerror(errno));
+
+	shr_log_set_sink(xsd_log_shr_sink, NULL);
+	shr_log_set_level((enum shr_log_level)effective_level(&dm));
+	status = 1;
+	if (open_signals(&dm) || open_xen(&dm) || open_engine(&dm))
+		goto out;
+	rc = xsd_domains_alloc(dm.xs, dm.xch, dm.engine, &dm.cfg, &dm.doms);
+	if (!rc)
+		rc = xsd_domains_start(dm.doms);
+	if (rc) {
+		xsd_err("domain table: cannot start: %s", strerror(-rc));
+		goto out;
+	}
+	rc = xsd_control_open(dm.cfg.control_socket, control_command, &dm, &dm.ctl, err, sizeof(err));
+	if (rc) {
+		xsd_err("control socket: %s", err);
+		goto out;
+	}
+	rc = xsd_report_alloc(dm.xs, dm.xch, dm.engine, dm.doms, &dm.rep);
+	if (rc) {
+		xsd_err("out of memory");
+		goto out;
+	}
+	announce_ready(&dm);
+	status = run(&dm);
+	if (dm.exit_status)
+		status = dm.exit_status;
+	xsd_notice("stopping: releasing %zu domains", xsd_domains_count(dm.doms));
+out:
+	shutdown_all(&dm, status == 0);
+	if (status == 0)
+		xsd_notice("stopped");
+	xsd_log_close();
+	return status;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pidfile.h - one xenshared per host.
+ *
+ * The pidfile is locked with flock(2) for the daemon's whole life: a
+ * second instance finds the lock taken and refuses to start, naming the pid
+ * inside.  A daemon killed with -9 loses its lock with its last descriptor,
+ * so a stale file never blocks a restart (no guessing from pids).
+ */
+#ifndef XSD_PIDFILE_H
+#define XSD_PIDFILE_H
+
+#include <stddef.h>
+
+struct xsd_pidfile;
+
+/* Creates (directory 0755 if missing) and locks path.  -EEXIST when a live
+ * instance holds it (err names its pid). */
+int xsd_pidfile_acquire(const char *path, struct xsd_pidfile **out, char *err, size_t errlen);
+/* Writes the current pid (call after daemonising). */
+int xsd_pidfile_write(struct xsd_pidfile *p);
+/* Removes the file and drops the lock. */
+void xsd_pidfile_release(struct xsd_pidfile *p);
+
+#endif /* XSD_PIDFILE_H */
