@@ -42,6 +42,41 @@
  * away.  Notifications (the sharing ring's event channel, VIRQ_ENOMEM) are
  * queued under the lock and delivered after it is dropped, so a notify
  * callback may call back into hv.
+ *
+ * DOC: Where the model knowingly differs from Xen 4.17 (code, not comments,
+ * was followed where the two disagree)
+ *
+ *  - Enabling sharing on a PV guest gives -EOPNOTSUPP (is_hvm_domain() is
+ *    checked first); the brief's -ENODEV is the HAP check, and HAP is always
+ *    on here, so -ENODEV never comes from control.  The ring on a PV guest
+ *    does give -ENODEV (vm_event's HAP check).
+ *  - ring_enable on an enabled ring: -EBUSY (vm_event_enable()); xenctrl.h's
+ *    comment says EINVAL.
+ *  - A writable foreign mapping makes nominate fail with -EINVAL (a type
+ *    conflict in get_page_and_type()), a read-only one with -E2BIG.
+ *  - share of two gfns that are both holes succeeds (both INVALID_MFN),
+ *    exactly as share_pages() does.
+ *  - Domain destruction is atomic: no "dying" phase is observable, so
+ *    nominate's -EBUSY cannot happen; frames of a destroyed domain that are
+ *    still foreign-mapped live on as orphans (Xen keeps a zombie domain).
+ *  - The sharing ring page is a special page at gfn max(nr_pages,
+ *    max_pages), not counted in tot_pages, never removed from the p2m.
+ *  - vm_event_resume() consumes at most one ring's worth of responses per
+ *    call (Xen trusts rsp_prod; a bad consumer must not hang the model).
+ *  - Ring disable leaves vCPUs paused by a request paused, as Xen does.
+ *  - Patched, no ring: the vCPUs paused on ENOMEM are released by
+ *    sim_hv_domain_resume() or sim_hv_domain_unpause() (the patch's exact
+ *    interface is hypervisor-patch/'s to define; this is the model's guess).
+ *  - compare_share leaves both gfns nominated when they differ, and enables
+ *    sharing on both domains implicitly.
+ *  - decrease_reservation frees the highest populated gfns; a shared gfn's
+ *    reference is dropped directly where Xen unshares then frees (same
+ *    counters, same -ENOMEM when the unshare could not allocate).
+ *  - range_share runs to the end in one call (no continuation / opaque);
+ *    grant-reference ops, fork and fork_reset are not modelled.
+ *  - getinfo's cpu_time is wall-clock time since creation.
+ *  - Writes through writable foreign mappings reach the oracle when the
+ *    mapping goes away; verify skips gfns that still have one.
  */
 #include <errno.h>
 #include <fcntl.h>

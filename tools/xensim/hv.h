@@ -110,7 +110,11 @@ int sim_hv_domain_unpause(struct sim_hv *hv, uint32_t domid);
 /* Fills up to max entries for domains with id >= first; returns the count. */
 int sim_hv_domain_getinfo(struct sim_hv *hv, uint32_t first, unsigned int max,
 			  struct sim_dominfo *out);
-/* Balloon: give nr frames of a domain back to the free pool (gfns become holes). */
+/*
+ * Balloon: give nr frames of a domain back to the free pool (gfns become
+ * holes), highest gfns first.  Returns the number given back, or -errno
+ * (-ENOMEM: a shared gfn could not be unshared) when none was.
+ */
 int sim_hv_decrease_reservation(struct sim_hv *hv, uint32_t domid, uint64_t nr);
 /* Host physinfo: total and free frames. */
 void sim_hv_physinfo(struct sim_hv *hv, uint64_t *total, uint64_t *free_frames);
@@ -185,10 +189,21 @@ int sim_hv_audit(struct sim_hv *hv);
 long sim_hv_sharing_freed_pages(struct sim_hv *hv);   /* nr_saved_mfns */
 long sim_hv_sharing_used_frames(struct sim_hv *hv);   /* nr_shared_mfns */
 
-/* The sharing vm_event ring (HVM_PARAM_SHARING_RING_PFN). */
+/*
+ * The sharing vm_event ring (HVM_PARAM_SHARING_RING_PFN, a special page
+ * above guest RAM).  Xen is the front end (request producer): the consumer
+ * maps the page writable, does SHARED_RING_INIT/BACK_RING_INIT, answers each
+ * request and notifies the port, which the server turns into
+ * sim_hv_domain_resume() (Xen's mem_sharing_notification()).
+ * ring_enable: -EBUSY already enabled (xenctrl.h says EINVAL; the code
+ * says EBUSY), -ENODEV PV guest, -EINVAL dom0, -ESRCH no such domain.
+ * ring_disable: -EINVAL when not enabled.  domain_resume: -ENODEV without a
+ * ring (patched hypervisor: releases vCPUs paused on ENOMEM instead).
+ */
 int sim_hv_ring_enable(struct sim_hv *hv, uint32_t domid, uint32_t *port);
 int sim_hv_ring_disable(struct sim_hv *hv, uint32_t domid);
 int sim_hv_domain_resume(struct sim_hv *hv, uint32_t domid);
+/* HVM params: the ring pfn; other valid params read 0; PV guests -EINVAL. */
 int sim_hv_get_param(struct sim_hv *hv, uint32_t domid, int param, uint64_t *value);
 
 /*
