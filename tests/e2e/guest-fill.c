@@ -1,0 +1,230 @@
+/*
+ * guest-fill - the workload inside each e2e guest (PID 1's only child).
+ *
+ * DOC: Overview
+ * It fills locked anonymous memory with three regions of generated data and
+ * then proves, round after round, that every byte is still what it wrote:
+ *
+ *   common  generated from a seed that is the same in every guest, so the
+ *           pages are identical across guests: what the sharer must find;
+ *   unique  generated from the guest's own seed: must never be merged;
+ *   hot     the first hot_mb of the common region.  On odd rounds the guest
+ *           overwrites these pages with guest-specific data, on even rounds
+ *           it writes the common data back.  Writes to shared pages make Xen
+ *           unshare them (the "after unshares" part of the check), and the
+ *           other guest, which may still share the frame, must keep reading
+ *           its own content.
+ *
+ * The expected XXH3 hash of every page is kept in a table, updated whenever
+ * the guest writes a page itself.  Each round re-hashes every page and
+ * prints one machine-readable line on the console (hvc0), which dom0 reads
+ * from xenconsoled's log:
+ *
+ *   E2E-GUEST <name> ready pages=<n> common=<n> unique=<n> hot=<n>
+ *   E2E-GUEST <name> round=<r> verify=OK pages=<n>
+ *   E2E-GUEST <name> round=<r> verify=BAD mismatches=<k> first_page=<i>
+ *
+ * Invariant: a page's expected hash is updated only by this program's own
+ * writes, so any mismatch means the hypervisor (or the sharer) changed the
+ * guest's memory behind its back.
+ */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define PAGE 4096u
+#define COMMON_SEED UINT64_C(0x5eed0f0ddba11c0d)
+
+struct fill_layout {
+	size_t common_pages;
+	size_t unique_pages;
+	size_t hot_pages;
+	uint64_t guest_seed;
+};
+
+static uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* Fill one page with data that depends only on (seed, index). */
+static void generate_page(unsigned char *page, uint64_t seed, uint64_t index)
+{
+	uint64_t state = seed ^ (index * UINT64_C(0x100000001b3));
+	uint64_t *words = (uint64_t *)(void *)page;
+
+	for (size_t i = 0; i < PAGE / sizeof(*words); i++)
+		words[i] = splitmix64(&state);
+}
+
+static int parse_size(const char *arg, const char *what, size_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || *end || end == arg || v > 4096) {
+		fprintf(stderr, "guest-fill: bad %s '%s' (0..4096 MiB)\n", what, arg);
+		return -EINVAL;
+	}
+	*out = v * (1024 * 1024 / PAGE);
+	return 0;
+}
+
+static void usage(FILE *to)
+{
+	fprintf(to, "Usage: guest-fill --name N --seed S [--common-mb M] [--unique-mb M]\n"
+		"                  [--hot-mb M] [--interval SEC] [--rounds R]\n");
+}
+
+/* Rewrite the hot pages for round r and record their new expected hashes. */
+static void write_hot(unsigned char *mem, uint64_t *expect, const struct fill_layout *lay,
+		      unsigned long round)
+{
+	for (size_t i = 0; i < lay->hot_pages; i++) {
+		unsigned char *p = mem + i * PAGE;
+
+		if (round & 1)
+			generate_page(p, lay->guest_seed ^ (round << 40), i);
+		else
+			generate_page(p, COMMON_SEED, i);
+		expect[i] = XXH3_64bits(p, PAGE);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "common-mb", required_argument, NULL, 'c' },
+		{ "unique-mb", required_argument, NULL, 'u' },
+		{ "hot-mb", required_argument, NULL, 'h' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct fill_layout lay = { 48 * 256, 8 * 256, 2 * 256, 0 };
+	const char *name = NULL;
+	unsigned long interval = 5, rounds = 0;
+	int have_seed = 0, c;
+	size_t total;
+	unsigned char *mem;
+	uint64_t *expect;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'n': name = optarg; break;
+		case 's':
+			errno = 0;
+			lay.guest_seed = strtoull(optarg, &end, 0);
+			if (errno || *end || end == optarg) {
+				fprintf(stderr, "guest-fill: bad seed '%s'\n", optarg);
+				return 2;
+			}
+			have_seed = 1;
+			break;
+		case 'c': if (parse_size(optarg, "common-mb", &lay.common_pages)) return 2; break;
+		case 'u': if (parse_size(optarg, "unique-mb", &lay.unique_pages)) return 2; break;
+		case 'h': if (parse_size(optarg, "hot-mb", &lay.hot_pages)) return 2; break;
+		case 'i':
+		case 'r': {
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || v > 86400) {
+				fprintf(stderr, "guest-fill: bad number '%s'\n", optarg);
+				return 2;
+			}
+			if (c == 'i')
+				interval = v;
+			else
+				rounds = v;
+			break;
+		}
+		case 'H': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!name || !have_seed || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (lay.hot_pages > lay.common_pages) {
+		fprintf(stderr, "guest-fill: hot region larger than the common region\n");
+		return 2;
+	}
+	/* The guest seed must differ from the common one or "unique" is not. */
+	lay.guest_seed ^= UINT64_C(0xa5a5a5a5a5a5a5a5);
+	if (lay.guest_seed == COMMON_SEED)
+		lay.guest_seed++;
+
+	total = lay.common_pages + lay.unique_pages;
+	mem = mmap(NULL, total * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED) {
+		fprintf(stderr, "guest-fill: mmap %zu pages: %s\n", total, strerror(errno));
+		return 1;
+	}
+	/* Base pages, pinned: no THP collapse or migration rewriting them. */
+	if (madvise(mem, total * PAGE, MADV_NOHUGEPAGE))
+		fprintf(stderr, "guest-fill: madvise NOHUGEPAGE: %s (continuing)\n", strerror(errno));
+	if (mlock(mem, total * PAGE))
+		fprintf(stderr, "guest-fill: mlock: %s (continuing)\n", strerror(errno));
+	expect = calloc(total, sizeof(*expect));
+	if (!expect) {
+		fprintf(stderr, "guest-fill: out of memory for the hash table\n");
+		return 1;
+	}
+	for (size_t i = 0; i < total; i++) {
+		unsigned char *p = mem + i * PAGE;
+
+		if (i < lay.common_pages)
+			generate_page(p, COMMON_SEED, i);
+		else
+			generate_page(p, lay.guest_seed, i);
+		expect[i] = XXH3_64bits(p, PAGE);
+	}
+	printf("E2E-GUEST %s ready pages=%zu common=%zu unique=%zu hot=%zu\n", name, total,
+	       lay.common_pages, lay.unique_pages, lay.hot_pages);
+	fflush(stdout);
+
+	for (unsigned long round = 1; rounds == 0 || round <= rounds; round++) {
+		size_t bad = 0, first = 0;
+
+		sleep((unsigned int)interval);
+		for (size_t i = 0; i < total; i++) {
+			if (XXH3_64bits(mem + i * PAGE, PAGE) != expect[i]) {
+				if (!bad)
+					first = i;
+				bad++;
+			}
+		}
+		if (bad)
+			printf("E2E-GUEST %s round=%lu verify=BAD mismatches=%zu first_page=%zu\n",
+			       name, round, bad, first);
+		else
+			printf("E2E-GUEST %s round=%lu verify=OK pages=%zu\n", name, round, total);
+		fflush(stdout);
+		write_hot(mem, expect, &lay, round);
+	}
+	return 0;
+}

@@ -1,0 +1,120 @@
+#!/bin/sh
+# Build the dom0 and guest initramfs images of the e2e.
+#
+#   mkinitrd.sh   ->  $E2E_WORK/dom0-initrd.gz, guest-initrd.gz, vmlinuz
+#
+# dom0 image: busybox, the Debian Xen userland unpacked by fetch.sh (xl,
+# xenstored, xenconsoled, xen-init-dom0, xenstore-*), every shared library
+# those and our own programs need (resolved with ldd against the unpacked
+# libraries first, plus libgcc_s.so.1 which xl dlopens through
+# pthread_cancel), the xen-* kernel modules, the guest kernel and initramfs,
+# the harness's programs from $O/e2e-bin and, when built, the project's
+# $O/bin/xenshared and xenshare-stat.  /init is dom0-init.sh.
+# guest image: busybox, the static guest-fill and guest-init.sh as /init.
+set -eu
+. "$(dirname "$0")/common.sh"
+
+root=$E2E_ROOT
+[ -d "$root/usr/lib/xen-4.17/bin" ] || e2e_die "no unpacked Xen userland in $root (run fetch.sh)"
+kver=$(ls "$root/lib/modules" | head -n1)
+[ -n "$kver" ] || e2e_die "no kernel modules in $root/lib/modules"
+vmlinuz=$root/boot/vmlinuz-$kver
+[ -r "$vmlinuz" ] || e2e_die "no kernel image $vmlinuz"
+bin=$O/e2e-bin
+for f in e2e-probe guest-fill; do
+	[ -x "$bin/$f" ] || e2e_die "$bin/$f not built (make O=\$O e2e-tools)"
+done
+
+work=$E2E_WORK
+rm -rf "$work/dom0root" "$work/guestroot"
+mkdir -p "$work"
+d=$work/dom0root g=$work/guestroot
+mkdir -p "$d/bin" "$d/sbin" "$d/usr/bin" "$d/usr/sbin" "$d/lib/x86_64-linux-gnu" "$d/lib64" \
+	"$d/usr/lib/xen-4.17/bin" "$d/etc/xen" "$d/boot" "$d/modules" "$d/e2e" \
+	"$d/proc" "$d/sys" "$d/dev" "$d/run" "$d/tmp" "$d/var/lib/xen" "$d/var/lib/xenstored" \
+	"$d/var/log/xen/console"
+ln -s ../run "$d/var/run"
+
+libdir=$root/usr/lib/x86_64-linux-gnu
+# Copy one ELF program and, recursively through ldd, every library it
+# loads; the unpacked Debian libraries win over the host's.
+add_elf() {
+	src=$1 dst=$2
+	cp -L "$src" "$d$dst"
+	LD_LIBRARY_PATH=$libdir ldd "$src" >"$work/ldd.out" 2>&1 ||
+		e2e_die "ldd $src failed: $(cat "$work/ldd.out")"
+	if grep -q 'not found' "$work/ldd.out"; then
+		e2e_die "$src needs a library that is nowhere: $(grep 'not found' "$work/ldd.out")"
+	fi
+	sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p' "$work/ldd.out" | while read -r lib; do
+		name=$(basename "$lib")
+		[ -e "$d/lib/x86_64-linux-gnu/$name" ] || cp -L "$lib" "$d/lib/x86_64-linux-gnu/$name"
+	done
+}
+
+cp "$root/bin/busybox" "$d/bin/busybox"
+ln -s busybox "$d/bin/sh"
+xenbin=$root/usr/lib/xen-4.17/bin
+for p in xl xenstored xenconsoled xen-init-dom0 xenconsole xen-memshare; do
+	add_elf "$xenbin/$p" "/usr/lib/xen-4.17/bin/$p"
+done
+for p in xenstore-read xenstore-write xenstore-chmod xenstore-ls xenstore-rm xenstore-list \
+	xenstore-exists; do
+	add_elf "$root/usr/bin/$p" "/usr/bin/$p"
+done
+cp -L /lib64/ld-linux-x86-64.so.2 "$d/lib64/"
+# xl needs it at run time (pthread_cancel dlopens it), ldd does not list it.
+cp -L "$(gcc -print-file-name=libgcc_s.so.1)" "$d/lib/x86_64-linux-gnu/libgcc_s.so.1"
+cp -a "$root/etc/xen/." "$d/etc/xen/"
+
+for m in xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc; do
+	ko=$(find "$root/lib/modules/$kver" -name "$m.ko*" | head -n1)
+	[ -n "$ko" ] || e2e_die "module $m not found in the kernel package"
+	cp "$ko" "$d/modules/"
+done
+
+# Our programs: the harness's tools always, the daemon when it is built.
+for p in e2e-probe standin-share; do
+	[ -x "$bin/$p" ] && add_elf "$bin/$p" "/usr/sbin/$p"
+done
+daemon=standin
+if [ -x "$O/bin/xenshared" ] && [ -x "$O/bin/xenshare-stat" ]; then
+	add_elf "$O/bin/xenshared" /usr/sbin/xenshared
+	add_elf "$O/bin/xenshare-stat" /usr/sbin/xenshare-stat
+	daemon=xenshared
+fi
+
+# Guest image.
+mkdir -p "$g/bin" "$g/proc" "$g/sys" "$g/dev"
+cp "$root/bin/busybox" "$g/bin/busybox"
+ln -s busybox "$g/bin/sh"
+cp "$bin/guest-fill" "$g/bin/guest-fill"
+cp "$E2E_SRC/guest-init.sh" "$g/init"
+chmod 755 "$g/init"
+(cd "$g" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/guest-initrd.gz"
+
+cp "$vmlinuz" "$d/boot/vmlinuz"
+cp "$work/guest-initrd.gz" "$d/boot/guest-initrd.gz"
+for i in 1 2 3; do
+	cat >"$d/etc/xen/guest$i.cfg" <<CFG
+name = "guest$i"
+type = "pvh"
+kernel = "/boot/vmlinuz"
+ramdisk = "/boot/guest-initrd.gz"
+extra = "console=hvc0 loglevel=4 e2e_name=guest$i e2e_seed=$i"
+memory = 128
+maxmem = 128
+vcpus = 1
+on_crash = "preserve"
+CFG
+done
+cp "$E2E_SRC/dom0-init.sh" "$d/init"
+chmod 755 "$d/init"
+# Settings of this run, read by /init.
+cat >"$d/e2e/settings" <<SET
+E2E_DAEMON=$daemon
+E2E_PROTOCOLS='${E2E_PROTOCOLS:-batched upstream}'
+SET
+(cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/dom0-initrd.gz"
+cp "$vmlinuz" "$work/vmlinuz"
+e2e_log "initramfs built: dom0 $(du -k "$work/dom0-initrd.gz" | cut -f1) KiB (sharer: $daemon)"

@@ -1,0 +1,80 @@
+#!/bin/sh
+# Boot the e2e under qemu-system-x86_64 (TCG) and judge its result.
+#
+#   O=/abs/build tests/e2e/run.sh
+#
+# Steps: fetch.sh (Debian .debs, cached), build-xen.sh (hypervisor via
+# hypervisor-patch/build.sh, cached), mkinitrd.sh (dom0 + guest images),
+# then one QEMU boot with a hard timeout.  dom0's /init prints
+# "E2E CHECK <name> PASS|FAIL|SKIP <detail>" lines and an "E2E RESULT"
+# line on the serial console; this script copies them to stdout, writes
+# them to $E2E_WORK/result.txt and exits 0 when no check failed and the
+# result line was seen, else 1 (printing the last 100 serial lines).
+#
+# Environment: E2E_TIMEOUT (s, default 480), E2E_XEN (use this hypervisor
+# image), E2E_XEN_ARGS (extra hypervisor boot options), E2E_PROTOCOLS
+# (default "batched upstream"), E2E_SKIP_BUILD=1 (reuse the images built by
+# the previous run).
+set -eu
+. "$(dirname "$0")/common.sh"
+
+timeout_s=${E2E_TIMEOUT:-480}
+mkdir -p "$E2E_WORK"
+t_start=$(date +%s)
+stamp() { echo "$(( $(date +%s) - t_start ))"; }
+
+if [ "${E2E_SKIP_BUILD:-0}" != 1 ]; then
+	"$E2E_SRC/fetch.sh" >/dev/null
+	e2e_log "packages ready at $(stamp) s"
+	xen=$("$E2E_SRC/build-xen.sh")
+	e2e_log "hypervisor ready at $(stamp) s"
+	make -s -C "$E2E_TOP" O="$O" e2e-tools >&2 || e2e_die "building the e2e tools failed"
+	"$E2E_SRC/mkinitrd.sh"
+	cp "$xen" "$E2E_WORK/xen"
+	e2e_log "images ready at $(stamp) s"
+fi
+for f in xen vmlinuz dom0-initrd.gz; do
+	[ -r "$E2E_WORK/$f" ] || e2e_die "missing $E2E_WORK/$f"
+done
+
+# The boot option that lets the patched hypervisor share on AMD SVM (the
+# only CPU TCG emulates with nested paging) is named by hypervisor-patch/;
+# E2E_XEN_ARGS adds options by hand.
+boot_opt=$("$E2E_SRC/boot-option.sh")
+xen_args="console=com1 com1=115200,8n1 dom0_mem=768M,max:768M dom0_max_vcpus=1 bootscrub=false smap=0 loglvl=all guest_loglvl=warning $boot_opt ${E2E_XEN_ARGS:-}"
+# Inside -initrd, commas in arguments are doubled.
+dom0_args="console=hvc0 loglevel=4"
+serial=$E2E_WORK/serial.log
+rm -f "$serial" "$E2E_WORK/result.txt"
+e2e_log "booting (timeout ${timeout_s}s): xen $xen_args"
+t_boot=$(date +%s)
+set +e
+timeout -k 10 "$timeout_s" qemu-system-x86_64 -machine q35 -accel tcg,thread=multi \
+	-cpu max,-rdtscp -m 2048 -smp 2 -display none -no-reboot -monitor none \
+	-serial "file:$serial" -nic none \
+	-kernel "$E2E_WORK/xen" -append "$xen_args" \
+	-initrd "$E2E_WORK/vmlinuz $dom0_args,$E2E_WORK/dom0-initrd.gz" \
+	>"$E2E_WORK/qemu.out" 2>&1
+qrc=$?
+set -e
+boot_s=$(( $(date +%s) - t_boot ))
+e2e_log "qemu exited rc=$qrc after ${boot_s}s (total $(stamp) s)"
+
+# Xen's own console output can interleave with dom0's lines: match the
+# markers anywhere in a line.
+tr -d '\r' <"$serial" | grep -o 'E2E \(CHECK\|RESULT\|INFO\|XEN\) .*' >"$E2E_WORK/result.txt" || true
+grep -E '^E2E (CHECK|RESULT)' "$E2E_WORK/result.txt" || true
+fails=$(grep -c '^E2E CHECK [^ ]* FAIL' "$E2E_WORK/result.txt" || true)
+result=$(grep '^E2E RESULT' "$E2E_WORK/result.txt" | tail -n1)
+ok=1
+[ "$qrc" = 0 ] || { ok=0; echo "e2e: qemu did not power off cleanly (rc=$qrc; 124 = timeout after ${timeout_s}s)"; }
+[ -n "$result" ] || { ok=0; echo "e2e: no E2E RESULT line in the serial log"; }
+[ "$fails" = 0 ] || ok=0
+echo "e2e: boot ${boot_s}s, total $(stamp)s"
+if [ $ok = 1 ]; then
+	echo "e2e: PASS"
+	exit 0
+fi
+echo "e2e: FAIL -- last 100 lines of $serial:"
+tail -n 100 "$serial" | tr -d '\r'
+exit 1

@@ -1,0 +1,39 @@
+#!/bin/sh
+# End-to-end test against a real Xen 4.17 booted under QEMU (TCG): see
+# docs/e2e.md.  Exit 0 pass, 1 fail, 77 skip (no QEMU, no package archive
+# reachable, or a variant whose binaries cannot run in the dom0 image).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+: "${O:?O must name the (absolute) build folder}"
+
+case "${VARIANT:-release}" in
+release) ;;
+*)
+	# One boot per `make check` is the budget (~10 min of CI); ASan
+	# binaries would also need their runtime inside dom0.
+	echo "e2e_qemu: skipped in VARIANT=${VARIANT}: runs once, in the release variant"
+	exit 77 ;;
+esac
+if [ "${E2E_DISABLE:-0}" = 1 ]; then
+	echo "e2e_qemu: skipped: E2E_DISABLE=1"
+	exit 77
+fi
+if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
+	echo "e2e_qemu: skipped: qemu-system-x86_64 not installed (scripts/setup.sh installs scripts/packages/e2e.txt)"
+	exit 77
+fi
+for t in cpio gzip timeout flock apt-get dpkg-deb; do
+	if ! command -v "$t" >/dev/null 2>&1; then
+		echo "e2e_qemu: skipped: '$t' not installed"
+		exit 77
+	fi
+done
+# The .debs come from the package archive (cached in $O/e2e-cache): if
+# they cannot be fetched, the machine has no network to the archive.
+if ! "$top/tests/e2e/fetch.sh" >/dev/null 2>"$O/e2e-fetch.err"; then
+	tail -n 5 "$O/e2e-fetch.err"
+	echo "e2e_qemu: skipped: cannot download the Debian packages (no network to the archive?)"
+	exit 77
+fi
+exec "$top/tests/e2e/run.sh"
