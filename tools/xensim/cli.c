@@ -376,11 +376,14 @@ int sim_cli_list(const char *sock, int json)
 			}
 			printf("}");
 		} else {
+			char writes[24] = "-";
+
+			if (g)
+				snprintf(writes, sizeof(writes), "%" PRIu64, g->writes);
 			printf("%-32s %5u %7" PRIu64 " %5u %-6s %7" PRIu64 " %-8s %s\n", d->name,
 			       d->domid, d->tot_pages / 256, d->nr_online_vcpus, st,
 			       d->shr_pages / 256,
-			       g && g->mem_sharing[0] ? g->mem_sharing : "-",
-			       g ? (g->write_rate ? "yes" : "no") : "-");
+			       g && g->mem_sharing[0] ? g->mem_sharing : "-", writes);
 		}
 	}
 	if (json)
