@@ -1107,44 +1107,60 @@ void sim_hv_unmap_owner(struct sim_hv *hv, uint64_t owner)
 
 /* ---- oracle --------------------------------------------------------------- */
 
+/*
+ * Each gfn is checked under the lock (a guest write updates frame and oracle
+ * together under it), but the lock is dropped every VERIFY_CHUNK gfns so
+ * that verifying a large host does not stall every vCPU for its whole walk.
+ */
+#define VERIFY_CHUNK 4096
+
 long sim_hv_verify(struct sim_hv *hv, struct sim_mismatch *out, unsigned int max)
 {
 	uint8_t page[SIM_PAGE_SIZE];
 	long bad = 0;
 
-	sim_lock(hv);
 	for (uint32_t id = 0; id < SIM_DOMID_MAX; id++) {
-		struct sim_dom *d = hv->doms[id];
+		for (uint64_t start = 0;; start += VERIFY_CHUNK) {
+			struct sim_dom *d;
+			bool more;
 
-		if (!d)
-			continue;
-		for (uint64_t g = 0; g < d->nr_gfns; g++) {
-			const struct sim_p2m *e = &d->p2m[g];
-			bool ok;
+			sim_lock(hv);
+			d = hv->doms[id];
+			if (!d || start >= d->nr_gfns) {
+				sim_unlock(hv);
+				break;
+			}
+			for (uint64_t g = start; g < d->nr_gfns && g < start + VERIFY_CHUNK; g++) {
+				const struct sim_p2m *e = &d->p2m[g];
+				bool ok;
 
-			if (e->type == SIM_P2M_RING)
-				continue;
-			if (e->type == SIM_P2M_HOLE) {
-				ok = d->oracle[g] == SIM_ORACLE_HOLE;   /* else: a lost page */
-			} else if (hv->frames[e->mfn].map_rw) {
-				/* Being written through a foreign mapping: not judged. */
-				ok = true;
-			} else if (pread(hv->fd, page, SIM_PAGE_SIZE,
-					 (off_t)((uint64_t)e->mfn << SIM_PAGE_SHIFT)) != SIM_PAGE_SIZE) {
-				ok = false;
-			} else {
-				ok = d->oracle[g] != SIM_ORACLE_HOLE &&
-				     sim_page_hash(page) == d->oracle[g];
+				if (e->type == SIM_P2M_RING)
+					continue;
+				if (e->type == SIM_P2M_HOLE) {
+					ok = d->oracle[g] == SIM_ORACLE_HOLE;   /* else: a lost page */
+				} else if (hv->frames[e->mfn].map_rw) {
+					/* Being written through a foreign mapping: not judged. */
+					ok = true;
+				} else if (pread(hv->fd, page, SIM_PAGE_SIZE,
+						 (off_t)((uint64_t)e->mfn << SIM_PAGE_SHIFT)) != SIM_PAGE_SIZE) {
+					ok = false;
+				} else {
+					ok = d->oracle[g] != SIM_ORACLE_HOLE &&
+					     sim_page_hash(page) == d->oracle[g];
+				}
+				if (ok)
+					continue;
+				if ((unsigned long)bad < max) {
+					out[bad].domid = id;
+					out[bad].gfn = g;
+				}
+				bad++;
 			}
-			if (ok)
-				continue;
-			if ((unsigned long)bad < max) {
-				out[bad].domid = id;
-				out[bad].gfn = g;
-			}
-			bad++;
+			more = start + VERIFY_CHUNK < d->nr_gfns;
+			sim_unlock(hv);
+			if (!more)
+				break;
 		}
 	}
-	sim_unlock(hv);
 	return bad;
 }
