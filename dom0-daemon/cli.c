@@ -25,6 +25,9 @@ static void usage(FILE *f, const char *prog)
 		"  -V, --version             print the version and exit\n"
 		"  -h, --help                print this help and exit\n"
 		"      --print-settings=FMT  print the settings as pod, markdown or conf and exit\n"
+		"  -C, --control CMD         send CMD (ping, stats, reload, audit) to the running\n"
+		"                            daemon and print its answer (exit 0 ok, 1 refused,\n"
+		"                            3 no daemon)\n"
 		"\n"
 		"Settings of the config file (see xenshared.conf(5)):\n", prog);
 	xsd_settings_print(f, XSD_FMT_HELP);
@@ -46,6 +49,7 @@ int xsd_cli_parse(int argc, char **argv, struct xsd_cli *cli, FILE *out, FILE *e
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "print-settings", required_argument, NULL, OPT_PRINT_SETTINGS },
+		{ "control", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = argc > 0 && argv[0] ? argv[0] : "xenshared";
@@ -56,7 +60,7 @@ int xsd_cli_parse(int argc, char **argv, struct xsd_cli *cli, FILE *out, FILE *e
 	cli->config_path = XSD_DEFAULT_CONFIG;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":dnf:vVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":dnf:vVhC:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			cli->foreground = true;
@@ -74,6 +78,13 @@ int xsd_cli_parse(int argc, char **argv, struct xsd_cli *cli, FILE *out, FILE *e
 			break;
 		case 'v':
 			cli->verbose++;
+			break;
+		case 'C':
+			if (!optarg[0] || strchr(optarg, '\n')) {
+				fprintf(err, "%s: -C/--control needs one command (ping, stats, reload, audit)\n", prog);
+				return 2;
+			}
+			cli->control_cmd = optarg;
 			break;
 		case 'V':
 			fprintf(out, "xenshared %s\n", XSD_VERSION);

@@ -9,6 +9,8 @@
  *   -V, --version             print the version and exit
  *   -h, --help                usage and the settings table, exit 0
  *       --print-settings=FMT  the settings table as pod|markdown|conf, exit 0
+ *   -C, --control CMD         send CMD to the running daemon's control socket,
+ *                             print the answer; exit 0 ok, 1 refused, 3 no daemon
  * Bad arguments: a message on stderr and exit status 2.
  */
 #ifndef XSD_CLI_H
@@ -25,6 +27,7 @@ struct xsd_cli {
 	const char *config_path;
 	bool config_given;              /* -f: a missing file is an error */
 	int verbose;
+	const char *control_cmd;        /* -C: talk to the running daemon */
 };
 
 enum { XSD_CLI_RUN = -1 };

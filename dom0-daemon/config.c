@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -149,8 +150,17 @@ static void parse_line(const char *name, unsigned int lineno, char *line,
 		cfg->rules[cfg->nr_rules - 1].line = lineno;
 }
 
+static int parse_text(const char *name, const char *text, size_t len,
+		      struct xsd_config *out, char *err, size_t errlen, bool keep_partial);
+
 int xsd_config_parse_text(const char *name, const char *text, size_t len,
 			  struct xsd_config *out, char *err, size_t errlen)
+{
+	return parse_text(name, text, len, out, err, errlen, false);
+}
+
+static int parse_text(const char *name, const char *text, size_t len,
+		      struct xsd_config *out, char *err, size_t errlen, bool keep_partial)
 {
 	struct errbuf eb = { .buf = err, .len = errlen };
 	unsigned int *seen = NULL, lineno = 0;
@@ -199,13 +209,28 @@ int xsd_config_parse_text(const char *name, const char *text, size_t len,
 out:
 	free(seen);
 	free(copy);
-	if (rc)
+	if (rc && !(keep_partial && rc == -EINVAL))
 		xsd_config_release(out);
 	return rc;
 }
 
+static int parse_file(const char *path, struct xsd_config *out, char *err, size_t errlen,
+		      bool keep_partial);
+
 int xsd_config_parse_file(const char *path, struct xsd_config *out,
 			  char *err, size_t errlen)
+{
+	return parse_file(path, out, err, errlen, false);
+}
+
+int xsd_config_parse_file_partial(const char *path, struct xsd_config *out,
+				  char *err, size_t errlen)
+{
+	return parse_file(path, out, err, errlen, true);
+}
+
+static int parse_file(const char *path, struct xsd_config *out, char *err, size_t errlen,
+		      bool keep_partial)
 {
 	char *buf = NULL;
 	size_t used = 0;
@@ -253,7 +278,7 @@ int xsd_config_parse_file(const char *path, struct xsd_config *out,
 			goto out;
 		}
 	}
-	rc = xsd_config_parse_text(path, buf, used, out, err, errlen);
+	rc = parse_text(path, buf, used, out, err, errlen, keep_partial);
 out:
 	free(buf);
 	close(fd);

@@ -37,6 +37,14 @@ int xsd_config_parse_file(const char *path, struct xsd_config *out,
 			  char *err, size_t errlen);
 
 /*
+ * Like xsd_config_parse_file(), but on -EINVAL *out keeps the defaults plus
+ * every valid line (and must be released): for `xenshared -C`, which needs
+ * the control_socket even while the file has errors.
+ */
+int xsd_config_parse_file_partial(const char *path, struct xsd_config *out,
+				  char *err, size_t errlen);
+
+/*
  * Reload: for each setting that needs a restart and differs between cur and
  * next, puts cur's value back into next and appends a warning line to warn.
  * Returns the number of such settings.

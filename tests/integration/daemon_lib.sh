@@ -1,0 +1,116 @@
+# shellcheck shell=sh
+# daemon_lib.sh - shared set-up of the daemon_*.test.sh integration tests
+# (sourced, not run: run-all.sh only runs *.test.sh).
+#
+# Every test gets its own directory, its own xensim host (socket in that
+# directory) and its own xenshared config (control socket and pidfile in
+# that directory), so tests never touch /run or each other.  The daemon is
+# reached only through its external interfaces: the control socket (via
+# `xenshared -C`), signals, its exit status and stderr; the host only
+# through xensim's command line.
+
+: "${O:?O must name the build folder}"
+XSD="$O/bin/xenshared"
+XENSIM="$O/bin/xensim"
+SIMLIB="$O/simlib"
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; [ -n "${T:-}" ] && [ -f "$T/daemon.err" ] && sed 's/^/  daemon: /' "$T/daemon.err" | tail -20; exit 1; }
+note() { echo "  $*"; }
+
+[ -x "$XSD" ] || skip "$XSD not built"
+[ -x "$XENSIM" ] || skip "$XENSIM not built"
+[ -e "$SIMLIB/libxenctrl.so.4.17" ] && [ -e "$SIMLIB/libxenstore.so.4" ] || skip "xensim's drop-in libraries not built in $SIMLIB"
+command -v jq >/dev/null || skip "jq not installed"
+
+T=$(mktemp -d /tmp/xsd-itest.XXXXXX)
+export XENSIM_SOCKET="$T/sim.sock"
+CONF="$T/xenshared.conf"
+
+cleanup() {
+	if [ -f "$T/run/xenshared.pid" ]; then
+		pid=$(cat "$T/run/xenshared.pid" 2>/dev/null)
+		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	fi
+	"$XENSIM" stop >/dev/null 2>&1
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+# sim_start MIB: a simulated host of MIB MiB.
+sim_start() {
+	"$XENSIM" start --mem "${1:-1024}" --dom0-mem 64 --pidfile "$T/sim.pid" --log "$T/sim.log" >/dev/null ||
+		fail "xensim start"
+}
+
+# guest NAME SEED [key=value...]: a small guest with OS-like contents.
+guest() {
+	name=$1 seed=$2
+	shift 2
+	cat > "$T/$name.cfg" <<CFG
+name = "$name"
+type = "pvh"
+memory = 32
+maxmem = 32
+vcpus = 1
+sim_profile = "os=0.5,zero=0.2,dup=0.05,unique=0.25"
+sim_seed = $seed
+sim_write_rate = 20
+sim_working_set = 256
+CFG
+	"$XENSIM" create "$T/$name.cfg" "$@" >/dev/null 2>&1 || fail "xensim create $name"
+}
+
+domid_of() { "$XENSIM" list --json | jq -r ".domains[] | select(.name == \"$1\") | .domid"; }
+shr_pages_of() { "$XENSIM" info --json | jq -r ".domains[] | select(.name == \"$1\") | .shr_pages"; }
+
+# write_conf [extra lines on stdin]: the base config plus what is given.
+write_conf() {
+	{
+		echo "control_socket = $T/run/control.sock"
+		echo "pidfile = $T/run/xenshared.pid"
+		echo "pass_target = 2"
+		echo "cpu_cap = 100"
+		echo "reserve = 0"
+		echo "xenstore_stats_interval = 1"
+		cat
+	} > "$CONF"
+}
+
+# xsd_start [options]: starts the daemon (it daemonises and returns once
+# ready); its start-up messages land in $T/daemon.err.
+xsd_start() {
+	LD_LIBRARY_PATH="$SIMLIB" "$XSD" -f "$CONF" "$@" 2>>"$T/daemon.err"
+}
+xsd_pid() { cat "$T/run/xenshared.pid" 2>/dev/null; }
+ctl() { "$XSD" -f "$CONF" -C "$1"; }
+stats() { ctl stats; }
+
+# wait_for SECONDS CMD...: polls CMD until it succeeds.
+wait_for() {
+	limit=$1
+	shift
+	i=0
+	while [ "$i" -lt $((limit * 5)) ]; do
+		"$@" && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+scans_at_least() { [ "$(stats | jq -r '.daemon.full_scans')" -ge "$1" ] 2>/dev/null; }
+# wait_scans N: until N more full passes than now have completed.
+wait_scans() {
+	base=$(stats | jq -r '.daemon.full_scans') || fail "stats unreachable"
+	wait_for 60 scans_at_least $((base + $1)) || fail "no $1 full pass(es) within 60 s"
+}
+alive() { kill -0 "$1" 2>/dev/null; }
+# jtrue FILTER: stdin is a JSON document on which FILTER is true.  (Plain
+# `jq -e` exits 0 on empty input: an unreachable daemon would pass.)
+jtrue() {
+	doc=$(cat)
+	[ -n "$doc" ] || return 1
+	printf '%s\n' "$doc" | jq -e "$1" >/dev/null 2>&1
+}
+# stats_true FILTER: the daemon's stats satisfy FILTER.
+stats_true() { stats | jtrue "$1"; }
