@@ -112,8 +112,17 @@ done
 grep -q nosuchguest "$T/err" || fail "message does not name the domain: $(cat "$T/err")"
 "$X" --help | grep -q "xenstore-write" || fail "--help"
 
+pid=$(cat "$T/pid")
 "$X" stop || fail "stop"
 [ -e "$S" ] && fail "socket left behind after stop"
+# the host has exited (and, in a sanitizer build, reported nothing)
+i=0
+while kill -0 "$pid" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "host pid $pid still alive after stop"
+	sleep 0.1
+done
+grep -qE "Sanitizer|runtime error" "$S.log" && fail "sanitizer report in the host log"
 "$X" list >/dev/null 2>&1 && fail "list succeeded after stop"
 echo "xensim_cli: ok"
 exit 0

@@ -198,6 +198,8 @@ static int cmd_start(int argc, char **argv)
 		status = sim_server_run(&so);
 		if (pidpath)
 			unlink(pidpath);
+		free(sock);
+		free(pidpath);
 		return status ? SIM_EXIT_FAIL : SIM_EXIT_OK;
 	}
 
@@ -267,10 +269,16 @@ static int cmd_start(int argc, char **argv)
 			fprintf(stderr, "xensim: start: %s (log: %s)\n",
 				got ? (strncmp(buf, "error: ", 7) ? buf : buf + 7) : "the host died while starting",
 				logpath);
+			free(sock);
+			free(logpath);
+			free(pidpath);
 			return SIM_EXIT_FAIL;
 		}
 	}
 	printf("xensim: host listening on %s (pid %ld, log %s)\n", sock, (long)pid, logpath);
+	free(sock);
+	free(logpath);
+	free(pidpath);
 	return SIM_EXIT_OK;
 }
 
