@@ -91,7 +91,7 @@ int shr_engine_audit(struct shr_engine *e)
 			enum shr_pstate s = shr_ps_state(d->pstate[g]);
 
 			n[s]++;
-			if (shr_ps_level(d->pstate[g]) && s != SHR_PS_HOLE)
+			if (shr_ps_level(d->pstate[g]) && shr_ps_counts_volatile(s))
 				vol++;
 			if (s == SHR_PS_SHARED && d->key_lo[g] == shr_zero_lo(e, d))
 				zero++;

@@ -613,6 +613,8 @@ void shr_engine_get_stats(struct shr_engine *e, struct shr_stats *out)
 	const struct shr_xen_counters *xc = shr_xen_counters(e->xen);
 
 	shr_reserve_check(e, false);
+	if (shr_xen_sharing_counters(e->xen, &e->hv_freed, &e->hv_used))
+		shr_debug("stats: sharing counters unavailable");
 	*out = e->st;
 	out->pages_shared = e->hv_used;
 	out->pages_sharing = e->hv_freed;

@@ -143,12 +143,17 @@ int shr_reserve_ring_attach(struct shr_engine *e, struct shr_dom *d);
 void shr_reserve_ring_detach(struct shr_engine *e, struct shr_dom *d);
 int shr_reserve_handle_events(struct shr_engine *e);
 
-#endif /* SHR_INTERNAL_H */
-
 /* Low 32 bits of the zero page's key in d's group. */
 static inline uint32_t shr_zero_lo(const struct shr_engine *e, const struct shr_dom *d)
 {
 	return (uint32_t)(e->key.zero_fp ^ d->salt);
+}
+
+/* Pages that are holes or refused by the hypervisor back off too, but are
+ * not "volatile" (pages_volatile counts pages whose contents churn). */
+static inline bool shr_ps_counts_volatile(enum shr_pstate s)
+{
+	return s != SHR_PS_HOLE && s != SHR_PS_NOSHARE;
 }
 
 /*
@@ -160,8 +165,9 @@ static inline void shr_ps_set(struct shr_engine *e, struct shr_dom *d, uint32_t 
 			      enum shr_pstate s)
 {
 	uint8_t *b = &d->pstate[gfn];
+	enum shr_pstate old = shr_ps_state(*b);
 
-	switch (shr_ps_state(*b)) {
+	switch (old) {
 	case SHR_PS_UNIQUE: d->n_unique--; break;
 	case SHR_PS_SOURCE: d->n_source--; break;
 	case SHR_PS_SHARED:
@@ -181,17 +187,24 @@ static inline void shr_ps_set(struct shr_engine *e, struct shr_dom *d, uint32_t 
 		break;
 	default: break;
 	}
+	if (shr_ps_level(*b))
+		d->n_volatile += (uint64_t)((int64_t)shr_ps_counts_volatile(s) -
+					    (int64_t)shr_ps_counts_volatile(old));
 	shr_ps_set_state(b, s);
 }
 
 static inline void shr_ps_backoff(struct shr_dom *d, uint32_t gfn)
 {
-	if (shr_ps_back_off(&d->pstate[gfn]))
+	if (shr_ps_back_off(&d->pstate[gfn]) &&
+	    shr_ps_counts_volatile(shr_ps_state(d->pstate[gfn])))
 		d->n_volatile++;
 }
 
 static inline void shr_ps_calm_down(struct shr_dom *d, uint32_t gfn)
 {
-	if (shr_ps_calm(&d->pstate[gfn]))
+	if (shr_ps_calm(&d->pstate[gfn]) &&
+	    shr_ps_counts_volatile(shr_ps_state(d->pstate[gfn])))
 		d->n_volatile--;
 }
+
+#endif /* SHR_INTERNAL_H */

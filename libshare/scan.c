@@ -177,16 +177,18 @@ int shr_scan_batch(struct shr_engine *e)
 					d->unshares++;
 					e->st.unshares++;
 				}
-				if (shr_ps_level(d->pstate[gfn]))
-					d->n_volatile--;   /* holes are not volatile */
 				shr_page_forget(e, d, gfn, SHR_PS_HOLE);
 			}
-			/* holes stay holes for long: look rarely (uncounted level) */
-			shr_ps_back_off(&d->pstate[gfn]);
+			/* holes stay holes for long: look rarely */
+			shr_ps_backoff(d, gfn);
 			continue;
 		}
-		if (shr_ps_state(d->pstate[gfn]) == SHR_PS_HOLE)
-			d->pstate[gfn] = shr_ps_make(SHR_PS_NEW, 0);
+		if (shr_ps_state(d->pstate[gfn]) == SHR_PS_HOLE) {
+			/* populated again: a fresh page (the level of a hole
+			 * is not counted as volatile, so clearing it is free) */
+			d->pstate[gfn] = shr_ps_make(SHR_PS_HOLE, 0);
+			shr_ps_set(e, d, gfn, SHR_PS_NEW);
+		}
 		scan_page(e, d, gfn, e->batch_fp[i], e->batch_zero[i]);
 		if (e->no_sharing || d->gone)
 			break;

@@ -179,7 +179,7 @@ int shr_xen_sharing_counters(struct shr_xen *x, uint64_t *freed, uint64_t *used)
 {
 	long f, u;
 
-	x->cnt.hypercalls += 2;
+	x->cnt.info_calls += 2;
 	f = xc_sharing_freed_pages(x->xch);
 	if (f < 0)
 		return neg_errno(-1);
@@ -377,6 +377,9 @@ int shr_xen_ring_attach(struct shr_xen *x, uint32_t domid, struct shr_xen_ring *
 	rc = shr_xen_map(x, domid, true, &pfn, 1, &err, &r->page);
 	if (rc)
 		goto out_free;
+	/* the ring page stays mapped: not a batch mapping */
+	x->cnt.live_mappings--;
+	x->cnt.ring_mappings++;
 	if (err) {
 		rc = err;
 		goto out_unmap;
@@ -400,6 +403,8 @@ int shr_xen_ring_attach(struct shr_xen *x, uint32_t domid, struct shr_xen_ring *
 out_disable:
 	shr_xen_ring_disable(x, domid);
 out_unmap:
+	x->cnt.live_mappings++;
+	x->cnt.ring_mappings--;
 	shr_xen_unmap(x, r->page, 1);
 out_free:
 	free(r);
@@ -412,6 +417,8 @@ void shr_xen_ring_detach(struct shr_xen *x, struct shr_xen_ring *r)
 		return;
 	shr_xen_evtchn_unbind(x, r->local_port);
 	shr_xen_ring_disable(x, r->domid);
+	x->cnt.live_mappings++;
+	x->cnt.ring_mappings--;
 	shr_xen_unmap(x, r->page, 1);
 	free(r);
 }

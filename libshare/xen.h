@@ -27,7 +27,9 @@ struct shr_xen_counters {
 	uint64_t hypercalls;      /* libxenctrl calls that reach the hypervisor */
 	uint64_t mappings;        /* xenforeignmemory_map calls */
 	uint64_t mapped_pages;    /* pages in those calls */
-	uint64_t live_mappings;   /* maps not yet unmapped (audit: 0 between batches) */
+	uint64_t live_mappings;   /* batch maps not yet unmapped (audit: 0 between batches) */
+	uint64_t ring_mappings;   /* sharing-ring pages mapped for the engine's lifetime */
+	uint64_t info_calls;      /* counter reads for statistics (not in hypercalls) */
 };
 
 int shr_xen_open(struct shr_xen **out);
