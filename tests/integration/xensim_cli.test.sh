@@ -90,6 +90,13 @@ f2=$(json_num free_frames "$T/i2")
 f3=$(json_num free_frames "$T/i3")
 [ $((f3 - f2)) -ge 16384 ] || fail "dom0 balloon released $((f3 - f2)) frames, expected 16384"
 
+# a guest's balloon too: guest4 down to 96 MiB
+id4=$(dom_json guest4 | grep -o '"domid": [0-9]*' | grep -o '[0-9]*$')
+"$X" xenstore-write "/local/domain/$id4/memory/target" $((96 * 1024)) || fail "write guest4 target"
+dom_json guest4 | grep -q '"tot_pages": 24576' || fail "guest4 did not balloon: $(dom_json guest4)"
+"$X" xenstore-write --as "$id4" "/local/domain/$id4/memory/target" 1024 2>/dev/null && \
+	fail "a guest could write its own memory/target"
+
 # the vCPUs have been writing for a few seconds: every page is what its guest wrote
 sleep 2
 "$X" verify >"$T/verify" || fail "verify: $(cat "$T/verify")"

@@ -28,9 +28,10 @@
  *
  * Domains created through the CLI are "guests": the server remembers their
  * configuration and vCPU threads, writes the xenstore nodes xl writes,
- * fires @introduceDomain / @releaseDomain, and implements on_crash.  dom0's
- * balloon driver is emulated: writing a lower /local/domain/0/memory/target
- * gives dom0 frames back to the free pool.
+ * fires @introduceDomain / @releaseDomain, and implements on_crash.  The
+ * balloon drivers of dom0 and the guests are emulated: writing a lower
+ * /local/domain/<id>/memory/target gives that domain's frames back to the
+ * free pool.
  *
  * Robustness: every request is length-checked before its payload is read;
  * anything malformed gets an error reply (-EINVAL / -EPROTO / -EMSGSIZE),
@@ -422,45 +423,66 @@ static void dom0_write_nodes(struct sim_server *srv)
 }
 
 /*
- * dom0's balloon driver: a lower memory/target (KiB) gives frames back to
- * the hypervisor, as Linux's xen-balloon does on its xenstore watch.  It
- * never grows: xensim has no increase_reservation.
+ * The guests' balloon drivers (dom0's included): a lower memory/target
+ * (KiB) gives frames back to the hypervisor, as Linux's xen-balloon does on
+ * its xenstore watch.  This is how a daemon makes memory available when an
+ * unshare found none.  Balloons never grow: xensim has no
+ * increase_reservation.
  */
-static void dom0_balloon(struct sim_server *srv)
+static void balloon(struct sim_server *srv, uint32_t domid)
 {
-	char *val = NULL, *end;
+	char path[64], *val = NULL, *end;
 	size_t len;
 	unsigned long long kib;
-	struct sim_dominfo d0;
+	struct sim_dominfo d;
 	uint64_t target;
 	int rc;
 
-	if (sim_store_read(srv->store, 0, "/local/domain/0/memory/target", &val, &len))
+	snprintf(path, sizeof(path), "/local/domain/%u/memory/target", domid);
+	if (sim_store_read(srv->store, 0, path, &val, &len))
 		return;
 	errno = 0;
 	kib = strtoull(val, &end, 10);
 	if (errno || end == val || *end) {
-		logf_("dom0 balloon: ignoring memory/target \"%s\" (not a number of KiB)", val);
+		logf_("dom%u balloon: ignoring memory/target \"%s\" (not a number of KiB)", domid, val);
 		free(val);
 		return;
 	}
 	free(val);
-	if (sim_hv_domain_getinfo(srv->hv, 0, 1, &d0) != 1 || d0.domid != 0)
+	if (sim_hv_domain_getinfo(srv->hv, domid, 1, &d) != 1 || d.domid != domid)
 		return;
 	target = kib / (SIM_PAGE_SIZE / 1024);
-	if (target >= d0.tot_pages) {
-		if (target > d0.tot_pages)
-			logf_("dom0 balloon: target %llu KiB is above the current %" PRIu64
-			      " pages; growing is not simulated", kib, d0.tot_pages);
+	if (target >= d.tot_pages) {
+		if (target > d.tot_pages)
+			logf_("dom%u balloon: target %llu KiB is above the current %" PRIu64
+			      " pages; growing is not simulated", domid, kib, d.tot_pages);
 		return;
 	}
-	rc = sim_hv_decrease_reservation(srv->hv, 0, d0.tot_pages - target);
+	rc = sim_hv_decrease_reservation(srv->hv, domid, d.tot_pages - target);
 	if (rc < 0)
-		logf_("dom0 balloon: giving back %" PRIu64 " pages failed: %s",
-		      d0.tot_pages - target, strerror(-rc));
+		logf_("dom%u balloon: giving back %" PRIu64 " pages failed: %s", domid,
+		      d.tot_pages - target, strerror(-rc));
 	else
-		logf_("dom0 balloon: gave %" PRIu64 " pages back to the hypervisor",
-		      d0.tot_pages - target);
+		logf_("dom%u balloon: gave %" PRIu64 " pages back to the hypervisor", domid,
+		      d.tot_pages - target);
+}
+
+/* Is path (as caller wrote it) some domain's memory/target?  Which one? */
+static bool is_memory_target(uint32_t caller, const char *path, uint32_t *domid)
+{
+	unsigned int id;
+	int n = 0;
+
+	if (path[0] != '/') {
+		*domid = caller;
+		return strcmp(path, "memory/target") == 0;
+	}
+	if (sscanf(path, "/local/domain/%u/memory/target%n", &id, &n) == 1 && n > 0 &&
+	    path[n] == '\0') {
+		*domid = id;
+		return true;
+	}
+	return false;
 }
 
 /* ---- guests ----------------------------------------------------------------- */
@@ -760,7 +782,7 @@ static void op_hello(struct sim_server *srv, struct sim_client *c, const uint8_t
 static void op_xenstore(struct sim_server *srv, struct sim_client *c, uint32_t op,
 			const uint8_t *p, size_t len, struct sim_reply *r)
 {
-	uint32_t caller = c->as_domid;
+	uint32_t caller = c->as_domid, target_dom;
 	const char *path, *s2;
 	size_t used = 0, used2 = 0;
 
@@ -787,9 +809,8 @@ static void op_xenstore(struct sim_server *srv, struct sim_client *c, uint32_t o
 	case SIM_OP_XS_WRITE:
 		NEED((path = str_in(p, len, &used)));
 		r->ret = sim_store_write(srv->store, caller, path, p + used, len - used);
-		if (r->ret == 0 && (!strcmp(path, "/local/domain/0/memory/target") ||
-				    (caller == 0 && !strcmp(path, "memory/target"))))
-			dom0_balloon(srv);
+		if (r->ret == 0 && is_memory_target(caller, path, &target_dom))
+			balloon(srv, target_dom);
 		return;
 	case SIM_OP_XS_MKDIR:
 		NEED((path = str_in(p, len, NULL)));
@@ -1201,9 +1222,11 @@ static void op_cli(struct sim_server *srv, struct sim_client *c, uint32_t op,
 		}
 		memcpy(&h, p, sizeof(h));
 		off = sizeof(h);
-		if (!(fname = str_in(p + off, len - off, &used)) || (off += used, false) ||
-		    !(basedir = str_in(p + off, len - off, &used)) || (off += used, false) ||
-		    h.data_len > len - off || h.nr_overrides > 64) {
+		fname = str_in(p + off, len - off, &used);
+		off += fname ? used : 0;
+		basedir = fname ? str_in(p + off, len - off, &used) : NULL;
+		off += basedir ? used : 0;
+		if (!basedir || h.data_len > len - off || h.nr_overrides > 64) {
 			r->ret = -EINVAL;
 			set_text(srv, r, "malformed create request");
 			return;
@@ -1494,6 +1517,7 @@ static int listen_on(const char *path, char *err, size_t errlen)
 static void server_loop(struct sim_server *srv)
 {
 	struct pollfd *pfd = NULL;
+	struct timespec now, last_check = { 0, 0 };
 	size_t cap = 0;
 
 	while (!srv->stopping) {
@@ -1555,7 +1579,12 @@ static void server_loop(struct sim_server *srv)
 		}
 		if (pfd[0].revents & POLLIN)
 			accept_client(srv);
-		guests_check(srv);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - last_check.tv_sec) * 1000 +
+		    (now.tv_nsec - last_check.tv_nsec) / 1000000 >= SIM_SERVER_TICK_MS) {
+			guests_check(srv);
+			last_check = now;
+		}
 	}
 	free(pfd);
 }
