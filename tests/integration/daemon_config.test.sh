@@ -82,7 +82,6 @@ stats_true '.daemon.protocol == "upstream"' || fail "restart-only protocol chang
 
 # -- SIGTERM: clean stop
 kill -TERM "$pid"
-gone() { ! kill -0 "$pid" 2>/dev/null; }
-wait_for 10 gone || fail "SIGTERM did not stop the daemon"
+wait_for 10 dead "$pid" || fail "SIGTERM did not stop the daemon"
 [ ! -e "$T/run/control.sock" ] && [ ! -e "$T/run/xenshared.pid" ] || fail "SIGTERM left socket or pidfile"
 echo "PASS: daemon_config"

@@ -61,19 +61,19 @@ CFG
 	"$XENSIM" create "$T/$name.cfg" "$@" >/dev/null 2>&1 || fail "xensim create $name"
 }
 
-domid_of() { "$XENSIM" list --json | jq -r ".domains[] | select(.name == \"$1\") | .domid"; }
+domid_of() { "$XENSIM" list --json | jq -r ".[] | select(.name == \"$1\") | .domid"; }
 shr_pages_of() { "$XENSIM" info --json | jq -r ".domains[] | select(.name == \"$1\") | .shr_pages"; }
 
-# write_conf [extra lines on stdin]: the base config plus what is given.
+# write_conf [lines on stdin]: the base config, with the given lines added
+# (a given setting replaces the base line of the same name).
 write_conf() {
+	cat > "$T/extra.conf"
 	{
-		echo "control_socket = $T/run/control.sock"
-		echo "pidfile = $T/run/xenshared.pid"
-		echo "pass_target = 2"
-		echo "cpu_cap = 100"
-		echo "reserve = 0"
-		echo "xenstore_stats_interval = 1"
-		cat
+		for kv in "control_socket = $T/run/control.sock" "pidfile = $T/run/xenshared.pid" \
+			  "pass_target = 2" "cpu_cap = 100" "reserve = 0" "xenstore_stats_interval = 1"; do
+			grep -q "^${kv%% =*} *=" "$T/extra.conf" || echo "$kv"
+		done
+		cat "$T/extra.conf"
 	} > "$CONF"
 }
 
@@ -114,3 +114,5 @@ jtrue() {
 }
 # stats_true FILTER: the daemon's stats satisfy FILTER.
 stats_true() { stats | jtrue "$1"; }
+# dead PID: the process is gone or a zombie (a container's init may not reap).
+dead() { ! kill -0 "$1" 2>/dev/null || awk '{ exit !($3 == "Z") }' "/proc/$1/stat" 2>/dev/null; }
