@@ -121,11 +121,17 @@ void xst_note_foreach(const struct xst_snapshot *s,
 		note(fn, arg, "hypervisor counters unreadable (%s)%s", s->hv.error,
 		     daemon_up(s) ? ": showing the daemon's copy of them" : "");
 	if (s->hv.ok && daemon_up(s)) {
-		if (dm->pages_sharing != s->hv.freed_pages)
+		if (dm->pages_sharing < s->hv.freed_pages)
 			note(fn, arg,
 			     "the hypervisor counts %" PRIu64 " pages saved, the daemon %" PRIu64
-			     ": the difference was shared by another tool (e.g. xen-memshare) "
-			     "or unshared by guest writes since the daemon last looked",
+			     ": the difference was shared by another tool (e.g. xen-memshare, "
+			     "a range_share clone) or by the daemon after it counted",
+			     s->hv.freed_pages, dm->pages_sharing);
+		else if (dm->pages_sharing > s->hv.freed_pages)
+			note(fn, arg,
+			     "the hypervisor counts %" PRIu64 " pages saved, the daemon %" PRIu64
+			     ": guests wrote to (unshared) pages since the daemon counted, "
+			     "or shared pages went with a destroyed domain",
 			     s->hv.freed_pages, dm->pages_sharing);
 		if (dm->pages_shared != s->hv.used_frames)
 			note(fn, arg,
