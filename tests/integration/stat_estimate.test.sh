@@ -63,6 +63,12 @@ check '.total.across.pages' 16323 "identical guests" twice.json
 "$bin" "$work/idle.raw" >"$work/text" 2>&1 || fail "text report"
 grep -q "42840" "$work/text" || fail "text report lacks the zero count"
 
+# --progress draws a bar on stderr that ends at 100%; without it, nothing on a non-tty
+"$bin" --progress "$work/idle.raw" >/dev/null 2>"$work/progress" || fail "--progress exit $?"
+tr '\r' '\n' <"$work/progress" | grep -q '100.0%' || fail "--progress: no bar ending at 100%"
+"$bin" "$work/idle.raw" >/dev/null 2>"$work/progress" || fail "estimate exit $?"
+[ ! -s "$work/progress" ] || fail "progress drawn on a non-terminal: $(head -c 200 "$work/progress")"
+
 # bad inputs: the file is named, the exit is 1; bad usage is 2
 head -c 10000 "$work/idle.raw" >"$work/odd.raw"
 head -c 1000000 "$corpus/idle.raw.zst" >"$work/cut.zst"
