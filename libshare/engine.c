@@ -441,6 +441,14 @@ int shr_engine_add_domain(struct shr_engine *e, uint32_t domid, const char *name
 		return rc;
 	}
 	d->unshares_mark_s = shr_now_s();
+	d->ring_gfn = UINT64_MAX;
+	{
+		uint64_t pfn = 0;
+
+		/* The vm_event ring page is Xen's, not guest RAM: never scanned. */
+		if (shr_xen_ring_pfn(e->xen, domid, &pfn) == 0 && pfn)
+			d->ring_gfn = pfn;
+	}
 	if (policy->mode != SHR_MODE_OFF)
 		shr_reserve_ring_attach(e, d);
 	if (e->pass_pages_total)

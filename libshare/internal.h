@@ -51,6 +51,7 @@ struct shr_dom {
 	struct shr_xen_dominfo info;
 
 	struct shr_ring *ring;       /* NULL: no sharing ring */
+	uint64_t ring_gfn;           /* the ring page (never scanned), or UINT64_MAX */
 	bool resume_pending;         /* paused on ENOMEM, waiting for memory */
 };
 
@@ -101,6 +102,7 @@ struct shr_engine {
 	uint64_t hv_freed, hv_used;
 	bool reserve_paused, enomem_paused;
 	uint64_t pages_needed, memory_requests;
+	uint64_t unprotected_at_risk;  /* pages saved in domains an unshare ENOMEM would crash */
 	uint32_t virq_port;
 	bool virq_bound;
 	void (*need_memory_fn)(void *arg, uint64_t pages);
@@ -139,6 +141,8 @@ int shr_reserve_init(struct shr_engine *e);
 void shr_reserve_fini(struct shr_engine *e);
 void shr_reserve_check(struct shr_engine *e, bool force);
 bool shr_reserve_allows_sharing(const struct shr_engine *e);
+/* Whether d may get one more shared page (see reserve.c: unprotected domains). */
+bool shr_reserve_allows_domain(const struct shr_engine *e, const struct shr_dom *d);
 int shr_reserve_ring_attach(struct shr_engine *e, struct shr_dom *d);
 void shr_reserve_ring_detach(struct shr_engine *e, struct shr_dom *d);
 int shr_reserve_handle_events(struct shr_engine *e);

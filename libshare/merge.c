@@ -119,10 +119,16 @@ void shr_merge_consider(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
 		shr_ps_set(e, d, gfn, SHR_PS_WATCH);
 		return;
 	}
+	if (!shr_reserve_allows_domain(e, d)) {
+		/* indexed, not merged: it merges once the host can absorb it */
+		insert_unique(e, d, gfn, key);
+		return;
+	}
 	s = shr_index_find(&e->index, SHR_STABLE, key, ref, e->params.max_sharers);
 	if (s >= 0) {
 		sd = shr_dom_of_ref(e, shr_index_ref(&e->index, SHR_STABLE, s), &sgfn);
-		if (sd && sd->group == d->group && !sd->gone && !sd->refused) {
+		if (sd && sd->group == d->group && !sd->gone && !sd->refused &&
+		    shr_reserve_allows_domain(e, sd)) {
 			(*shr_index_sharers(&e->index, s))++;
 			shr_ps_set(e, d, gfn, SHR_PS_PENDING);
 			queue_pair(e, sd->ref_base + sgfn, ref, key);
@@ -135,6 +141,7 @@ void shr_merge_consider(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
 
 		sd = shr_dom_of_ref(e, src, &sgfn);
 		if (sd && sd->group == d->group && !sd->gone && !sd->refused &&
+		    shr_reserve_allows_domain(e, sd) &&
 		    shr_index_insert(&e->index, SHR_STABLE, key, src, 2) == 0) {
 			shr_index_remove(&e->index, SHR_UNSTABLE, (uint32_t)key, src);
 			shr_ps_set(e, sd, sgfn, SHR_PS_SOURCE);

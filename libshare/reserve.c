@@ -24,6 +24,16 @@
  *    only make the vCPU fault again.
  *  - VIRQ_ENOMEM (patched hypervisor, domains without a ring): same, and
  *    the domains without a ring are resumed once memory is back.
+ *  - Unprotected domains (no ring, and a hypervisor without the batched op
+ *    of hypervisor-patch/, which is also the one that would crash them
+ *    instead of raising VIRQ_ENOMEM): their pages on shared frames are
+ *    counted as unprotected_at_risk, and such a domain gets no new share while free
+ *    pages < reserve_pages + unprotected_at_risk, i.e. while an unshare
+ *    storm of those domains alone could exhaust the host.  Sharing itself
+ *    does not move that balance (each share frees one page and puts one at
+ *    risk); what moves it is memory other consumers take, and this is the
+ *    check that keeps the engine from adding to a risk the host can no
+ *    longer absorb.
  *
  * Invariant: a domain with resume_pending is resumed by the first reserve
  * check that sees free pages, so no vCPU stays paused while memory exists.
@@ -64,6 +74,13 @@ void shr_reserve_fini(struct shr_engine *e)
 bool shr_reserve_allows_sharing(const struct shr_engine *e)
 {
 	return !e->reserve_paused && !e->enomem_paused;
+}
+
+bool shr_reserve_allows_domain(const struct shr_engine *e, const struct shr_dom *d)
+{
+	if (d->ring || shr_xen_has_cmpshr(e->xen))
+		return true;
+	return e->host_free >= e->params.reserve_pages + e->unprotected_at_risk + 1;
 }
 
 static unsigned int pending_total(const struct shr_engine *e)
@@ -118,6 +135,12 @@ void shr_reserve_check(struct shr_engine *e, bool force)
 	if (shr_xen_sharing_counters(e->xen, &e->hv_freed, &e->hv_used))
 		shr_debug("reserve: sharing counters unavailable");
 
+	e->unprotected_at_risk = 0;
+	if (!shr_xen_has_cmpshr(e->xen))
+		for (unsigned int i = 0; i < e->nr_doms; i++)
+			if (!e->doms[i]->ring)
+				e->unprotected_at_risk += e->doms[i]->n_shared +
+							  e->doms[i]->n_source;
 	waiting = pending_total(e);
 	need = free_pages < e->params.reserve_pages ? e->params.reserve_pages - free_pages : 0;
 	if (waiting && free_pages <= waiting)

@@ -133,6 +133,8 @@ int shr_scan_batch(struct shr_engine *e)
 		uint32_t gfn = d->cursor++;
 
 		examined++;
+		if (gfn == d->ring_gfn)
+			continue;
 		if (shr_ps_due(d->pstate[gfn], gfn, e->pass) &&
 		    shr_ps_state(d->pstate[gfn]) != SHR_PS_PENDING)
 			e->batch_gfns[n++] = gfn;

@@ -7,7 +7,7 @@
  *
  * Maps every gfn of the given domains read-only through libxenforeignmemory
  * (xensim's drop-in library in the tests), and counts, per sharing group,
- * populated pages minus distinct page contents: the number of frames a
+ * populated pages (the sharing ring page excluded) minus distinct page contents: the number of frames a
  * perfect deduplicator would free.  Contents are bucketed by XXH3-128 (not
  * the engine's keyed 64-bit fingerprint) and then compared byte for byte
  * against one representative per distinct content, so the count is exact.
@@ -26,6 +26,7 @@
 
 #include <xenctrl.h>
 #include <xenforeignmemory.h>
+#include <xen/hvm/params.h>
 
 #define PAGE 4096u
 #define BATCH 1024u
@@ -93,6 +94,7 @@ int main(int argc, char **argv)
 		const char *gname = colon ? colon + 1 : "default";
 		unsigned long domid = strtoul(argv[a], &end, 10);
 		xen_pfn_t max_gpfn;
+		uint64_t ring_pfn;
 		unsigned int g;
 
 		if (end == argv[a] || (*end && *end != ':') || domid > 0x7fef) {
@@ -113,6 +115,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "shr-ideal: d%lu maximum_gpfn: %s\n", domid, strerror(errno));
 			return 1;
 		}
+		/* The sharing ring page is Xen's vm_event page, not guest RAM. */
+		if (xc_hvm_param_get(xch, (uint32_t)domid, HVM_PARAM_SHARING_RING_PFN, &ring_pfn) < 0)
+			ring_pfn = 0;
 		for (uint64_t first = 0; first <= max_gpfn; first += BATCH) {
 			unsigned int n = (unsigned int)(max_gpfn + 1 - first < BATCH ?
 							max_gpfn + 1 - first : BATCH);
@@ -126,7 +131,7 @@ int main(int argc, char **argv)
 				const uint8_t *pg = p + (size_t)i * PAGE;
 				bool z = true;
 
-				if (err[i])
+				if (err[i] || (ring_pfn && first + i == ring_pfn))
 					continue;
 				if (nr == cap) {
 					cap = cap ? 2 * cap : 65536;
