@@ -34,6 +34,14 @@ for i in 1 2 3 4; do
 		>"$T/create$i.out" 2>&1 || fail "create guest$i: $(cat "$T/create$i.out")"
 done
 
+# the other shipped examples parse and start (shrunk), groups reach xenstore
+for f in web db pv passthrough; do
+	"$X" create "$ex/$f.cfg" memory=16 >"$T/c.out" 2>&1 || fail "create $f.cfg: $(cat "$T/c.out")"
+done
+idw=$("$X" list --json | grep '"name": "web"' | grep -o '"domid": [0-9]*' | grep -o '[0-9]*$')
+[ "$("$X" xenstore-read "/local/domain/$idw/memshare/group")" = web ] || fail "web's memshare/group"
+for f in web db pv nic; do "$X" destroy "$f" || fail "destroy $f"; done
+
 # list: text and JSON
 "$X" list >"$T/list" || fail "list"
 for n in Domain-0 guest1 guest2 guest3 guest4; do
