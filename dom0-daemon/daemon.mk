@@ -10,14 +10,15 @@
 XSD_CORE := dom0-daemon/settings.c dom0-daemon/config.c dom0-daemon/policy.c \
             dom0-daemon/json.c dom0-daemon/control.c dom0-daemon/logsink.c
 XSD_SRCS := $(XSD_CORE) dom0-daemon/cli.c dom0-daemon/pidfile.c \
-            dom0-daemon/domains.c dom0-daemon/report.c dom0-daemon/main.c
+            dom0-daemon/domains.c dom0-daemon/report.c dom0-daemon/balloon.c dom0-daemon/main.c
 XSD_LDLIBS := -lxenctrl -lxenforeignmemory -lxenevtchn -lxenstore -lsystemd -ldl -lm
 
 .PHONY: xenshared xenshared-tests install-xenshared
 
 # Debian's xenctrl.h needs GNU C (anonymous unions, asm barriers): only the
 # modules at the Xen boundary include it.
-$(call objs_of,dom0-daemon/domains.c dom0-daemon/report.c dom0-daemon/cli.c dom0-daemon/main.c): CFLAGS_ALL += -std=gnu11
+$(call objs_of,dom0-daemon/domains.c dom0-daemon/report.c dom0-daemon/cli.c dom0-daemon/balloon.c \
+	dom0-daemon/main.c tests/unit/balloon_ut.c): CFLAGS_ALL += -std=gnu11
 
 # The engine is built by libshare/libshare.mk (helper "engine"); until that
 # fragment exists only the unit tests of the daemon's own modules build.
@@ -34,7 +35,11 @@ $(eval $(call add_unit_test,settings_ut,tests/unit/settings_ut.c dom0-daemon/set
 $(eval $(call add_unit_test,config_ut,tests/unit/config_ut.c dom0-daemon/config.c dom0-daemon/settings.c,,))
 $(eval $(call add_unit_test,policy_ut,tests/unit/policy_ut.c dom0-daemon/policy.c dom0-daemon/config.c dom0-daemon/settings.c,,))
 $(eval $(call add_unit_test,control_ut,tests/unit/control_ut.c dom0-daemon/control.c dom0-daemon/json.c dom0-daemon/logsink.c,,))
-xenshared-tests: $(O)/tests/settings_ut $(O)/tests/config_ut $(O)/tests/policy_ut $(O)/tests/control_ut
+# balloon_ut links balloon.c, which calls libxenctrl/libxenstore only in
+# xsd_balloon_need(): the test exercises the pure target computation.
+$(eval $(call add_unit_test,balloon_ut,tests/unit/balloon_ut.c dom0-daemon/balloon.c dom0-daemon/logsink.c,,-lxenctrl -lxenstore))
+xenshared-tests: $(O)/tests/settings_ut $(O)/tests/config_ut $(O)/tests/policy_ut $(O)/tests/control_ut \
+	$(O)/tests/balloon_ut
 
 # Installs the daemon, its unit beside Xen's, and the default config (an
 # existing /etc/xen/xenshared.conf is the operator's: never overwritten).

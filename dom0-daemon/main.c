@@ -55,6 +55,7 @@
 
 #include "../libshare/engine.h"
 #include "../libshare/log.h"
+#include "balloon.h"
 #include "cli.h"
 #include "config.h"
 #include "control.h"
@@ -91,6 +92,7 @@ struct xsd_daemon {
 	struct xsd_domains *doms;
 	struct xsd_control *ctl;
 	struct xsd_report *rep;
+	struct xsd_balloon balloon;
 	bool stop;
 	int exit_status;
 	uint64_t reloads, reload_failures;
@@ -701,6 +703,8 @@ int main(int argc, char **argv)
 	status = 1;
 	if (open_signals(&dm) || open_xen(&dm) || open_engine(&dm))
 		goto out;
+	dm.balloon = (struct xsd_balloon){ .xs = dm.xs, .xch = dm.xch, .cfg = &dm.cfg, .last_s = -1e9 };
+	shr_engine_set_need_memory_fn(dm.engine, xsd_balloon_need, &dm.balloon);
 	rc = xsd_domains_alloc(dm.xs, dm.xch, dm.engine, &dm.cfg, &dm.doms);
 	if (!rc)
 		rc = xsd_domains_start(dm.doms);

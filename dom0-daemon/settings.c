@@ -359,6 +359,13 @@ const struct xsd_setting xsd_settings[] = {
 	  "Stop sharing while free host memory is below this.  Every page saved can be "
 	  "asked back by an unshare when a guest writes it; the reserve keeps room for "
 	  "that.  Units: M (MiB), G (GiB) or p (4 KiB pages); 0 turns the check off." },
+	{ "dom0_balloon", XSD_T_BOOL, "on", true, "on|off", 0, 0, bool_choices, FIELD(dom0_balloon), parse_bool,
+	  "When free host memory is below the reserve, or a guest waits because an "
+	  "unshare found no free memory, lower dom0's memory target "
+	  "(/local/domain/0/memory/target, as `xl mem-set 0` does) so dom0's balloon "
+	  "driver gives the pages to Xen.  The target is never raised back." },
+	{ "dom0_min_memory", XSD_T_SIZE, "512M", true, "SIZE", 0, (double)(1ull << 32), NULL, FIELD(dom0_min_pages), parse_size,
+	  "dom0_balloon never takes dom0 below this." },
 	{ "settle_threshold", XSD_T_DOUBLE, "0.1", true, "PERCENT", 0, 100, NULL, FIELD(settle_percent), parse_double,
 	  "A full pass that adds fewer new shares than this percent of the pages "
 	  "already shared counts as settled (reported as \"settled\" by the control socket)." },

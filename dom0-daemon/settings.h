@@ -58,6 +58,8 @@ struct xsd_config {
 	char default_group[XSD_GROUP_MAX + 1];
 	struct xsd_domain_rule *rules;
 	size_t nr_rules;
+	bool dom0_balloon;
+	uint64_t dom0_min_pages;
 	/* daemon */
 	char control_socket[XSD_SOCKET_PATH_MAX + 1];
 	char pidfile[XSD_PATH_MAX + 1];

@@ -1,0 +1,41 @@
+#!/bin/sh
+# daemon_balloon: when free host memory is below the reserve the engine asks
+# for memory and the daemon lowers dom0's memory/target (dom0_balloon), by
+# what is needed and never below dom0_min_memory; with dom0_balloon = off
+# dom0 is left alone.
+set -u
+. "$(dirname "$0")/daemon_lib.sh"
+
+"$XENSIM" start --mem 512 --dom0-mem 256 --pidfile "$T/sim.pid" --log "$T/sim.log" >/dev/null || fail "xensim start"
+guest b1 1 mem_sharing=on
+guest b2 2 mem_sharing=on
+target() { "$XENSIM" xenstore-read /local/domain/0/memory/target; }
+t0=$(target)
+free_mib=$("$XENSIM" info --json | jq -r '.free_mib')
+note "dom0 target $t0 KiB, host free $free_mib MiB"
+
+# reserve above what is free: the engine pauses sharing and asks for memory
+write_conf <<CFG
+reserve = $((free_mib + 64))M
+dom0_balloon = off
+CFG
+xsd_start || fail "daemon did not start"
+sleep 3
+[ "$(target)" = "$t0" ] || fail "dom0_balloon = off, yet dom0's target changed to $(target)"
+stats_true '.host.sharing_paused == true and .host.pages_needed > 0' || fail "engine not paused below the reserve"
+
+write_conf <<CFG
+reserve = $((free_mib + 64))M
+dom0_balloon = on
+dom0_min_memory = 224M
+CFG
+ctl reload | jtrue '.ok == true' || fail "reload"
+lowered() { [ "$(target)" -lt "$t0" ]; }
+wait_for 10 lowered || fail "dom0's target was not lowered"
+t1=$(target)
+note "dom0 target lowered to $t1 KiB"
+[ "$t1" -ge $((224 * 1024)) ] || fail "dom0 taken below dom0_min_memory: $t1 KiB"
+sleep 3
+[ "$(target)" -ge $((224 * 1024)) ] || fail "dom0 shrunk again below the floor"
+"$XENSIM" verify >/dev/null 2>&1 || fail "verify"
+echo "PASS: daemon_balloon"
