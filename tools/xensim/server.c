@@ -1391,24 +1391,17 @@ static void client_read(struct sim_server *srv, struct sim_client *c)
 static void client_free(struct sim_server *srv, struct sim_client *c)
 {
 	if (c->kind == SIM_CONN_CALLS) {
-		bool other = false;
+		/* a connection's mappings, bindings and watches die with it (cookies are unique) */
+		sim_hv_unmap_owner(srv->hv, c->cookie);
+		sim_store_unwatch_conn(srv->store, c->cookie);
+		for (struct sim_binding **pb = &srv->bindings; *pb;) {
+			if ((*pb)->cookie == c->cookie) {
+				struct sim_binding *b = *pb;
 
-		/* a connection's mappings, bindings and watches die with it */
-		for (struct sim_client *o = srv->clients; o; o = o->next)
-			if (o != c && o->kind == SIM_CONN_CALLS && o->cookie == c->cookie)
-				other = true;
-		if (!other) {
-			sim_hv_unmap_owner(srv->hv, c->cookie);
-			sim_store_unwatch_conn(srv->store, c->cookie);
-			for (struct sim_binding **pb = &srv->bindings; *pb;) {
-				if ((*pb)->cookie == c->cookie) {
-					struct sim_binding *b = *pb;
-
-					*pb = b->next;
-					free(b);
-				} else {
-					pb = &(*pb)->next;
-				}
+				*pb = b->next;
+				free(b);
+			} else {
+				pb = &(*pb)->next;
 			}
 		}
 	}
@@ -1649,6 +1642,8 @@ out:
 	}
 	while (srv.guests)
 		guest_destroy(&srv, srv.guests);
+	if (srv.hv)
+		sim_hv_set_notify(srv.hv, NULL, NULL);   /* no vCPU is left to raise one */
 	while (srv.clients) {
 		struct sim_client *c = srv.clients;
 
