@@ -449,7 +449,7 @@ int shr_engine_add_domain(struct shr_engine *e, uint32_t domid, const char *name
 		if (shr_xen_ring_pfn(e->xen, domid, &pfn) == 0 && pfn)
 			d->ring_gfn = pfn;
 	}
-	if (policy->mode != SHR_MODE_OFF)
+	if (policy->mode != SHR_MODE_OFF && !e->params.no_rings)
 		shr_reserve_ring_attach(e, d);
 	if (e->pass_pages_total)
 		e->pass_pages_total += d->nr_gfns;

@@ -47,6 +47,8 @@ struct shr_params {
 	uint64_t reserve_pages;        /* stop sharing while free host pages < reserve */
 	double settle_ratio;           /* a pass that adds < ratio * pages_sharing: settled */
 	enum shr_protocol protocol;
+	bool no_rings;                 /* do not take the domains' sharing rings (tests, or
+					  another vm_event consumer owns them); 0 = use them */
 };
 
 /* Per-domain policy, from xenstore or the daemon's config. */

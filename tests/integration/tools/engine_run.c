@@ -13,6 +13,7 @@
  *   --cap C           cpu_cap (default 1)
  *   --max-sharers N   (default 256)
  *   --reserve N       reserve_pages (default 0)
+ *   --no-ring         leave the domains' sharing rings alone
  *   --audit           run shr_engine_audit() after every slice; exit 4 on a violation
  *   --quiet           log warnings only
  * MODE is on, zero or off.  Prints one JSON line of engine stats after
@@ -79,6 +80,7 @@ int main(int argc, char **argv)
 		{ "max-sharers", required_argument, NULL, 'm' },
 		{ "reserve", required_argument, NULL, 'r' },
 		{ "audit", no_argument, NULL, 'a' },
+		{ "no-ring", no_argument, NULL, 'R' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -109,6 +111,7 @@ int main(int argc, char **argv)
 		case 'm': p.max_sharers = (unsigned int)strtoul(optarg, NULL, 10); break;
 		case 'r': p.reserve_pages = strtoull(optarg, NULL, 10); break;
 		case 'a': audit = true; break;
+		case 'R': p.no_rings = true; break;
 		case 'q': shr_log_set_level(SHR_LOG_WARNING); break;
 		default: return 2;
 		}

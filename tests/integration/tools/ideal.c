@@ -3,7 +3,7 @@
  * ideal.c - shr-ideal: the best savings sharing could reach on a host,
  * computed independently of the engine.
  *
- * Usage: shr-ideal DOMID[:GROUP] ...
+ * Usage: shr-ideal [--check-sharers] DOMID[:GROUP] ...
  *
  * Maps every gfn of the given domains read-only through libxenforeignmemory
  * (xensim's drop-in library in the tests), and counts, per sharing group,
@@ -13,7 +13,15 @@
  * against one representative per distinct content, so the count is exact.
  * Prints one JSON object: {"pages":N,"distinct":D,"ideal":N-D,"zero":Z,
  * "groups":{"g":{"pages":..,"distinct":..,"ideal":..}}}.
- * Exit 0, 1 on a Xen error, 2 on bad arguments.
+ *
+ * --check-sharers also proves that no frame is shared across groups (or
+ * between different contents): for every page, the hypervisor's count of
+ * gfns on its frame (xc_memshr_debug_gfn) must not exceed the number of
+ * byte-identical pages in the page's own group.  Any excess can only come
+ * from a gfn of another group (or a different content) on that frame.
+ * Adds "sharer_violations":N to the output and exits 3 when N > 0.
+ *
+ * Exit 0, 1 on a Xen error, 2 on bad arguments, 3 sharer violations.
  */
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -77,10 +85,16 @@ int main(int argc, char **argv)
 	unsigned int nr_groups = 0;
 	struct page_rec *recs = NULL;
 	size_t nr = 0, cap = 0;
-	uint64_t g_pages[64] = { 0 }, g_distinct[64] = { 0 }, zero = 0;
+	uint64_t g_pages[64] = { 0 }, g_distinct[64] = { 0 }, zero = 0, violations = 0;
+	bool check_sharers = false;
+	int first_arg = 1;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: shr-ideal DOMID[:GROUP] ...\n");
+	if (argc > 1 && !strcmp(argv[1], "--check-sharers")) {
+		check_sharers = true;
+		first_arg = 2;
+	}
+	if (argc <= first_arg) {
+		fprintf(stderr, "usage: shr-ideal [--check-sharers] DOMID[:GROUP] ...\n");
 		return 2;
 	}
 	xch = xc_interface_open(NULL, NULL, 0);
@@ -89,7 +103,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "shr-ideal: cannot open the Xen libraries: %s\n", strerror(errno));
 		return 1;
 	}
-	for (int a = 1; a < argc; a++) {
+	for (int a = first_arg; a < argc; a++) {
 		char *end, *colon = strchr(argv[a], ':');
 		const char *gname = colon ? colon + 1 : "default";
 		unsigned long domid = strtoul(argv[a], &end, 10);
@@ -165,6 +179,20 @@ int main(int argc, char **argv)
 		       recs[j].h.high64 == recs[i].h.high64 && recs[j].h.low64 == recs[i].h.low64)
 			j++;
 		g_pages[recs[i].group] += j - i;
+		if (check_sharers) {
+			for (size_t k = i; k < j; k++) {
+				int n = xc_memshr_debug_gfn(xch, recs[k].domid, recs[k].gfn);
+
+				if (n > (int)(j - i)) {
+					if (violations < 10)
+						fprintf(stderr, "shr-ideal: d%u gfn 0x%llx: %d gfns on its "
+							"frame, only %zu identical pages in its group\n",
+							recs[k].domid, (unsigned long long)recs[k].gfn,
+							n, j - i);
+					violations++;
+				}
+			}
+		}
 		if (j - i == 1) {
 			g_distinct[recs[i].group]++;
 			i = j;
@@ -220,9 +248,12 @@ int main(int argc, char **argv)
 		       groups[g], (unsigned long long)g_pages[g],
 		       (unsigned long long)g_distinct[g],
 		       (unsigned long long)(g_pages[g] - g_distinct[g]));
-	printf("}}\n");
+	printf("}");
+	if (check_sharers)
+		printf(",\"sharer_violations\":%llu", (unsigned long long)violations);
+	printf("}\n");
 	free(recs);
 	xenforeignmemory_close(fmem);
 	xc_interface_close(xch);
-	return 0;
+	return violations ? 3 : 0;
 }
