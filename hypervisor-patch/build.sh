@@ -97,6 +97,19 @@ done
 mkdir -p "$work/dl" "$work/src" || die "cannot create work folder $work"
 work=$(cd "$work" && pwd)
 
+# One run per work folder (fd 8), and one hypervisor/tools make per machine
+# (fd 9, taken around the builds only): the machines this runs on have few
+# cores, and two Xen builds at once take longer than one after the other.
+if command -v flock >/dev/null 2>&1; then
+	exec 8>"$work/.lock"
+	flock -n 8 || { log "waiting for another build.sh using $work"; flock 8; }
+fi
+build_lock() {
+	command -v flock >/dev/null 2>&1 || return 0
+	exec 9>"${TMPDIR:-/tmp}/xenshare-hvpatch-build.lock"
+	flock -n 9 || { log "waiting for another hypervisor build on this machine"; flock 9; }
+}
+
 # --- 1. deb-src -----------------------------------------------------------
 have_debsrc() {
 	grep -Eqs '^[[:space:]]*deb-src[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list && return 0
@@ -233,6 +246,7 @@ sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$fragment" | while read -r line; do
 done
 
 # --- 5. build --------------------------------------------------------------
+build_lock
 start=$(date +%s)
 log "building the hypervisor (make -C xen -j$jobs), log: $work/build-xen.log"
 if ! make -C "$tree/xen" -j"$jobs" XEN_TARGET_ARCH=x86_64 >"$work/build-xen.log" 2>&1; then
