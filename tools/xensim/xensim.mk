@@ -25,7 +25,8 @@ $(eval $(call add_prog,xensim,$(XENSIM_SRCS),simhv,-lxlutil -lzstd -Wl$(XENSIM_C
 $(eval $(call add_unit_test,store_ut,tests/unit/store_ut.c tools/xensim/store.c,,))
 $(eval $(call add_unit_test,xlcfg_ut,tests/unit/xlcfg_ut.c tools/xensim/xlcfg.c,,-lxlutil))
 $(eval $(call add_unit_test,guest_ut,tests/unit/guest_ut.c tools/xensim/guest.c,,-lzstd))
+$(eval $(call add_unit_test,vcpu_ut,tests/unit/vcpu_ut.c tools/xensim/vcpu.c tools/xensim/guest.c,simhv,-lzstd))
 
 .PHONY: xensim xensim-tests
 xensim: $(O)/bin/xensim
-xensim-tests: $(O)/tests/store_ut $(O)/tests/xlcfg_ut $(O)/tests/guest_ut
+xensim-tests: $(O)/tests/store_ut $(O)/tests/xlcfg_ut $(O)/tests/guest_ut $(O)/tests/vcpu_ut
