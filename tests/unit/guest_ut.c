@@ -7,6 +7,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,11 +376,18 @@ static void test_core(void)
 	mem_fini(&m);
 }
 
+static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
 int main(void)
 {
 	CU_pSuite s;
 	const char *t = getenv("TMPDIR");
-	char cmd[128];
 
 	snprintf(tmpdir, sizeof(tmpdir), "%s/guest_ut.XXXXXX", t ? t : "/tmp");
 	if (!mkdtemp(tmpdir))
@@ -398,8 +406,7 @@ int main(void)
 	unsigned int failed = CU_get_number_of_failures();
 	CU_cleanup_registry();
 	free(pool);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
+	if (nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS) != 0)
 		fprintf(stderr, "could not remove %s\n", tmpdir);
 	return failed ? 1 : 0;
 }
