@@ -38,4 +38,4 @@ note "dom0 target lowered to $t1 KiB"
 sleep 3
 [ "$(target)" -ge $((224 * 1024)) ] || fail "dom0 shrunk again below the floor"
 "$XENSIM" verify >/dev/null 2>&1 || fail "verify"
-echo "PASS: daemon_balloon"
+pass daemon_balloon

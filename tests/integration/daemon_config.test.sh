@@ -76,12 +76,14 @@ stats_true '.domains | length == 2 and all(.group == "alpha")' || fail "a bad re
 { grep -v alpha "$T/good.conf"; echo "default_group = beta"; echo "protocol = batched"; } > "$CONF"
 ctl reload | jtrue '.ok == true' || fail "good reload refused"
 stats_true '.domains | length == 2 and all(.group == "beta")' || fail "good reload not applied"
-grep -q "protocol changed, but it needs a restart" "$T/daemon.err" 2>/dev/null ||
-	note "(restart-only warning went to syslog; not checked here)"
+grep -q "warning: .*xenshared.conf: protocol changed, but it needs a restart" "$T/daemon.err" ||
+	fail "no warning about the restart-only setting"
+grep -q "error: reload failed, keeping the running config: .*xenshared.conf:8: batch_pages" "$T/daemon.err" ||
+	fail "the failed SIGHUP reload was not logged with file and line"
 stats_true '.daemon.protocol == "upstream"' || fail "restart-only protocol changed by reload"
 
 # -- SIGTERM: clean stop
 kill -TERM "$pid"
 wait_for 10 dead "$pid" || fail "SIGTERM did not stop the daemon"
 [ ! -e "$T/run/control.sock" ] && [ ! -e "$T/run/xenshared.pid" ] || fail "SIGTERM left socket or pidfile"
-echo "PASS: daemon_config"
+pass daemon_config

@@ -14,7 +14,9 @@ pass_target = 1
 CFG
 freed() { "$XENSIM" info --json | jq -r '.sharing_freed_pages'; }
 
-xsd_start || fail "daemon did not start"
+# the first start as an init script does it: the command returns 0 once ready
+xsd_start_daemonised || fail "daemonised start did not report success"
+ctl ping | jtrue '.ok == true' || fail "daemonised daemon does not answer"
 wait_scans 2
 f0=$(freed)
 [ "$f0" -gt 0 ] || fail "nothing shared before the kills"
@@ -62,4 +64,4 @@ wait "$fg"
 rc=$?
 [ $rc -eq 0 ] || { cat "$T/fg.err"; fail "SIGTERM in the foreground: exit status $rc"; }
 grep -q "notice: stopped" "$T/fg.err" || fail "foreground daemon did not log its clean stop"
-echo "PASS: daemon_kill9"
+pass daemon_kill9

@@ -77,10 +77,28 @@ write_conf() {
 	} > "$CONF"
 }
 
-# xsd_start [options]: starts the daemon (it daemonises and returns once
-# ready); its start-up messages land in $T/daemon.err.
+# Sanitizer reports of the daemon (VARIANT=san) go to files that pass()
+# checks: a daemonised process has no stderr to print them on.
+xsd_env() {
+	LD_LIBRARY_PATH="$SIMLIB" ASAN_OPTIONS="log_path=$T/asan:${ASAN_OPTIONS:-}" \
+		UBSAN_OPTIONS="log_path=$T/ubsan:print_stacktrace=1:${UBSAN_OPTIONS:-}" "$@"
+}
+
+# xsd_start_daemonised [options]: the daemon as an init script starts it:
+# it forks and the command returns once it is ready (exit 0) or failed.
+xsd_start_daemonised() {
+	xsd_env "$XSD" -f "$CONF" "$@" 2>>"$T/daemon.err"
+}
+
+# xsd_start [options]: the daemon as systemd starts it (-d), in the
+# background, every message in $T/daemon.err; returns once it answers.
 xsd_start() {
-	LD_LIBRARY_PATH="$SIMLIB" "$XSD" -f "$CONF" "$@" 2>>"$T/daemon.err"
+	xsd_env "$XSD" -d -f "$CONF" "$@" 2>>"$T/daemon.err" &
+	XSD_FG_PID=$!
+	up() { ctl ping >/dev/null 2>&1; }
+	wait_for 20 up && return 0
+	kill -0 "$XSD_FG_PID" 2>/dev/null && kill -9 "$XSD_FG_PID"
+	return 1
 }
 xsd_pid() { cat "$T/run/xenshared.pid" 2>/dev/null; }
 ctl() { "$XSD" -f "$CONF" -C "$1"; }
@@ -116,3 +134,13 @@ jtrue() {
 stats_true() { stats | jtrue "$1"; }
 # dead PID: the process is gone or a zombie (a container's init may not reap).
 dead() { ! kill -0 "$1" 2>/dev/null || awk '{ exit !($3 == "Z") }' "/proc/$1/stat" 2>/dev/null; }
+
+# pass NAME: no sanitizer report from any daemon of this test, then PASS.
+pass() {
+	for f in "$T"/asan.* "$T"/ubsan.*; do
+		[ -e "$f" ] || continue
+		cat "$f"
+		fail "sanitizer report from the daemon: $f"
+	done
+	echo "PASS: $1"
+}

@@ -47,4 +47,4 @@ mirror_ok() {
 	[ "$got" = "$exp" ]
 }
 wait_for 10 mirror_ok || fail "xenstore mirror lists other domains than the host"
-echo "PASS: daemon_lifecycle"
+pass daemon_lifecycle

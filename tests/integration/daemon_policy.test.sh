@@ -60,4 +60,4 @@ stats_true '.domains[] | select(.name == "g2") | .note | contains("memshare/grou
 wait_scans 2
 [ "$(shr_pages_of g4)" -gt 0 ] || fail "g4 shares nothing after being fixed"
 ctl audit | jtrue '.ok == true' || fail "audit found violations"
-echo "PASS: daemon_policy"
+pass daemon_policy
