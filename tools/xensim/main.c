@@ -141,7 +141,7 @@ static int cmd_start(int argc, char **argv)
 	};
 	struct sim_server_opts so = { .ready_fd = -1 };
 	const char *sock_opt = NULL, *pidfile = NULL, *log = NULL;
-	uint64_t mib = 0, frames = 0, dom0_mib = DEFAULT_DOM0_MIB;
+	uint64_t mib = 0, frames = 0, dom0_mib = 0;
 	bool foreground = false;
 	char *sock, *logpath = NULL, *pidpath = NULL;
 	int c, status;
@@ -179,6 +179,12 @@ static int cmd_start(int argc, char **argv)
 	if (mib && frames)
 		return usage_error("%s", "start: give --mem or --frames, not both");
 	so.hv.nr_frames = frames ? frames : (mib ? mib : DEFAULT_HOST_MIB) * FRAMES_PER_MIB;
+	/* default: 512 MiB, but never more than a quarter of a small host */
+	if (!dom0_mib)
+		dom0_mib = so.hv.nr_frames / 4 / FRAMES_PER_MIB < DEFAULT_DOM0_MIB ?
+			   so.hv.nr_frames / 4 / FRAMES_PER_MIB : DEFAULT_DOM0_MIB;
+	if (!dom0_mib)
+		dom0_mib = 1;
 	so.hv.dom0_pages = dom0_mib * FRAMES_PER_MIB;
 	if (so.hv.dom0_pages >= so.hv.nr_frames)
 		return usage_error("%s", "start: --dom0-mem must be smaller than the host memory");

@@ -659,7 +659,12 @@ static int guest_create(struct sim_server *srv, const char *filename, const char
 
 	rc = guest_write_nodes(srv, g);
 	if (rc) {
+		char path[64];
+
 		cli_error(msg, msglen, "writing the xenstore nodes of \"%s\" failed", g->cfg.spec.name);
+		snprintf(path, sizeof(path), "/local/domain/%u", g->domid);
+		sim_store_rm(srv->store, 0, path);
+		sim_store_rm(srv->store, 0, g->vm_path);
 		sim_hv_domain_destroy(srv->hv, g->domid);
 		goto fail;
 	}
