@@ -160,8 +160,8 @@ static const char *engine_refusal(int rc)
 	switch (rc) {
 	case -EOPNOTSUPP:
 		return "the hypervisor refuses memory sharing on this CPU: Xen 4.17 shares memory "
-		       "only on Intel VT-x (VMX) hosts, AMD SVM was gated off upstream in 2020 "
-		       "(see docs/hypervisor-patch.md for what the patched hypervisor allows)";
+		       "only on Intel VT-x (VMX) hosts; on AMD SVM the patched hypervisor "
+		       "(hypervisor-patch/) allows it with the boot option mem-sharing-svm";
 	case -ENODEV:
 		return "sharing needs an HVM or PVH guest with hardware-assisted paging (HAP)";
 	case -EXDEV:
@@ -195,7 +195,7 @@ static void apply(struct xsd_domains *d, struct xsd_domain *dom,
 		dom->engine_error = 0;
 		return;
 	}
-	if (dom->in_engine && !changed)
+	if (dom->in_engine && !changed && !strcmp(dom->engine_name, dom->name))
 		return;
 	if (!dom->in_engine && dom->engine_error && !changed)
 		return;                  /* refused before, nothing new to offer */
@@ -203,6 +203,7 @@ static void apply(struct xsd_domains *d, struct xsd_domain *dom,
 	if (rc == 0) {
 		dom->in_engine = true;
 		dom->engine_error = 0;
+		snprintf(dom->engine_name, sizeof(dom->engine_name), "%s", dom->name);
 		return;
 	}
 	if (dom->in_engine) {
@@ -217,7 +218,16 @@ static void apply(struct xsd_domains *d, struct xsd_domain *dom,
 	}
 	xsd_warn("d%" PRIu32 " (%s) add to engine: %s", dom->domid, dom->name,
 		 engine_refusal(rc) ? engine_refusal(rc) : strerror(-rc));
-	snprintf(dom->why, sizeof(dom->why), "refused by the hypervisor: %s", strerror(-rc));
+}
+
+const char *xsd_domain_note(const struct xsd_domain *dom, char *buf, size_t len)
+{
+	if (!dom->engine_error)
+		return dom->why;
+	snprintf(buf, len, "%s; refused by the hypervisor (%s)%s%s", dom->why,
+		 strerror(-dom->engine_error), engine_refusal(dom->engine_error) ? ": " : "",
+		 engine_refusal(dom->engine_error) ? engine_refusal(dom->engine_error) : "");
+	return buf;
 }
 
 static void resolve(struct xsd_domains *d, struct xsd_domain *dom)

@@ -31,8 +31,9 @@ struct xsd_domain {
 	char name[XSD_NAME_MAX + 1];         /* printable copy of the name node, "" if none */
 	struct shr_domain_policy policy;     /* what was resolved (mode off when not taking part) */
 	enum xsd_policy_source source;
-	char why[192];                       /* the resolution, for logs and the control socket */
+	char why[192];                       /* the policy's resolution, for logs and the control socket */
 	bool in_engine;                      /* added to the engine and not removed since */
+	char engine_name[XSD_NAME_MAX + 1];  /* the name the engine was given (xl rename) */
 	int engine_error;                    /* last refusal by the engine (-EOPNOTSUPP, ...), 0 if none */
 	bool dirty;                          /* nodes changed: resolve again */
 	bool watched;
@@ -59,6 +60,10 @@ void xsd_domains_set_config(struct xsd_domains *d, const struct xsd_config *cfg)
 size_t xsd_domains_count(const struct xsd_domains *d);
 const struct xsd_domain *xsd_domains_at(const struct xsd_domains *d, size_t i);
 const struct xsd_domain *xsd_domains_find(const struct xsd_domains *d, uint32_t domid);
+
+/* Why the domain is (not) shared: the policy's reason, plus the hypervisor's
+ * refusal if there was one (written into buf when needed). */
+const char *xsd_domain_note(const struct xsd_domain *dom, char *buf, size_t len);
 
 /*
  * Cross-checks the table against the engine: every domain the table put in

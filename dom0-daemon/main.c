@@ -398,26 +398,28 @@ static int open_xen(struct xsd_daemon *dm)
 {
 	int rc;
 
+	/* privcmd first: its absence is the plainest sign that this is not dom0 */
+	dm->xch = xc_interface_open(NULL, NULL, 0);
+	if (!dm->xch) {
+		int e = errno ? errno : EIO;
+
+		if (e == ENOENT || access("/dev/xen/privcmd", F_OK))
+			xsd_err("cannot open /dev/xen/privcmd (%s): this is not dom0 of a running "
+				"Xen host, or the xen kernel modules / proc-xen.mount are missing",
+				strerror(e));
+		else if (e == EACCES || e == EPERM)
+			xsd_err("cannot open /dev/xen/privcmd (%s): xenshared must run as root in dom0",
+				strerror(e));
+		else
+			xsd_err("cannot open libxenctrl (%s)", strerror(e));
+		return -e;
+	}
 	dm->xs = xs_open(XS_UNWATCH_FILTER);
 	if (!dm->xs) {
 		rc = -errno;
 		xsd_err("cannot reach xenstore (xs_open: %s): is xenstored running "
 			"(xenstored.service) and is this dom0?", strerror(errno));
 		return rc;
-	}
-	dm->xch = xc_interface_open(NULL, NULL, 0);
-	if (!dm->xch) {
-		rc = -errno;
-		if (errno == ENOENT || access("/dev/xen/privcmd", F_OK))
-			xsd_err("cannot open /dev/xen/privcmd (%s): this is not dom0 of a running "
-				"Xen host, or the xen kernel modules / proc-xen.mount are missing",
-				strerror(errno));
-		else if (errno == EACCES || errno == EPERM)
-			xsd_err("cannot open /dev/xen/privcmd (%s): xenshared must run as root in dom0",
-				strerror(errno));
-		else
-			xsd_err("cannot open libxenctrl (%s)", strerror(errno));
-		return rc ? rc : -EIO;
 	}
 	/*
 	 * Sharing probe: XENMEM_sharing_op is compiled out of a hypervisor
@@ -458,8 +460,9 @@ static int open_engine(struct xsd_daemon *dm)
 				"(hypervisor-patch/)");
 		else
 			xsd_err("engine: the hypervisor refuses memory sharing on this CPU: Xen 4.17 "
-				"shares memory only on Intel VT-x (VMX); AMD SVM was gated off upstream "
-				"(see docs/hypervisor-patch.md)");
+				"shares memory only on Intel VT-x (VMX); on AMD SVM the patched "
+				"hypervisor (hypervisor-patch/) allows it with the boot option "
+				"mem-sharing-svm");
 		break;
 	default:
 		xsd_err("engine: start failed: %s", strerror(-rc));

@@ -169,6 +169,7 @@ static void json_hv_counter(struct xsd_json *j, const char *key, long v)
 
 void xsd_report_stats_json(struct xsd_report *r, struct xsd_json *j)
 {
+	char note[512];
 	struct snapshot sn;
 	size_t i;
 
@@ -231,7 +232,7 @@ void xsd_report_stats_json(struct xsd_report *r, struct xsd_json *j)
 		xsd_json_str(j, "group", dom->policy.group);
 		xsd_json_str(j, "mode", xsd_mode_name(dom->policy.mode));
 		xsd_json_str(j, "policy_source", xsd_policy_source_name(dom->source));
-		xsd_json_str(j, "note", dom->why);
+		xsd_json_str(j, "note", xsd_domain_note(dom, note, sizeof(note)));
 		xsd_json_bool(j, "in_engine", dom->in_engine);
 		xsd_json_u64(j, "tot_pages", ds ? ds->tot_pages : 0);
 		xsd_json_u64(j, "shr_pages", ds ? ds->shr_pages : 0);
