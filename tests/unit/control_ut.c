@@ -364,6 +364,39 @@ static void test_socket_file(void)
 	rmdir(dir);
 }
 
+/* Proves arbitrary bytes from a client never crash the server (ASan/UBSan
+ * in `make check`) and every answer it sends is one complete line. */
+static void test_random_client(void)
+{
+	unsigned int seed = 777, round;
+	char buf[1 << 16];
+
+	for (round = 0; round < 300; round++) {
+		struct xsd_control *c;
+		char junk[3000];
+		size_t n = 0, i, got;
+		int peer;
+
+		c = server_with_client(&peer);
+		for (i = 0; i < sizeof(junk); i++) {
+			seed = seed * 1103515245u + 12345u;
+			junk[i] = (seed >> 16) % 5 == 0 ? '\n' : (char)(seed >> 20);
+		}
+		seed = seed * 1103515245u + 12345u;
+		n = 1 + (seed >> 8) % sizeof(junk);
+		CU_ASSERT_EQUAL(send(peer, junk, n, 0), (ssize_t)n);
+		shutdown(peer, SHUT_WR);
+		for (i = 0; i < 4; i++)
+			pump(c);
+		got = drain(peer, buf, sizeof(buf));
+		CU_ASSERT(got == 0 || buf[got - 1] == '\n');
+		CU_ASSERT(got == 0 || buf[0] == '{');
+		close(peer);
+		pump(c);
+		xsd_control_free(c);
+	}
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -381,6 +414,7 @@ int main(void)
 	CU_add_test(s, "slow client", test_slow_client);
 	CU_add_test(s, "client limit", test_client_limit);
 	CU_add_test(s, "socket file", test_socket_file);
+	CU_add_test(s, "random client", test_random_client);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
