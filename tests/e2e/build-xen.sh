@@ -4,39 +4,59 @@
 # The hypervisor is built by the project's own hypervisor-patch/build.sh
 # (Debian's Xen 4.17 source + the xenshare series + CONFIG_MEM_SHARING),
 # into $E2E_CACHE/hvpatch so the download, the unpacked source and the
-# object files are reused between runs (a warm rebuild is a no-op make).
+# object files are reused between runs.  When the series adds the batched
+# compare-and-share op (its libxenctrl wrapper is named in
+# hypervisor-patch/include/xenshare_cmpshr.h), the tools are built too and
+# the patched libxenctrl's path is written to $E2E_CACHE/xen.libxenctrl
+# (mkinitrd.sh gives it to the daemon only); otherwise that file is empty.
 # E2E_XEN=/path/to/xen skips the build and uses that image as it is.
-# Only one hypervisor build may run at a time on this 2-core machine: a lock
-# file serialises concurrent harness runs.
+# A lock file serialises concurrent harness runs (one Xen build at a time).
 set -eu
 . "$(dirname "$0")/common.sh"
 
+mkdir -p "$E2E_CACHE"
 if [ -n "${E2E_XEN:-}" ]; then
 	[ -r "$E2E_XEN" ] || e2e_die "E2E_XEN=$E2E_XEN is not readable"
+	: >"$E2E_CACHE/xen.libxenctrl"
 	echo "$E2E_XEN"
 	exit 0
 fi
 script=$E2E_TOP/hypervisor-patch/build.sh
 [ -x "$script" ] || e2e_die "no hypervisor build script at $script"
-mkdir -p "$E2E_CACHE"
-# Xen's make relinks on every call (~30 s here): skip it when nothing in
-# hypervisor-patch/ changed since the image was built.
-key=$(cd "$E2E_TOP" && find hypervisor-patch/build.sh hypervisor-patch/patches hypervisor-patch/config -type f ! -name '*~' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
-if [ -f "$E2E_CACHE/xen.key" ] && [ "$(cat "$E2E_CACHE/xen.key")" = "$key" ] && [ -r "$E2E_CACHE/xen.image" ]; then
+tools=
+if grep -qs 'xc_memshr_compare_share' "$E2E_TOP"/hypervisor-patch/patches/*.patch; then
+	tools=--tools
+fi
+# Xen's make relinks on every call (~30 s here): skip it when nothing
+# hypervisor-patch/build.sh uses changed since the image was built.
+key=$(cd "$E2E_TOP" && find hypervisor-patch/build.sh hypervisor-patch/patches hypervisor-patch/config \
+	-type f ! -name '*~' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
+key="$key $tools"
+if [ -f "$E2E_CACHE/xen.key" ] && [ "$(cat "$E2E_CACHE/xen.key")" = "$key" ] &&
+   [ -r "$E2E_CACHE/xen.image" ] && [ -f "$E2E_CACHE/xen.libxenctrl" ]; then
 	e2e_log "hypervisor-patch/ unchanged: reusing $E2E_CACHE/xen.image"
 	echo "$E2E_CACHE/xen.image"
 	exit 0
 fi
 log=$E2E_CACHE/build-xen.log
-e2e_log "building the hypervisor with $script (log: $log)"
+e2e_log "building the hypervisor${tools:+ and tools} with $script (log: $log)"
 start=$(date +%s)
-if ! flock "$E2E_CACHE/build-xen.lock" "$script" -w "$E2E_CACHE/hvpatch" -j 2 >"$log.out" 2>"$log"; then
+# shellcheck disable=SC2086
+if ! flock "$E2E_CACHE/build-xen.lock" "$script" -w "$E2E_CACHE/hvpatch" -j 2 $tools >"$log.out" 2>"$log"; then
 	tail -n 30 "$log" >&2
 	e2e_die "hypervisor build failed (log: $log)"
 fi
 xen=$(sed -n 's/^xen: //p' "$log.out" | tail -n1)
 [ -n "$xen" ] && [ -r "$xen" ] || e2e_die "build script printed no readable 'xen:' path (see $log.out)"
+lib=
+if [ -n "$tools" ]; then
+	lib=$(sed -n 's/^libxenctrl: //p' "$log.out" | tail -n1)
+	[ -n "$lib" ] && [ -r "$lib" ] || e2e_die "build script printed no readable 'libxenctrl:' path (see $log.out)"
+	cp -L "$lib" "$E2E_CACHE/libxenctrl.patched.so"
+	lib=$E2E_CACHE/libxenctrl.patched.so
+fi
 cp "$xen" "$E2E_CACHE/xen.image"
+echo "$lib" >"$E2E_CACHE/xen.libxenctrl"
 echo "$key" >"$E2E_CACHE/xen.key"
-e2e_log "hypervisor ready in $(( $(date +%s) - start )) s: $xen"
+e2e_log "hypervisor ready in $(( $(date +%s) - start )) s: $xen${lib:+ (patched libxenctrl: $lib)}"
 echo "$E2E_CACHE/xen.image"

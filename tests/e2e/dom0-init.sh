@@ -135,40 +135,85 @@ guest_alive() { # name: running or blocked, not crashed/dying
 # ------------------------------------------------------------ the sharer
 DAEMON_PID=
 start_daemon() { # protocol
-	cat >/etc/xen/xenshared.conf <<EOF
-# written by the e2e dom0 init
-protocol = $1
-pass_target = 5
-cpu_cap = 100
-reserve = 16M
-settle_threshold = 0.1
-log_level = info
-log_target = stderr
-EOF
-	xenshared -d >>/var/log/xenshared.log 2>&1 &
+	{
+		echo "# written by the e2e dom0 init (tests/e2e/dom0-init.sh)"
+		echo "protocol = $1"
+		echo "pass_target = 5"
+		echo "cpu_cap = 100"
+		echo "reserve = 16M"
+		echo "dom0_balloon = off"
+		echo "settle_threshold = 0.1"
+		echo "log_level = info"
+		echo "log_target = stderr"
+	} >/etc/xen/xenshared.conf
+	$DAEMON_ENV xenshared -n -f /etc/xen/xenshared.conf >>/var/log/xenshared.log 2>&1 ||
+		{ say "xenshared -n rejected the config: $(tail -n 3 /var/log/xenshared.log)"; return 1; }
+	echo "---- xenshared start, protocol = $1" >>/var/log/xenshared.log
+	$DAEMON_ENV xenshared -d -f /etc/xen/xenshared.conf >>/var/log/xenshared.log 2>&1 &
 	DAEMON_PID=$!
-	sleep 2
+	wait_for 20 daemon_ping || return 1
 	kill -0 $DAEMON_PID 2>/dev/null
 }
 stop_daemon() {
 	[ -n "$DAEMON_PID" ] || return 0
 	kill -TERM $DAEMON_PID 2>/dev/null
-	wait_for 10 sh -c "! kill -0 $DAEMON_PID 2>/dev/null"
+	wait_for 15 sh -c "! kill -0 $DAEMON_PID 2>/dev/null" || say "xenshared did not exit on SIGTERM in 15 s"
 	DAEMON_PID=
 }
-share_now() { # domids...: one stand-in pass
-	standin-share "$@" >/tmp/standin.out 2>&1
-	rc=$?
-	cat /tmp/standin.out | sed 's/^/E2E INFO standin: /'
-	return $rc
+daemon_ctl() { $DAEMON_ENV xenshared -C "$1" 2>&1; }
+daemon_ping() { $DAEMON_ENV xenshared -C ping >/dev/null 2>&1; }
+daemon_lists() { daemon_ctl stats | grep -q "\"domid\":$1,"; }
+daemon_proto() { daemon_ctl stats | grep -o '"protocol":"[a-z]*"' | head -n1 | sed 's/.*:"\(.*\)"/\1/'; }
+# xenshare-stat --prometheus value of a metric line (exact label set).
+stat_metric() { grep "^$1 " /tmp/stat.prom | awk '{ print $2 }'; }
+probe_shr() { e2e-probe stats | sed -n "s/^E2E-PROBE dom=$1 tot=[0-9]* shr=\([0-9]*\)/\1/p"; }
+
+# xenshare-stat against the hypervisor and `xl sharing`: read the probe
+# before and after xenshare-stat and compare only when nothing moved in
+# between (guests write every few seconds; quiet windows are long).
+check_stat_agrees() { # checkname domid
+	cn=$1 dom=$2
+	tries=10
+	while [ $tries -gt 0 ]; do
+		read_hv
+		f0=$FREED u0=$USED s0=$(probe_shr "$dom")
+		$DAEMON_ENV xenshare-stat --prometheus >/tmp/stat.prom 2>/tmp/stat.err
+		src=$?
+		xlmb=$(xl sharing 2>/dev/null | awk -v d="$dom" '$2 == d { print $NF }')
+		read_hv
+		s1=$(probe_shr "$dom")
+		if [ "$f0" = "$FREED" ] && [ "$u0" = "$USED" ] && [ "$s0" = "$s1" ]; then
+			saved=$(stat_metric xenshare_saved_pages)
+			frames=$(stat_metric xenshare_shared_frames)
+			dshr=$(grep "^xenshare_domain_shared_pages{.*domid=\"$dom\"}" /tmp/stat.prom | awk '{ print $2 }')
+			detail="xenshare-stat rc=$src saved_pages=$saved shared_frames=$frames d$dom.shared_pages=$dshr daemon_saved=$(stat_metric xenshare_daemon_saved_pages); hypervisor freed=$FREED used=$USED d$dom.shr_pages=$s1; xl sharing d$dom=${xlmb}MiB"
+			if [ "$src" = 0 ] && [ "$saved" = "$FREED" ] && [ "$frames" = "$USED" ] &&
+			   [ "$dshr" = "$s1" ] && [ -n "$xlmb" ] && [ "${xlmb%.*}" -eq $((s1 / 256)) ]; then
+				check "$cn" PASS "$detail"
+			else
+				check "$cn" FAIL "$detail; $(head -c 300 /tmp/stat.err)"
+				grep -v '^#' /tmp/stat.prom | head -n 20 | sed 's/^/E2E INFO stat: /'
+			fi
+			return
+		fi
+		tries=$((tries - 1))
+		sleep 1
+	done
+	check "$cn" FAIL "hypervisor counters never stood still around one xenshare-stat call in 10 tries"
+}
+share_now() { # domids...: one stand-in pass, its lines streamed to the console
+	standin-share "$@" 2>&1 | tee /tmp/standin.out | sed 's/^/E2E INFO standin: /'
+	grep -q '^STANDIN-SHARE scanned=' /tmp/standin.out
 }
 
 # Waits until the hypervisor's freed count reaches want (or timeout).
 wait_freed() { # want timeout
-	w=$1 t=$2
+	w=$1 t=$2 n=0
 	while [ "$t" -gt 0 ]; do
 		read_hv
 		[ "$FREED" -ge "$w" ] && return 0
+		n=$((n + 1))
+		[ $((n % 5)) = 0 ] && say "waiting for freed >= $w: freed=$FREED used=$USED"
 		sleep 2
 		t=$((t - 2))
 	done
@@ -195,15 +240,20 @@ check_verdicts() { # checkname "guest:oks_before ..."
 }
 
 SHARER=$E2E_DAEMON
-[ "$SHARER" = xenshared ] || SHARER=standin
-say "sharer: $SHARER"
-[ "$SHARER" = standin ] && check daemon-service SKIP "xenshared not built: STAND-IN standin-share used"
-
-PROTO1=${E2E_PROTOCOLS%% *}
-PROTO2=${E2E_PROTOCOLS#* }
-[ "$PROTO2" = "$E2E_PROTOCOLS" ] && PROTO2=
-if [ "$SHARER" = xenshared ]; then
-	start_daemon "$PROTO1" || die daemon-service "xenshared did not stay up: $(tail -n 5 /var/log/xenshared.log)"
+DAEMON_ENV=
+# A patched libxenctrl (with the batched op) is only for the daemon and
+# xenshare-stat; xl keeps Debian's.
+[ -d /usr/lib/xenshare ] && DAEMON_ENV="env LD_LIBRARY_PATH=/usr/lib/xenshare:/lib/x86_64-linux-gnu"
+say "sharer: $SHARER; batched op in this image's hypervisor and libxenctrl: $E2E_HV_BATCHED"
+if [ "$E2E_HV_BATCHED" = yes ]; then PROTO1=batched; else PROTO1=auto; fi
+PROTO2=upstream
+if [ "$SHARER" = standin ]; then
+	check daemon-service SKIP "xenshared not built: STAND-IN standin-share used"
+	PROTO1=standin PROTO2=standin2
+else
+	start_daemon "$PROTO1" ||
+		die daemon-service "xenshared (protocol = $PROTO1) did not start: $(tail -n 5 /var/log/xenshared.log | tr '\n' ' ')"
+	check daemon-service PASS "xenshared -d pid $DAEMON_PID, protocol = $PROTO1, answers ping: $(daemon_ctl ping)"
 fi
 
 # ------------------------------------------------------------- phase 1
@@ -216,6 +266,16 @@ D1=$(domid_of guest1) D2=$(domid_of guest2)
 COMMON_PAGES=$(sed -n 's/.*E2E-GUEST guest1 ready .*common=\([0-9]*\).*/\1/p' "$(console_log guest1)" | head -n1)
 [ -n "$COMMON_PAGES" ] || die guests "cannot read common= from guest1's ready line"
 check guests PASS "guest1=d$D1 guest2=d$D2 ready: $(grep -h 'E2E-GUEST guest. booted' $(console_log guest1) $(console_log guest2) | tr '\n' ' ') $(grep 'E2E-GUEST guest1 ready' $(console_log guest1))"
+
+if [ "$SHARER" = xenshared ]; then
+	if wait_for 60 sh -c "$DAEMON_ENV xenshared -C stats | grep -q '\"domid\":$D1,' && $DAEMON_ENV xenshared -C stats | grep -q '\"domid\":$D2,'"; then
+		check daemon-finds-guests PASS "stats lists d$D1 and d$D2: $(daemon_ctl stats | grep -o '"domains":.*' | head -c 400)"
+	else
+		check daemon-finds-guests FAIL "stats after 60 s: $(daemon_ctl stats | head -c 600)"
+	fi
+else
+	check daemon-finds-guests SKIP "xenshared not built"
+fi
 
 ctl=$(e2e-probe control "$D1" 2>&1)
 case $ctl in
@@ -258,7 +318,15 @@ fi
 xl sharing 2>&1 | sed 's/^/E2E INFO xl-sharing: /'
 
 if [ "$SHARER" = xenshared ]; then
-	: # xenshare-stat comparison: filled in when the daemon lands
+	check_stat_agrees stat-agrees "$D1"
+	proto=$(daemon_proto)
+	if [ "$E2E_HV_BATCHED" != yes ]; then
+		check batched-op SKIP "this image's hypervisor/libxenctrl has no batched op; daemon (protocol = auto) reports '$proto'"
+	elif [ "$proto" = batched ]; then
+		check batched-op PASS "daemon started with protocol = batched and reports '$proto'"
+	else
+		check batched-op FAIL "daemon reports '$proto' although the hypervisor has the batched op"
+	fi
 else
 	check stat-agrees SKIP "xenshared not built: xenshare-stat has no daemon to compare"
 	check batched-op SKIP "xenshared not built: the stand-in uses the upstream nominate/share ops"
@@ -296,6 +364,12 @@ xl domid guest2 >/dev/null 2>&1 && { ok=0; detail="$detail; guest2 still listed"
 guest_alive guest1 || { ok=0; detail="$detail; guest1 not alive"; }
 if [ "$SHARER" = xenshared ]; then
 	kill -0 "$DAEMON_PID" 2>/dev/null || { ok=0; detail="$detail; xenshared died"; }
+	if wait_for 30 sh -c "$DAEMON_ENV xenshared -C ping >/dev/null && ! $DAEMON_ENV xenshared -C stats | grep -q '\"domid\":$D2,'"; then
+		detail="$detail; daemon dropped d$D2 and still answers"
+	else
+		ok=0
+		detail="$detail; daemon still lists d$D2 or does not answer: $(daemon_ctl stats | head -c 300)"
+	fi
 else
 	detail="$detail (stand-in: no daemon running, hypervisor side only)"
 fi
@@ -305,7 +379,14 @@ if [ $ok = 1 ]; then check destroy-guest PASS "$detail"; else check destroy-gues
 if [ -n "$PROTO2" ]; then
 	if [ "$SHARER" = xenshared ]; then
 		stop_daemon
-		start_daemon "$PROTO2" || die daemon-service-$PROTO2 "xenshared ($PROTO2) did not stay up"
+		start_daemon "$PROTO2" ||
+			die daemon-service-$PROTO2 "xenshared (protocol = $PROTO2) did not start: $(tail -n 5 /var/log/xenshared.log | tr '\n' ' ')"
+		proto=$(daemon_proto)
+		if [ "$proto" = upstream ]; then
+			check daemon-service-$PROTO2 PASS "restarted with protocol = upstream; reports '$proto'"
+		else
+			check daemon-service-$PROTO2 FAIL "restarted with protocol = upstream; reports '$proto'"
+		fi
 	fi
 	read_hv
 	base=$FREED
@@ -329,6 +410,7 @@ if [ -n "$PROTO2" ]; then
 		check sharing-$PROTO2 FAIL "guest3=d$D3: freed $base -> $FREED (+$((FREED - base)) < $want) in ${t_share}s by $SHARER"
 	fi
 	check_verdicts guest-verdicts-$PROTO2 "guest1:$OK1 guest3:$OK3"
+	[ "$SHARER" = xenshared ] && check_stat_agrees stat-agrees-$PROTO2 "$D3"
 fi
 stop_daemon
 finish

@@ -83,6 +83,17 @@ if [ -x "$O/bin/xenshared" ] && [ -x "$O/bin/xenshare-stat" ]; then
 	add_elf "$O/bin/xenshare-stat" /usr/sbin/xenshare-stat
 	daemon=xenshared
 fi
+# The patched libxenctrl (batched op), when build-xen.sh built one: in its
+# own folder, for the daemon and xenshare-stat only (dom0-init.sh).
+batched=no
+patched=$(cat "$E2E_CACHE/xen.libxenctrl" 2>/dev/null || true)
+if [ -n "$patched" ]; then
+	nm -D --defined-only "$patched" | grep -qw xc_memshr_compare_share ||
+		e2e_die "$patched does not export xc_memshr_compare_share"
+	mkdir -p "$d/usr/lib/xenshare"
+	cp -L "$patched" "$d/usr/lib/xenshare/libxenctrl.so.4.17"
+	batched=yes
+fi
 
 # Guest image.
 mkdir -p "$g/bin" "$g/proc" "$g/sys" "$g/dev"
@@ -113,8 +124,8 @@ chmod 755 "$d/init"
 # Settings of this run, read by /init.
 cat >"$d/e2e/settings" <<SET
 E2E_DAEMON=$daemon
-E2E_PROTOCOLS='${E2E_PROTOCOLS:-batched upstream}'
+E2E_HV_BATCHED=$batched
 SET
 (cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/dom0-initrd.gz"
 cp "$vmlinuz" "$work/vmlinuz"
-e2e_log "initramfs built: dom0 $(du -k "$work/dom0-initrd.gz" | cut -f1) KiB (sharer: $daemon)"
+e2e_log "initramfs built: dom0 $(du -k "$work/dom0-initrd.gz" | cut -f1) KiB (sharer: $daemon, batched op: $batched)"

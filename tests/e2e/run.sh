@@ -12,9 +12,8 @@
 # result line was seen, else 1 (printing the last 100 serial lines).
 #
 # Environment: E2E_TIMEOUT (s, default 480), E2E_XEN (use this hypervisor
-# image), E2E_XEN_ARGS (extra hypervisor boot options), E2E_PROTOCOLS
-# (default "batched upstream"), E2E_SKIP_BUILD=1 (reuse the images built by
-# the previous run).
+# image), E2E_XEN_ARGS (extra hypervisor boot options), E2E_SKIP_BUILD=1
+# (reuse the images built by the previous run).
 set -eu
 . "$(dirname "$0")/common.sh"
 
@@ -29,6 +28,11 @@ if [ "${E2E_SKIP_BUILD:-0}" != 1 ]; then
 	xen=$("$E2E_SRC/build-xen.sh")
 	e2e_log "hypervisor ready at $(stamp) s"
 	make -s -C "$E2E_TOP" O="$O" e2e-tools >&2 || e2e_die "building the e2e tools failed"
+	# The project's daemon and xenshare-stat go into dom0 when they build
+	# (make all has built them already under make check).
+	if ! make -s -C "$E2E_TOP" O="$O" "$O/bin/xenshared" "$O/bin/xenshare-stat" >"$E2E_WORK/make-daemon.log" 2>&1; then
+		e2e_log "xenshared/xenshare-stat did not build (see $E2E_WORK/make-daemon.log)"
+	fi
 	"$E2E_SRC/mkinitrd.sh"
 	cp "$xen" "$E2E_WORK/xen"
 	e2e_log "images ready at $(stamp) s"
