@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <CUnit/Basic.h>
+#define XC_WANT_COMPAT_MAP_FOREIGN_API   /* xen-memshare's xc_map_foreign_range */
 #include <xenctrl.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
@@ -779,6 +780,40 @@ static void test_xfm_mapping_blocks_nominate(void)
 }
 
 /*
+ * libxenctrl's compat mappings are released with plain munmap(), as
+ * xen-memshare's unshare does: the frame reference goes with the next
+ * hypercall, so nominate behaves as on Xen before and after the munmap.
+ */
+static void test_xc_compat_map_munmap(void)
+{
+	xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+	uint64_t h;
+	uint8_t *p;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(xch);
+	p = xc_map_foreign_range(xch, 1, 2 * SIM_PAGE_SIZE, PROT_READ, 50);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(frame_tag(p + SIM_PAGE_SIZE), fake_gfn_to_mfn(51));
+	errno = 0;
+	CU_ASSERT_EQUAL(xc_memshr_nominate_gfn(xch, 1, 50, &h), -1);
+	CU_ASSERT_EQUAL(errno, E2BIG);
+	munmap(p, SIM_PAGE_SIZE);                 /* half of it */
+	CU_ASSERT_EQUAL(xc_memshr_nominate_gfn(xch, 1, 50, &h), 0);
+	errno = 0;
+	CU_ASSERT_EQUAL(xc_memshr_nominate_gfn(xch, 1, 51, &h), -1);
+	CU_ASSERT_EQUAL(errno, E2BIG);
+	munmap(p + SIM_PAGE_SIZE, SIM_PAGE_SIZE);
+	CU_ASSERT_EQUAL(xc_memshr_nominate_gfn(xch, 1, 51, &h), 0);
+	CU_ASSERT_EQUAL(total_refs(), 0);
+	/* all-or-nothing like xenforeignmemory_map with err == NULL */
+	errno = 0;
+	CU_ASSERT_PTR_NULL(xc_map_foreign_range(xch, 1, 8 * SIM_PAGE_SIZE, PROT_READ, 0));
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	CU_ASSERT_EQUAL(total_refs(), 0);
+	xc_interface_close(xch);
+}
+
+/*
  * A writable mapping writes through to the host frame, and a restricted
  * handle refuses other domains with EPERM.
  */
@@ -1081,6 +1116,7 @@ int main(void)
 	CU_add_test(s, "xfm large batch", test_xfm_map_large_batch);
 	CU_add_test(s, "xfm mapping blocks nominate", test_xfm_mapping_blocks_nominate);
 	CU_add_test(s, "xfm writable and restrict", test_xfm_writable_and_restrict);
+	CU_add_test(s, "xc compat map and munmap", test_xc_compat_map_munmap);
 	CU_add_test(s, "xfm partial unmap", test_xfm_partial_unmap);
 	CU_add_test(s, "xfm threads", test_xfm_threads);
 	CU_add_test(s, "evtchn", test_evtchn);

@@ -243,6 +243,52 @@ fail:
 	return NULL;
 }
 
+void sim_fmap_sweep(struct sim_conn *c, struct sim_fmap_table *t)
+{
+	uint64_t *gone = NULL;
+	size_t nr_gone = 0, cap = 0, i = 0;
+
+	pthread_mutex_lock(&t->lock);
+	while (i < t->nr) {
+		struct sim_fmap_ent *e = &t->ents[i];
+		size_t k;
+
+		/* one call per mapping in the common case: all of it still there */
+		if (!msync(e->addr, e->pages << SIM_PAGE_SHIFT, MS_ASYNC)) {
+			i++;
+			continue;
+		}
+		for (k = 0; k < e->pages; k++) {
+			if (e->mfns[k] == SIM_INVALID_MFN ||
+			    !msync(e->addr + (k << SIM_PAGE_SHIFT), SIM_PAGE_SIZE, MS_ASYNC) ||
+			    errno != ENOMEM)
+				continue;
+			if (nr_gone == cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				uint64_t *g = realloc(gone, ncap * sizeof(*g));
+
+				if (!g)
+					goto out;   /* try again at the next sweep */
+				gone = g;
+				cap = ncap;
+			}
+			gone[nr_gone++] = e->mfns[k];
+			e->mfns[k] = SIM_INVALID_MFN;
+			e->live--;
+		}
+		if (!e->live) {
+			free(e->mfns);
+			t->ents[i] = t->ents[--t->nr];
+			continue;
+		}
+		i++;
+	}
+out:
+	pthread_mutex_unlock(&t->lock);
+	release_frames(c, gone, nr_gone);
+	free(gone);
+}
+
 int sim_fmap_unmap(struct sim_conn *c, struct sim_fmap_table *t, void *addr,
 		   size_t pages)
 {

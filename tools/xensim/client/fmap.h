@@ -36,12 +36,21 @@ void sim_fmap_table_fini(struct sim_fmap_table *t);
  * or NULL with errno.  err (may be NULL) gets 0 or a negative errno per
  * page; with err NULL any failing page fails the whole call (errno of the
  * first failure) and nothing stays mapped.  t may be NULL for mappings the
- * caller releases with plain munmap() (xc_map_foreign_*): their frame
- * references then live until the connection closes.
+ * caller releases with plain munmap() and that are not worth tracking:
+ * their frame references then live until the connection closes.
  */
 void *sim_fmap_map(struct sim_conn *c, struct sim_fmap_table *t, uint32_t dom,
 		   void *addr, int prot, int flags, size_t pages,
 		   const uint64_t *gfns, int *err);
+
+/*
+ * For mappings the caller releases with plain munmap() (libxenctrl's compat
+ * xc_map_foreign_*()): give back the frames of every recorded page that is
+ * no longer mapped (msync() says ENOMEM), as privcmd's VMA close would.
+ * A page whose address was mapped again by something else keeps its frame
+ * until the connection closes.
+ */
+void sim_fmap_sweep(struct sim_conn *c, struct sim_fmap_table *t);
 
 /* munmap + release of the frames.  Returns 0 or -1 with errno. */
 int sim_fmap_unmap(struct sim_conn *c, struct sim_fmap_table *t, void *addr,

@@ -17,8 +17,11 @@
  * NULL extent array) are repeated here with the same errno.
  *
  * The compat xc_map_foreign_*() mappings are released by the caller with
- * plain munmap(), which the simulator cannot see: their frame references
- * are dropped when the interface is closed (or the process exits).
+ * plain munmap(), which the simulator cannot see.  They are recorded, and
+ * before every hypercall the pages no longer mapped give their frame
+ * references back (sim_fmap_sweep), so that a caller that unmaps and then
+ * nominates sees what it would on Xen.  Whatever is left goes when the
+ * interface is closed or the process exits.
  */
 #define XC_WANT_COMPAT_MAP_FOREIGN_API
 #include <errno.h>
@@ -35,6 +38,7 @@
 
 struct xc_interface_core {
 	struct sim_conn conn;
+	struct sim_fmap_table compat;   /* xc_map_foreign_*() mappings */
 	int connected;
 	unsigned int flags;
 	xc_error last_error;
@@ -72,6 +76,7 @@ static int64_t xc_call(xc_interface *xch, uint32_t op, const void *req,
 	/* NULL: a caller that ignored a failed open; DUMMY: no hypervisor */
 	if (!xch || !xch->connected)
 		return -EBADF;
+	sim_fmap_sweep(&xch->conn, &xch->compat);
 	r = sim_conn_call1(&xch->conn, op, req, reqlen, rep, replen, &got);
 	if (r >= 0 && rep && got != replen)
 		return -EPROTO;
@@ -100,6 +105,7 @@ xc_interface *xc_interface_open(xentoollog_logger *logger,
 		errno = -rc;
 		return NULL;
 	}
+	sim_fmap_table_init(&xch->compat);
 	xch->connected = 1;
 	return xch;
 }
@@ -108,8 +114,10 @@ int xc_interface_close(xc_interface *xch)
 {
 	if (!xch)
 		return 0;
-	if (xch->connected)
+	if (xch->connected) {
 		sim_conn_close(&xch->conn);
+		sim_fmap_table_fini(&xch->compat);
+	}
 	free(xch);
 	return 0;
 }
@@ -572,6 +580,7 @@ int xc_memshr_compare_share(struct xc_interface_core *xch,
 		errno = EBADF;
 		return -1;
 	}
+	sim_fmap_sweep(&xch->conn, &xch->compat);
 	r = sim_conn_call(&xch->conn, SIM_OP_COMPARE_SHARE, req, nr ? 2 : 1,
 			  &rep, nr ? 1 : 0, &got);
 	if (r >= 0 && got != nr * sizeof(*pairs))
@@ -588,7 +597,8 @@ void *xc_map_foreign_bulk(xc_interface *xch, uint32_t dom, int prot,
 		errno = EBADF;
 		return NULL;
 	}
-	return sim_fmap_map(&xch->conn, NULL, dom, NULL, prot, 0, num, arr, err);
+	sim_fmap_sweep(&xch->conn, &xch->compat);
+	return sim_fmap_map(&xch->conn, &xch->compat, dom, NULL, prot, 0, num, arr, err);
 }
 
 void *xc_map_foreign_pages(xc_interface *xch, uint32_t dom, int prot,
