@@ -295,13 +295,13 @@ static int model_share(struct mdom *sd, int sg, uint64_t sh, struct mdom *cd, in
 	if (!s_ok && !c_ok)
 		FAILF("test bug: both sides invalid makes the error depend on mfn order");
 	if (!s_ok)
-		return -XENMEM_SHARING_OP_S_HANDLE_INVALID;
+		return XENMEM_SHARING_OP_S_HANDLE_INVALID;
 	if (!c_ok)
-		return -XENMEM_SHARING_OP_C_HANDLE_INVALID;
+		return XENMEM_SHARING_OP_C_HANDLE_INVALID;
 	if (M.f[sx->frame].handle != sh)
-		return -XENMEM_SHARING_OP_S_HANDLE_INVALID;
+		return XENMEM_SHARING_OP_S_HANDLE_INVALID;
 	if (M.f[cx->frame].handle != ch)
-		return -XENMEM_SHARING_OP_C_HANDLE_INVALID;
+		return XENMEM_SHARING_OP_C_HANDLE_INVALID;
 	model_merge(sd, sg, cd, cg);
 	return 0;
 }

@@ -352,7 +352,7 @@ static void test_implicit_enable_and_client_enabled(void)
 
 	CU_ASSERT(sim_hv_share(hv, a, 0, ha, b, 0, 1) == -EINVAL);
 	CU_ASSERT(sim_hv_memshr_control(hv, b, true) == 0);
-	CU_ASSERT(sim_hv_share(hv, a, 0, ha, b, 0, 12345) == -XENMEM_SHARING_OP_C_HANDLE_INVALID);
+	CU_ASSERT(sim_hv_share(hv, a, 0, ha, b, 0, 12345) == XENMEM_SHARING_OP_C_HANDLE_INVALID);
 	done(hv);
 }
 
@@ -463,10 +463,10 @@ static void test_share_after_write_fails(void)
 	uint64_t ha = nominate(hv, a, 1), hb = nominate(hv, b, 1);
 
 	fill(hv, b, 1, 0x01);   /* client written: its gfn is private again */
-	CU_ASSERT(sim_hv_share(hv, a, 1, ha, b, 1, hb) == -XENMEM_SHARING_OP_C_HANDLE_INVALID);
+	CU_ASSERT(sim_hv_share(hv, a, 1, ha, b, 1, hb) == XENMEM_SHARING_OP_C_HANDLE_INVALID);
 	hb = nominate(hv, b, 1);
 	fill(hv, a, 1, 0x02);   /* source written */
-	CU_ASSERT(sim_hv_share(hv, a, 1, ha, b, 1, hb) == -XENMEM_SHARING_OP_S_HANDLE_INVALID);
+	CU_ASSERT(sim_hv_share(hv, a, 1, ha, b, 1, hb) == XENMEM_SHARING_OP_S_HANDLE_INVALID);
 	CU_ASSERT(mfn_of(hv, a, 1) != mfn_of(hv, b, 1));
 	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
 	done(hv);
@@ -483,13 +483,13 @@ static void test_share_error_order_by_mfn(void)
 
 	CU_ASSERT(sim_hv_memshr_control(hv, b, true) == 0);
 	CU_ASSERT(mfn_of(hv, a, 1) < mfn_of(hv, b, 1));
-	CU_ASSERT(sim_hv_share(hv, a, 1, 1, b, 1, 2) == -XENMEM_SHARING_OP_S_HANDLE_INVALID);
+	CU_ASSERT(sim_hv_share(hv, a, 1, 1, b, 1, 2) == XENMEM_SHARING_OP_S_HANDLE_INVALID);
 	CU_ASSERT(sim_hv_memshr_control(hv, a, true) == 0);
-	CU_ASSERT(sim_hv_share(hv, b, 1, 1, a, 1, 2) == -XENMEM_SHARING_OP_C_HANDLE_INVALID);
+	CU_ASSERT(sim_hv_share(hv, b, 1, 1, a, 1, 2) == XENMEM_SHARING_OP_C_HANDLE_INVALID);
 	/* Both shared but handles wrong: source is checked first. */
 	nominate(hv, a, 1);
 	nominate(hv, b, 1);
-	CU_ASSERT(sim_hv_share(hv, a, 1, 999, b, 1, 998) == -XENMEM_SHARING_OP_S_HANDLE_INVALID);
+	CU_ASSERT(sim_hv_share(hv, a, 1, 999, b, 1, 998) == XENMEM_SHARING_OP_S_HANDLE_INVALID);
 	done(hv);
 }
 
@@ -805,8 +805,8 @@ static void test_concurrent_writes_safe_share(void)
 		rc = sim_hv_share(hv, w[0].dom, g[0], h[0], w[1].dom, g[1], h[1]);
 		if (rc == 0)
 			shared++;
-		else if (rc == -XENMEM_SHARING_OP_S_HANDLE_INVALID ||
-			 rc == -XENMEM_SHARING_OP_C_HANDLE_INVALID)
+		else if (rc == XENMEM_SHARING_OP_S_HANDLE_INVALID ||
+			 rc == XENMEM_SHARING_OP_C_HANDLE_INVALID)
 			stale++;
 		else
 			CU_FAIL("unexpected share error");
@@ -996,9 +996,9 @@ static void test_add_to_physmap(void)
 	fill(hv, a, 2, 0x6b);
 	h = nominate(hv, a, 2);
 	CU_ASSERT(sim_hv_memshr_control(hv, b, true) == 0);
-	CU_ASSERT(sim_hv_add_to_physmap(hv, a, 2, h, b, 1) == -XENMEM_SHARING_OP_C_HANDLE_INVALID);
-	CU_ASSERT(sim_hv_add_to_physmap(hv, a, 2, h + 1, b, 9) == -XENMEM_SHARING_OP_S_HANDLE_INVALID);
-	CU_ASSERT(sim_hv_add_to_physmap(hv, a, 3, h, b, 9) == -XENMEM_SHARING_OP_S_HANDLE_INVALID);
+	CU_ASSERT(sim_hv_add_to_physmap(hv, a, 2, h, b, 1) == XENMEM_SHARING_OP_C_HANDLE_INVALID);
+	CU_ASSERT(sim_hv_add_to_physmap(hv, a, 2, h + 1, b, 9) == XENMEM_SHARING_OP_S_HANDLE_INVALID);
+	CU_ASSERT(sim_hv_add_to_physmap(hv, a, 3, h, b, 9) == XENMEM_SHARING_OP_S_HANDLE_INVALID);
 	CU_ASSERT(sim_hv_add_to_physmap(hv, a, 2, h, b, 9) == 0);
 	CU_ASSERT(page_is(hv, b, 9, 0x6b));
 	CU_ASSERT(info(hv, b).shr_pages == 1 && info(hv, b).tot_pages == 4);

@@ -14,8 +14,9 @@
  *  - Every function returns 0 (or a count) on success and a negative errno
  *    on failure, exactly the value the hypervisor would return, so the
  *    client library turns it into -1/errno as libxenctrl does.  Share
- *    handle errors are -XENMEM_SHARING_OP_S_HANDLE_INVALID (-10) and
- *    -XENMEM_SHARING_OP_C_HANDLE_INVALID (-9).
+ *    handle errors are XENMEM_SHARING_OP_S_HANDLE_INVALID and
+ *    XENMEM_SHARING_OP_C_HANDLE_INVALID, which <xen/memory.h> already
+ *    defines as negative (-10 and -9; libxenctrl callers see errno 10/9).
  *  - All functions are thread-safe: one host lock serialises hypercalls,
  *    guest writes and mapping changes, which is what makes the model easy to
  *    reason about (Xen's finer locking gives the same observable ordering

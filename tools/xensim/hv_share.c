@@ -587,19 +587,19 @@ static int sim_share_pages(struct sim_hv *hv, struct sim_dom *sd, uint64_t sgfn,
 		return 0;   /* "the pages are already 'shared'" (also two holes) */
 	if (smfn < cmfn) {
 		if (!(sp = sim_grab(hv, smfn)))
-			return -XENMEM_SHARING_OP_S_HANDLE_INVALID;
+			return XENMEM_SHARING_OP_S_HANDLE_INVALID;
 		if (!(cp = sim_grab(hv, cmfn)))
-			return -XENMEM_SHARING_OP_C_HANDLE_INVALID;
+			return XENMEM_SHARING_OP_C_HANDLE_INVALID;
 	} else {
 		if (!(cp = sim_grab(hv, cmfn)))
-			return -XENMEM_SHARING_OP_C_HANDLE_INVALID;
+			return XENMEM_SHARING_OP_C_HANDLE_INVALID;
 		if (!(sp = sim_grab(hv, smfn)))
-			return -XENMEM_SHARING_OP_S_HANDLE_INVALID;
+			return XENMEM_SHARING_OP_S_HANDLE_INVALID;
 	}
 	if (sp->handle != sh)
-		return -XENMEM_SHARING_OP_S_HANDLE_INVALID;
+		return XENMEM_SHARING_OP_S_HANDLE_INVALID;
 	if (cp->handle != ch)
-		return -XENMEM_SHARING_OP_C_HANDLE_INVALID;
+		return XENMEM_SHARING_OP_C_HANDLE_INVALID;
 
 	/* Make room first so the merge cannot fail half way. */
 	if (sp->nr + cp->nr > sp->cap) {
@@ -682,11 +682,11 @@ int sim_hv_add_to_physmap(struct sim_hv *hv, uint32_t sdom, uint64_t sgfn,
 	smfn = sim_gfn_mfn(sd, sgfn);
 	sp = sim_grab(hv, smfn);
 	if (!sp || sp->handle != sh) {
-		rc = -XENMEM_SHARING_OP_S_HANDLE_INVALID;
+		rc = XENMEM_SHARING_OP_S_HANDLE_INVALID;
 		goto out;
 	}
 	if (sim_gfn_mfn(cd, cgfn) != SIM_INVALID_MFN) {
-		rc = -XENMEM_SHARING_OP_C_HANDLE_INVALID;   /* not a hole */
+		rc = XENMEM_SHARING_OP_C_HANDLE_INVALID;   /* not a hole */
 		goto out;
 	}
 	rc = sim_p2m_grow(cd, cgfn + 1);
