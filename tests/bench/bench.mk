@@ -1,0 +1,9 @@
+# Benchmarks (`make bench`, not part of `make check`): the programs
+# tests/bench/run-all.sh needs besides the daemon, xensim and the engine's
+# test tools.
+#  - bench-xxh3: raw inlined XXH3 over the benchmark's pages, the baseline
+#    every scan-cost number is a ratio to.
+$(eval $(call add_prog,bench-xxh3,tests/bench/xxh3_raw.c,,))
+
+.PHONY: bench-tools
+bench-tools: $(O)/bin/bench-xxh3
