@@ -253,16 +253,32 @@ if ! make -C "$tree/xen" -j"$jobs" XEN_TARGET_ARCH=x86_64 >"$work/build-xen.log"
 	tail -n 30 "$work/build-xen.log" >&2
 	die "hypervisor build failed (full log: $work/build-xen.log)"
 fi
-make -C "$tree/xen" XEN_TARGET_ARCH=x86_64 xen.gz >>"$work/build-xen.log" 2>&1 ||
-	die "making xen.gz failed (log: $work/build-xen.log)"
+# The default goal makes xen$(CONFIG_XEN_INSTALL_SUFFIX), xen.gz on x86;
+# asking make for xen.gz again would relink everything (xen is FORCE).
+[ -s "$tree/xen/xen" ] || die "the build made no xen/xen (log: $work/build-xen.log)"
+if [ ! -s "$tree/xen/xen.gz" ] || [ "$tree/xen/xen" -nt "$tree/xen/xen.gz" ]; then
+	gzip -n -9 <"$tree/xen/xen" >"$tree/xen/xen.gz.new" && mv "$tree/xen/xen.gz.new" "$tree/xen/xen.gz" ||
+		die "could not write $tree/xen/xen.gz"
+fi
 log "hypervisor built in $(( $(date +%s) - start )) s"
 
 if [ "$tools" = 1 ]; then
+	for tool in autoconf iasl pkg-config; do
+		command -v "$tool" >/dev/null 2>&1 ||
+			die "--tools needs '$tool'; see the --tools packages in scripts/packages/hvpatch.txt"
+	done
+	[ -r /usr/share/misc/config.sub ] || die "--tools needs /usr/share/misc/config.sub (autotools-dev)"
 	start=$(date +%s)
 	log "building the tools (libs + xl), log: $work/build-tools.log"
 	(
 		cd "$tree"
 		if [ ! -e config/Tools.mk ]; then
+			# Debian's source ships no generated configure (debian/rules
+			# runs dh_autoreconf); generate it as Xen's autogen.sh does.
+			if [ ! -x configure ]; then
+				cp /usr/share/misc/config.sub /usr/share/misc/config.guess .
+				./autogen.sh
+			fi
 			./configure --disable-docs --disable-stubdom --disable-qemu-traditional \
 				--disable-ocamltools --with-system-qemu=/usr/bin/qemu-system-i386 \
 				--disable-seabios --disable-ipxe --disable-rombios --disable-pvshim
