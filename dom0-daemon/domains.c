@@ -355,12 +355,19 @@ int xsd_domains_rescan(struct xsd_domains *d)
 	for (i = 0; i < d->n;) {
 		struct xsd_domain *dom = &d->v[i];
 		const xc_domaininfo_t *hit = NULL;
+		size_t lo = 0, hi = n;
 
-		for (k = 0; k < n; k++)
-			if (info[k].domain == dom->domid) {
-				hit = &info[k];
-				break;
-			}
+		/* getinfolist answers in domid order */
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+
+			if (info[mid].domain < dom->domid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < n && info[lo].domain == dom->domid)
+			hit = &info[lo];
 		if (!hit)
 			remove_at(d, i, "is gone");
 		else if (hit->flags & XEN_DOMINF_dying)

@@ -725,6 +725,7 @@ int main(int argc, char **argv)
 		xsd_err("out of memory");
 		goto out;
 	}
+	xsd_report_set_balloon_counter(dm.rep, &dm.balloon.pages_requested);
 	announce_ready(&dm);
 	status = run(&dm);
 	if (dm.exit_status)

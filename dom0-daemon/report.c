@@ -49,6 +49,7 @@ struct xsd_report {
 	struct mirror_dom *mdom;
 	size_t nr_mdom, cap_mdom;
 	bool mirror_failed;           /* warned once */
+	const uint64_t *balloon_pages;
 };
 
 struct snapshot {
@@ -105,6 +106,11 @@ void xsd_report_free(struct xsd_report *r, bool remove_mirror)
 	free(r->global_val);
 	free(r->mdom);
 	free(r);
+}
+
+void xsd_report_set_balloon_counter(struct xsd_report *r, const uint64_t *pages_requested)
+{
+	r->balloon_pages = pages_requested;
 }
 
 void xsd_report_tick(struct xsd_report *r)
@@ -203,6 +209,7 @@ void xsd_report_stats_json(struct xsd_report *r, struct xsd_json *j)
 	json_hv_counter(j, "sharing_used_frames", sn.hv_used);
 	xsd_json_u64(j, "pages_needed", sn.st.pages_needed);
 	xsd_json_u64(j, "memory_requests", sn.st.memory_requests);
+	xsd_json_u64(j, "dom0_balloon_pages", r->balloon_pages ? *r->balloon_pages : 0);
 	xsd_json_obj_end(j);
 
 	xsd_json_obj_begin(j, "counters");

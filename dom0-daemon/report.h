@@ -31,6 +31,8 @@ int xsd_report_alloc(struct xs_handle *xs, xc_interface *xch, struct shr_engine 
 /* remove_mirror: delete /local/domain/0/xenshared (clean stop). */
 void xsd_report_free(struct xsd_report *r, bool remove_mirror);
 
+/* Pages dom0_balloon asked dom0 to give back since start (shown in stats). */
+void xsd_report_set_balloon_counter(struct xsd_report *r, const uint64_t *pages_requested);
 /* Samples CPU time for cpu_percent; call every few seconds. */
 void xsd_report_tick(struct xsd_report *r);
 /* Writes the `stats` object. */

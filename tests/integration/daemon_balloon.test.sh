@@ -35,6 +35,7 @@ wait_for 10 lowered || fail "dom0's target was not lowered"
 t1=$(target)
 note "dom0 target lowered to $t1 KiB"
 [ "$t1" -ge $((224 * 1024)) ] || fail "dom0 taken below dom0_min_memory: $t1 KiB"
+stats_true ".host.dom0_balloon_pages == $(( (t0 - t1) / 4 ))" || fail "stats do not count the ballooned pages"
 sleep 3
 [ "$(target)" -ge $((224 * 1024)) ] || fail "dom0 shrunk again below the floor"
 "$XENSIM" verify >/dev/null 2>&1 || fail "verify"
