@@ -344,8 +344,15 @@ static int daemonise(struct xsd_daemon *dm)
 		return -errno;
 	}
 	if (pid > 0) {
+		sigset_t set;
 		ssize_t n;
 
+		/* the waiting parent stays interruptible (Ctrl-C on a hung start) */
+		sigemptyset(&set);
+		sigaddset(&set, SIGHUP);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGINT);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
 		close(fds[1]);
 		do
 			n = read(fds[0], &c, 1);
@@ -659,8 +666,12 @@ int main(int argc, char **argv)
 		rc = xsd_config_parse_file_partial(dm.cli.config_path, &dm.cfg, err, sizeof(err));
 		if (rc == -ENOENT && !dm.cli.config_given)
 			rc = xsd_config_init_defaults(&dm.cfg, err, sizeof(err));
-		else if (rc == -EINVAL)
-			rc = 0;         /* the valid lines (and defaults) name the socket */
+		else if (rc == -EINVAL) {
+			/* the valid lines (and defaults) name the socket; say so */
+			fprintf(stderr, "xenshared: warning: %s has errors (xenshared -n shows them); "
+				"using control socket %s\n", dm.cli.config_path, dm.cfg.control_socket);
+			rc = 0;
+		}
 		if (rc) {
 			log_lines(LOG_ERR, "", err);
 			return 3;
