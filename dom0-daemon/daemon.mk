@@ -38,7 +38,13 @@ $(eval $(call add_unit_test,control_ut,tests/unit/control_ut.c dom0-daemon/contr
 # balloon_ut links balloon.c, which calls libxenctrl/libxenstore only in
 # xsd_balloon_need(): the test exercises the pure target computation.
 $(eval $(call add_unit_test,balloon_ut,tests/unit/balloon_ut.c dom0-daemon/balloon.c dom0-daemon/logsink.c,,-lxenctrl -lxenstore))
-xenshared-tests: $(O)/tests/settings_ut $(O)/tests/config_ut $(O)/tests/policy_ut $(O)/tests/control_ut \
+# the stand-in notify socket of tests/integration/daemon_notify.test.sh
+$(O)/tests/daemon_notify_listen: $(call objs_of,tests/integration/daemon_notify_listen.c)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^
+ALL_TARGETS += $(O)/tests/daemon_notify_listen
+
+xenshared-tests: $(O)/tests/daemon_notify_listen $(O)/tests/settings_ut $(O)/tests/config_ut $(O)/tests/policy_ut $(O)/tests/control_ut \
 	$(O)/tests/balloon_ut
 
 # Installs the daemon, its unit beside Xen's, and the default config (an

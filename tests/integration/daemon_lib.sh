@@ -101,7 +101,7 @@ xsd_start() {
 	return 1
 }
 xsd_pid() { cat "$T/run/xenshared.pid" 2>/dev/null; }
-ctl() { "$XSD" -f "$CONF" -C "$1"; }
+ctl() { "$XSD" -f "$CONF" -C "$1" 2>>"$T/ctl.err"; }
 stats() { ctl stats; }
 
 # wait_for SECONDS CMD...: polls CMD until it succeeds.
