@@ -204,9 +204,12 @@ log "Debian source version: $used"
 
 # --- 3. apply the series --------------------------------------------------
 patches=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$series")
-stamp_now=$( { echo "$used"; for p in $patches; do
+for p in $patches; do
 	[ -r "$here/patches/$p" ] || die "series names $p but patches/$p is missing"
-	sha256sum "$here/patches/$p"; done; } | sha256sum | cut -d' ' -f1)
+done
+# Contents only (not paths): the same series in another checkout reuses the tree.
+stamp_now=$( { echo "$used"; for p in $patches; do
+	printf "%s " "$p"; sha256sum <"$here/patches/$p"; done; } | sha256sum | cut -d' ' -f1)
 tree=$work/tree
 if [ "$fresh" = 1 ] || [ ! -e "$tree/.xenshare-series" ] ||
    [ "$(cat "$tree/.xenshare-series")" != "$stamp_now" ]; then
