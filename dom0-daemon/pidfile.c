@@ -33,7 +33,8 @@ int xsd_pidfile_acquire(const char *path, struct xsd_pidfile **out, char *err, s
 	copy = strdup(path);
 	if (!copy)
 		return -ENOMEM;
-	if (mkdir(dirname(copy), 0755) && errno != EEXIST) {
+	/* 0700 like the control socket's directory, which is usually the same one */
+	if (mkdir(dirname(copy), 0700) && errno != EEXIST) {
 		rc = -errno;
 		snprintf(err, errlen, "creating the directory of %s: %s", path, strerror(errno));
 		free(copy);

@@ -14,7 +14,7 @@
 
 struct xsd_pidfile;
 
-/* Creates (directory 0755 if missing) and locks path.  -EEXIST when a live
+/* Creates (directory 0700 if missing) and locks path.  -EEXIST when a live
  * instance holds it (err names its pid). */
 int xsd_pidfile_acquire(const char *path, struct xsd_pidfile **out, char *err, size_t errlen);
 /* Writes the current pid (call after daemonising). */

@@ -29,6 +29,8 @@ leftovers && fail "failed start left files"
 "$XENSIM" start --mem 256 --dom0-mem 64 --no-vmx --pidfile "$T/sim.pid" --log "$T/sim.log" >/dev/null || fail "xensim start"
 guest v1 1 mem_sharing=on
 xsd_start || fail "daemon did not start on a host without VMX"
+[ "$(stat -c %a "$T/run")" = 700 ] || fail "run directory is $(stat -c %a "$T/run"), not 700"
+[ "$(stat -c %a "$T/run/control.sock")" = 600 ] || fail "control socket is not 0600"
 refused() { stats_true '.domains[0].in_engine == false'; }
 wait_for 10 refused || fail "domain taken although the CPU has no VMX"
 grep -q "d$(domid_of v1) (v1) add to engine: .*Intel VT-x (VMX)" "$T/daemon.err" || fail "no VMX explanation in the log"
