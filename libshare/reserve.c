@@ -33,7 +33,8 @@
  *    does not move that balance (each share frees one page and puts one at
  *    risk); what moves it is memory other consumers take, and this is the
  *    check that keeps the engine from adding to a risk the host can no
- *    longer absorb.
+ *    longer absorb; the shortfall is added to pages_needed so the daemon
+ *    makes the room (ballooning dom0) before an unshare has to crash one.
  *
  * Invariant: a domain with resume_pending is resumed by the first reserve
  * check that sees free pages, so no vCPU stays paused while memory exists.
@@ -142,9 +143,26 @@ void shr_reserve_check(struct shr_engine *e, bool force)
 				e->unprotected_at_risk += e->doms[i]->n_shared +
 							  e->doms[i]->n_source;
 	waiting = pending_total(e);
-	need = free_pages < e->params.reserve_pages ? e->params.reserve_pages - free_pages : 0;
-	if (waiting && free_pages <= waiting)
-		need += waiting + 1 - free_pages;
+	/* what the reserve lacks, or what unprotected domains could ask back
+	 * beyond it, whichever is more */
+	need = e->params.reserve_pages + e->unprotected_at_risk;
+	need = free_pages < need ? need - free_pages : 0;
+	if (waiting) {
+		/* A domain that ran out unshares on: ask for room for what its
+		 * shared pages could still take back (bounded), not just for the
+		 * faulting vCPUs, or it pauses again at once. */
+		uint64_t want = SHR_ENOMEM_MIN_PAGES + waiting;
+
+		for (unsigned int i = 0; i < e->nr_doms; i++) {
+			const struct shr_dom *d = e->doms[i];
+			uint64_t risk = d->n_shared + d->n_source;
+
+			if (d->resume_pending)
+				want += risk < SHR_ENOMEM_MAX_PAGES ? risk : SHR_ENOMEM_MAX_PAGES;
+		}
+		if (free_pages < want && want - free_pages > need)
+			need = want - free_pages;
+	}
 	if (need && e->need_memory_fn)
 		e->need_memory_fn(e->need_memory_arg, need);
 	e->pages_needed = need;
@@ -155,11 +173,16 @@ void shr_reserve_check(struct shr_engine *e, bool force)
 				   (unsigned long long)free_pages,
 				   (unsigned long long)e->params.reserve_pages);
 		e->reserve_paused = true;
-	} else {
-		if (e->reserve_paused || e->enomem_paused)
-			shr_notice("reserve: %llu free host pages: sharing resumed",
-				   (unsigned long long)free_pages);
+	} else if (e->reserve_paused) {
+		shr_notice("reserve: %llu free host pages: sharing resumed",
+			   (unsigned long long)free_pages);
 		e->reserve_paused = false;
+	}
+	/* after an unshare ENOMEM, share again only once memory is back */
+	if (e->enomem_paused && !waiting &&
+	    free_pages >= e->params.reserve_pages + SHR_ENOMEM_MIN_PAGES) {
+		shr_notice("reserve: %llu free host pages after unshare ENOMEM: sharing resumed",
+			   (unsigned long long)free_pages);
 		e->enomem_paused = false;
 	}
 	if (waiting && free_pages > waiting)

@@ -9,5 +9,10 @@
 
 #define SHR_VIRQ_ENOMEM 12            /* VIRQ_ENOMEM of xen/include/public/xen.h */
 #define SHR_RESERVE_CHECK_S 0.1       /* physinfo at most every 100 ms */
+/* After an unshare ENOMEM: ask for at least this much room (8 MiB) on top
+ * of the waiting domains' pages at risk (each counted up to the max), and
+ * share again only once the reserve plus this much is free. */
+#define SHR_ENOMEM_MIN_PAGES 2048u
+#define SHR_ENOMEM_MAX_PAGES 65536u
 
 #endif /* SHR_RESERVE_H */
