@@ -7,3 +7,10 @@ $(eval $(call add_prog,bench-xxh3,tests/bench/xxh3_raw.c,,))
 
 .PHONY: bench-tools
 bench-tools: $(O)/bin/bench-xxh3
+
+# Unit tests of the hypervisor model's generated frames (the scale mode
+# the scale benchmark runs on); also run by `make unit`.
+$(eval $(call add_unit_test,hv_gen_ut,tests/unit/hv_gen_ut.c,simhv,))
+.PHONY: hv-gen-check
+hv-gen-check: $(O)/tests/hv_gen_ut
+	$(O)/tests/hv_gen_ut

@@ -77,6 +77,18 @@
  *  - getinfo's cpu_time is wall-clock time since creation.
  *  - Writes through writable foreign mappings reach the oracle when the
  *    mapping goes away; verify skips gfns that still have one.
+ *
+ * DOC: Generated frames (scale mode, hv.h)
+ *
+ * A frame with gen != 0 holds sim_hv_gen_fill(gen), which the memfd does
+ * not store: sim_hv_map() writes it there (gen_mat) before handing the frame
+ * out, and the last unmap punches it again (batched like destroy's
+ * punches), so a host of 256 GiB of guests needs memory only for what is
+ * mapped at a time.  Every reader inside the model goes through
+ * sim_frame_content(); every writer first calls sim_gen_make_private(),
+ * which materialises the frame for good.  The oracle keeps the key
+ * (oracle_gen bit) until the guest writes the page, so verify can check a
+ * generated gfn by comparing keys, without generating anything.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -151,6 +163,102 @@ uint8_t *sim_frame_ptr(struct sim_hv *hv, uint32_t mfn)
 	return hv->mem + ((uint64_t)mfn << SIM_PAGE_SHIFT);
 }
 
+static uint64_t sim_splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/*
+ * xorshift64* seeded through splitmix64: about 2 GB/s, so materialising a
+ * page costs ~2 us; the first word is the key itself, so two different
+ * keys can never give the same page.
+ */
+void sim_hv_gen_fill(void *page, uint64_t key)
+{
+	uint64_t s = key, x = sim_splitmix64(&s) | 1;
+	uint64_t *w = page;
+
+	w[0] = key;
+	for (unsigned int i = 1; i < SIM_PAGE_SIZE / sizeof(*w); i++) {
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		w[i] = x * 0x2545f4914f6cdd1dULL;
+	}
+}
+
+/*
+ * The content of a frame: a pointer into host memory, or buf filled with
+ * the generated content of an unmaterialised generated frame.
+ */
+const uint8_t *sim_frame_content(struct sim_hv *hv, uint32_t mfn, uint8_t *buf)
+{
+	const struct sim_frame *f = &hv->frames[mfn];
+
+	if (f->gen && !f->gen_mat) {
+		sim_hv_gen_fill(buf, f->gen);
+		return buf;
+	}
+	return sim_frame_ptr(hv, mfn);
+}
+
+/* Writes a generated frame's content into the memfd (it is being mapped). */
+void sim_gen_materialise(struct sim_hv *hv, uint32_t mfn)
+{
+	struct sim_frame *f = &hv->frames[mfn];
+
+	if (!f->gen || f->gen_mat)
+		return;
+	sim_hv_gen_fill(sim_frame_ptr(hv, mfn), f->gen);
+	f->gen_mat = 1;
+	hv->nr_gen_mat++;
+}
+
+/* Something is about to write the frame: from now on the memfd holds it. */
+void sim_gen_make_private(struct sim_hv *hv, uint32_t mfn)
+{
+	struct sim_frame *f = &hv->frames[mfn];
+
+	if (!f->gen)
+		return;
+	sim_gen_materialise(hv, mfn);
+	f->gen = 0;
+	f->gen_mat = 0;
+	hv->nr_gen--;
+	hv->nr_gen_mat--;
+}
+
+/* Forget a frame's generated content (it is freed, or reassigned). */
+static void sim_gen_forget(struct sim_hv *hv, struct sim_frame *f)
+{
+	if (f->gen) {
+		hv->nr_gen--;
+		if (f->gen_mat)
+			hv->nr_gen_mat--;
+	}
+	f->gen = 0;
+	f->gen_mat = 0;
+}
+
+bool sim_oracle_is_gen(const struct sim_dom *d, uint64_t gfn)
+{
+	return d->oracle_gen && (d->oracle_gen[gfn / 64] >> (gfn % 64) & 1);
+}
+
+void sim_oracle_set_gen(struct sim_dom *d, uint64_t gfn, bool gen)
+{
+	if (!d->oracle_gen)
+		return;   /* only sim_hv_gen_assign() allocates it, with gen = true */
+	if (gen)
+		d->oracle_gen[gfn / 64] |= 1ULL << (gfn % 64);
+	else
+		d->oracle_gen[gfn / 64] &= ~(1ULL << (gfn % 64));
+}
+
 /* Take a frame off the free list; it reads as zeros.  SIM_MFN_NONE if none. */
 uint32_t sim_frame_alloc(struct sim_hv *hv)
 {
@@ -178,13 +286,20 @@ static void sim_punch(struct sim_hv *hv, uint64_t first, uint64_t count)
 	}
 }
 
-static void sim_frame_free(struct sim_hv *hv, uint32_t mfn)
+/* Drop a frame's memory now, or at sim_punch_flush() inside a batch. */
+static void sim_punch_frame(struct sim_hv *hv, uint32_t mfn)
 {
-	/* In a batch (destroy, balloon) the punch waits for sim_punch_flush(). */
 	if (hv->punch_batch && hv->punch_n < hv->punch_cap)
 		hv->punch_q[hv->punch_n++] = mfn;
 	else
 		sim_punch(hv, mfn, 1);
+}
+
+static void sim_frame_free(struct sim_hv *hv, uint32_t mfn)
+{
+	/* In a batch (destroy, balloon, unmap) the punch waits for sim_punch_flush(). */
+	sim_punch_frame(hv, mfn);
+	sim_gen_forget(hv, &hv->frames[mfn]);
 	hv->frames[mfn].state = SIM_FRAME_FREE;
 	hv->frames[mfn].gfn = hv->free_head;
 	hv->frames[mfn].owner = 0;
@@ -266,6 +381,7 @@ static void sim_dom_free(struct sim_dom *d)
 		return;
 	free(d->p2m);
 	free(d->oracle);
+	free(d->oracle_gen);
 	free(d->vcpus);
 	free(d);
 }
@@ -418,6 +534,15 @@ int sim_p2m_grow(struct sim_dom *d, uint64_t nr_gfns)
 	if (!oracle)
 		return -ENOMEM;
 	d->oracle = oracle;
+	if (d->oracle_gen) {
+		size_t old_words = (d->nr_gfns + 63) / 64, words = (nr_gfns + 63) / 64;
+		uint64_t *bits = realloc(d->oracle_gen, words * sizeof(*bits));
+
+		if (!bits)
+			return -ENOMEM;
+		memset(bits + old_words, 0, (words - old_words) * sizeof(*bits));
+		d->oracle_gen = bits;
+	}
 	for (uint64_t g = d->nr_gfns; g < nr_gfns; g++) {
 		d->p2m[g].mfn = SIM_MFN_NONE;
 		d->p2m[g].rmap_idx = 0;
@@ -734,6 +859,7 @@ int sim_hv_decrease_reservation(struct sim_hv *hv, uint32_t domid, uint64_t nr)
 		e->type = SIM_P2M_HOLE;
 		e->mfn = SIM_MFN_NONE;
 		d->oracle[g] = SIM_ORACLE_HOLE;
+		sim_oracle_set_gen(d, g, false);
 		done++;
 	}
 	sim_punch_flush(hv);
@@ -790,9 +916,11 @@ int sim_hv_guest_write(struct sim_hv *hv, uint32_t domid, uint32_t vcpu,
 		rc = -EINVAL;   /* a hole, or the ring page (not guest RAM here) */
 		goto out;
 	}
+	sim_gen_make_private(hv, e->mfn);
 	page = sim_frame_ptr(hv, e->mfn);
 	memcpy(page + offset, buf, len);
 	d->oracle[gfn] = sim_page_hash(page);
+	sim_oracle_set_gen(d, gfn, false);
 out:
 	sim_unlock(hv);
 	return rc;
@@ -809,6 +937,11 @@ int sim_hv_guest_read(struct sim_hv *hv, uint32_t domid, uint64_t gfn, void *pag
 		rc = -ESRCH;
 	} else if (gfn >= d->nr_gfns || d->p2m[gfn].type == SIM_P2M_HOLE) {
 		rc = -EINVAL;
+	} else if (hv->frames[d->p2m[gfn].mfn].gen) {
+		const uint8_t *c = sim_frame_content(hv, d->p2m[gfn].mfn, page);
+
+		if (c != page)
+			memcpy(page, c, SIM_PAGE_SIZE);
 	} else if (pread(hv->fd, page, SIM_PAGE_SIZE,
 			 (off_t)((uint64_t)d->p2m[gfn].mfn << SIM_PAGE_SHIFT)) != SIM_PAGE_SIZE) {
 		rc = -EIO;
@@ -960,8 +1093,22 @@ static void sim_oracle_take(struct sim_hv *hv, uint32_t mfn)
 		return;
 	d = sim_dom_get(hv, f->owner);
 	if (d && f->gfn < d->nr_gfns && d->p2m[f->gfn].mfn == mfn &&
-	    d->p2m[f->gfn].type == SIM_P2M_RAM_RW)
+	    d->p2m[f->gfn].type == SIM_P2M_RAM_RW) {
 		d->oracle[f->gfn] = sim_page_hash(sim_frame_ptr(hv, mfn));
+		sim_oracle_set_gen(d, f->gfn, false);
+	}
+}
+
+/* The last mapping of a generated frame went: its content leaves the memfd. */
+static void sim_gen_dematerialise(struct sim_hv *hv, uint32_t mfn)
+{
+	struct sim_frame *f = &hv->frames[mfn];
+
+	if (!f->gen || !f->gen_mat)
+		return;
+	sim_punch_frame(hv, mfn);
+	f->gen_mat = 0;
+	hv->nr_gen_mat--;
 }
 
 /* Drop one mapping reference of o on mfn (read-only first). */
@@ -982,6 +1129,8 @@ static void sim_map_put(struct sim_hv *hv, struct sim_map_owner *o, struct sim_m
 		sim_slot_del(o, s);
 	if (!f->map_refs && f->state == SIM_FRAME_ORPHAN)
 		sim_frame_free(hv, mfn);
+	else if (!f->map_refs)
+		sim_gen_dematerialise(hv, mfn);
 }
 
 int sim_hv_map(struct sim_hv *hv, uint64_t owner, uint32_t domid,
@@ -1037,9 +1186,12 @@ int sim_hv_map(struct sim_hv *hv, uint64_t owner, uint32_t domid,
 			continue;
 		}
 		if (writable) {
+			/* what is written through the mapping is the frame's from now on */
+			sim_gen_make_private(hv, e->mfn);
 			s->rw++;
 			f->map_rw++;
 		} else {
+			sim_gen_materialise(hv, e->mfn);
 			s->ro++;
 		}
 		f->map_refs++;
@@ -1058,6 +1210,7 @@ int sim_hv_unmap(struct sim_hv *hv, uint64_t owner, const uint64_t *mfns, unsign
 
 	sim_lock(hv);
 	o = sim_owner_get(hv, owner, false);
+	sim_punch_begin(hv, n);
 	for (unsigned int i = 0; i < n; i++) {
 		struct sim_map_slot *s = NULL;
 
@@ -1071,6 +1224,7 @@ int sim_hv_unmap(struct sim_hv *hv, uint64_t owner, const uint64_t *mfns, unsign
 		}
 		sim_map_put(hv, o, s);
 	}
+	sim_punch_flush(hv);
 	sim_unlock(hv);
 	return rc;
 }
@@ -1085,6 +1239,7 @@ void sim_hv_unmap_owner(struct sim_hv *hv, uint64_t owner)
 	o = *pp;
 	if (o) {
 		*pp = o->next;
+		sim_punch_begin(hv, o->used);
 		for (uint32_t i = 0; i < o->cap; i++) {
 			struct sim_map_slot *s = &o->slots[i];
 			struct sim_frame *f;
@@ -1098,7 +1253,10 @@ void sim_hv_unmap_owner(struct sim_hv *hv, uint64_t owner)
 				sim_oracle_take(hv, s->mfn);
 			if (!f->map_refs && f->state == SIM_FRAME_ORPHAN)
 				sim_frame_free(hv, s->mfn);
+			else if (!f->map_refs)
+				sim_gen_dematerialise(hv, s->mfn);
 		}
+		sim_punch_flush(hv);
 		free(o->slots);
 		free(o);
 	}
@@ -1113,6 +1271,24 @@ void sim_hv_unmap_owner(struct sim_hv *hv, uint64_t owner)
  * that verifying a large host does not stall every vCPU for its whole walk.
  */
 #define VERIFY_CHUNK 4096
+
+/* Does frame mfn hold sim_hv_gen_fill(key)?  (scratch: one page) */
+static bool sim_gen_matches(struct sim_hv *hv, uint32_t mfn, uint64_t key, uint8_t *scratch)
+{
+	static _Thread_local uint8_t want[SIM_PAGE_SIZE];
+	const uint8_t *have;
+
+	if (hv->frames[mfn].gen) {
+		have = sim_frame_content(hv, mfn, scratch);
+	} else {
+		if (pread(hv->fd, scratch, SIM_PAGE_SIZE,
+			  (off_t)((uint64_t)mfn << SIM_PAGE_SHIFT)) != SIM_PAGE_SIZE)
+			return false;
+		have = scratch;
+	}
+	sim_hv_gen_fill(want, key);
+	return memcmp(have, want, SIM_PAGE_SIZE) == 0;
+}
 
 long sim_hv_verify(struct sim_hv *hv, struct sim_mismatch *out, unsigned int max)
 {
@@ -1141,6 +1317,13 @@ long sim_hv_verify(struct sim_hv *hv, struct sim_mismatch *out, unsigned int max
 				} else if (hv->frames[e->mfn].map_rw) {
 					/* Being written through a foreign mapping: not judged. */
 					ok = true;
+				} else if (sim_oracle_is_gen(d, g)) {
+					/* generated: same key, or the same bytes as that key's page */
+					ok = hv->frames[e->mfn].gen == d->oracle[g] ||
+					     sim_gen_matches(hv, e->mfn, d->oracle[g], page);
+				} else if (hv->frames[e->mfn].gen) {
+					ok = d->oracle[g] != SIM_ORACLE_HOLE &&
+					     sim_page_hash(sim_frame_content(hv, e->mfn, page)) == d->oracle[g];
 				} else if (pread(hv->fd, page, SIM_PAGE_SIZE,
 						 (off_t)((uint64_t)e->mfn << SIM_PAGE_SHIFT)) != SIM_PAGE_SIZE) {
 					ok = false;
@@ -1163,4 +1346,75 @@ long sim_hv_verify(struct sim_hv *hv, struct sim_mismatch *out, unsigned int max
 		}
 	}
 	return bad;
+}
+
+/* ---- generated memory (scale mode) ----------------------------------------- */
+
+int sim_hv_gen_assign(struct sim_hv *hv, uint32_t domid, uint64_t first_gfn,
+		      unsigned int n, const uint64_t *keys)
+{
+	struct sim_dom *d;
+	int rc = 0;
+
+	sim_lock(hv);
+	d = sim_dom_get(hv, domid);
+	if (!d || d->dying) {
+		rc = -ESRCH;
+		goto out;
+	}
+	if (first_gfn > d->nr_gfns || n > d->nr_gfns - first_gfn) {
+		rc = -EINVAL;
+		goto out;
+	}
+	/* Check everything first: a refused call changes nothing. */
+	for (unsigned int i = 0; i < n; i++) {
+		const struct sim_p2m *e = &d->p2m[first_gfn + i];
+
+		if (e->type != SIM_P2M_RAM_RW) {
+			rc = -EINVAL;
+			goto out;
+		}
+		if (hv->frames[e->mfn].map_refs) {
+			rc = -EBUSY;
+			goto out;
+		}
+	}
+	if (!d->oracle_gen) {
+		d->oracle_gen = calloc((d->nr_gfns + 63) / 64, sizeof(*d->oracle_gen));
+		if (!d->oracle_gen) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	sim_punch_begin(hv, n);
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t gfn = first_gfn + i;
+		uint32_t mfn = d->p2m[gfn].mfn;
+		struct sim_frame *f = &hv->frames[mfn];
+
+		/* whatever the frame held goes; the new content is the key's */
+		sim_gen_forget(hv, f);
+		sim_punch_frame(hv, mfn);
+		if (keys[i]) {
+			f->gen = keys[i];
+			hv->nr_gen++;
+			d->oracle[gfn] = keys[i];
+			sim_oracle_set_gen(d, gfn, true);
+		} else {
+			d->oracle[gfn] = hv->zero_hash;
+			sim_oracle_set_gen(d, gfn, false);
+		}
+	}
+	sim_punch_flush(hv);
+out:
+	sim_unlock(hv);
+	return rc;
+}
+
+void sim_hv_gen_get_stats(struct sim_hv *hv, struct sim_hv_gen_stats *out)
+{
+	sim_lock(hv);
+	out->gen_frames = hv->nr_gen;
+	out->materialised = hv->nr_gen_mat;
+	sim_unlock(hv);
 }

@@ -229,6 +229,36 @@ void sim_hv_set_notify(struct sim_hv *hv, sim_hv_notify_fn *fn, void *arg);
 /* Domains paused on an unshare ENOMEM (patched hypervisor's list op). */
 int sim_hv_enomem_waiters(struct sim_hv *hv, uint32_t *domids, unsigned int max);
 
+/* ---- generated memory (scale mode) --------------------------------------- */
+
+/*
+ * For hosts far larger than this machine (issue 7's 64 domains and 256 GiB
+ * on 24 GiB): a frame can hold *generated* content, a pure function of a
+ * 64-bit key, which is not stored anywhere.  It is written into the memfd
+ * (materialised) only while the frame is foreign-mapped, and punched out
+ * again when the last mapping goes; a guest write or a writable mapping
+ * materialises it for good (it becomes an ordinary frame).  Unshare copies
+ * the key instead of the bytes, compare_share compares keys first, and the
+ * oracle stores the key (a bit per gfn says so), so a generated page costs
+ * only its frame-table, p2m and oracle entries until something reads it.
+ */
+
+/* The content of generated key (key != 0; distinct keys give distinct pages). */
+void sim_hv_gen_fill(void *page, uint64_t key);
+/*
+ * Gives gfns first_gfn .. first_gfn+n-1 of domid generated content keys[i]
+ * (0: a zero page).  The gfns must be private RAM (not shared, not a hole,
+ * not the ring page) and not foreign-mapped: -EINVAL / -EBUSY otherwise,
+ * -ESRCH no such domain, -ENOMEM.  Meant for domain building (the loader).
+ */
+int sim_hv_gen_assign(struct sim_hv *hv, uint32_t domid, uint64_t first_gfn,
+		      unsigned int n, const uint64_t *keys);
+struct sim_hv_gen_stats {
+	uint64_t gen_frames;      /* frames whose content is generated */
+	uint64_t materialised;    /* of which currently in the memfd (mapped) */
+};
+void sim_hv_gen_get_stats(struct sim_hv *hv, struct sim_hv_gen_stats *out);
+
 /* ---- oracle ------------------------------------------------------------- */
 
 struct sim_mismatch {

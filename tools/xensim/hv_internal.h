@@ -30,11 +30,17 @@
  *  - a DOM frame's m2p gfn maps it in its owner's p2m (type ram_rw or ring)
  *  - frames[mfn].map_refs == sum of all owners' counts for mfn
  *  - FREE frames hold no data (hole punched in the memfd)
+ *  - generated frames (gen != 0, scale mode): the memfd holds their
+ *    content only while mapped (gen_mat, and then map_refs > 0); a guest
+ *    write or a writable mapping makes them ordinary (gen = 0) first.  A
+ *    gfn whose oracle bit is set (oracle_gen) expects content
+ *    sim_hv_gen_fill(oracle[gfn]) instead of a hash.
  */
 #ifndef XENSIM_HV_INTERNAL_H
 #define XENSIM_HV_INTERNAL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
@@ -64,11 +70,13 @@ enum sim_frame_state { SIM_FRAME_FREE, SIM_FRAME_DOM, SIM_FRAME_SHARED, SIM_FRAM
 
 struct sim_frame {
 	uint64_t gfn;        /* DOM: m2p gfn; FREE: next free mfn (SIM_MFN_NONE ends) */
+	uint64_t gen;        /* generated content key (sim_hv_gen_fill()); 0: the memfd holds it */
 	uint32_t owner;      /* DOM: domid; SHARED: index into hv->shared */
 	uint32_t map_refs;   /* foreign mappings (read-only and writable) */
 	uint32_t map_rw;     /* of which writable (a PGT_writable type ref) */
 	uint8_t state;       /* enum sim_frame_state */
 	uint8_t special;     /* DOM: a Xen special page (the sharing ring) */
+	uint8_t gen_mat;     /* gen != 0 and materialised in the memfd (while mapped) */
 };
 _Static_assert(sizeof(struct sim_frame) <= 32, "frame table entry must stay small");
 
@@ -112,6 +120,7 @@ struct sim_dom {
 	uint64_t nr_gfns;
 	struct sim_p2m *p2m;
 	uint64_t *oracle;
+	uint64_t *oracle_gen;      /* bitmap: oracle[gfn] is a generated key (NULL: none ever) */
 	uint64_t tot_pages, max_pages, shr_pages;
 	uint64_t ring_gfn;         /* HVM_PARAM_SHARING_RING_PFN (0: none, PV) */
 	uint32_t nr_vcpus;
@@ -163,6 +172,7 @@ struct sim_hv {
 	bool punch_batch;
 	struct sim_notify pending[SIM_NOTIFY_MAX];
 	unsigned int nr_pending;
+	uint64_t nr_gen, nr_gen_mat;  /* generated frames, of which materialised */
 };
 
 /* hv.c: lock, frames, domains */
@@ -177,6 +187,12 @@ int sim_p2m_grow(struct sim_dom *d, uint64_t nr_gfns);
 uint64_t sim_page_hash(const void *page);
 void sim_dom_crash(struct sim_hv *hv, struct sim_dom *d);
 void sim_wake_vcpus(struct sim_hv *hv);
+/* generated frames (scale mode) */
+const uint8_t *sim_frame_content(struct sim_hv *hv, uint32_t mfn, uint8_t *buf);
+void sim_gen_materialise(struct sim_hv *hv, uint32_t mfn);
+void sim_gen_make_private(struct sim_hv *hv, uint32_t mfn);
+bool sim_oracle_is_gen(const struct sim_dom *d, uint64_t gfn);
+void sim_oracle_set_gen(struct sim_dom *d, uint64_t gfn, bool gen);
 
 /* hv_share.c: sharing core used by hv.c */
 int sim_share_unshare(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn);

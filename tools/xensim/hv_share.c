@@ -184,7 +184,13 @@ int sim_share_unshare(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn)
 	mfn = sim_frame_alloc(hv);
 	if (mfn == SIM_MFN_NONE)
 		return -ENOMEM;
-	memcpy(sim_frame_ptr(hv, mfn), sim_frame_ptr(hv, old), SIM_PAGE_SIZE);
+	if (hv->frames[old].gen) {
+		/* generated content: the copy is the key (sim_frame_alloc() zeroed gen_mat) */
+		hv->frames[mfn].gen = hv->frames[old].gen;
+		hv->nr_gen++;
+	} else {
+		memcpy(sim_frame_ptr(hv, mfn), sim_frame_ptr(hv, old), SIM_PAGE_SIZE);
+	}
 	hv->frames[mfn].state = SIM_FRAME_DOM;
 	hv->frames[mfn].owner = d->domid;
 	hv->frames[mfn].gfn = gfn;
@@ -692,6 +698,14 @@ int sim_hv_add_to_physmap(struct sim_hv *hv, uint32_t sdom, uint64_t sgfn,
 	rc = sim_p2m_grow(cd, cgfn + 1);
 	if (rc)
 		goto out;
+	if (sim_oracle_is_gen(sd, sgfn) && !cd->oracle_gen) {
+		/* the client will expect a generated key: it needs the bitmap */
+		cd->oracle_gen = calloc((cd->nr_gfns + 63) / 64, sizeof(*cd->oracle_gen));
+		if (!cd->oracle_gen) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
 	rc = sim_rmap_add(hv, sp, cd, cgfn);
 	if (rc)
 		goto out;
@@ -699,6 +713,7 @@ int sim_hv_add_to_physmap(struct sim_hv *hv, uint32_t sdom, uint64_t sgfn,
 	cd->p2m[cgfn].type = SIM_P2M_SHARED;
 	/* The client now reads what the source's guest last wrote there. */
 	cd->oracle[cgfn] = sd->oracle[sgfn];
+	sim_oracle_set_gen(cd, cgfn, sim_oracle_is_gen(sd, sgfn));
 	hv->nr_saved++;
 out:
 	sim_unlock(hv);
@@ -792,6 +807,17 @@ long sim_hv_sharing_used_frames(struct sim_hv *hv)
 
 /* ---- the patched hypervisor's batched compare-and-share --------------------- */
 
+/* Full 4 KiB compare; generated frames with the same key are equal unseen. */
+static bool sim_frames_equal(struct sim_hv *hv, uint32_t a, uint32_t b)
+{
+	static _Thread_local uint8_t buf_a[SIM_PAGE_SIZE], buf_b[SIM_PAGE_SIZE];
+
+	if (hv->frames[a].gen && hv->frames[a].gen == hv->frames[b].gen)
+		return true;
+	return memcmp(sim_frame_content(hv, a, buf_a), sim_frame_content(hv, b, buf_b),
+		      SIM_PAGE_SIZE) == 0;
+}
+
 static int sim_cmpshr_one(struct sim_hv *hv, xenshare_cmpshr_pair_t *p)
 {
 	struct sim_dom *sd, *cd;
@@ -813,8 +839,7 @@ static int sim_cmpshr_one(struct sim_hv *hv, xenshare_cmpshr_pair_t *p)
 	if (smfn == cmfn)
 		return XENSHARE_CMPSHR_SHARED;
 	/* Both frames are shared (read-only to every guest) and we hold the lock. */
-	if (memcmp(sim_frame_ptr(hv, (uint32_t)smfn), sim_frame_ptr(hv, (uint32_t)cmfn),
-		   SIM_PAGE_SIZE))
+	if (!sim_frames_equal(hv, (uint32_t)smfn, (uint32_t)cmfn))
 		return XENSHARE_CMPSHR_DIFFERENT;
 	rc = sim_share_pages(hv, sd, p->source_gfn, sh, cd, p->client_gfn, ch);
 	return rc ? rc : XENSHARE_CMPSHR_SHARED;
@@ -846,6 +871,7 @@ int sim_hv_audit(struct sim_hv *hv)
 {
 	int errors = 0;
 	uint64_t nr_free = 0, shared_found = 0, sum_shr = 0, sum_saved = 0;
+	uint64_t gen_found = 0, gen_mat_found = 0;
 	uint32_t *refs;
 
 	if (!hv->cfg.debug_build)
@@ -872,6 +898,15 @@ int sim_hv_audit(struct sim_hv *hv)
 				  (unsigned long long)m);
 		if (f->state == SIM_FRAME_FREE && f->map_refs)
 			AUDIT_ERR("mfn 0x%llx: free but mapped\n", (unsigned long long)m);
+		if (f->state == SIM_FRAME_FREE && f->gen)
+			AUDIT_ERR("mfn 0x%llx: free but holds generated content\n", (unsigned long long)m);
+		if (f->gen_mat && (!f->gen || !f->map_refs))
+			AUDIT_ERR("mfn 0x%llx: materialised generated frame without mapping\n",
+				  (unsigned long long)m);
+		if (f->gen) {
+			gen_found++;
+			gen_mat_found += f->gen_mat;
+		}
 		if (f->state == SIM_FRAME_ORPHAN && !f->map_refs)
 			AUDIT_ERR("mfn 0x%llx: orphan without references (leaked)\n",
 				  (unsigned long long)m);
@@ -915,6 +950,10 @@ int sim_hv_audit(struct sim_hv *hv)
 			}
 		}
 	}
+	if (gen_found != hv->nr_gen || gen_mat_found != hv->nr_gen_mat)
+		AUDIT_ERR("generated frames %llu (%llu materialised), counters say %llu (%llu)\n",
+			  (unsigned long long)gen_found, (unsigned long long)gen_mat_found,
+			  (unsigned long long)hv->nr_gen, (unsigned long long)hv->nr_gen_mat);
 	if ((long)shared_found != hv->nr_shared)
 		AUDIT_ERR("Expected %ld shared mfns, found %llu\n", hv->nr_shared,
 			  (unsigned long long)shared_found);
