@@ -44,8 +44,9 @@ void xsd_json_i64(struct xsd_json *j, const char *key, int64_t v);
 void xsd_json_double(struct xsd_json *j, const char *key, double v);
 void xsd_json_bool(struct xsd_json *j, const char *key, bool v);
 
-/* Appends "\n"; returns 0, or -ENOMEM if any call ran out of memory or
- * -EINVAL if the nesting was unbalanced. */
+/* Appends "\n"; returns 0, -ENOMEM if any call ran out of memory (or nested
+ * deeper than XSD_JSON_MAX_DEPTH, or closed more than it opened), -EINVAL if
+ * something was left open. */
 int xsd_json_finish(struct xsd_json *j);
 
 #endif /* XSD_JSON_H */
