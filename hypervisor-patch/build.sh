@@ -15,11 +15,15 @@
 #      `patch -p1` in `series` order (a stamp holding the hash of the
 #      series and of every patch makes this idempotent: unchanged series ->
 #      tree reused, changed series -> fresh copy);
-#   4. hypervisor config = Debian's debian/xen-kconfig (what debian/rules
-#      copies to xen/.config before `make olddefconfig`; the .deb's
-#      boot/xen-4.17-amd64.config is its olddefconfig expansion) + our
-#      config/mem_sharing.config, then `make olddefconfig`, then a check
-#      that every fragment line survived (a dropped dependency fails loudly);
+#   4. hypervisor config = the config Debian's current hypervisor package
+#      was built with (boot/xen-4.17-amd64.config of xen-hypervisor-4.17-amd64,
+#      fetched with apt-get download + dpkg-deb -x, cached per version) +
+#      our config/mem_sharing.config, then `make olddefconfig`, then a check
+#      that every fragment line survived (a dropped dependency fails loudly).
+#      The package's config, not the source's debian/xen-kconfig: security
+#      uploads change the config too (4.17.7 turned shadow paging off for
+#      XSA-495), and an older source's debian/xen-kconfig lacks that.
+#      debian/xen-kconfig is the fallback when the package can't be fetched;
 #   5. `make -C xen` (+ xen.gz); with --tools also ./configure and the
 #      libraries and xl.
 # Everything lives under the work folder; downloads and trees are cached so
@@ -41,10 +45,12 @@ Options:
                         or \$O/hvpatch when O is set)
   -j, --jobs N          parallel make jobs (default: 2)
       --version V       use this Debian source version only (no fallback)
-      --base-config F   base hypervisor config instead of debian/xen-kconfig
-                        (e.g. boot/xen-4.17-amd64.config of the .deb)
+      --base-config F   base hypervisor config instead of the one of
+                        Debian's xen-hypervisor-4.17-amd64 package
+      --source-config   base config = the source's debian/xen-kconfig
       --tools           also build the tools (libxenctrl, libxenlight, xl)
       --apply-only      fetch and patch, do not configure or build
+      --config-only     fetch, patch and configure, do not build
       --fresh           discard the patched tree and start it again
   -h, --help            this text
 
@@ -61,8 +67,10 @@ work=
 jobs=2
 only_version=
 base_config=
+source_config=0
 tools=0
 apply_only=0
+config_only=0
 fresh=0
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -70,8 +78,10 @@ while [ $# -gt 0 ]; do
 	-j|--jobs) [ $# -ge 2 ] || die "$1 needs an argument"; jobs=$2; shift 2 ;;
 	--version) [ $# -ge 2 ] || die "$1 needs an argument"; only_version=$2; shift 2 ;;
 	--base-config) [ $# -ge 2 ] || die "$1 needs an argument"; base_config=$2; shift 2 ;;
+	--source-config) source_config=1; shift ;;
 	--tools) tools=1; shift ;;
 	--apply-only) apply_only=1; shift ;;
+	--config-only) config_only=1; shift ;;
 	--fresh) fresh=1; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; die "unknown argument '$1'" ;;
@@ -233,8 +243,36 @@ if [ "$apply_only" = 1 ]; then
 fi
 
 # --- 4. config -------------------------------------------------------------
+# Print the path of the config Debian's current hypervisor package was
+# built with, downloading the package once per version.
+package_config() {
+	pkg=xen-hypervisor-4.17-amd64
+	pver=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n1)
+	[ -n "$pver" ] || return 1
+	d=$work/dl/$pkg-$(printf '%s' "$pver" | tr ':' '_')
+	if [ ! -r "$d/xen-4.17-amd64.config" ]; then
+		rm -rf "$d" "$d.tmp"
+		mkdir -p "$d.tmp"
+		(cd "$d.tmp" && apt-get download -q "$pkg=$pver" >&2) || { rm -rf "$d.tmp"; return 1; }
+		dpkg-deb -x "$d.tmp"/*.deb "$d.tmp/x" >&2 || { rm -rf "$d.tmp"; return 1; }
+		mkdir -p "$d"
+		cp "$d.tmp/x/boot/xen-4.17-amd64.config" "$d/" || { rm -rf "$d" "$d.tmp"; return 1; }
+		rm -rf "$d.tmp"
+	fi
+	log "base config: $pkg $pver"
+	echo "$d/xen-4.17-amd64.config"
+}
+
 cfg=$tree/xen/.config
-base=${base_config:-$tree/debian/xen-kconfig}
+if [ -n "$base_config" ]; then
+	base=$base_config
+elif [ "$source_config" = 0 ] && base=$(package_config); then
+	:
+else
+	[ "$source_config" = 1 ] ||
+		log "WARNING: could not fetch xen-hypervisor-4.17-amd64's config; using the source's debian/xen-kconfig"
+	base=$tree/debian/xen-kconfig
+fi
 [ -r "$base" ] || die "no base config at $base"
 cat "$base" "$fragment" >"$cfg.want"
 if [ ! -e "$cfg" ] || ! cmp -s "$cfg.want" "$cfg.base"; then
@@ -247,6 +285,19 @@ sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$fragment" | while read -r line; do
 	grep -qx "$line" "$cfg" ||
 		die "config fragment line '$line' did not survive olddefconfig (unmet dependency?)"
 done
+# Say what differs from the base (the fragment, and symbols the source's
+# Kconfig does not know or that EXPERT makes visible).
+changed=$(grep -E '^(CONFIG_|# CONFIG_)' "$base" | sort | comm -23 - "$(sort "$cfg" >"$cfg.sorted"; echo "$cfg.sorted")" |
+	sed -e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set/\1=n/' | tr '\n' ' ')
+rm -f "$cfg.sorted"
+[ -z "$changed" ] || log "base config lines not kept as they were: $changed"
+if [ "$config_only" = 1 ]; then
+	echo "source: $used"
+	echo "tree: $tree"
+	echo "config: $cfg"
+	echo "base-config: $base"
+	exit 0
+fi
 
 # --- 5. build --------------------------------------------------------------
 build_lock
@@ -303,3 +354,4 @@ echo "source: $used"
 echo "xen: $tree/xen/xen"
 echo "xen.gz: $tree/xen/xen.gz"
 echo "config: $cfg"
+echo "base-config: $base"

@@ -52,6 +52,14 @@ check "xen image has a Multiboot2 header" 'od -A n -t x4 -N 32768 "$xen" | grep 
 check "xen.gz exists and is gzip" '[ -s "$gz" ] && gzip -t "$gz"'
 check "config has CONFIG_MEM_SHARING=y" 'grep -qx CONFIG_MEM_SHARING=y "$cfg"'
 check "config keeps Debian's CONFIG_DEBUG off" '! grep -qx CONFIG_DEBUG=y "$cfg"'
+# Debian's security choices survive the merge: these symbols are as in the
+# base config (the package's: e.g. shadow paging off since XSA-495).
+base=$(val base-config)
+check "build.sh names its base config" '[ -n "$base" ] && [ -r "$base" ]'
+state() { if grep -qx "$1=y" "$2"; then echo y; else echo n; fi; }
+for sym in CONFIG_SHADOW_PAGING CONFIG_PV32 CONFIG_XSM CONFIG_HVM CONFIG_PV; do
+	check "$sym as in the base config ($(state $sym "$base"))" '[ "$(state $sym "$cfg")" = "$(state $sym "$base")" ]'
+done
 syms=$(dirname "$xen")/xen-syms
 check "patch 0001: boot option mem-sharing-svm in the image" 'grep -aq "mem-sharing-svm" "$syms"'
 check "patch 0002: compare-and-share linked in" 'grep -aq "mem_sharing_cmpshr_batch" "$syms"'
