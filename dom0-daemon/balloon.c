@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "logsink.h"
 
 #define KIB_PER_PAGE (XSD_PAGE_SIZE / 1024)
@@ -37,14 +38,6 @@ uint64_t xsd_balloon_target_kib(uint64_t tot_pages, uint64_t need, uint64_t floo
 	return want < cur_target_kib ? want : 0;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 void xsd_balloon_need(void *arg, uint64_t pages)
 {
 	struct xsd_balloon *b = arg;
@@ -53,7 +46,7 @@ void xsd_balloon_need(void *arg, uint64_t pages)
 	uint64_t cur, target;
 	unsigned int len;
 	bool floored;
-	double t = now_s();
+	double t = xsd_now_s();
 
 	if (!pages || t - b->last_s < 1.0)
 		return;

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "logsink.h"
 
 struct control_client {
@@ -56,10 +57,7 @@ struct xsd_control {
 
 static time_t now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (time_t)(xsd_now_ns() / 1000000000ull);
 }
 
 int xsd_control_alloc(xsd_control_cmd_fn *fn, void *arg, struct xsd_control **out)

@@ -155,7 +155,7 @@ fail:
 	return rc;
 }
 
-static const char *engine_refusal(int rc)
+const char *xsd_engine_refusal(int rc)
 {
 	switch (rc) {
 	case -EOPNOTSUPP:
@@ -217,7 +217,7 @@ static void apply(struct xsd_domains *d, struct xsd_domain *dom,
 		return;
 	}
 	xsd_warn("d%" PRIu32 " (%s) add to engine: %s", dom->domid, dom->name,
-		 engine_refusal(rc) ? engine_refusal(rc) : strerror(-rc));
+		 xsd_engine_refusal(rc) ? xsd_engine_refusal(rc) : strerror(-rc));
 }
 
 const char *xsd_domain_note(const struct xsd_domain *dom, char *buf, size_t len)
@@ -225,8 +225,8 @@ const char *xsd_domain_note(const struct xsd_domain *dom, char *buf, size_t len)
 	if (!dom->engine_error)
 		return dom->why;
 	snprintf(buf, len, "%s; refused by the hypervisor (%s)%s%s", dom->why,
-		 strerror(-dom->engine_error), engine_refusal(dom->engine_error) ? ": " : "",
-		 engine_refusal(dom->engine_error) ? engine_refusal(dom->engine_error) : "");
+		 strerror(-dom->engine_error), xsd_engine_refusal(dom->engine_error) ? ": " : "",
+		 xsd_engine_refusal(dom->engine_error) ? xsd_engine_refusal(dom->engine_error) : "");
 	return buf;
 }
 

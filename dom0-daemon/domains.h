@@ -61,6 +61,10 @@ size_t xsd_domains_count(const struct xsd_domains *d);
 const struct xsd_domain *xsd_domains_at(const struct xsd_domains *d, size_t i);
 const struct xsd_domain *xsd_domains_find(const struct xsd_domains *d, uint32_t domid);
 
+/* What an errno from the hypervisor's sharing set-up means for an operator
+ * (EOPNOTSUPP, ENODEV, EXDEV, ENOSYS), or NULL for other errors. */
+const char *xsd_engine_refusal(int rc);
+
 /* Why the domain is (not) shared: the policy's reason, plus the hypervisor's
  * refusal if there was one (written into buf when needed). */
 const char *xsd_domain_note(const struct xsd_domain *dom, char *buf, size_t len);

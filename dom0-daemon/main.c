@@ -61,6 +61,7 @@
 #include "../libshare/log.h"
 #include "balloon.h"
 #include "cli.h"
+#include "clock.h"
 #include "config.h"
 #include "control.h"
 #include "domains.h"
@@ -102,14 +103,6 @@ struct xsd_daemon {
 	uint64_t reloads, reload_failures;
 	char last_reload_error[4096];
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- logging --------------------------------------------------------- */
 
@@ -327,6 +320,15 @@ out:
 
 /* ---- start-up ---------------------------------------------------------- */
 
+/* The signals the daemon takes through its signalfd (blocked otherwise). */
+static void handled_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+}
+
 /*
  * Double fork: the grandchild is the daemon (no controlling terminal, not a
  * session leader).  The original process waits until the daemon writes one
@@ -352,10 +354,7 @@ static int daemonise(struct xsd_daemon *dm)
 		ssize_t n;
 
 		/* the waiting parent stays interruptible (Ctrl-C on a hung start) */
-		sigemptyset(&set);
-		sigaddset(&set, SIGHUP);
-		sigaddset(&set, SIGTERM);
-		sigaddset(&set, SIGINT);
+		handled_signals(&set);
 		sigprocmask(SIG_UNBLOCK, &set, NULL);
 		close(fds[1]);
 		do
@@ -438,8 +437,7 @@ static int open_xen(struct xsd_daemon *dm)
 	 * answers EOPNOTSUPP (release) or a count (debug).
 	 */
 	if (xc_memshr_audit(dm->xch) < 0 && errno == ENOSYS) {
-		xsd_err("this hypervisor was built without CONFIG_MEM_SHARING; see "
-			"hypervisor-patch/ (docs/hypervisor-patch.md) for a build with it");
+		xsd_err("%s", xsd_engine_refusal(-ENOSYS));
 		return -ENOSYS;
 	}
 	return 0;
@@ -460,20 +458,16 @@ static int open_engine(struct xsd_daemon *dm)
 	case -EPERM:
 		xsd_err("engine: cannot open the Xen devices (%s): run as root in dom0", strerror(-rc));
 		break;
-	case -ENOSYS:
-		xsd_err("engine: this hypervisor was built without CONFIG_MEM_SHARING; see "
-			"hypervisor-patch/ (docs/hypervisor-patch.md)");
-		break;
 	case -EOPNOTSUPP:
-		if (dm->cfg.protocol == SHR_PROTO_BATCHED)
+		if (dm->cfg.protocol == SHR_PROTO_BATCHED) {
 			xsd_err("engine: protocol = batched, but the hypervisor has no batched "
 				"compare-and-share op: use protocol = auto or the patched hypervisor "
 				"(hypervisor-patch/)");
-		else
-			xsd_err("engine: the hypervisor refuses memory sharing on this CPU: Xen 4.17 "
-				"shares memory only on Intel VT-x (VMX); on AMD SVM the patched "
-				"hypervisor (hypervisor-patch/) allows it with the boot option "
-				"mem-sharing-svm");
+			break;
+		}
+		/* fall through */
+	case -ENOSYS:
+		xsd_err("engine: %s", xsd_engine_refusal(rc));
 		break;
 	default:
 		xsd_err("engine: start failed: %s", strerror(-rc));
@@ -486,10 +480,7 @@ static int open_signals(struct xsd_daemon *dm)
 {
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
+	handled_signals(&set);
 	dm->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (dm->sigfd < 0) {
 		xsd_err("signalfd: %s", strerror(errno));
@@ -502,10 +493,7 @@ static void block_signals(void)
 {
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
+	handled_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -574,13 +562,13 @@ static void tick(struct xsd_daemon *dm)
 
 static int run(struct xsd_daemon *dm)
 {
-	uint64_t next_run = mono_ns(), next_tick = mono_ns();
+	uint64_t next_run = xsd_now_ns(), next_tick = xsd_now_ns();
 
 	while (!dm->stop) {
 		struct pollfd pfds[3 + XSD_CONTROL_MAX_POLLFDS];
 		size_t n = 0, nctl, first_ctl;
 		int sig_i, xs_i, ev_i = -1, efd, timeout;
-		uint64_t now = mono_ns(), wake = next_run < next_tick ? next_run : next_tick;
+		uint64_t now = xsd_now_ns(), wake = next_run < next_tick ? next_run : next_tick;
 
 		timeout = wake <= now ? 0 : (int)((wake - now + 999999) / 1000000);
 		if (timeout > XSD_MAX_SLEEP_MS)
@@ -615,7 +603,7 @@ static int run(struct xsd_daemon *dm)
 		}
 		xsd_control_handle(dm->ctl, pfds + first_ctl, nctl);
 
-		now = mono_ns();
+		now = xsd_now_ns();
 		if (now >= next_run) {
 			int64_t delay = shr_engine_run(dm->engine, XSD_RUN_BUDGET_NS);
 
@@ -623,11 +611,11 @@ static int run(struct xsd_daemon *dm)
 				xsd_err("engine cannot go on: %s", strerror((int)-delay));
 				return 1;
 			}
-			next_run = mono_ns() + (uint64_t)delay;
+			next_run = xsd_now_ns() + (uint64_t)delay;
 		}
 		if (now >= next_tick) {
 			tick(dm);
-			next_tick = mono_ns() + (uint64_t)dm->cfg.xenstore_stats_interval * 1000000000ull;
+			next_tick = xsd_now_ns() + (uint64_t)dm->cfg.xenstore_stats_interval * 1000000000ull;
 		}
 	}
 	return 0;

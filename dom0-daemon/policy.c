@@ -74,9 +74,14 @@ void xsd_printable(char *out, size_t max, const char *v, size_t len)
 	out[o] = 0;
 }
 
-static bool value_is(const struct xsd_node *n, const char *s)
+/* The node's value as a C string, if it is one no longer than max-1 bytes. */
+static bool value_string(const struct xsd_node *n, char *buf, size_t max)
 {
-	return n->len == strlen(s) && !memcmp(n->value, s, n->len);
+	if (n->len >= max || memchr(n->value, 0, n->len))
+		return false;
+	memcpy(buf, n->value, n->len);
+	buf[n->len] = 0;
+	return true;
 }
 
 static void who_text(char *buf, size_t len, uint32_t who)
@@ -106,20 +111,15 @@ static int resolve_xenstore(const struct xsd_config *cfg, const struct xsd_node 
 			    const struct xsd_node *group, struct shr_domain_policy *out,
 			    char *why, size_t whylen)
 {
-	char shown[XSD_NODE_MAX_VALUE];
+	char shown[XSD_NODE_MAX_VALUE], word[8];
 	enum shr_mode mode;
 	int rc;
 
 	rc = check_trusted("memshare/enabled", enabled, why, whylen);
 	if (rc)
 		return rc;
-	if (value_is(enabled, "on"))
-		mode = SHR_MODE_ON;
-	else if (value_is(enabled, "off"))
-		mode = SHR_MODE_OFF;
-	else if (value_is(enabled, "zero"))
-		mode = SHR_MODE_ZERO;
-	else {
+	/* the same words as the config's domain rules, byte-exact */
+	if (!value_string(enabled, word, sizeof(word)) || xsd_mode_parse(word, &mode)) {
 		xsd_printable(shown, 40, enabled->value, enabled->len);
 		snprintf(why, whylen, "memshare/enabled = \"%s%s\" is not on|off|zero: domain not shared",
 			 shown, enabled->len > 32 ? "..." : "");
@@ -133,15 +133,13 @@ static int resolve_xenstore(const struct xsd_config *cfg, const struct xsd_node 
 		rc = check_trusted("memshare/group", group, why, whylen);
 		if (rc)
 			return rc;
-		if (group->len > XSD_GROUP_MAX || memchr(group->value, 0, group->len)) {
+		if (!value_string(group, out->group, sizeof(out->group))) {
 			xsd_printable(shown, 40, group->value, group->len);
 			snprintf(why, whylen, "memshare/group = \"%s%s\" is %s: domain not shared", shown,
 				 group->len > 32 ? "..." : "",
 				 group->len > XSD_GROUP_MAX ? "longer than 63 characters" : "not a group name");
 			return -EINVAL;
 		}
-		memcpy(out->group, group->value, group->len);
-		out->group[group->len] = 0;
 		if (!xsd_group_name_valid(out->group)) {
 			xsd_printable(shown, 40, group->value, group->len);
 			out->group[0] = 0;
@@ -178,13 +176,11 @@ static int resolve_config(const struct xsd_config *cfg, const struct xsd_node *n
 		*src = XSD_SRC_REFUSED;
 		return rc;
 	}
-	if (name->len > XSD_NAME_MAX || memchr(name->value, 0, name->len)) {
+	if (!value_string(name, dname, XSD_NAME_MAX + 1)) {
 		*src = XSD_SRC_REFUSED;
 		snprintf(why, whylen, "name is not a valid domain name: domain rules not applied, domain not shared");
 		return -EINVAL;
 	}
-	memcpy(dname, name->value, name->len);
-	dname[name->len] = 0;
 	for (i = 0; i < cfg->nr_rules; i++) {
 		const struct xsd_domain_rule *r = &cfg->rules[i];
 

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "logsink.h"
 
 #define NR_DOM_KEYS 7
@@ -59,14 +60,6 @@ struct snapshot {
 	long hv_freed, hv_used;       /* -1: unavailable */
 };
 
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static double cpu_now(void)
 {
 	struct rusage ru;
@@ -88,7 +81,7 @@ int xsd_report_alloc(struct xs_handle *xs, xc_interface *xch, struct shr_engine 
 	r->xch = xch;
 	r->engine = e;
 	r->doms = doms;
-	r->start = r->wall_last = mono_now();
+	r->start = r->wall_last = xsd_now_s();
 	r->cpu_last = cpu_now();
 	/* a previous instance's mirror (kill -9) is stale: start clean */
 	if (xs)
@@ -115,7 +108,7 @@ void xsd_report_set_balloon_counter(struct xsd_report *r, const uint64_t *pages_
 
 void xsd_report_tick(struct xsd_report *r)
 {
-	double wall = mono_now(), cpu = cpu_now();
+	double wall = xsd_now_s(), cpu = cpu_now();
 
 	if (wall - r->wall_last > 0.5) {
 		r->cpu_percent = 100.0 * (cpu - r->cpu_last) / (wall - r->wall_last);
@@ -185,7 +178,7 @@ void xsd_report_stats_json(struct xsd_report *r, struct xsd_json *j)
 
 	xsd_json_obj_begin(j, "daemon");
 	xsd_json_i64(j, "pid", getpid());
-	xsd_json_double(j, "uptime_s", mono_now() - r->start);
+	xsd_json_double(j, "uptime_s", xsd_now_s() - r->start);
 	xsd_json_double(j, "cpu_percent", r->cpu_percent);
 	xsd_json_str(j, "protocol", xsd_protocol_name(sn.st.protocol_in_use));
 	xsd_json_u64(j, "full_scans", sn.st.full_scans);
