@@ -549,6 +549,8 @@ static void tick(struct xsd_daemon *dm)
 	xsd_report_tick(dm->rep);
 	if (dm->cfg.xenstore_stats)
 		xsd_report_mirror(dm->rep);
+	else
+		xsd_report_mirror_clear(dm->rep);
 	shr_engine_get_stats(dm->engine, &st);
 	sd_notifyf(0, "STATUS=%zu domains, %" PRIu64 " pages saved, pass %.0f%%%s%s",
 		   xsd_domains_count(dm->doms), st.pages_sharing, st.pass_progress * 100,

@@ -51,6 +51,7 @@ struct xsd_report {
 	size_t nr_mdom, cap_mdom;
 	bool mirror_failed;           /* warned once */
 	const uint64_t *balloon_pages;
+	bool mirrored;                /* something was written since the last clear */
 };
 
 struct snapshot {
@@ -291,6 +292,18 @@ static struct mirror_dom *mirror_dom_get(struct xsd_report *r, uint32_t domid)
 	return &r->mdom[r->nr_mdom++];
 }
 
+void xsd_report_mirror_clear(struct xsd_report *r)
+{
+	if (!r->mirrored)
+		return;
+	xs_rm(r->xs, XBT_NULL, XSD_MIRROR_ROOT);
+	free(r->global_val);
+	r->global_val = NULL;
+	r->nr_global = 0;
+	r->nr_mdom = 0;
+	r->mirrored = false;
+}
+
 int xsd_report_mirror(struct xsd_report *r)
 {
 	struct snapshot sn;
@@ -300,6 +313,7 @@ int xsd_report_mirror(struct xsd_report *r)
 	struct { const char *key; char val[80]; } glob[24];
 
 	snapshot_take(r, &sn);
+	r->mirrored = true;
 #define G(k, fmt, ...) do { glob[g].key = (k); snprintf(glob[g].val, sizeof(glob[g].val), fmt, __VA_ARGS__); g++; } while (0)
 	G("version", "%s", XSD_VERSION);
 	G("pid", "%d", (int)getpid());

@@ -39,5 +39,7 @@ void xsd_report_tick(struct xsd_report *r);
 void xsd_report_stats_json(struct xsd_report *r, struct xsd_json *j);
 /* Writes the changed values of the xenstore mirror; returns 0 or -errno. */
 int xsd_report_mirror(struct xsd_report *r);
+/* Removes the mirror (xenstore_stats turned off by a reload): no stale numbers. */
+void xsd_report_mirror_clear(struct xsd_report *r);
 
 #endif /* XSD_REPORT_H */

@@ -47,4 +47,13 @@ mirror_ok() {
 	[ "$got" = "$exp" ]
 }
 wait_for 10 mirror_ok || fail "xenstore mirror lists other domains than the host"
+
+# turning the mirror off by reload removes it rather than leaving stale numbers
+echo "xenstore_stats = off" >> "$CONF"
+ctl reload | jtrue '.ok == true' || fail "reload with xenstore_stats = off"
+no_mirror() { ! "$XENSIM" xenstore-read /local/domain/0/xenshared/pid >/dev/null 2>&1; }
+wait_for 10 no_mirror || fail "xenstore_stats = off left the mirror in place"
+sed -i '/^xenstore_stats = off/d' "$CONF"
+ctl reload | jtrue '.ok == true' || fail "reload with xenstore_stats back on"
+wait_for 10 mirror_ok || fail "mirror not rebuilt after turning it back on"
 pass daemon_lifecycle
