@@ -25,7 +25,8 @@
  * arrives within 5 s, with the request's op and seq, a length that matches
  * the message, and ret >= 0 or a negative errno.  A message shorter than
  * a header may close the connection (wire.h allows it); any other close is
- * a failure.  Every 100 messages a fresh dom0 connection must get a sane
+ * a failure.  A guest's (as_domid != 0) connection gets -EPERM for every
+ * op outside xenstore.  Every 100 messages a fresh dom0 connection must get a sane
  * PHYSINFO answer.  Exit 0 when all held, 1 with the first broken rule.
  */
 #include <errno.h>
@@ -306,6 +307,7 @@ static void round_once(void)
 	int fd = connect_host();
 	int kind = (int)below(6);
 	bool answers = true;          /* does the server reply on this connection? */
+	bool as_guest = false;        /* CALLS connection of a domain other than dom0 */
 	unsigned int burst = 1 + (unsigned int)below(40);
 
 	if (kind >= 1) {
@@ -337,6 +339,7 @@ static void round_once(void)
 			memcpy(&rh, rxbuf, sizeof(rh));
 			if (rh.ret == 0 && (h.kind == SIM_CONN_EVENTS || h.kind == SIM_CONN_WATCHES))
 				answers = false;      /* push-only from now on */
+			as_guest = rh.ret == 0 && h.kind == SIM_CONN_CALLS && h.as_domid != 0;
 		}
 	}
 
@@ -392,6 +395,15 @@ static void round_once(void)
 		}
 		if (may_close)
 			fail("a %zu-byte message got an answer", len);
+		if (as_guest && how != 0 && len <= SIM_WIRE_MAX_MSG && op != SIM_OP_HELLO &&
+		    !(op >= SIM_OP_XS_READ && op <= SIM_OP_XS_INTRODUCE)) {
+			/* only xenstore is open to guests; the rest is dom0's (privcmd) */
+			struct sim_wire_hdr rh;
+
+			memcpy(&rh, rxbuf, sizeof(rh));
+			if (rh.ret != -EPERM)
+				fail("a guest's op %u answered %" PRId64 ", not -EPERM", op, rh.ret);
+		}
 		if (op == SIM_OP_HELLO && how != 0 && plen >= sizeof(struct sim_wire_hello)) {
 			/* a random HELLO that worked turns the connection push-only */
 			struct sim_wire_hdr rh;
