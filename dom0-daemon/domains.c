@@ -33,12 +33,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "logsink.h"
 
 #define TOKEN_INTRO "xsd/intro"
 #define TOKEN_RELEASE "xsd/release"
 #define TOKEN_DOMAIN "xsd/d/"
 #define GETINFO_BATCH 256
+#define WARN_INTERVAL_S 10.0   /* a guest flipping its own nodes cannot flood the log */
 
 struct xsd_domains {
 	struct xs_handle *xs;
@@ -272,10 +274,14 @@ static void resolve(struct xsd_domains *d, struct xsd_domain *dom)
 		free(p[i]);
 	}
 	if (strcmp(why, dom->why)) {
-		if (rc)
+		double now = xsd_now_s();
+
+		if (rc && now - dom->last_warn_s >= WARN_INTERVAL_S) {
 			xsd_warn("d%" PRIu32 " (%s): %s", dom->domid, dom->name, why);
-		else
-			xsd_info("d%" PRIu32 " (%s): %s", dom->domid, dom->name, why);
+			dom->last_warn_s = now;
+		} else {
+			xsd_log(rc ? 7 : 6, "d%" PRIu32 " (%s): %s", dom->domid, dom->name, why);
+		}
 		snprintf(dom->why, sizeof(dom->why), "%s", why);
 	}
 	dom->source = src;
@@ -315,6 +321,7 @@ static int add_at(struct xsd_domains *d, size_t i, const xc_domaininfo_t *info)
 	dom->domid = info->domain;
 	memcpy(dom->handle, info->handle, sizeof(dom->handle));
 	dom->policy.mode = SHR_MODE_OFF;
+	dom->last_warn_s = -WARN_INTERVAL_S;
 	xsd_info("d%" PRIu32 " appeared", dom->domid);
 	watch_paths(d, dom, true);
 	resolve(d, dom);

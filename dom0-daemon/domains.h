@@ -36,6 +36,7 @@ struct xsd_domain {
 	char engine_name[XSD_NAME_MAX + 1];  /* the name the engine was given (xl rename) */
 	int engine_error;                    /* last refusal by the engine (-EOPNOTSUPP, ...), 0 if none */
 	bool dirty;                          /* nodes changed: resolve again */
+	double last_warn_s;                  /* rate limit of warnings a guest can trigger */
 	bool watched;
 };
 

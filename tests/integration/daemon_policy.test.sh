@@ -71,4 +71,15 @@ stats_true '.domains[] | select(.name == "g2") | .note | contains("memshare/grou
 wait_scans 2
 [ "$(shr_pages_of g4)" -gt 0 ] || fail "g4 shares nothing after being fixed"
 ctl audit | jtrue '.ok == true' || fail "audit found violations"
+
+# a flood of changing bad values is logged at most once per 10 s per domain
+before=$(grep -c "warning: d$d6 (g6)" "$T/daemon.err")
+for v in 1 2 3 4 5 6 7 8 9 10 11 12; do
+	xs xenstore-write "/local/domain/$d6/memshare/enabled" "bad$v"
+	sleep 0.1
+done
+last_seen() { stats_true '.domains[] | select(.name == "g6") | .note | contains("bad12")'; }
+wait_for 10 last_seen || fail "g6's latest value not picked up"
+after=$(grep -c "warning: d$d6 (g6)" "$T/daemon.err")
+[ $((after - before)) -le 2 ] || fail "$((after - before)) warnings for g6 in about a second"
 pass daemon_policy
