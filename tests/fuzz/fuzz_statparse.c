@@ -12,7 +12,8 @@
  *
  * Properties: a rejected reply is -EPROTO with a message and no domains;
  * an accepted one has distinct, non-reserved domids, terminated strings
- * and progress fractions in 0..1; the merge keeps every domain of both
+ * without control bytes (they would reach the operator's terminal in the
+ * table) and progress fractions in 0..1; the merge keeps every domain of both
  * sides sorted by domid; the JSON output is one valid JSON object.
  */
 #include <errno.h>
@@ -70,6 +71,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_check(d->domid < 0x7ff0 && d->in_daemon, "domain %zu id %u", i, d->domid);
 		fz_check(fz_terminated(d->name, sizeof(d->name)) && fz_terminated(d->group, sizeof(d->group)) &&
 			 fz_terminated(d->mode, sizeof(d->mode)), "domain %zu strings", i);
+		for (const char *const *f = (const char *const[]){ d->name, d->group, d->mode, NULL }; *f; f++)
+			for (const char *p = *f; *p; p++)
+				fz_check((unsigned char)*p >= 0x20 && *p != 0x7f,
+					 "domain %zu: control byte %#x would reach the terminal", i,
+					 (unsigned char)*p);
 		fz_check(d->scan_progress >= 0 && d->scan_progress <= 1 && isfinite(d->unshares_per_s),
 			 "domain %zu numbers", i);
 		for (size_t j = i + 1; j < nr; j++)

@@ -119,6 +119,11 @@ static void get_str(struct parse_ctx *c, struct json_object *o, const char *wher
 		return;
 	}
 	memcpy(dst, s, strlen(s) + 1);
+	/* "\u001b[2J" decodes to a terminal escape: keep it printable, as
+	 * collect.c does for names read from xenstore */
+	for (char *p = dst; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 }
 
 static void parse_domain(struct parse_ctx *c, struct json_object *o, size_t i,
