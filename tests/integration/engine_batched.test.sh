@@ -28,4 +28,5 @@ at_least "$r" 0.99 || fail "savings $got < 99% of the ideal $want"
 at_least 0.05 "$per" || fail "$per hypercalls per merged page (target <= 0.05)"
 verify_clean
 alive "$XSD_PID" || fail "daemon died"
+xsd_stop
 echo "PASS: engine_batched ($got of $want pages, $per hypercalls/page)"

@@ -38,4 +38,5 @@ note "$got pages saved ($r of ideal)"
 at_least "$r" 0.99 || fail "savings $got < 99% of the ideal $want"
 [ "$got" -le "$want" ] || fail "saved more than the ideal"
 verify_clean
+xsd_stop
 echo "PASS: engine_corpus ($got of $want pages, $r)"

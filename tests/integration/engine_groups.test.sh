@@ -29,4 +29,5 @@ at_least "$(ratio "$got" "$per_group")" 0.99 || fail "savings $got < 99% of the 
 out=$(ideal --check-sharers "$a1:a" "$a2:a" "$b1:b" "$b2:b") || fail "frames shared across groups: $out"
 [ "$(echo "$out" | jq -r .sharer_violations)" = 0 ] || fail "sharer check: $out"
 verify_clean
+xsd_stop
 echo "PASS: engine_groups ($got pages saved, 0 frames across groups)"

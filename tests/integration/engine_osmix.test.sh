@@ -36,4 +36,5 @@ verify_clean
 LD_LIBRARY_PATH="$SIMLIB" "$XSD" -f "$CONF" -C audit | jq -e '.engine_violations == 0' >/dev/null ||
 	fail "engine audit: $(LD_LIBRARY_PATH="$SIMLIB" "$XSD" -f "$CONF" -C audit)"
 alive "$XSD_PID" || fail "daemon died"
+xsd_stop
 echo "PASS: engine_osmix ($got of $want pages, $r)"

@@ -30,4 +30,5 @@ LD_LIBRARY_PATH="$SIMLIB" "$XSD" -f "$CONF" -C audit | jq -e '.engine_violations
 alive "$XSD_PID" || fail "daemon died"
 writes=$("$XENSIM" list --json | jq '[.[] | .writes // 0] | add')
 note "guest writes during the test: $writes"
+xsd_stop
 echo "PASS: engine_race (0 mismatches over $(echo "$s" | jq .counters.share_attempts) share attempts)"

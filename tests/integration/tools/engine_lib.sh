@@ -130,3 +130,15 @@ verify_clean() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", b ? a / b : 0 }'; }
 # at_least X Y: X >= Y as decimals.
 at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+# xsd_stop: SIGTERM, then the daemon must exit 0 within 20 s with no
+# sanitizer report (VARIANT=san) in its output.
+xsd_stop() {
+	[ -n "$XSD_PID" ] || return 0
+	kill -TERM "$XSD_PID" 2>/dev/null || fail "daemon already gone"
+	wait "$XSD_PID"
+	rc=$?
+	XSD_PID=
+	[ "$rc" = 0 ] || fail "daemon exit status $rc after SIGTERM"
+	! grep -q -e "runtime error" -e "AddressSanitizer" -e "LeakSanitizer" "$T/daemon.err" ||
+		fail "sanitizer report in the daemon's output"
+}
