@@ -52,5 +52,6 @@ crashed=$("$XENSIM" list --json | jq -r '[.[] | select(.crashed) | .name] | join
 for i in 1 2 3 4; do [ -n "$(domid_of "oom$i")" ] || fail "oom$i is gone"; done
 verify_clean
 alive "$XSD_PID" || fail "daemon died"
+n=$(stat .host.memory_requests)
 xsd_stop
-echo "PASS: engine_enomem ($(stat .host.memory_requests) ENOMEM requests answered, no crash)"
+echo "PASS: engine_enomem ($n ENOMEM requests answered, no crash)"
