@@ -49,6 +49,8 @@ struct shr_params {
 	enum shr_protocol protocol;
 	bool no_rings;                 /* do not take the domains' sharing rings (tests, or
 					  another vm_event consumer owns them); 0 = use them */
+	bool no_backoff;               /* volatility handling off: a page whose share broke is
+					  merged again on its next look (benchmarks); 0 = on */
 };
 
 /* Per-domain policy, from xenstore or the daemon's config. */

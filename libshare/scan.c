@@ -91,6 +91,12 @@ static void scan_page(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
 broken:
 	d->unshares++;
 	e->st.unshares++;
+	if (e->params.no_backoff) {
+		/* volatility handling off (benchmarks): merge on every look */
+		shr_page_forget(e, d, gfn, SHR_PS_NEW);
+		shr_merge_consider(e, d, gfn, key, zero);
+		return;
+	}
 	shr_page_forget(e, d, gfn, SHR_PS_WATCH);
 	shr_ps_backoff(d, gfn);
 	d->key_lo[gfn] = lo;

@@ -14,6 +14,7 @@
  *   --max-sharers N   (default 256)
  *   --reserve N       reserve_pages (default 0)
  *   --no-ring         leave the domains' sharing rings alone
+ *   --no-backoff      volatility handling off (re-merge broken shares at once)
  *   --audit           run shr_engine_audit() after every slice; exit 4 on a violation
  *   --quiet           log warnings only
  * MODE is on, zero or off.  Prints one JSON line of engine stats after
@@ -81,6 +82,7 @@ int main(int argc, char **argv)
 		{ "reserve", required_argument, NULL, 'r' },
 		{ "audit", no_argument, NULL, 'a' },
 		{ "no-ring", no_argument, NULL, 'R' },
+		{ "no-backoff", no_argument, NULL, 'B' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -112,6 +114,7 @@ int main(int argc, char **argv)
 		case 'r': p.reserve_pages = strtoull(optarg, NULL, 10); break;
 		case 'a': audit = true; break;
 		case 'R': p.no_rings = true; break;
+		case 'B': p.no_backoff = true; break;
 		case 'q': shr_log_set_level(SHR_LOG_WARNING); break;
 		default: return 2;
 		}
