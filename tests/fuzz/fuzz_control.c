@@ -122,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				progress = true;
 				if (sent == size && close_after)
 					shutdown(sv[1], SHUT_WR);
-			} else if (r < 0 && errno == EPIPE) {
+			} else if (r < 0 && (errno == EPIPE || errno == ECONNRESET)) {
 				sent = size;      /* the server closed on us (line too long) */
 			}
 		}
