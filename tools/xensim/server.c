@@ -63,6 +63,7 @@
 #include <xen/xen.h>
 
 #include "../../hypervisor-patch/include/xenshare_cmpshr.h"
+#include "genmem.h"
 #include "guest.h"
 #include "store.h"
 #include "vcpu.h"
@@ -644,6 +645,10 @@ static int guest_create(struct sim_server *srv, const char *filename, const char
 	case SIM_CONTENT_PROFILE:
 		rc = sim_guest_gen_profile(&g->cfg.profile, g->cfg.os_dir, g->cfg.seed,
 					   g->cfg.spec.nr_pages, load_sink, &lc, err, sizeof(err));
+		break;
+	case SIM_CONTENT_GENERATED:   /* sim_generated: keys only (genmem.h) */
+		rc = sim_genmem_load(srv->hv, g->domid, &g->cfg.profile, g->cfg.seed,
+				     g->cfg.spec.nr_pages, err, sizeof(err));
 		break;
 	default:
 		rc = 0;

@@ -40,7 +40,7 @@
 
 static const char *const known_sim_keys[] = {
 	"sim_image", "sim_core", "sim_profile", "sim_os_dir", "sim_seed",
-	"sim_write_rate", "sim_working_set", NULL,
+	"sim_write_rate", "sim_working_set", "sim_generated", NULL,
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -368,14 +368,16 @@ static int interpret(XLU_Config *cfg, FILE *report, char **rbuf, const char *fil
 	}
 
 	/* simulation-only keys */
-	const char *image, *core, *profile;
+	const char *image, *core, *profile, *generated;
 
 	if ((r = get_string_opt(cfg, "sim_image", &image, report, rbuf, filename, err, errlen)) ||
 	    (r = get_string_opt(cfg, "sim_core", &core, report, rbuf, filename, err, errlen)) ||
-	    (r = get_string_opt(cfg, "sim_profile", &profile, report, rbuf, filename, err, errlen)))
+	    (r = get_string_opt(cfg, "sim_profile", &profile, report, rbuf, filename, err, errlen)) ||
+	    (r = get_string_opt(cfg, "sim_generated", &generated, report, rbuf, filename, err, errlen)))
 		return r;
-	if (!!image + !!core + !!profile > 1)
-		return fail(err, errlen, "%s: sim_image, sim_core and sim_profile exclude each other", filename);
+	if (!!image + !!core + !!profile + !!generated > 1)
+		return fail(err, errlen, "%s: sim_image, sim_core, sim_profile and sim_generated exclude each other",
+			    filename);
 	g->content = SIM_CONTENT_ZERO;
 	if (image || core) {
 		g->content = image ? SIM_CONTENT_IMAGE : SIM_CONTENT_CORE;
@@ -388,6 +390,13 @@ static int interpret(XLU_Config *cfg, FILE *report, char **rbuf, const char *fil
 
 		if (sim_profile_parse(profile, &g->profile, perr, sizeof(perr)))
 			return fail(err, errlen, "%s: %s", filename, perr);
+	} else if (generated) {
+		/* the same mix as sim_profile, held as keys by the hypervisor model */
+		g->content = SIM_CONTENT_GENERATED;
+		char perr[256];
+
+		if (sim_profile_parse(generated, &g->profile, perr, sizeof(perr)))
+			return fail(err, errlen, "%s: sim_generated: %s", filename, perr);
 	}
 	if ((r = get_string_opt(cfg, "sim_os_dir", &s, report, rbuf, filename, err, errlen)))
 		return r;

@@ -34,6 +34,7 @@ enum sim_content_kind {
 	SIM_CONTENT_IMAGE,     /* raw image, optionally .zst */
 	SIM_CONTENT_CORE,      /* ELF core written by xl dump-core */
 	SIM_CONTENT_PROFILE,
+	SIM_CONTENT_GENERATED, /* sim_generated: a profile held as keys (genmem.h) */
 };
 
 struct sim_guest_cfg {
