@@ -367,24 +367,165 @@ static bool pair_blocked(const struct shr_engine *e, const struct shr_dom *sd,
 	       cd->gone || cd->refused;
 }
 
-static void flush_upstream(struct shr_engine *e, unsigned int first)
-{
-	for (unsigned int i = first; i < e->nr_pairs; i++) {
-		const struct shr_pair *p = &e->pairs[i];
-		struct shr_dom *sd, *cd;
-		uint32_t sgfn, cgfn;
-		enum who who = WHO_UNKNOWN;
-		int rc;
+/* One pair of an upstream chunk on its way through the steps. */
+struct up_pair {
+	struct shr_dom *sd, *cd;
+	uint32_t sgfn, cgfn;
+	uint64_t sh, ch;
+	const uint8_t *spage, *cpage;
+	bool s_nominated;            /* sh is the source's handle */
+	bool active;                 /* still going: nominated, not yet settled */
+};
 
-		if (!resolve(e, p, &sd, &sgfn, &cd, &cgfn))
+/* Maps, for one domain, every page of the chunk's active pairs that lives
+ * in it, with ONE call; a failure settles the pairs it touches. */
+static int chunk_map_domain(struct shr_engine *e, const struct shr_pair *pairs,
+			    struct up_pair *up, unsigned int n, struct shr_dom *d,
+			    uint64_t *gfns, int *err, void **addr, unsigned int *mapped)
+{
+	unsigned int k = 0, i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (!up[i].active)
 			continue;
-		if (pair_blocked(e, sd, cd)) {
-			src_release(e, sd, sgfn, p->key);
-			cli_retry_later(e, cd, cgfn);
+		if (up[i].sd == d)
+			gfns[k++] = up[i].sgfn;
+		if (up[i].cd == d)
+			gfns[k++] = up[i].cgfn;
+	}
+	*mapped = k;
+	if (!k)
+		return 0;
+	rc = shr_xen_map(e->xen, d->domid, false, gfns, k, err, addr);
+	k = 0;
+	for (i = 0; i < n; i++) {
+		if (!up[i].active)
+			continue;
+		for (int side = 0; side < 2; side++) {
+			struct shr_dom *owner = side ? up[i].cd : up[i].sd;
+			const uint8_t **page = side ? &up[i].cpage : &up[i].spage;
+			int perr;
+
+			if (owner != d)
+				continue;
+			perr = rc ? rc : err[k];
+			*page = rc ? NULL : (const uint8_t *)*addr + (size_t)k * SHR_PAGE_SIZE;
+			k++;
+			if (perr && up[i].active) {
+				up[i].active = false;
+				pair_done(e, &pairs[i], up[i].sd, up[i].sgfn, up[i].cd, up[i].cgfn,
+					  perr, side ? WHO_CLI : WHO_SRC);
+			}
+		}
+	}
+	if (rc)
+		*mapped = 0;
+	return rc;
+}
+
+/*
+ * The upstream protocol for up to SHR_MERGE_CHUNK pairs: all nominations
+ * first, then ONE read-only mapping per domain for every page of the chunk
+ * (instead of one or two per pair), compare, unmap everything, and only
+ * then the shares.  The order per pair is the protocol's: nominate both,
+ * map, compare, unmap, share.
+ */
+static void flush_upstream_chunk(struct shr_engine *e, const struct shr_pair *pairs,
+				 unsigned int n)
+{
+	struct up_pair up[SHR_MERGE_CHUNK];
+	struct shr_dom *doms[2 * SHR_MERGE_CHUNK];
+	void *addr[2 * SHR_MERGE_CHUNK];
+	unsigned int mapped[2 * SHR_MERGE_CHUNK];
+	uint64_t gfns[2 * SHR_MERGE_CHUNK];
+	int err[2 * SHR_MERGE_CHUNK];
+	unsigned int nd = 0, i, j;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		const struct shr_pair *p = &pairs[i];
+		struct up_pair *u = &up[i];
+
+		*u = (struct up_pair){ 0 };
+		if (!resolve(e, p, &u->sd, &u->sgfn, &u->cd, &u->cgfn))
+			continue;
+		if (pair_blocked(e, u->sd, u->cd)) {
+			src_release(e, u->sd, u->sgfn, p->key);
+			cli_retry_later(e, u->cd, u->cgfn);
 			continue;
 		}
-		rc = upstream_one(e, p, sd, sgfn, cd, cgfn, &who);
-		pair_done(e, p, sd, sgfn, cd, cgfn, rc, who);
+		/* A source already (re-)nominated in this chunk keeps its handle:
+		 * a write since then makes the share fail with errno 10. */
+		for (j = 0; j < i && !(up[j].s_nominated && pairs[j].src == p->src); j++)
+			;
+		if (j < i) {
+			u->sh = up[j].sh;
+		} else {
+			rc = shr_xen_nominate(e->xen, u->sd->domid, u->sgfn, &u->sh);
+			if (rc) {
+				pair_done(e, p, u->sd, u->sgfn, u->cd, u->cgfn, rc, WHO_SRC);
+				continue;
+			}
+		}
+		u->s_nominated = true;
+		rc = shr_xen_nominate(e->xen, u->cd->domid, u->cgfn, &u->ch);
+		if (rc) {
+			pair_done(e, p, u->sd, u->sgfn, u->cd, u->cgfn, rc, WHO_CLI);
+			continue;
+		}
+		u->active = true;
+	}
+
+	/* the distinct domains of the active pairs */
+	for (i = 0; i < n; i++) {
+		for (int side = 0; side < 2 && up[i].active; side++) {
+			struct shr_dom *d = side ? up[i].cd : up[i].sd;
+
+			for (j = 0; j < nd && doms[j] != d; j++)
+				;
+			if (j == nd)
+				doms[nd++] = d;
+		}
+	}
+	for (j = 0; j < nd; j++)
+		chunk_map_domain(e, pairs, up, n, doms[j], gfns, err, &addr[j], &mapped[j]);
+
+	for (i = 0; i < n; i++) {
+		if (!up[i].active)
+			continue;
+		if (!shr_page_equal(up[i].spage, up[i].cpage)) {
+			/* which side moved since it was fingerprinted? */
+			uint64_t skey = shr_fp_page(&e->key, up[i].spage, NULL) ^ up[i].sd->salt;
+
+			up[i].active = false;
+			pair_done(e, &pairs[i], up[i].sd, up[i].sgfn, up[i].cd, up[i].cgfn,
+				  XENSHARE_CMPSHR_DIFFERENT,
+				  skey == pairs[i].key ? WHO_CLI : WHO_SRC);
+		}
+	}
+	for (j = 0; j < nd; j++)
+		if (mapped[j])
+			shr_xen_unmap(e->xen, addr[j], mapped[j]);
+
+	for (i = 0; i < n; i++) {
+		if (!up[i].active)
+			continue;
+		e->st.share_attempts++;
+		rc = shr_xen_share(e->xen, up[i].sd->domid, up[i].sgfn, up[i].sh,
+				   up[i].cd->domid, up[i].cgfn, up[i].ch);
+		pair_done(e, &pairs[i], up[i].sd, up[i].sgfn, up[i].cd, up[i].cgfn, rc,
+			  rc == SHR_ERR_S_HANDLE ? WHO_SRC : WHO_CLI);
+	}
+}
+
+static void flush_upstream(struct shr_engine *e, unsigned int first)
+{
+	for (unsigned int i = first; i < e->nr_pairs; i += SHR_MERGE_CHUNK) {
+		unsigned int n = e->nr_pairs - i < SHR_MERGE_CHUNK ? e->nr_pairs - i
+								   : SHR_MERGE_CHUNK;
+
+		flush_upstream_chunk(e, &e->pairs[i], n);
 	}
 }
 

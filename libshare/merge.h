@@ -12,5 +12,7 @@
 
 /* pairs per flush of the upstream protocol (bounds the queue's latency) */
 #define SHR_MERGE_UPSTREAM_QUEUE 256u
+/* pairs whose pages are mapped together (one mapping call per domain) */
+#define SHR_MERGE_CHUNK 64u
 
 #endif /* SHR_MERGE_H */
