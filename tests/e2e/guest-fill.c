@@ -22,7 +22,8 @@
  *
  *   E2E-GUEST <name> ready pages=<n> common=<n> unique=<n> hot=<n>
  *   E2E-GUEST <name> round=<r> verify=OK pages=<n>
- *   E2E-GUEST <name> round=<r> verify=BAD mismatches=<k> first_page=<i>
+ *   E2E-GUEST <name> round=<r> mismatch page=<i> ... (up to 4, see describe_mismatch)
+ *   E2E-GUEST <name> round=<r> verify=BAD mismatches=<k>
  *
  * Invariant: a page's expected hash is updated only by this program's own
  * writes, so any mismatch means the hypervisor (or the sharer) changed the
@@ -104,6 +105,39 @@ static void write_hot(unsigned char *mem, uint64_t *expect, const struct fill_la
 			generate_page(p, COMMON_SEED, i);
 		expect[i] = XXH3_64bits(p, PAGE);
 	}
+}
+
+/*
+ * Say what a mismatching page holds, to tell the failure modes apart: a
+ * snapshot is hashed and compared with every expected page (content of
+ * another page: a wrong merge or a wrong mapping), checked for zeros (a
+ * scrubbed or freed frame), and the page is read again (a transient
+ * mismatch that heals by itself points at a stale translation, not at a
+ * wrong merge, which would stay).
+ */
+static void describe_mismatch(const char *name, unsigned long round, const unsigned char *mem,
+			      const uint64_t *expect, size_t total, size_t i)
+{
+	static unsigned char snap[PAGE];
+	uint64_t h;
+	size_t zero = 0;
+	long same_as = -1;
+	const uint64_t *w = (const uint64_t *)(const void *)snap;
+
+	memcpy(snap, mem + i * PAGE, PAGE);
+	h = XXH3_64bits(snap, PAGE);
+	for (size_t j = 0; j < PAGE / sizeof(*w); j++)
+		zero += w[j] == 0;
+	for (size_t j = 0; j < total; j++) {
+		if (expect[j] == h) {
+			same_as = (long)j;
+			break;
+		}
+	}
+	printf("E2E-GUEST %s round=%lu mismatch page=%zu va=%p zero_words=%zu/%zu content_of_page=%ld "
+	       "first_word=%016" PRIx64 " reread=%s\n",
+	       name, round, i, (const void *)(mem + i * PAGE), zero, PAGE / sizeof(*w), same_as, w[0],
+	       XXH3_64bits(mem + i * PAGE, PAGE) == expect[i] ? "OK" : "BAD");
 }
 
 int main(int argc, char **argv)
@@ -208,19 +242,17 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	for (unsigned long round = 1; rounds == 0 || round <= rounds; round++) {
-		size_t bad = 0, first = 0;
+		size_t bad = 0;
 
 		sleep((unsigned int)interval);
 		for (size_t i = 0; i < total; i++) {
 			if (XXH3_64bits(mem + i * PAGE, PAGE) != expect[i]) {
-				if (!bad)
-					first = i;
-				bad++;
+				if (bad++ < 4)
+					describe_mismatch(name, round, mem, expect, total, i);
 			}
 		}
 		if (bad)
-			printf("E2E-GUEST %s round=%lu verify=BAD mismatches=%zu first_page=%zu\n",
-			       name, round, bad, first);
+			printf("E2E-GUEST %s round=%lu verify=BAD mismatches=%zu\n", name, round, bad);
 		else
 			printf("E2E-GUEST %s round=%lu verify=OK pages=%zu\n", name, round, total);
 		fflush(stdout);

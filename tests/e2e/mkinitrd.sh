@@ -8,8 +8,8 @@
 # those and our own programs need (resolved with ldd against the unpacked
 # libraries first, plus libgcc_s.so.1 which xl dlopens through
 # pthread_cancel), the xen-* kernel modules, the guest kernel and initramfs,
-# the harness's programs from $O/e2e-bin and, when built, the project's
-# $O/bin/xenshared and xenshare-stat.  /init is dom0-init.sh.
+# the harness's probe from $O/e2e-bin and the project's $O/bin/xenshared and
+# xenshare-stat.  /init is dom0-init.sh.
 # guest image: busybox, the static guest-fill and guest-init.sh as /init.
 set -eu
 . "$(dirname "$0")/common.sh"
@@ -74,15 +74,11 @@ for m in xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc; do
 done
 
 # Our programs: the harness's tools always, the daemon when it is built.
-for p in e2e-probe standin-share; do
-	[ -x "$bin/$p" ] && add_elf "$bin/$p" "/usr/sbin/$p"
+add_elf "$bin/e2e-probe" /usr/sbin/e2e-probe
+for p in xenshared xenshare-stat; do
+	[ -x "$O/bin/$p" ] || e2e_die "$O/bin/$p not built (make O=\$O all)"
+	add_elf "$O/bin/$p" "/usr/sbin/$p"
 done
-daemon=standin
-if [ -x "$O/bin/xenshared" ] && [ -x "$O/bin/xenshare-stat" ]; then
-	add_elf "$O/bin/xenshared" /usr/sbin/xenshared
-	add_elf "$O/bin/xenshare-stat" /usr/sbin/xenshare-stat
-	daemon=xenshared
-fi
 # The patched libxenctrl (batched op), when build-xen.sh built one: in its
 # own folder, for the daemon and xenshare-stat only (dom0-init.sh).
 batched=no
@@ -123,9 +119,9 @@ cp "$E2E_SRC/dom0-init.sh" "$d/init"
 chmod 755 "$d/init"
 # Settings of this run, read by /init.
 cat >"$d/e2e/settings" <<SET
-E2E_DAEMON=$daemon
 E2E_HV_BATCHED=$batched
+E2E_MODE=${E2E_MODE:-full}
 SET
 (cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/dom0-initrd.gz"
 cp "$vmlinuz" "$work/vmlinuz"
-e2e_log "initramfs built: dom0 $(du -k "$work/dom0-initrd.gz" | cut -f1) KiB (sharer: $daemon, batched op: $batched)"
+e2e_log "initramfs built: dom0 $(du -k "$work/dom0-initrd.gz" | cut -f1) KiB (batched op: $batched)"
