@@ -133,6 +133,8 @@ int shr_scan_batch(struct shr_engine *e);
 void shr_merge_consider(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
 			uint64_t key, bool zero);
 void shr_merge_flush(struct shr_engine *e);
+/* d's gfn just became the stable source of its frame: queue its unique twins. */
+void shr_merge_adopted(struct shr_engine *e, struct shr_dom *d, uint32_t gfn, uint64_t key);
 int shr_merge_alloc(struct shr_engine *e);
 void shr_merge_free(struct shr_engine *e);
 

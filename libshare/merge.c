@@ -153,6 +153,36 @@ void shr_merge_consider(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
 	insert_unique(e, d, gfn, key);
 }
 
+void shr_merge_adopted(struct shr_engine *e, struct shr_dom *d, uint32_t gfn, uint64_t key)
+{
+	uint32_t ref = d->ref_base + gfn;
+	int64_t slot = shr_index_slot_of(&e->index, SHR_STABLE, (uint32_t)key, ref);
+
+	/* Pages indexed as unique while the frame had no stable entry (its
+	 * source was rewritten or its domain destroyed) join it now: a
+	 * unique page that does not change is never looked up again. */
+	while (slot >= 0 && *shr_index_sharers(&e->index, slot) < e->params.max_sharers &&
+	       shr_reserve_allows_domain(e, d)) {
+		int64_t u = shr_index_find(&e->index, SHR_UNSTABLE, key, ref, 0);
+		uint32_t twin, tgfn;
+		struct shr_dom *td;
+
+		if (u < 0)
+			break;
+		twin = shr_index_ref(&e->index, SHR_UNSTABLE, u);
+		td = shr_dom_of_ref(e, twin, &tgfn);
+		if (!td || td->group != d->group || td->gone || td->refused ||
+		    !shr_reserve_allows_domain(e, td))
+			break;
+		shr_index_remove(&e->index, SHR_UNSTABLE, (uint32_t)key, twin);
+		shr_ps_set(e, td, tgfn, SHR_PS_PENDING);
+		(*shr_index_sharers(&e->index, slot))++;
+		queue_pair(e, ref, twin, key);
+		/* queue_pair may flush, and a flush may move the entry */
+		slot = shr_index_slot_of(&e->index, SHR_STABLE, (uint32_t)key, ref);
+	}
+}
+
 /* A pair did not add a sharer to src's frame: undo the optimistic count;
  * a source left alone returns to the unstable side. */
 static void src_release(struct shr_engine *e, struct shr_dom *sd, uint32_t sgfn, uint64_t key)

@@ -24,7 +24,9 @@
  *    it is seen unchanged (volatility.h);
  *  - a page we shared that is unchanged costs nothing, except that a
  *    SHARED page whose frame lost its stable entry (its source was
- *    rewritten) adopts the entry, so later twins still join the frame;
+ *    rewritten, or its domain destroyed) adopts the entry, so later twins
+ *    still join the frame, and pages indexed as unique meanwhile join it
+ *    at once (shr_merge_adopted);
  *  - a UNIQUE page that changed moves to its new key (the old unstable
  *    entry is dropped, so stale entries never accumulate);
  *  - anything else is offered to the merge step (merge on first sight).
@@ -53,8 +55,10 @@ static void scan_page(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
 		if (same) {
 			shr_ps_calm_down(d, gfn);
 			if (!shr_index_has_stable(&e->index, key) &&
-			    shr_index_insert(&e->index, SHR_STABLE, key, ref, 2) == 0)
+			    shr_index_insert(&e->index, SHR_STABLE, key, ref, 2) == 0) {
 				shr_ps_set(e, d, gfn, SHR_PS_SOURCE);
+				shr_merge_adopted(e, d, gfn, key);
+			}
 			return;
 		}
 		goto broken;
