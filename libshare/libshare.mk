@@ -6,13 +6,19 @@ LIBSHARE_LDLIBS := -lxenctrl -lxenforeignmemory -lxenevtchn -ldl
 $(eval $(call add_lib,share,$(LIBSHARE_SRCS)))
 # Debian's xenctrl.h needs GNU C (anonymous unions, asm barriers): only the
 # Xen boundary and the test tools that map guest pages include it.
-$(call objs_of,libshare/xen.c tests/integration/tools/ideal.c): CFLAGS_ALL += -std=gnu11
+$(call objs_of,libshare/xen.c tests/integration/tools/ideal.c tests/unit/merge_ut.c): CFLAGS_ALL += -std=gnu11
 
 # unit tests of the pure modules (in-process, no Xen)
 $(eval $(call add_unit_test,fingerprint_ut,tests/unit/fingerprint_ut.c,share,))
 $(eval $(call add_unit_test,index_ut,tests/unit/index_ut.c,share,))
 $(eval $(call add_unit_test,rate_ut,tests/unit/rate_ut.c,share,))
 $(eval $(call add_unit_test,volatility_ut,tests/unit/volatility_ut.c,share,))
+# scan + verify/share through the engine API against a xensim host started
+# by the test (it re-executes itself with LD_LIBRARY_PATH=$(O)/simlib):
+# xensim and its drop-in libraries are built first.
+$(eval $(call add_unit_test,merge_ut,tests/unit/merge_ut.c,share,$(LIBSHARE_LDLIBS)))
+$(O)/tests/merge_ut: | $(O)/bin/xensim $(O)/simlib/libxenctrl.so.4.17 \
+	$(O)/simlib/libxenforeignmemory.so.1 $(O)/simlib/libxenevtchn.so.1 $(O)/simlib/libxenstore.so.4
 
 # small test programs of the engine's integration tests (linked against the
 # Xen libraries; run with LD_LIBRARY_PATH=$(O)/simlib against xensim)
@@ -21,4 +27,4 @@ $(eval $(call add_prog,shr-engine-run,tests/integration/tools/engine_run.c,share
 
 .PHONY: libshare
 libshare: $(O)/lib/libshare.a $(O)/tests/fingerprint_ut $(O)/tests/index_ut \
-	$(O)/tests/rate_ut $(O)/tests/volatility_ut $(O)/bin/shr-ideal $(O)/bin/shr-engine-run
+	$(O)/tests/rate_ut $(O)/tests/volatility_ut $(O)/tests/merge_ut $(O)/bin/shr-ideal $(O)/bin/shr-engine-run

@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * merge_ut - tests of the engine's scan and verify+share steps (scan.c,
+ * merge.c, and their glue in engine.c) through the public engine API,
+ * against a real xensim host.
+ *
+ * The engine links libxenctrl & co; xensim's drop-in libraries replace them
+ * only if LD_LIBRARY_PATH names $O/simlib when the process starts, so the
+ * binary re-executes itself with it.  $O is found from the binary's own
+ * path ($O/tests/merge_ut).  Each test starts from a fresh host (xensim
+ * start -F in a child), builds guests whose contents make the ideal savings
+ * known in closed form, and checks the hypervisor's own counters, the
+ * engine's audit and xensim's oracle (verify).  If xensim or its libraries
+ * are not built, the binary says so and fails: the make rule builds them
+ * first, so that only happens when run by hand.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+#include <xenctrl.h>
+#include <xenforeignmemory.h>
+
+#include "../../libshare/engine.h"
+#include "../../libshare/log.h"
+
+#define GUEST_MIB 8
+#define GUEST_PAGES (GUEST_MIB * 256)
+
+static char obuild[PATH_MAX];       /* $O */
+static char tmpdir[PATH_MAX];
+static char sock[PATH_MAX + 16];
+static pid_t sim_pid = -1;
+
+/* Runs a xensim command line (without our LD_LIBRARY_PATH: the CLI uses
+ * the real libraries for xl.cfg parsing).  Returns its exit status. */
+static int xensim(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int xensim(const char *fmt, ...)
+{
+	char args[1024], cmd[PATH_MAX + 1200];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "env -u LD_LIBRARY_PATH %s/bin/xensim %s >/dev/null 2>&1",
+		 obuild, args);
+	rc = system(cmd);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void sim_stop(void)
+{
+	if (sim_pid <= 0)
+		return;
+	xensim("stop");
+	kill(sim_pid, SIGKILL);
+	waitpid(sim_pid, NULL, 0);
+	sim_pid = -1;
+}
+
+static int sim_start(unsigned int mib)
+{
+	sim_stop();
+	unlink(sock);
+	sim_pid = fork();
+	if (sim_pid == 0) {
+		char bin[PATH_MAX + 16], m[16];
+
+		unsetenv("LD_LIBRARY_PATH");
+		snprintf(bin, sizeof(bin), "%s/bin/xensim", obuild);
+		snprintf(m, sizeof(m), "%u", mib);
+		freopen("/dev/null", "w", stdout);
+		freopen("/dev/null", "w", stderr);
+		execl(bin, "xensim", "start", "-F", "--socket", sock, "--mem", m,
+		      "--dom0-mem", "64", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100; i++) {
+		struct stat st;
+
+		if (stat(sock, &st) == 0 && xensim("info") == 0)
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
+/* Creates a guest of GUEST_MIB with the given profile; returns its domid. */
+static uint32_t guest(const char *name, const char *profile, unsigned int seed)
+{
+	char cfg[PATH_MAX + 64], cmd[2 * PATH_MAX + 128], line[256];
+	unsigned int domid = 0;
+	FILE *f;
+
+	snprintf(cfg, sizeof(cfg), "%s/%s.cfg", tmpdir, name);
+	f = fopen(cfg, "w");
+	if (!f)
+		return 0;
+	fprintf(f, "name = \"%s\"\ntype = \"hvm\"\nmemory = %d\nvcpus = 1\n"
+		"sim_profile = \"%s\"\nsim_seed = %u\n", name, GUEST_MIB, profile, seed);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "env -u LD_LIBRARY_PATH %s/bin/xensim create %s 2>/dev/null",
+		 obuild, cfg);
+	f = popen(cmd, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Domain %u", &domid) == 1)
+			break;
+	pclose(f);
+	return domid;
+}
+
+static struct shr_params params(unsigned int max_sharers)
+{
+	return (struct shr_params){
+		.batch_pages = 256, .max_sharers = max_sharers, .pass_target_s = 0,
+		.cpu_cap = 1, .reserve_pages = 0, .settle_ratio = 0.001,
+		.protocol = SHR_PROTO_UPSTREAM,
+	};
+}
+
+static void add(struct shr_engine *e, uint32_t domid, enum shr_mode mode, const char *group)
+{
+	struct shr_domain_policy pol = { .mode = mode };
+
+	snprintf(pol.group, sizeof(pol.group), "%s", group);
+	CU_ASSERT_EQUAL_FATAL(shr_engine_add_domain(e, domid, "t", &pol), 0);
+}
+
+/* Runs the engine until `passes` more full passes are done, one batch per
+ * slice (a budget of 1 ns), so no pass runs beyond the goal. */
+static void run_passes(struct shr_engine *e, unsigned int passes)
+{
+	struct shr_stats s;
+	uint64_t goal;
+
+	shr_engine_get_stats(e, &s);
+	goal = s.full_scans + passes;
+	for (int i = 0; i < 100000 && s.full_scans < goal; i++) {
+		CU_ASSERT_FATAL(shr_engine_run(e, 1) >= 0);
+		shr_engine_get_stats(e, &s);
+	}
+	CU_ASSERT_EQUAL(s.full_scans, goal);
+}
+
+static struct shr_stats stats(struct shr_engine *e)
+{
+	struct shr_stats s;
+
+	shr_engine_get_stats(e, &s);
+	return s;
+}
+
+/* Proves the basic contract: two all-zero guests merge into one frame
+ * (2N - 1 pages saved with an unbounded cap), a guest of unique pages
+ * shares nothing, the audit is clean and every guest reads back what it
+ * wrote. */
+static void test_identical_only(void)
+{
+	struct shr_engine *e;
+	uint32_t a, b, u;
+	struct shr_stats s;
+
+	CU_ASSERT_EQUAL_FATAL(sim_start(256), 0);
+	a = guest("za", "zero=1.0", 1);
+	b = guest("zb", "zero=1.0", 2);
+	u = guest("un", "unique=1.0", 3);
+	CU_ASSERT_FATAL(a && b && u);
+	struct shr_params p = params(65535);
+	CU_ASSERT_EQUAL_FATAL(shr_engine_alloc(&p, &e), 0);
+	add(e, a, SHR_MODE_ON, "g");
+	add(e, b, SHR_MODE_ON, "g");
+	add(e, u, SHR_MODE_ON, "g");
+	run_passes(e, 1);
+	s = stats(e);
+	CU_ASSERT_EQUAL(s.pages_sharing, 2 * GUEST_PAGES - 1);
+	CU_ASSERT_EQUAL(s.pages_shared, 1);
+	CU_ASSERT_EQUAL(s.zero_pages_sharing, 2 * GUEST_PAGES - 1);
+	CU_ASSERT_EQUAL(s.pages_unshared, GUEST_PAGES);
+	CU_ASSERT_EQUAL(shr_engine_audit(e), 0);
+	run_passes(e, 2);
+	s = stats(e);
+	CU_ASSERT_EQUAL(s.pages_sharing, 2 * GUEST_PAGES - 1);
+	CU_ASSERT_TRUE(s.settled);
+	CU_ASSERT_EQUAL(shr_engine_audit(e), 0);
+	shr_engine_free(e);
+	CU_ASSERT_EQUAL(xensim("verify"), 0);
+}
+
+/* Proves the sharer cap: with max_sharers 16, 2N zero pages form
+ * ceil(2N / 16) frames, so 2N - ceil(2N / 16) pages are saved. */
+static void test_max_sharers(void)
+{
+	struct shr_engine *e;
+	uint32_t a, b;
+	struct shr_stats s;
+
+	CU_ASSERT_EQUAL_FATAL(sim_start(256), 0);
+	a = guest("za", "zero=1.0", 1);
+	b = guest("zb", "zero=1.0", 2);
+	CU_ASSERT_FATAL(a && b);
+	struct shr_params p = params(16);
+	CU_ASSERT_EQUAL_FATAL(shr_engine_alloc(&p, &e), 0);
+	add(e, a, SHR_MODE_ON, "g");
+	add(e, b, SHR_MODE_ON, "g");
+	run_passes(e, 2);
+	s = stats(e);
+	CU_ASSERT_EQUAL(s.pages_shared, (2 * GUEST_PAGES + 15) / 16);
+	CU_ASSERT_EQUAL(s.pages_sharing, 2 * GUEST_PAGES - (2 * GUEST_PAGES + 15) / 16);
+	CU_ASSERT_EQUAL(shr_engine_audit(e), 0);
+	shr_engine_free(e);
+	CU_ASSERT_EQUAL(xensim("verify"), 0);
+}
+
+/* Proves the E2BIG reaction: a page someone else maps (here: this test,
+ * standing in for QEMU) is refused by nominate; the engine shares every
+ * other page, does not abort the pass, stays consistent, and shares the
+ * page once the mapping is gone (after its backoff). */
+static void test_e2big_page_refused(void)
+{
+	xenforeignmemory_handle *fmem;
+	xc_interface *xch;
+	struct shr_engine *e;
+	xen_pfn_t gfn = 5;
+	uint32_t a, b;
+	void *held;
+	int err = 0;
+
+	CU_ASSERT_EQUAL_FATAL(sim_start(256), 0);
+	a = guest("za", "zero=1.0", 1);
+	b = guest("zb", "zero=1.0", 2);
+	CU_ASSERT_FATAL(a && b);
+	fmem = xenforeignmemory_open(NULL, 0);
+	xch = xc_interface_open(NULL, NULL, 0);
+	CU_ASSERT_FATAL(fmem && xch);
+	held = xenforeignmemory_map(fmem, a, PROT_READ, 1, &gfn, &err);
+	CU_ASSERT_FATAL(held && !err);
+
+	struct shr_params p = params(65535);
+	CU_ASSERT_EQUAL_FATAL(shr_engine_alloc(&p, &e), 0);
+	add(e, a, SHR_MODE_ON, "g");
+	add(e, b, SHR_MODE_ON, "g");
+	run_passes(e, 1);
+	CU_ASSERT_EQUAL(stats(e).pages_sharing, 2 * GUEST_PAGES - 2);
+	CU_ASSERT(xc_memshr_debug_gfn(xch, a, gfn) < 0);         /* not shared */
+	CU_ASSERT_EQUAL(xc_memshr_debug_gfn(xch, a, gfn + 1), 2 * GUEST_PAGES - 1);
+	CU_ASSERT_EQUAL(shr_engine_audit(e), 0);
+
+	xenforeignmemory_unmap(fmem, held, 1);
+	run_passes(e, 3);           /* backed off one level: due within 2 passes */
+	CU_ASSERT_EQUAL(stats(e).pages_sharing, 2 * GUEST_PAGES - 1);
+	CU_ASSERT_EQUAL(shr_engine_audit(e), 0);
+	shr_engine_free(e);
+	xc_interface_close(xch);
+	xenforeignmemory_close(fmem);
+	CU_ASSERT_EQUAL(xensim("verify"), 0);
+}
+
+/* Proves groups never merge: two all-zero guests in different groups each
+ * keep their own frame (2N - 2 saved, not 2N - 1). */
+static void test_groups_apart(void)
+{
+	struct shr_engine *e;
+	uint32_t a, b;
+	struct shr_stats s;
+
+	CU_ASSERT_EQUAL_FATAL(sim_start(256), 0);
+	a = guest("za", "zero=1.0", 1);
+	b = guest("zb", "zero=1.0", 2);
+	CU_ASSERT_FATAL(a && b);
+	struct shr_params p = params(65535);
+	CU_ASSERT_EQUAL_FATAL(shr_engine_alloc(&p, &e), 0);
+	add(e, a, SHR_MODE_ON, "red");
+	add(e, b, SHR_MODE_ON, "blue");
+	run_passes(e, 2);
+	s = stats(e);
+	CU_ASSERT_EQUAL(s.pages_shared, 2);
+	CU_ASSERT_EQUAL(s.pages_sharing, 2 * (GUEST_PAGES - 1));
+	CU_ASSERT_EQUAL(shr_engine_audit(e), 0);
+	shr_engine_free(e);
+}
+
+/* Proves the modes: two guests with identical contents (same seed: half
+ * zero, half the same random pages) in mode "zero" share only their zero
+ * pages; a guest in mode "off" is not scanned at all. */
+static void test_modes(void)
+{
+	struct shr_engine *e;
+	uint32_t a, b, c;
+	struct shr_stats s;
+
+	CU_ASSERT_EQUAL_FATAL(sim_start(256), 0);
+	a = guest("ma", "zero=0.5,unique=0.5", 9);
+	b = guest("mb", "zero=0.5,unique=0.5", 9);
+	c = guest("mc", "zero=1.0", 3);
+	CU_ASSERT_FATAL(a && b && c);
+	struct shr_params p = params(65535);
+	CU_ASSERT_EQUAL_FATAL(shr_engine_alloc(&p, &e), 0);
+	add(e, a, SHR_MODE_ZERO, "g");
+	add(e, b, SHR_MODE_ZERO, "g");
+	add(e, c, SHR_MODE_OFF, "g");
+	run_passes(e, 2);
+	s = stats(e);
+	CU_ASSERT_EQUAL(s.pages_sharing, GUEST_PAGES - 1);   /* N/2 zero pages each */
+	CU_ASSERT_EQUAL(s.zero_pages_sharing, s.pages_sharing);
+	CU_ASSERT_EQUAL(s.pages_scanned, 2 * 2 * GUEST_PAGES);
+	CU_ASSERT_EQUAL(shr_engine_audit(e), 0);
+	shr_engine_free(e);
+}
+
+/* Proves removal mid-pass: a domain removed while the pass is inside it
+ * leaves no index entry behind (audit), and the pass completes over the
+ * others. */
+static void test_remove_mid_pass(void)
+{
+	struct shr_engine *e;
+	uint32_t a, b, c;
+	struct shr_stats s;
+
+	CU_ASSERT_EQUAL_FATAL(sim_start(256), 0);
+	a = guest("ra", "zero=0.5,unique=0.5", 4);
+	b = guest("rb", "zero=0.5,unique=0.5", 4);
+	c = guest("rc", "zero=0.5,unique=0.5", 4);
+	CU_ASSERT_FATAL(a && b && c);
+	struct shr_params p = params(65535);
+	p.batch_pages = 64;
+	CU_ASSERT_EQUAL_FATAL(shr_engine_alloc(&p, &e), 0);
+	add(e, a, SHR_MODE_ON, "g");
+	add(e, b, SHR_MODE_ON, "g");
+	add(e, c, SHR_MODE_ON, "g");
+	/* a slice far shorter than a pass: the pass stops inside a domain */
+	CU_ASSERT(shr_engine_run(e, 1) >= 0);
+	s = stats(e);
+	CU_ASSERT(s.pass_progress > 0 && s.pass_progress < 1);
+	shr_engine_remove_domain(e, b);
+	CU_ASSERT_EQUAL(shr_engine_audit(e), 0);
+	CU_ASSERT_EQUAL(xensim("destroy %u", b), 0);
+	run_passes(e, 2);
+	s = stats(e);
+	/* a and c are identical: every page of c joins a's frames */
+	CU_ASSERT_EQUAL(s.engine_pages_sharing, GUEST_PAGES + GUEST_PAGES / 2 - 1);
+	CU_ASSERT_EQUAL(shr_engine_audit(e), 0);
+	shr_engine_free(e);
+	CU_ASSERT_EQUAL(xensim("verify"), 0);
+}
+
+int main(int argc, char **argv)
+{
+	char self[PATH_MAX], lib[PATH_MAX + 16], probe[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	CU_pSuite suite;
+	unsigned int failed;
+	char *slash;
+
+	(void)argc;
+	if (n <= 0)
+		return 2;
+	self[n] = 0;
+	snprintf(obuild, sizeof(obuild), "%s", self);
+	for (int i = 0; i < 2 && (slash = strrchr(obuild, '/')); i++)
+		*slash = 0;                       /* $O/tests/merge_ut -> $O */
+	snprintf(lib, sizeof(lib), "%s/simlib", obuild);
+	snprintf(probe, sizeof(probe), "%s/libxenctrl.so.4.17", lib);
+	if (access(probe, R_OK) != 0 ||
+	    (snprintf(probe, sizeof(probe), "%s/bin/xensim", obuild), access(probe, X_OK) != 0)) {
+		fprintf(stderr, "merge_ut: xensim or its libraries are not built in %s "
+			"(make O=... builds them before this test)\n", obuild);
+		return 1;
+	}
+	if (!getenv("MERGE_UT_CHILD")) {
+		setenv("LD_LIBRARY_PATH", lib, 1);
+		setenv("MERGE_UT_CHILD", "1", 1);
+		execv(self, argv);
+		perror("merge_ut: re-exec");
+		return 2;
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/merge_ut.XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return 2;
+	snprintf(sock, sizeof(sock), "%s/sim.sock", tmpdir);
+	setenv("XENSIM_SOCKET", sock, 1);
+	shr_log_set_level(SHR_LOG_WARNING);
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	suite = CU_add_suite("merge", NULL, NULL);
+	CU_add_test(suite, "identical pages only", test_identical_only);
+	CU_add_test(suite, "max sharers", test_max_sharers);
+	CU_add_test(suite, "E2BIG page refused, then shared", test_e2big_page_refused);
+	CU_add_test(suite, "groups kept apart", test_groups_apart);
+	CU_add_test(suite, "modes zero and off", test_modes);
+	CU_add_test(suite, "remove a domain mid-pass", test_remove_mid_pass);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	sim_stop();
+	{
+		char cmd[PATH_MAX + 16];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "merge_ut: could not remove %s\n", tmpdir);
+	}
+	return failed ? 1 : 0;
+}
