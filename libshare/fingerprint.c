@@ -28,6 +28,7 @@
 #include <xxhash.h>
 
 #include "fingerprint.h"
+#include "fingerprint_simd.h"
 
 #include <errno.h>
 #include <string.h>
@@ -36,10 +37,36 @@
 _Static_assert(SHR_FP_SECRET_SIZE >= XXH3_SECRET_SIZE_MIN,
 	       "XXH3 secret too short");
 
+static uint64_t fp_xxh3_default(const void *page, size_t len, const void *secret,
+				size_t secret_len)
+{
+	return XXH3_64bits_withSecret(page, len, secret, secret_len);
+}
+
+/* The XXH3 kernel for this CPU: AVX2 when it has it (fingerprint_avx2.c),
+ * else the build's default (SSE2 on x86-64).  Chosen once; the result is
+ * the same either way. */
+static uint64_t (*fp_kernel)(const void *, size_t, const void *, size_t);
+
+static void fp_pick_kernel(void)
+{
+	if (fp_kernel)
+		return;
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2")) {
+		fp_kernel = shr_fp_xxh3_avx2;
+		return;
+	}
+#endif
+	fp_kernel = fp_xxh3_default;
+}
+
 static uint64_t fp_raw(const struct shr_fp_key *key, const void *page)
 {
-	return XXH3_64bits_withSecret(page, SHR_PAGE_SIZE, key->secret,
-				      sizeof(key->secret));
+	if (!fp_kernel)         /* a key filled in by hand: pick on first use */
+		fp_pick_kernel();
+	return fp_kernel(page, SHR_PAGE_SIZE, key->secret, sizeof(key->secret));
 }
 
 static const uint8_t zero_page[SHR_PAGE_SIZE];
@@ -58,6 +85,7 @@ int shr_fp_key_init(struct shr_fp_key *key)
 		}
 		got += (size_t)n;
 	}
+	fp_pick_kernel();
 	key->zero_fp = fp_raw(key, zero_page);
 	return 0;
 }
@@ -66,6 +94,7 @@ void shr_fp_key_from_secret(struct shr_fp_key *key,
 			    const uint8_t secret[SHR_FP_SECRET_SIZE])
 {
 	memcpy(key->secret, secret, sizeof(key->secret));
+	fp_pick_kernel();
 	key->zero_fp = fp_raw(key, zero_page);
 }
 

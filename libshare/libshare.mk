@@ -1,5 +1,5 @@
 # libshare: the engine (scan, fingerprint, index, verify+share, reserve).
-LIBSHARE_SRCS := libshare/log.c libshare/fingerprint.c libshare/index.c \
+LIBSHARE_SRCS := libshare/log.c libshare/fingerprint.c libshare/fingerprint_avx2.c libshare/index.c \
 	libshare/rate.c libshare/xen.c libshare/scan.c libshare/merge.c \
 	libshare/reserve.c libshare/audit.c libshare/engine.c
 LIBSHARE_LDLIBS := -lxenctrl -lxenforeignmemory -lxenevtchn -ldl
@@ -7,6 +7,9 @@ $(eval $(call add_lib,share,$(LIBSHARE_SRCS)))
 # Debian's xenctrl.h needs GNU C (anonymous unions, asm barriers): only the
 # Xen boundary and the test tools that map guest pages include it.
 $(call objs_of,libshare/xen.c tests/integration/tools/ideal.c tests/unit/merge_ut.c): CFLAGS_ALL += -std=gnu11
+# xxHash picks its vector kernel at compile time: this one file is built for
+# AVX2 and only called after a run-time CPU check (fingerprint.c).
+$(call objs_of,libshare/fingerprint_avx2.c): CFLAGS_ALL += -mavx2
 
 # unit tests of the pure modules (in-process, no Xen)
 $(eval $(call add_unit_test,fingerprint_ut,tests/unit/fingerprint_ut.c,share,))
