@@ -13,10 +13,10 @@
  * bits are stored as the tag, and the low bits live once per page in the
  * engine's per-gfn array (where they also tell whether a page changed).
  *
- * Linear probing keeps a lookup to a few cache lines at the load we run
- * (<= 0.85 counting tombstones, rebuilt to 0.7: 8 / 0.7 = 11.4 bytes per
- * entry at worst, which with the engine's 5 bytes per gfn keeps even a
- * host of all-unique pages near the 16-byte budget).  Most scanned pages
+ * Linear probing keeps a lookup to a few sequential cache lines at the
+ * load we run (<= 0.88 counting tombstones, rebuilt to 0.75: 8 / 0.75 =
+ * 10.7 bytes per entry at worst, which with the engine's 5 bytes per gfn
+ * keeps even a host of all-unique pages under the 16-byte budget).  Most scanned pages
  * need no lookup at all (an unchanged page is recognised by its key_lo).  Deletion leaves a
  * tombstone because an entry's home slot cannot be computed from the entry
  * alone (the low key bits are not stored here); the rebuild asks the engine
@@ -33,9 +33,9 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#define LOAD_MAX_NUM 17        /* rebuild when (live + tombs) > cap * 17/20 */
-#define LOAD_MAX_DEN 20
-#define LOAD_AFTER 0.7         /* load right after a rebuild */
+#define LOAD_MAX_NUM 22        /* rebuild when (live + tombs) > cap * 22/25 */
+#define LOAD_MAX_DEN 25
+#define LOAD_AFTER 0.75        /* load right after a rebuild */
 #define CAP_MIN 64u
 
 static inline uint32_t slot_of(uint32_t key_lo, uint32_t cap)

@@ -166,7 +166,7 @@ static void test_remove_range(void)
 	shr_index_fini(&idx);
 }
 
-/* Proves the memory cost: 100k unique pages cost at most 8/0.7 bytes per
+/* Proves the memory cost: 100k unique pages cost at most 8/0.75 bytes per
  * entry on the unstable side (the budget arithmetic of docs/design.md). */
 static void test_bytes_per_entry(void)
 {
@@ -175,7 +175,7 @@ static void test_bytes_per_entry(void)
 	shr_index_init(&idx, key_lo, NULL);
 	for (uint32_t i = 0; i < 100000; i++)
 		CU_ASSERT_EQUAL_FATAL(shr_index_insert(&idx, SHR_UNSTABLE, keys[i], i, 0), 0);
-	CU_ASSERT_TRUE((double)shr_index_bytes(&idx) / 100000 <= 8 / 0.7 + 0.01);
+	CU_ASSERT_TRUE((double)shr_index_bytes(&idx) / 100000 <= 8 / 0.75 + 0.01);
 	shr_index_fini(&idx);
 }
 
