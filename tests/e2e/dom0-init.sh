@@ -311,6 +311,11 @@ if wait_shared "$want" "$want" "$SHARE_TIMEOUT" "$D1" "$D2"; then verdict=PASS; 
 t_share=$(( $(cut -d. -f1 /proc/uptime) - t_share ))
 
 check sharing $verdict "xc_sharing_freed_pages=$FREED used=$USED$SHR_DETAIL (want freed and each guest's shr_pages >= $want = ${SHARE_FRACTION}% of $COMMON_PAGES pages identical across guests) after ${t_share}s by xenshared$(daemon_progress)"
+for i in 1 2 3 4 5; do
+	read_hv
+	[ "$INVARIANT" = unsettled ] || break
+	sleep 1
+done
 if [ "$INVARIANT" = ok ]; then
 	check hv-invariant PASS "sum(shr_pages) = freed + used"
 else

@@ -108,36 +108,38 @@ static void write_hot(unsigned char *mem, uint64_t *expect, const struct fill_la
 }
 
 /*
- * Say what a mismatching page holds, to tell the failure modes apart: a
- * snapshot is hashed and compared with every expected page (content of
- * another page: a wrong merge or a wrong mapping), checked for zeros (a
- * scrubbed or freed frame), and the page is read again (a transient
- * mismatch that heals by itself points at a stale translation, not at a
- * wrong merge, which would stay).
+ * Say what a mismatching page held, to tell the failure modes apart.  snap
+ * is the copy that was hashed (what the guest actually read): it is
+ * compared with every expected page (content of another page: a wrong merge
+ * or a wrong mapping), checked for zeros (a scrubbed or freed frame), and
+ * the page is read again (a transient mismatch that heals by itself points
+ * at a stale translation, not at a wrong merge, which would stay).
  */
 static void describe_mismatch(const char *name, unsigned long round, const unsigned char *mem,
-			      const uint64_t *expect, size_t total, size_t i)
+			      const unsigned char *snap, const uint64_t *expect, size_t total,
+			      size_t i)
 {
-	static unsigned char snap[PAGE];
-	uint64_t h;
-	size_t zero = 0;
+	uint64_t h = XXH3_64bits(snap, PAGE);
+	size_t zero = 0, differ = 0;
 	long same_as = -1;
 	const uint64_t *w = (const uint64_t *)(const void *)snap;
+	const uint64_t *now = (const uint64_t *)(const void *)(mem + i * PAGE);
 
-	memcpy(snap, mem + i * PAGE, PAGE);
-	h = XXH3_64bits(snap, PAGE);
-	for (size_t j = 0; j < PAGE / sizeof(*w); j++)
+	for (size_t j = 0; j < PAGE / sizeof(*w); j++) {
 		zero += w[j] == 0;
+		differ += w[j] != now[j];
+	}
 	for (size_t j = 0; j < total; j++) {
 		if (expect[j] == h) {
 			same_as = (long)j;
 			break;
 		}
 	}
-	printf("E2E-GUEST %s round=%lu mismatch page=%zu va=%p zero_words=%zu/%zu content_of_page=%ld "
-	       "first_word=%016" PRIx64 " reread=%s\n",
-	       name, round, i, (const void *)(mem + i * PAGE), zero, PAGE / sizeof(*w), same_as, w[0],
-	       XXH3_64bits(mem + i * PAGE, PAGE) == expect[i] ? "OK" : "BAD");
+	printf("E2E-GUEST %s round=%lu mismatch page=%zu va=%p read: zero_words=%zu/%zu "
+	       "words_differing_from_reread=%zu content_of_page=%ld first_word=%016" PRIx64
+	       " reread=%s\n",
+	       name, round, i, (const void *)(mem + i * PAGE), zero, PAGE / sizeof(*w), differ,
+	       same_as, w[0], XXH3_64bits(mem + i * PAGE, PAGE) == expect[i] ? "OK" : "BAD");
 }
 
 int main(int argc, char **argv)
@@ -160,6 +162,7 @@ int main(int argc, char **argv)
 	size_t total;
 	unsigned char *mem;
 	uint64_t *expect;
+	static unsigned char snap[PAGE];
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		char *end;
@@ -246,9 +249,11 @@ int main(int argc, char **argv)
 
 		sleep((unsigned int)interval);
 		for (size_t i = 0; i < total; i++) {
-			if (XXH3_64bits(mem + i * PAGE, PAGE) != expect[i]) {
+			/* Hash a copy, so a mismatch can show what was read. */
+			memcpy(snap, mem + i * PAGE, PAGE);
+			if (XXH3_64bits(snap, PAGE) != expect[i]) {
 				if (bad++ < 4)
-					describe_mismatch(name, round, mem, expect, total, i);
+					describe_mismatch(name, round, mem, snap, expect, total, i);
 			}
 		}
 		if (bad)
