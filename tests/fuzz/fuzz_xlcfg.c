@@ -11,7 +11,8 @@
  * Properties of an accepted config: a name that is non-empty and not a
  * number; 1..2^24 MiB of memory with maxmem >= memory; 1..128 vCPUs;
  * mem_sharing empty or on/off/zero; a profile whose fractions are each in
- * 0..1 and sum to 1 (within the parser's 0.1%), whose page counts
+ * 0..1 and sum to 1 (within the parser's 0.1%; sim_profile and
+ * sim_generated alike), whose page counts
  * (sim_profile_count) add up to the guest's pages; a working set within
  * the guest; an absolute content path.
  */
@@ -87,8 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_check(isfinite(g->write_rate) && g->write_rate >= 0, "write rate");
 		if (g->content == SIM_CONTENT_IMAGE || g->content == SIM_CONTENT_CORE)
 			fz_check(g->content_path[0] == '/', "content path '%s'", g->content_path);
-		if (g->content == SIM_CONTENT_PROFILE)
-			check_profile(&g->profile, s->nr_pages, "sim_profile");
+		if (g->content == SIM_CONTENT_PROFILE || g->content == SIM_CONTENT_GENERATED)
+			check_profile(&g->profile, s->nr_pages, "sim_profile/sim_generated");
 		fz_check(g->os_dir[0] == '/', "os_dir '%s'", g->os_dir);
 	}
 
