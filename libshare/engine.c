@@ -486,6 +486,65 @@ void shr_engine_remove_domain(struct shr_engine *e, uint32_t domid)
 	dom_free(d);
 }
 
+/*
+ * The domain's p2m grew past the gfns we track (memory hot-added or
+ * ballooned up beyond its size at start): its state is rebuilt for the new
+ * size under a new ref range.  What the hypervisor shares stays shared;
+ * the engine relearns it on the next look (a share of two gfns already on
+ * one frame succeeds without doing anything).
+ */
+int shr_dom_regrow(struct shr_engine *e, struct shr_dom *d, uint64_t nr_gfns)
+{
+	uint32_t *key_lo;
+	uint8_t *pstate;
+	unsigned int i, pos = 0;
+	uint32_t base;
+
+	if (nr_gfns <= d->nr_gfns || nr_gfns > SHR_REF_MAX)
+		return 0;
+	key_lo = calloc(nr_gfns, sizeof(*key_lo));
+	pstate = calloc(nr_gfns, 1);
+	if (!key_lo || !pstate) {
+		free(key_lo);
+		free(pstate);
+		shr_warn("d%u grew to %llu gfns: no memory to track them; the new gfns are "
+			 "not scanned", d->domid, (unsigned long long)nr_gfns);
+		return -ENOMEM;
+	}
+	dom_reset_pages(e, d);
+	for (i = 0; i < e->nr_doms && e->doms[i] != d; i++)
+		;
+	memmove(&e->doms[i], &e->doms[i + 1], (e->nr_doms - i - 1) * sizeof(*e->doms));
+	e->nr_doms--;
+	base = ref_range_alloc(e, (uint32_t)nr_gfns, &pos);
+	if (base == SHR_REF_NONE) {
+		/* no room: keep the old size (its range is still free) */
+		base = ref_range_alloc(e, d->nr_gfns, &pos);
+		free(key_lo);
+		free(pstate);
+		nr_gfns = d->nr_gfns;
+		key_lo = d->key_lo;
+		pstate = d->pstate;
+		shr_warn("d%u grew: no room in the ref space; the new gfns are not scanned",
+			 d->domid);
+	} else {
+		free(d->key_lo);
+		free(d->pstate);
+	}
+	memmove(&e->doms[pos + 1], &e->doms[pos], (e->nr_doms - pos) * sizeof(*e->doms));
+	e->doms[pos] = d;
+	e->nr_doms++;
+	if (e->pass_pages_total)
+		e->pass_pages_total += nr_gfns - d->nr_gfns;
+	shr_info("d%u grew from %u to %llu gfns", d->domid, d->nr_gfns,
+		 (unsigned long long)nr_gfns);
+	d->ref_base = base;
+	d->nr_gfns = (uint32_t)nr_gfns;
+	d->key_lo = key_lo;
+	d->pstate = pstate;
+	return 0;
+}
+
 /* ---- passes --------------------------------------------------------------- */
 
 static bool dom_scannable(const struct shr_dom *d)

@@ -120,6 +120,8 @@ struct shr_dom *shr_dom_of_ref(struct shr_engine *e, uint32_t ref, uint32_t *gfn
 struct shr_dom *shr_dom_find(struct shr_engine *e, uint32_t domid);
 void shr_dom_mark_gone(struct shr_engine *e, struct shr_dom *d, int err, const char *op);
 void shr_dom_mark_refused(struct shr_engine *e, struct shr_dom *d, int err, const char *op);
+/* d's p2m now has nr_gfns gfns (more than tracked): rebuild its state. */
+int shr_dom_regrow(struct shr_engine *e, struct shr_dom *d, uint64_t nr_gfns);
 /* Drops a page's index entry (if any) and sets its state; keeps counts. */
 void shr_page_forget(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
 		     enum shr_pstate new_state);

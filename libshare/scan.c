@@ -131,12 +131,17 @@ int shr_scan_batch(struct shr_engine *e)
 	if (!d)
 		return 0;
 	if (d->cursor == 0) {
+		uint64_t nr_gfns;
+
 		rc = shr_xen_dominfo(e->xen, d->domid, &d->info);
 		if (rc == -ESRCH || (rc == 0 && d->info.dying)) {
 			shr_dom_mark_gone(e, d, rc ? rc : -EBUSY, "scan");
 			e->pass_pages_done += d->nr_gfns;
 			return (int)d->nr_gfns;
 		}
+		/* a p2m that grew since the domain was added: track the new gfns */
+		if (shr_xen_nr_gfns(e->xen, d->domid, &nr_gfns) == 0 && nr_gfns > d->nr_gfns)
+			shr_dom_regrow(e, d, nr_gfns);
 	}
 	limit = e->params.batch_pages * SHR_SCAN_EXAMINE_FACTOR;
 	while (d->cursor < d->nr_gfns && n < e->params.batch_pages && examined < limit) {
