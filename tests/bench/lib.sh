@@ -49,9 +49,12 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT INT TERM
 
-# emit JSON: one result line (validated by jq, compacted).
+# emit JSON: one result line (validated by jq, compacted), with the 1-minute
+# load average of the machine when it was taken (timings on a loaded
+# 2-core machine are not comparable with an idle one; CPU times are).
 emit() {
-	line=$(printf '%s\n' "$1" | jq -c .) || die "bad result JSON: $1"
+	line=$(printf '%s\n' "$1" | jq -c --argjson la "$(cut -d' ' -f1 /proc/loadavg)" \
+		'. + {loadavg_1m: $la}') || die "bad result JSON: $1"
 	printf '%s\n' "$line"
 	printf '%s\n' "$line" >> "$BENCH_OUT"
 }

@@ -52,7 +52,7 @@ jq -r '
 	elif .bench == "churn" then
 		"# churn \(.run): \(f(.unshares_per_min)) unshares/min, saved \(f(.saved_fraction_of_stable_ideal * 100))% of the stable ideal, volatile \(.pages_volatile)"
 	elif .bench == "scale" then
-		"# scale: \(.domains) domains, \(f(.guest_gib)) GiB: pass \(f(.first_pass_s)) s, saved \(f(.fraction_of_ideal * 100))% of ideal, daemon RSS \(f(.daemon_vmrss_kb / 1024)) MiB (\(f(.daemon_rss_bytes_per_page)) B/page), xensim RSS \(f(.xensim_vmrss_kb / 1024)) MiB"
+		"# scale: \(.domains) domains, \(f(.guest_gib)) GiB: \(if .pass_complete then "pass \(f(.first_pass_s)) s" else "pass cut at \(f(.s)) s after \(.pages_scanned) pages (extrapolated \(f(.pass_s_extrapolated)) s)" end), saved \(f(.fraction_of_ideal * 100))% of the whole ideal, daemon RSS \(f(.daemon_vmrss_kb / 1024)) MiB (+\(f(.daemon_rss_bytes_per_scanned_page)) B per scanned page, index \(f(.index_bytes_per_page)) B/page), xensim RSS \(f(.xensim_vmrss_kb / 1024)) MiB; verify mismatches \(.verify_mismatches)"
 	else "# \(.bench): \(tostring)" end' "$out"
 [ -z "$failed" ] || { echo "# benchmarks that could not run:$failed"; exit 1; }
 exit 0
