@@ -26,7 +26,7 @@ $(O)/tests/merge_ut: | $(O)/bin/xensim $(O)/simlib/libxenctrl.so.4.17 \
 # small test programs of the engine's integration tests (linked against the
 # Xen libraries; run with LD_LIBRARY_PATH=$(O)/simlib against xensim)
 $(eval $(call add_prog,shr-ideal,tests/integration/tools/ideal.c,,-lxenctrl -lxenforeignmemory))
-$(eval $(call add_prog,shr-engine-run,tests/integration/tools/engine_run.c,share,$(LIBSHARE_LDLIBS)))
+$(eval $(call add_prog,shr-engine-run,tests/integration/tools/engine_run.c,share,$(LIBSHARE_LDLIBS) -lxenstore))
 
 .PHONY: libshare
 libshare: $(O)/lib/libshare.a $(O)/tests/fingerprint_ut $(O)/tests/index_ut \

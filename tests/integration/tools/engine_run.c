@@ -15,6 +15,8 @@
  *   --reserve N       reserve_pages (default 0)
  *   --no-ring         leave the domains' sharing rings alone
  *   --no-backoff      volatility handling off (re-merge broken shares at once)
+ *   --balloon         answer the engine's need-memory requests by lowering dom0's
+ *                     xenstore memory/target (as the daemon does; floor 64 MiB)
  *   --audit           run shr_engine_audit() after every slice; exit 4 on a violation
  *   --quiet           log warnings only
  * MODE is on, zero or off.  Prints one JSON line of engine stats after
@@ -27,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <xenstore.h>
 
 #include "../../../libshare/engine.h"
 #include "../../../libshare/log.h"
@@ -61,6 +65,28 @@ static void print_stats(struct shr_engine *e, double t)
 	fflush(stdout);
 }
 
+/* --balloon: the daemon's answer to a need-memory request, reduced to its
+ * core: lower dom0's target by the pages asked for, never below 64 MiB. */
+static void balloon_need(void *arg, uint64_t pages)
+{
+	struct xs_handle *xs = arg;
+	unsigned int len;
+	char *cur = xs_read(xs, XBT_NULL, "/local/domain/0/memory/target", &len);
+	unsigned long long kib, want;
+	char buf[32];
+
+	if (!cur)
+		return;
+	kib = strtoull(cur, NULL, 10);
+	free(cur);
+	want = kib > pages * 4 + 65536 ? kib - pages * 4 : 65536;
+	if (want >= kib)
+		return;
+	snprintf(buf, sizeof(buf), "%llu", want);
+	if (xs_write(xs, XBT_NULL, "/local/domain/0/memory/target", buf, strlen(buf)))
+		fprintf(stderr, "shr-engine-run: balloon: dom0 target %llu -> %llu KiB\n", kib, want);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -83,6 +109,7 @@ int main(int argc, char **argv)
 		{ "audit", no_argument, NULL, 'a' },
 		{ "no-ring", no_argument, NULL, 'R' },
 		{ "no-backoff", no_argument, NULL, 'B' },
+		{ "balloon", no_argument, NULL, 'L' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -92,7 +119,8 @@ int main(int argc, char **argv)
 	};
 	unsigned long passes = 2;
 	double seconds = 0, t0;
-	bool audit = false;
+	bool audit = false, balloon = false;
+	struct xs_handle *xs = NULL;
 	struct shr_engine *e;
 	uint64_t last_scans = 0;
 	int c, rc, status = 0;
@@ -115,6 +143,7 @@ int main(int argc, char **argv)
 		case 'a': audit = true; break;
 		case 'R': p.no_rings = true; break;
 		case 'B': p.no_backoff = true; break;
+		case 'L': balloon = true; break;
 		case 'q': shr_log_set_level(SHR_LOG_WARNING); break;
 		default: return 2;
 		}
@@ -127,6 +156,15 @@ int main(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "shr-engine-run: engine: %s\n", strerror(-rc));
 		return 1;
+	}
+	if (balloon) {
+		xs = xs_open(0);
+		if (!xs) {
+			fprintf(stderr, "shr-engine-run: xenstore: %s\n", strerror(errno));
+			shr_engine_free(e);
+			return 1;
+		}
+		shr_engine_set_need_memory_fn(e, balloon_need, xs);
 	}
 	for (int a = optind; a < argc; a++) {
 		struct shr_domain_policy pol = { .mode = SHR_MODE_ON };
@@ -194,5 +232,7 @@ int main(int argc, char **argv)
 	if (audit && status == 0 && shr_engine_audit(e))
 		status = 4;
 	shr_engine_free(e);
+	if (xs)
+		xs_close(xs);
 	return status;
 }
