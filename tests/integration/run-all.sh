@@ -20,10 +20,11 @@ for t in "$here"/*.test.sh; do
 		continue
 	fi
 	echo "== integration: $name"
-	if "$t"; then pass=$((pass + 1)); else
+	t0=$(date +%s)
+	if "$t"; then pass=$((pass + 1)); echo "   ok: $name ($(($(date +%s) - t0)) s)"; else
 		rc=$?
 		if [ "$rc" = 77 ]; then skip=$((skip + 1)); echo "   skipped: $name"
-		else fail=$((fail + 1)); failed="$failed $name"; echo "   FAILED: $name (exit $rc)"; fi
+		else fail=$((fail + 1)); failed="$failed $name"; echo "   FAILED: $name (exit $rc, $(($(date +%s) - t0)) s)"; fi
 	fi
 done
 echo "integration: $pass passed, $fail failed, $skip skipped"
