@@ -579,14 +579,18 @@ static void pass_end(struct shr_engine *e, double now)
 
 	for (unsigned int i = 0; i < e->nr_doms; i++)
 		sharing += e->doms[i]->n_shared;
+	bool was_settled = e->settled;
+
 	e->st.full_scans++;
 	e->last_pass_s = now - e->rate.pass_start_s;
 	e->settled = (double)e->pass_merged <
 		     e->params.settle_ratio * (double)(sharing ? sharing : 1);
-	shr_info("pass %llu done in %.2f s: %llu pages merged, %llu sharing%s",
-		 (unsigned long long)e->pass, e->last_pass_s,
-		 (unsigned long long)e->pass_merged, (unsigned long long)sharing,
-		 e->settled ? ", settled" : "");
+	/* a line per pass that changed something; quiet passes at debug */
+	shr_log(e->pass_merged || e->settled != was_settled ? SHR_LOG_INFO : SHR_LOG_DEBUG,
+		"pass %llu done in %.2f s: %llu pages merged, %llu sharing%s",
+		(unsigned long long)e->pass, e->last_pass_s,
+		(unsigned long long)e->pass_merged, (unsigned long long)sharing,
+		e->settled ? ", settled" : "");
 	e->pass++;
 	e->pass_pages_total = 0;
 }
@@ -614,6 +618,11 @@ int64_t shr_engine_run(struct shr_engine *e, int64_t budget_ns)
 	}
 	if (!e->pass_pages_total)
 		pass_start(e, now);
+	if (!e->pass_pages_total) {
+		/* no domain to scan: nothing to do until one is added */
+		e->cpu_s += shr_cpu_s() - cpu0;
+		return 1000000000;
+	}
 	while (cpu < budget) {
 		int n;
 
