@@ -7,17 +7,24 @@
 # object files are reused between runs.  When the series adds the batched
 # compare-and-share op (its libxenctrl wrapper is named in
 # hypervisor-patch/include/xenshare_cmpshr.h), the tools are built too and
-# the patched libxenctrl's path is written to $E2E_CACHE/xen.libxenctrl
+# the patched libxenctrl's path is written to $E2E_WORK/xen.libxenctrl
 # (mkinitrd.sh gives it to the daemon only); otherwise that file is empty.
-# E2E_XEN=/path/to/xen skips the build and uses that image as it is.
+# E2E_XEN=/path/to/xen skips the build and uses that image as it is
+# (E2E_LIBXENCTRL=/path/to/libxenctrl.so with it: its patched libxenctrl).
 # A lock file serialises concurrent harness runs (one Xen build at a time).
 set -eu
 . "$(dirname "$0")/common.sh"
 
-mkdir -p "$E2E_CACHE"
+mkdir -p "$E2E_CACHE" "$E2E_WORK"
 if [ -n "${E2E_XEN:-}" ]; then
 	[ -r "$E2E_XEN" ] || e2e_die "E2E_XEN=$E2E_XEN is not readable"
-	: >"$E2E_CACHE/xen.libxenctrl"
+	# E2E_LIBXENCTRL: the patched libxenctrl that goes with that image.
+	if [ -n "${E2E_LIBXENCTRL:-}" ]; then
+		[ -r "$E2E_LIBXENCTRL" ] || e2e_die "E2E_LIBXENCTRL=$E2E_LIBXENCTRL is not readable"
+		echo "$E2E_LIBXENCTRL" >"$E2E_WORK/xen.libxenctrl"
+	else
+		: >"$E2E_WORK/xen.libxenctrl"
+	fi
 	echo "$E2E_XEN"
 	exit 0
 fi
@@ -35,6 +42,7 @@ key="$key $tools"
 if [ -f "$E2E_CACHE/xen.key" ] && [ "$(cat "$E2E_CACHE/xen.key")" = "$key" ] &&
    [ -r "$E2E_CACHE/xen.image" ] && [ -f "$E2E_CACHE/xen.libxenctrl" ]; then
 	e2e_log "hypervisor-patch/ unchanged: reusing $E2E_CACHE/xen.image"
+	cp "$E2E_CACHE/xen.libxenctrl" "$E2E_WORK/xen.libxenctrl"
 	echo "$E2E_CACHE/xen.image"
 	exit 0
 fi
@@ -58,5 +66,6 @@ fi
 cp "$xen" "$E2E_CACHE/xen.image"
 echo "$lib" >"$E2E_CACHE/xen.libxenctrl"
 echo "$key" >"$E2E_CACHE/xen.key"
+cp "$E2E_CACHE/xen.libxenctrl" "$E2E_WORK/xen.libxenctrl"
 e2e_log "hypervisor ready in $(( $(date +%s) - start )) s: $xen${lib:+ (patched libxenctrl: $lib)}"
 echo "$E2E_CACHE/xen.image"

@@ -82,7 +82,7 @@ done
 # The patched libxenctrl (batched op), when build-xen.sh built one: in its
 # own folder, for the daemon and xenshare-stat only (dom0-init.sh).
 batched=no
-patched=$(cat "$E2E_CACHE/xen.libxenctrl" 2>/dev/null || true)
+patched=$(cat "$E2E_WORK/xen.libxenctrl" 2>/dev/null || true)
 if [ -n "$patched" ]; then
 	nm -D --defined-only "$patched" | grep -qw xc_memshr_compare_share ||
 		e2e_die "$patched does not export xc_memshr_compare_share"
