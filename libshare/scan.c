@@ -22,7 +22,8 @@
  *    the guest: its share broke (one copy-on-write fault).  Counted as an
  *    unshare, the page backs off one level and waits in WATCH state until
  *    it is seen unchanged (volatility.h);
- *  - a page we shared that is unchanged costs nothing, except that a
+ *  - a page we shared that is unchanged rests (looked at less often,
+ *    volatility.h) and costs nothing else, except that a
  *    SHARED page whose frame lost its stable entry (its source was
  *    rewritten, or its domain destroyed) adopts the entry, so later twins
  *    still join the frame, and pages indexed as unique meanwhile join it
@@ -54,6 +55,7 @@ static void scan_page(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
 	case SHR_PS_SHARED:
 		if (same) {
 			shr_ps_calm_down(d, gfn);
+			shr_ps_rest_more(&d->pstate[gfn]);
 			if (!shr_index_has_stable(&e->index, key) &&
 			    shr_index_insert(&e->index, SHR_STABLE, key, ref, 2) == 0) {
 				shr_ps_set(e, d, gfn, SHR_PS_SOURCE);
@@ -65,6 +67,7 @@ static void scan_page(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
 	case SHR_PS_SOURCE:
 		if (same) {
 			shr_ps_calm_down(d, gfn);
+			shr_ps_rest_more(&d->pstate[gfn]);
 			return;
 		}
 		goto broken;

@@ -23,7 +23,17 @@
  * of a pass's per-page cost and no faults; a page that settles returns to
  * level 0 after L unchanged looks.
  *
- * Layout: bits 0-2 state, bits 3-5 level.  One byte per gfn.
+ * Resting shared pages: a page the engine shared can only change by being
+ * unshared (Xen copies it on the guest's write), so looking at it again
+ * only serves the accounting and the backoff above.  Each look that finds
+ * a shared page unchanged lets it rest one step more (bits 6-7, up to 3):
+ * it is then looked at one pass in 2, 4, then 8.  In steady state most of
+ * a host's pages are shared, so a pass maps and hashes about half as many
+ * pages; a broken share is noticed up to 8 passes late (the hypervisor's
+ * own counters, which the statistics report, are never late).
+ *
+ * Layout: bits 0-2 state, bits 3-5 level, bits 6-7 rest (shared pages
+ * only; any change of state clears it).  One byte per gfn.
  */
 #ifndef SHR_VOLATILITY_H
 #define SHR_VOLATILITY_H
@@ -46,20 +56,33 @@ enum shr_pstate {
 
 static inline enum shr_pstate shr_ps_state(uint8_t b) { return (enum shr_pstate)(b & 7u); }
 static inline unsigned int shr_ps_level(uint8_t b) { return (b >> 3) & 7u; }
+static inline unsigned int shr_ps_rest(uint8_t b) { return (b >> 6) & 3u; }
+#define SHR_REST_MAX 3u
+
 static inline uint8_t shr_ps_make(enum shr_pstate s, unsigned int level)
 {
 	return (uint8_t)((unsigned int)s | (level << 3));
+}
+
+/* A shared page seen unchanged rests one step more. */
+static inline void shr_ps_rest_more(uint8_t *b)
+{
+	if (shr_ps_rest(*b) < SHR_REST_MAX)
+		*b = (uint8_t)(*b + (1u << 6));
 }
 static inline void shr_ps_set_state(uint8_t *b, enum shr_pstate s)
 {
 	*b = shr_ps_make(s, shr_ps_level(*b));
 }
 
-/* Whether a page at this level is looked at in pass number `pass`. */
+/* Whether a page at this level (plus its rest, if shared) is looked at in
+ * pass number `pass`; never less often than one pass in 2^SHR_VOL_LEVEL_MAX. */
 static inline bool shr_ps_due(uint8_t b, uint32_t gfn, uint64_t pass)
 {
-	unsigned int level = shr_ps_level(b);
+	unsigned int level = shr_ps_level(b) + shr_ps_rest(b);
 
+	if (level > SHR_VOL_LEVEL_MAX)
+		level = SHR_VOL_LEVEL_MAX;
 	return level == 0 || ((pass + gfn) & ((1u << level) - 1)) == 0;
 }
 

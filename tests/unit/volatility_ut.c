@@ -60,6 +60,33 @@ static void test_spread(void)
 	CU_ASSERT_EQUAL(due, 100);
 }
 
+/* Proves resting: a shared page seen unchanged three times is due one pass
+ * in 8, any change of state clears the rest, and rest plus backoff never
+ * exceed the one-in-64 cap. */
+static void test_rest(void)
+{
+	uint8_t b = shr_ps_make(SHR_PS_SHARED, 0);
+	unsigned int due = 0;
+
+	for (int i = 0; i < 5; i++)
+		shr_ps_rest_more(&b);
+	CU_ASSERT_EQUAL(shr_ps_rest(b), SHR_REST_MAX);
+	CU_ASSERT_EQUAL(shr_ps_state(b), SHR_PS_SHARED);
+	CU_ASSERT_EQUAL(shr_ps_level(b), 0);
+	for (uint64_t pass = 0; pass < 128; pass++)
+		due += shr_ps_due(b, 3, pass);
+	CU_ASSERT_EQUAL(due, 16);
+	shr_ps_set_state(&b, SHR_PS_WATCH);
+	CU_ASSERT_EQUAL(shr_ps_rest(b), 0);
+	b = shr_ps_make(SHR_PS_SOURCE, SHR_VOL_LEVEL_MAX);
+	for (int i = 0; i < 3; i++)
+		shr_ps_rest_more(&b);
+	due = 0;
+	for (uint64_t pass = 0; pass < 128; pass++)
+		due += shr_ps_due(b, 3, pass);
+	CU_ASSERT_EQUAL(due, 2);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -72,6 +99,7 @@ int main(void)
 	CU_add_test(s, "due fraction", test_due_fraction);
 	CU_add_test(s, "backoff and calm", test_backoff_calm);
 	CU_add_test(s, "spread", test_spread);
+	CU_add_test(s, "rest", test_rest);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures();
