@@ -16,11 +16,12 @@
  * The queue is flushed when full, at the end of every shr_engine_run()
  * slice and of every pass, and before a domain is removed.  Two protocols:
  *
- * Upstream (Xen 4.17 as released), per pair: nominate the source (for a
- * frame we already share this re-nomination is the liveness check: it
- * returns the frame's handle while the page is still shared), nominate the
- * client, map both read-only, compare all 4096 bytes, unmap, share with
- * both handles.  Nominating first is what makes the compare meaningful:
+ * Upstream (Xen 4.17 as released), in chunks of SHR_MERGE_CHUNK pairs, and
+ * per pair: nominate the source (for a frame we already share this
+ * re-nomination is the liveness check: it returns the frame's handle while
+ * the page is still shared; once per chunk), nominate the client, map both
+ * read-only (one mapping call per domain for the whole chunk), compare all
+ * 4096 bytes, unmap, share with both handles.  Nominating first is what makes the compare meaningful:
  * from nomination on, a guest write invalidates the handle and the share
  * fails with a handle error instead of merging stale contents.  When the
  * compare fails, the source is re-fingerprinted while mapped to learn which
