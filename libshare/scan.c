@@ -185,6 +185,20 @@ int shr_scan_batch(struct shr_engine *e)
 	e->st.pages_scanned += n;
 	shr_xen_unmap(e->xen, addr, n);
 
+	/* Pages that will be looked up (new, or changed): warm their index
+	 * slots for the whole batch at once. */
+	for (i = 0; i < n; i++) {
+		uint32_t gfn = (uint32_t)e->batch_gfns[i];
+		uint64_t key = e->batch_fp[i] ^ d->salt;
+		enum shr_pstate st = shr_ps_state(d->pstate[gfn]);
+
+		if (e->batch_err[i])
+			continue;
+		if (st == SHR_PS_NEW || st == SHR_PS_WATCH || st == SHR_PS_NOSHARE ||
+		    st == SHR_PS_HOLE || d->key_lo[gfn] != (uint32_t)key)
+			shr_index_prefetch(&e->index, key);
+	}
+
 	for (i = 0; i < n; i++) {
 		uint32_t gfn = (uint32_t)e->batch_gfns[i];
 
