@@ -13,8 +13,8 @@
  *  - no page is PENDING and the merge queue is empty (between runs);
  *  - every index entry names a known domain's gfn whose state matches its
  *    side (UNIQUE unstable, SOURCE stable), is reachable from its home slot
- *    by the key_lo the page records, and a stable entry has 2 to 65535
- *    sharers; the entry counts equal the state counts;
+ *    by the key_lo the page records, and a stable or full entry has 2 to
+ *    65535 sharers; the entry counts equal the state counts;
  *  - no foreign mapping is live.
  */
 #include "internal.h"
@@ -31,7 +31,8 @@ struct audit_walk {
 static int audit_entry(uint32_t ref, uint32_t tag, uint16_t sharers, void *arg)
 {
 	struct audit_walk *w = arg;
-	enum shr_pstate want = w->side == SHR_STABLE ? SHR_PS_SOURCE : SHR_PS_UNIQUE;
+	enum shr_pstate want = w->side == SHR_UNSTABLE ? SHR_PS_UNIQUE : SHR_PS_SOURCE;
+	static const char *const names[] = { "unstable", "stable", "full" };
 	struct shr_dom *d;
 	uint32_t gfn;
 
@@ -39,22 +40,20 @@ static int audit_entry(uint32_t ref, uint32_t tag, uint16_t sharers, void *arg)
 	w->entries++;
 	d = shr_dom_of_ref(w->e, ref, &gfn);
 	if (!d) {
-		shr_err("audit: %s entry ref %u names no domain",
-			w->side == SHR_STABLE ? "stable" : "unstable", ref);
+		shr_err("audit: %s entry ref %u names no domain", names[w->side], ref);
 		w->bad++;
 		return 0;
 	}
 	if (shr_ps_state(d->pstate[gfn]) != want) {
 		shr_err("audit: d%u gfn 0x%x: %s entry but state %d", d->domid, gfn,
-			w->side == SHR_STABLE ? "stable" : "unstable",
-			shr_ps_state(d->pstate[gfn]));
+			names[w->side], shr_ps_state(d->pstate[gfn]));
 		w->bad++;
 	}
 	if (shr_index_slot_of(&w->e->index, w->side, d->key_lo[gfn], ref) < 0) {
 		shr_err("audit: d%u gfn 0x%x: entry unreachable from its key", d->domid, gfn);
 		w->bad++;
 	}
-	if (w->side == SHR_STABLE && sharers < 2) {
+	if (w->side != SHR_UNSTABLE && sharers < 2) {
 		shr_err("audit: d%u gfn 0x%x: stable entry with %u sharers", d->domid, gfn,
 			sharers);
 		w->bad++;
@@ -117,16 +116,27 @@ int shr_engine_audit(struct shr_engine *e)
 		unique += n[SHR_PS_UNIQUE];
 		source += n[SHR_PS_SOURCE];
 	}
-	for (int side = 0; side < 2; side++) {
-		w.side = (enum shr_side)side;
-		w.entries = 0;
-		shr_index_foreach(&e->index, w.side, audit_entry, &w);
-		if (w.entries != (side == SHR_STABLE ? source : unique) ||
-		    w.entries != shr_index_count(&e->index, w.side)) {
-			shr_err("audit: %s side holds %llu entries, count %u, pages say %llu",
-				side == SHR_STABLE ? "stable" : "unstable",
-				(unsigned long long)w.entries, shr_index_count(&e->index, w.side),
-				(unsigned long long)(side == SHR_STABLE ? source : unique));
+	{
+		uint64_t n[SHR_NR_SIDES];
+
+		for (int side = 0; side < SHR_NR_SIDES; side++) {
+			w.side = (enum shr_side)side;
+			w.entries = 0;
+			shr_index_foreach(&e->index, w.side, audit_entry, &w);
+			n[side] = w.entries;
+			if (w.entries != shr_index_count(&e->index, w.side)) {
+				shr_err("audit: side %d holds %llu entries, counts %u", side,
+					(unsigned long long)w.entries,
+					shr_index_count(&e->index, w.side));
+				bad++;
+			}
+		}
+		if (n[SHR_UNSTABLE] != unique || n[SHR_STABLE] + n[SHR_FULL] != source) {
+			shr_err("audit: %llu unstable / %llu stable+full entries, pages say "
+				"%llu unique / %llu sources",
+				(unsigned long long)n[SHR_UNSTABLE],
+				(unsigned long long)(n[SHR_STABLE] + n[SHR_FULL]),
+				(unsigned long long)unique, (unsigned long long)source);
 			bad++;
 		}
 	}

@@ -273,7 +273,8 @@ void shr_page_forget(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
 		shr_index_remove(&e->index, SHR_UNSTABLE, d->key_lo[gfn], ref);
 		break;
 	case SHR_PS_SOURCE:
-		shr_index_remove(&e->index, SHR_STABLE, d->key_lo[gfn], ref);
+		if (!shr_index_remove(&e->index, SHR_STABLE, d->key_lo[gfn], ref))
+			shr_index_remove(&e->index, SHR_FULL, d->key_lo[gfn], ref);
 		break;
 	default:
 		break;

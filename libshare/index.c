@@ -24,7 +24,13 @@
  * 8 bytes per entry (10 on the stable side, which adds a 16-bit sharer
  * count in a parallel array).
  *
- * Invariants: a ref appears at most once per side (the engine guarantees
+ * Three sides: unstable, stable (frames that can take more sharers) and
+ * full (frames at max_sharers).  Full frames are kept apart because a
+ * popular content accumulates one full frame per max_sharers copies under
+ * one key (the zero page: ~40k frames in 256 GiB of guests); in the stable
+ * table they would form one probe cluster every lookup of that key walks.
+ *
+ * Invariants: a ref appears at most once in the whole index (the engine guarantees
  * it); every live entry is reachable from its home slot without crossing an
  * empty slot; live + tombs < cap.
  */
@@ -62,8 +68,8 @@ static void table_free(struct shr_table *t)
 
 void shr_index_fini(struct shr_index *idx)
 {
-	table_free(&idx->side[SHR_UNSTABLE]);
-	table_free(&idx->side[SHR_STABLE]);
+	for (int side = 0; side < SHR_NR_SIDES; side++)
+		table_free(&idx->side[side]);
 }
 
 /* Rebuilds side into a table of new_cap slots (at least live + 1 free). */
@@ -75,7 +81,7 @@ static int table_rebuild(struct shr_index *idx, enum shr_side side, uint32_t new
 	n.slots = malloc((size_t)new_cap * sizeof(*n.slots));
 	if (!n.slots)
 		return -ENOMEM;
-	if (side == SHR_STABLE) {
+	if (side != SHR_UNSTABLE) {
 		n.sharers = malloc((size_t)new_cap * sizeof(*n.sharers));
 		if (!n.sharers) {
 			free(n.slots);
@@ -160,7 +166,7 @@ int64_t shr_index_find(const struct shr_index *idx, enum shr_side side,
 
 		if (en->tag != tag || en->ref == SHR_REF_TOMB || en->ref == exclude_ref)
 			continue;
-		if (side == SHR_STABLE && t->sharers[s] >= max_sharers)
+		if (side != SHR_UNSTABLE && t->sharers[s] >= max_sharers)
 			continue;
 		/* The key's low bits are implied by the home slot only up to
 		 * the table size: confirm them with the owner. */
@@ -173,7 +179,8 @@ int64_t shr_index_find(const struct shr_index *idx, enum shr_side side,
 
 bool shr_index_has_stable(const struct shr_index *idx, uint64_t key)
 {
-	return shr_index_find(idx, SHR_STABLE, key, SHR_REF_NONE, UINT16_MAX + 1u) >= 0;
+	return shr_index_find(idx, SHR_STABLE, key, SHR_REF_NONE, UINT16_MAX + 1u) >= 0 ||
+	       shr_index_find(idx, SHR_FULL, key, SHR_REF_NONE, UINT16_MAX + 1u) >= 0;
 }
 
 int64_t shr_index_slot_of(const struct shr_index *idx, enum shr_side side,
@@ -209,7 +216,7 @@ int shr_index_remove_range(struct shr_index *idx, uint32_t first, uint32_t n)
 {
 	int rc = 0;
 
-	for (int side = 0; side < 2; side++) {
+	for (int side = 0; side < SHR_NR_SIDES; side++) {
 		struct shr_table *t = &idx->side[side];
 
 		for (uint32_t i = 0; i < t->cap; i++) {
@@ -236,7 +243,7 @@ int shr_index_remove_range(struct shr_index *idx, uint32_t first, uint32_t n)
 size_t shr_index_bytes(const struct shr_index *idx)
 {
 	return (size_t)idx->side[SHR_UNSTABLE].cap * sizeof(struct shr_index_entry) +
-	       (size_t)idx->side[SHR_STABLE].cap *
+	       ((size_t)idx->side[SHR_STABLE].cap + idx->side[SHR_FULL].cap) *
 	       (sizeof(struct shr_index_entry) + sizeof(uint16_t));
 }
 

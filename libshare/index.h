@@ -24,7 +24,11 @@
 #define SHR_REF_TOMB 0xfffffffeu   /* deleted slot (probe chains go on) */
 #define SHR_REF_MAX  0xfffffff0u   /* refs are < this */
 
-enum shr_side { SHR_UNSTABLE = 0, SHR_STABLE = 1 };
+/* SHR_FULL holds stable entries whose frame reached max_sharers: lookups
+ * for a frame to join never probe them, so a popular content (the zero
+ * page: thousands of full frames under one key) costs nothing per lookup. */
+enum shr_side { SHR_UNSTABLE = 0, SHR_STABLE = 1, SHR_FULL = 2 };
+#define SHR_NR_SIDES 3
 
 struct shr_index_entry {
 	uint32_t ref;
@@ -33,7 +37,7 @@ struct shr_index_entry {
 
 struct shr_table {
 	struct shr_index_entry *slots;
-	uint16_t *sharers;         /* stable side only: parallel to slots */
+	uint16_t *sharers;         /* stable and full sides: parallel to slots */
 	uint32_t cap, live, tombs;
 };
 
@@ -41,7 +45,7 @@ struct shr_table {
 typedef uint32_t shr_key_lo_fn(uint32_t ref, void *arg);
 
 struct shr_index {
-	struct shr_table side[2];
+	struct shr_table side[SHR_NR_SIDES];
 	shr_key_lo_fn *key_lo;
 	void *arg;
 	uint64_t rebuilds;
@@ -61,7 +65,7 @@ int shr_index_insert(struct shr_index *idx, enum shr_side side, uint64_t key,
  */
 int64_t shr_index_find(const struct shr_index *idx, enum shr_side side,
 		       uint64_t key, uint32_t exclude_ref, unsigned int max_sharers);
-/* True when some stable entry has this key (full or not). */
+/* True when some stable or full entry has this key. */
 bool shr_index_has_stable(const struct shr_index *idx, uint64_t key);
 /* Removes ref, inserted under a key whose low 32 bits are key_lo; returns
  * whether it was there. */
@@ -79,9 +83,10 @@ static inline uint32_t shr_index_ref(const struct shr_index *idx,
 	return idx->side[side].slots[slot].ref;
 }
 
-static inline uint16_t *shr_index_sharers(struct shr_index *idx, int64_t slot)
+static inline uint16_t *shr_index_sharers(struct shr_index *idx, enum shr_side side,
+					  int64_t slot)
 {
-	return &idx->side[SHR_STABLE].sharers[slot];
+	return &idx->side[side].sharers[slot];
 }
 
 static inline uint32_t shr_index_count(const struct shr_index *idx, enum shr_side side)
@@ -94,7 +99,7 @@ static inline uint32_t shr_index_count(const struct shr_index *idx, enum shr_sid
  * lookups' cache misses overlap instead of following one another. */
 static inline void shr_index_prefetch(const struct shr_index *idx, uint64_t key)
 {
-	for (int side = 0; side < 2; side++) {
+	for (int side = SHR_UNSTABLE; side <= SHR_STABLE; side++) {
 		const struct shr_table *t = &idx->side[side];
 
 		if (t->cap)

@@ -108,6 +108,20 @@ static void insert_unique(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
 	shr_ps_set(e, d, gfn, SHR_PS_WATCH);
 }
 
+/* One more sharer for the stable entry in slot; at max_sharers the entry
+ * moves to the full side (if that fails for memory, it stays: still
+ * correct, since lookups skip full entries either way). */
+static void stable_bump(struct shr_engine *e, int64_t slot, uint64_t key)
+{
+	uint16_t *c = shr_index_sharers(&e->index, SHR_STABLE, slot);
+	uint32_t ref = shr_index_ref(&e->index, SHR_STABLE, slot);
+
+	if (++*c < e->params.max_sharers)
+		return;
+	if (shr_index_insert(&e->index, SHR_FULL, key, ref, *c) == 0)
+		shr_index_remove(&e->index, SHR_STABLE, (uint32_t)key, ref);
+}
+
 void shr_merge_consider(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
 			uint64_t key, bool zero)
 {
@@ -130,7 +144,7 @@ void shr_merge_consider(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
 		sd = shr_dom_of_ref(e, shr_index_ref(&e->index, SHR_STABLE, s), &sgfn);
 		if (sd && sd->group == d->group && !sd->gone && !sd->refused &&
 		    shr_reserve_allows_domain(e, sd)) {
-			(*shr_index_sharers(&e->index, s))++;
+			stable_bump(e, s, key);
 			shr_ps_set(e, d, gfn, SHR_PS_PENDING);
 			queue_pair(e, sd->ref_base + sgfn, ref, key);
 			return;
@@ -162,7 +176,8 @@ void shr_merge_adopted(struct shr_engine *e, struct shr_dom *d, uint32_t gfn, ui
 	/* Pages indexed as unique while the frame had no stable entry (its
 	 * source was rewritten or its domain destroyed) join it now: a
 	 * unique page that does not change is never looked up again. */
-	while (slot >= 0 && *shr_index_sharers(&e->index, slot) < e->params.max_sharers &&
+	while (slot >= 0 &&
+	       *shr_index_sharers(&e->index, SHR_STABLE, slot) < e->params.max_sharers &&
 	       shr_reserve_allows_domain(e, d)) {
 		int64_t u = shr_index_find(&e->index, SHR_UNSTABLE, key, ref, 0);
 		uint32_t twin, tgfn;
@@ -177,7 +192,7 @@ void shr_merge_adopted(struct shr_engine *e, struct shr_dom *d, uint32_t gfn, ui
 			break;
 		shr_index_remove(&e->index, SHR_UNSTABLE, (uint32_t)key, twin);
 		shr_ps_set(e, td, tgfn, SHR_PS_PENDING);
-		(*shr_index_sharers(&e->index, slot))++;
+		stable_bump(e, slot, key);
 		queue_pair(e, ref, twin, key);
 		/* queue_pair may flush, and a flush may move the entry */
 		slot = shr_index_slot_of(&e->index, SHR_STABLE, (uint32_t)key, ref);
@@ -189,20 +204,31 @@ void shr_merge_adopted(struct shr_engine *e, struct shr_dom *d, uint32_t gfn, ui
 static void src_release(struct shr_engine *e, struct shr_dom *sd, uint32_t sgfn, uint64_t key)
 {
 	uint32_t ref = sd->ref_base + sgfn;
+	enum shr_side side = SHR_STABLE;
 	int64_t slot;
 	uint16_t *c;
 
 	if (shr_ps_state(sd->pstate[sgfn]) != SHR_PS_SOURCE)
 		return;
 	slot = shr_index_slot_of(&e->index, SHR_STABLE, sd->key_lo[sgfn], ref);
-	if (slot < 0)
-		return;
-	c = shr_index_sharers(&e->index, slot);
+	if (slot < 0) {
+		side = SHR_FULL;
+		slot = shr_index_slot_of(&e->index, SHR_FULL, sd->key_lo[sgfn], ref);
+		if (slot < 0)
+			return;
+	}
+	c = shr_index_sharers(&e->index, side, slot);
 	if (*c > 2) {
-		(*c)--;
+		uint16_t n = (uint16_t)(*c - 1);
+
+		*c = n;
+		/* room again: back where lookups find it */
+		if (side == SHR_FULL && n < e->params.max_sharers &&
+		    shr_index_insert(&e->index, SHR_STABLE, key, ref, n) == 0)
+			shr_index_remove(&e->index, SHR_FULL, sd->key_lo[sgfn], ref);
 		return;
 	}
-	shr_index_remove(&e->index, SHR_STABLE, sd->key_lo[sgfn], ref);
+	shr_index_remove(&e->index, side, sd->key_lo[sgfn], ref);
 	shr_ps_set(e, sd, sgfn, SHR_PS_NEW);
 	insert_unique(e, sd, sgfn, key);
 }

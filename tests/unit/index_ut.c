@@ -137,12 +137,28 @@ static void test_stable_cap(void)
 		CU_ASSERT_EQUAL_FATAL(shr_index_insert(&idx, SHR_STABLE, keys[i], i, 7), 0);
 	s = shr_index_find(&idx, SHR_STABLE, keys[0], SHR_REF_NONE, 256);
 	CU_ASSERT_TRUE_FATAL(s >= 0);
-	CU_ASSERT_EQUAL(*shr_index_sharers(&idx, s), 2);
+	CU_ASSERT_EQUAL(*shr_index_sharers(&idx, SHR_STABLE, s), 2);
 	s = shr_index_find(&idx, SHR_STABLE, keys[4000], SHR_REF_NONE, 256);
 	CU_ASSERT_TRUE_FATAL(s >= 0);
-	CU_ASSERT_EQUAL(*shr_index_sharers(&idx, s), 7);
+	CU_ASSERT_EQUAL(*shr_index_sharers(&idx, SHR_STABLE, s), 7);
 	shr_index_fini(&idx);
 	keys[1] = mix(2);
+}
+
+/* Proves the full side: an entry there is invisible to lookups for a frame
+ * to join, but has_stable still sees it (adoption must not start a second
+ * frame for a content whose frame is merely full). */
+static void test_full_side(void)
+{
+	struct shr_index idx;
+
+	shr_index_init(&idx, key_lo, NULL);
+	CU_ASSERT_EQUAL(shr_index_insert(&idx, SHR_FULL, keys[9], 9, 256), 0);
+	CU_ASSERT_EQUAL(shr_index_find(&idx, SHR_STABLE, keys[9], SHR_REF_NONE, 256), -1);
+	CU_ASSERT_TRUE(shr_index_has_stable(&idx, keys[9]));
+	CU_ASSERT_TRUE(shr_index_remove(&idx, SHR_FULL, (uint32_t)keys[9], 9));
+	CU_ASSERT_FALSE(shr_index_has_stable(&idx, keys[9]));
+	shr_index_fini(&idx);
 }
 
 /* Proves remove_range drops exactly one domain's refs, from both sides. */
@@ -191,6 +207,7 @@ int main(void)
 	CU_add_test(s, "full key discrimination", test_full_key_discrimination);
 	CU_add_test(s, "remove and churn", test_remove_and_churn);
 	CU_add_test(s, "stable cap", test_stable_cap);
+	CU_add_test(s, "full side", test_full_side);
 	CU_add_test(s, "remove range", test_remove_range);
 	CU_add_test(s, "bytes per entry", test_bytes_per_entry);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
