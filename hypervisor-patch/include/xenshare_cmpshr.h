@@ -41,4 +41,21 @@ struct xc_interface_core;
 typedef int xenshare_cmpshr_fn(struct xc_interface_core *xch,
 			       xenshare_cmpshr_pair_t *pairs, unsigned int nr);
 
+/*
+ * Unshare ENOMEM without a sharing ring (patch 0004/0005): the patched
+ * hypervisor pauses the vCPU that needs a frame and raises VIRQ_ENOMEM
+ * instead of crashing the domain.  xc_memshr_enomem_waiters() lists the
+ * domains with such a vCPU (*nr: size of domids in, number of waiting
+ * domains out, possibly more than fit); xc_memshr_enomem_resume() unpauses
+ * the waiting vCPUs of one domain once memory is free and returns how many
+ * it resumed.  Both fail with ENOSYS on an unpatched hypervisor; the daemon
+ * looks them up with dlsym() like the batched op.
+ */
+#define XENSHARE_ENOMEM_WAITERS_SYMBOL "xc_memshr_enomem_waiters"
+#define XENSHARE_ENOMEM_RESUME_SYMBOL "xc_memshr_enomem_resume"
+typedef int xenshare_enomem_waiters_fn(struct xc_interface_core *xch,
+				       uint16_t *domids, unsigned int *nr);
+typedef int xenshare_enomem_resume_fn(struct xc_interface_core *xch,
+				      uint32_t domid);
+
 #endif /* XENSHARE_CMPSHR_H */

@@ -707,6 +707,40 @@ static void test_enomem_no_ring_patched(void)
 }
 
 /*
+ * The patch's own resume op (XENMEM_sharing_op_enomem_resume) releases the
+ * waiting vCPUs and says how many; a second call finds none.  An unpatched
+ * hypervisor has neither op (-ENOSYS), as libxenctrl callers probe for.
+ */
+static void test_enomem_resume_op(void)
+{
+	struct sim_hv_config cfg = base_cfg();
+	struct sim_hv *hv;
+	uint32_t a, b, w[4];
+
+	CU_ASSERT(sim_hv_create(&cfg, &hv) == 0);
+	CU_ASSERT(sim_hv_enomem_waiters(hv, w, 4) == -ENOSYS);
+	CU_ASSERT(sim_hv_enomem_resume(hv, 0) == -ENOSYS);
+	sim_hv_destroy(hv);
+
+	cfg.nr_frames = 16 + 2 * 5 + 3;
+	cfg.patched = true;
+	hv = mk_hv_cfg(cfg);
+	a = mk_dom(hv, 4);
+	b = mk_dom(hv, 4);
+	share(hv, a, 1, b, 1);
+	mk_dom_spec(hv, SIM_DOM_PV, free_frames(hv), 0, false);
+	CU_ASSERT(sim_hv_enomem_resume(hv, 77) == -ESRCH);
+	CU_ASSERT(sim_hv_guest_write(hv, b, 0, 1, 0, "w", 1) == -ENOMEM);
+	CU_ASSERT(sim_hv_enomem_waiters(hv, w, 4) == 1 && w[0] == b);
+	CU_ASSERT(sim_hv_enomem_resume(hv, b) == 1);
+	CU_ASSERT(info(hv, b).paused_vcpus == 0);
+	CU_ASSERT(sim_hv_enomem_waiters(hv, w, 4) == 0);
+	CU_ASSERT(sim_hv_enomem_resume(hv, b) == 0);
+	CU_ASSERT(sim_hv_wait_resumed(hv, b, 0) == 0);
+	done(hv);
+}
+
+/*
  * A full ring takes no request: the faulting vCPU is not paused and simply
  * faults again (-ENOMEM), as with Xen's non-sleeping claim_slot.  Foreign
  * ENOMEMs (a writable map) queue requests flagged FOREIGN without pausing.
@@ -1181,7 +1215,7 @@ int main(void)
 		T(test_share_same_frame_noop), T(test_share_three_way),
 		T(test_unshare_last_sharer_no_alloc), T(test_unshare_copy),
 		T(test_unshare_respects_max_pages), T(test_enomem_with_ring),
-		T(test_enomem_no_ring_crashes), T(test_enomem_no_ring_patched),
+		T(test_enomem_no_ring_crashes), T(test_enomem_no_ring_patched), T(test_enomem_resume_op),
 		T(test_enomem_ring_full), T(test_concurrent_writes_safe_share), T(test_wait_resumed), T(test_ring_errors), T(test_destroy_drops_shared_refs),
 		T(test_writable_map_unshares), T(test_ro_map_keeps_orphan),
 		T(test_share_client_frame_mapped), T(test_map_errors_and_owner_release),

@@ -226,8 +226,14 @@ int sim_hv_compare_share(struct sim_hv *hv, struct xenshare_cmpshr_pair *pairs,
  */
 typedef void sim_hv_notify_fn(void *arg, uint32_t domid, uint32_t port);
 void sim_hv_set_notify(struct sim_hv *hv, sim_hv_notify_fn *fn, void *arg);
-/* Domains paused on an unshare ENOMEM (patched hypervisor's list op). */
+/*
+ * Patched hypervisor without a ring (XENMEM_sharing_op_enomem_waiters /
+ * _enomem_resume): the domains with a vCPU paused on an unshare ENOMEM,
+ * and resuming them once memory is free (returns the number of vCPUs
+ * resumed).  -ENOSYS on an unpatched hypervisor.
+ */
 int sim_hv_enomem_waiters(struct sim_hv *hv, uint32_t *domids, unsigned int max);
+int sim_hv_enomem_resume(struct sim_hv *hv, uint32_t domid);
 
 /* ---- generated memory (scale mode) --------------------------------------- */
 

@@ -444,12 +444,42 @@ int sim_hv_enomem_waiters(struct sim_hv *hv, uint32_t *domids, unsigned int max)
 {
 	unsigned int n = 0;
 
+	if (!hv->cfg.patched)
+		return -ENOSYS;
 	sim_lock(hv);
 	for (uint32_t id = 1; id < SIM_DOMID_MAX && n < max; id++)
 		if (hv->doms[id] && hv->doms[id]->enomem_waiter)
 			domids[n++] = id;
 	sim_unlock(hv);
 	return (int)n;
+}
+
+int sim_hv_enomem_resume(struct sim_hv *hv, uint32_t domid)
+{
+	struct sim_dom *d;
+	int rc = 0;
+
+	if (!hv->cfg.patched)
+		return -ENOSYS;
+	sim_lock(hv);
+	d = sim_dom_get(hv, domid);
+	if (!d) {
+		rc = -ESRCH;
+		goto out;
+	}
+	if (d->enomem_waiter) {
+		for (uint32_t v = 0; v < d->nr_vcpus; v++) {
+			if (d->vcpus[v].enomem_paused) {
+				d->vcpus[v].enomem_paused = false;
+				rc++;
+			}
+		}
+		d->enomem_waiter = false;
+		sim_wake_vcpus(hv);
+	}
+out:
+	sim_unlock(hv);
+	return rc;
 }
 
 int sim_hv_get_param(struct sim_hv *hv, uint32_t domid, int param, uint64_t *value)

@@ -1161,6 +1161,11 @@ static void op_hypercall(struct sim_server *srv, struct sim_client *c, uint32_t 
 			r->len = (size_t)n * sizeof(*pairs);
 		return;
 	}
+	case SIM_OP_ENOMEM_RESUME:
+		NEED(len >= sizeof(d));
+		memcpy(&d, p, sizeof(d));
+		r->ret = sim_hv_enomem_resume(hv, d.domid);
+		return;
 	case SIM_OP_ENOMEM_WAITERS: {
 		unsigned int max = TX_MAX / sizeof(uint32_t);
 

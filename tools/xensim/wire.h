@@ -82,6 +82,7 @@ enum sim_wire_op {
 	SIM_OP_DOMAIN_RESUME,        /* sim_wire_dom */
 	SIM_OP_COMPARE_SHARE,        /* u32 n, pad, n x xenshare_cmpshr_pair_t -> the same array with results */
 	SIM_OP_ENOMEM_WAITERS,       /* -> ret = n, n x uint32_t domid */
+	SIM_OP_ENOMEM_RESUME,        /* sim_wire_dom -> ret = vCPUs resumed */
 
 	/* libxenforeignmemory */
 	SIM_OP_MAP = 50,             /* sim_wire_map + n x uint64_t gfn -> n x uint64_t mfn, n x int32_t err */

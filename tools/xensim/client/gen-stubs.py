@@ -73,7 +73,8 @@ XC_DEFINES = ["XC_WANT_COMPAT_MAP_FOREIGN_API", "XC_WANT_COMPAT_EVTCHN_API",
 
 LIBS = [
     ("xenctrl", "libxenctrl.so.4.17.0", ["xenctrl.h"], ["xc.c"],
-     {"VERS_4.17.0": ["xc_memshr_compare_share"]}, XC_DEFINES, XC_PRIVATE),
+     {"VERS_4.17.0": ["xc_memshr_compare_share", "xc_memshr_enomem_waiters",
+                     "xc_memshr_enomem_resume"]}, XC_DEFINES, XC_PRIVATE),
     ("xenforeignmemory", "libxenforeignmemory.so.1", ["xenforeignmemory.h"],
      ["xfm.c"], {}, [], ""),
     ("xenevtchn", "libxenevtchn.so.1", ["xenevtchn.h"], ["xevtchn.c"], {}, [], ""),

@@ -56,6 +56,9 @@ xc_hypercall_buffer_t XC__HYPERCALL_BUFFER_NAME(HYPERCALL_BUFFER_NULL) = {
 
 int xc_memshr_compare_share(struct xc_interface_core *xch,
 			    xenshare_cmpshr_pair_t *pairs, unsigned int nr);
+int xc_memshr_enomem_waiters(struct xc_interface_core *xch, uint16_t *domids,
+			     unsigned int *nr);
+int xc_memshr_enomem_resume(struct xc_interface_core *xch, uint32_t domid);
 
 /* Hypervisor return value -> libxenctrl's (-1, errno). */
 static long xc_ret(int64_t rc)
@@ -555,6 +558,39 @@ int xc_memshr_ring_disable(xc_interface *xch, uint32_t domid)
 int xc_memshr_domain_resume(xc_interface *xch, uint32_t domid)
 {
 	return dom_op(xch, SIM_OP_DOMAIN_RESUME, domid);
+}
+
+/* hypervisor-patch/'s ENOMEM waiters list and resume (xenshare_cmpshr.h). */
+int xc_memshr_enomem_waiters(struct xc_interface_core *xch, uint16_t *domids,
+			     unsigned int *nr)
+{
+	uint32_t ids[SIM_WIRE_MAX_MSG / sizeof(uint32_t) / 2];
+	struct iovec rep = { ids, sizeof(ids) };
+	size_t got = 0;
+	int64_t r;
+
+	if (!nr || (*nr && !domids)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!xch || !xch->connected) {
+		errno = EBADF;
+		return -1;
+	}
+	r = sim_conn_call(&xch->conn, SIM_OP_ENOMEM_WAITERS, NULL, 0, &rep, 1, &got);
+	if (r >= 0 && got != (size_t)r * sizeof(uint32_t))
+		r = -EPROTO;
+	if (r < 0)
+		return (int)xc_ret(r);
+	for (int64_t i = 0; i < r && i < *nr; i++)
+		domids[i] = (uint16_t)ids[i];
+	*nr = (unsigned int)r;
+	return 0;
+}
+
+int xc_memshr_enomem_resume(struct xc_interface_core *xch, uint32_t domid)
+{
+	return dom_op(xch, SIM_OP_ENOMEM_RESUME, domid);
 }
 
 /*
