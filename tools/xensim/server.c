@@ -1655,6 +1655,16 @@ out:
 		snprintf(line, sizeof(line), "error: %s\n", err);
 		ready(opts, line);
 	}
+	/*
+	 * Take the name down first: clients learn that the host stopped when
+	 * their connection closes below, and by then the socket must be gone
+	 * (`xensim stop` returns on that close; a new start may follow).
+	 */
+	if (srv.listen_fd >= 0) {
+		close(srv.listen_fd);
+		srv.listen_fd = -1;
+		unlink(opts->socket_path);
+	}
 	while (srv.guests)
 		guest_destroy(&srv, srv.guests);
 	if (srv.hv)
