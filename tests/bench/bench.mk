@@ -3,7 +3,10 @@
 # test tools.
 #  - bench-xxh3: raw inlined XXH3 over the benchmark's pages, the baseline
 #    every scan-cost number is a ratio to.
-$(eval $(call add_prog,bench-xxh3,tests/bench/xxh3_raw.c,,))
+#    The AVX2 kernel is a separate object built with -mavx2 (xxHash picks
+#    its vector code at compile time), chosen at run time like the engine's.
+$(eval $(call add_prog,bench-xxh3,tests/bench/xxh3_raw.c tests/bench/xxh3_avx2.c,,))
+$(call objs_of,tests/bench/xxh3_avx2.c): CFLAGS_ALL += -mavx2
 
 .PHONY: bench-tools
 bench-tools: $(O)/bin/bench-xxh3
