@@ -105,6 +105,7 @@ struct shr_engine {
 	uint64_t unprotected_at_risk;  /* pages saved in domains an unshare ENOMEM would crash */
 	uint32_t virq_port;
 	bool virq_bound;
+	unsigned int virq_waiting;   /* ring-less domains paused, as last listed */
 	void (*need_memory_fn)(void *arg, uint64_t pages);
 	void *need_memory_arg;
 	double last_host_check_s;

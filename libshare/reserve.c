@@ -91,7 +91,7 @@ static unsigned int pending_total(const struct shr_engine *e)
 	for (unsigned int i = 0; i < e->nr_doms; i++)
 		if (e->doms[i]->resume_pending)
 			n += e->doms[i]->ring ? e->doms[i]->ring->nr_pending : 1;
-	return n;
+	return n + e->virq_waiting;
 }
 
 static void dom_resume(struct shr_engine *e, struct shr_dom *d)
@@ -114,6 +114,52 @@ static void dom_resume(struct shr_engine *e, struct shr_dom *d)
 	else
 		shr_info("d%u resumed after unshare ENOMEM", d->domid);
 	d->resume_pending = false;
+}
+
+/*
+ * VIRQ_ENOMEM: ask the patched hypervisor which ring-less domains wait.
+ * Any domain may be listed, scanned by us or not (an opted-out domain keeps
+ * its shared pages); they are resumed by id once memory is back.  Where
+ * the list op is missing, every scanned ring-less domain is resumed
+ * through the ring's resume instead (logged: that only works on xensim).
+ */
+static void virq_list_waiters(struct shr_engine *e)
+{
+	uint16_t ids[SHR_VIRQ_MAX_WAITERS];
+	unsigned int nr = SHR_VIRQ_MAX_WAITERS;
+	int rc = shr_xen_enomem_waiters(e->xen, ids, &nr);
+
+	if (rc) {
+		shr_warn("VIRQ_ENOMEM: cannot list the waiting domains (errno %d): "
+			 "resuming every scanned domain without a ring", -rc);
+		for (unsigned int i = 0; i < e->nr_doms; i++)
+			if (!e->doms[i]->ring && !e->doms[i]->gone)
+				e->doms[i]->resume_pending = true;
+		e->virq_waiting = 0;
+		return;
+	}
+	e->virq_waiting = nr;
+}
+
+static void virq_resume_waiters(struct shr_engine *e)
+{
+	uint16_t ids[SHR_VIRQ_MAX_WAITERS];
+	unsigned int nr = SHR_VIRQ_MAX_WAITERS;
+	int rc = shr_xen_enomem_waiters(e->xen, ids, &nr);
+
+	if (rc) {
+		shr_warn("VIRQ_ENOMEM: listing the waiting domains: errno %d", -rc);
+		return;
+	}
+	/* More than fit: the rest are listed again at the next check. */
+	for (unsigned int i = 0; i < nr && i < SHR_VIRQ_MAX_WAITERS; i++) {
+		rc = shr_xen_enomem_resume(e->xen, ids[i]);
+		if (rc < 0)
+			shr_warn("d%u enomem resume: errno %d", ids[i], -rc);
+		else
+			shr_info("d%u resumed after unshare ENOMEM (%d vCPUs)", ids[i], rc);
+	}
+	e->virq_waiting = nr > SHR_VIRQ_MAX_WAITERS ? nr - SHR_VIRQ_MAX_WAITERS : 0;
 }
 
 void shr_reserve_check(struct shr_engine *e, bool force)
@@ -185,10 +231,13 @@ void shr_reserve_check(struct shr_engine *e, bool force)
 			   (unsigned long long)free_pages);
 		e->enomem_paused = false;
 	}
-	if (waiting && free_pages > waiting)
+	if (waiting && free_pages > waiting) {
 		for (unsigned int i = 0; i < e->nr_doms; i++)
 			if (e->doms[i]->resume_pending)
 				dom_resume(e, e->doms[i]);
+		if (e->virq_waiting)
+			virq_resume_waiters(e);
+	}
 }
 
 int shr_reserve_ring_attach(struct shr_engine *e, struct shr_dom *d)
@@ -244,12 +293,7 @@ int shr_reserve_handle_events(struct shr_engine *e)
 
 	while ((port = shr_xen_evtchn_pending(e->xen)) >= 0) {
 		if (e->virq_bound && (uint32_t)port == e->virq_port) {
-			/* Which domains wait is not in the stable API: resume
-			 * every scanned domain without a ring once memory is
-			 * back (a resume of a running domain is harmless). */
-			for (unsigned int i = 0; i < e->nr_doms; i++)
-				if (!e->doms[i]->ring && !e->doms[i]->gone)
-					e->doms[i]->resume_pending = true;
+			virq_list_waiters(e);
 			enomem_event(e, NULL, 1);
 		} else {
 			for (unsigned int i = 0; i < e->nr_doms; i++) {

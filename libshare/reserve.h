@@ -13,6 +13,8 @@
  * of the waiting domains' pages at risk (each counted up to the max), and
  * share again only once the reserve plus this much is free. */
 #define SHR_ENOMEM_MIN_PAGES 2048u
+/* ring-less domains listed per VIRQ_ENOMEM round; more are listed next round */
+#define SHR_VIRQ_MAX_WAITERS 256u
 #define SHR_ENOMEM_MAX_PAGES 65536u
 
 #endif /* SHR_RESERVE_H */

@@ -15,7 +15,10 @@
  * The batched compare-and-share op of hypervisor-patch/ is not in Debian's
  * xenctrl.h: it is looked up with dlsym() (absent on an unpatched
  * libxenctrl) and probed once with an empty batch, where ENOSYS or
- * EOPNOTSUPP means the hypervisor lacks it.
+ * EOPNOTSUPP means the hypervisor lacks it.  The same patch series lists
+ * and resumes ring-less domains paused on an unshare ENOMEM
+ * (xc_memshr_enomem_waiters/_resume); they are looked up the same way and
+ * used only after a VIRQ_ENOMEM, which only the patched hypervisor raises.
  *
  * Invariants: every successful shr_xen_map() is matched by one
  * shr_xen_unmap() (live_mappings counts them, the audit checks it is 0
@@ -44,6 +47,8 @@ struct shr_xen {
 	xenforeignmemory_handle *fmem;
 	xenevtchn_handle *xce;
 	xenshare_cmpshr_fn *cmpshr;
+	xenshare_enomem_waiters_fn *enomem_waiters;
+	xenshare_enomem_resume_fn *enomem_resume;
 	struct shr_xen_counters cnt;
 };
 
@@ -84,6 +89,10 @@ int shr_xen_open(struct shr_xen **out)
 		shr_warn("xen open: cannot open libxenevtchn (errno %d): no sharing "
 			 "ring or VIRQ_ENOMEM handling", errno);
 	}
+	x->enomem_waiters = (xenshare_enomem_waiters_fn *)
+		dlsym(RTLD_DEFAULT, XENSHARE_ENOMEM_WAITERS_SYMBOL);
+	x->enomem_resume = (xenshare_enomem_resume_fn *)
+		dlsym(RTLD_DEFAULT, XENSHARE_ENOMEM_RESUME_SYMBOL);
 	x->cmpshr = (xenshare_cmpshr_fn *)dlsym(RTLD_DEFAULT, XENSHARE_CMPSHR_SYMBOL);
 	if (x->cmpshr) {
 		x->cnt.hypercalls++;
@@ -271,6 +280,22 @@ int shr_xen_domain_resume(struct shr_xen *x, uint32_t domid)
 {
 	x->cnt.hypercalls++;
 	return neg_errno(xc_memshr_domain_resume(x->xch, domid));
+}
+
+int shr_xen_enomem_waiters(struct shr_xen *x, uint16_t *domids, unsigned int *nr)
+{
+	if (!x->enomem_waiters)
+		return -ENOSYS;
+	x->cnt.hypercalls++;
+	return neg_errno(x->enomem_waiters((struct xc_interface_core *)x->xch, domids, nr));
+}
+
+int shr_xen_enomem_resume(struct shr_xen *x, uint32_t domid)
+{
+	if (!x->enomem_resume)
+		return -ENOSYS;
+	x->cnt.hypercalls++;
+	return neg_errno(x->enomem_resume((struct xc_interface_core *)x->xch, domid));
 }
 
 int shr_xen_evtchn_fd(struct shr_xen *x)

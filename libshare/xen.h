@@ -63,6 +63,11 @@ int shr_xen_ring_enable(struct shr_xen *x, uint32_t domid, uint32_t *port);
 int shr_xen_ring_disable(struct shr_xen *x, uint32_t domid);
 int shr_xen_ring_pfn(struct shr_xen *x, uint32_t domid, uint64_t *pfn);
 int shr_xen_domain_resume(struct shr_xen *x, uint32_t domid);
+/* Patched hypervisor, ring-less domains paused on an unshare ENOMEM:
+ * list them (*nr: room in, waiting domains out) and resume one (returns
+ * the vCPUs resumed).  -ENOSYS where libxenctrl lacks the ops. */
+int shr_xen_enomem_waiters(struct shr_xen *x, uint16_t *domids, unsigned int *nr);
+int shr_xen_enomem_resume(struct shr_xen *x, uint32_t domid);
 /*
  * A domain's sharing vm_event ring, set up as xc_vm_event_enable() does
  * (HVM_PARAM_SHARING_RING_PFN, map the page read-write, enable, init the

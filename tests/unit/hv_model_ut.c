@@ -961,7 +961,8 @@ static void op_resume(void)
 			for (int k = 0; k < n; k++)
 				listed |= w[k] == d->domid;
 			EXPECT(listed, 1, "domain on the ENOMEM waiter list");
-			EXPECT(sim_hv_domain_resume(M.hv, d->domid), 0, "resume");
+			EXPECT(sim_hv_domain_resume(M.hv, d->domid), -ENODEV, "ring resume without a ring");
+			EXPECT(sim_hv_enomem_resume(M.hv, d->domid) > 0, 1, "enomem resume");
 			d->waiting = false;
 			M.stats[S_RESUME]++;
 			return;

@@ -700,7 +700,11 @@ static void test_enomem_no_ring_patched(void)
 	CU_ASSERT(sim_hv_enomem_waiters(hv, w, 4) == 1 && w[0] == b);
 	CU_ASSERT(n.count == 1 && n.domid == 0 && n.port == 0);
 	CU_ASSERT(sim_hv_guest_write(hv, b, 0, 1, 0, "w", 1) == -EAGAIN);
-	CU_ASSERT(sim_hv_domain_resume(hv, b) == 0);
+	/* only the patch's own op releases it: not the ring's resume, not unpause */
+	CU_ASSERT(sim_hv_domain_resume(hv, b) == -ENODEV);
+	CU_ASSERT(sim_hv_domain_unpause(hv, b) == -EINVAL);
+	CU_ASSERT(sim_hv_enomem_waiters(hv, w, 4) == 1);
+	CU_ASSERT(sim_hv_enomem_resume(hv, b) == 1);
 	CU_ASSERT(sim_hv_enomem_waiters(hv, w, 4) == 0);
 	CU_ASSERT(sim_hv_wait_resumed(hv, b, 0) == 0);
 	done(hv);

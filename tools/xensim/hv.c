@@ -64,9 +64,10 @@
  *  - vm_event_resume() consumes at most one ring's worth of responses per
  *    call (Xen trusts rsp_prod; a bad consumer must not hang the model).
  *  - Ring disable leaves vCPUs paused by a request paused, as Xen does.
- *  - Patched, no ring: the vCPUs paused on ENOMEM are released by
- *    sim_hv_domain_resume() or sim_hv_domain_unpause() (the patch's exact
- *    interface is hypervisor-patch/'s to define; this is the model's guess).
+ *  - Patched, no ring: a vCPU paused on ENOMEM carries its own pause (as
+ *    the patch's vcpu_pause + mem_sharing_enomem_wait), released only by
+ *    sim_hv_enomem_resume() (XENMEM_sharing_op_enomem_resume); neither
+ *    the ring's resume (-ENODEV without a ring) nor a domain unpause does.
  *  - compare_share leaves both gfns nominated when they differ, and enables
  *    sharing on both domains implicitly.
  *  - decrease_reservation frees the highest populated gfns; a shared gfn's
@@ -741,14 +742,6 @@ int sim_hv_domain_unpause(struct sim_hv *hv, uint32_t domid)
 		rc = -EINVAL;
 	} else if (d->pause_count > 0) {
 		d->pause_count--;
-	} else if (d->enomem_waiter) {
-		/*
-		 * Patched hypervisor, no ring: vCPUs paused on an unshare ENOMEM
-		 * are released by an unpause as well as by a resume.
-		 */
-		for (uint32_t v = 0; v < d->nr_vcpus; v++)
-			d->vcpus[v].enomem_paused = false;
-		d->enomem_waiter = false;
 	} else {
 		rc = -EINVAL;   /* domain_unpause_by_systemcontroller(): not paused */
 	}

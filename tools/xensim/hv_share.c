@@ -409,14 +409,9 @@ int sim_hv_domain_resume(struct sim_hv *hv, uint32_t domid)
 		goto out;
 	}
 	if (!d->ring_enabled) {
-		if (hv->cfg.patched && d->enomem_waiter) {
-			for (uint32_t v = 0; v < d->nr_vcpus; v++)
-				d->vcpus[v].enomem_paused = false;
-			d->enomem_waiter = false;
-			sim_wake_vcpus(hv);
-		} else {
-			rc = -ENODEV;
-		}
+		/* vm_event resume needs a ring; ring-less ENOMEM waiters of the
+		 * patched hypervisor are released by sim_hv_enomem_resume() only. */
+		rc = -ENODEV;
 		goto out;
 	}
 	for (unsigned int i = 0; i < RING_SIZE(&d->ring) &&
