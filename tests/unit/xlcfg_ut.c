@@ -105,6 +105,9 @@ static void test_bad_values(void)
 		{ "name=\"a\"\nsim_profile=\"os=0.5,zero=0.2\"\n", "add up" },
 		{ "name=\"a\"\nsim_profile=\"os=0.5,cat=0.5\"\n", "unknown kind" },
 		{ "name=\"a\"\nsim_profile=\"os=2\"\n", "between 0 and 1" },
+		/* NaN passes every < and > test: it must still be refused (fuzz_xlcfg) */
+		{ "name=\"a\"\nsim_profile=\"os=nan\"\n", "between 0 and 1" },
+		{ "name=\"a\"\nsim_profile=\"os=nan,zero=0.5\"\n", "between 0 and 1" },
 		{ "name=\"a\"\nsim_image=\"x\"\nsim_core=\"y\"\n", "exclude" },
 		{ "name=\"a\"\nsim_writerate=5\n", "sim_writerate" },
 		{ "name=\"a\"\nsim_write_rate=\"fast\"\n", "sim_write_rate" },

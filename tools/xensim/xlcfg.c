@@ -72,7 +72,7 @@ int sim_profile_parse(const char *s, struct sim_profile *out, char *err, size_t 
 		c += n;
 		errno = 0;
 		v = strtod(c, &end);
-		if (end == c || errno || v < 0 || v > 1)
+		if (end == c || errno || !(v >= 0 && v <= 1))   /* also refuses NaN */
 			return fail(err, errlen, "sim_profile \"%s\": %s needs a fraction between 0 and 1", s, key);
 		c = end;
 		int idx = !strcmp(key, "os") ? 0 : !strcmp(key, "zero") ? 1 :
@@ -90,7 +90,7 @@ int sim_profile_parse(const char *s, struct sim_profile *out, char *err, size_t 
 			return fail(err, errlen, "sim_profile \"%s\": expected ',' at \"%s\"", s, c);
 	}
 	sum = p.os + p.zero + p.dup + p.unique;
-	if (sum < 0.999 || sum > 1.001)
+	if (!(sum >= 0.999 && sum <= 1.001))
 		return fail(err, errlen, "sim_profile \"%s\": fractions add up to %.3f, not 1", s, sum);
 	*out = p;
 	return 0;
