@@ -369,6 +369,12 @@ const struct xsd_setting xsd_settings[] = {
 	{ "settle_threshold", XSD_T_DOUBLE, "0.1", true, "PERCENT", 0, 100, NULL, FIELD(settle_percent), parse_double,
 	  "A full pass that adds fewer new shares than this percent of the pages "
 	  "already shared counts as settled (reported as \"settled\" by the control socket)." },
+	{ "volatility_backoff", XSD_T_BOOL, "on", true, "on|off", 0, 0, bool_choices, FIELD(volatility_backoff), parse_bool,
+	  "Back off pages whose shares keep breaking: a page its guest unshared is "
+	  "looked at only one pass in 2, 4 ... 64, and shared again only once its "
+	  "content stayed the same between two looks, so churning pages cost "
+	  "almost no faults.  off offers every page for merging at every pass "
+	  "(for measurements; see docs/design.md)." },
 	{ "protocol", XSD_T_ENUM, "auto", false, "NAME", 0, 0, protocol_choices, FIELD(protocol), parse_enum,
 	  "How pages are shared." },
 	{ "default_group", XSD_T_GROUP, "default", true, "GROUP", 0, 0, NULL, FIELD(default_group), parse_group,
@@ -484,6 +490,7 @@ void xsd_config_to_params(const struct xsd_config *cfg, struct shr_params *p)
 	p->cpu_cap = cfg->cpu_cap_percent / 100.0;
 	p->reserve_pages = cfg->reserve_pages;
 	p->settle_ratio = cfg->settle_percent / 100.0;
+	p->no_backoff = !cfg->volatility_backoff;
 	p->protocol = (enum shr_protocol)cfg->protocol;
 }
 

@@ -53,6 +53,7 @@ struct xsd_config {
 	double cpu_cap_percent;
 	uint64_t reserve_pages;
 	double settle_percent;
+	bool volatility_backoff;
 	int protocol;                       /* enum shr_protocol */
 	/* policy */
 	char default_group[XSD_GROUP_MAX + 1];

@@ -41,8 +41,10 @@ static void test_good_file(void)
 		"log_level = debug\n"
 		"log_target = stderr\n"
 		"xenstore_stats = no\n"
+		"volatility_backoff = off\n"
 		"xenstore_stats_interval = 10";     /* no final newline */
 	struct xsd_config cfg;
+	struct shr_params params;
 	char err[1024];
 
 	CU_ASSERT_EQUAL_FATAL(parse(text, &cfg, err, sizeof(err)), 0);
@@ -67,6 +69,11 @@ static void test_good_file(void)
 	CU_ASSERT_EQUAL(cfg.log_target, XSD_LOG_STDERR);
 	CU_ASSERT_FALSE(cfg.xenstore_stats);
 	CU_ASSERT_EQUAL(cfg.xenstore_stats_interval, 10);
+	CU_ASSERT_FALSE(cfg.volatility_backoff);
+	/* and the engine gets the switch: volatility handling off */
+	xsd_config_to_params(&cfg, &params);
+	CU_ASSERT_TRUE(params.no_backoff);
+	CU_ASSERT_EQUAL(params.protocol, SHR_PROTO_UPSTREAM);
 	xsd_config_release(&cfg);
 }
 
@@ -81,6 +88,7 @@ static void test_empty_is_defaults(void)
 	CU_ASSERT_EQUAL_FATAL(xsd_config_init_defaults(&def, err, sizeof(err)), 0);
 	for (i = 0; i < xsd_nr_settings; i++)
 		CU_ASSERT(xsd_setting_equal(&xsd_settings[i], &cfg, &def));
+	CU_ASSERT_TRUE(cfg.volatility_backoff);   /* volatility handling on by default */
 	xsd_config_release(&cfg);
 	xsd_config_release(&def);
 }
