@@ -130,7 +130,12 @@ create_guest() {
 }
 guest_ready() { grep -q "E2E-GUEST $1 ready" "$(console_log "$1")" 2>/dev/null; }
 guest_alive() { # name: running or blocked, not crashed/dying
-	st=$(xl list "$1" 2>/dev/null | awk 'NR==2 { print $5 }')
+	for try in 1 2 3; do
+		# xl may fail for a moment while another xl holds its lock
+		st=$(xl list "$1" 2>/dev/null | awk 'NR==2 { print $5 }')
+		[ -n "$st" ] && break
+		sleep 1
+	done
 	case $st in *c*|*d*|"") return 1 ;; esac
 	return 0
 }
@@ -245,10 +250,11 @@ check_verdicts() { # checkname "guest:oks_before ..."
 			grep -q 'E2E-GUEST $g round=[0-9]* verify=BAD' $(console_log $g)"
 		oks=$(verdicts $g OK) bad=$(verdicts $g BAD)
 		gl=$(grep -c "E2E-GUEST $g round=[0-9]* glitch page=" "$(console_log $g)" 2>/dev/null)
-		detail="$detail $g: ok=$oks bad=$bad new_ok=$((oks - before)) hash_glitches=${gl:-0} alive=$(guest_alive $g && echo yes || echo no);"
+		alive=$(guest_alive $g && echo yes || echo no)
+		detail="$detail $g: ok=$oks bad=$bad new_ok=$((oks - before)) hash_glitches=${gl:-0} alive=$alive;"
 		# Evidence of every glitch (memory intact, hash wrong): docs/e2e.md.
-		[ "${gl:-0}" -gt 0 ] && grep "E2E-GUEST $g .*\(mismatch\|glitch\)" "$(console_log $g)" | tail -n 4 | sed 's/^/E2E INFO /'
-		if [ "$bad" -ne 0 ] || [ "$((oks - before))" -lt 2 ] || ! guest_alive $g; then
+		[ "${gl:-0}" -gt 0 ] && grep "E2E-GUEST $g .*\(mismatch page=\|glitch page=\)" "$(console_log $g)" | tail -n 4 | sed 's/^/E2E INFO /'
+		if [ "$bad" -ne 0 ] || [ "$((oks - before))" -lt 2 ] || [ "$alive" != yes ]; then
 			ok=0
 			grep "E2E-GUEST $g .*\(verify=BAD\|mismatch\)" "$(console_log $g)" | head -n 12 | sed 's/^/E2E INFO /'
 		fi
