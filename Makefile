@@ -52,7 +52,7 @@ INSTALL_RULES :=
 all:
 
 include mk/rules.mk
--include $(sort $(wildcard */*.mk */*/*.mk */*/*/*.mk))
+-include $(filter-out mk/rules.mk,$(sort $(wildcard */*.mk */*/*.mk */*/*/*.mk)))
 
 all: $(ALL_TARGETS)
 
