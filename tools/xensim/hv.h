@@ -189,6 +189,30 @@ int sim_hv_debug_gfn(struct sim_hv *hv, uint32_t domid, uint64_t gfn);
 int sim_hv_audit(struct sim_hv *hv);
 long sim_hv_sharing_freed_pages(struct sim_hv *hv);   /* nr_saved_mfns */
 long sim_hv_sharing_used_frames(struct sim_hv *hv);   /* nr_shared_mfns */
+/*
+ * The gfns of domid nominated most recently (by nominate, range_share or
+ * compare_share), newest first, at most min(max, 64); returns how many,
+ * or -ESRCH.  For guest writers aiming at the nominate..share window
+ * (sim_write_aim); Xen has no such call.
+ */
+int sim_hv_recent_nominations(struct sim_hv *hv, uint32_t domid, uint64_t *gfns,
+			      unsigned int max);
+/*
+ * What clients leave behind, for leak checks (Xen keeps no such counts;
+ * both are walks, O(mappings + shared frames)):
+ *  foreign_mappings    frames mapped by clients, summed over clients (a
+ *                      frame mapped by two clients counts twice), orphans
+ *                      of destroyed domains included
+ *  nominated_unshared  shared frames with exactly one sharer: nominated
+ *                      but not (or no longer) merged.  A daemon's stable
+ *                      side holds some legitimately; they stay after it
+ *                      dies until the guest writes them, as in Xen.
+ */
+struct sim_hv_residue {
+	uint64_t foreign_mappings;
+	uint64_t nominated_unshared;
+};
+void sim_hv_get_residue(struct sim_hv *hv, struct sim_hv_residue *out);
 
 /*
  * The sharing vm_event ring (HVM_PARAM_SHARING_RING_PFN, a special page

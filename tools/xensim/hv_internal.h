@@ -64,7 +64,8 @@
 #define SIM_MFN_NONE UINT32_MAX        /* 32-bit mfn fields: no frame */
 #define SIM_DOMID_MAX DOMID_FIRST_RESERVED  /* domids 0 .. 0x7fef */
 #define SIM_MAX_GFNS (1ULL << 28)      /* p2m growth limit (1 TiB of gfns) */
-#define SIM_ORACLE_HOLE 0ULL           /* oracle value: gfn expected to be a hole */
+#define SIM_ORACLE_HOLE 0ULL
+#define SIM_RECENT_NOMINATIONS 64     /* per domain, see sim_hv_recent_nominations() */           /* oracle value: gfn expected to be a hole */
 
 enum sim_frame_state { SIM_FRAME_FREE, SIM_FRAME_DOM, SIM_FRAME_SHARED, SIM_FRAME_ORPHAN };
 
@@ -133,6 +134,13 @@ struct sim_dom {
 	unsigned int ring_blocked;
 	vm_event_front_ring_t ring;
 	struct timespec created;
+	/*
+	 * The last SIM_RECENT_NOMINATIONS gfns nominated successfully (a ring,
+	 * newest at recent_nom[(recent_pos - 1) % N]), for sim_write_aim's
+	 * writers, which aim at the window between nominate and share.
+	 */
+	uint64_t recent_nom[SIM_RECENT_NOMINATIONS];
+	uint32_t recent_pos, recent_n;
 };
 
 struct sim_map_slot { uint32_t mfn; uint32_t ro; uint32_t rw; };

@@ -561,6 +561,15 @@ static int sim_memop_client(struct sim_hv *hv, uint32_t domid, struct sim_dom **
 	return (*out)->sharing_enabled ? 0 : -EINVAL;
 }
 
+/* Remember gfn in d's ring of recent nominations (sim_write_aim's targets). */
+static void sim_recent_nominated(struct sim_dom *d, uint64_t gfn)
+{
+	d->recent_nom[d->recent_pos] = gfn;
+	d->recent_pos = (d->recent_pos + 1) % SIM_RECENT_NOMINATIONS;
+	if (d->recent_n < SIM_RECENT_NOMINATIONS)
+		d->recent_n++;
+}
+
 /* nominate_page(d, gfn, expected_refcnt=0, validate_only=false) */
 static int sim_nominate(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn, uint64_t *handle)
 {
@@ -575,6 +584,7 @@ static int sim_nominate(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn, uint
 	e = &d->p2m[gfn];
 	if (e->type == SIM_P2M_SHARED) {
 		*handle = hv->shared[hv->frames[e->mfn].owner].handle;
+		sim_recent_nominated(d, gfn);
 		return 0;
 	}
 	if (e->type != SIM_P2M_RAM_RW)
@@ -603,6 +613,7 @@ static int sim_nominate(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn, uint
 	e->type = SIM_P2M_SHARED;
 	hv->nr_shared++;
 	*handle = s->handle;
+	sim_recent_nominated(d, gfn);
 	return 0;
 }
 
@@ -828,6 +839,37 @@ long sim_hv_sharing_used_frames(struct sim_hv *hv)
 	n = hv->nr_shared;
 	sim_unlock(hv);
 	return n;
+}
+
+int sim_hv_recent_nominations(struct sim_hv *hv, uint32_t domid, uint64_t *gfns,
+			      unsigned int max)
+{
+	struct sim_dom *d;
+	unsigned int n = 0;
+
+	sim_lock(hv);
+	d = sim_dom_get(hv, domid);
+	if (!d) {
+		sim_unlock(hv);
+		return -ESRCH;
+	}
+	for (; n < max && n < d->recent_n; n++)
+		gfns[n] = d->recent_nom[(d->recent_pos + SIM_RECENT_NOMINATIONS - 1 - n) %
+					SIM_RECENT_NOMINATIONS];
+	sim_unlock(hv);
+	return (int)n;
+}
+
+void sim_hv_get_residue(struct sim_hv *hv, struct sim_hv_residue *out)
+{
+	memset(out, 0, sizeof(*out));
+	sim_lock(hv);
+	for (const struct sim_map_owner *o = hv->owners; o; o = o->next)
+		out->foreign_mappings += o->used;
+	for (uint32_t i = 0; i < hv->shared_cap; i++)
+		if (hv->shared[i].handle && hv->shared[i].nr == 1)
+			out->nominated_unshared++;
+	sim_unlock(hv);
 }
 
 /* ---- the patched hypervisor's batched compare-and-share --------------------- */

@@ -676,7 +676,7 @@ static int guest_create(struct sim_server *srv, const char *filename, const char
 	struct sim_vcpu_params vp = {
 		.domid = g->domid, .nr_vcpus = g->cfg.spec.vcpus, .rate = g->cfg.write_rate,
 		.working_set = g->cfg.working_set, .nr_pages = g->cfg.spec.nr_pages,
-		.seed = g->cfg.seed,
+		.seed = g->cfg.seed, .write_aim = g->cfg.write_aim,
 	};
 	rc = sim_vcpus_start(srv->hv, &vp, &g->vcpus);
 	if (rc) {
@@ -1302,6 +1302,18 @@ static void op_cli(struct sim_server *srv, struct sim_client *c, uint32_t op,
 		}
 		r->ret = n;
 		r->len = n * sizeof(*out);
+		return;
+	}
+	case SIM_OP_CLI_RESIDUE: {
+		struct sim_hv_residue res;
+		struct sim_wire_cli_residue out;
+
+		sim_hv_get_residue(srv->hv, &res);
+		out.foreign_mappings = res.foreign_mappings;
+		out.nominated_unshared = res.nominated_unshared;
+		memcpy(srv->tx, &out, sizeof(out));
+		r->ret = 0;
+		r->len = sizeof(out);
 		return;
 	}
 	default:

@@ -11,6 +11,13 @@
  * with the thread's vCPU number, so they unshare shared pages and update
  * the oracle exactly as a guest store would on Xen.
  *
+ * Aimed writes (sim_write_aim): a fraction write_aim of the writes go to
+ * one of the gfns the hypervisor nominated most recently in this domain
+ * (sim_hv_recent_nominations(), the last 64, drawn uniformly) instead of
+ * the working set, so they land between a dedup daemon's nominate and
+ * share -- the race a random write almost never hits.  With nothing
+ * nominated yet the write goes to the working set.
+ *
  * Blocking follows the hypervisor: a paused domain or vCPU (-EAGAIN) and an
  * unshare that found no memory (-ENOMEM: the vCPU is paused on the sharing
  * ring, or the patched hypervisor's ENOMEM list) make the thread sleep in
@@ -112,6 +119,24 @@ static int vcpu_store(struct sim_vcpu *v, uint64_t gfn, const void *page, bool *
 	}
 }
 
+/* The gfn of the next write: aimed at a recent nomination, or the working set. */
+static uint64_t vcpu_pick_gfn(struct sim_vcpu_set *set, uint64_t *rng)
+{
+	if (set->p.write_aim > 0 &&
+	    (double)(splitmix64(rng) >> 11) * 0x1p-53 < set->p.write_aim) {
+		uint64_t recent[64];
+		int n = sim_hv_recent_nominations(set->hv, set->p.domid, recent, 64);
+
+		if (n > 0) {
+			uint64_t gfn = recent[splitmix64(rng) % (uint64_t)n];
+
+			if (gfn < set->p.nr_pages)
+				return gfn;
+		}
+	}
+	return set->ws[splitmix64(rng) % set->nr_ws];
+}
+
 static void *vcpu_main(void *arg)
 {
 	struct sim_vcpu *v = arg;
@@ -136,7 +161,7 @@ static void *vcpu_main(void *arg)
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
 		credit += per_tick;
 		while (credit >= 1 && !atomic_load(&set->stop)) {
-			uint64_t gfn = set->ws[splitmix64(&rng) % set->nr_ws];
+			uint64_t gfn = vcpu_pick_gfn(set, &rng);
 
 			sim_guest_fill_random(page, set->p.seed ^ 0x5a5a5a5a5a5a5a5aULL,
 					      ((uint64_t)v->index << 48) | counter++);

@@ -21,6 +21,7 @@ struct sim_vcpu_params {
 	uint64_t working_set;    /* how many distinct gfns get written */
 	uint64_t nr_pages;       /* gfns 0 .. nr_pages-1 are RAM */
 	uint64_t seed;
+	double write_aim;        /* 0..1: share of writes aimed at recently nominated gfns */
 };
 
 /* Starts nr_vcpus writer threads (none when rate is 0). */

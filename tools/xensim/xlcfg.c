@@ -40,7 +40,7 @@
 
 static const char *const known_sim_keys[] = {
 	"sim_image", "sim_core", "sim_profile", "sim_os_dir", "sim_seed",
-	"sim_write_rate", "sim_working_set", "sim_generated", NULL,
+	"sim_write_rate", "sim_working_set", "sim_generated", "sim_write_aim", NULL,
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -414,6 +414,19 @@ static int interpret(XLU_Config *cfg, FILE *report, char **rbuf, const char *fil
 	g->working_set = have ? (uint64_t)l : SIM_DEFAULT_WORKING_SET;
 	if (g->working_set > g->spec.nr_pages)
 		g->working_set = g->spec.nr_pages;
+	/* sim_write_aim: a fraction, written as a number or a quoted string */
+	if ((r = get_string_opt(cfg, "sim_write_aim", &s, report, rbuf, filename, err, errlen)))
+		return r;
+	g->write_aim = 0;
+	if (s) {
+		char *end;
+
+		errno = 0;
+		g->write_aim = strtod(s, &end);
+		if (end == s || *end || errno || !(g->write_aim >= 0 && g->write_aim <= 1))
+			return fail(err, errlen, "%s: sim_write_aim = \"%s\" must be a fraction between 0 and 1",
+				    filename, s);
+	}
 	return 0;
 }
 

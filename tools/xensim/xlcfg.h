@@ -54,6 +54,7 @@ struct sim_guest_cfg {
 	uint64_t seed;                    /* sim_seed (default: derived from name) */
 	double write_rate;                /* sim_write_rate, pages per second per domain */
 	uint64_t working_set;             /* sim_working_set, pages */
+	double write_aim;                 /* sim_write_aim, 0..1 (default 0) */
 };
 
 /*
