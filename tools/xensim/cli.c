@@ -400,6 +400,7 @@ int sim_cli_info(const char *sock, int json)
 	struct cli_conn c;
 	struct dom_table t;
 	struct sim_wire_physinfo pi;
+	struct sim_wire_cli_residue res;
 	const uint8_t *rep;
 	size_t len;
 	int64_t freed, used, r;
@@ -418,7 +419,12 @@ int sim_cli_info(const char *sock, int json)
 	memcpy(&pi, rep, sizeof(pi));
 	freed = cli_call(&c, SIM_OP_FREED_PAGES, NULL, 0, NULL, NULL, NULL);
 	used = cli_call(&c, SIM_OP_USED_FRAMES, NULL, 0, NULL, NULL, NULL);
-	if (freed < 0 || used < 0 || fetch_domains(&c, &t) < 0) {
+	r = cli_call(&c, SIM_OP_CLI_RESIDUE, NULL, 0, &rep, &len, NULL);
+	if (r >= 0 && len >= sizeof(res))
+		memcpy(&res, rep, sizeof(res));
+	else
+		r = -EPROTO;
+	if (freed < 0 || used < 0 || r < 0 || fetch_domains(&c, &t) < 0) {
 		fprintf(stderr, "xensim: info: the host did not answer its counters\n");
 		goto out;
 	}
@@ -429,11 +435,13 @@ int sim_cli_info(const char *sock, int json)
 		       ", \"total_mib\": %" PRIu64 ", \"free_mib\": %" PRIu64
 		       ", \"sharing_freed_pages\": %" PRId64 ", \"sharing_used_frames\": %" PRId64
 		       ", \"sum_shr_pages\": %" PRIu64 ", \"invariant_ok\": %s, \"patched\": %s"
-		       ", \"nr_cpus\": %" PRIu64 ", \"domains\": [",
+		       ", \"nr_cpus\": %" PRIu64 ", \"foreign_mappings\": %" PRIu64
+		       ", \"nominated_unshared\": %" PRIu64 ", \"domains\": [",
 		       pi.total_pages, pi.free_pages, pi.total_pages / 256, pi.free_pages / 256,
 		       freed, used, sum_shr,
 		       sum_shr == (uint64_t)(freed + used) ? "true" : "false",
-		       c.patched ? "true" : "false", pi.nr_cpus);
+		       c.patched ? "true" : "false", pi.nr_cpus,
+		       res.foreign_mappings, res.nominated_unshared);
 		for (unsigned int i = 0; i < t.n; i++) {
 			printf("%s{\"name\": ", i ? ", " : "");
 			json_str(stdout, t.d[i].name);
@@ -451,6 +459,10 @@ int sim_cli_info(const char *sock, int json)
 		printf("sharing_used_frames  : %" PRId64 "\n", used);
 		printf("sum of shr_pages     : %" PRIu64 " (%s)\n", sum_shr,
 		       sum_shr == (uint64_t)(freed + used) ? "= freed + used" : "INVARIANT VIOLATED");
+		printf("foreign_mappings     : %" PRIu64 " (frames mapped by clients)\n",
+		       res.foreign_mappings);
+		printf("nominated_unshared   : %" PRIu64 " (shared frames with one sharer)\n",
+		       res.nominated_unshared);
 		printf("%-32s %5s %10s %10s\n", "Name", "ID", "tot_pages", "shr_pages");
 		for (unsigned int i = 0; i < t.n; i++)
 			printf("%-32s %5u %10" PRIu64 " %10" PRIu64 "\n", t.d[i].name, t.d[i].domid,

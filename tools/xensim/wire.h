@@ -125,6 +125,7 @@ enum sim_wire_op {
 	SIM_OP_CLI_VERIFY,           /* -> ret = mismatches, min(ret, SIM_WIRE_MAX_MISMATCH) x struct sim_mismatch */
 	SIM_OP_CLI_STOP,             /* -> ret = 0, then the server stops its guests and exits */
 	SIM_OP_CLI_GUESTS,           /* -> ret = n, n x struct sim_wire_cli_guest (xensim-created domains) */
+	SIM_OP_CLI_RESIDUE,          /* -> struct sim_wire_cli_residue (leak checks, `info`) */
 };
 
 #define SIM_WIRE_MAX_MISMATCH 1024
@@ -143,6 +144,12 @@ struct sim_wire_cli_guest {
 	uint64_t working_set;        /* sim_working_set */
 	char mem_sharing[16];        /* "" when the key was absent */
 	char mem_sharing_group[64];
+};
+
+/* sim_hv_get_residue(): what clients left mapped or nominated */
+struct sim_wire_cli_residue {
+	uint64_t foreign_mappings;
+	uint64_t nominated_unshared;
 };
 
 struct sim_wire_hello {
