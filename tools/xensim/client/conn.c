@@ -243,6 +243,26 @@ out:
 	return rc;
 }
 
+int sim_conn_open_pair(struct sim_conn *calls, struct sim_conn *push,
+		       uint32_t push_kind, struct xentoollog_logger *lg,
+		       const char *who)
+{
+	int rc = sim_conn_open(calls, SIM_CONN_CALLS, 0, lg, who);
+
+	if (rc)
+		return rc;
+	rc = sim_conn_open(push, push_kind, calls->cookie, lg, who);
+	if (rc) {
+		sim_conn_close(calls);
+		return rc;
+	}
+	if (calls->memfd >= 0) {
+		close(calls->memfd);
+		calls->memfd = -1;
+	}
+	return 0;
+}
+
 void sim_conn_close(struct sim_conn *c)
 {
 	if (c->fd >= 0)

@@ -44,6 +44,15 @@ struct xentoollog_logger;
 int sim_conn_open(struct sim_conn *c, uint32_t kind, uint64_t cookie,
 		  struct xentoollog_logger *lg, const char *who);
 void sim_conn_close(struct sim_conn *c);
+/*
+ * A CALLS connection and the push connection (EVENTS or WATCHES) paired
+ * with it, as libxenevtchn and libxenstore handles hold them.  Host memory
+ * is of no use to them: the memfd is closed.  0, or -errno with neither
+ * left open.
+ */
+int sim_conn_open_pair(struct sim_conn *calls, struct sim_conn *push,
+		       uint32_t push_kind, struct xentoollog_logger *lg,
+		       const char *who);
 
 /* The socket path the library uses. */
 const char *sim_conn_socket_path(void);

@@ -35,20 +35,10 @@ xenevtchn_handle *xenevtchn_open(struct xentoollog_logger *logger,
 
 	if (!h)
 		return NULL;
-	rc = sim_conn_open(&h->calls, SIM_CONN_CALLS, 0, logger, "xenevtchn");
+	rc = sim_conn_open_pair(&h->calls, &h->events, SIM_CONN_EVENTS, logger,
+				"xenevtchn");
 	if (rc)
 		goto fail;
-	rc = sim_conn_open(&h->events, SIM_CONN_EVENTS, h->calls.cookie, logger,
-			   "xenevtchn");
-	if (rc) {
-		sim_conn_close(&h->calls);
-		goto fail;
-	}
-	/* Host memory is of no use to an event channel client. */
-	if (h->calls.memfd >= 0) {
-		close(h->calls.memfd);
-		h->calls.memfd = -1;
-	}
 	if ((open_flags & XENEVTCHN_NO_CLOEXEC) &&
 	    fcntl(h->events.fd, F_SETFD, 0) < 0) {
 		rc = -errno;

@@ -58,20 +58,10 @@ static struct xs_handle *open_handle(unsigned long flags)
 
 	if (!h)
 		return NULL;
-	rc = sim_conn_open(&h->calls, SIM_CONN_CALLS, 0, NULL, "xenstore");
+	rc = sim_conn_open_pair(&h->calls, &h->watches, SIM_CONN_WATCHES, NULL,
+				"xenstore");
 	if (rc)
 		goto fail;
-	rc = sim_conn_open(&h->watches, SIM_CONN_WATCHES, h->calls.cookie, NULL,
-			   "xenstore");
-	if (rc) {
-		sim_conn_close(&h->calls);
-		goto fail;
-	}
-	/* Host memory is of no use to a xenstore client. */
-	if (h->calls.memfd >= 0) {
-		close(h->calls.memfd);
-		h->calls.memfd = -1;
-	}
 	h->unwatch_filter = !!(flags & XS_UNWATCH_FILTER);
 	pthread_mutex_init(&h->watch_lock, NULL);
 	return h;
