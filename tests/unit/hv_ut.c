@@ -1147,6 +1147,91 @@ static void test_compare_share(void)
 	done(hv);
 }
 
+/* ---- leak-check helpers (xensim-only) ------------------------------------------------ */
+
+/*
+ * The recent-nominations ring (sim_write_aim's targets): newest first,
+ * capped at 64, only successful nominations (a mapped page's -E2BIG is not
+ * recorded), re-nominating a shared page counts, compare_share records too,
+ * and an unknown domain is -ESRCH.
+ */
+static void test_recent_nominations(void)
+{
+	struct sim_hv_config cfg = base_cfg();
+	struct sim_hv *hv;
+	uint64_t g[80], h, mfn, gfn = 99;
+	xenshare_cmpshr_pair_t p;
+	uint32_t d, e;
+	int err;
+
+	cfg.patched = true;
+	hv = mk_hv_cfg(cfg);
+	d = mk_dom(hv, 100);
+	e = mk_dom(hv, 4);
+	CU_ASSERT(sim_hv_recent_nominations(hv, d, g, 80) == 0);
+	CU_ASSERT(sim_hv_recent_nominations(hv, 77, g, 80) == -ESRCH);
+	for (uint64_t i = 0; i < 70; i++)
+		nominate(hv, d, i);
+	CU_ASSERT(sim_hv_recent_nominations(hv, d, g, 80) == 64);
+	CU_ASSERT(g[0] == 69 && g[63] == 6);
+	CU_ASSERT(sim_hv_recent_nominations(hv, d, g, 2) == 2);
+	CU_ASSERT(g[0] == 69 && g[1] == 68);
+	CU_ASSERT(sim_hv_map(hv, 5, d, &gfn, 1, false, &mfn, &err) == 0 && err == 0);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 99, &h) == -E2BIG);
+	CU_ASSERT(sim_hv_recent_nominations(hv, d, g, 1) == 1 && g[0] == 69);
+	sim_hv_unmap_owner(hv, 5);
+	nominate(hv, d, 3);   /* already shared: the re-nomination is recorded */
+	CU_ASSERT(sim_hv_recent_nominations(hv, d, g, 1) == 1 && g[0] == 3);
+	p = (xenshare_cmpshr_pair_t){ .source_domain = e, .source_gfn = 1,
+				      .client_domain = d, .client_gfn = 90 };
+	CU_ASSERT(sim_hv_compare_share(hv, &p, 1) == 0 && p.result == XENSHARE_CMPSHR_SHARED);
+	CU_ASSERT(sim_hv_recent_nominations(hv, d, g, 2) == 2 && g[0] == 90 && g[1] == 3);
+	CU_ASSERT(sim_hv_recent_nominations(hv, e, g, 80) == 1 && g[0] == 1);
+	done(hv);
+}
+
+/*
+ * Residue counters: foreign_mappings counts each client's mapped frames
+ * (two clients on one frame count twice) and drops to 0 when the clients
+ * go; nominated_unshared counts shared frames with exactly one sharer, so
+ * a nomination raises it, a merge of two such frames removes both, and a
+ * guest write to a nominated page (unshare) removes it.
+ */
+static void test_residue(void)
+{
+	struct sim_hv *hv = mk_hv();
+	struct sim_hv_residue r;
+	uint32_t a = mk_dom(hv, 8), b = mk_dom(hv, 8);
+	uint64_t gfns[3] = { 0, 1, 2 }, mfns[3];
+	int err[3];
+
+	sim_hv_get_residue(hv, &r);
+	CU_ASSERT(r.foreign_mappings == 0 && r.nominated_unshared == 0);
+	CU_ASSERT(sim_hv_map(hv, 21, a, gfns, 3, false, mfns, err) == 0);
+	CU_ASSERT(sim_hv_map(hv, 21, a, gfns, 1, false, mfns, err) == 0);   /* same frame again */
+	CU_ASSERT(sim_hv_map(hv, 22, b, gfns, 2, false, mfns, err) == 0);
+	sim_hv_get_residue(hv, &r);
+	CU_ASSERT(r.foreign_mappings == 5);
+	sim_hv_unmap_owner(hv, 21);
+	sim_hv_get_residue(hv, &r);
+	CU_ASSERT(r.foreign_mappings == 2);
+	sim_hv_unmap_owner(hv, 22);
+	nominate(hv, a, 4);
+	nominate(hv, b, 5);
+	sim_hv_get_residue(hv, &r);
+	CU_ASSERT(r.foreign_mappings == 0 && r.nominated_unshared == 2);
+	share(hv, a, 6, b, 6);             /* a merged pair: two sharers, not counted */
+	sim_hv_get_residue(hv, &r);
+	CU_ASSERT(r.nominated_unshared == 2);
+	fill(hv, a, 4, 0x44);              /* the guest writes its nominated page */
+	sim_hv_get_residue(hv, &r);
+	CU_ASSERT(r.nominated_unshared == 1);
+	fill(hv, a, 6, 0x66);              /* unshare leaves b's gfn 6 alone on the frame */
+	sim_hv_get_residue(hv, &r);
+	CU_ASSERT(r.nominated_unshared == 2);
+	done(hv);
+}
+
 /* ---- oracle -------------------------------------------------------------------------- */
 
 /* verify catches a frame changed behind the hypervisor's back (a write into the memfd). */
@@ -1227,6 +1312,7 @@ int main(void)
 		T(test_audit_debug_only), T(test_audit_finds_errors), T(test_compare_share),
 		T(test_verify_catches_corruption), T(test_verify_catches_wrong_share),
 		T(test_verify_catches_shared_write_and_lost_page),
+		T(test_recent_nominations), T(test_residue),
 #undef T
 	};
 	CU_pSuite suite;

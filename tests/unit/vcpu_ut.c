@@ -16,6 +16,7 @@
 #include <CUnit/Basic.h>
 
 #include "../../tools/xensim/vcpu.h"
+#include "../../tools/xensim/hv_internal.h"   /* XENMEM_SHARING_OP_*_HANDLE_INVALID */
 
 static struct sim_hv *hv;
 
@@ -205,6 +206,41 @@ static void test_enomem_crash(void)
 	host_down();
 }
 
+/*
+ * sim_write_aim = 1: once gfns are nominated, every write goes to one of
+ * them instead of the working set, so a share of two nominated pages then
+ * fails with the handle error (the race the daemon must survive) and the
+ * oracle still matches.  The working set (1 gfn, seeded) is left alone.
+ */
+static void test_aimed_writes(void)
+{
+	struct sim_vcpu_params p = { .nr_vcpus = 2, .rate = 2000, .working_set = 1,
+				     .nr_pages = 256, .seed = 5, .write_aim = 1.0 };
+	static uint8_t page[SIM_PAGE_SIZE], zero[SIM_PAGE_SIZE];
+	struct sim_vcpu_set *set;
+	uint64_t h10, h20;
+	int rc;
+
+	host_up(4096, 256);
+	p.domid = make_dom("aim", 256, 2);
+	CU_ASSERT_FATAL(sim_hv_memshr_control(hv, p.domid, true) == 0);
+	CU_ASSERT_FATAL(sim_hv_nominate_gfn(hv, p.domid, 10, &h10) == 0);
+	CU_ASSERT_FATAL(sim_hv_nominate_gfn(hv, p.domid, 20, &h20) == 0);
+	CU_ASSERT_FATAL(sim_vcpus_start(hv, &p, &set) == 0);
+	msleep(300);
+	sim_vcpus_stop(set);
+	CU_ASSERT(sim_vcpus_writes(set) > 100);
+	sim_vcpus_free(set);
+	CU_ASSERT(sim_hv_guest_read(hv, p.domid, 10, page) == 0 && memcmp(page, zero, sizeof(page)));
+	CU_ASSERT(sim_hv_guest_read(hv, p.domid, 20, page) == 0 && memcmp(page, zero, sizeof(page)));
+	CU_ASSERT(nonzero_pages(p.domid, 256) == 2);   /* nothing but the aimed gfns */
+	rc = sim_hv_share(hv, p.domid, 10, h10, p.domid, 20, h20);
+	CU_ASSERT(rc == XENMEM_SHARING_OP_S_HANDLE_INVALID || rc == XENMEM_SHARING_OP_C_HANDLE_INVALID);
+	CU_ASSERT(sim_hv_sharing_freed_pages(hv) == 0);
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	host_down();
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -217,6 +253,7 @@ int main(void)
 	CU_add_test(s, "pause", test_pause);
 	CU_add_test(s, "ENOMEM with ring, then destroy", test_enomem_ring_then_destroy);
 	CU_add_test(s, "ENOMEM crash", test_enomem_crash);
+	CU_add_test(s, "aimed writes", test_aimed_writes);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned int failed = CU_get_number_of_failures();

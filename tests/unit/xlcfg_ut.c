@@ -115,6 +115,13 @@ static void test_bad_values(void)
 		{ "name=\"a\"\nuuid=\"1234\"\n", "uuid" },
 		{ "name=\"a\"\non_crash=\"restart\"\n", "on_crash" },
 		{ "name=\"17\"\n", "number" },
+		{ "name=\"a\"\nsim_write_aim=\"1.5\"\n", "between 0 and 1" },
+		{ "name=\"a\"\nsim_write_aim=2\n", "between 0 and 1" },
+		{ "name=\"a\"\nsim_write_aim=\"nan\"\n", "between 0 and 1" },
+		{ "name=\"a\"\nsim_write_aim=\"-0.1\"\n", "between 0 and 1" },
+		{ "name=\"a\"\nsim_write_aim=\"half\"\n", "sim_write_aim" },
+		{ "name=\"a\"\nsim_write_aim=\"0.5x\"\n", "between 0 and 1" },
+		{ "name=\"a\"\nsim_write_aim=[\"0.5\"]\n", "sim_write_aim" },
 	};
 
 	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -144,6 +151,19 @@ static void test_working_set_cap(void)
 	CU_ASSERT(g.working_set == 256);
 }
 
+/* sim_write_aim: default 0; a quoted fraction (xl's lexer has no decimals) or 0/1. */
+static void test_write_aim(void)
+{
+	CU_ASSERT_FATAL(parse("name=\"a\"\n", NULL, 0) == 0);
+	CU_ASSERT(g.write_aim == 0);
+	CU_ASSERT_FATAL(parse("name=\"a\"\nsim_write_aim=\"0.5\"\n", NULL, 0) == 0);
+	CU_ASSERT(g.write_aim == 0.5);
+	CU_ASSERT_FATAL(parse("name=\"a\"\nsim_write_aim=\"0.25\"\n", NULL, 0) == 0);
+	CU_ASSERT(g.write_aim == 0.25);
+	CU_ASSERT_FATAL(parse("name=\"a\"\nsim_write_aim=1\n", NULL, 0) == 0);
+	CU_ASSERT(g.write_aim == 1);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -158,6 +178,7 @@ int main(void)
 	CU_add_test(s, "bad values", test_bad_values);
 	CU_add_test(s, "binary", test_binary);
 	CU_add_test(s, "working set cap", test_working_set_cap);
+	CU_add_test(s, "write aim", test_write_aim);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned int failed = CU_get_number_of_failures();

@@ -414,7 +414,7 @@ static int interpret(XLU_Config *cfg, FILE *report, char **rbuf, const char *fil
 	g->working_set = have ? (uint64_t)l : SIM_DEFAULT_WORKING_SET;
 	if (g->working_set > g->spec.nr_pages)
 		g->working_set = g->spec.nr_pages;
-	/* sim_write_aim: a fraction, written as a number or a quoted string */
+	/* sim_write_aim: a quoted fraction ("0.5": xl's lexer has no decimals), or 0 / 1 */
 	if ((r = get_string_opt(cfg, "sim_write_aim", &s, report, rbuf, filename, err, errlen)))
 		return r;
 	g->write_aim = 0;
