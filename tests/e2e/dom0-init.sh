@@ -243,7 +243,7 @@ wait_shared() { # want want_dom timeout domid...
 # new rounds ran since the marker counts given.
 check_verdicts() { # checkname "guest:oks_before ..."
 	cn=$1
-	detail= ok=1
+	detail='' ok=1
 	for spec in $2; do
 		g=${spec%%:*} before=${spec#*:}
 		wait_for 20 sh -c "[ \$(grep -c 'E2E-GUEST $g round=[0-9]* verify=OK' $(console_log $g)) -ge $((before + 2)) ] ||
@@ -361,7 +361,7 @@ fi
 # common data again): writes to shared pages unshare them.  A guest's
 # shr_pages dropping between two samples is the hypervisor's evidence (the
 # sharer only ever raises it); the daemon's own unshares counter is shown.
-drops= prev1=$(probe_shr "$D1") prev2=$(probe_shr "$D2")
+drops='' prev1=$(probe_shr "$D1") prev2=$(probe_shr "$D2")
 for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
 	sleep 1
 	c1=$(probe_shr "$D1") c2=$(probe_shr "$D2")
