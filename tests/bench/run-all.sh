@@ -50,7 +50,7 @@ jq -r '
 	elif .bench == "real_images" then
 		"# real image \(.image): saved \(.saved) of \(.ideal_readme) ideal pages (\(f(.fraction_of_ideal * 100))%) \(met)"
 	elif .bench == "churn" then
-		"# churn \(.run): \(f(.unshares_per_min)) unshares/min, saved \(f(.saved_fraction_of_stable_ideal * 100))% of the stable ideal, volatile \(.pages_volatile)"
+		"# churn \(.run): \(f(.unshares_per_min)) unshares/min at \(f(.writes_per_min)) writes/min, saved \(f(.saved_avg)) pages (\(f(.saved_fraction_of_stable_ideal * 100))% of the ideal at the end), volatile \(.pages_volatile), daemon \(f(.daemon_cpu_percent))% CPU"
 	elif .bench == "scale" then
 		"# scale: \(.domains) domains, \(f(.guest_gib)) GiB: \(if .pass_complete then "pass \(f(.first_pass_s)) s" else "pass cut at \(f(.s)) s after \(.pages_scanned) pages (extrapolated \(f(.pass_s_extrapolated)) s)" end), saved \(f(.fraction_of_ideal * 100))% of the whole ideal, daemon RSS \(f(.daemon_vmrss_kb / 1024)) MiB (+\(f(.daemon_rss_bytes_per_scanned_page)) B per scanned page, index \(f(.index_bytes_per_page)) B/page), xensim RSS \(f(.xensim_vmrss_kb / 1024)) MiB; verify mismatches \(.verify_mismatches)"
 	else "# \(.bench): \(tostring)" end' "$out"

@@ -13,7 +13,7 @@
 #
 # The daemon runs on the patched hypervisor with the batched op at
 # unlimited rate (pass_target 1 s, cpu_cap 100%) for at most
-# BENCH_SCALE_MAX_S seconds (default 300, to keep make bench under 15
+# BENCH_SCALE_MAX_S seconds (default 240, to keep make bench under 15
 # minutes) or one full pass.  Reported: load time, daemon
 # RSS and index bytes per page, xensim's RSS, pass time (measured, or
 # extrapolated from the pages scanned when the time limit cut the pass: the
@@ -23,7 +23,7 @@ set -u
 
 DOMS=${BENCH_SCALE_DOMS:-64}
 MIB=${BENCH_SCALE_MIB:-4096}
-MAX_S=${BENCH_SCALE_MAX_S:-300}
+MAX_S=${BENCH_SCALE_MAX_S:-240}
 PROFILE="os=0.5,zero=0.15,dup=0.1,unique=0.25"
 N=$((MIB * 256))
 TOTAL=$((DOMS * N))

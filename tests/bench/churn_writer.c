@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * churn_writer.c - bench-churn-writer: rewrites guest pages with content
+ * that is the same in every guest, so that the daemon can merge them again
+ * after every rewrite: the worst case for a deduplicator (each merge is
+ * undone by the next write, a copy-on-write fault each time).
+ *
+ * Usage: bench-churn-writer --rate PAGES_PER_S --seconds S --pages N DOMID...
+ *
+ * DOC: Overview
+ *
+ * xensim's vCPUs write fresh random pages, which never become mergeable
+ * again; this writer stands in for a guest that keeps rewriting, say, a
+ * buffer with common content.  For each domain it rewrites gfns 0 .. N-1
+ * round-robin, BATCH gfns at a time, through one writable
+ * xenforeignmemory_map call (the hypervisor unshares each page for the
+ * writable mapping, as it would on a guest write), writing into every page
+ * a pattern that depends only on (round, gfn): after a round every guest
+ * holds the same pages again.  Paced to --rate pages per second over all
+ * domains.  Writes through writable foreign mappings reach xensim's
+ * oracle when the mapping goes away, so `xensim verify` still judges them.
+ * Stops after --seconds or on SIGTERM/SIGINT, then prints
+ * {"pages_written":N,"seconds":S,"rounds":R}.
+ * Exit 0, 1 on a Xen error, 2 on bad arguments.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include <xenctrl.h>
+#include <xenforeignmemory.h>
+
+#define PAGE 4096u
+#define BATCH 64u
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void fill(uint8_t *page, uint64_t round, uint64_t gfn)
+{
+	uint64_t *w = (uint64_t *)page;
+
+	for (unsigned int i = 0; i < PAGE / sizeof(*w); i++)
+		w[i] = (round * 0x9e3779b97f4a7c15ULL) ^ (gfn << 20) ^ i;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rate", required_argument, NULL, 'r' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "pages", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	double rate = 0, seconds = 0, t0, t;
+	unsigned long pages = 0;
+	uint32_t domids[64];
+	unsigned int nr_dom = 0;
+	uint64_t written = 0, round = 0, pos = 0;
+	xenforeignmemory_handle *fmem;
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': rate = strtod(optarg, &end); break;
+		case 's': seconds = strtod(optarg, &end); break;
+		case 'n': pages = strtoul(optarg, &end, 10); break;
+		default: return 2;
+		}
+		if (*end) {
+			fprintf(stderr, "bench-churn-writer: bad number \"%s\"\n", optarg);
+			return 2;
+		}
+	}
+	for (int a = optind; a < argc; a++) {
+		unsigned long d = strtoul(argv[a], &end, 10);
+
+		if (*end || end == argv[a] || d == 0 || d >= DOMID_FIRST_RESERVED || nr_dom == 64) {
+			fprintf(stderr, "bench-churn-writer: bad domain id \"%s\"\n", argv[a]);
+			return 2;
+		}
+		domids[nr_dom++] = (uint32_t)d;
+	}
+	if (!(rate > 0) || !(seconds > 0) || !pages || !nr_dom) {
+		fprintf(stderr, "usage: bench-churn-writer --rate PAGES_PER_S --seconds S --pages N DOMID...\n");
+		return 2;
+	}
+	fmem = xenforeignmemory_open(NULL, 0);
+	if (!fmem) {
+		fprintf(stderr, "bench-churn-writer: xenforeignmemory_open: %s\n", strerror(errno));
+		return 1;
+	}
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	t0 = now_s();
+	while (!stop && (t = now_s() - t0) < seconds) {
+		xen_pfn_t gfns[BATCH];
+		int err[BATCH];
+		unsigned int n = pages - pos < BATCH ? (unsigned int)(pages - pos) : BATCH;
+		uint8_t *p;
+
+		/* pacing: never ahead of rate * elapsed */
+		if ((double)written > rate * t) {
+			struct timespec ts = { 0, 2000000 };
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		for (unsigned int i = 0; i < n; i++)
+			gfns[i] = pos + i;
+		for (unsigned int d = 0; d < nr_dom; d++) {
+			p = xenforeignmemory_map(fmem, domids[d], PROT_READ | PROT_WRITE, n, gfns, err);
+			if (!p) {
+				fprintf(stderr, "bench-churn-writer: d%u map of gfn %#lx+%u: %s\n", domids[d],
+					(unsigned long)pos, n, strerror(errno));
+				xenforeignmemory_close(fmem);
+				return 1;
+			}
+			for (unsigned int i = 0; i < n; i++)
+				if (!err[i]) {
+					fill(p + (size_t)i * PAGE, round, gfns[i]);
+					written++;
+				}
+			xenforeignmemory_unmap(fmem, p, n);
+		}
+		pos += n;
+		if (pos >= pages) {
+			pos = 0;
+			round++;
+		}
+	}
+	printf("{\"pages_written\":%llu,\"seconds\":%.3f,\"rounds\":%llu}\n",
+	       (unsigned long long)written, now_s() - t0, (unsigned long long)round);
+	xenforeignmemory_close(fmem);
+	return 0;
+}
