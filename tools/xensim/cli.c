@@ -417,13 +417,17 @@ int sim_cli_info(const char *sock, int json)
 		goto out;
 	}
 	memcpy(&pi, rep, sizeof(pi));
-	freed = cli_call(&c, SIM_OP_FREED_PAGES, NULL, 0, NULL, NULL, NULL);
-	used = cli_call(&c, SIM_OP_USED_FRAMES, NULL, 0, NULL, NULL, NULL);
+	/*
+	 * First, so it does not widen the gap between the counters and the
+	 * domain list below: guests keep writing (unsharing) between calls.
+	 */
 	r = cli_call(&c, SIM_OP_CLI_RESIDUE, NULL, 0, &rep, &len, NULL);
 	if (r >= 0 && len >= sizeof(res))
 		memcpy(&res, rep, sizeof(res));
 	else
 		r = -EPROTO;
+	freed = cli_call(&c, SIM_OP_FREED_PAGES, NULL, 0, NULL, NULL, NULL);
+	used = cli_call(&c, SIM_OP_USED_FRAMES, NULL, 0, NULL, NULL, NULL);
 	if (freed < 0 || used < 0 || r < 0 || fetch_domains(&c, &t) < 0) {
 		fprintf(stderr, "xensim: info: the host did not answer its counters\n");
 		goto out;
