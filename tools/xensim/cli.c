@@ -404,7 +404,6 @@ int sim_cli_info(const char *sock, int json)
 	const uint8_t *rep;
 	size_t len;
 	int64_t freed, used, r;
-	uint64_t sum_shr = 0;
 	int status = SIM_EXIT_FAIL;
 
 	if (cli_connect(sock, 0, &c)) {
@@ -418,8 +417,9 @@ int sim_cli_info(const char *sock, int json)
 	}
 	memcpy(&pi, rep, sizeof(pi));
 	/*
-	 * First, so it does not widen the gap between the counters and the
-	 * domain list below: guests keep writing (unsharing) between calls.
+	 * The invariant is judged on the residue's snapshot (one critical
+	 * section in the host): the counters and the domain list below are
+	 * separate calls, between which guests keep writing (unsharing).
 	 */
 	r = cli_call(&c, SIM_OP_CLI_RESIDUE, NULL, 0, &rep, &len, NULL);
 	if (r >= 0 && len >= sizeof(res))
@@ -432,8 +432,6 @@ int sim_cli_info(const char *sock, int json)
 		fprintf(stderr, "xensim: info: the host did not answer its counters\n");
 		goto out;
 	}
-	for (unsigned int i = 0; i < t.n; i++)
-		sum_shr += t.d[i].shr_pages;
 	if (json) {
 		printf("{\"total_frames\": %" PRIu64 ", \"free_frames\": %" PRIu64
 		       ", \"total_mib\": %" PRIu64 ", \"free_mib\": %" PRIu64
@@ -442,8 +440,8 @@ int sim_cli_info(const char *sock, int json)
 		       ", \"nr_cpus\": %" PRIu64 ", \"foreign_mappings\": %" PRIu64
 		       ", \"nominated_unshared\": %" PRIu64 ", \"domains\": [",
 		       pi.total_pages, pi.free_pages, pi.total_pages / 256, pi.free_pages / 256,
-		       freed, used, sum_shr,
-		       sum_shr == (uint64_t)(freed + used) ? "true" : "false",
+		       freed, used, res.sum_shr_pages,
+		       res.sum_shr_pages == res.freed_pages + res.used_frames ? "true" : "false",
 		       c.patched ? "true" : "false", pi.nr_cpus,
 		       res.foreign_mappings, res.nominated_unshared);
 		for (unsigned int i = 0; i < t.n; i++) {
@@ -461,8 +459,9 @@ int sim_cli_info(const char *sock, int json)
 		printf("hypervisor           : %s\n", c.patched ? "patched (hypervisor-patch/)" : "unpatched Xen 4.17");
 		printf("sharing_freed_pages  : %" PRId64 "\n", freed);
 		printf("sharing_used_frames  : %" PRId64 "\n", used);
-		printf("sum of shr_pages     : %" PRIu64 " (%s)\n", sum_shr,
-		       sum_shr == (uint64_t)(freed + used) ? "= freed + used" : "INVARIANT VIOLATED");
+		printf("sum of shr_pages     : %" PRIu64 " (%s)\n", res.sum_shr_pages,
+		       res.sum_shr_pages == res.freed_pages + res.used_frames ?
+		       "= freed + used" : "INVARIANT VIOLATED");
 		printf("foreign_mappings     : %" PRIu64 " (frames mapped by clients)\n",
 		       res.foreign_mappings);
 		printf("nominated_unshared   : %" PRIu64 " (shared frames with one sharer)\n",

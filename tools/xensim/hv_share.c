@@ -869,6 +869,11 @@ void sim_hv_get_residue(struct sim_hv *hv, struct sim_hv_residue *out)
 	for (uint32_t i = 0; i < hv->shared_cap; i++)
 		if (hv->shared[i].handle && hv->shared[i].nr == 1)
 			out->nominated_unshared++;
+	out->freed_pages = (uint64_t)hv->nr_saved;
+	out->used_frames = (uint64_t)hv->nr_shared;
+	for (uint32_t id = 0; id < SIM_DOMID_MAX; id++)
+		if (hv->doms[id])
+			out->sum_shr_pages += hv->doms[id]->shr_pages;
 	sim_unlock(hv);
 }
 
