@@ -565,8 +565,16 @@ static void pass_start(struct shr_engine *e, double now)
 		if (dom_scannable(d))
 			e->pass_pages_total += d->nr_gfns;
 	}
+	/* Nothing to scan uses no slot: the schedule must not run ahead
+	 * while the host has no opted-in domain (it did, one target per
+	 * call, and the first real pass then waited minutes for its slot). */
+	if (!e->pass_pages_total)
+		return;
 	/* With a target, a pass that finished early waits for its slot:
-	 * passes start every target_s (converging on the target). */
+	 * passes start every target_s (converging on the target).  A slot
+	 * not yet begun is kept, so it is never more than one target ahead. */
+	if (e->rate.target_s > 0 && e->rate.pass_start_s > now)
+		return;
 	if (e->rate.target_s > 0 && e->rate.pass_start_s > 0 &&
 	    e->rate.pass_start_s + e->rate.target_s > now)
 		e->rate.pass_start_s += e->rate.target_s;
@@ -583,7 +591,8 @@ static void pass_end(struct shr_engine *e, double now)
 	bool was_settled = e->settled;
 
 	e->st.full_scans++;
-	e->last_pass_s = now - e->rate.pass_start_s;
+	/* from the pass's slot (it does no work before it) to now */
+	e->last_pass_s = now > e->rate.pass_start_s ? now - e->rate.pass_start_s : 0;
 	e->settled = (double)e->pass_merged <
 		     e->params.settle_ratio * (double)(sharing ? sharing : 1);
 	/* a line per pass that changed something; quiet passes at debug */

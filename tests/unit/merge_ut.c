@@ -123,6 +123,14 @@ static uint32_t guest(const char *name, const char *profile, unsigned int seed)
 	return domid;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static struct shr_params params(unsigned int max_sharers)
 {
 	return (struct shr_params){
@@ -357,6 +365,44 @@ static void test_remove_mid_pass(void)
 	CU_ASSERT_EQUAL(xensim("verify"), 0);
 }
 
+/* Proves the pass schedule does not run ahead while there is nothing to
+ * scan: an engine polled many times with no domain, then given one,
+ * never asks to sleep longer than one pass target, finishes passes, and
+ * reports a pass time that is never negative (once it drifted one target
+ * per poll, so the first pass waited minutes and pass_time_s went below
+ * zero, which xenshare-stat rightly refuses). */
+static void test_schedule_idle_then_domain(void)
+{
+	struct shr_engine *e;
+	struct shr_stats s;
+	uint32_t a;
+	int64_t d;
+	double t0;
+
+	CU_ASSERT_EQUAL_FATAL(sim_start(256), 0);
+	struct shr_params p = params(65535);
+	p.pass_target_s = 0.5;
+	CU_ASSERT_EQUAL_FATAL(shr_engine_alloc(&p, &e), 0);
+	for (int i = 0; i < 40; i++)
+		CU_ASSERT(shr_engine_run(e, 1000000) >= 0);
+	a = guest("sa", "zero=0.5,unique=0.5", 5);
+	CU_ASSERT_FATAL(a != 0);
+	add(e, a, SHR_MODE_ON, "g");
+	t0 = now_s();
+	do {
+		d = shr_engine_run(e, 100000000);
+		CU_ASSERT_FATAL(d >= 0);
+		CU_ASSERT(d <= 600000000);            /* at most one target (+ slack) */
+		if (d > 0)
+			nanosleep(&(struct timespec){ d / 1000000000, d % 1000000000 }, NULL);
+		s = stats(e);
+	} while (s.full_scans < 2 && now_s() - t0 < 10);
+	CU_ASSERT(s.full_scans >= 2);
+	CU_ASSERT(s.pass_time_s >= 0 && s.pass_time_s < 2);
+	shr_engine_free(e);
+	CU_ASSERT_EQUAL(xensim("verify"), 0);
+}
+
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX], lib[PATH_MAX + 16], probe[PATH_MAX + 64];
@@ -403,6 +449,7 @@ int main(int argc, char **argv)
 	CU_add_test(suite, "groups kept apart", test_groups_apart);
 	CU_add_test(suite, "modes zero and off", test_modes);
 	CU_add_test(suite, "remove a domain mid-pass", test_remove_mid_pass);
+	CU_add_test(suite, "schedule: idle, then a domain", test_schedule_idle_then_domain);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
