@@ -280,9 +280,9 @@ fi
 # ------------------------------------------------------------- phase 1
 create_guest guest1 || die guests "xl create guest1 failed"
 create_guest guest2 || die guests "xl create guest2 failed"
-wait_for 120 sh -c 'grep -q "E2E-GUEST guest1 ready" /var/log/xen/console/guest-guest1.log 2>/dev/null &&
+wait_for 300 sh -c 'grep -q "E2E-GUEST guest1 ready" /var/log/xen/console/guest-guest1.log 2>/dev/null &&
 	grep -q "E2E-GUEST guest2 ready" /var/log/xen/console/guest-guest2.log 2>/dev/null' ||
-	die guests "guests not ready in 120 s: $(tail -n 3 $(console_log guest1) $(console_log guest2) 2>&1 | tr '\n' ' ')"
+	die guests "guests not ready in 300 s: $(tail -n 3 $(console_log guest1) $(console_log guest2) 2>&1 | tr '\n' ' ')"
 D1=$(domid_of guest1) D2=$(domid_of guest2)
 COMMON_PAGES=$(sed -n 's/.*E2E-GUEST guest1 ready .*common=\([0-9]*\).*/\1/p' "$(console_log guest1)" | head -n1)
 [ -n "$COMMON_PAGES" ] || die guests "cannot read common= from guest1's ready line"
@@ -361,8 +361,11 @@ fi
 # common data again): writes to shared pages unshare them.  A guest's
 # shr_pages dropping between two samples is the hypervisor's evidence (the
 # sharer only ever raises it); the daemon's own unshares counter is shown.
+# Up to 90 s (a guest round is slow under TCG on a loaded machine); done
+# at the first drop.
 drops='' prev1=$(probe_shr "$D1") prev2=$(probe_shr "$D2")
-for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+for i in $(seq 90); do
+	[ -z "$drops" ] || break
 	sleep 1
 	c1=$(probe_shr "$D1") c2=$(probe_shr "$D2")
 	[ "${c1:-0}" -lt "${prev1:-0}" ] && drops="$drops d$D1:$prev1->$c1"
@@ -373,7 +376,7 @@ check_verdicts guest-verdicts "guest1:$OK1 guest2:$OK2"
 if [ -n "$drops" ]; then
 	check unshare-on-write PASS "guest writes unshared pages, shr_pages drops:$drops$(daemon_progress) $(daemon_ctl stats | grep -o '"unshares":[0-9]*' | head -n1)"
 else
-	check unshare-on-write FAIL "no guest's shr_pages dropped in 12 s while guests wrote shared pages"
+	check unshare-on-write FAIL "no guest's shr_pages dropped in 90 s while guests wrote shared pages"
 fi
 OK1=$(verdicts guest1 OK)
 check_verdicts guest-verdicts-after-unshare "guest1:$OK1"
@@ -414,8 +417,8 @@ if [ -n "$PROTO2" ]; then
 	base=$FREED
 	OK1=$(verdicts guest1 OK)
 	create_guest guest3 || die guests-$PROTO2 "xl create guest3 failed"
-	wait_for 120 sh -c 'grep -q "E2E-GUEST guest3 ready" /var/log/xen/console/guest-guest3.log 2>/dev/null' ||
-		die guests-$PROTO2 "guest3 not ready in 120 s"
+	wait_for 300 sh -c 'grep -q "E2E-GUEST guest3 ready" /var/log/xen/console/guest-guest3.log 2>/dev/null' ||
+		die guests-$PROTO2 "guest3 not ready in 300 s"
 	D3=$(domid_of guest3)
 	OK3=$(verdicts guest3 OK)
 	t_share=$(cut -d. -f1 /proc/uptime)

@@ -19,7 +19,7 @@
 set -eu
 . "$(dirname "$0")/common.sh"
 
-timeout_s=${E2E_TIMEOUT:-900}
+timeout_s=${E2E_TIMEOUT:-1500}
 mkdir -p "$E2E_WORK"
 t_start=$(date +%s)
 stamp() { echo "$(( $(date +%s) - t_start ))"; }

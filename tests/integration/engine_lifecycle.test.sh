@@ -29,12 +29,19 @@ for round in 1 2 3; do
 		fail "audit after round $round: $(audit)"
 	alive "$XSD_PID" || fail "daemon died in round $round"
 done
-wait_scans 2
+# Savings converge on the ideal of the live domains: pages whose frame's
+# source domain was destroyed are found again when they are next looked
+# at, and a shared page that rests is looked at again within 8 passes
+# (docs/design.md, volatility), so allow up to 8 passes, one at a time.
 ids=$("$XENSIM" list --json | jq -r '.[] | select(.domid > 0) | .domid' | tr '\n' ' ')
-want=$(ideal $ids | jq -r .ideal) || fail "shr-ideal"
-got=$(stat .host.sharing_freed_pages)
-note "after the churn of domains: $got pages saved, ideal of the live domains $want"
-at_least "$(ratio "$got" "$want")" 0.95 || fail "savings $got far below the ideal $want"
+for pass in 1 2 3 4 5 6 7 8; do
+	wait_scans 1
+	want=$(ideal $ids | jq -r .ideal) || fail "shr-ideal"
+	got=$(stat .host.sharing_freed_pages)
+	at_least "$(ratio "$got" "$want")" 0.95 && break
+done
+note "after the churn of domains: $got pages saved in $pass pass(es), ideal of the live domains $want"
+at_least "$(ratio "$got" "$want")" 0.95 || fail "savings $got far below the ideal $want after 8 passes"
 [ "$(stat '.domains | length')" = 4 ] || fail "daemon knows $(stat '.domains | length') domains, 4 live"
 audit | jq -e '.engine_violations == 0' >/dev/null || fail "final audit: $(audit)"
 verify_clean
