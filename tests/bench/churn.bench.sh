@@ -8,9 +8,10 @@
 #           set (sim_working_set): a rewritten page is unique, never
 #           mergeable again (xensim's writer model);
 #   dup     bench-churn-writer rewrites gfns 0 .. ws-1 of every guest through
-#           writable foreign mappings with content that is the same in every
-#           guest after each round: mergeable again after every write, the
-#           worst case for a deduplicator.
+#           writable foreign mappings with content that depends only on the
+#           gfn, the same in every guest: each write breaks the share and the
+#           page is mergeable again at once, the worst case for a
+#           deduplicator (a guest that keeps re-initialising a buffer).
 # The daemon runs with pass_target = 10 (cpu_cap at its default), so the
 # window sees several passes.  After two full passes, it is sampled
 # for BENCH_CHURN_S seconds (default 30): unshares it observed per minute

@@ -15,8 +15,11 @@
  * round-robin, BATCH gfns at a time, through one writable
  * xenforeignmemory_map call (the hypervisor unshares each page for the
  * writable mapping, as it would on a guest write), writing into every page
- * a pattern that depends only on (round, gfn): after a round every guest
- * holds the same pages again.  Paced to --rate pages per second over all
+ * a pattern that depends only on the gfn: the write breaks the share and
+ * leaves the page identical to its twins in the other guests at once, so
+ * the next look of the daemon can merge it again (a guest that keeps
+ * re-initialising a buffer).  Content that changed between the daemon's
+ * looks at two guests would never be seen as a pair.  Paced to --rate pages per second over all
  * domains.  Writes through writable foreign mappings reach xensim's
  * oracle when the mapping goes away, so `xensim verify` still judges them.
  * Stops after --seconds or on SIGTERM/SIGINT, then prints
@@ -55,12 +58,12 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void fill(uint8_t *page, uint64_t round, uint64_t gfn)
+static void fill(uint8_t *page, uint64_t gfn)
 {
 	uint64_t *w = (uint64_t *)page;
 
 	for (unsigned int i = 0; i < PAGE / sizeof(*w); i++)
-		w[i] = (round * 0x9e3779b97f4a7c15ULL) ^ (gfn << 20) ^ i;
+		w[i] = 0x9e3779b97f4a7c15ULL ^ (gfn << 20) ^ i;
 }
 
 int main(int argc, char **argv)
@@ -138,7 +141,7 @@ int main(int argc, char **argv)
 			}
 			for (unsigned int i = 0; i < n; i++)
 				if (!err[i]) {
-					fill(p + (size_t)i * PAGE, round, gfns[i]);
+					fill(p + (size_t)i * PAGE, gfns[i]);
 					written++;
 				}
 			xenforeignmemory_unmap(fmem, p, n);
