@@ -395,7 +395,8 @@ int sim_hv_ring_disable(struct sim_hv *hv, uint32_t domid)
  * VM_EVENT_FLAG_VCPU_PAUSED for a vCPU paused by a request unpauses it.
  * At most one ring's worth per call, so a consumer that writes a garbage
  * rsp_prod cannot make the hypervisor loop (Xen does not bound this).
- * Patched hypervisor without a ring: releases the vCPUs paused on ENOMEM.
+ * Without a ring it fails with -ENODEV, patched or not: vCPUs paused on an
+ * ENOMEM without a ring are released by sim_hv_enomem_resume() only.
  */
 int sim_hv_domain_resume(struct sim_hv *hv, uint32_t domid)
 {
