@@ -22,8 +22,9 @@
  *    asks for memory, and is answered (response + xc_memshr_domain_resume)
  *    as soon as the host has a free frame again.  Responding at once would
  *    only make the vCPU fault again.
- *  - VIRQ_ENOMEM (patched hypervisor, domains without a ring): same, and
- *    the domains without a ring are resumed once memory is back.
+ *  - VIRQ_ENOMEM (patched hypervisor, domains without a ring): same; the
+ *    waiting domains are listed (xc_memshr_enomem_waiters) and resumed by
+ *    id (xc_memshr_enomem_resume) once memory is back.
  *  - Unprotected domains (no ring, and a hypervisor without the batched op
  *    of hypervisor-patch/, which is also the one that would crash them
  *    instead of raising VIRQ_ENOMEM): their pages on shared frames are
