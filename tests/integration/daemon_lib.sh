@@ -9,19 +9,9 @@
 # `xenshared -C`), signals, its exit status and stderr; the host only
 # through xensim's command line.
 
-: "${O:?O must name the build folder}"
-XSD="$O/bin/xenshared"
-XENSIM="$O/bin/xensim"
-SIMLIB="$O/simlib"
+. "$(dirname "$0")/common.sh"
 
-skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; [ -n "${T:-}" ] && [ -f "$T/daemon.err" ] && sed 's/^/  daemon: /' "$T/daemon.err" | tail -20; exit 1; }
-note() { echo "  $*"; }
-
-[ -x "$XSD" ] || skip "$XSD not built"
-[ -x "$XENSIM" ] || skip "$XENSIM not built"
-[ -e "$SIMLIB/libxenctrl.so.4.17" ] && [ -e "$SIMLIB/libxenstore.so.4" ] || skip "xensim's drop-in libraries not built in $SIMLIB"
-command -v jq >/dev/null || skip "jq not installed"
 
 T=$(mktemp -d /tmp/xsd-itest.XXXXXX)
 export XENSIM_SOCKET="$T/sim.sock"
@@ -61,7 +51,6 @@ CFG
 	"$XENSIM" create "$T/$name.cfg" "$@" >/dev/null 2>&1 || fail "xensim create $name"
 }
 
-domid_of() { "$XENSIM" list --json | jq -r ".[] | select(.name == \"$1\") | .domid"; }
 shr_pages_of() { "$XENSIM" info --json | jq -r ".domains[] | select(.name == \"$1\") | .shr_pages"; }
 
 # write_conf [lines on stdin]: the base config, with the given lines added
@@ -105,24 +94,12 @@ ctl() { "$XSD" -f "$CONF" -C "$1" 2>>"$T/ctl.err"; }
 stats() { ctl stats; }
 
 # wait_for SECONDS CMD...: polls CMD until it succeeds.
-wait_for() {
-	limit=$1
-	shift
-	i=0
-	while [ "$i" -lt $((limit * 5)) ]; do
-		"$@" && return 0
-		sleep 0.2
-		i=$((i + 1))
-	done
-	return 1
-}
 scans_at_least() { [ "$(stats | jq -r '.daemon.full_scans')" -ge "$1" ] 2>/dev/null; }
 # wait_scans N: until N more full passes than now have completed.
 wait_scans() {
 	base=$(stats | jq -r '.daemon.full_scans') || fail "stats unreachable"
 	wait_for 60 scans_at_least $((base + $1)) || fail "no $1 full pass(es) within 60 s"
 }
-alive() { kill -0 "$1" 2>/dev/null; }
 # jtrue FILTER: stdin is a JSON document on which FILTER is true.  (Plain
 # `jq -e` exits 0 on empty input: an unreachable daemon would pass.)
 jtrue() {

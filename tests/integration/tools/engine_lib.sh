@@ -10,28 +10,20 @@
 # (info, verify, list) and shr-ideal, which computes the ideal savings
 # itself from the guests' pages through libxenforeignmemory.
 
-: "${O:?O must name the build folder}"
-XSD="$O/bin/xenshared"
-XENSIM="$O/bin/xensim"
+. "$(dirname "$0")/common.sh"
 IDEAL="$O/bin/shr-ideal"
-SIMLIB="$O/simlib"
 
-skip() { echo "SKIP: $*"; exit 77; }
 fail() {
 	echo "FAIL: $*"
 	[ -n "${T:-}" ] && [ -f "$T/daemon.err" ] && sed 's/^/  daemon: /' "$T/daemon.err" | tail -15
 	[ -n "${T:-}" ] && [ -f "$T/sim.log" ] && sed 's/^/  xensim: /' "$T/sim.log" | tail -5
 	exit 1
 }
-note() { echo "  $*"; }
 
-[ -x "$XSD" ] || skip "$XSD not built"
-[ -x "$XENSIM" ] || skip "$XENSIM not built"
 [ -x "$IDEAL" ] || skip "$IDEAL not built"
 [ -e "$SIMLIB/libxenctrl.so.4.17" ] && [ -e "$SIMLIB/libxenforeignmemory.so.1" ] &&
 	[ -e "$SIMLIB/libxenevtchn.so.1" ] && [ -e "$SIMLIB/libxenstore.so.4" ] ||
 	skip "xensim's drop-in libraries not built in $SIMLIB"
-command -v jq >/dev/null || skip "jq not installed"
 
 T=$(mktemp -d /tmp/engine-itest.XXXXXX)
 export XENSIM_SOCKET="$T/sim.sock"
@@ -48,17 +40,6 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # wait_for SECONDS CMD...: polls CMD every 0.2 s until it succeeds.
-wait_for() {
-	limit=$1
-	shift
-	i=0
-	while [ "$i" -lt $((limit * 5)) ]; do
-		"$@" && return 0
-		sleep 0.2
-		i=$((i + 1))
-	done
-	return 1
-}
 
 # sim_start [xensim start options]: a host in the foreground of a child.
 sim_start() {
@@ -87,7 +68,6 @@ CFG
 	"$XENSIM" create "$T/$name.cfg" "$@" >>"$T/create.log" 2>&1 || fail "xensim create $name: $(tail -1 "$T/create.log")"
 }
 
-domid_of() { "$XENSIM" list --json | jq -r ".[] | select(.name == \"$1\") | .domid"; }
 
 # write_conf [lines on stdin]: the test's daemon config (a given setting
 # replaces the base line of the same name).
@@ -111,7 +91,6 @@ xsd_start() {
 stats() { LD_LIBRARY_PATH="$SIMLIB" "$XSD" -f "$CONF" -C stats; }
 # stat FILTER: one value of the daemon's stats (empty if unreachable).
 stat() { stats 2>/dev/null | jq -r "$1" 2>/dev/null; }
-alive() { kill -0 "$1" 2>/dev/null; }
 scans_at_least() { [ "$(stat .daemon.full_scans)" -ge "$1" ] 2>/dev/null; }
 # wait_scans N [SECONDS]: until N more full passes than now have completed.
 wait_scans() {

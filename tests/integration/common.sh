@@ -1,0 +1,32 @@
+# shellcheck shell=sh
+# common.sh - what every daemon/engine integration test shares (sourced by
+# daemon_lib.sh and tools/engine_lib.sh, never run): where the binaries
+# are, skipping when they were not built, and small helpers that only look.
+
+: "${O:?O must name the build folder}"
+XSD="$O/bin/xenshared"
+XENSIM="$O/bin/xensim"
+SIMLIB="$O/simlib"
+
+skip() { echo "SKIP: $*"; exit 77; }
+note() { echo "  $*"; }
+alive() { kill -0 "$1" 2>/dev/null; }
+domid_of() { "$XENSIM" list --json | jq -r ".[] | select(.name == \"$1\") | .domid"; }
+
+# wait_for SECONDS CMD...: until CMD succeeds (polled every 0.2 s); 1 on timeout.
+wait_for() {
+	limit=$1
+	shift
+	i=0
+	while [ "$i" -lt $((limit * 5)) ]; do
+		"$@" && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+
+[ -x "$XSD" ] || skip "$XSD not built"
+[ -x "$XENSIM" ] || skip "$XENSIM not built"
+[ -e "$SIMLIB/libxenctrl.so.4.17" ] && [ -e "$SIMLIB/libxenstore.so.4" ] || skip "xensim's drop-in libraries not built in $SIMLIB"
+command -v jq >/dev/null || skip "jq not installed"
