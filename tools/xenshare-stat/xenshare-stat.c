@@ -364,15 +364,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Try 'xenshare-stat --help' for more information.\n");
 		return EXIT_USAGE;
 	}
+	/*
+	 * Handlers first: a Ctrl-C during start-up (a slow daemon socket, a
+	 * loaded host) must still end with the terminal restored and exit 0,
+	 * not kill the process by the default action.
+	 */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	r = xst_collector_alloc(o.socket_path, (int)(o.timeout_s * 1000), &col);
 	if (r < 0) {
 		fprintf(stderr, "xenshare-stat: %s\n", strerror(-r));
 		return EXIT_INTERNAL;
 	}
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	if (o.watch) {
 		if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
