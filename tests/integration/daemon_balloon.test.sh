@@ -20,9 +20,9 @@ reserve = $((free_mib + 64))M
 dom0_balloon = off
 CFG
 xsd_start || fail "daemon did not start"
-sleep 3
+paused() { stats_true '.host.sharing_paused == true and .host.pages_needed > 0'; }
+wait_for 30 paused || fail "engine not paused below the reserve"
 [ "$(target)" = "$t0" ] || fail "dom0_balloon = off, yet dom0's target changed to $(target)"
-stats_true '.host.sharing_paused == true and .host.pages_needed > 0' || fail "engine not paused below the reserve"
 
 write_conf <<CFG
 reserve = $((free_mib + 64))M
