@@ -218,6 +218,7 @@ void xsd_report_stats_json(struct xsd_report *r, struct xsd_json *j)
 	xsd_json_u64(j, "share_failed", sn.st.share_failed);
 	xsd_json_u64(j, "compare_mismatch", sn.st.compare_mismatch);
 	xsd_json_u64(j, "unshares", sn.st.unshares);
+	xsd_json_u64(j, "unshares_rewritten", sn.st.unshares_rewritten);
 	xsd_json_u64(j, "hypercalls", sn.st.hypercalls);
 	xsd_json_u64(j, "mappings", sn.st.mappings);
 	xsd_json_obj_end(j);
@@ -325,6 +326,7 @@ int xsd_report_mirror(struct xsd_report *r)
 	G("pages_scanned", "%" PRIu64, sn.st.pages_scanned);
 	G("zero_pages_sharing", "%" PRIu64, sn.st.zero_pages_sharing);
 	G("unshares", "%" PRIu64, sn.st.unshares);
+	G("unshares_rewritten", "%" PRIu64, sn.st.unshares_rewritten);
 	G("full_scans", "%" PRIu64, sn.st.full_scans);
 	G("pass_time_s", "%.1f", sn.st.pass_time_s);
 	G("settled", "%d", sn.st.settled ? 1 : 0);

@@ -103,6 +103,8 @@ struct shr_stats {
 	uint64_t memory_requests;      /* unshare-ENOMEM events (ring requests, VIRQ_ENOMEM) */
 	uint64_t share_failed;         /* share attempts refused for another reason (see docs/design.md) */
 	uint64_t compare_mismatch;     /* candidates whose full compare failed */
+	uint64_t unshares_rewritten;   /* of unshares: the guest rewrote the same bytes
+					  (found by asking the hypervisor, see scan.c) */
 };
 
 struct shr_engine;

@@ -49,6 +49,7 @@ struct shr_dom {
 	uint64_t unshares_mark;      /* unshares at the last rate sample */
 	double unshares_mark_s, unshares_per_s;
 	struct shr_xen_dominfo info;
+	bool recheck_shared;         /* this pass: Xen counts fewer shared gfns than we believe */
 
 	struct shr_ring *ring;       /* NULL: no sharing ring */
 	uint64_t ring_gfn;           /* the ring page (never scanned), or UINT64_MAX */

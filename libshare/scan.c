@@ -32,9 +32,24 @@
  *    entry is dropped, so stale entries never accumulate);
  *  - anything else is offered to the merge step (merge on first sight).
  *
- * A false "unchanged" (32-bit key_lo equal although the page changed, or a
- * guest rewriting identical bytes, which unshares in Xen) only costs
- * accounting: nothing is ever shared without a full compare.
+ * A guest that rewrites a shared page with the same bytes (Linux clearing
+ * a freed zero page again with init_on_alloc) unshares it in Xen without
+ * changing its fingerprint, so the rescan alone would let it rest as
+ * "shared" for ever and the savings would quietly shrink.  Only the
+ * hypervisor knows, and asking costs a hypercall per page, so the engine
+ * asks only when the hypervisor's count says it must: when a domain's pass
+ * starts, Xen's shr_pages for it (gfns on shared frames, which also counts
+ * pages nominated but never shared, so it is never below the truth) is
+ * compared with the SHARED and SOURCE pages the engine believes in.  Fewer
+ * in Xen: this pass, each resting shared page that looks unchanged is also
+ * checked with one read-only query (shr_xen_gfn_shared), and one found
+ * private takes the broken path below like a written page
+ * (unshares_rewritten counts them).  With no such deficit a pass makes no
+ * query at all.  Ordinary broken shares not yet rescanned also make a
+ * deficit; the queries that costs are bounded by the resting pages due.
+ *
+ * A false "unchanged" (32-bit key_lo equal although the page changed) only
+ * costs accounting: nothing is ever shared without a full compare.
  */
 #include "internal.h"
 #include "scan.h"
@@ -42,6 +57,27 @@
 #include <errno.h>
 
 #include "log.h"
+
+/* Whether a page the engine shared, and which looks unchanged, was
+ * unshared by a rewrite of the same bytes; asked only in a pass that found
+ * a deficit (see the overview). */
+static bool share_lost_unseen(struct shr_engine *e, struct shr_dom *d, uint32_t gfn)
+{
+	int rc;
+
+	if (!d->recheck_shared)
+		return false;
+	rc = shr_xen_gfn_shared(e->xen, d->domid, gfn);
+	if (rc >= 0)
+		return false;
+	if (rc == -EINVAL) {
+		e->st.unshares_rewritten++;
+		return true;
+	}
+	/* the query failed: believe the share, ask again next look */
+	shr_debug("d%u gfn 0x%x debug_gfn: errno %d: share not checked", d->domid, gfn, -rc);
+	return false;
+}
 
 static void scan_page(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
 		      uint64_t fp, bool zero)
@@ -53,7 +89,7 @@ static void scan_page(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
 
 	switch (shr_ps_state(d->pstate[gfn])) {
 	case SHR_PS_SHARED:
-		if (same) {
+		if (same && !share_lost_unseen(e, d, gfn)) {
 			shr_ps_calm_down(d, gfn);
 			shr_ps_rest_more(&d->pstate[gfn]);
 			if (!shr_index_has_stable(&e->index, key) &&
@@ -65,7 +101,7 @@ static void scan_page(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
 		}
 		goto broken;
 	case SHR_PS_SOURCE:
-		if (same) {
+		if (same && !share_lost_unseen(e, d, gfn)) {
 			shr_ps_calm_down(d, gfn);
 			shr_ps_rest_more(&d->pstate[gfn]);
 			return;
@@ -142,6 +178,7 @@ int shr_scan_batch(struct shr_engine *e)
 			e->pass_pages_done += d->nr_gfns;
 			return (int)d->nr_gfns;
 		}
+		d->recheck_shared = rc == 0 && d->info.shr_pages < d->n_shared + d->n_source;
 		/* a p2m that grew since the domain was added: track the new gfns */
 		if (shr_xen_nr_gfns(e->xen, d->domid, &nr_gfns) == 0 && nr_gfns > d->nr_gfns)
 			shr_dom_regrow(e, d, nr_gfns);

@@ -245,6 +245,16 @@ int shr_xen_share(struct shr_xen *x, uint32_t sdom, uint64_t sgfn, uint64_t sh,
 	return neg_errno(xc_memshr_share_gfns(x->xch, sdom, sgfn, sh, cdom, cgfn, ch));
 }
 
+/*
+ * XENMEM_sharing_op_debug_gfn: in a release build of Xen its messages are
+ * compiled out (gdprintk), which leaves a read-only query of one gfn.
+ */
+int shr_xen_gfn_shared(struct shr_xen *x, uint32_t domid, uint64_t gfn)
+{
+	x->cnt.hypercalls++;
+	return neg_errno(xc_memshr_debug_gfn(x->xch, domid, gfn));
+}
+
 bool shr_xen_has_cmpshr(const struct shr_xen *x)
 {
 	return x->cmpshr != NULL;

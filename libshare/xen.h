@@ -54,6 +54,9 @@ int shr_xen_memshr_control(struct shr_xen *x, uint32_t domid, bool enable);
 int shr_xen_nominate(struct shr_xen *x, uint32_t domid, uint64_t gfn, uint64_t *handle);
 int shr_xen_share(struct shr_xen *x, uint32_t sdom, uint64_t sgfn, uint64_t sh,
 		  uint32_t cdom, uint64_t cgfn, uint64_t ch);
+/* Whether domid's gfn maps a shared frame: >= 0 (Xen's reference count of
+ * the frame) if it does, -EINVAL if the gfn maps a private page. */
+int shr_xen_gfn_shared(struct shr_xen *x, uint32_t domid, uint64_t gfn);
 /* The batched op: -EOPNOTSUPP when this libxenctrl or hypervisor lacks it. */
 bool shr_xen_has_cmpshr(const struct shr_xen *x);
 int shr_xen_cmpshr(struct shr_xen *x, xenshare_cmpshr_pair_t *pairs, unsigned int n);

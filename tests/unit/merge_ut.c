@@ -277,6 +277,63 @@ static void test_e2big_page_refused(void)
 	CU_ASSERT_EQUAL(xensim("verify"), 0);
 }
 
+/* Proves that a share broken without a change of contents is found and
+ * merged again: a writable mapping of a shared gfn unshares it (as a guest
+ * rewriting the same bytes would), so its fingerprint stays the same and
+ * only the hypervisor knows.  The engine must notice (its belief exceeds
+ * Xen's shr_pages), count it in unshares_rewritten, and share it again;
+ * and a pass with no such deficit asks the hypervisor nothing per page. */
+static void test_rewritten_same_bytes(void)
+{
+	xenforeignmemory_handle *fmem;
+	xc_interface *xch;
+	struct shr_engine *e;
+	xen_pfn_t gfns[2] = { 9, 200 };
+	struct shr_stats s0, s1;
+	uint32_t a, b;
+	void *w;
+	int err[2] = { 0, 0 };
+
+	CU_ASSERT_EQUAL_FATAL(sim_start(256), 0);
+	a = guest("za", "zero=1.0", 1);
+	b = guest("zb", "zero=1.0", 2);
+	CU_ASSERT_FATAL(a && b);
+	struct shr_params p = params(65535);
+	CU_ASSERT_EQUAL_FATAL(shr_engine_alloc(&p, &e), 0);
+	add(e, a, SHR_MODE_ON, "g");
+	add(e, b, SHR_MODE_ON, "g");
+	run_passes(e, 4);
+	CU_ASSERT_EQUAL_FATAL(stats(e).pages_sharing, 2 * GUEST_PAGES - 1);
+
+	/* settled, nothing lost: a pass costs no per-page query */
+	s0 = stats(e);
+	run_passes(e, 1);
+	s1 = stats(e);
+	CU_ASSERT(s1.hypercalls - s0.hypercalls < 16);
+	CU_ASSERT_EQUAL(s1.unshares_rewritten, 0);
+
+	fmem = xenforeignmemory_open(NULL, 0);
+	xch = xc_interface_open(NULL, NULL, 0);
+	CU_ASSERT_FATAL(fmem && xch);
+	w = xenforeignmemory_map(fmem, b, PROT_READ | PROT_WRITE, 2, gfns, err);
+	CU_ASSERT_FATAL(w && !err[0] && !err[1]);
+	xenforeignmemory_unmap(fmem, w, 2);
+	CU_ASSERT(xc_memshr_debug_gfn(xch, b, gfns[0]) < 0);     /* private now */
+	CU_ASSERT_EQUAL(stats(e).pages_sharing, 2 * GUEST_PAGES - 3);
+
+	/* resting pages are due within 8 passes, then back off one level */
+	run_passes(e, 12);
+	s1 = stats(e);
+	CU_ASSERT_EQUAL(s1.unshares_rewritten, 2);
+	CU_ASSERT_EQUAL(s1.pages_sharing, 2 * GUEST_PAGES - 1);
+	CU_ASSERT(xc_memshr_debug_gfn(xch, b, gfns[0]) >= 0);
+	CU_ASSERT_EQUAL(shr_engine_audit(e), 0);
+	shr_engine_free(e);
+	xc_interface_close(xch);
+	xenforeignmemory_close(fmem);
+	CU_ASSERT_EQUAL(xensim("verify"), 0);
+}
+
 /* Proves groups never merge: two all-zero guests in different groups each
  * keep their own frame (2N - 2 saved, not 2N - 1). */
 static void test_groups_apart(void)
@@ -446,6 +503,7 @@ int main(int argc, char **argv)
 	CU_add_test(suite, "identical pages only", test_identical_only);
 	CU_add_test(suite, "max sharers", test_max_sharers);
 	CU_add_test(suite, "E2BIG page refused, then shared", test_e2big_page_refused);
+	CU_add_test(suite, "share lost to a same-bytes rewrite is found", test_rewritten_same_bytes);
 	CU_add_test(suite, "groups kept apart", test_groups_apart);
 	CU_add_test(suite, "modes zero and off", test_modes);
 	CU_add_test(suite, "remove a domain mid-pass", test_remove_mid_pass);
