@@ -52,6 +52,8 @@ finish() {
 		echo "E2E INFO ---- xenshared log (last 40 lines) ----"
 		tail -n 40 /var/log/xenshared.log
 	fi
+	# the watcher's last readings (proof that it ran, and the guests' end state)
+	tail -n 4 /tmp/watch.log 2>/dev/null | sed 's/^/E2E INFO watch: /'
 	xl dmesg 2>/dev/null | grep -i -E 'shar|mem_sharing|crash' | tail -n 20 | sed 's/^/E2E XEN /'
 	echo "E2E RESULT $PASS passed, $FAIL failed, $SKIP skipped"
 	sync
@@ -95,6 +97,122 @@ wait_for() { # timeout_s command...
 	return 1
 }
 
+# ------------------------------------------------------------- evidence
+# When a guest is lost or a check about it fails, everything dom0 can learn
+# about it goes to the serial console, one "E2E DIAG" line each (run.sh
+# keeps them in result.txt): its state and shutdown reason from the
+# hypervisor, the end of its console (a panic or oops is printed there
+# before the guest's kernel asks Xen for a crash shutdown; nothing runs
+# on_crash actions under `xl create -e`, so a crashed guest stays listed),
+# its vCPU registers and stack (xenctx, with the symbols of dom0's kernel,
+# which is the same image: the guests boot with nokaslr), the hypervisor's
+# HVM CPU record, its xenstore nodes, the daemon's view of it, the
+# watcher's timeline and the end of Xen's console.  Xen prints itself on
+# the serial console as well (loglvl=all guest_loglvl=all, run.sh).
+diag() { echo "E2E DIAG $*"; }
+diag_pipe() { tr -d '\r' | sed "s/^/E2E DIAG $1: /"; }
+DIAG_DONE=' '
+kallsyms_map() { # System.map for xenctx from dom0's own kernel (same image)
+	[ -s /tmp/System.map ] ||
+		grep -v '\[' /proc/kallsyms | grep -v '^0000000000000000' | sort >/tmp/System.map 2>/dev/null
+}
+# name of the kernel function at or below an address (hex, with or without 0x)
+kernel_symbol() {
+	local a
+	kallsyms_map
+	a=$(echo "${1#0x}" | tr 'A-F' 'a-f')
+	awk -v a="$a" 'length($1) == length(a) && $1 <= a { s = $3; o = $1 } END { if (s != "") print s " (at " o ")" }' /tmp/System.map
+}
+diag_guest() { # name why...
+	local g id i n rip
+	g=$1
+	shift
+	id=$(domid_of "$g")
+	diag "==== $g (domain ${id:-gone}) at t=$(( $(cut -d. -f1 /proc/uptime) - T0 ))s $(date +%T): $*"
+	e2e-probe state 2>&1 | diag_pipe probe-state
+	xl list -v 2>&1 | diag_pipe xl-list
+	diag "$g console, last 40 lines of $(console_log "$g") ($(wc -l <"$(console_log "$g")" 2>/dev/null) lines):"
+	tail -n 40 "$(console_log "$g")" 2>&1 | diag_pipe "$g-console"
+	if [ -n "$id" ]; then
+		kallsyms_map
+		# three samples a second apart while it still runs (a hung guest
+		# shows where it spins), one of a guest that stopped
+		n=3
+		e2e-probe state | grep -q "^E2E-PROBE dom=$id state=[^ ]*[scd]" && n=1
+		for i in $(seq $n); do
+			xenctx -s /tmp/System.map -a -S "$id" 2>&1 | grep -v '^ *dr[0-9]:' | head -n 34 | diag_pipe "$g-xenctx$i"
+			rip=$(xenctx "$id" 2>/dev/null | sed -n 's/^ *rip: *\([0-9a-f]*\).*/\1/p' | head -n1)
+			[ -n "$rip" ] && diag "$g rip=$rip in $(kernel_symbol "$rip")"
+			sleep 1
+		done
+		xen-hvmctx "$id" 2>&1 | grep -A 22 -m1 'CPU' | diag_pipe "$g-hvmctx"
+		xenstore-ls -f "/local/domain/$id" 2>&1 | grep -E 'memshare|control/shutdown|/name' | diag_pipe "$g-xenstore"
+		daemon_ctl stats 2>/dev/null | grep -o "{\"domid\":$id,[^}]*}" | diag_pipe "$g-daemon"
+		grep "d${id}[ :]" /var/log/xenshared.log 2>/dev/null | tail -n 15 | diag_pipe "$g-xenshared-log"
+	fi
+	[ -s /tmp/watch.log ] && tail -n 25 /tmp/watch.log | diag_pipe watch
+	tail -n 15 /var/log/xenshared.log 2>/dev/null | diag_pipe xenshared-log
+	# 'q' prints every domain's vCPUs and pause state on Xen's console
+	# (the serial log); xl dmesg's tail shows it here as well.
+	xl debug-keys q >/dev/null 2>&1
+	sleep 1
+	xl dmesg 2>/dev/null | tail -n 60 | diag_pipe xl-dmesg
+	diag "==== end of $g"
+}
+# diag_guest once per guest and reason kind
+diag_guest_once() { # name kind why...
+	local g
+	case $DIAG_DONE in *" $1:$2 "*) return 0 ;; esac
+	DIAG_DONE="$DIAG_DONE$1:$2 "
+	g=$1
+	shift 2
+	diag_guest "$g" "$@"
+}
+
+# The watcher (background): every 3 s, one line per guest in /tmp/watch.log
+# (uptime, state, cpu time, shr_pages, console lines) and, at the moment a
+# guest leaves the running/blocked states (crash, shutdown) or its console
+# falls silent for WATCH_SILENT s while it runs, the evidence above.
+# Guests the harness destroys on purpose are listed in /tmp/destroyed.
+WATCH_SILENT=${E2E_WATCH_SILENT:-90}
+watch_guests() {
+	local reported now g id line st lines last why
+	reported=' '
+	while :; do
+		now=$(cut -d. -f1 /proc/uptime)
+		e2e-probe state >/tmp/watch.state 2>&1
+		for g in guest1 guest2 guest3; do
+			[ -e "$(console_log $g)" ] || continue
+			grep -qx "$g" /tmp/destroyed 2>/dev/null && continue
+			id=$(cat /tmp/domid.$g 2>/dev/null) || continue
+			line=$(grep "^E2E-PROBE dom=$id " /tmp/watch.state)
+			st=$(echo "$line" | sed -n 's/.* state=\([^ ]*\).*/\1/p')
+			lines=$(wc -l <"$(console_log $g)")
+			echo "t=$((now - T0))s $(date +%T) $g d$id ${line#E2E-PROBE } console_lines=$lines" >>/tmp/watch.log
+			last=$(cat /tmp/watch.$g.lines 2>/dev/null)
+			if [ "$lines" != "${last%% *}" ]; then
+				echo "$lines $now" >/tmp/watch.$g.lines
+				last="$lines $now"
+			fi
+			case "$reported" in *" $g "*) continue ;; esac
+			why=
+			case $st in
+			"") why="domain d$id no longer exists" ;;
+			*s*|*c*|*d*) why="left the running state: ${line#E2E-PROBE }" ;;
+			esac
+			if [ -z "$why" ] && grep -q "E2E-GUEST $g ready" "$(console_log $g)" &&
+			   [ $((now - ${last#* })) -ge "$WATCH_SILENT" ]; then
+				why="console silent for $((now - ${last#* })) s while ${line#E2E-PROBE }"
+			fi
+			if [ -n "$why" ]; then
+				reported="$reported$g "
+				diag_guest "$g" "watcher: $why"
+			fi
+		done
+		sleep 3
+	done
+}
+
 # ---------------------------------------------------------------- toolstack
 for m in xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc; do
 	insmod /modules/$m.ko 2>/dev/null || insmod /modules/$m.ko.xz 2>/dev/null ||
@@ -105,11 +223,12 @@ mkdir -p /run/xen /run/xenstored /var/lib/xenstored /var/log/xen/console /run/xe
 xenstored --pid-file=/run/xenstored.pid >/var/log/xenstored.out 2>&1 || die toolstack "xenstored did not start"
 wait_for 20 xenstore-read / >/dev/null 2>&1 || die toolstack "xenstore not answering"
 xen-init-dom0 >/var/log/xen-init-dom0.log 2>&1 || die toolstack "xen-init-dom0 failed: $(tail -n 3 /var/log/xen-init-dom0.log)"
-xenconsoled --log=guest --log-dir=/var/log/xen/console --pid-file=/run/xenconsoled.pid ||
+xenconsoled --log=guest --timestamp=guest --log-dir=/var/log/xen/console --pid-file=/run/xenconsoled.pid ||
 	die toolstack "xenconsoled did not start"
 xl info >/tmp/xlinfo 2>&1 || die toolstack "xl info failed: $(tail -n 3 /tmp/xlinfo)"
 check toolstack PASS "xenstored, xen-init-dom0, xenconsoled up; $(grep -E '^(xen_version|virt_caps)' /tmp/xlinfo | tr -s ' ' | tr '\n' ' ')"
 say "xen command line: $(sed -n 's/^xen_commandline *: *//p' /tmp/xlinfo)"
+watch_guests &
 
 # --------------------------------------------------------------- guests
 # xl create, then the opt-in nodes the patched xl writes: owned by dom0,
@@ -117,11 +236,14 @@ say "xen command line: $(sed -n 's/^xen_commandline *: *//p' /tmp/xlinfo)"
 create_guest() {
 	n=$1
 	xl create -e /etc/xen/$n.cfg >/tmp/create-$n.log 2>&1 || {
-		say "xl create $n failed: $(tail -n 5 /tmp/create-$n.log)"
+		rc=$?
+		say "xl create $n failed (rc=$rc): $(tail -n 5 /tmp/create-$n.log | tr '\n' ' ')"
+		diag_guest_once "$n" create "xl create failed with rc=$rc"
 		return 1
 	}
 	id=$(domid_of $n)
 	[ -n "$id" ] || return 1
+	echo "$id" >/tmp/domid.$n  # for the watcher, which must not wait on xl's lock
 	say "created $n as domain $id"
 }
 # The opt-in nodes as the patched xl writes them (dom0-owned, guest
@@ -268,6 +390,7 @@ check_verdicts() { # checkname "guest:oks_before ..."
 		if [ "$bad" -ne 0 ] || [ "$((oks - before))" -lt 2 ] || [ "$alive" != yes ]; then
 			ok=0
 			grep "E2E-GUEST $g .*\(verify=BAD\|mismatch\)" "$(console_log $g)" | head -n 12 | sed 's/^/E2E INFO /'
+			diag_guest_once "$g" verdicts "check $cn failed: ok=$oks bad=$bad new_ok=$((oks - before)) alive=$alive"
 		fi
 	done
 	if [ $ok = 1 ]; then check "$cn" PASS "$detail"; else check "$cn" FAIL "$detail"; fi
@@ -293,7 +416,10 @@ create_guest guest1 || die guests "xl create guest1 failed"
 create_guest guest2 || die guests "xl create guest2 failed"
 wait_for 300 sh -c 'grep -q "E2E-GUEST guest1 ready" /var/log/xen/console/guest-guest1.log 2>/dev/null &&
 	grep -q "E2E-GUEST guest2 ready" /var/log/xen/console/guest-guest2.log 2>/dev/null' ||
-	die guests "guests not ready in 300 s: $(tail -n 3 $(console_log guest1) $(console_log guest2) 2>&1 | tr '\n' ' ')"
+	{
+		for g in guest1 guest2; do guest_ready $g || diag_guest_once $g ready "not ready in 300 s"; done
+		die guests "guests not ready in 300 s: $(tail -n 3 $(console_log guest1) $(console_log guest2) 2>&1 | tr '\n' ' ')"
+	}
 D1=$(domid_of guest1) D2=$(domid_of guest2)
 opt_in guest1 && opt_in guest2 || die guests "cannot write the memshare nodes"
 COMMON_PAGES=$(sed -n 's/.*E2E-GUEST guest1 ready .*common=\([0-9]*\).*/\1/p' "$(console_log guest1)" | head -n1)
@@ -332,6 +458,13 @@ if wait_shared "$want" "$want" "$SHARE_TIMEOUT" "$D1" "$D2"; then verdict=PASS; 
 t_share=$(( $(cut -d. -f1 /proc/uptime) - t_share ))
 
 check sharing $verdict "xc_sharing_freed_pages=$FREED used=$USED$SHR_DETAIL (want freed and each guest's shr_pages >= $want = ${SHARE_FRACTION}% of $COMMON_PAGES pages identical across guests) after ${t_share}s by xenshared$(daemon_progress)"
+# E2E_INJECT_CRASH=<guest> (a test of the evidence capture, not of sharing):
+# crash that guest with xen-hvmcrash; the watcher's and guest-verdicts'
+# E2E DIAG evidence must follow and the run must fail.
+if [ -n "${E2E_INJECT_CRASH:-}" ]; then
+	say "E2E_INJECT_CRASH: crashing $E2E_INJECT_CRASH (domain $(domid_of "$E2E_INJECT_CRASH")) with xen-hvmcrash"
+	xen-hvmcrash "$(domid_of "$E2E_INJECT_CRASH")" 2>&1 | sed 's/^/E2E INFO xen-hvmcrash: /'
+fi
 for i in 1 2 3 4 5; do
 	read_hv
 	[ "$INVARIANT" = unsettled ] || break
@@ -396,6 +529,7 @@ check_verdicts guest-verdicts-after-unshare "guest1:$OK1"
 # ------------------------------------------ destroy a guest under the sharer
 read_hv
 before=$FREED
+echo guest2 >>/tmp/destroyed  # on purpose: not a lost guest for the watcher
 xl destroy guest2 >/tmp/destroy.log 2>&1 || say "xl destroy: $(cat /tmp/destroy.log)"
 wait_for 20 sh -c '! xl domid guest2 >/dev/null 2>&1'
 sleep 3
@@ -430,7 +564,7 @@ if [ -n "$PROTO2" ]; then
 	OK1=$(verdicts guest1 OK)
 	create_guest guest3 || die guests-$PROTO2 "xl create guest3 failed"
 	wait_for 300 sh -c 'grep -q "E2E-GUEST guest3 ready" /var/log/xen/console/guest-guest3.log 2>/dev/null' ||
-		die guests-$PROTO2 "guest3 not ready in 300 s"
+		{ diag_guest_once guest3 ready "not ready in 300 s"; die guests-$PROTO2 "guest3 not ready in 300 s"; }
 	opt_in guest3 || die guests-$PROTO2 "cannot write guest3's memshare nodes"
 	D3=$(domid_of guest3)
 	OK3=$(verdicts guest3 OK)

@@ -55,7 +55,9 @@ add_elf() {
 cp "$root/bin/busybox" "$d/bin/busybox"
 ln -s busybox "$d/bin/sh"
 xenbin=$root/usr/lib/xen-4.17/bin
-for p in xl xenstored xenconsoled xen-init-dom0 xenconsole xen-memshare; do
+# xenctx and xen-hvmctx: the registers and stack of a lost guest (dom0-init.sh's
+# diag_guest); xen-hvmcrash: E2E_INJECT_CRASH.
+for p in xl xenstored xenconsoled xen-init-dom0 xenconsole xen-memshare xenctx xen-hvmctx xen-hvmcrash; do
 	add_elf "$xenbin/$p" "/usr/lib/xen-4.17/bin/$p"
 done
 for p in xenstore-read xenstore-write xenstore-chmod xenstore-ls xenstore-rm xenstore-list \
@@ -102,13 +104,17 @@ chmod 755 "$g/init"
 
 cp "$vmlinuz" "$d/boot/vmlinuz"
 cp "$work/guest-initrd.gz" "$d/boot/guest-initrd.gz"
+# loglevel=5: warnings too (allocation failures); nokaslr: the guest's kernel
+# addresses equal dom0's /proc/kallsyms (same kernel), so dom0-init.sh can
+# name the function in a lost guest's RIP; panic=0: a panicking guest stays
+# (Xen's crash shutdown; xl create -e runs no on_crash action) to be read.
 for i in 1 2 3; do
 	cat >"$d/etc/xen/guest$i.cfg" <<CFG
 name = "guest$i"
 type = "pvh"
 kernel = "/boot/vmlinuz"
 ramdisk = "/boot/guest-initrd.gz"
-extra = "console=hvc0 loglevel=4 e2e_name=guest$i e2e_seed=$i"
+extra = "console=hvc0 loglevel=5 nokaslr panic=0 e2e_name=guest$i e2e_seed=$i"
 memory = 128
 maxmem = 128
 vcpus = 1
@@ -121,6 +127,7 @@ chmod 755 "$d/init"
 cat >"$d/e2e/settings" <<SET
 E2E_HV_BATCHED=$batched
 E2E_MODE=${E2E_MODE:-full}
+E2E_INJECT_CRASH=${E2E_INJECT_CRASH:-}
 SET
 (cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/dom0-initrd.gz"
 cp "$vmlinuz" "$work/vmlinuz"

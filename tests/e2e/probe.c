@@ -11,6 +11,11 @@
  *                             E2E-PROBE dom=<id> tot=<n> shr=<n>   (each domain)
  *   e2e-probe control <dom>   xc_memshr_control(dom, enable): prints
  *                             "E2E-PROBE control=ok" or control=<errno name>
+ *   e2e-probe state           one line per domain: E2E-PROBE dom=<id>
+ *                             state=<flags> reason=<shutdown code> cpu_ns=<n>
+ *                             tot=<n> shr=<n>  (the evidence when a guest is
+ *                             lost: crashed, shut down, dying, or alive but
+ *                             silent -- cpu_ns tells spinning from blocked)
  *
  * Invariant checked by `stats` (from mem_sharing.c): the sum of shr_pages
  * over all domains equals freed + used; a violation exits 3 (judged only on
@@ -75,6 +80,48 @@ static int probe_stats(xc_interface *xch)
 	return 0;
 }
 
+/* Xen's shutdown codes (public/sched.h SHUTDOWN_*), by value. */
+static const char *shutdown_name(unsigned int code)
+{
+	static const char *const names[] = { "poweroff", "reboot", "suspend", "crash",
+					     "watchdog", "soft_reset" };
+
+	return code < sizeof(names) / sizeof(names[0]) ? names[code] : "unknown";
+}
+
+static int probe_state(xc_interface *xch)
+{
+	xc_domaininfo_t info[MAX_DOMAINS];
+	int n = xc_domain_getinfolist(xch, 0, MAX_DOMAINS, info);
+
+	if (n < 0) {
+		fprintf(stderr, "e2e-probe: xc_domain_getinfolist: %s\n", strerror(errno));
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		uint32_t f = info[i].flags;
+		unsigned int code = (f >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
+		char state[8];
+		size_t k = 0;
+
+		/* Same letters as `xl list`: r b p s c d. */
+		state[k++] = f & XEN_DOMINF_running ? 'r' : '-';
+		state[k++] = f & XEN_DOMINF_blocked ? 'b' : '-';
+		state[k++] = f & XEN_DOMINF_paused ? 'p' : '-';
+		state[k++] = (f & XEN_DOMINF_shutdown) && code != SHUTDOWN_crash ? 's' : '-';
+		state[k++] = (f & XEN_DOMINF_shutdown) && code == SHUTDOWN_crash ? 'c' : '-';
+		state[k++] = f & XEN_DOMINF_dying ? 'd' : '-';
+		state[k] = '\0';
+		printf("E2E-PROBE dom=%u state=%s reason=%s cpu_ns=%" PRIu64 " tot=%" PRIu64
+		       " shr=%" PRIu64 "\n",
+		       info[i].domain, state,
+		       f & XEN_DOMINF_shutdown ? shutdown_name(code) : "none",
+		       (uint64_t)info[i].cpu_time, (uint64_t)info[i].tot_pages,
+		       (uint64_t)info[i].shr_pages);
+	}
+	return 0;
+}
+
 static int probe_control(xc_interface *xch, const char *arg)
 {
 	char *end;
@@ -103,12 +150,12 @@ int main(int argc, char **argv)
 	xc_interface *xch;
 	int rc;
 
-	if (argc == 2 && !strcmp(argv[1], "stats"))
+	if (argc == 2 && (!strcmp(argv[1], "stats") || !strcmp(argv[1], "state")))
 		;
 	else if (argc == 3 && !strcmp(argv[1], "control"))
 		;
 	else {
-		fprintf(stderr, "Usage: e2e-probe stats | e2e-probe control <domid>\n");
+		fprintf(stderr, "Usage: e2e-probe stats | e2e-probe state | e2e-probe control <domid>\n");
 		return 2;
 	}
 	xch = xc_interface_open(NULL, NULL, 0);
@@ -116,7 +163,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "e2e-probe: xc_interface_open: %s\n", strerror(errno));
 		return 1;
 	}
-	rc = argc == 2 ? probe_stats(xch) : probe_control(xch, argv[2]);
+	if (argc == 3)
+		rc = probe_control(xch, argv[2]);
+	else if (!strcmp(argv[1], "state"))
+		rc = probe_state(xch);
+	else
+		rc = probe_stats(xch);
 	xc_interface_close(xch);
 	return rc;
 }

@@ -44,11 +44,13 @@ for f in xen vmlinuz dom0-initrd.gz; do
 	[ -r "$E2E_WORK/$f" ] || e2e_die "missing $E2E_WORK/$f"
 done
 
+# loglvl=all guest_loglvl=all: everything Xen says about a guest (a triple
+# fault, a domain_crash and its reason) reaches the serial log.
 # The boot option that lets the patched hypervisor share on AMD SVM (the
 # only CPU TCG emulates with nested paging) is named by hypervisor-patch/;
 # E2E_XEN_ARGS adds options by hand.
 boot_opt=$("$E2E_SRC/boot-option.sh")
-xen_args="console=com1 com1=115200,8n1 dom0_mem=768M,max:768M dom0_max_vcpus=1 bootscrub=false smap=0 loglvl=all guest_loglvl=warning $boot_opt ${E2E_XEN_ARGS:-}"
+xen_args="console=com1 com1=115200,8n1 dom0_mem=768M,max:768M dom0_max_vcpus=1 bootscrub=false smap=0 loglvl=all guest_loglvl=all $boot_opt ${E2E_XEN_ARGS:-}"
 # Inside -initrd, commas in arguments are doubled.
 dom0_args="console=hvc0 loglevel=4"
 serial=$E2E_WORK/serial.log
@@ -69,7 +71,7 @@ e2e_log "qemu exited rc=$qrc after ${boot_s}s (total $(stamp) s)"
 
 # Xen's own console output can interleave with dom0's lines: match the
 # markers anywhere in a line.
-tr -d '\r' <"$serial" | grep -o 'E2E \(CHECK\|RESULT\|INFO\|XEN\) .*' >"$E2E_WORK/result.txt" || true
+tr -d '\r' <"$serial" | grep -o 'E2E \(CHECK\|RESULT\|INFO\|XEN\|DIAG\) .*' >"$E2E_WORK/result.txt" || true
 grep -E '^E2E (CHECK|RESULT)' "$E2E_WORK/result.txt" || true
 fails=$(grep -c '^E2E CHECK [^ ]* FAIL' "$E2E_WORK/result.txt" || true)
 result=$(grep '^E2E RESULT' "$E2E_WORK/result.txt" | tail -n1)
@@ -81,6 +83,12 @@ echo "e2e: boot ${boot_s}s, total $(stamp)s"
 if [ $ok = 1 ]; then
 	echo "e2e: PASS"
 	exit 0
+fi
+# The evidence dom0 gathered about lost or failing guests (dom0-init.sh's
+# diag_guest), then the end of the serial log.
+if grep -q '^E2E DIAG' "$E2E_WORK/result.txt"; then
+	echo "e2e: FAIL -- evidence (E2E DIAG lines of $serial):"
+	grep '^E2E DIAG' "$E2E_WORK/result.txt"
 fi
 echo "e2e: FAIL -- last 100 lines of $serial:"
 tail -n 100 "$serial" | tr -d '\r'
