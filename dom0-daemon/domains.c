@@ -420,6 +420,7 @@ int xsd_domains_start(struct xsd_domains *d)
 
 bool xsd_domains_watch_event(struct xsd_domains *d, const char *path, const char *token)
 {
+	(void)path;
 	char *end;
 	unsigned long domid;
 	bool found;

@@ -101,5 +101,6 @@ void xsd_log(int level, const char *fmt, ...)
 
 void xsd_log_shr_sink(enum shr_log_level level, const char *msg, void *arg)
 {
+	(void)arg;
 	emit((int)level, msg);
 }

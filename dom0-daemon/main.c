@@ -218,6 +218,7 @@ static int audit(struct xsd_daemon *dm, int *engine_v, int *table_v)
 
 static void control_command(void *arg, const char *cmd, const char *args, struct xsd_json *j)
 {
+	(void)args;
 	struct xsd_daemon *dm = arg;
 
 	if (!strcmp(cmd, "stats")) {

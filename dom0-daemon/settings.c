@@ -63,6 +63,7 @@ static int parse_u64(const char *v, uint64_t *out)
 static int parse_uint(const struct xsd_setting *s, const char *key_arg,
 		      const char *v, struct xsd_config *cfg, char *err, size_t errlen)
 {
+	(void)key_arg;
 	uint64_t x;
 	int n = parse_u64(v, &x);
 
@@ -77,6 +78,7 @@ static int parse_uint(const struct xsd_setting *s, const char *key_arg,
 static int parse_double(const struct xsd_setting *s, const char *key_arg,
 			const char *v, struct xsd_config *cfg, char *err, size_t errlen)
 {
+	(void)key_arg;
 	char *end;
 	double x;
 
@@ -97,6 +99,7 @@ static int parse_double(const struct xsd_setting *s, const char *key_arg,
 static int parse_size(const struct xsd_setting *s, const char *key_arg,
 		      const char *v, struct xsd_config *cfg, char *err, size_t errlen)
 {
+	(void)key_arg;
 	static const struct { const char *suffix; uint64_t pages; } units[] = {
 		{ "M", 256 }, { "MiB", 256 }, { "G", 256 * 1024 }, { "GiB", 256 * 1024 },
 		{ "p", 1 }, { "pages", 1 },
@@ -157,6 +160,7 @@ static int choices_err(const struct xsd_setting *s, const char *v, char *err, si
 static int parse_bool(const struct xsd_setting *s, const char *key_arg,
 		      const char *v, struct xsd_config *cfg, char *err, size_t errlen)
 {
+	(void)key_arg;
 	int x;
 
 	if (choice_lookup(s->choices, v, &x))
@@ -168,6 +172,7 @@ static int parse_bool(const struct xsd_setting *s, const char *key_arg,
 static int parse_enum(const struct xsd_setting *s, const char *key_arg,
 		      const char *v, struct xsd_config *cfg, char *err, size_t errlen)
 {
+	(void)key_arg;
 	int x;
 
 	if (choice_lookup(s->choices, v, &x))
@@ -199,6 +204,7 @@ static int group_err(const char *v, char *err, size_t errlen)
 static int parse_group(const struct xsd_setting *s, const char *key_arg,
 		       const char *v, struct xsd_config *cfg, char *err, size_t errlen)
 {
+	(void)key_arg;
 	if (!xsd_group_name_valid(v))
 		return group_err(v, err, errlen);
 	snprintf(field(s, cfg), s->size, "%s", v);
@@ -208,6 +214,7 @@ static int parse_group(const struct xsd_setting *s, const char *key_arg,
 static int parse_path(const struct xsd_setting *s, const char *key_arg,
 		      const char *v, struct xsd_config *cfg, char *err, size_t errlen)
 {
+	(void)key_arg;
 	const char *p;
 
 	if (v[0] != '/')
@@ -264,6 +271,7 @@ static bool pattern_valid(const char *p)
 static int parse_rule(const struct xsd_setting *s, const char *key_arg,
 		      const char *v, struct xsd_config *cfg, char *err, size_t errlen)
 {
+	(void)s;
 	char buf[256], *tok[4], *save = NULL, *t;
 	struct xsd_domain_rule rule = { .line = 0 };
 	struct xsd_domain_rule *grown;

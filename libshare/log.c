@@ -16,6 +16,7 @@
 
 static void shr_log_stderr(enum shr_log_level level, const char *msg, void *arg)
 {
+	(void)arg;
 	static const char *const names[] = {
 		[SHR_LOG_ERR] = "error", [SHR_LOG_WARNING] = "warning",
 		[SHR_LOG_NOTICE] = "notice", [SHR_LOG_INFO] = "info",

@@ -23,6 +23,7 @@ static struct xsd_config defaults;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	(void)argc; (void)argv;
 	char err[256];
 
 	if (xsd_config_init_defaults(&defaults, err, sizeof(err))) {

@@ -35,12 +35,14 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	(void)argc; (void)argv;
 	xsd_log_open(false, 2);   /* no warnings about dropped clients on stderr */
 	return 0;
 }
 
 static void handler(void *arg, const char *cmd, const char *args, struct xsd_json *j)
 {
+	(void)arg;
 	xsd_json_obj_begin(j, NULL);
 	if (!strcmp(cmd, "ping")) {
 		xsd_json_bool(j, "ok", true);

@@ -35,6 +35,7 @@ struct sink_state {
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	(void)argc; (void)argv;
 	if (!mkdtemp(dir))
 		abort();
 	snprintf(path_plain, sizeof(path_plain), "%s/mem", dir);

@@ -31,6 +31,7 @@ static char path[sizeof(dir) + 16];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	(void)argc; (void)argv;
 	struct rlimit rl = { 64 << 20, 64 << 20 };
 
 	if (!mkdtemp(dir))

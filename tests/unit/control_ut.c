@@ -95,6 +95,7 @@ static size_t answer_pad;
 
 static void handler(void *arg, const char *cmd, const char *args, struct xsd_json *out)
 {
+	(void)arg;
 	char pad[8192];
 
 	calls++;

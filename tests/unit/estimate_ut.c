@@ -24,6 +24,7 @@
 /* FNV-1a over the page: a good-enough fingerprint for tests. */
 static uint64_t fp_fnv(void *arg, const void *page, bool *is_zero)
 {
+	(void)arg;
 	const uint8_t *p = page;
 	uint64_t h = 1469598103934665603ull;
 	bool zero = true;
@@ -39,6 +40,7 @@ static uint64_t fp_fnv(void *arg, const void *page, bool *is_zero)
 /* Every page gets the same fingerprint: only the byte compare can tell them apart. */
 static uint64_t fp_constant(void *arg, const void *page, bool *is_zero)
 {
+	(void)arg;
 	bool zero = true;
 
 	for (unsigned int i = 0; i < PG; i++)
@@ -192,6 +194,7 @@ static unsigned int nr_progress;
 
 static void progress(void *arg, uint64_t done, uint64_t total)
 {
+	(void)arg;
 	last_done = done;
 	last_total = total;
 	nr_progress++;

@@ -46,6 +46,7 @@ static void quiet_vmessage(xentoollog_logger *logger, xentoollog_level level, in
 static void quiet_vmessage(xentoollog_logger *logger, xentoollog_level level, int errnoval,
 			   const char *context, const char *format, va_list al)
 {
+	(void)errnoval; (void)context;
 	struct quiet_logger *q = (struct quiet_logger *)logger;
 
 	if (level < XTL_ERROR)
@@ -55,6 +56,7 @@ static void quiet_vmessage(xentoollog_logger *logger, xentoollog_level level, in
 
 static void quiet_destroy(xentoollog_logger *logger)
 {
+	(void)logger;
 }
 
 int xst_collector_alloc(const char *socket_path, int timeout_ms, struct xst_collector **out)

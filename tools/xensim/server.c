@@ -1220,6 +1220,7 @@ static void op_hypercall(struct sim_server *srv, struct sim_client *c, uint32_t 
 static void op_cli(struct sim_server *srv, struct sim_client *c, uint32_t op,
 		   const uint8_t *p, size_t len, struct sim_reply *r)
 {
+	(void)c;
 	char msg[SIM_XLCFG_ERR_MAX + 256];
 
 	msg[0] = '\0';

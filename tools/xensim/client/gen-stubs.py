@@ -310,6 +310,10 @@ def generate(lib):
         sep = "" if ret.endswith("*") else " "
         c.append("%s%s%s(%s)" % (ret, sep, sym, named))
         c.append("{")
+        # Every parameter is consumed: the build keeps -Wunused-parameter.
+        unused = ["(void)p%d;" % i for i, p in enumerate(plist) if p not in ("...", "void")]
+        if unused:
+            c.append("\t" + " ".join(unused))
         c.append('\tsim_stub_enosys("%s");' % sym)
         if fv is not None:
             c.append("\treturn %s;" % fv)

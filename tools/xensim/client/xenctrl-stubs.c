@@ -52,2139 +52,2498 @@ void *xc_map_foreign_ranges(xc_interface *xch, uint32_t dom, size_t size, int pr
 
 void bitmap_64_to_byte(uint8_t * p0, const uint64_t * p1, int p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("bitmap_64_to_byte");
 }
 
 void bitmap_byte_to_64(uint64_t * p0, const uint8_t * p1, int p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("bitmap_byte_to_64");
 }
 
 void discard_file_cache(xc_interface * p0, int p1, int p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("discard_file_cache");
 }
 
 int read_exact(int p0, void * p1, size_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("read_exact");
 	return (int)-1;
 }
 
 int write_exact(int p0, const void * p1, size_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("write_exact");
 	return (int)-1;
 }
 
 int writev_exact(int p0, const struct iovec * p1, int p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("writev_exact");
 	return (int)-1;
 }
 
 void xc__hypercall_bounce_post(xc_interface * p0, xc_hypercall_buffer_t * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc__hypercall_bounce_post");
 }
 
 int xc__hypercall_bounce_pre(xc_interface * p0, xc_hypercall_buffer_t * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc__hypercall_bounce_pre");
 	return (int)-1;
 }
 
 void *xc__hypercall_buffer_alloc(xc_interface * p0, xc_hypercall_buffer_t * p1, size_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc__hypercall_buffer_alloc");
 	return NULL;
 }
 
 void *xc__hypercall_buffer_alloc_pages(xc_interface * p0, xc_hypercall_buffer_t * p1, int p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc__hypercall_buffer_alloc_pages");
 	return NULL;
 }
 
 void *xc__hypercall_buffer_array_alloc(xc_interface * p0, xc_hypercall_buffer_array_t * p1, unsigned p2, xc_hypercall_buffer_t * p3, size_t p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc__hypercall_buffer_array_alloc");
 	return NULL;
 }
 
 void *xc__hypercall_buffer_array_get(xc_interface * p0, xc_hypercall_buffer_array_t * p1, unsigned p2, xc_hypercall_buffer_t * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc__hypercall_buffer_array_get");
 	return NULL;
 }
 
 void xc__hypercall_buffer_free(xc_interface * p0, xc_hypercall_buffer_t * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc__hypercall_buffer_free");
 }
 
 void xc__hypercall_buffer_free_pages(xc_interface * p0, xc_hypercall_buffer_t * p1, int p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc__hypercall_buffer_free_pages");
 }
 
 int xc_add_mmu_update(xc_interface * p0, struct xc_mmu * p1, unsigned long long p2, unsigned long long p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_add_mmu_update");
 	return (int)-1;
 }
 
 struct xc_mmu *xc_alloc_mmu_updates(xc_interface * p0, unsigned int p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_alloc_mmu_updates");
 	return NULL;
 }
 
 int xc_altp2m_change_gfn(xc_interface * p0, uint32_t p1, uint16_t p2, xen_pfn_t p3, xen_pfn_t p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_altp2m_change_gfn");
 	return (int)-1;
 }
 
 int xc_altp2m_create_view(xc_interface * p0, uint32_t p1, xenmem_access_t p2, uint16_t * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_altp2m_create_view");
 	return (int)-1;
 }
 
 int xc_altp2m_destroy_view(xc_interface * p0, uint32_t p1, uint16_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_altp2m_destroy_view");
 	return (int)-1;
 }
 
 int xc_altp2m_get_domain_state(xc_interface * p0, uint32_t p1, _Bool * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_altp2m_get_domain_state");
 	return (int)-1;
 }
 
 int xc_altp2m_get_mem_access(xc_interface * p0, uint32_t p1, uint16_t p2, xen_pfn_t p3, xenmem_access_t * p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_altp2m_get_mem_access");
 	return (int)-1;
 }
 
 int xc_altp2m_get_suppress_ve(xc_interface * p0, uint32_t p1, uint16_t p2, xen_pfn_t p3, _Bool * p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_altp2m_get_suppress_ve");
 	return (int)-1;
 }
 
 int xc_altp2m_get_vcpu_p2m_idx(xc_interface * p0, uint32_t p1, uint32_t p2, uint16_t * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_altp2m_get_vcpu_p2m_idx");
 	return (int)-1;
 }
 
 int xc_altp2m_set_domain_state(xc_interface * p0, uint32_t p1, _Bool p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_altp2m_set_domain_state");
 	return (int)-1;
 }
 
 int xc_altp2m_set_mem_access(xc_interface * p0, uint32_t p1, uint16_t p2, xen_pfn_t p3, xenmem_access_t p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_altp2m_set_mem_access");
 	return (int)-1;
 }
 
 int xc_altp2m_set_mem_access_multi(xc_interface * p0, uint32_t p1, uint16_t p2, uint8_t * p3, uint64_t * p4, uint32_t p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_altp2m_set_mem_access_multi");
 	return (int)-1;
 }
 
 int xc_altp2m_set_suppress_ve(xc_interface * p0, uint32_t p1, uint16_t p2, xen_pfn_t p3, _Bool p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_altp2m_set_suppress_ve");
 	return (int)-1;
 }
 
 int xc_altp2m_set_supress_ve_multi(xc_interface * p0, uint32_t p1, uint16_t p2, xen_pfn_t p3, xen_pfn_t p4, _Bool p5, xen_pfn_t * p6, int32_t * p7)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6; (void)p7;
 	sim_stub_enosys("xc_altp2m_set_supress_ve_multi");
 	return (int)-1;
 }
 
 int xc_altp2m_set_vcpu_disable_notify(xc_interface * p0, uint32_t p1, uint32_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_altp2m_set_vcpu_disable_notify");
 	return (int)-1;
 }
 
 int xc_altp2m_set_vcpu_enable_notify(xc_interface * p0, uint32_t p1, uint32_t p2, xen_pfn_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_altp2m_set_vcpu_enable_notify");
 	return (int)-1;
 }
 
 int xc_altp2m_set_visibility(xc_interface * p0, uint32_t p1, uint16_t p2, _Bool p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_altp2m_set_visibility");
 	return (int)-1;
 }
 
 int xc_altp2m_switch_to_view(xc_interface * p0, uint32_t p1, uint16_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_altp2m_switch_to_view");
 	return (int)-1;
 }
 
 int xc_assign_device(xc_interface * p0, uint32_t p1, uint32_t p2, uint32_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_assign_device");
 	return (int)-1;
 }
 
 int xc_assign_dt_device(xc_interface * p0, uint32_t p1, char * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_assign_dt_device");
 	return (int)-1;
 }
 
 int xc_availheap(xc_interface * p0, int p1, int p2, int p3, uint64_t * p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_availheap");
 	return (int)-1;
 }
 
 int xc_clear_domain_pages(xc_interface * p0, uint32_t p1, unsigned long p2, int p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_clear_domain_pages");
 	return (int)-1;
 }
 
 int xc_copy_to_domain_page(xc_interface * p0, uint32_t p1, unsigned long p2, const char * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_copy_to_domain_page");
 	return (int)-1;
 }
 
 int xc_cpu_offline(xc_interface * p0, int p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_cpu_offline");
 	return (int)-1;
 }
 
 int xc_cpu_online(xc_interface * p0, int p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_cpu_online");
 	return (int)-1;
 }
 
 xc_cpumap_t xc_cpumap_alloc(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_cpumap_alloc");
 	return (xc_cpumap_t)-1;
 }
 
 void xc_cpumap_clearcpu(int p0, xc_cpumap_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_cpumap_clearcpu");
 }
 
 void xc_cpumap_setcpu(int p0, xc_cpumap_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_cpumap_setcpu");
 }
 
 int xc_cpumap_testcpu(int p0, xc_cpumap_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_cpumap_testcpu");
 	return (int)-1;
 }
 
 int xc_cpupool_addcpu(xc_interface * p0, uint32_t p1, int p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_cpupool_addcpu");
 	return (int)-1;
 }
 
 int xc_cpupool_create(xc_interface * p0, uint32_t * p1, uint32_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_cpupool_create");
 	return (int)-1;
 }
 
 int xc_cpupool_destroy(xc_interface * p0, uint32_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_cpupool_destroy");
 	return (int)-1;
 }
 
 xc_cpumap_t xc_cpupool_freeinfo(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_cpupool_freeinfo");
 	return (xc_cpumap_t)-1;
 }
 
 xc_cpupoolinfo_t *xc_cpupool_getinfo(xc_interface * p0, uint32_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_cpupool_getinfo");
 	return NULL;
 }
 
 void xc_cpupool_infofree(xc_interface * p0, xc_cpupoolinfo_t * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_cpupool_infofree");
 }
 
 int xc_cpupool_movedomain(xc_interface * p0, uint32_t p1, uint32_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_cpupool_movedomain");
 	return (int)-1;
 }
 
 int xc_cpupool_removecpu(xc_interface * p0, uint32_t p1, int p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_cpupool_removecpu");
 	return (int)-1;
 }
 
 int xc_cputopoinfo(xc_interface * p0, unsigned * p1, xc_cputopo_t * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_cputopoinfo");
 	return (int)-1;
 }
 
 int xc_deassign_device(xc_interface * p0, uint32_t p1, uint32_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_deassign_device");
 	return (int)-1;
 }
 
 int xc_deassign_dt_device(xc_interface * p0, uint32_t p1, char * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_deassign_dt_device");
 	return (int)-1;
 }
 
 int xc_disable_turbo(xc_interface * p0, int p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_disable_turbo");
 	return (int)-1;
 }
 
 int xc_dom_vuart_init(xc_interface * p0, uint32_t p1, uint32_t p2, uint32_t p3, xen_pfn_t p4, evtchn_port_t * p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_dom_vuart_init");
 	return (int)-1;
 }
 
 int xc_domain_add_to_physmap(xc_interface * p0, uint32_t p1, unsigned int p2, unsigned long p3, xen_pfn_t p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_domain_add_to_physmap");
 	return (int)-1;
 }
 
 int xc_domain_add_to_physmap_batch(xc_interface * p0, uint32_t p1, uint32_t p2, unsigned int p3, unsigned int p4, xen_ulong_t * p5, xen_pfn_t * p6, int * p7)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6; (void)p7;
 	sim_stub_enosys("xc_domain_add_to_physmap_batch");
 	return (int)-1;
 }
 
 int xc_domain_bind_pt_irq(xc_interface * p0, uint32_t p1, uint8_t p2, uint8_t p3, uint8_t p4, uint8_t p5, uint8_t p6, uint8_t p7)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6; (void)p7;
 	sim_stub_enosys("xc_domain_bind_pt_irq");
 	return (int)-1;
 }
 
 int xc_domain_bind_pt_isa_irq(xc_interface * p0, uint32_t p1, uint8_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_domain_bind_pt_isa_irq");
 	return (int)-1;
 }
 
 int xc_domain_bind_pt_pci_irq(xc_interface * p0, uint32_t p1, uint8_t p2, uint8_t p3, uint8_t p4, uint8_t p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_domain_bind_pt_pci_irq");
 	return (int)-1;
 }
 
 int xc_domain_bind_pt_spi_irq(xc_interface * p0, uint32_t p1, uint16_t p2, uint16_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_domain_bind_pt_spi_irq");
 	return (int)-1;
 }
 
 int xc_domain_cacheflush(xc_interface * p0, uint32_t p1, xen_pfn_t p2, xen_pfn_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_domain_cacheflush");
 	return (int)-1;
 }
 
 int xc_domain_claim_pages(xc_interface * p0, uint32_t p1, unsigned long p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_domain_claim_pages");
 	return (int)-1;
 }
 
 int xc_domain_create(xc_interface * p0, uint32_t * p1, struct xen_domctl_createdomain * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_domain_create");
 	return (int)-1;
 }
 
 int xc_domain_debug_control(xc_interface * p0, uint32_t p1, uint32_t p2, uint32_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_domain_debug_control");
 	return (int)-1;
 }
 
 long long xc_domain_get_cpu_usage(xc_interface * p0, uint32_t p1, int p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_domain_get_cpu_usage");
 	return (long long)-1;
 }
 
 int xc_domain_get_guest_width(xc_interface * p0, uint32_t p1, unsigned int * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_domain_get_guest_width");
 	return (int)-1;
 }
 
 int xc_domain_get_pod_target(xc_interface * p0, uint32_t p1, uint64_t * p2, uint64_t * p3, uint64_t * p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_domain_get_pod_target");
 	return (int)-1;
 }
 
 int xc_domain_get_tsc_info(xc_interface * p0, uint32_t p1, uint32_t * p2, uint64_t * p3, uint32_t * p4, uint32_t * p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_domain_get_tsc_info");
 	return (int)-1;
 }
 
 int xc_domain_getvnuma(xc_interface * p0, uint32_t p1, uint32_t * p2, uint32_t * p3, uint32_t * p4, xen_vmemrange_t * p5, unsigned int * p6, unsigned int * p7)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6; (void)p7;
 	sim_stub_enosys("xc_domain_getvnuma");
 	return (int)-1;
 }
 
 int xc_domain_hvm_getcontext(xc_interface * p0, uint32_t p1, uint8_t * p2, uint32_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_domain_hvm_getcontext");
 	return (int)-1;
 }
 
 int xc_domain_hvm_getcontext_partial(xc_interface * p0, uint32_t p1, uint16_t p2, uint16_t p3, void * p4, uint32_t p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_domain_hvm_getcontext_partial");
 	return (int)-1;
 }
 
 int xc_domain_hvm_setcontext(xc_interface * p0, uint32_t p1, uint8_t * p2, uint32_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_domain_hvm_setcontext");
 	return (int)-1;
 }
 
 int xc_domain_increase_reservation(xc_interface * p0, uint32_t p1, unsigned long p2, unsigned int p3, unsigned int p4, xen_pfn_t * p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_domain_increase_reservation");
 	return (int)-1;
 }
 
 int xc_domain_increase_reservation_exact(xc_interface * p0, uint32_t p1, unsigned long p2, unsigned int p3, unsigned int p4, xen_pfn_t * p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_domain_increase_reservation_exact");
 	return (int)-1;
 }
 
 int xc_domain_iomem_permission(xc_interface * p0, uint32_t p1, unsigned long p2, unsigned long p3, uint8_t p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_domain_iomem_permission");
 	return (int)-1;
 }
 
 int xc_domain_ioport_mapping(xc_interface * p0, uint32_t p1, uint32_t p2, uint32_t p3, uint32_t p4, uint32_t p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_domain_ioport_mapping");
 	return (int)-1;
 }
 
 int xc_domain_ioport_permission(xc_interface * p0, uint32_t p1, uint32_t p2, uint32_t p3, uint32_t p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_domain_ioport_permission");
 	return (int)-1;
 }
 
 int xc_domain_irq_permission(xc_interface * p0, uint32_t p1, uint32_t p2, _Bool p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_domain_irq_permission");
 	return (int)-1;
 }
 
 int xc_domain_max_vcpus(xc_interface * p0, uint32_t p1, unsigned int p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_domain_max_vcpus");
 	return (int)-1;
 }
 
 int xc_domain_memory_exchange_pages(xc_interface * p0, uint32_t p1, unsigned long p2, unsigned int p3, xen_pfn_t * p4, unsigned long p5, unsigned int p6, xen_pfn_t * p7)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6; (void)p7;
 	sim_stub_enosys("xc_domain_memory_exchange_pages");
 	return (int)-1;
 }
 
 int xc_domain_memory_mapping(xc_interface * p0, uint32_t p1, unsigned long p2, unsigned long p3, unsigned long p4, uint32_t p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_domain_memory_mapping");
 	return (int)-1;
 }
 
 int xc_domain_node_getaffinity(xc_interface * p0, uint32_t p1, xc_nodemap_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_domain_node_getaffinity");
 	return (int)-1;
 }
 
 int xc_domain_node_setaffinity(xc_interface * p0, uint32_t p1, xc_nodemap_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_domain_node_setaffinity");
 	return (int)-1;
 }
 
 int xc_domain_p2m_audit(xc_interface * p0, uint32_t p1, uint64_t * p2, uint64_t * p3, uint64_t * p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_domain_p2m_audit");
 	return (int)-1;
 }
 
 int xc_domain_pin_memory_cacheattr(xc_interface * p0, uint32_t p1, uint64_t p2, uint64_t p3, uint32_t p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_domain_pin_memory_cacheattr");
 	return (int)-1;
 }
 
 int xc_domain_populate_physmap(xc_interface * p0, uint32_t p1, unsigned long p2, unsigned int p3, unsigned int p4, xen_pfn_t * p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_domain_populate_physmap");
 	return (int)-1;
 }
 
 int xc_domain_populate_physmap_exact(xc_interface * p0, uint32_t p1, unsigned long p2, unsigned int p3, unsigned int p4, xen_pfn_t * p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_domain_populate_physmap_exact");
 	return (int)-1;
 }
 
 int xc_domain_remove_from_physmap(xc_interface * p0, uint32_t p1, xen_pfn_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_domain_remove_from_physmap");
 	return (int)-1;
 }
 
 int xc_domain_send_trigger(xc_interface * p0, uint32_t p1, uint32_t p2, uint32_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_domain_send_trigger");
 	return (int)-1;
 }
 
 int xc_domain_set_access_required(xc_interface * p0, uint32_t p1, unsigned int p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_domain_set_access_required");
 	return (int)-1;
 }
 
 int xc_domain_set_memmap_limit(xc_interface * p0, uint32_t p1, unsigned long p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_domain_set_memmap_limit");
 	return (int)-1;
 }
 
 int xc_domain_set_memory_map(xc_interface * p0, uint32_t p1, struct e820entry p2[], uint32_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_domain_set_memory_map");
 	return (int)-1;
 }
 
 int xc_domain_set_pod_target(xc_interface * p0, uint32_t p1, uint64_t p2, uint64_t * p3, uint64_t * p4, uint64_t * p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_domain_set_pod_target");
 	return (int)-1;
 }
 
 int xc_domain_set_target(xc_interface * p0, uint32_t p1, uint32_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_domain_set_target");
 	return (int)-1;
 }
 
 int xc_domain_set_time_offset(xc_interface * p0, uint32_t p1, int32_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_domain_set_time_offset");
 	return (int)-1;
 }
 
 int xc_domain_set_tsc_info(xc_interface * p0, uint32_t p1, uint32_t p2, uint64_t p3, uint32_t p4, uint32_t p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_domain_set_tsc_info");
 	return (int)-1;
 }
 
 int xc_domain_set_virq_handler(xc_interface * p0, uint32_t p1, int p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_domain_set_virq_handler");
 	return (int)-1;
 }
 
 int xc_domain_setdebugging(xc_interface * p0, uint32_t p1, unsigned int p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_domain_setdebugging");
 	return (int)-1;
 }
 
 int xc_domain_sethandle(xc_interface * p0, uint32_t p1, xen_domain_handle_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_domain_sethandle");
 	return (int)-1;
 }
 
 int xc_domain_setmaxmem(xc_interface * p0, uint32_t p1, uint64_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_domain_setmaxmem");
 	return (int)-1;
 }
 
 int xc_domain_setvnuma(xc_interface * p0, uint32_t p1, uint32_t p2, uint32_t p3, uint32_t p4, xen_vmemrange_t * p5, unsigned int * p6, unsigned int * p7, unsigned int * p8)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6; (void)p7; (void)p8;
 	sim_stub_enosys("xc_domain_setvnuma");
 	return (int)-1;
 }
 
 int xc_domain_shutdown(xc_interface * p0, uint32_t p1, int p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_domain_shutdown");
 	return (int)-1;
 }
 
 int xc_domain_soft_reset(xc_interface * p0, uint32_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_domain_soft_reset");
 	return (int)-1;
 }
 
 int xc_domain_subscribe_for_suspend(xc_interface * p0, uint32_t p1, evtchn_port_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_domain_subscribe_for_suspend");
 	return (int)-1;
 }
 
 int xc_domain_unbind_msi_irq(xc_interface * p0, uint32_t p1, uint32_t p2, uint32_t p3, uint32_t p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_domain_unbind_msi_irq");
 	return (int)-1;
 }
 
 int xc_domain_unbind_pt_irq(xc_interface * p0, uint32_t p1, uint8_t p2, uint8_t p3, uint8_t p4, uint8_t p5, uint8_t p6, uint8_t p7)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6; (void)p7;
 	sim_stub_enosys("xc_domain_unbind_pt_irq");
 	return (int)-1;
 }
 
 int xc_domain_unbind_pt_spi_irq(xc_interface * p0, uint32_t p1, uint16_t p2, uint16_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_domain_unbind_pt_spi_irq");
 	return (int)-1;
 }
 
 int xc_domain_update_msi_irq(xc_interface * p0, uint32_t p1, uint32_t p2, uint32_t p3, uint32_t p4, uint64_t p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_domain_update_msi_irq");
 	return (int)-1;
 }
 
 int xc_domctl(xc_interface * p0, struct xen_domctl * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_domctl");
 	return (int)-1;
 }
 
 int xc_enable_turbo(xc_interface * p0, int p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_enable_turbo");
 	return (int)-1;
 }
 
 xc_evtchn_port_or_error_t xc_evtchn_alloc_unbound(xc_interface * p0, uint32_t p1, uint32_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_evtchn_alloc_unbound");
 	return (xc_evtchn_port_or_error_t)-1;
 }
 
 xc_evtchn_port_or_error_t xc_evtchn_bind_interdomain(xc_evtchn * p0, uint32_t p1, evtchn_port_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_evtchn_bind_interdomain");
 	return (xc_evtchn_port_or_error_t)-1;
 }
 
 xc_evtchn_port_or_error_t xc_evtchn_bind_unbound_port(xc_evtchn * p0, uint32_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_evtchn_bind_unbound_port");
 	return (xc_evtchn_port_or_error_t)-1;
 }
 
 xc_evtchn_port_or_error_t xc_evtchn_bind_virq(xc_evtchn * p0, unsigned int p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_evtchn_bind_virq");
 	return (xc_evtchn_port_or_error_t)-1;
 }
 
 int xc_evtchn_close(xc_evtchn * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_evtchn_close");
 	return (int)-1;
 }
 
 int xc_evtchn_fd(xc_evtchn * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_evtchn_fd");
 	return (int)-1;
 }
 
 int xc_evtchn_notify(xc_evtchn * p0, evtchn_port_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_evtchn_notify");
 	return (int)-1;
 }
 
 xc_evtchn *xc_evtchn_open(xentoollog_logger * p0, unsigned p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_evtchn_open");
 	return NULL;
 }
 
 xc_evtchn_port_or_error_t xc_evtchn_pending(xc_evtchn * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_evtchn_pending");
 	return (xc_evtchn_port_or_error_t)-1;
 }
 
 int xc_evtchn_reset(xc_interface * p0, uint32_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_evtchn_reset");
 	return (int)-1;
 }
 
 int xc_evtchn_status(xc_interface * p0, xc_evtchn_status_t * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_evtchn_status");
 	return (int)-1;
 }
 
 int xc_evtchn_unbind(xc_evtchn * p0, evtchn_port_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_evtchn_unbind");
 	return (int)-1;
 }
 
 int xc_evtchn_unmask(xc_evtchn * p0, evtchn_port_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_evtchn_unmask");
 	return (int)-1;
 }
 
 int xc_ffs16(uint16_t p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_ffs16");
 	return (int)-1;
 }
 
 int xc_ffs32(uint32_t p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_ffs32");
 	return (int)-1;
 }
 
 int xc_ffs64(uint64_t p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_ffs64");
 	return (int)-1;
 }
 
 int xc_ffs8(uint8_t p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_ffs8");
 	return (int)-1;
 }
 
 int xc_flask_access(xc_interface * p0, const char * p1, const char * p2, uint16_t p3, uint32_t p4, uint32_t * p5, uint32_t * p6, uint32_t * p7, uint32_t * p8, uint32_t * p9)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6; (void)p7; (void)p8; (void)p9;
 	sim_stub_enosys("xc_flask_access");
 	return (int)-1;
 }
 
 int xc_flask_add_device(xc_interface * p0, unsigned long p1, char * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_flask_add_device");
 	return (int)-1;
 }
 
 int xc_flask_add_iomem(xc_interface * p0, unsigned long p1, unsigned long p2, char * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_flask_add_iomem");
 	return (int)-1;
 }
 
 int xc_flask_add_ioport(xc_interface * p0, unsigned long p1, unsigned long p2, char * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_flask_add_ioport");
 	return (int)-1;
 }
 
 int xc_flask_add_pirq(xc_interface * p0, unsigned int p1, char * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_flask_add_pirq");
 	return (int)-1;
 }
 
 int xc_flask_avc_cachestats(xc_interface * p0, char * p1, int p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_flask_avc_cachestats");
 	return (int)-1;
 }
 
 int xc_flask_avc_hashstats(xc_interface * p0, char * p1, int p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_flask_avc_hashstats");
 	return (int)-1;
 }
 
 int xc_flask_context_to_sid(xc_interface * p0, char * p1, uint32_t p2, uint32_t * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_flask_context_to_sid");
 	return (int)-1;
 }
 
 int xc_flask_del_device(xc_interface * p0, unsigned long p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_flask_del_device");
 	return (int)-1;
 }
 
 int xc_flask_del_iomem(xc_interface * p0, unsigned long p1, unsigned long p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_flask_del_iomem");
 	return (int)-1;
 }
 
 int xc_flask_del_ioport(xc_interface * p0, unsigned long p1, unsigned long p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_flask_del_ioport");
 	return (int)-1;
 }
 
 int xc_flask_del_pirq(xc_interface * p0, unsigned int p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_flask_del_pirq");
 	return (int)-1;
 }
 
 int xc_flask_getavc_threshold(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_flask_getavc_threshold");
 	return (int)-1;
 }
 
 int xc_flask_getbool_byid(xc_interface * p0, int p1, char * p2, uint32_t p3, int * p4, int * p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_flask_getbool_byid");
 	return (int)-1;
 }
 
 int xc_flask_getbool_byname(xc_interface * p0, char * p1, int * p2, int * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_flask_getbool_byname");
 	return (int)-1;
 }
 
 int xc_flask_getenforce(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_flask_getenforce");
 	return (int)-1;
 }
 
 int xc_flask_load(xc_interface * p0, char * p1, uint32_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_flask_load");
 	return (int)-1;
 }
 
 int xc_flask_op(xc_interface * p0, xen_flask_op_t * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_flask_op");
 	return (int)-1;
 }
 
 int xc_flask_policyvers(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_flask_policyvers");
 	return (int)-1;
 }
 
 int xc_flask_relabel_domain(xc_interface * p0, uint32_t p1, uint32_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_flask_relabel_domain");
 	return (int)-1;
 }
 
 int xc_flask_setavc_threshold(xc_interface * p0, int p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_flask_setavc_threshold");
 	return (int)-1;
 }
 
 int xc_flask_setbool(xc_interface * p0, char * p1, int p2, int p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_flask_setbool");
 	return (int)-1;
 }
 
 int xc_flask_setenforce(xc_interface * p0, int p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_flask_setenforce");
 	return (int)-1;
 }
 
 int xc_flask_sid_to_context(xc_interface * p0, int p1, char * p2, uint32_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_flask_sid_to_context");
 	return (int)-1;
 }
 
 int xc_flush_mmu_updates(xc_interface * p0, struct xc_mmu * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_flush_mmu_updates");
 	return (int)-1;
 }
 
 int xc_get_cpufreq_avgfreq(xc_interface * p0, int p1, int * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_get_cpufreq_avgfreq");
 	return (int)-1;
 }
 
 int xc_get_cpufreq_para(xc_interface * p0, int p1, struct xc_get_cpufreq_para * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_get_cpufreq_para");
 	return (int)-1;
 }
 
 int xc_get_cpuidle_max_cstate(xc_interface * p0, uint32_t * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_get_cpuidle_max_cstate");
 	return (int)-1;
 }
 
 int xc_get_cpuidle_max_csubstate(xc_interface * p0, uint32_t * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_get_cpuidle_max_csubstate");
 	return (int)-1;
 }
 
 int xc_get_cpumap_size(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_get_cpumap_size");
 	return (int)-1;
 }
 
 int xc_get_device_group(xc_interface * p0, uint32_t p1, uint32_t p2, uint32_t p3, uint32_t * p4, uint32_t * p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_get_device_group");
 	return (int)-1;
 }
 
 int xc_get_machine_memory_map(xc_interface * p0, struct e820entry p1[], uint32_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_get_machine_memory_map");
 	return (int)-1;
 }
 
 int xc_get_max_cpus(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_get_max_cpus");
 	return (int)-1;
 }
 
 int xc_get_max_nodes(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_get_max_nodes");
 	return (int)-1;
 }
 
 int xc_get_mem_access(xc_interface * p0, uint32_t p1, uint64_t p2, xenmem_access_t * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_get_mem_access");
 	return (int)-1;
 }
 
 int xc_get_nodemap_size(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_get_nodemap_size");
 	return (int)-1;
 }
 
 int xc_get_online_cpus(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_get_online_cpus");
 	return (int)-1;
 }
 
 int xc_get_paging_mempool_size(xc_interface * p0, uint32_t p1, uint64_t * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_get_paging_mempool_size");
 	return (int)-1;
 }
 
 int xc_get_pfn_type_batch(xc_interface * p0, uint32_t p1, unsigned int p2, xen_pfn_t * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_get_pfn_type_batch");
 	return (int)-1;
 }
 
 long xc_get_tot_pages(xc_interface * p0, uint32_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_get_tot_pages");
 	return (long)-1;
 }
 
 int xc_getcpuinfo(xc_interface * p0, int p1, xc_cpuinfo_t * p2, int * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_getcpuinfo");
 	return (int)-1;
 }
 
 int xc_gntshr_close(xc_gntshr * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_gntshr_close");
 	return (int)-1;
 }
 
 int xc_gntshr_munmap(xc_gntshr * p0, void * p1, uint32_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_gntshr_munmap");
 	return (int)-1;
 }
 
 xc_gntshr *xc_gntshr_open(xentoollog_logger * p0, unsigned p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_gntshr_open");
 	return NULL;
 }
 
 void *xc_gntshr_share_page_notify(xc_gntshr * p0, uint32_t p1, uint32_t * p2, int p3, uint32_t p4, evtchn_port_t p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_gntshr_share_page_notify");
 	return NULL;
 }
 
 void *xc_gntshr_share_pages(xc_gntshr * p0, uint32_t p1, int p2, uint32_t * p3, int p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_gntshr_share_pages");
 	return NULL;
 }
 
 int xc_gnttab_close(xc_gnttab * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_gnttab_close");
 	return (int)-1;
 }
 
 int xc_gnttab_get_version(xc_interface * p0, uint32_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_gnttab_get_version");
 	return (int)-1;
 }
 
 void *xc_gnttab_map_domain_grant_refs(xc_gnttab * p0, uint32_t p1, uint32_t p2, uint32_t * p3, int p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_gnttab_map_domain_grant_refs");
 	return NULL;
 }
 
 void *xc_gnttab_map_grant_ref(xc_gnttab * p0, uint32_t p1, uint32_t p2, int p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_gnttab_map_grant_ref");
 	return NULL;
 }
 
 void *xc_gnttab_map_grant_ref_notify(xc_gnttab * p0, uint32_t p1, uint32_t p2, int p3, uint32_t p4, evtchn_port_t p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_gnttab_map_grant_ref_notify");
 	return NULL;
 }
 
 void *xc_gnttab_map_grant_refs(xc_gnttab * p0, uint32_t p1, uint32_t * p2, uint32_t * p3, int p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_gnttab_map_grant_refs");
 	return NULL;
 }
 
 grant_entry_v1_t *xc_gnttab_map_table_v1(xc_interface * p0, uint32_t p1, int * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_gnttab_map_table_v1");
 	return NULL;
 }
 
 grant_entry_v2_t *xc_gnttab_map_table_v2(xc_interface * p0, uint32_t p1, int * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_gnttab_map_table_v2");
 	return NULL;
 }
 
 int xc_gnttab_munmap(xc_gnttab * p0, void * p1, uint32_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_gnttab_munmap");
 	return (int)-1;
 }
 
 int xc_gnttab_op(xc_interface * p0, int p1, void * p2, int p3, int p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_gnttab_op");
 	return (int)-1;
 }
 
 xc_gnttab *xc_gnttab_open(xentoollog_logger * p0, unsigned p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_gnttab_open");
 	return NULL;
 }
 
 int xc_gnttab_query_size(xc_interface * p0, struct gnttab_query_size * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_gnttab_query_size");
 	return (int)-1;
 }
 
 int xc_gnttab_set_max_grants(xc_gnttab * p0, uint32_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_gnttab_set_max_grants");
 	return (int)-1;
 }
 
 int xc_hvm_create_ioreq_server(xc_interface * p0, uint32_t p1, int p2, ioservid_t * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_hvm_create_ioreq_server");
 	return (int)-1;
 }
 
 int xc_hvm_destroy_ioreq_server(xc_interface * p0, uint32_t p1, ioservid_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_hvm_destroy_ioreq_server");
 	return (int)-1;
 }
 
 int xc_hvm_get_ioreq_server_info(xc_interface * p0, uint32_t p1, ioservid_t p2, xen_pfn_t * p3, xen_pfn_t * p4, evtchn_port_t * p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_hvm_get_ioreq_server_info");
 	return (int)-1;
 }
 
 int xc_hvm_inject_msi(xc_interface * p0, uint32_t p1, uint64_t p2, uint32_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_hvm_inject_msi");
 	return (int)-1;
 }
 
 int xc_hvm_inject_trap(xc_interface * p0, uint32_t p1, int p2, uint8_t p3, uint8_t p4, uint32_t p5, uint8_t p6, uint64_t p7)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6; (void)p7;
 	sim_stub_enosys("xc_hvm_inject_trap");
 	return (int)-1;
 }
 
 int xc_hvm_map_io_range_to_ioreq_server(xc_interface * p0, uint32_t p1, ioservid_t p2, int p3, uint64_t p4, uint64_t p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_hvm_map_io_range_to_ioreq_server");
 	return (int)-1;
 }
 
 int xc_hvm_map_pcidev_to_ioreq_server(xc_interface * p0, uint32_t p1, ioservid_t p2, uint16_t p3, uint8_t p4, uint8_t p5, uint8_t p6)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6;
 	sim_stub_enosys("xc_hvm_map_pcidev_to_ioreq_server");
 	return (int)-1;
 }
 
 int xc_hvm_modified_memory(xc_interface * p0, uint32_t p1, uint64_t p2, uint32_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_hvm_modified_memory");
 	return (int)-1;
 }
 
 int xc_hvm_param_set(xc_interface * p0, uint32_t p1, uint32_t p2, uint64_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_hvm_param_set");
 	return (int)-1;
 }
 
 int xc_hvm_set_ioreq_server_state(xc_interface * p0, uint32_t p1, ioservid_t p2, int p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_hvm_set_ioreq_server_state");
 	return (int)-1;
 }
 
 int xc_hvm_set_isa_irq_level(xc_interface * p0, uint32_t p1, uint8_t p2, unsigned int p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_hvm_set_isa_irq_level");
 	return (int)-1;
 }
 
 int xc_hvm_set_mem_type(xc_interface * p0, uint32_t p1, hvmmem_type_t p2, uint64_t p3, uint32_t p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_hvm_set_mem_type");
 	return (int)-1;
 }
 
 int xc_hvm_set_pci_intx_level(xc_interface * p0, uint32_t p1, uint16_t p2, uint8_t p3, uint8_t p4, uint8_t p5, unsigned int p6)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6;
 	sim_stub_enosys("xc_hvm_set_pci_intx_level");
 	return (int)-1;
 }
 
 int xc_hvm_set_pci_link_route(xc_interface * p0, uint32_t p1, uint8_t p2, uint8_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_hvm_set_pci_link_route");
 	return (int)-1;
 }
 
 int xc_hvm_track_dirty_vram(xc_interface * p0, uint32_t p1, uint64_t p2, uint32_t p3, unsigned long * p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_hvm_track_dirty_vram");
 	return (int)-1;
 }
 
 int xc_hvm_unmap_io_range_from_ioreq_server(xc_interface * p0, uint32_t p1, ioservid_t p2, int p3, uint64_t p4, uint64_t p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_hvm_unmap_io_range_from_ioreq_server");
 	return (int)-1;
 }
 
 int xc_hvm_unmap_pcidev_from_ioreq_server(xc_interface * p0, uint32_t p1, ioservid_t p2, uint16_t p3, uint8_t p4, uint8_t p5, uint8_t p6)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6;
 	sim_stub_enosys("xc_hvm_unmap_pcidev_from_ioreq_server");
 	return (int)-1;
 }
 
 xc_hypercall_buffer_array_t *xc_hypercall_buffer_array_create(xc_interface * p0, unsigned p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_hypercall_buffer_array_create");
 	return NULL;
 }
 
 void xc_hypercall_buffer_array_destroy(xc_interface * p0, xc_hypercall_buffer_array_t * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_hypercall_buffer_array_destroy");
 }
 
 struct xendevicemodel_handle *xc_interface_dmod_handle(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_interface_dmod_handle");
 	return NULL;
 }
 
 struct xenforeignmemory_handle *xc_interface_fmem_handle(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_interface_fmem_handle");
 	return NULL;
 }
 
 struct xencall_handle *xc_interface_xcall_handle(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_interface_xcall_handle");
 	return NULL;
 }
 
 int xc_kexec_exec(xc_interface * p0, int p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_kexec_exec");
 	return (int)-1;
 }
 
 int xc_kexec_get_range(xc_interface * p0, int p1, int p2, uint64_t * p3, uint64_t * p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_kexec_get_range");
 	return (int)-1;
 }
 
 int xc_kexec_load(xc_interface * p0, uint8_t p1, uint16_t p2, uint64_t p3, uint32_t p4, xen_kexec_segment_t * p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_kexec_load");
 	return (int)-1;
 }
 
 int xc_kexec_status(xc_interface * p0, int p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_kexec_status");
 	return (int)-1;
 }
 
 int xc_kexec_unload(xc_interface * p0, int p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_kexec_unload");
 	return (int)-1;
 }
 
 int xc_livepatch_apply(xc_interface * p0, char * p1, uint32_t p2, uint32_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_livepatch_apply");
 	return (int)-1;
 }
 
 int xc_livepatch_get(xc_interface * p0, char * p1, xen_livepatch_status_t * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_livepatch_get");
 	return (int)-1;
 }
 
 int xc_livepatch_list(xc_interface * p0, const unsigned int p1, const unsigned int p2, struct xen_livepatch_status * p3, char * p4, uint32_t * p5, const uint32_t p6, char * p7, uint32_t * p8, const uint32_t p9, unsigned int * p10, unsigned int * p11)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6; (void)p7; (void)p8; (void)p9; (void)p10; (void)p11;
 	sim_stub_enosys("xc_livepatch_list");
 	return (int)-1;
 }
 
 int xc_livepatch_list_get_sizes(xc_interface * p0, unsigned int * p1, uint32_t * p2, uint32_t * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_livepatch_list_get_sizes");
 	return (int)-1;
 }
 
 int xc_livepatch_replace(xc_interface * p0, char * p1, uint32_t p2, uint32_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_livepatch_replace");
 	return (int)-1;
 }
 
 int xc_livepatch_revert(xc_interface * p0, char * p1, uint32_t p2, uint32_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_livepatch_revert");
 	return (int)-1;
 }
 
 int xc_livepatch_unload(xc_interface * p0, char * p1, uint32_t p2, uint32_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_livepatch_unload");
 	return (int)-1;
 }
 
 int xc_livepatch_upload(xc_interface * p0, char * p1, unsigned char * p2, uint32_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_livepatch_upload");
 	return (int)-1;
 }
 
 int xc_lockprof_query(xc_interface * p0, uint32_t * p1, uint64_t * p2, xc_hypercall_buffer_t * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_lockprof_query");
 	return (int)-1;
 }
 
 int xc_lockprof_query_number(xc_interface * p0, uint32_t * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_lockprof_query_number");
 	return (int)-1;
 }
 
 int xc_lockprof_reset(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_lockprof_reset");
 	return (int)-1;
 }
 
 long long xc_logdirty_control(xc_interface * p0, uint32_t p1, unsigned int p2, xc_hypercall_buffer_t * p3, unsigned long p4, unsigned int p5, xc_shadow_op_stats_t * p6)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6;
 	sim_stub_enosys("xc_logdirty_control");
 	return (long long)-1;
 }
 
 int xc_machphys_mfn_list(xc_interface * p0, unsigned long p1, xen_pfn_t * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_machphys_mfn_list");
 	return (int)-1;
 }
 
 unsigned long xc_make_page_below_4G(xc_interface * p0, uint32_t p1, unsigned long p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_make_page_below_4G");
 	return (unsigned long)-1;
 }
 
 void *xc_map_foreign_ranges(xc_interface * p0, uint32_t p1, size_t p2, int p3, size_t p4, void * p5, int p6)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6;
 	sim_stub_enosys("xc_map_foreign_ranges");
 	return NULL;
 }
 
 int xc_maximum_ram_page(xc_interface * p0, unsigned long * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_maximum_ram_page");
 	return (int)-1;
 }
 
 int xc_mca_op(xc_interface * p0, struct xen_mc * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_mca_op");
 	return (int)-1;
 }
 
 int xc_mca_op_inject_v2(xc_interface * p0, unsigned int p1, xc_cpumap_t p2, unsigned int p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_mca_op_inject_v2");
 	return (int)-1;
 }
 
 int xc_mem_paging_disable(xc_interface * p0, uint32_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_mem_paging_disable");
 	return (int)-1;
 }
 
 int xc_mem_paging_enable(xc_interface * p0, uint32_t p1, uint32_t * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_mem_paging_enable");
 	return (int)-1;
 }
 
 int xc_mem_paging_evict(xc_interface * p0, uint32_t p1, uint64_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_mem_paging_evict");
 	return (int)-1;
 }
 
 int xc_mem_paging_load(xc_interface * p0, uint32_t p1, uint64_t p2, void * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_mem_paging_load");
 	return (int)-1;
 }
 
 int xc_mem_paging_nominate(xc_interface * p0, uint32_t p1, uint64_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_mem_paging_nominate");
 	return (int)-1;
 }
 
 int xc_mem_paging_prep(xc_interface * p0, uint32_t p1, uint64_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_mem_paging_prep");
 	return (int)-1;
 }
 
 int xc_mem_paging_resume(xc_interface * p0, uint32_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_mem_paging_resume");
 	return (int)-1;
 }
 
 void *xc_memalign(xc_interface * p0, size_t p1, size_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_memalign");
 	return NULL;
 }
 
 long xc_memory_op(xc_interface * p0, unsigned int p1, void * p2, size_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_memory_op");
 	return (long)-1;
 }
 
 int xc_memshr_debug_gref(xc_interface * p0, uint32_t p1, grant_ref_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_memshr_debug_gref");
 	return (int)-1;
 }
 
 int xc_memshr_fork(xc_interface * p0, uint32_t p1, uint32_t p2, _Bool p3, _Bool p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_memshr_fork");
 	return (int)-1;
 }
 
 int xc_memshr_fork_reset(xc_interface * p0, uint32_t p1, _Bool p2, _Bool p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_memshr_fork_reset");
 	return (int)-1;
 }
 
 int xc_memshr_nominate_gref(xc_interface * p0, uint32_t p1, grant_ref_t p2, uint64_t * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_memshr_nominate_gref");
 	return (int)-1;
 }
 
 int xc_memshr_share_grefs(xc_interface * p0, uint32_t p1, grant_ref_t p2, uint64_t p3, uint32_t p4, grant_ref_t p5, uint64_t p6)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6;
 	sim_stub_enosys("xc_memshr_share_grefs");
 	return (int)-1;
 }
 
 int xc_microcode_update(xc_interface * p0, const void * p1, size_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_microcode_update");
 	return (int)-1;
 }
 
 int xc_mmuext_op(xc_interface * p0, struct mmuext_op * p1, unsigned int p2, uint32_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_mmuext_op");
 	return (int)-1;
 }
 
 int xc_monitor_cpuid(xc_interface * p0, uint32_t p1, _Bool p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_monitor_cpuid");
 	return (int)-1;
 }
 
 int xc_monitor_debug_exceptions(xc_interface * p0, uint32_t p1, _Bool p2, _Bool p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_monitor_debug_exceptions");
 	return (int)-1;
 }
 
 int xc_monitor_descriptor_access(xc_interface * p0, uint32_t p1, _Bool p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_monitor_descriptor_access");
 	return (int)-1;
 }
 
 int xc_monitor_disable(xc_interface * p0, uint32_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_monitor_disable");
 	return (int)-1;
 }
 
 int xc_monitor_emul_unimplemented(xc_interface * p0, uint32_t p1, _Bool p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_monitor_emul_unimplemented");
 	return (int)-1;
 }
 
 int xc_monitor_emulate_each_rep(xc_interface * p0, uint32_t p1, _Bool p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_monitor_emulate_each_rep");
 	return (int)-1;
 }
 
 void *xc_monitor_enable(xc_interface * p0, uint32_t p1, uint32_t * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_monitor_enable");
 	return NULL;
 }
 
 int xc_monitor_get_capabilities(xc_interface * p0, uint32_t p1, uint32_t * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_monitor_get_capabilities");
 	return (int)-1;
 }
 
 int xc_monitor_guest_request(xc_interface * p0, uint32_t p1, _Bool p2, _Bool p3, _Bool p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_monitor_guest_request");
 	return (int)-1;
 }
 
 int xc_monitor_inguest_pagefault(xc_interface * p0, uint32_t p1, _Bool p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_monitor_inguest_pagefault");
 	return (int)-1;
 }
 
 int xc_monitor_mov_to_msr(xc_interface * p0, uint32_t p1, uint32_t p2, _Bool p3, _Bool p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_monitor_mov_to_msr");
 	return (int)-1;
 }
 
 int xc_monitor_privileged_call(xc_interface * p0, uint32_t p1, _Bool p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_monitor_privileged_call");
 	return (int)-1;
 }
 
 int xc_monitor_resume(xc_interface * p0, uint32_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_monitor_resume");
 	return (int)-1;
 }
 
 int xc_monitor_singlestep(xc_interface * p0, uint32_t p1, _Bool p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_monitor_singlestep");
 	return (int)-1;
 }
 
 int xc_monitor_software_breakpoint(xc_interface * p0, uint32_t p1, _Bool p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_monitor_software_breakpoint");
 	return (int)-1;
 }
 
 int xc_monitor_vmexit(xc_interface * p0, uint32_t p1, _Bool p2, _Bool p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_monitor_vmexit");
 	return (int)-1;
 }
 
 int xc_monitor_write_ctrlreg(xc_interface * p0, uint32_t p1, uint16_t p2, _Bool p3, _Bool p4, uint64_t p5, _Bool p6)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6;
 	sim_stub_enosys("xc_monitor_write_ctrlreg");
 	return (int)-1;
 }
 
 xc_nodemap_t xc_nodemap_alloc(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_nodemap_alloc");
 	return (xc_nodemap_t)-1;
 }
 
 int xc_numainfo(xc_interface * p0, unsigned * p1, xc_meminfo_t * p2, uint32_t * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_numainfo");
 	return (int)-1;
 }
 
 int xc_pcitopoinfo(xc_interface * p0, unsigned p1, physdev_pci_device_t * p2, uint32_t * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_pcitopoinfo");
 	return (int)-1;
 }
 
 int xc_perfc_query(xc_interface * p0, xc_hypercall_buffer_t * p1, xc_hypercall_buffer_t * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_perfc_query");
 	return (int)-1;
 }
 
 int xc_perfc_query_number(xc_interface * p0, int * p1, int * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_perfc_query_number");
 	return (int)-1;
 }
 
 int xc_perfc_reset(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_perfc_reset");
 	return (int)-1;
 }
 
 int xc_physdev_map_pirq(xc_interface * p0, uint32_t p1, int p2, int * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_physdev_map_pirq");
 	return (int)-1;
 }
 
 int xc_physdev_map_pirq_msi(xc_interface * p0, uint32_t p1, int p2, int * p3, int p4, int p5, int p6, uint64_t p7)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6; (void)p7;
 	sim_stub_enosys("xc_physdev_map_pirq_msi");
 	return (int)-1;
 }
 
 int xc_physdev_pci_access_modify(xc_interface * p0, uint32_t p1, int p2, int p3, int p4, int p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_physdev_pci_access_modify");
 	return (int)-1;
 }
 
 int xc_physdev_unmap_pirq(xc_interface * p0, uint32_t p1, int p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_physdev_unmap_pirq");
 	return (int)-1;
 }
 
 int xc_pm_get_cxstat(xc_interface * p0, int p1, struct xc_cx_stat * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_pm_get_cxstat");
 	return (int)-1;
 }
 
 int xc_pm_get_max_cx(xc_interface * p0, int p1, int * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_pm_get_max_cx");
 	return (int)-1;
 }
 
 int xc_pm_get_max_px(xc_interface * p0, int p1, int * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_pm_get_max_px");
 	return (int)-1;
 }
 
 int xc_pm_get_pxstat(xc_interface * p0, int p1, struct xc_px_stat * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_pm_get_pxstat");
 	return (int)-1;
 }
 
 int xc_pm_reset_cxstat(xc_interface * p0, int p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_pm_reset_cxstat");
 	return (int)-1;
 }
 
 int xc_pm_reset_pxstat(xc_interface * p0, int p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_pm_reset_pxstat");
 	return (int)-1;
 }
 
 int xc_psr_cmt_attach(xc_interface * p0, uint32_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_psr_cmt_attach");
 	return (int)-1;
 }
 
 int xc_psr_cmt_detach(xc_interface * p0, uint32_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_psr_cmt_detach");
 	return (int)-1;
 }
 
 int xc_psr_cmt_enabled(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_psr_cmt_enabled");
 	return (int)-1;
 }
 
 int xc_psr_cmt_get_data(xc_interface * p0, uint32_t p1, uint32_t p2, xc_psr_cmt_type p3, uint64_t * p4, uint64_t * p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_psr_cmt_get_data");
 	return (int)-1;
 }
 
 int xc_psr_cmt_get_domain_rmid(xc_interface * p0, uint32_t p1, uint32_t * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_psr_cmt_get_domain_rmid");
 	return (int)-1;
 }
 
 int xc_psr_cmt_get_l3_cache_size(xc_interface * p0, uint32_t p1, uint32_t * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_psr_cmt_get_l3_cache_size");
 	return (int)-1;
 }
 
 int xc_psr_cmt_get_l3_event_mask(xc_interface * p0, uint32_t * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_psr_cmt_get_l3_event_mask");
 	return (int)-1;
 }
 
 int xc_psr_cmt_get_l3_upscaling_factor(xc_interface * p0, uint32_t * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_psr_cmt_get_l3_upscaling_factor");
 	return (int)-1;
 }
 
 int xc_psr_cmt_get_total_rmid(xc_interface * p0, uint32_t * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_psr_cmt_get_total_rmid");
 	return (int)-1;
 }
 
 int xc_psr_get_domain_data(xc_interface * p0, uint32_t p1, xc_psr_type p2, uint32_t p3, uint64_t * p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_psr_get_domain_data");
 	return (int)-1;
 }
 
 int xc_psr_get_hw_info(xc_interface * p0, uint32_t p1, xc_psr_feat_type p2, xc_psr_hw_info * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_psr_get_hw_info");
 	return (int)-1;
 }
 
 int xc_psr_set_domain_data(xc_interface * p0, uint32_t p1, xc_psr_type p2, uint32_t p3, uint64_t p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_psr_set_domain_data");
 	return (int)-1;
 }
 
 int xc_readconsolering(xc_interface * p0, char * p1, unsigned int * p2, int p3, int p4, uint32_t * p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_readconsolering");
 	return (int)-1;
 }
 
 void xc_report(xc_interface * p0, xentoollog_logger * p1, xentoollog_level p2, int p3, const char * p4, ...)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_report");
 }
 
 void xc_report_error(xc_interface * p0, int p1, const char * p2, ...)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_report_error");
 }
 
 void xc_report_progress_single(xc_interface * p0, const char * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_report_progress_single");
 }
 
 void xc_report_progress_step(xc_interface * p0, unsigned long p1, unsigned long p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_report_progress_step");
 }
 
 void xc_reportv(xc_interface * p0, xentoollog_logger * p1, xentoollog_level p2, int p3, const char * p4, va_list p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_reportv");
 }
 
 int xc_reserved_device_memory_map(xc_interface * p0, uint32_t p1, uint16_t p2, uint8_t p3, uint8_t p4, struct xen_reserved_device_memory p5[], uint32_t * p6)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6;
 	sim_stub_enosys("xc_reserved_device_memory_map");
 	return (int)-1;
 }
 
 int xc_resource_op(xc_interface * p0, uint32_t p1, xc_resource_op_t * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_resource_op");
 	return (int)-1;
 }
 
 int xc_sched_arinc653_schedule_get(xc_interface * p0, uint32_t p1, struct xen_sysctl_arinc653_schedule * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_sched_arinc653_schedule_get");
 	return (int)-1;
 }
 
 int xc_sched_arinc653_schedule_set(xc_interface * p0, uint32_t p1, struct xen_sysctl_arinc653_schedule * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_sched_arinc653_schedule_set");
 	return (int)-1;
 }
 
 int xc_sched_credit2_domain_get(xc_interface * p0, uint32_t p1, struct xen_domctl_sched_credit2 * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_sched_credit2_domain_get");
 	return (int)-1;
 }
 
 int xc_sched_credit2_domain_set(xc_interface * p0, uint32_t p1, struct xen_domctl_sched_credit2 * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_sched_credit2_domain_set");
 	return (int)-1;
 }
 
 int xc_sched_credit2_params_get(xc_interface * p0, uint32_t p1, struct xen_sysctl_credit2_schedule * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_sched_credit2_params_get");
 	return (int)-1;
 }
 
 int xc_sched_credit2_params_set(xc_interface * p0, uint32_t p1, struct xen_sysctl_credit2_schedule * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_sched_credit2_params_set");
 	return (int)-1;
 }
 
 int xc_sched_credit_domain_get(xc_interface * p0, uint32_t p1, struct xen_domctl_sched_credit * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_sched_credit_domain_get");
 	return (int)-1;
 }
 
 int xc_sched_credit_domain_set(xc_interface * p0, uint32_t p1, struct xen_domctl_sched_credit * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_sched_credit_domain_set");
 	return (int)-1;
 }
 
 int xc_sched_credit_params_get(xc_interface * p0, uint32_t p1, struct xen_sysctl_credit_schedule * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_sched_credit_params_get");
 	return (int)-1;
 }
 
 int xc_sched_credit_params_set(xc_interface * p0, uint32_t p1, struct xen_sysctl_credit_schedule * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_sched_credit_params_set");
 	return (int)-1;
 }
 
 int xc_sched_id(xc_interface * p0, int * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_sched_id");
 	return (int)-1;
 }
 
 int xc_sched_rtds_domain_get(xc_interface * p0, uint32_t p1, struct xen_domctl_sched_rtds * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_sched_rtds_domain_get");
 	return (int)-1;
 }
 
 int xc_sched_rtds_domain_set(xc_interface * p0, uint32_t p1, struct xen_domctl_sched_rtds * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_sched_rtds_domain_set");
 	return (int)-1;
 }
 
 int xc_sched_rtds_vcpu_get(xc_interface * p0, uint32_t p1, struct xen_domctl_schedparam_vcpu * p2, uint32_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_sched_rtds_vcpu_get");
 	return (int)-1;
 }
 
 int xc_sched_rtds_vcpu_set(xc_interface * p0, uint32_t p1, struct xen_domctl_schedparam_vcpu * p2, uint32_t p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_sched_rtds_vcpu_set");
 	return (int)-1;
 }
 
 int xc_send_debug_keys(xc_interface * p0, const char * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_send_debug_keys");
 	return (int)-1;
 }
 
 int xc_set_broken_page_p2m(xc_interface * p0, uint32_t p1, unsigned long p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_set_broken_page_p2m");
 	return (int)-1;
 }
 
 int xc_set_cpufreq_gov(xc_interface * p0, int p1, char * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_set_cpufreq_gov");
 	return (int)-1;
 }
 
 int xc_set_cpufreq_para(xc_interface * p0, int p1, int p2, int p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_set_cpufreq_para");
 	return (int)-1;
 }
 
 int xc_set_cpuidle_max_cstate(xc_interface * p0, uint32_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_set_cpuidle_max_cstate");
 	return (int)-1;
 }
 
 int xc_set_cpuidle_max_csubstate(xc_interface * p0, uint32_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_set_cpuidle_max_csubstate");
 	return (int)-1;
 }
 
 int xc_set_hvm_param(xc_interface * p0, uint32_t p1, int p2, unsigned long p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_set_hvm_param");
 	return (int)-1;
 }
 
 int xc_set_mem_access(xc_interface * p0, uint32_t p1, xenmem_access_t p2, uint64_t p3, uint32_t p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_set_mem_access");
 	return (int)-1;
 }
 
 int xc_set_mem_access_multi(xc_interface * p0, uint32_t p1, uint8_t * p2, uint64_t * p3, uint32_t p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_set_mem_access_multi");
 	return (int)-1;
 }
 
 int xc_set_paging_mempool_size(xc_interface * p0, uint32_t p1, uint64_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_set_paging_mempool_size");
 	return (int)-1;
 }
 
 const char *xc_set_progress_prefix(xc_interface * p0, const char * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_set_progress_prefix");
 	return NULL;
 }
 
 int xc_set_sched_opt_smt(xc_interface * p0, uint32_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_set_sched_opt_smt");
 	return (int)-1;
 }
 
 int xc_shadow_control(xc_interface * p0, uint32_t p1, unsigned int p2, unsigned int * p3, unsigned int p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_shadow_control");
 	return (int)-1;
 }
 
 int xc_smt_disable(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_smt_disable");
 	return (int)-1;
 }
 
 int xc_smt_enable(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_smt_enable");
 	return (int)-1;
 }
 
 int xc_sysctl(xc_interface * p0, struct xen_sysctl * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_sysctl");
 	return (int)-1;
 }
 
 int xc_tbuf_disable(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_tbuf_disable");
 	return (int)-1;
 }
 
 int xc_tbuf_enable(xc_interface * p0, unsigned long p1, unsigned long * p2, unsigned long * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_tbuf_enable");
 	return (int)-1;
 }
 
 int xc_tbuf_get_size(xc_interface * p0, unsigned long * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_tbuf_get_size");
 	return (int)-1;
 }
 
 int xc_tbuf_set_cpu_mask(xc_interface * p0, xc_cpumap_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_tbuf_set_cpu_mask");
 	return (int)-1;
 }
 
 int xc_tbuf_set_evt_mask(xc_interface * p0, uint32_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_tbuf_set_evt_mask");
 	return (int)-1;
 }
 
 int xc_tbuf_set_size(xc_interface * p0, unsigned long p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xc_tbuf_set_size");
 	return (int)-1;
 }
 
 int xc_test_assign_device(xc_interface * p0, uint32_t p1, uint32_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_test_assign_device");
 	return (int)-1;
 }
 
 int xc_test_assign_dt_device(xc_interface * p0, uint32_t p1, char * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_test_assign_dt_device");
 	return (int)-1;
 }
 
 unsigned long xc_translate_foreign_address(xc_interface * p0, uint32_t p1, int p2, unsigned long long p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_translate_foreign_address");
 	return (unsigned long)-1;
 }
 
 int xc_vcpu_get_extstate(xc_interface * p0, uint32_t p1, uint32_t p2, xc_vcpu_extstate_t * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_vcpu_get_extstate");
 	return (int)-1;
 }
 
 int xc_vcpu_getaffinity(xc_interface * p0, uint32_t p1, int p2, xc_cpumap_t p3, xc_cpumap_t p4, uint32_t p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_vcpu_getaffinity");
 	return (int)-1;
 }
 
 int xc_vcpu_getcontext(xc_interface * p0, uint32_t p1, uint32_t p2, vcpu_guest_context_any_t * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_vcpu_getcontext");
 	return (int)-1;
 }
 
 int xc_vcpu_getinfo(xc_interface * p0, uint32_t p1, uint32_t p2, xc_vcpuinfo_t * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_vcpu_getinfo");
 	return (int)-1;
 }
 
 int xc_vcpu_setaffinity(xc_interface * p0, uint32_t p1, int p2, xc_cpumap_t p3, xc_cpumap_t p4, uint32_t p5)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5;
 	sim_stub_enosys("xc_vcpu_setaffinity");
 	return (int)-1;
 }
 
 int xc_vcpu_setcontext(xc_interface * p0, uint32_t p1, uint32_t p2, vcpu_guest_context_any_t * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_vcpu_setcontext");
 	return (int)-1;
 }
 
 int xc_version(xc_interface * p0, int p1, void * p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_version");
 	return (int)-1;
 }
 
 int xc_vm_event_control(xc_interface * p0, uint32_t p1, unsigned int p2, unsigned int p3, uint32_t * p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_vm_event_control");
 	return (int)-1;
 }
 
 void *xc_vm_event_enable(xc_interface * p0, uint32_t p1, int p2, uint32_t * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_vm_event_enable");
 	return NULL;
 }
 
 int xc_vm_event_get_version(xc_interface * p0)
 {
+	(void)p0;
 	sim_stub_enosys("xc_vm_event_get_version");
 	return (int)-1;
 }
 
 int xc_vmtrace_disable(xc_interface * p0, uint32_t p1, uint32_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_vmtrace_disable");
 	return (int)-1;
 }
 
 int xc_vmtrace_enable(xc_interface * p0, uint32_t p1, uint32_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_vmtrace_enable");
 	return (int)-1;
 }
 
 int xc_vmtrace_get_option(xc_interface * p0, uint32_t p1, uint32_t p2, uint64_t p3, uint64_t * p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_vmtrace_get_option");
 	return (int)-1;
 }
 
 int xc_vmtrace_output_position(xc_interface * p0, uint32_t p1, uint32_t p2, uint64_t * p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xc_vmtrace_output_position");
 	return (int)-1;
 }
 
 int xc_vmtrace_reset_and_enable(xc_interface * p0, uint32_t p1, uint32_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_vmtrace_reset_and_enable");
 	return (int)-1;
 }
 
 int xc_vmtrace_set_option(xc_interface * p0, uint32_t p1, uint32_t p2, uint64_t p3, uint64_t p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xc_vmtrace_set_option");
 	return (int)-1;
 }
 
 int xc_watchdog(xc_interface * p0, uint32_t p1, uint32_t p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xc_watchdog");
 	return (int)-1;
 }

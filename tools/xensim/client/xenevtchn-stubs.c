@@ -18,18 +18,21 @@
 
 xenevtchn_port_or_error_t xenevtchn_bind_unbound_port(xenevtchn_handle * p0, uint32_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xenevtchn_bind_unbound_port");
 	return (xenevtchn_port_or_error_t)-1;
 }
 
 xenevtchn_handle *xenevtchn_fdopen(struct xentoollog_logger * p0, int p1, unsigned p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xenevtchn_fdopen");
 	return NULL;
 }
 
 int xenevtchn_restrict(xenevtchn_handle * p0, domid_t p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xenevtchn_restrict");
 	return (int)-1;
 }

@@ -18,18 +18,21 @@
 
 xenforeignmemory_resource_handle *xenforeignmemory_map_resource(xenforeignmemory_handle * p0, domid_t p1, unsigned int p2, unsigned int p3, unsigned long p4, unsigned long p5, void ** p6, int p7, int p8)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6; (void)p7; (void)p8;
 	sim_stub_enosys("xenforeignmemory_map_resource");
 	return NULL;
 }
 
 int xenforeignmemory_resource_size(xenforeignmemory_handle * p0, domid_t p1, unsigned int p2, unsigned int p3, size_t * p4)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
 	sim_stub_enosys("xenforeignmemory_resource_size");
 	return (int)-1;
 }
 
 int xenforeignmemory_unmap_resource(xenforeignmemory_handle * p0, xenforeignmemory_resource_handle * p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xenforeignmemory_unmap_resource");
 	return (int)-1;
 }

@@ -18,48 +18,56 @@
 
 char *xs_control_command(struct xs_handle * p0, const char * p1, void * p2, unsigned int p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xs_control_command");
 	return NULL;
 }
 
 char *xs_debug_command(struct xs_handle * p0, const char * p1, void * p2, unsigned int p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xs_debug_command");
 	return NULL;
 }
 
 _Bool xs_introduce_domain(struct xs_handle * p0, unsigned int p1, unsigned long p2, unsigned int p3)
 {
+	(void)p0; (void)p1; (void)p2; (void)p3;
 	sim_stub_enosys("xs_introduce_domain");
 	return false;
 }
 
 _Bool xs_release_domain(struct xs_handle * p0, unsigned int p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xs_release_domain");
 	return false;
 }
 
 _Bool xs_restrict(struct xs_handle * p0, unsigned p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xs_restrict");
 	return false;
 }
 
 _Bool xs_resume_domain(struct xs_handle * p0, unsigned int p1)
 {
+	(void)p0; (void)p1;
 	sim_stub_enosys("xs_resume_domain");
 	return false;
 }
 
 _Bool xs_set_target(struct xs_handle * p0, unsigned int p1, unsigned int p2)
 {
+	(void)p0; (void)p1; (void)p2;
 	sim_stub_enosys("xs_set_target");
 	return false;
 }
 
 int xs_suspend_evtchn_port(int p0)
 {
+	(void)p0;
 	sim_stub_enosys("xs_suspend_evtchn_port");
 	return (int)-1;
 }

@@ -34,6 +34,7 @@ struct xenforeignmemory_handle {
 xenforeignmemory_handle *xenforeignmemory_open(struct xentoollog_logger *logger,
 					       unsigned int open_flags)
 {
+	(void)open_flags;
 	xenforeignmemory_handle *h = calloc(1, sizeof(*h));
 	int rc;
 
