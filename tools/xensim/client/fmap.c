@@ -14,7 +14,11 @@
  *  3. every run of pages with consecutive frames becomes one
  *     mmap(MAP_FIXED|MAP_SHARED) of the memfd over the reservation (the
  *     scanner's hot path: a guest's unshared memory is mostly laid out in
- *     runs, so this is usually a handful of system calls per batch).
+ *     runs, so this is usually a handful of system calls per batch), with
+ *     MAP_POPULATE: privcmd's mmapbatch installs every page table entry
+ *     in the ioctl, so a reader of a Xen mapping takes no page faults, and
+ *     one fault per page here would charge the scanner a cost Xen does
+ *     not have.
  *     Pages that failed stay PROT_NONE: touching one faults, as touching an
  *     unpopulated privcmd page does on Linux.
  * Invariant: the server holds a reference exactly for the frames recorded
@@ -197,7 +201,7 @@ void *sim_fmap_map(struct sim_conn *c, struct sim_fmap_table *t, uint32_t dom,
 		while (j < pages && !err[j] && mfns[j] == mfns[j - 1] + 1)
 			j++;
 		p = mmap(base + (i << SIM_PAGE_SHIFT), (j - i) << SIM_PAGE_SHIFT,
-			 prot, MAP_SHARED | MAP_FIXED, c->memfd,
+			 prot, MAP_SHARED | MAP_FIXED | MAP_POPULATE, c->memfd,
 			 (off_t)(mfns[i] << SIM_PAGE_SHIFT));
 		if (p == MAP_FAILED) {
 			int e = errno;
