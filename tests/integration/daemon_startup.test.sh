@@ -25,6 +25,15 @@ xsd_env "$XSD" -d -f "$CONF" 2>"$T/out"
 grep -q "error: cannot open /dev/xen/privcmd\|error: cannot reach xenstore" "$T/out" || { cat "$T/out"; fail "no clear message without a host"; }
 leftovers && fail "failed start left files"
 
+# a hypervisor built without CONFIG_MEM_SHARING (Debian's stock one): the
+# daemon says so, points at hypervisor-patch/, and exits 1
+"$XENSIM" start --mem 256 --dom0-mem 64 --no-mem-sharing --pidfile "$T/sim.pid" --log "$T/sim.log" >/dev/null || fail "xensim start --no-mem-sharing"
+xsd_env "$XSD" -d -f "$CONF" 2>"$T/out"
+[ $? -eq 1 ] || fail "started on a hypervisor without sharing"
+grep -q "built without CONFIG_MEM_SHARING; see hypervisor-patch/" "$T/out" || { cat "$T/out"; fail "no clear no-sharing message"; }
+leftovers && fail "failed start left files"
+"$XENSIM" stop >/dev/null 2>&1 || fail "xensim stop"
+
 # a host whose CPU has no VMX: every add is refused with the reason
 "$XENSIM" start --mem 256 --dom0-mem 64 --no-vmx --pidfile "$T/sim.pid" --log "$T/sim.log" >/dev/null || fail "xensim start"
 guest v1 1 mem_sharing=on

@@ -1082,6 +1082,33 @@ static void test_debug_gfn(void)
 	done(hv);
 }
 
+/* A hypervisor built without CONFIG_MEM_SHARING (Debian's stock one)
+ * answers every sharing op and the sharing ring with -ENOSYS, touches
+ * nothing, and its sharing counters stay 0. */
+static void test_no_mem_sharing(void)
+{
+	struct sim_hv_config cfg = base_cfg();
+	xenshare_cmpshr_pair_t pair = { 0 };
+	struct sim_hv *hv;
+	uint64_t h = 1;
+	uint32_t a, b, port;
+
+	cfg.no_mem_sharing = true;
+	cfg.patched = true;
+	hv = mk_hv_cfg(cfg);
+	a = mk_dom(hv, 4);
+	b = mk_dom(hv, 4);
+	CU_ASSERT(sim_hv_memshr_control(hv, a, true) == -ENOSYS);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, a, 0, &h) == -ENOSYS);
+	CU_ASSERT(sim_hv_share(hv, a, 0, 1, b, 0, 2) == -ENOSYS);
+	CU_ASSERT(sim_hv_debug_gfn(hv, a, 0) == -ENOSYS);
+	CU_ASSERT(sim_hv_compare_share(hv, &pair, 1) == -ENOSYS);
+	CU_ASSERT(sim_hv_ring_enable(hv, a, &port) == -ENOSYS);
+	CU_ASSERT(sim_hv_audit(hv) == -ENOSYS);
+	CU_ASSERT(sim_hv_sharing_freed_pages(hv) == 0);
+	sim_hv_destroy(hv);
+}
+
 /* The audit op exists in debug builds only. */
 static void test_audit_debug_only(void)
 {
@@ -1313,7 +1340,7 @@ int main(void)
 		T(test_writable_map_unshares), T(test_ro_map_keeps_orphan),
 		T(test_share_client_frame_mapped), T(test_map_errors_and_owner_release),
 		T(test_add_to_physmap), T(test_range_share), T(test_debug_gfn),
-		T(test_audit_debug_only), T(test_audit_finds_errors), T(test_compare_share),
+		T(test_no_mem_sharing), T(test_audit_debug_only), T(test_audit_finds_errors), T(test_compare_share),
 		T(test_verify_catches_corruption), T(test_verify_catches_wrong_share),
 		T(test_verify_catches_shared_write_and_lost_page),
 		T(test_recent_nominations), T(test_residue),

@@ -46,6 +46,9 @@ struct sim_hv;
 struct sim_hv_config {
 	uint64_t nr_frames;     /* host RAM in 4 KiB frames (free pool + domains) */
 	uint64_t dom0_pages;    /* frames given to dom0 at boot (it can balloon them out) */
+	/* built without CONFIG_MEM_SHARING, as Debian's stock hypervisor is:
+	 * XENMEM_sharing_op and the sharing domctls end in -ENOSYS */
+	bool no_mem_sharing;
 	bool cpu_vmx;           /* Intel VMX: sharing allowed (false: -EOPNOTSUPP) */
 	bool debug_build;       /* audit op available (else -EOPNOTSUPP) */
 	/*

@@ -337,6 +337,8 @@ int sim_hv_ring_enable(struct sim_hv *hv, uint32_t domid, uint32_t *port)
 	struct sim_dom *d = NULL;
 	int rc;
 
+	if (hv->cfg.no_mem_sharing)
+		return -ENOSYS;
 	if (!port)
 		return -EINVAL;
 	sim_lock(hv);
@@ -376,6 +378,8 @@ int sim_hv_ring_disable(struct sim_hv *hv, uint32_t domid)
 	struct sim_dom *d = NULL;
 	int rc;
 
+	if (hv->cfg.no_mem_sharing)
+		return -ENOSYS;
 	sim_lock(hv);
 	rc = sim_vm_event_lookup(hv, domid, &d);
 	if (rc) {
@@ -403,6 +407,8 @@ int sim_hv_domain_resume(struct sim_hv *hv, uint32_t domid)
 	struct sim_dom *d = NULL;
 	int rc;
 
+	if (hv->cfg.no_mem_sharing)
+		return -ENOSYS;
 	sim_lock(hv);
 	rc = sim_vm_event_lookup(hv, domid, &d);
 	if (rc) {
@@ -518,6 +524,8 @@ int sim_hv_memshr_control(struct sim_hv *hv, uint32_t domid, bool enable)
 	struct sim_dom *d;
 	int rc;
 
+	if (hv->cfg.no_mem_sharing)
+		return -ENOSYS;
 	sim_lock(hv);
 	d = sim_dom_get(hv, domid);
 	rc = d ? sim_sharing_control(hv, d, enable) : -ESRCH;
@@ -682,6 +690,8 @@ int sim_hv_nominate_gfn(struct sim_hv *hv, uint32_t domid, uint64_t gfn, uint64_
 	struct sim_dom *d;
 	int rc;
 
+	if (hv->cfg.no_mem_sharing)
+		return -ENOSYS;
 	*handle = 0;
 	sim_lock(hv);
 	rc = sim_memop_domain(hv, domid, &d);
@@ -697,6 +707,8 @@ int sim_hv_share(struct sim_hv *hv, uint32_t sdom, uint64_t sgfn, uint64_t sh,
 	struct sim_dom *sd, *cd;
 	int rc;
 
+	if (hv->cfg.no_mem_sharing)
+		return -ENOSYS;
 	sim_lock(hv);
 	rc = sim_memop_domain(hv, sdom, &sd);
 	if (!rc)
@@ -716,6 +728,8 @@ int sim_hv_add_to_physmap(struct sim_hv *hv, uint32_t sdom, uint64_t sgfn,
 	uint64_t smfn;
 	int rc;
 
+	if (hv->cfg.no_mem_sharing)
+		return -ENOSYS;
 	sim_lock(hv);
 	rc = sim_memop_domain(hv, sdom, &sd);
 	if (!rc)
@@ -764,6 +778,8 @@ int sim_hv_range_share(struct sim_hv *hv, uint32_t sdom, uint32_t cdom,
 	struct sim_dom *sd, *cd;
 	int rc;
 
+	if (hv->cfg.no_mem_sharing)
+		return -ENOSYS;
 	sim_lock(hv);
 	rc = sim_memop_domain(hv, sdom, &sd);
 	if (!rc)
@@ -812,6 +828,8 @@ int sim_hv_debug_gfn(struct sim_hv *hv, uint32_t domid, uint64_t gfn)
 	struct sim_shared *s;
 	int rc;
 
+	if (hv->cfg.no_mem_sharing)
+		return -ENOSYS;
 	sim_lock(hv);
 	rc = sim_memop_domain(hv, domid, &d);
 	if (!rc) {
@@ -920,6 +938,8 @@ static int sim_cmpshr_one(struct sim_hv *hv, xenshare_cmpshr_pair_t *p)
 
 int sim_hv_compare_share(struct sim_hv *hv, struct xenshare_cmpshr_pair *pairs, unsigned int n)
 {
+	if (hv->cfg.no_mem_sharing)
+		return -ENOSYS;
 	if (!hv->cfg.patched)
 		return -ENOSYS;
 	if (n > XENSHARE_CMPSHR_MAX_BATCH || (n && !pairs))
@@ -947,6 +967,8 @@ int sim_hv_audit(struct sim_hv *hv)
 	uint64_t gen_found = 0, gen_mat_found = 0;
 	uint32_t *refs;
 
+	if (hv->cfg.no_mem_sharing)
+		return -ENOSYS;
 	if (!hv->cfg.debug_build)
 		return -EOPNOTSUPP;
 	refs = calloc(hv->nr_frames, sizeof(*refs));

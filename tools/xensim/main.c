@@ -44,6 +44,7 @@ static const char usage_text[] =
 	"Host:\n"
 	"  start [-F] [--socket PATH] [--mem MiB | --frames N] [--dom0-mem MiB]\n"
 	"        [--patched] [--no-vmx] [--allow-svm] [--debug-build]\n"
+	"        [--no-mem-sharing]\n"
 	"        [--pidfile FILE] [--log FILE]\n"
 	"                    start a host (daemonised unless -F); prints its socket\n"
 	"  stop              stop the host and all its guests\n"
@@ -123,7 +124,7 @@ static int write_pidfile(const char *path)
 static int cmd_start(int argc, char **argv)
 {
 	enum { O_SOCKET = 256, O_MEM, O_FRAMES, O_DOM0, O_PATCHED, O_NOVMX, O_SVM, O_DEBUG,
-	       O_PID, O_LOG };
+	       O_NOSHARING, O_PID, O_LOG };
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, 'F' },
 		{ "socket", required_argument, NULL, O_SOCKET },
@@ -134,6 +135,7 @@ static int cmd_start(int argc, char **argv)
 		{ "no-vmx", no_argument, NULL, O_NOVMX },
 		{ "allow-svm", no_argument, NULL, O_SVM },
 		{ "debug-build", no_argument, NULL, O_DEBUG },
+		{ "no-mem-sharing", no_argument, NULL, O_NOSHARING },
 		{ "pidfile", required_argument, NULL, O_PID },
 		{ "log", required_argument, NULL, O_LOG },
 		{ "help", no_argument, NULL, 'h' },
@@ -168,6 +170,7 @@ static int cmd_start(int argc, char **argv)
 		case O_NOVMX: so.hv.cpu_vmx = false; break;
 		case O_SVM: so.hv.allow_svm_sharing = true; break;
 		case O_DEBUG: so.hv.debug_build = true; break;
+		case O_NOSHARING: so.hv.no_mem_sharing = true; break;
 		case O_PID: pidfile = optarg; break;
 		case O_LOG: log = optarg; break;
 		case 'h': fputs(usage_text, stdout); return SIM_EXIT_OK;

@@ -1656,10 +1656,11 @@ int sim_server_run(const struct sim_server_opts *opts)
 	srv.listen_fd = listen_on(opts->socket_path, err, sizeof(err));
 	if (srv.listen_fd < 0)
 		goto out;
-	logf_("host up: %" PRIu64 " MiB (%" PRIu64 " frames), dom0 %" PRIu64 " MiB, %s hypervisor%s%s; listening on %s",
+	logf_("host up: %" PRIu64 " MiB (%" PRIu64 " frames), dom0 %" PRIu64 " MiB, %s hypervisor%s%s%s; listening on %s",
 	      opts->hv.nr_frames / 256, opts->hv.nr_frames, opts->hv.dom0_pages / 256,
 	      opts->hv.patched ? "patched" : "unpatched", opts->hv.cpu_vmx ? "" : ", no VMX",
-	      opts->hv.debug_build ? ", debug build" : "", opts->socket_path);
+	      opts->hv.debug_build ? ", debug build" : "",
+	      opts->hv.no_mem_sharing ? ", no CONFIG_MEM_SHARING" : "", opts->socket_path);
 	ready(opts, "ok\n");
 	server_loop(&srv);
 	status = 0;
