@@ -131,8 +131,8 @@ diag_guest() { # name why...
 	diag "==== $g (domain ${id:-gone}) at t=$(( $(cut -d. -f1 /proc/uptime) - T0 ))s $(date +%T): $*"
 	e2e-probe state 2>&1 | diag_pipe probe-state
 	xl list -v 2>&1 | diag_pipe xl-list
-	diag "$g console, last 40 lines of $(console_log "$g") ($(wc -l <"$(console_log "$g")" 2>/dev/null) lines):"
-	tail -n 40 "$(console_log "$g")" 2>&1 | diag_pipe "$g-console"
+	diag "$g console, last 100 lines of $(console_log "$g") ($(wc -l <"$(console_log "$g")" 2>/dev/null) lines):"
+	tail -n 100 "$(console_log "$g")" 2>&1 | diag_pipe "$g-console"
 	if [ -n "$id" ]; then
 		kallsyms_map
 		# three samples a second apart while it still runs (a hung guest

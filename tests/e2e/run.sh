@@ -15,7 +15,8 @@
 # image), E2E_XEN_ARGS (extra hypervisor boot options), E2E_SKIP_BUILD=1
 # (reuse the images built by the previous run), E2E_PREBUILT=1 (take
 # $O/bin/xenshared and xenshare-stat as they are, without make), E2E_MODE=
-# control (no daemon: guests only verify their memory).
+# control (no daemon: guests only verify their memory), E2E_TCG_THREAD=single
+# (one emulation thread), E2E_INJECT_CRASH=<guest> (test of the evidence capture).
 set -eu
 . "$(dirname "$0")/common.sh"
 
@@ -53,12 +54,17 @@ boot_opt=$("$E2E_SRC/boot-option.sh")
 xen_args="console=com1 com1=115200,8n1 dom0_mem=768M,max:768M dom0_max_vcpus=1 bootscrub=false smap=0 loglvl=all guest_loglvl=all $boot_opt ${E2E_XEN_ARGS:-}"
 # Inside -initrd, commas in arguments are doubled.
 dom0_args="console=hvc0 loglevel=4"
+# E2E_TCG_THREAD=single: one host thread for both emulated CPUs (QEMU's
+# round-robin TCG) instead of one per CPU; a control for races in the
+# multi-threaded emulation of SVM (docs/e2e.md, "open").
+tcg_thread=${E2E_TCG_THREAD:-multi}
+case $tcg_thread in multi|single) ;; *) e2e_die "E2E_TCG_THREAD must be multi or single, not '$tcg_thread'" ;; esac
 serial=$E2E_WORK/serial.log
 rm -f "$serial" "$E2E_WORK/result.txt"
-e2e_log "booting (timeout ${timeout_s}s): xen $xen_args"
+e2e_log "booting (timeout ${timeout_s}s, tcg thread=$tcg_thread): xen $xen_args"
 t_boot=$(date +%s)
 set +e
-timeout -k 10 "$timeout_s" qemu-system-x86_64 -machine q35 -accel tcg,thread=multi \
+timeout -k 10 "$timeout_s" qemu-system-x86_64 -machine q35 -accel "tcg,thread=$tcg_thread" \
 	-cpu max,-rdtscp -m 2048 -smp 2 -display none -no-reboot -monitor none \
 	-serial "file:$serial" -nic none \
 	-kernel "$E2E_WORK/xen" -append "$xen_args" \
