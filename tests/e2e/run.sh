@@ -58,14 +58,17 @@ dom0_args="console=hvc0 loglevel=4"
 # round-robin TCG) instead of one per CPU; a control for races in the
 # multi-threaded emulation of SVM (docs/e2e.md, "open").
 tcg_thread=${E2E_TCG_THREAD:-multi}
+# E2E_QEMU_CPU: the emulated CPU model (-cpu), e.g. max,-rdtscp,-avx,-avx2
+# to take AVX (new in QEMU 7.2's TCG) out of the picture.
+qemu_cpu=${E2E_QEMU_CPU:-max,-rdtscp}
 case $tcg_thread in multi|single) ;; *) e2e_die "E2E_TCG_THREAD must be multi or single, not '$tcg_thread'" ;; esac
 serial=$E2E_WORK/serial.log
 rm -f "$serial" "$E2E_WORK/result.txt"
-e2e_log "booting (timeout ${timeout_s}s, tcg thread=$tcg_thread): xen $xen_args"
+e2e_log "booting (timeout ${timeout_s}s, tcg thread=$tcg_thread, cpu $qemu_cpu): xen $xen_args"
 t_boot=$(date +%s)
 set +e
 timeout -k 10 "$timeout_s" qemu-system-x86_64 -machine q35 -accel "tcg,thread=$tcg_thread" \
-	-cpu max,-rdtscp -m 2048 -smp 2 -display none -no-reboot -monitor none \
+	-cpu "$qemu_cpu" -m 2048 -smp 2 -display none -no-reboot -monitor none \
 	-serial "file:$serial" -nic none \
 	-kernel "$E2E_WORK/xen" -append "$xen_args" \
 	-initrd "$E2E_WORK/vmlinuz $dom0_args,$E2E_WORK/dom0-initrd.gz" \
