@@ -52,6 +52,10 @@ finish() {
 		echo "E2E INFO ---- xenshared log (last 40 lines) ----"
 		tail -n 40 /var/log/xenshared.log
 	fi
+	# dom0's own programs that died of a signal (xl and e2e-probe have
+	# segfaulted here): the kernel's line names the instruction
+	dmesg 2>/dev/null | grep -E -A1 'segfault at|traps:|general protection|invalid opcode' | tail -n 24 |
+		sed 's/^/E2E INFO dom0-dmesg: /'
 	# the watcher's last readings (proof that it ran, and the guests' end state)
 	tail -n 4 /tmp/watch.log 2>/dev/null | sed 's/^/E2E INFO watch: /'
 	xl dmesg 2>/dev/null | grep -i -E 'shar|mem_sharing|crash' | tail -n 20 | sed 's/^/E2E XEN /'
