@@ -134,7 +134,7 @@ kernel_symbol() {
 	awk -v a="$a" 'length($1) == length(a) && $1 <= a { s = $3; o = $1 } END { if (s != "") print s " (at " o ")" }' /tmp/System.map
 }
 diag_guest() { # name why...
-	local g id i n rip
+	local g id i n rip first
 	g=$1
 	shift
 	id=$(domid_of "$g")
@@ -143,6 +143,14 @@ diag_guest() { # name why...
 	xl list -v 2>&1 | diag_pipe xl-list
 	diag "$g console, last 100 lines of $(console_log "$g") ($(wc -l <"$(console_log "$g")" 2>/dev/null) lines):"
 	tail -n 100 "$(console_log "$g")" 2>&1 | diag_pipe "$g-console"
+	# a fault cascade can push its first report out of those lines: the
+	# 60 lines from the guest kernel's first report, too
+	first=$(grep -n -m1 -E 'BUG:|Oops|WARNING:|general protection|double fault|Kernel panic|traps:|invalid opcode|segfault' \
+		"$(console_log "$g")" 2>/dev/null | cut -d: -f1)
+	if [ -n "$first" ]; then
+		diag "$g console from its kernel's first report (line $first):"
+		sed -n "$((first > 5 ? first - 5 : 1)),$((first + 60))p" "$(console_log "$g")" | diag_pipe "$g-console-first"
+	fi
 	if [ -n "$id" ]; then
 		kallsyms_map
 		# three samples a second apart while it still runs (a hung guest
