@@ -38,9 +38,10 @@
  * "shared" for ever and the savings would quietly shrink.  Only the
  * hypervisor knows, and asking costs a hypercall per page, so the engine
  * asks only when the hypervisor's count says it must: when a domain's pass
- * starts, Xen's shr_pages for it (gfns on shared frames, which also counts
- * pages nominated but never shared, so it is never below the truth) is
- * compared with the SHARED and SOURCE pages the engine believes in.  Fewer
+ * starts, Xen's shr_pages for it (gfns on shared frames; it also counts
+ * pages nominated but never shared, and pages shared by another tool, so
+ * it can hide a deficit but never invents one) is compared with the
+ * SHARED and SOURCE pages the engine believes in.  Fewer
  * in Xen: this pass, each resting shared page that looks unchanged is also
  * checked with one read-only query (shr_xen_gfn_shared), and one found
  * private takes the broken path below like a written page
