@@ -21,7 +21,7 @@ kver=$(ls "$root/lib/modules" | head -n1)
 vmlinuz=$root/boot/vmlinuz-$kver
 [ -r "$vmlinuz" ] || e2e_die "no kernel image $vmlinuz"
 bin=$O/e2e-bin
-for f in e2e-probe guest-fill; do
+for f in e2e-probe guest-fill e2e-enomem; do
 	[ -x "$bin/$f" ] || e2e_die "$bin/$f not built (make O=\$O e2e-tools)"
 done
 
@@ -77,6 +77,9 @@ done
 
 # Our programs: the harness's tools always, the daemon when it is built.
 add_elf "$bin/e2e-probe" /usr/sbin/e2e-probe
+# The unshare-ENOMEM phase: its hog/waiters tool and its script.
+add_elf "$bin/e2e-enomem" /usr/sbin/e2e-enomem
+cp "$E2E_SRC/phase-enomem.sh" "$d/e2e/phase-enomem.sh"
 for p in xenshared xenshare-stat; do
 	[ -x "$O/bin/$p" ] || e2e_die "$O/bin/$p not built (make O=\$O all)"
 	add_elf "$O/bin/$p" "/usr/sbin/$p"
@@ -108,6 +111,9 @@ cp "$work/guest-initrd.gz" "$d/boot/guest-initrd.gz"
 # addresses equal dom0's /proc/kallsyms (same kernel), so dom0-init.sh can
 # name the function in a lost guest's RIP; panic=0: a panicking guest stays
 # (Xen's crash shutdown; xl create -e runs no on_crash action) to be read.
+# E2E_PIN=1 (run.sh pins dom0 to CPU 0): the guests run on CPU 1 only.
+pin_cfg=
+[ "${E2E_PIN:-0}" = 1 ] && pin_cfg='cpus = "1"'
 for i in 1 2 3; do
 	cat >"$d/etc/xen/guest$i.cfg" <<CFG
 name = "guest$i"
@@ -119,6 +125,7 @@ memory = 128
 maxmem = 128
 vcpus = 1
 on_crash = "preserve"
+$pin_cfg
 CFG
 done
 cp "$E2E_SRC/dom0-init.sh" "$d/init"
@@ -128,6 +135,7 @@ cat >"$d/e2e/settings" <<SET
 E2E_HV_BATCHED=$batched
 E2E_MODE=${E2E_MODE:-full}
 E2E_INJECT_CRASH=${E2E_INJECT_CRASH:-}
+E2E_ENOMEM=${E2E_ENOMEM:-1}
 SET
 (cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/dom0-initrd.gz"
 cp "$vmlinuz" "$work/vmlinuz"

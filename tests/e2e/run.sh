@@ -51,7 +51,12 @@ done
 # only CPU TCG emulates with nested paging) is named by hypervisor-patch/;
 # E2E_XEN_ARGS adds options by hand.
 boot_opt=$("$E2E_SRC/boot-option.sh")
-xen_args="console=com1 com1=115200,8n1 dom0_mem=768M,max:768M dom0_max_vcpus=1 bootscrub=false smap=0 loglvl=all guest_loglvl=all $boot_opt ${E2E_XEN_ARGS:-}"
+# E2E_PIN=1: dom0 (PV) on the first CPU, the guests (HVM) on the second, so
+# no CPU switches between a PV and an HVM vCPU (Xen loads PV segment state
+# with VMLOAD on SVM); mkinitrd.sh writes the guests' cpus= setting.
+pin_args=
+[ "${E2E_PIN:-0}" = 1 ] && pin_args=dom0_vcpus_pin
+xen_args="console=com1 com1=115200,8n1 dom0_mem=768M,max:768M dom0_max_vcpus=1 bootscrub=false smap=0 loglvl=all guest_loglvl=all $pin_args $boot_opt ${E2E_XEN_ARGS:-}"
 # Inside -initrd, commas in arguments are doubled.
 dom0_args="console=hvc0 loglevel=4"
 # E2E_TCG_THREAD=single: one host thread for both emulated CPUs (QEMU's
