@@ -13,8 +13,11 @@
  * Semantics, per pair: nominate the source gfn and the client gfn (an
  * already-shared gfn keeps its handle), compare the two frames inside the
  * hypervisor while neither can change, and share them only if identical.
- * result is XENSHARE_CMPSHR_SHARED or _DIFFERENT, or a negative errno of the
- * nominate or share step (-E2BIG extra reference, -EINVAL not sharable,
+ * result is XENSHARE_CMPSHR_SHARED, _DIFFERENT, _SPANNED (both frames also
+ * back gfns of domains other than the pair's two: Xen can rewrite only the
+ * p2m entries of the two domains whose p2m locks it holds, so nothing is
+ * merged; the caller may retry with a client gfn that is not yet shared), or
+ * a negative errno of the nominate or share step (-E2BIG extra reference, -EINVAL not sharable,
  * -EBUSY dying domain, -ENOMEM, -EXDEV, -EOPNOTSUPP, -ESRCH).  The call
  * returns 0 when every pair has a result, or -1 with errno set for the batch
  * as a whole (ENOSYS/EOPNOTSUPP: no such op; EINVAL: bad arguments).
@@ -26,6 +29,9 @@
 
 #define XENSHARE_CMPSHR_SHARED    0
 #define XENSHARE_CMPSHR_DIFFERENT 1
+/* both frames also back gfns of other domains: not merged (share_pages()
+ * can rewrite only the p2m entries of the two domains whose p2m it holds) */
+#define XENSHARE_CMPSHR_SPANNED   2
 #define XENSHARE_CMPSHR_MAX_BATCH 512
 #define XENSHARE_CMPSHR_SYMBOL "xc_memshr_compare_share"
 
