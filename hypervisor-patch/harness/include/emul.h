@@ -76,6 +76,11 @@ void harness_unmap_frame(const void *va);
 /* BEGIN public/memory.h */
 #define XENMEM_SHARING_CMPSHR_SHARED        0
 #define XENMEM_SHARING_CMPSHR_DIFFERENT     1
+/*
+ * both frames also back gfns of other domains: not merged (share_pages()
+ * can rewrite only the p2m entries of the two domains whose p2m it holds)
+ */
+#define XENMEM_SHARING_CMPSHR_SPANNED       2
 
 struct xen_mem_sharing_cmpshr_pair {
     uint64_aligned_t source_gfn;    /* IN: gfn in source_domain */
