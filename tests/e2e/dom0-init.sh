@@ -600,5 +600,11 @@ if [ -n "$PROTO2" ]; then
 	check_verdicts guest-verdicts-$PROTO2 "guest1:$OK1 guest3:$OK3"
 	check_stat_agrees stat-agrees-$PROTO2 "$D3"
 fi
+# Phase "enomem" (tests/e2e/phase-enomem.sh, docs/e2e.md "Unshare ENOMEM"):
+# a guest's unshares with no free host frame; E2E_ENOMEM=0 skips it.
+if [ "${E2E_ENOMEM:-1}" = 1 ] && [ -n "$DAEMON_PID" ]; then
+	. /e2e/phase-enomem.sh
+	phase_enomem
+fi
 stop_daemon
 finish

@@ -7,8 +7,14 @@ E2E_BIN := $(O)/e2e-bin
 # Xen's public headers (xen/foreign/x86_64.h via xenctrl.h) define
 # __align8__ only for GNU C; under strict -std=c11 they expand it to FIXME.
 $(call objs_of,tests/e2e/probe.c): CFLAGS_ALL += -std=gnu11
+$(call objs_of,tests/e2e/enomem-probe.c): CFLAGS_ALL += -std=gnu11
 
 $(E2E_BIN)/e2e-probe: $(call objs_of,tests/e2e/probe.c)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lxenctrl
+
+# The unshare-ENOMEM phase's hog and waiters tool (phase-enomem.sh).
+$(E2E_BIN)/e2e-enomem: $(call objs_of,tests/e2e/enomem-probe.c)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lxenctrl
 
@@ -17,7 +23,7 @@ $(E2E_BIN)/guest-fill: tests/e2e/guest-fill.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O2 -static -o $@ $<
 
-E2E_TOOLS := $(E2E_BIN)/e2e-probe $(E2E_BIN)/guest-fill
+E2E_TOOLS := $(E2E_BIN)/e2e-probe $(E2E_BIN)/guest-fill $(E2E_BIN)/e2e-enomem
 ALL_TARGETS += $(E2E_TOOLS)
 
 .PHONY: e2e-tools

@@ -15,6 +15,18 @@
  *           other guest, which may still share the frame, must keep reading
  *           its own content.
  *
+ * storm    (--storm-node NODE, the unshare-ENOMEM phase, tests/e2e/
+ *           phase-enomem.sh): each round, before verifying, the guest reads
+ *           the xenstore node NODE (relative to its home,
+ *           /local/domain/<id>/) through /dev/xen/xenbus; once it reads "1",
+ *           it overwrites every common page past the hot ones with
+ *           guest-specific data, once: thousands of writes to shared pages,
+ *           each an unshare needing a free host frame.  It prints
+ *             E2E-GUEST <name> storm begins pages=<n>
+ *             E2E-GUEST <name> storm done pages=<n> seconds=<s>
+ *           (seconds: wall time, which includes any time its vCPU was
+ *           paused by the hypervisor waiting for memory).
+ *
  * The expected XXH3 hash of every page is kept in a table, updated whenever
  * the guest writes a page itself.  Each round re-hashes every page and
  * prints one machine-readable line on the console (hvc0), which dom0 reads
@@ -47,11 +59,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PAGE 4096u
 #define COMMON_SEED UINT64_C(0x5eed0f0ddba11c0d)
+#define STORM_SEED_XOR UINT64_C(0x570a3570a3570a35)
 
 struct fill_layout {
 	size_t common_pages;
@@ -94,11 +109,73 @@ static int parse_size(const char *arg, const char *what, size_t *out)
 	return 0;
 }
 
+/*
+ * Read a xenstore node (relative to the guest's home) through the kernel's
+ * /dev/xen/xenbus: one XS_READ message (xen/io/xs_wire.h's header: type,
+ * req_id, tx_id, len) and its reply.  The guest image has no xenstore
+ * tools, and these few lines are all it needs.  Returns the value's length,
+ * or -1 (node missing, an XS_ERROR reply, or no xenbus device).
+ */
+static int xenbus_read(const char *node, char *val, size_t size)
+{
+	struct { uint32_t type, req_id, tx_id, len; } hdr = { 2 /* XS_READ */, 1, 0, 0 };
+	char msg[512];
+	size_t plen = strlen(node) + 1;
+	ssize_t n;
+	int fd, rc = -1;
+
+	if (plen > sizeof(msg) - sizeof(hdr) || size == 0)
+		return -1;
+	fd = open("/dev/xen/xenbus", O_RDWR);
+	if (fd < 0)
+		return -1;
+	hdr.len = (uint32_t)plen;
+	memcpy(msg, &hdr, sizeof(hdr));
+	memcpy(msg + sizeof(hdr), node, plen);
+	if (write(fd, msg, sizeof(hdr) + plen) != (ssize_t)(sizeof(hdr) + plen))
+		goto out;
+	n = read(fd, msg, sizeof(msg));
+	if (n < (ssize_t)sizeof(hdr))
+		goto out;
+	memcpy(&hdr, msg, sizeof(hdr));
+	if (hdr.type != 2 || hdr.len > (size_t)n - sizeof(hdr) || hdr.len >= size)
+		goto out;
+	memcpy(val, msg + sizeof(hdr), hdr.len);
+	val[hdr.len] = '\0';
+	rc = (int)hdr.len;
+out:
+	close(fd);
+	return rc;
+}
+
+/* Overwrite the common pages past the hot ones with guest data (storm). */
+static size_t write_storm(unsigned char *mem, uint64_t *expect, uint64_t *seed_of,
+			  const struct fill_layout *lay)
+{
+	for (size_t i = lay->hot_pages; i < lay->common_pages; i++) {
+		unsigned char *p = mem + i * PAGE;
+
+		seed_of[i] = lay->guest_seed ^ STORM_SEED_XOR;
+		generate_page(p, seed_of[i], i);
+		expect[i] = XXH3_64bits(p, PAGE);
+	}
+	return lay->common_pages - lay->hot_pages;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void usage(FILE *to)
 {
 	fprintf(to, "Usage: guest-fill --name N --seed S [--common-mb M] [--unique-mb M]\n"
 		"                  [--hot-mb M] [--interval SEC] [--rounds R]\n"
-		"                  [--corrupt-page I]  (flip a byte of page I: the check must fail)\n");
+		"                  [--corrupt-page I]  (flip a byte of page I: the check must fail)\n"
+		"                  [--storm-node NODE] (rewrite the common data once NODE reads 1)\n");
 }
 
 /* Rewrite the hot pages for round r and record their new seeds and hashes. */
@@ -179,6 +256,7 @@ int main(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "corrupt-page", required_argument, NULL, 'x' },
+		{ "storm-node", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -192,6 +270,8 @@ int main(int argc, char **argv)
 	static unsigned char snap[PAGE];
 	unsigned long glitches = 0;
 	long corrupt_page = -1;     /* proves the check can fail: flips a byte */
+	const char *storm_node = NULL;
+	bool storm_done = false;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		char *end;
@@ -234,6 +314,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'S': storm_node = optarg; break;
 		case 'H': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -286,6 +367,23 @@ int main(int argc, char **argv)
 		size_t bad = 0;
 
 		sleep((unsigned int)interval);
+		if (storm_node && !storm_done) {
+			char v[16];
+
+			if (xenbus_read(storm_node, v, sizeof(v)) > 0 && !strcmp(v, "1")) {
+				double t0 = now_s();
+				size_t n;
+
+				printf("E2E-GUEST %s storm begins pages=%zu\n", name,
+				       lay.common_pages - lay.hot_pages);
+				fflush(stdout);
+				n = write_storm(mem, expect, seed_of, &lay);
+				printf("E2E-GUEST %s storm done pages=%zu seconds=%.1f\n", name, n,
+				       now_s() - t0);
+				fflush(stdout);
+				storm_done = true;
+			}
+		}
 		for (size_t i = 0; i < total; i++) {
 			/* Hash a copy, so a mismatch can show what was read. */
 			memcpy(snap, mem + i * PAGE, PAGE);
