@@ -27,6 +27,21 @@
  * compare fails, the source is re-fingerprinted while mapped to learn which
  * side changed.
  *
+ * Xen 4.17's share_pages() moves every gfn of the CLIENT's frame onto the
+ * source frame but locks the p2m of the call's two domains only: a client
+ * frame that also backs a gfn of a third domain takes that domain's p2m
+ * lock under a page lock, a lock-order BUG() that panics the host (release
+ * builds too).  The engine's clients are normally pages it just saw
+ * private, but after a restart, or next to another sharing tool, a client
+ * may sit on such a frame.  So the upstream path asks the hypervisor
+ * first (pair_direction(): debug_gfn, one read-only query per pair): a
+ * client alone on its frame is shared as queued; otherwise the pair is
+ * shared the other way round when the source is alone on its frame, and
+ * when both frames have other sharers nothing is merged (_SPANNED; if both
+ * gfns are on the same frame, nominate returns the same handle and the
+ * pair is simply done).  The batched op does the same inside the
+ * hypervisor, under its locks (hypervisor-patch/ 0002).
+ *
  * Batched (hypervisor-patch/): up to XENSHARE_CMPSHR_MAX_BATCH pairs per
  * hypercall; the hypervisor nominates, compares under its lock and shares.
  * A pair whose error needs to know which side failed is replayed through
@@ -37,6 +52,8 @@
  *    nominate and share; counted in share_raced, the page is looked at
  *    again next pass;
  *  - compare mismatch: the stale side is forgotten and rescanned;
+ *  - both frames shared with others (_SPANNED): the client is left on its
+ *    frame, marked NOSHARE and backed off;
  *  - E2BIG (someone else maps the page, e.g. QEMU) and EINVAL (not
  *    sharable RAM): that page is marked NOSHARE and backed off;
  *  - EBUSY (dying) / ESRCH: the domain is no longer scanned;
@@ -277,6 +294,13 @@ static void pair_done(struct shr_engine *e, const struct shr_pair *p,
 			cli_retry_later(e, cd, cgfn);
 		}
 		return;
+	case XENSHARE_CMPSHR_SPANNED:
+		shr_debug("d%u gfn 0x%x share: frame shared with other domains, as is d%u "
+			  "gfn 0x%x's: not merged", cd->domid, cgfn, sd->domid, sgfn);
+		src_release(e, sd, sgfn, p->key);
+		shr_page_forget(e, cd, cgfn, SHR_PS_NOSHARE);
+		shr_ps_backoff(cd, cgfn);
+		return;
 	case SHR_ERR_C_HANDLE:
 		e->st.share_raced++;
 		src_release(e, sd, sgfn, p->key);
@@ -336,6 +360,46 @@ static void pair_done(struct shr_engine *e, const struct shr_pair *p,
 	cli_retry_later(e, cd, cgfn);
 }
 
+/*
+ * Which way a pair can be shared without Xen's share_pages() touching a
+ * third domain's p2m (see the overview): 0 as queued (the client is
+ * private, or alone on its frame), 1 the other way round (the source is),
+ * XENSHARE_CMPSHR_SPANNED (both frames have other sharers), or -errno.
+ * Xen's debug_gfn gives the frame's type count less its own lock's: the
+ * number of gfns on the frame.
+ */
+static int pair_direction(struct shr_engine *e, struct shr_dom *sd, uint32_t sgfn,
+			  struct shr_dom *cd, uint32_t cgfn)
+{
+	int c = shr_xen_gfn_shared(e->xen, cd->domid, cgfn), s;
+
+	if (c == -EINVAL || (c >= 0 && c <= 1))
+		return 0;
+	if (c < 0)
+		return c;
+	s = shr_xen_gfn_shared(e->xen, sd->domid, sgfn);
+	if (s == -EINVAL || (s >= 0 && s <= 1))
+		return 1;
+	return s < 0 ? s : XENSHARE_CMPSHR_SPANNED;
+}
+
+/* shr_xen_share() for a pair, the other way round when swap: the handle
+ * errors are given back from the pair's point of view. */
+static int share_pair(struct shr_engine *e, struct shr_dom *sd, uint32_t sgfn, uint64_t sh,
+		      struct shr_dom *cd, uint32_t cgfn, uint64_t ch, bool swap)
+{
+	int rc;
+
+	if (!swap)
+		return shr_xen_share(e->xen, sd->domid, sgfn, sh, cd->domid, cgfn, ch);
+	rc = shr_xen_share(e->xen, cd->domid, cgfn, ch, sd->domid, sgfn, sh);
+	if (rc == SHR_ERR_S_HANDLE)
+		return SHR_ERR_C_HANDLE;
+	if (rc == SHR_ERR_C_HANDLE)
+		return SHR_ERR_S_HANDLE;
+	return rc;
+}
+
 /* The upstream protocol for one pair; returns the result for pair_done. */
 static int upstream_one(struct shr_engine *e, const struct shr_pair *p,
 			struct shr_dom *sd, uint32_t sgfn, struct shr_dom *cd, uint32_t cgfn,
@@ -346,14 +410,21 @@ static int upstream_one(struct shr_engine *e, const struct shr_pair *p,
 	void *a = NULL, *b = NULL;
 	bool equal;
 
+	int dir;
+
 	*who = WHO_SRC;
 	rc = shr_xen_nominate(e->xen, sd->domid, sgfn, &sh);
 	if (rc)
 		return rc;
 	*who = WHO_CLI;
+	dir = pair_direction(e, sd, sgfn, cd, cgfn);
+	if (dir < 0)
+		return dir;
 	rc = shr_xen_nominate(e->xen, cd->domid, cgfn, &ch);
 	if (rc)
 		return rc;
+	if (dir == XENSHARE_CMPSHR_SPANNED)
+		return ch == sh ? XENSHARE_CMPSHR_SHARED : XENSHARE_CMPSHR_SPANNED;
 
 	if (sd == cd) {
 		rc = shr_xen_map(e->xen, sd->domid, false, gfns, 2, err, &a);
@@ -399,7 +470,7 @@ static int upstream_one(struct shr_engine *e, const struct shr_pair *p,
 		return rc;
 
 	e->st.share_attempts++;
-	rc = shr_xen_share(e->xen, sd->domid, sgfn, sh, cd->domid, cgfn, ch);
+	rc = share_pair(e, sd, sgfn, sh, cd, cgfn, ch, dir == 1);
 	*who = rc == SHR_ERR_S_HANDLE ? WHO_SRC : WHO_CLI;
 	return rc;
 }
@@ -431,6 +502,7 @@ struct up_pair {
 	uint64_t sh, ch;
 	const uint8_t *spage, *cpage;
 	bool s_nominated;            /* sh is the source's handle */
+	bool swap;                   /* shared the other way round (pair_direction) */
 	bool active;                 /* still going: nominated, not yet settled */
 };
 
@@ -498,7 +570,7 @@ static void flush_upstream_chunk(struct shr_engine *e, const struct shr_pair *pa
 	uint64_t gfns[2 * SHR_MERGE_CHUNK];
 	int err[2 * SHR_MERGE_CHUNK];
 	unsigned int nd = 0, i, j;
-	int rc;
+	int rc, dir;
 
 	for (i = 0; i < n; i++) {
 		const struct shr_pair *p = &pairs[i];
@@ -526,11 +598,24 @@ static void flush_upstream_chunk(struct shr_engine *e, const struct shr_pair *pa
 			}
 		}
 		u->s_nominated = true;
+		dir = pair_direction(e, u->sd, u->sgfn, u->cd, u->cgfn);
+		if (dir < 0) {
+			pair_done(e, p, u->sd, u->sgfn, u->cd, u->cgfn, dir, WHO_CLI);
+			continue;
+		}
 		rc = shr_xen_nominate(e->xen, u->cd->domid, u->cgfn, &u->ch);
 		if (rc) {
 			pair_done(e, p, u->sd, u->sgfn, u->cd, u->cgfn, rc, WHO_CLI);
 			continue;
 		}
+		if (dir == XENSHARE_CMPSHR_SPANNED) {
+			/* the same handle: both gfns are on one frame already */
+			pair_done(e, p, u->sd, u->sgfn, u->cd, u->cgfn,
+				  u->ch == u->sh ? XENSHARE_CMPSHR_SHARED : XENSHARE_CMPSHR_SPANNED,
+				  WHO_CLI);
+			continue;
+		}
+		u->swap = dir == 1;
 		u->active = true;
 	}
 
@@ -569,8 +654,8 @@ static void flush_upstream_chunk(struct shr_engine *e, const struct shr_pair *pa
 		if (!up[i].active)
 			continue;
 		e->st.share_attempts++;
-		rc = shr_xen_share(e->xen, up[i].sd->domid, up[i].sgfn, up[i].sh,
-				   up[i].cd->domid, up[i].cgfn, up[i].ch);
+		rc = share_pair(e, up[i].sd, up[i].sgfn, up[i].sh, up[i].cd, up[i].cgfn, up[i].ch,
+				up[i].swap);
 		pair_done(e, &pairs[i], up[i].sd, up[i].sgfn, up[i].cd, up[i].cgfn, rc,
 			  rc == SHR_ERR_S_HANDLE ? WHO_SRC : WHO_CLI);
 	}
@@ -652,6 +737,7 @@ static void flush_batched(struct shr_engine *e)
 		switch (res) {
 		case XENSHARE_CMPSHR_SHARED:
 		case XENSHARE_CMPSHR_DIFFERENT:
+		case XENSHARE_CMPSHR_SPANNED:
 		case SHR_ERR_C_HANDLE:
 		case SHR_ERR_S_HANDLE:
 		case -ENOMEM:

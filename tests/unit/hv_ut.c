@@ -1174,6 +1174,95 @@ static void test_compare_share(void)
 	done(hv);
 }
 
+/* Xen 4.17's share_pages() locks the p2m of its two domains only, yet moves
+ * every gfn of the client frame: a client frame that also backs a gfn of a
+ * third domain is a lock-order BUG() and a host panic.  The model refuses
+ * the op with -EHOSTDOWN and records the panic; before that, a client frame
+ * spanning only the call's two domains merges normally. */
+static void test_share_third_domain_panics(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t a = mk_dom(hv, 4), b = mk_dom(hv, 4), c = mk_dom(hv, 4);
+	uint64_t ha, hb;
+
+	fill(hv, a, 1, 0x33);
+	fill(hv, b, 1, 0x33);
+	fill(hv, b, 2, 0x33);
+	fill(hv, c, 1, 0x33);
+	share(hv, b, 1, b, 2);                    /* a frame of b only */
+	share(hv, a, 1, b, 1);                    /* client spans a and b only: fine */
+	CU_ASSERT(sim_hv_panic_reason(hv) == NULL);
+	/* c's private page as source, a's gfn as client: the client frame also
+	 * backs b's gfns, and b's p2m is not locked */
+	ha = nominate(hv, c, 1);
+	hb = nominate(hv, a, 1);
+	CU_ASSERT(sim_hv_share(hv, c, 1, ha, a, 1, hb) == -EHOSTDOWN);
+	CU_ASSERT(sim_hv_panic_reason(hv) != NULL);
+	sim_hv_destroy(hv);
+
+	hv = mk_hv();
+	a = mk_dom(hv, 4);
+	b = mk_dom(hv, 4);
+	c = mk_dom(hv, 4);
+	fill(hv, a, 1, 0x44);
+	fill(hv, b, 1, 0x44);
+	fill(hv, c, 1, 0x44);
+	share(hv, a, 1, b, 1);
+	ha = nominate(hv, a, 1);
+	hb = nominate(hv, c, 1);
+	/* the safe direction: the private page is the client */
+	CU_ASSERT(sim_hv_share(hv, a, 1, ha, c, 1, hb) == 0);
+	CU_ASSERT(sim_hv_panic_reason(hv) == NULL);
+	CU_ASSERT(sim_hv_debug_gfn(hv, c, 1) == 3);
+	done(hv);
+}
+
+/* The patched compare-and-share (hypervisor-patch/ 0002, fixed): a client
+ * frame that spans a third domain is not a panic; the source frame merges
+ * into it instead (both gfns end on one frame, the third domain's gfn
+ * untouched), and when both frames span other domains nothing merges
+ * (XENSHARE_CMPSHR_SPANNED). */
+static void test_compare_share_spanning_frames(void)
+{
+	struct sim_hv_config cfg = base_cfg();
+	xenshare_cmpshr_pair_t p[2];
+	struct sim_hv *hv;
+	uint32_t a, b, c, d;
+	uint64_t freed;
+
+	cfg.patched = true;
+	hv = mk_hv_cfg(cfg);
+	a = mk_dom(hv, 4);
+	b = mk_dom(hv, 4);
+	c = mk_dom(hv, 4);
+	d = mk_dom(hv, 4);
+	for (uint32_t dom = a; dom <= d; dom++) {
+		fill(hv, dom, 1, 0x55);
+		fill(hv, dom, 2, 0x55);
+	}
+	share(hv, a, 1, b, 1);                    /* frame F1: a:1, b:1 */
+	share(hv, c, 2, d, 2);                    /* frame F2: c:2, d:2 */
+	freed = (uint64_t)sim_hv_sharing_freed_pages(hv);
+	memset(p, 0, sizeof(p));
+	/* source private (c:1), client on F1 (spans a and b) */
+	p[0] = (xenshare_cmpshr_pair_t){ .source_domain = c, .source_gfn = 1,
+					 .client_domain = a, .client_gfn = 1 };
+	/* source on F1 (a, b, now c), client on F2 (c, d): both span others */
+	p[1] = (xenshare_cmpshr_pair_t){ .source_domain = b, .source_gfn = 1,
+					 .client_domain = d, .client_gfn = 2 };
+	CU_ASSERT(sim_hv_compare_share(hv, p, 2) == 0);
+	CU_ASSERT(sim_hv_panic_reason(hv) == NULL);
+	CU_ASSERT(p[0].result == XENSHARE_CMPSHR_SHARED);
+	CU_ASSERT(p[1].result == XENSHARE_CMPSHR_SPANNED);
+	CU_ASSERT(mfn_of(hv, c, 1) == mfn_of(hv, a, 1));
+	CU_ASSERT(mfn_of(hv, b, 1) == mfn_of(hv, a, 1));
+	CU_ASSERT(mfn_of(hv, d, 2) != mfn_of(hv, a, 1));
+	CU_ASSERT(sim_hv_debug_gfn(hv, a, 1) == 3);
+	CU_ASSERT((uint64_t)sim_hv_sharing_freed_pages(hv) == freed + 1);
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	done(hv);
+}
+
 /* ---- leak-check helpers (xensim-only) ------------------------------------------------ */
 
 /*
@@ -1341,6 +1430,7 @@ int main(void)
 		T(test_share_client_frame_mapped), T(test_map_errors_and_owner_release),
 		T(test_add_to_physmap), T(test_range_share), T(test_debug_gfn),
 		T(test_no_mem_sharing), T(test_audit_debug_only), T(test_audit_finds_errors), T(test_compare_share),
+		T(test_share_third_domain_panics), T(test_compare_share_spanning_frames),
 		T(test_verify_catches_corruption), T(test_verify_catches_wrong_share),
 		T(test_verify_catches_shared_write_and_lost_page),
 		T(test_recent_nominations), T(test_residue),

@@ -12,6 +12,7 @@
 #define SIM_EXIT_FAIL 1
 #define SIM_EXIT_USAGE 2
 #define SIM_EXIT_MISMATCH 3
+#define SIM_EXIT_PANIC 4       /* the host's server: the simulated Xen hit a BUG() */
 
 /* Socket path: --socket, else $XENSIM_SOCKET, else the default. */
 const char *sim_cli_socket(const char *opt);

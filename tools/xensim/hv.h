@@ -190,6 +190,8 @@ int sim_hv_range_share(struct sim_hv *hv, uint32_t sdom, uint32_t cdom,
 int sim_hv_debug_gfn(struct sim_hv *hv, uint32_t domid, uint64_t gfn);
 /* Consistency walk: returns the number of errors found (0), or -EOPNOTSUPP. */
 int sim_hv_audit(struct sim_hv *hv);
+/* NULL, or why an operation hit a Xen BUG() (hv_share.c): the host is down. */
+const char *sim_hv_panic_reason(struct sim_hv *hv);
 long sim_hv_sharing_freed_pages(struct sim_hv *hv);   /* nr_saved_mfns */
 long sim_hv_sharing_used_frames(struct sim_hv *hv);   /* nr_shared_mfns */
 /*

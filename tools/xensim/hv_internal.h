@@ -181,6 +181,7 @@ struct sim_hv {
 	struct sim_notify pending[SIM_NOTIFY_MAX];
 	unsigned int nr_pending;
 	uint64_t nr_gen, nr_gen_mat;  /* generated frames, of which materialised */
+	char panic[256];             /* non-empty: a Xen BUG() was hit, the host is down */
 };
 
 /* hv.c: lock, frames, domains */

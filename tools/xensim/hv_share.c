@@ -30,6 +30,10 @@
  *    mapping references: it checks only the type count), else a new frame
  *    charged to the domain (fails when the pool is empty or tot_pages has
  *    reached max_pages, as assign_pages() does) and a copy.
+ *  - share_pages() moves every gfn of the client frame but holds the p2m
+ *    locks of the two domains of the call only: a client frame that also
+ *    backs a gfn of a third domain hits Xen's lock-order BUG() and panics
+ *    the host (modelled: sim_share_pages, hv->panic, the server exits).
  *  - the accounting: nr_shared_mfns, nr_saved_mfns and per-domain
  *    shr_pages move exactly where Xen moves them, so the invariant
  *    sum(shr_pages) == nr_saved + nr_shared holds after every operation.
@@ -42,6 +46,7 @@
  * helper") and the patched one pauses the vCPU and raises VIRQ_ENOMEM.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -627,8 +632,31 @@ static int sim_nominate(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn, uint
 }
 
 /* share_pages() */
+/* Whether a shared frame backs a gfn of a domain other than a and b. */
+static bool sim_spans_other(const struct sim_shared *s, uint32_t a, uint32_t b)
+{
+	for (uint32_t i = 0; i < s->nr; i++)
+		if (s->rmap[i].domid != a && s->rmap[i].domid != b)
+			return true;
+	return false;
+}
+
+/*
+ * share_pages(), with Xen 4.17's lock-order BUG modelled: it holds the p2m
+ * locks of sd and cd only (get_two_gfns) and the two page locks, then moves
+ * every gfn of the client frame, so a client frame that also backs a gfn of
+ * a third domain makes set_shared_p2m_entry() take that domain's p2m lock
+ * under a page lock: "mm locking order violation: 24 > 16", BUG(), and the
+ * host panics (release builds too).  Here: -EHOSTDOWN and hv->panic set,
+ * which the server turns into the host going away.
+ *
+ * fixed: the patched compare-and-share op (hypervisor-patch/ 0002) merges
+ * the source frame into the client frame instead when only the client frame
+ * spans other domains, and merges nothing (XENSHARE_CMPSHR_SPANNED) when
+ * both do.
+ */
 static int sim_share_pages(struct sim_hv *hv, struct sim_dom *sd, uint64_t sgfn, uint64_t sh,
-			   struct sim_dom *cd, uint64_t cgfn, uint64_t ch)
+			   struct sim_dom *cd, uint64_t cgfn, uint64_t ch, bool fixed)
 {
 	uint64_t smfn = sim_gfn_mfn(sd, sgfn), cmfn = sim_gfn_mfn(cd, cgfn);
 	struct sim_shared *sp, *cp;
@@ -651,6 +679,27 @@ static int sim_share_pages(struct sim_hv *hv, struct sim_dom *sd, uint64_t sgfn,
 		return XENMEM_SHARING_OP_S_HANDLE_INVALID;
 	if (cp->handle != ch)
 		return XENMEM_SHARING_OP_C_HANDLE_INVALID;
+
+	if (sim_spans_other(cp, sd->domid, cd->domid)) {
+		if (!fixed) {
+			snprintf(hv->panic, sizeof(hv->panic),
+				 "mm locking order violation: 24 > 16; Xen BUG at "
+				 "arch/x86/mm/mm-locks.h:80 (share_pages: d%u gfn 0x%" PRIx64
+				 " into d%u gfn 0x%" PRIx64 ": the client frame backs a gfn of "
+				 "a third domain, whose p2m is not locked)",
+				 cd->domid, cgfn, sd->domid, sgfn);
+			return -EHOSTDOWN;
+		}
+		if (sim_spans_other(sp, sd->domid, cd->domid))
+			return XENSHARE_CMPSHR_SPANNED;
+		/* merge the source frame into the client frame */
+		struct sim_shared *t = sp;
+
+		sp = cp;
+		cp = t;
+		smfn = cmfn;
+		cmfn = sim_gfn_mfn(sd, sgfn);
+	}
 
 	/* Make room first so the merge cannot fail half way. */
 	if (sp->nr + cp->nr > sp->cap) {
@@ -714,7 +763,7 @@ int sim_hv_share(struct sim_hv *hv, uint32_t sdom, uint64_t sgfn, uint64_t sh,
 	if (!rc)
 		rc = sim_memop_client(hv, cdom, &cd);
 	if (!rc)
-		rc = sim_share_pages(hv, sd, sgfn, sh, cd, cgfn, ch);
+		rc = sim_share_pages(hv, sd, sgfn, sh, cd, cgfn, ch, false);
 	sim_unlock(hv);
 	return rc;
 }
@@ -809,7 +858,7 @@ int sim_hv_range_share(struct sim_hv *hv, uint32_t sdom, uint32_t cdom,
 			if (rc == -ENOMEM)
 				break;
 			if (!rc)
-				rc = sim_share_pages(hv, sd, g, h_s, cd, g, h_c);
+				rc = sim_share_pages(hv, sd, g, h_s, cd, g, h_c, false);
 		}
 		if (g == UINT64_MAX)
 			break;
@@ -838,6 +887,16 @@ int sim_hv_debug_gfn(struct sim_hv *hv, uint32_t domid, uint64_t gfn)
 	}
 	sim_unlock(hv);
 	return rc;
+}
+
+const char *sim_hv_panic_reason(struct sim_hv *hv)
+{
+	const char *p;
+
+	sim_lock(hv);
+	p = hv->panic[0] ? hv->panic : NULL;
+	sim_unlock(hv);
+	return p;
 }
 
 long sim_hv_sharing_freed_pages(struct sim_hv *hv)
@@ -932,7 +991,7 @@ static int sim_cmpshr_one(struct sim_hv *hv, xenshare_cmpshr_pair_t *p)
 	/* Both frames are shared (read-only to every guest) and we hold the lock. */
 	if (!sim_frames_equal(hv, (uint32_t)smfn, (uint32_t)cmfn))
 		return XENSHARE_CMPSHR_DIFFERENT;
-	rc = sim_share_pages(hv, sd, p->source_gfn, sh, cd, p->client_gfn, ch);
+	rc = sim_share_pages(hv, sd, p->source_gfn, sh, cd, p->client_gfn, ch, true);
 	return rc ? rc : XENSHARE_CMPSHR_SHARED;
 }
 

@@ -63,6 +63,7 @@
 #include <xen/xen.h>
 
 #include "../../hypervisor-patch/include/xenshare_cmpshr.h"
+#include "cli.h"
 #include "genmem.h"
 #include "guest.h"
 #include "store.h"
@@ -1401,6 +1402,13 @@ static void client_read(struct sim_server *srv, struct sim_client *c)
 		r.ret = -EPROTO;
 	else
 		dispatch(srv, c, &hdr, srv->rx + sizeof(hdr), hdr.len, &r);
+	if (sim_hv_panic_reason(srv->hv)) {
+		/* A Xen BUG(): the whole host goes down, dom0 with it; nothing
+		 * is answered and every client sees its connection drop. */
+		logf_("(XEN) %s", sim_hv_panic_reason(srv->hv));
+		logf_("(XEN) Panic on CPU 0 in op %u: host down", hdr.op);
+		_exit(SIM_EXIT_PANIC);
+	}
 	if (c->kind == SIM_CONN_EVENTS || c->kind == SIM_CONN_WATCHES) {
 		if (hdr.op != SIM_OP_HELLO)
 			return;   /* push-only: requests get no reply, only HELLO does */
