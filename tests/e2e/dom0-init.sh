@@ -211,6 +211,9 @@ watch_guests() {
 			grep -qx "$g" /tmp/destroyed 2>/dev/null && continue
 			id=$(cat /tmp/domid.$g 2>/dev/null) || continue
 			line=$(grep "^E2E-PROBE dom=$id " /tmp/watch.state)
+			# gone in one reading: read again before believing it (a
+			# reading has come back short without failing)
+			[ -n "$line" ] || line=$(e2e-probe state 2>/dev/null | grep "^E2E-PROBE dom=$id ")
 			st=$(echo "$line" | sed -n 's/.* state=\([^ ]*\).*/\1/p')
 			lines=$(wc -l <"$(console_log $g)")
 			echo "t=$((now - T0))s $(date +%T) $g d$id ${line#E2E-PROBE } console_lines=$lines" >>/tmp/watch.log
