@@ -111,9 +111,10 @@ cp "$work/guest-initrd.gz" "$d/boot/guest-initrd.gz"
 # addresses equal dom0's /proc/kallsyms (same kernel), so dom0-init.sh can
 # name the function in a lost guest's RIP; panic=0: a panicking guest stays
 # (Xen's crash shutdown; xl create -e runs no on_crash action) to be read.
-# E2E_PIN=1 (run.sh pins dom0 to CPU 0): the guests run on CPU 1 only.
+# E2E_PIN=1, the default (run.sh pins dom0 to CPU 0): the guests run on
+# CPU 1 only.
 pin_cfg=
-[ "${E2E_PIN:-0}" = 1 ] && pin_cfg='cpus = "1"'
+[ "${E2E_PIN:-1}" = 1 ] && pin_cfg='cpus = "1"'
 for i in 1 2 3; do
 	cat >"$d/etc/xen/guest$i.cfg" <<CFG
 name = "guest$i"

@@ -21,6 +21,9 @@ set -eu
 . "$(dirname "$0")/common.sh"
 
 timeout_s=${E2E_TIMEOUT:-1500}
+# E2E_PIN (see the hypervisor options below) is read by mkinitrd.sh too.
+export E2E_PIN=${E2E_PIN:-1}
+case $E2E_PIN in 0|1) ;; *) e2e_die "E2E_PIN must be 0 or 1, not '$E2E_PIN'" ;; esac
 mkdir -p "$E2E_WORK"
 t_start=$(date +%s)
 stamp() { echo "$(( $(date +%s) - t_start ))"; }
@@ -51,11 +54,14 @@ done
 # only CPU TCG emulates with nested paging) is named by hypervisor-patch/;
 # E2E_XEN_ARGS adds options by hand.
 boot_opt=$("$E2E_SRC/boot-option.sh")
-# E2E_PIN=1: dom0 (PV) on the first CPU, the guests (HVM) on the second, so
-# no CPU switches between a PV and an HVM vCPU (Xen loads PV segment state
-# with VMLOAD on SVM); mkinitrd.sh writes the guests' cpus= setting.
+# E2E_PIN (default 1): dom0 (PV) on the first CPU, the guests (HVM) on the
+# second, so no CPU switches between a PV and an HVM vCPU (Xen loads PV
+# segment state with VMLOAD on SVM); mkinitrd.sh writes the guests' cpus=
+# setting.  Unpinned, this emulated machine loses vCPU state: guests die,
+# dom0's programs crash, hashes glitch (docs/e2e.md); E2E_PIN=0 boots that
+# way.
 pin_args=
-[ "${E2E_PIN:-0}" = 1 ] && pin_args=dom0_vcpus_pin
+[ "$E2E_PIN" = 1 ] && pin_args=dom0_vcpus_pin
 xen_args="console=com1 com1=115200,8n1 dom0_mem=768M,max:768M dom0_max_vcpus=1 bootscrub=false smap=0 loglvl=all guest_loglvl=all $pin_args $boot_opt ${E2E_XEN_ARGS:-}"
 # Inside -initrd, commas in arguments are doubled.
 dom0_args="console=hvc0 loglevel=4"
@@ -69,7 +75,7 @@ qemu_cpu=${E2E_QEMU_CPU:-max,-rdtscp}
 case $tcg_thread in multi|single) ;; *) e2e_die "E2E_TCG_THREAD must be multi or single, not '$tcg_thread'" ;; esac
 serial=$E2E_WORK/serial.log
 rm -f "$serial" "$E2E_WORK/result.txt"
-e2e_log "booting (timeout ${timeout_s}s, tcg thread=$tcg_thread, cpu $qemu_cpu): xen $xen_args"
+e2e_log "booting (timeout ${timeout_s}s, tcg thread=$tcg_thread, cpu $qemu_cpu, pinned=$E2E_PIN): xen $xen_args"
 t_boot=$(date +%s)
 set +e
 timeout -k 10 "$timeout_s" qemu-system-x86_64 -machine q35 -accel "tcg,thread=$tcg_thread" \
