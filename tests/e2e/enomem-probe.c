@@ -10,8 +10,14 @@
  *
  *   e2e-enomem free              E2E-ENOMEM free_pages=<n> total_pages=<n>
  *                                outstanding_pages=<n>   (xc_physinfo)
- *   e2e-enomem hog <dom> <leave> gives domain <dom> (a paused PVH "hog"
- *                                created by xl) every free host page but
+ *   e2e-enomem hog-create        creates an empty HVM/HAP domain that never
+ *                                runs (no vCPU context, no kernel, left
+ *                                paused as Xen creates it) with a 16 MiB
+ *                                paging pool; prints E2E-ENOMEM hog-domid=<id>
+ *                                (xl's kernel loader is not involved: in
+ *                                one run xl failed to decompress the kernel)
+ *   e2e-enomem destroy <dom>     xc_domain_destroy
+ *   e2e-enomem hog <dom> <leave> gives domain <dom> (the hog) every free host page but
  *                                <leave>: raises its max_pages and
  *                                populates gfns above 4 GiB for it
  *                                (2 MiB extents first, then 4 KiB ones),
@@ -24,8 +30,8 @@
  *                                run with the patched library first in
  *                                LD_LIBRARY_PATH, as the daemon is)
  *
- * The populated gfns lie above the hog's RAM, where nothing in the hog
- * looks; the hog never runs (xl create -p) and `xl destroy` frees them.
+ * The hog has no RAM of its own; the populated gfns lie above 4 GiB, it
+ * never runs, and destroying it frees them.
  * Free pages are read again between extents: the sharer and the guests
  * keep moving the count, and the hog never takes more than free - leave.
  */
@@ -154,6 +160,48 @@ static int cmd_hog(xc_interface *xch, const char *dom_s, const char *leave_s)
 	return 0;
 }
 
+static int cmd_hog_create(xc_interface *xch)
+{
+	struct xen_domctl_createdomain cfg;
+	uint32_t dom = 0;
+	unsigned int mb = 16;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.flags = XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap;
+	cfg.max_vcpus = 1;
+	cfg.max_evtchn_port = 1023;
+	cfg.max_grant_frames = -1;
+	cfg.max_maptrack_frames = -1;
+	cfg.grant_opts = XEN_DOMCTL_GRANT_version(1);
+	cfg.arch.emulation_flags = XEN_X86_EMU_LAPIC; /* as a PVH guest */
+	if (xc_domain_create(xch, &dom, &cfg)) {
+		fprintf(stderr, "e2e-enomem: xc_domain_create: %s\n", strerror(errno));
+		return 1;
+	}
+	/* p2m pages for the populated gfns (4 KiB ones need one per 2 MiB) */
+	if (xc_shadow_control(xch, dom, XEN_DOMCTL_SHADOW_OP_SET_ALLOCATION, &mb, 0)) {
+		fprintf(stderr, "e2e-enomem: paging pool of d%u: %s\n", dom, strerror(errno));
+		xc_domain_destroy(xch, dom);
+		return 1;
+	}
+	printf("E2E-ENOMEM hog-domid=%u\n", dom);
+	return 0;
+}
+
+static int cmd_destroy(xc_interface *xch, const char *dom_s)
+{
+	unsigned long dom;
+
+	if (parse_u(dom_s, 0x7fef, &dom) || dom == 0)
+		return 2;
+	if (xc_domain_destroy(xch, (uint32_t)dom)) {
+		fprintf(stderr, "e2e-enomem: xc_domain_destroy(d%lu): %s\n", dom, strerror(errno));
+		return 1;
+	}
+	printf("E2E-ENOMEM destroyed=%lu\n", dom);
+	return 0;
+}
+
 typedef int enomem_waiters_fn(xc_interface *, uint16_t *, unsigned int *);
 
 static int cmd_waiters(xc_interface *xch)
@@ -182,9 +230,12 @@ int main(int argc, char **argv)
 	xc_interface *xch;
 	int rc;
 
-	if (!((argc == 2 && (!strcmp(argv[1], "free") || !strcmp(argv[1], "waiters"))) ||
+	if (!((argc == 2 && (!strcmp(argv[1], "free") || !strcmp(argv[1], "waiters") ||
+			     !strcmp(argv[1], "hog-create"))) ||
+	      (argc == 3 && !strcmp(argv[1], "destroy")) ||
 	      (argc == 4 && !strcmp(argv[1], "hog")))) {
-		fprintf(stderr, "Usage: e2e-enomem free | waiters | hog <domid> <leave_pages>\n");
+		fprintf(stderr, "Usage: e2e-enomem free | waiters | hog-create | destroy <domid> |"
+			" hog <domid> <leave_pages>\n");
 		return 2;
 	}
 	xch = xc_interface_open(NULL, NULL, 0);
@@ -196,6 +247,10 @@ int main(int argc, char **argv)
 		rc = cmd_free(xch);
 	else if (!strcmp(argv[1], "waiters"))
 		rc = cmd_waiters(xch);
+	else if (!strcmp(argv[1], "hog-create"))
+		rc = cmd_hog_create(xch);
+	else if (!strcmp(argv[1], "destroy"))
+		rc = cmd_destroy(xch, argv[2]);
 	else
 		rc = cmd_hog(xch, argv[2], argv[3]);
 	xc_interface_close(xch);
