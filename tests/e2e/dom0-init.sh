@@ -257,6 +257,15 @@ xl info >/tmp/xlinfo 2>&1 || die toolstack "xl info failed: $(tail -n 3 /tmp/xli
 check toolstack PASS "xenstored, xen-init-dom0, xenconsoled up; $(grep -E '^(xen_version|virt_caps)' /tmp/xlinfo | tr -s ' ' | tr '\n' ' ')"
 say "xen command line: $(sed -n 's/^xen_commandline *: *//p' /tmp/xlinfo)"
 watch_guests &
+WATCH_PID=$!
+# dom0's own programs crash now and then on this emulated machine (the
+# watcher's shell among them): the checks start it again when it is gone.
+ensure_watcher() {
+	kill -0 "$WATCH_PID" 2>/dev/null && return 0
+	say "the watcher (pid $WATCH_PID) is gone: starting it again"
+	watch_guests &
+	WATCH_PID=$!
+}
 
 # --------------------------------------------------------------- guests
 # xl create, then the opt-in nodes the patched xl writes: owned by dom0,
@@ -297,7 +306,9 @@ guest_alive() { # name: running or blocked, not crashed/dying
 		[ -n "$st" ] && break
 		sleep 1
 	done
-	case $st in *c*|*d*|"") return 1 ;; esac
+	# s: shut down (a triple fault's action is a reboot nobody performs
+	# under xl create -e), c: crashed, d: dying
+	case $st in *s*|*c*|*d*|"") return 1 ;; esac
 	return 0
 }
 
@@ -395,6 +406,7 @@ wait_shared() { # want want_dom timeout domid...
 		[ "$FREED" -ge "$w" ] && [ $all = 1 ] && return 0
 		[ "$(cut -d. -f1 /proc/uptime)" -ge "$end" ] && return 1
 		n=$((n + 1))
+		[ $((n % 5)) = 0 ] && ensure_watcher
 		[ $((n % 5)) = 0 ] && say "waiting for freed >= $w, shr_pages >= $wd: freed=$FREED used=$USED$SHR_DETAIL$(daemon_progress)"
 		sleep 2
 	done
@@ -403,6 +415,7 @@ wait_shared() { # want want_dom timeout domid...
 # Verdict check: every verify line of each guest is OK, and at least two
 # new rounds ran since the marker counts given.
 check_verdicts() { # checkname "guest:oks_before ..."
+	ensure_watcher
 	cn=$1
 	detail='' ok=1
 	for spec in $2; do
