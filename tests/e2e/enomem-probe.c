@@ -178,8 +178,10 @@ static int cmd_hog_create(xc_interface *xch)
 		fprintf(stderr, "e2e-enomem: xc_domain_create: %s\n", strerror(errno));
 		return 1;
 	}
-	/* p2m pages for the populated gfns (4 KiB ones need one per 2 MiB) */
-	if (xc_shadow_control(xch, dom, XEN_DOMCTL_SHADOW_OP_SET_ALLOCATION, &mb, 0)) {
+	/* p2m pages for the populated gfns (4 KiB ones need one per 2 MiB);
+	 * the paging-pool domctl (XSA-409), since XEN_DOMCTL_SHADOW_OP_SET_
+	 * ALLOCATION refuses a domain without vCPUs (EINVAL) */
+	if (xc_set_paging_mempool_size(xch, dom, (uint64_t)mb << 20)) {
 		fprintf(stderr, "e2e-enomem: paging pool of d%u: %s\n", dom, strerror(errno));
 		xc_domain_destroy(xch, dom);
 		return 1;
