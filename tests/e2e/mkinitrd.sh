@@ -136,7 +136,7 @@ cat >"$d/e2e/settings" <<SET
 E2E_HV_BATCHED=$batched
 E2E_MODE=${E2E_MODE:-full}
 E2E_INJECT_CRASH=${E2E_INJECT_CRASH:-}
-E2E_ENOMEM=${E2E_ENOMEM:-0}
+E2E_ENOMEM=${E2E_ENOMEM:-1}
 SET
 (cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/dom0-initrd.gz"
 cp "$vmlinuz" "$work/vmlinuz"
