@@ -63,18 +63,32 @@ void xsd_balloon_need(void *arg, uint64_t pages)
 		return;
 	}
 	val = xs_read(b->xs, XBT_NULL, "/local/domain/0/memory/target", &len);
-	if (!val) {
+	if (!val && errno == ENOENT) {
+		/*
+		 * No target yet: libxl writes dom0's only when first asked
+		 * (xl mem-set, libxl_get_memory_target), and a host booted
+		 * with dom0_mem= may never have been.  Start, as libxl does,
+		 * from what dom0 holds now; the balloon driver's watch fires
+		 * when the node appears.
+		 */
+		if (!b->warned_no_target)
+			xsd_info("balloon: no /local/domain/0/memory/target yet: starting "
+				 "from dom0's current %" PRIu64 " MiB", (uint64_t)info.tot_pages / 256);
+		b->warned_no_target = true;
+		cur = (uint64_t)info.tot_pages * KIB_PER_PAGE;
+	} else if (!val) {
 		xsd_warn("balloon: cannot read /local/domain/0/memory/target (%s)", strerror(errno));
 		return;
-	}
-	errno = 0;
-	cur = strtoull(val, &end, 10);
-	if (errno || end == val || *end) {
-		xsd_warn("balloon: /local/domain/0/memory/target is not a number");
+	} else {
+		errno = 0;
+		cur = strtoull(val, &end, 10);
+		if (errno || end == val || *end) {
+			xsd_warn("balloon: /local/domain/0/memory/target is not a number");
+			free(val);
+			return;
+		}
 		free(val);
-		return;
 	}
-	free(val);
 	target = xsd_balloon_target_kib(info.tot_pages, pages, b->cfg->dom0_min_pages, cur, &floored);
 	if (floored && !b->warned_floor)
 		xsd_warn("balloon: the engine needs %" PRIu64 " pages but dom0 is at dom0_min_memory; "

@@ -36,7 +36,7 @@ struct xsd_balloon {
 	xc_interface *xch;
 	const struct xsd_config *cfg;    /* follows reloads (points at the daemon's) */
 	double last_s;                   /* rate limit: one decision per second */
-	bool warned_off, warned_floor;
+	bool warned_off, warned_floor, warned_no_target;
 	uint64_t pages_requested;        /* total asked of dom0 since start */
 };
 

@@ -24,13 +24,18 @@ paused() { stats_true '.host.sharing_paused == true and .host.pages_needed > 0';
 wait_for 30 paused || fail "engine not paused below the reserve"
 [ "$(target)" = "$t0" ] || fail "dom0_balloon = off, yet dom0's target changed to $(target)"
 
+# and no memory/target node at all (libxl writes dom0's only when first
+# asked, so a host booted with dom0_mem= may have none): the daemon must
+# start from what dom0 holds, as libxl does, and create the node
+"$XENSIM" xenstore-rm /local/domain/0/memory/target || fail "xenstore-rm"
+"$XENSIM" xenstore-read /local/domain/0/memory/target >/dev/null 2>&1 && fail "the target node is still there"
 write_conf <<CFG
 reserve = $((free_mib + 64))M
 dom0_balloon = on
 dom0_min_memory = 224M
 CFG
 ctl reload | jtrue '.ok == true' || fail "reload"
-lowered() { [ "$(target)" -lt "$t0" ]; }
+lowered() { t=$(target); [ -n "$t" ] && [ "$t" -lt "$t0" ]; }
 wait_for 10 lowered || fail "dom0's target was not lowered"
 t1=$(target)
 note "dom0 target lowered to $t1 KiB"

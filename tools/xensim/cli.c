@@ -759,6 +759,10 @@ int sim_cli_xenstore(const char *sock, const char *cmd, unsigned int as_domid,
 		struct iovec iov[2] = { str_iov(argv[0]), { argv[1], strlen(argv[1]) } };
 
 		r = cli_call(&c, SIM_OP_XS_WRITE, iov, 2, NULL, NULL, NULL);
+	} else if (!strcmp(cmd, "xenstore-rm")) {
+		struct iovec iov = str_iov(argv[0]);
+
+		r = cli_call(&c, SIM_OP_XS_RM, &iov, 1, NULL, NULL, NULL);
 	} else if (!strcmp(cmd, "xenstore-ls")) {
 		struct iovec iov = str_iov(argv[0]);
 

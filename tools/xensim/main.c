@@ -60,6 +60,7 @@ static const char usage_text[] =
 	"Xenstore (as dom0, or as a guest with --as DOMID):\n"
 	"  xenstore-read [--as DOMID] PATH\n"
 	"  xenstore-write [--as DOMID] PATH VALUE\n"
+	"  xenstore-rm [--as DOMID] PATH\n"
 	"  xenstore-ls [--as DOMID] PATH\n"
 	"  xenstore-chmod [--as DOMID] PATH PERM...   PERM: n|r|w|b<domid>\n"
 	"\n"
@@ -402,7 +403,8 @@ int main(int argc, char **argv)
 		return sim_cli_stop(sock);
 	}
 	if (!strcmp(cmd, "xenstore-read") || !strcmp(cmd, "xenstore-write") ||
-	    !strcmp(cmd, "xenstore-ls") || !strcmp(cmd, "xenstore-chmod"))
+	    !strcmp(cmd, "xenstore-rm") || !strcmp(cmd, "xenstore-ls") ||
+	    !strcmp(cmd, "xenstore-chmod"))
 		return sim_cli_xenstore(sock, cmd, (unsigned int)a.as_domid, nargs, args);
 	return usage_error("unknown command \"%s\"", cmd);
 }
