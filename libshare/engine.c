@@ -460,10 +460,31 @@ int shr_engine_add_domain(struct shr_engine *e, uint32_t domid, const char *name
 	return 0;
 }
 
+/*
+ * The frames whose stable entry pointed into a removed domain live on with
+ * their other sharers, and their SHARED pages adopt the entry when next
+ * looked at (scan.c).  Resting pages are looked at up to 8 passes late,
+ * and meanwhile the new twins of a domain created since would form a
+ * second frame of the same content; the two can then never be merged, as
+ * merging a frame that backs gfns of more than two domains would panic Xen
+ * (merge.c).  So every SHARED page is looked at in the next pass.
+ */
+static void wake_shared_pages(struct shr_engine *e)
+{
+	for (unsigned int i = 0; i < e->nr_doms; i++) {
+		struct shr_dom *d = e->doms[i];
+
+		for (uint32_t g = 0; d->n_shared && g < d->nr_gfns; g++)
+			if (shr_ps_state(d->pstate[g]) == SHR_PS_SHARED)
+				d->pstate[g] = shr_ps_make(SHR_PS_SHARED, shr_ps_level(d->pstate[g]));
+	}
+}
+
 void shr_engine_remove_domain(struct shr_engine *e, uint32_t domid)
 {
 	unsigned int i;
 	struct shr_dom *d;
+	bool had_sources;
 
 	for (i = 0; i < e->nr_doms; i++)
 		if (e->doms[i]->domid == domid)
@@ -483,8 +504,11 @@ void shr_engine_remove_domain(struct shr_engine *e, uint32_t domid)
 	}
 	memmove(&e->doms[i], &e->doms[i + 1], (e->nr_doms - i - 1) * sizeof(*e->doms));
 	e->nr_doms--;
+	had_sources = d->n_source > 0;
 	shr_info("d%u removed", domid);
 	dom_free(d);
+	if (had_sources)
+		wake_shared_pages(e);
 }
 
 /*
