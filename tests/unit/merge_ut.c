@@ -171,6 +171,23 @@ static void run_passes(struct shr_engine *e, unsigned int passes)
 	CU_ASSERT_EQUAL(s.full_scans, goal);
 }
 
+/* A fresh host with two all-zero guests a and b, both opted in to one
+ * group of an engine capped at max_sharers per frame. */
+static struct shr_engine *two_zero_guests(unsigned int max_sharers, uint32_t *a, uint32_t *b)
+{
+	struct shr_params p = params(max_sharers);
+	struct shr_engine *e = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(sim_start(256), 0);
+	*a = guest("za", "zero=1.0", 1);
+	*b = guest("zb", "zero=1.0", 2);
+	CU_ASSERT_FATAL(*a && *b);
+	CU_ASSERT_EQUAL_FATAL(shr_engine_alloc(&p, &e), 0);
+	add(e, *a, SHR_MODE_ON, "g");
+	add(e, *b, SHR_MODE_ON, "g");
+	return e;
+}
+
 static struct shr_stats stats(struct shr_engine *e)
 {
 	struct shr_stats s;
@@ -223,14 +240,7 @@ static void test_max_sharers(void)
 	uint32_t a, b;
 	struct shr_stats s;
 
-	CU_ASSERT_EQUAL_FATAL(sim_start(256), 0);
-	a = guest("za", "zero=1.0", 1);
-	b = guest("zb", "zero=1.0", 2);
-	CU_ASSERT_FATAL(a && b);
-	struct shr_params p = params(16);
-	CU_ASSERT_EQUAL_FATAL(shr_engine_alloc(&p, &e), 0);
-	add(e, a, SHR_MODE_ON, "g");
-	add(e, b, SHR_MODE_ON, "g");
+	e = two_zero_guests(16, &a, &b);
 	run_passes(e, 2);
 	s = stats(e);
 	CU_ASSERT_EQUAL(s.pages_shared, (2 * GUEST_PAGES + 15) / 16);
@@ -301,14 +311,7 @@ static void test_rewritten_same_bytes(void)
 	void *w;
 	int err[2] = { 0, 0 };
 
-	CU_ASSERT_EQUAL_FATAL(sim_start(256), 0);
-	a = guest("za", "zero=1.0", 1);
-	b = guest("zb", "zero=1.0", 2);
-	CU_ASSERT_FATAL(a && b);
-	struct shr_params p = params(65535);
-	CU_ASSERT_EQUAL_FATAL(shr_engine_alloc(&p, &e), 0);
-	add(e, a, SHR_MODE_ON, "g");
-	add(e, b, SHR_MODE_ON, "g");
+	e = two_zero_guests(65535, &a, &b);
 	run_passes(e, 4);
 	CU_ASSERT_EQUAL_FATAL(stats(e).pages_sharing, 2 * GUEST_PAGES - 1);
 
