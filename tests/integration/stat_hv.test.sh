@@ -141,13 +141,16 @@ stat --help | grep -q 'Exit status' || fail "--help lacks the exit status"
 # watch mode on a pseudo-terminal: q and Ctrl-C both quit cleanly with exit 0.
 # The key goes in only once the first view is drawn (each run has its own
 # output file), so a loaded machine cannot make the test type before the
-# program is listening.
+# program is listening. script(1) runs the command through $SHELL -c, and
+# where that is dash (CI has no SHELL, so /bin/sh) the shell stays as a
+# parent, is in the terminal's process group and dies of the Ctrl-C itself
+# with 130: exec makes xenshare-stat the only process that gets the signal.
 watch_then_type() {  # <output file> <key>
 	(for _ in $(seq 300); do
 		grep -q 'Press q to quit' "$1" 2>/dev/null && break
 		sleep 0.1
 	done; printf '%b' "$2") |
-	script -qec "env LD_LIBRARY_PATH=$simlib XENSIM_SOCKET=$XENSIM_SOCKET $stat_bin -w 0.2 -s $nosock" \
+	script -qec "exec env LD_LIBRARY_PATH=$simlib XENSIM_SOCKET=$XENSIM_SOCKET $stat_bin -w 0.2 -s $nosock" \
 		/dev/null >"$1" 2>&1
 }
 if command -v script >/dev/null; then
