@@ -4,16 +4,25 @@
 # with the tree's own tools/xl objects (xl's main renamed away) and checks,
 # per config, the xenstore nodes xl hands to libxl or xl's error and exit
 # status.  Needs a tree built with `build.sh --tools`: $HVPATCH_TREE, else
-# $O/hvpatch/tree; skips (77) when there is none (CI builds only the
-# hypervisor).
+# $O/hvpatch/tree, else the e2e's tree ($O/e2e-cache/hvpatch/tree: e2e_qemu
+# runs first in the release pass and builds the tools, so CI runs this test
+# too); skips (77) when there is none.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 : "${O:?O must name the build folder}"
-T=${HVPATCH_TREE:-$O/hvpatch/tree}
-if [ ! -e "$T/tools/xl/xl_parse.o" ] || [ ! -e "$T/tools/libs/light/libxenlight.so" ]; then
-	echo "skip: no tools build in $T (run hypervisor-patch/build.sh --tools, or set HVPATCH_TREE)"
+has_tools() { [ -e "$1/tools/xl/xl_parse.o" ] && [ -e "$1/tools/libs/light/libxenlight.so" ]; }
+if [ -n "${HVPATCH_TREE:-}" ]; then
+	T=$HVPATCH_TREE
+elif has_tools "$O/hvpatch/tree"; then
+	T=$O/hvpatch/tree
+else
+	T=${E2E_CACHE:-$O/e2e-cache}/hvpatch/tree
+fi
+if ! has_tools "$T"; then
+	echo "skip: no tools build in $T nor $O/hvpatch/tree (run hypervisor-patch/build.sh --tools, or set HVPATCH_TREE)"
 	exit 77
 fi
+echo "tools tree: $T"
 grep -q mem_sharing_group "$T/tools/xl/xl_parse.c" ||
 	{ echo "FAIL: $T/tools/xl/xl_parse.c lacks patch 0006"; exit 1; }
 
