@@ -8,7 +8,9 @@
 # compare-and-share op (its libxenctrl wrapper is named in
 # hypervisor-patch/include/xenshare_cmpshr.h), the tools are built too and
 # the patched libxenctrl's path is written to $E2E_WORK/xen.libxenctrl
-# (mkinitrd.sh gives it to the daemon only); otherwise that file is empty.
+# (mkinitrd.sh gives it to the daemon only), and the patched xl's path
+# (patch 0006's mem_sharing keys) to $E2E_WORK/xen.xl; otherwise both
+# files are empty.
 # E2E_XEN=/path/to/xen skips the build and uses that image as it is
 # (E2E_LIBXENCTRL=/path/to/libxenctrl.so with it: its patched libxenctrl).
 # A lock file serialises concurrent harness runs (one Xen build at a time).
@@ -25,12 +27,19 @@ if [ -n "${E2E_XEN:-}" ]; then
 	else
 		: >"$E2E_WORK/xen.libxenctrl"
 	fi
+	: >"$E2E_WORK/xen.xl"
 	echo "$E2E_XEN"
 	exit 0
 fi
 script=$E2E_TOP/hypervisor-patch/build.sh
 [ -x "$script" ] || e2e_die "no hypervisor build script at $script"
 tools=
+# The tools tree of hypervisor-patch/build.sh, whose xl mkinitrd.sh takes.
+tree_xl=$E2E_CACHE/hvpatch/tree/tools/xl/xl
+# Writes $E2E_WORK/xen.xl: the patched xl when the tools were built.
+note_xl() {
+	if [ -n "$tools" ] && [ -x "$tree_xl" ]; then echo "$tree_xl"; else echo; fi >"$E2E_WORK/xen.xl"
+}
 if grep -qs 'xc_memshr_compare_share' "$E2E_TOP"/hypervisor-patch/patches/*.patch; then
 	tools=--tools
 fi
@@ -43,6 +52,7 @@ if [ -f "$E2E_CACHE/xen.key" ] && [ "$(cat "$E2E_CACHE/xen.key")" = "$key" ] &&
    [ -r "$E2E_CACHE/xen.image" ] && [ -f "$E2E_CACHE/xen.libxenctrl" ]; then
 	e2e_log "hypervisor-patch/ unchanged: reusing $E2E_CACHE/xen.image"
 	cp "$E2E_CACHE/xen.libxenctrl" "$E2E_WORK/xen.libxenctrl"
+	note_xl
 	echo "$E2E_CACHE/xen.image"
 	exit 0
 fi
@@ -67,5 +77,6 @@ cp "$xen" "$E2E_CACHE/xen.image"
 echo "$lib" >"$E2E_CACHE/xen.libxenctrl"
 echo "$key" >"$E2E_CACHE/xen.key"
 cp "$E2E_CACHE/xen.libxenctrl" "$E2E_WORK/xen.libxenctrl"
+note_xl
 e2e_log "hypervisor ready in $(( $(date +%s) - start )) s: $xen${lib:+ (patched libxenctrl: $lib)}"
 echo "$E2E_CACHE/xen.image"

@@ -95,6 +95,38 @@ if [ -n "$patched" ]; then
 	cp -L "$patched" "$d/usr/lib/xenshare/libxenctrl.so.4.17"
 	batched=yes
 fi
+# The patched xl (patch 0006: the mem_sharing keys), when build-xen.sh built
+# the tools: /usr/lib/xenshare/xl/xl with the tree's own libraries beside
+# it, run through /usr/sbin/xl-patched.  Debian's xl stays the default.
+patched_xl=no
+pxl=$(cat "$E2E_WORK/xen.xl" 2>/dev/null || true)
+if [ -n "$pxl" ]; then
+	[ -x "$pxl" ] || e2e_die "patched xl $pxl is not executable"
+	grep -q mem_sharing_group "$pxl" || e2e_die "$pxl lacks patch 0006 (no mem_sharing_group)"
+	ptree=${pxl%/tools/xl/xl}
+	pdirs=$(find "$ptree/tools/libs" -name '*.so' -printf '%h\n' | sort -u | tr '\n' ':')
+	px=$d/usr/lib/xenshare/xl
+	mkdir -p "$px"
+	cp -L "$pxl" "$px/xl"
+	LD_LIBRARY_PATH=$pdirs$libdir ldd "$pxl" >"$work/ldd.out" 2>&1 ||
+		e2e_die "ldd $pxl failed: $(cat "$work/ldd.out")"
+	grep -q 'not found' "$work/ldd.out" &&
+		e2e_die "$pxl needs a library that is nowhere: $(grep 'not found' "$work/ldd.out")"
+	# the tree's libraries beside xl, everything else in the common folder
+	sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p' "$work/ldd.out" | while read -r lib; do
+		name=$(basename "$lib")
+		case $lib in
+		"$ptree"/*) cp -L "$lib" "$px/$name" ;;
+		*) [ -e "$d/lib/x86_64-linux-gnu/$name" ] || cp -L "$lib" "$d/lib/x86_64-linux-gnu/$name" ;;
+		esac
+	done
+	cat >"$d/usr/sbin/xl-patched" <<'XL'
+#!/bin/sh
+LD_LIBRARY_PATH=/usr/lib/xenshare/xl exec /usr/lib/xenshare/xl/xl "$@"
+XL
+	chmod 755 "$d/usr/sbin/xl-patched"
+	patched_xl=yes
+fi
 
 # Guest image.
 mkdir -p "$g/bin" "$g/proc" "$g/sys" "$g/dev"
@@ -129,11 +161,18 @@ on_crash = "preserve"
 $pin_cfg
 CFG
 done
+# guest3 opts in through its config (patch 0006); dom0-init.sh creates it
+# with the patched xl when the image has one (Debian's xl ignores the keys).
+cat >>"$d/etc/xen/guest3.cfg" <<CFG
+mem_sharing = "on"
+mem_sharing_group = "e2e"
+CFG
 cp "$E2E_SRC/dom0-init.sh" "$d/init"
 chmod 755 "$d/init"
 # Settings of this run, read by /init.
 cat >"$d/e2e/settings" <<SET
 E2E_HV_BATCHED=$batched
+E2E_PATCHED_XL=$patched_xl
 E2E_MODE=${E2E_MODE:-full}
 E2E_INJECT_CRASH=${E2E_INJECT_CRASH:-}
 E2E_ENOMEM=${E2E_ENOMEM:-1}
