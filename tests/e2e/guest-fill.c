@@ -21,7 +21,12 @@
  *           /local/domain/<id>/) through /dev/xen/xenbus; once it reads "1",
  *           it overwrites every common page past the hot ones with
  *           guest-specific data, once: thousands of writes to shared pages,
- *           each an unshare needing a free host frame.  It prints
+ *           each an unshare needing a free host frame.  "a" and "b" write
+ *           only the first or the second half of those pages, so two guests
+ *           sharing the same frames can each storm with their partner's
+ *           copy still on the frame (a storm over frames nobody else holds
+ *           would need no memory: Xen converts a last sharer in place).
+ *           It prints
  *             E2E-GUEST <name> storm begins pages=<n>
  *             E2E-GUEST <name> storm done pages=<n> seconds=<s>
  *           (seconds: wall time, which includes any time its vCPU was
@@ -148,18 +153,39 @@ out:
 	return rc;
 }
 
-/* Overwrite the common pages past the hot ones with guest data (storm). */
-static size_t write_storm(unsigned char *mem, uint64_t *expect, uint64_t *seed_of,
-			  const struct fill_layout *lay)
+/* The common pages past the hot ones that a storm value selects:
+ * "1" all of them, "a" the first half, "b" the second; false otherwise. */
+static bool storm_range(const char *v, const struct fill_layout *lay, size_t *from, size_t *to)
 {
-	for (size_t i = lay->hot_pages; i < lay->common_pages; i++) {
+	size_t mid = lay->hot_pages + (lay->common_pages - lay->hot_pages) / 2;
+
+	if (!strcmp(v, "1")) {
+		*from = lay->hot_pages;
+		*to = lay->common_pages;
+	} else if (!strcmp(v, "a")) {
+		*from = lay->hot_pages;
+		*to = mid;
+	} else if (!strcmp(v, "b")) {
+		*from = mid;
+		*to = lay->common_pages;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* Overwrite common pages [from, to) with guest data (storm). */
+static size_t write_storm(unsigned char *mem, uint64_t *expect, uint64_t *seed_of,
+			  const struct fill_layout *lay, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
 		unsigned char *p = mem + i * PAGE;
 
 		seed_of[i] = lay->guest_seed ^ STORM_SEED_XOR;
 		generate_page(p, seed_of[i], i);
 		expect[i] = XXH3_64bits(p, PAGE);
 	}
-	return lay->common_pages - lay->hot_pages;
+	return to - from;
 }
 
 static double now_s(void)
@@ -369,15 +395,16 @@ int main(int argc, char **argv)
 		sleep((unsigned int)interval);
 		if (storm_node && !storm_done) {
 			char v[16];
+			size_t from, to;
 
-			if (xenbus_read(storm_node, v, sizeof(v)) > 0 && !strcmp(v, "1")) {
+			if (xenbus_read(storm_node, v, sizeof(v)) > 0 &&
+			    storm_range(v, &lay, &from, &to)) {
 				double t0 = now_s();
 				size_t n;
 
-				printf("E2E-GUEST %s storm begins pages=%zu\n", name,
-				       lay.common_pages - lay.hot_pages);
+				printf("E2E-GUEST %s storm begins pages=%zu\n", name, to - from);
 				fflush(stdout);
-				n = write_storm(mem, expect, seed_of, &lay);
+				n = write_storm(mem, expect, seed_of, &lay, from, to);
 				printf("E2E-GUEST %s storm done pages=%zu seconds=%.1f\n", name, n,
 				       now_s() - t0);
 				fflush(stdout);

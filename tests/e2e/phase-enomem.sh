@@ -17,14 +17,22 @@
 #     alone cannot cover the storm below and the guest must wait;
 #  2. a "hog" domain (empty, never runs) is given every free host page
 #     but ENOMEM_LEAVE pages (e2e-enomem hog: exact, page by page);
-#  3. guest1 is told through xenstore (/local/domain/<id>/e2e-storm = 1,
-#     read by guest-fill --storm-node) to overwrite its ~7680 shared common
-#     pages: unshares that need ~30 MiB while ~17 MiB exist;
-#  4. once it waits at the floor (listed by xc_memshr_enomem_waiters), the
+#  3. the ring path first (enomem_ring): guest3, which the daemon scans and
+#     whose sharing vm_event ring it enabled, overwrites the first half of
+#     its ~7680 shared common pages (e2e-storm = a): ~15 MiB of unshares
+#     while ~9 MiB exist.  Upstream Xen puts the request on the ring and
+#     pauses the vCPU; the daemon must balloon, answer the ring and resume
+#     it, then again once the hog is gone;
+#  4. the path of patch 0004: guest1, opted out (no ring), is told through
+#     xenstore (/local/domain/<id>/e2e-storm = b, read by guest-fill
+#     --storm-node) to overwrite the second half: guest3 still holds those
+#     frames, so each write needs a new frame (a last sharer would be
+#     converted in place, needing none);
+#  5. once it waits at the floor (listed by xc_memshr_enomem_waiters), the
 #     hog is destroyed: the daemon must resume it, and the storm and the
 #     guest's verification must complete.
 ENOMEM_LEAVE=${E2E_ENOMEM_LEAVE:-256}          # pages left free by the hog
-ENOMEM_BALLOON_MB=${E2E_ENOMEM_BALLOON_MB:-16}  # how far dom0 may balloon
+ENOMEM_BALLOON_MB=${E2E_ENOMEM_BALLOON_MB:-8}   # how far dom0 may balloon
 
 enomem_info() { echo "E2E INFO enomem t=$(( $(cut -d. -f1 /proc/uptime) - T0 ))s $*"; }
 enomem_free() { e2e-enomem free | sed -n 's/.*free_pages=\([0-9]*\).*/\1/p'; }
@@ -33,7 +41,27 @@ dom0_target() { xenstore-read /local/domain/0/memory/target 2>/dev/null; }
 dom0_tot() { e2e-probe state | sed -n 's/^E2E-PROBE dom=0 .* tot=\([0-9]*\).*/\1/p'; }
 dom_cpu() { e2e-probe state | sed -n "s/^E2E-PROBE dom=$1 .*cpu_ns=\([0-9]*\).*/\1/p"; }
 daemon_num() { daemon_ctl stats | grep -o "\"$1\":[0-9]*" | head -n1 | sed 's/.*://'; }
-storm_done() { grep -q "E2E-GUEST guest1 storm done" "$(console_log guest1)" 2>/dev/null; }
+storm_done() { # [guest, default guest1]
+	grep -q "E2E-GUEST ${1:-guest1} storm done" "$(console_log "${1:-guest1}")" 2>/dev/null
+}
+# A hog domain holding all free host memory but ENOMEM_LEAVE pages.  Run as
+# $(enomem_hog): prints its domid, or the reason it failed and returns 1
+# (its log line goes to stderr, the console).
+enomem_hog() {
+	local line hog free1
+	line=$(e2e-enomem hog-create 2>&1)
+	hog=$(echo "$line" | sed -n 's/^E2E-ENOMEM hog-domid=\([0-9]*\)$/\1/p')
+	[ -n "$hog" ] || { echo "e2e-enomem hog-create: $line"; return 1; }
+	line=$(e2e-enomem hog "$hog" "$ENOMEM_LEAVE" 2>&1)
+	free1=$(enomem_free)
+	enomem_info "$line" >&2
+	if [ -z "$free1" ] || [ "$free1" -gt $((ENOMEM_LEAVE * 2)) ]; then
+		echo "hog d$hog did not take the free memory: free ${free1:-?} pages; $line"
+		e2e-enomem destroy "$hog" >/dev/null 2>&1
+		return 1
+	fi
+	echo "$hog"
+}
 
 # The running daemon gets the phase's settings by a reload (SIGHUP), not a
 # restart: a restarted daemon re-merges frames that are already shared, and
@@ -64,6 +92,61 @@ enomem_reload_daemon() { # min_mib
 }
 # the daemon's log lines of this phase
 enomem_log() { tail -n +"$((ENOMEM_LOG_FROM + 1))" /var/log/xenshared.log; }
+
+# The ring path on real Xen: guest3 (scanned, ring enabled) storms the first
+# half of its common pages while a hog holds the host's memory.  Checks
+# enomem-ring (the request came through guest3's ring, the daemon resumed
+# guest3, the storm completed once the hog went, no crash) and
+# enomem-ring-verdicts.
+enomem_ring() {
+	local D3 hog OK1 OK3 i saw t_req detail ok resumed crash
+	D3=$(domid_of guest3)
+	if [ -z "$D3" ] || ! guest_alive guest3; then
+		check enomem-ring FAIL "guest3 is not alive before the ring storm"
+		return
+	fi
+	if ! grep -q "d$D3 ring: sharing ring enabled" /var/log/xenshared.log; then
+		check enomem-ring FAIL "the daemon did not enable guest3's (d$D3) sharing ring: $(grep "d$D3 ring" /var/log/xenshared.log | tail -n 1)"
+		return
+	fi
+	if ! hog=$(enomem_hog); then
+		check enomem-ring FAIL "$hog"
+		return
+	fi
+	OK1=$(verdicts guest1 OK) OK3=$(verdicts guest3 OK)
+	xenstore-write /local/domain/$D3/e2e-storm a && xenstore-chmod /local/domain/$D3/e2e-storm n0 r$D3 ||
+		{ check enomem-ring FAIL "cannot write /local/domain/$D3/e2e-storm"; e2e-enomem destroy "$hog"; return; }
+	# the ring's request: the daemon's "d<id> unshare ENOMEM" line
+	saw=0 t_req=
+	for i in $(seq 120); do
+		if enomem_log | grep -q "d$D3 unshare ENOMEM"; then
+			saw=1 t_req=$i
+			break
+		fi
+		storm_done guest3 && break
+		sleep 1
+	done
+	# let it reach the floor and wait there a little before memory comes back
+	sleep 5
+	enomem_info "ring storm: request after ${t_req:-?} s; free=$(enomem_free) dom0 target=$(dom0_target) memory_requests=$(daemon_num memory_requests) guest3: $(e2e-probe state | grep "dom=$D3 ")"
+	e2e-enomem destroy "$hog" >/tmp/destroy-hog.log 2>&1 || enomem_info "destroying the hog: $(cat /tmp/destroy-hog.log)"
+	wait_for 180 storm_done guest3
+	enomem_log | grep -E "d$D3 |balloon" | head -n 8 | sed 's/^/E2E INFO enomem ring xenshared: /'
+	resumed=$(enomem_log | grep -c "d$D3 resumed after unshare ENOMEM")
+	crash=$(xl dmesg 2>/dev/null | grep -E "d$D3.*(crash|Triple)|ENOMEM and no helper" | head -n 3)
+	detail="$(grep -m1 "E2E-GUEST guest3 storm done" "$(console_log guest3)" | tr -d '\r'); request on d$D3's ring after ${t_req:-never} s; daemon 'd$D3 resumed after unshare ENOMEM' lines=$resumed; memory_requests=$(daemon_num memory_requests)"
+	ok=1
+	[ "$saw" = 1 ] || { ok=0; detail="$detail; no 'd$D3 unshare ENOMEM' (ring request) in the daemon's log"; }
+	storm_done guest3 || { ok=0; detail="$detail; storm not done 180 s after the hog went"; }
+	[ "$resumed" -gt 0 ] || { ok=0; detail="$detail; guest3 never resumed by the daemon"; }
+	guest_alive guest3 || { ok=0; detail="$detail; guest3 not alive"; }
+	[ -z "$crash" ] || { ok=0; detail="$detail; Xen: $crash"; }
+	if [ $ok = 1 ]; then check enomem-ring PASS "$detail"; else
+		check enomem-ring FAIL "$detail"
+		diag_guest_once guest3 enomem-ring "ring storm failed"
+	fi
+	check_verdicts enomem-ring-verdicts "guest1:$OK1 guest3:$OK3"
+}
 
 phase_enomem() {
 	local target0 tot0 min_mib hog free0 free1 st line w t_storm t_wait waited detail ok
@@ -96,6 +179,7 @@ phase_enomem() {
 		check enomem-setup FAIL "xenshared did not reload the enomem config: $(tail -n 5 /var/log/xenshared.log | tr '\n' ' ')"
 		return
 	fi
+	enomem_ring
 	# The daemon enables the sharing vm_event ring of every guest it scans
 	# (xl gives PVH guests a ring page): unshare ENOMEM then takes the
 	# ring path.  The path of hypervisor-patch 0004 is that of a domain
@@ -114,25 +198,16 @@ phase_enomem() {
 	# the hog: an empty HVM domain that never runs, made by e2e-enomem
 	# (not xl: xl's kernel loader once failed to decompress the kernel here)
 	free0=$(enomem_free)
-	line=$(e2e-enomem hog-create 2>&1)
-	hog=$(echo "$line" | sed -n 's/^E2E-ENOMEM hog-domid=\([0-9]*\)$/\1/p')
-	if [ -z "$hog" ]; then
-		check enomem-setup FAIL "e2e-enomem hog-create: $line"
+	if ! hog=$(enomem_hog); then
+		check enomem-setup FAIL "$hog"
 		return
 	fi
-	line=$(e2e-enomem hog "$hog" "$ENOMEM_LEAVE" 2>&1)
 	free1=$(enomem_free)
-	enomem_info "$line"
-	if [ -z "$free1" ] || [ "$free1" -gt $((ENOMEM_LEAVE * 2)) ]; then
-		check enomem-setup FAIL "hog d$hog did not take the free memory: free $free0 -> ${free1:-?} pages; $line"
-		e2e-enomem destroy "$hog" >/dev/null 2>&1
-		return
-	fi
 	check enomem-setup PASS "daemon reloaded (reserve = 0, dom0_balloon = on, dom0_min_memory = ${min_mib}M, dom0 target ${target0} KiB); hog d$hog holds the host's memory: free $free0 -> $free1 pages, xl info free_memory=$(xl_info_mb free_memory)MiB"
 
 	# the storm
 	OK1=$(verdicts guest1 OK) OK3=$(verdicts guest3 OK)
-	xenstore-write /local/domain/$D1/e2e-storm 1 && xenstore-chmod /local/domain/$D1/e2e-storm n0 r$D1 ||
+	xenstore-write /local/domain/$D1/e2e-storm b && xenstore-chmod /local/domain/$D1/e2e-storm n0 r$D1 ||
 		{ check enomem-storm FAIL "cannot write /local/domain/$D1/e2e-storm"; e2e-enomem destroy "$hog"; return; }
 	t_storm=$(cut -d. -f1 /proc/uptime)
 	wait_for 60 grep -q "E2E-GUEST guest1 storm begins" "$(console_log guest1)" ||
