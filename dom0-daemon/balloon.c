@@ -23,6 +23,7 @@
 #include "logsink.h"
 
 #define KIB_PER_PAGE (XSD_PAGE_SIZE / 1024)
+#define PAGES_PER_MIB (1024 / KIB_PER_PAGE)
 
 uint64_t xsd_balloon_target_kib(uint64_t tot_pages, uint64_t need, uint64_t floor_pages,
 				uint64_t cur_target_kib, bool *floored)
@@ -73,7 +74,7 @@ void xsd_balloon_need(void *arg, uint64_t pages)
 		 */
 		if (!b->warned_no_target)
 			xsd_info("balloon: no /local/domain/0/memory/target yet: starting "
-				 "from dom0's current %" PRIu64 " MiB", (uint64_t)info.tot_pages / 256);
+				 "from dom0's current %" PRIu64 " MiB", (uint64_t)info.tot_pages / PAGES_PER_MIB);
 		b->warned_no_target = true;
 		cur = (uint64_t)info.tot_pages * KIB_PER_PAGE;
 	} else if (!val) {
@@ -91,8 +92,11 @@ void xsd_balloon_need(void *arg, uint64_t pages)
 	}
 	target = xsd_balloon_target_kib(info.tot_pages, pages, b->cfg->dom0_min_pages, cur, &floored);
 	if (floored && !b->warned_floor)
-		xsd_warn("balloon: the engine needs %" PRIu64 " pages but dom0 is at dom0_min_memory; "
-			 "guests may wait for memory", pages);
+		xsd_warn("balloon: the engine needs %" PRIu64 " pages but dom0 can give only %" PRIu64
+			 " before dom0_min_memory (%" PRIu64 " MiB); guests may wait for memory",
+			 pages, (uint64_t)info.tot_pages > b->cfg->dom0_min_pages ?
+			 (uint64_t)info.tot_pages - b->cfg->dom0_min_pages : 0,
+			 b->cfg->dom0_min_pages / PAGES_PER_MIB);
 	b->warned_floor = floored;
 	if (!target)
 		return;
