@@ -1217,6 +1217,58 @@ static void test_share_third_domain_panics(void)
 	done(hv);
 }
 
+/* The patched plain share (hypervisor-patch/ 0008): the client frame that
+ * would panic an unpatched host (it backs a gfn of a third domain) is
+ * refused with -EDEADLK and nothing changes; the pair shared the other way
+ * round still works; range_share over such a page skips it and succeeds. */
+static void test_patched_share_third_domain_refused(void)
+{
+	struct sim_hv_config cfg = base_cfg();
+	struct sim_hv *hv;
+	uint32_t a, b, c;
+	uint64_t ha, hc, before;
+
+	cfg.patched = true;
+	hv = mk_hv_cfg(cfg);
+	a = mk_dom(hv, 4);
+	b = mk_dom(hv, 4);
+	c = mk_dom(hv, 4);
+	for (uint32_t dom = a; dom <= c; dom++)
+		for (uint64_t g = 0; g < 4; g++)
+			fill(hv, dom, g, 0x66);
+	share(hv, a, 1, b, 1);                    /* frame F: a:1, b:1 */
+	before = (uint64_t)sim_hv_sharing_freed_pages(hv);
+	hc = nominate(hv, c, 1);
+	ha = nominate(hv, a, 1);
+	CU_ASSERT(sim_hv_share(hv, c, 1, hc, a, 1, ha) == -EDEADLK);
+	CU_ASSERT(sim_hv_panic_reason(hv) == NULL);
+	CU_ASSERT((uint64_t)sim_hv_sharing_freed_pages(hv) == before);
+	CU_ASSERT(mfn_of(hv, a, 1) == mfn_of(hv, b, 1));
+	CU_ASSERT(mfn_of(hv, c, 1) != mfn_of(hv, a, 1));
+	/* the other way round: c's private frame is the client */
+	CU_ASSERT(sim_hv_share(hv, a, 1, ha, c, 1, hc) == 0);
+	CU_ASSERT(sim_hv_debug_gfn(hv, c, 1) == 3);
+
+	/* range_share c -> a over gfns 0..3 (both paused): a:1 and c:1 are
+	 * already one frame, the rest private: all of it merges, no panic */
+	CU_ASSERT(sim_hv_domain_pause(hv, a) == 0);
+	CU_ASSERT(sim_hv_domain_pause(hv, c) == 0);
+	share(hv, b, 2, b, 3);                    /* frame G: b:2, b:3 */
+	/* c -> b over 2..3: the client frame G spans only b, but c's gfn 2
+	 * joins it; then a -> c over 2..2: c:2's frame now backs b's gfns */
+	CU_ASSERT(sim_hv_domain_pause(hv, b) == 0);
+	CU_ASSERT(sim_hv_range_share(hv, c, b, 2, 3) == 0);
+	CU_ASSERT(mfn_of(hv, c, 2) == mfn_of(hv, b, 2));
+	CU_ASSERT(sim_hv_range_share(hv, a, c, 2, 2) == 0);   /* skipped, not a panic */
+	CU_ASSERT(sim_hv_panic_reason(hv) == NULL);
+	CU_ASSERT(mfn_of(hv, a, 2) != mfn_of(hv, c, 2));
+	CU_ASSERT(sim_hv_domain_unpause(hv, a) == 0);
+	CU_ASSERT(sim_hv_domain_unpause(hv, b) == 0);
+	CU_ASSERT(sim_hv_domain_unpause(hv, c) == 0);
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	done(hv);
+}
+
 /* The patched compare-and-share (hypervisor-patch/ 0002, fixed): a client
  * frame that spans a third domain is not a panic; the source frame merges
  * into it instead (both gfns end on one frame, the third domain's gfn
@@ -1430,7 +1482,8 @@ int main(void)
 		T(test_share_client_frame_mapped), T(test_map_errors_and_owner_release),
 		T(test_add_to_physmap), T(test_range_share), T(test_debug_gfn),
 		T(test_no_mem_sharing), T(test_audit_debug_only), T(test_audit_finds_errors), T(test_compare_share),
-		T(test_share_third_domain_panics), T(test_compare_share_spanning_frames),
+		T(test_share_third_domain_panics), T(test_patched_share_third_domain_refused),
+		T(test_compare_share_spanning_frames),
 		T(test_verify_catches_corruption), T(test_verify_catches_wrong_share),
 		T(test_verify_catches_shared_write_and_lost_page),
 		T(test_recent_nominations), T(test_residue),

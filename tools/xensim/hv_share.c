@@ -33,7 +33,9 @@
  *  - share_pages() moves every gfn of the client frame but holds the p2m
  *    locks of the two domains of the call only: a client frame that also
  *    backs a gfn of a third domain hits Xen's lock-order BUG() and panics
- *    the host (modelled: sim_share_pages, hv->panic, the server exits).
+ *    the host (modelled: sim_share_pages, hv->panic, the server exits);
+ *    the patched hypervisor refuses it with -EDEADLK (hypervisor-patch/
+ *    0008) and range_share skips such a page.
  *  - the accounting: nr_shared_mfns, nr_saved_mfns and per-domain
  *    shr_pages move exactly where Xen moves them, so the invariant
  *    sum(shr_pages) == nr_saved + nr_shared holds after every operation.
@@ -650,13 +652,14 @@ static bool sim_spans_other(const struct sim_shared *s, uint32_t a, uint32_t b)
  * host panics (release builds too).  Here: -EHOSTDOWN and hv->panic set,
  * which the server turns into the host going away.
  *
- * fixed: the patched compare-and-share op (hypervisor-patch/ 0002) merges
+ * compare: the patched compare-and-share op (hypervisor-patch/ 0002) merges
  * the source frame into the client frame instead when only the client frame
  * spans other domains, and merges nothing (XENSHARE_CMPSHR_SPANNED) when
- * both do.
+ * both do.  The plain share of a patched hypervisor (0008) cannot swap (the
+ * caller expects the client gfns to move) and returns -EDEADLK.
  */
 static int sim_share_pages(struct sim_hv *hv, struct sim_dom *sd, uint64_t sgfn, uint64_t sh,
-			   struct sim_dom *cd, uint64_t cgfn, uint64_t ch, bool fixed)
+			   struct sim_dom *cd, uint64_t cgfn, uint64_t ch, bool compare)
 {
 	uint64_t smfn = sim_gfn_mfn(sd, sgfn), cmfn = sim_gfn_mfn(cd, cgfn);
 	struct sim_shared *sp, *cp;
@@ -681,7 +684,9 @@ static int sim_share_pages(struct sim_hv *hv, struct sim_dom *sd, uint64_t sgfn,
 		return XENMEM_SHARING_OP_C_HANDLE_INVALID;
 
 	if (sim_spans_other(cp, sd->domid, cd->domid)) {
-		if (!fixed) {
+		if (!compare && hv->cfg.patched)
+			return -EDEADLK;
+		if (!compare) {
 			snprintf(hv->panic, sizeof(hv->panic),
 				 "mm locking order violation: 24 > 16; Xen BUG at "
 				 "arch/x86/mm/mm-locks.h:80 (share_pages: d%u gfn 0x%" PRIx64
@@ -860,11 +865,12 @@ int sim_hv_range_share(struct sim_hv *hv, uint32_t sdom, uint32_t cdom,
 			if (!rc)
 				rc = sim_share_pages(hv, sd, g, h_s, cd, g, h_c, false);
 		}
-		if (g == UINT64_MAX)
-			break;
+		if (rc == -EHOSTDOWN || g == UINT64_MAX)
+			break;  /* the host panicked: nothing runs after that */
 	}
-	/* "The last page may fail with -EINVAL, and for range sharing we don't care" */
-	if (rc == -EINVAL)
+	/* "The last page may fail with -EINVAL, and for range sharing we don't
+	 * care"; patched, -EDEADLK (a client frame spanning a third domain) too */
+	if (rc == -EINVAL || rc == -EDEADLK)
 		rc = 0;
 out:
 	sim_unlock(hv);
