@@ -472,6 +472,11 @@ static int upstream_one(struct shr_engine *e, const struct shr_pair *p,
 	e->st.share_attempts++;
 	rc = share_pair(e, sd, sgfn, sh, cd, cgfn, ch, dir == 1);
 	*who = rc == SHR_ERR_S_HANDLE ? WHO_SRC : WHO_CLI;
+	/* hypervisor-patch 0008 refuses, instead of panicking on, a client
+	 * frame that backs a third domain's gfn: another tool shared it since
+	 * pair_direction() looked.  Same case as the batched op's SPANNED. */
+	if (rc == -EDEADLK)
+		return XENSHARE_CMPSHR_SPANNED;
 	return rc;
 }
 
