@@ -298,6 +298,43 @@ opt_in() {
 	xenstore-chmod -r /local/domain/$id/memshare n0 r$id || return 1
 	say "opted $1 (domain $id) in"
 }
+# hypervisor-patch 0008 on real Xen: the plain share whose client frame
+# also backs a gfn of a third domain, which panics an upstream host.
+# e2e-spanning (tests/e2e/spanning-probe.c) builds that frame out of three
+# empty donor domains (made like the ENOMEM phase's hog: never run, not
+# opted in, no guest data at stake) and must see EDEADLK, nothing changed,
+# and the reverse direction merge.  Only on a hypervisor built from this
+# series: an unpatched one would panic.
+check_spanning_share() { # check-name
+	local line d i donors= sp_out rc
+	if [ "${E2E_HV_FROM_SERIES:-no}" != yes ]; then
+		check "$1" SKIP "the hypervisor was not built from this series (E2E_XEN?): the call would panic an unpatched one"
+		return
+	fi
+	for i in 1 2 3; do
+		line=$(e2e-enomem hog-create 2>&1)
+		d=$(echo "$line" | sed -n 's/^E2E-ENOMEM hog-domid=\([0-9]*\)$/\1/p')
+		[ -n "$d" ] || break
+		donors="$donors $d"
+	done
+	rc=0
+	if [ -n "$d" ]; then
+		# shellcheck disable=SC2086
+		sp_out=$(e2e-spanning $donors 2>&1) || rc=$?
+	else
+		rc=1 sp_out="cannot create the donor domains: $line"
+	fi
+	for d in $donors; do
+		e2e-enomem destroy "$d" >/dev/null 2>&1 || say "destroying donor d$d failed"
+	done
+	read_hv
+	case "$rc:$sp_out" in
+	0:*"E2E-SPANNING edeadlk"*)
+		check "$1" PASS "donor domains$donors: $(echo "$sp_out" | tail -n 1); host up, invariant $INVARIANT" ;;
+	*)
+		check "$1" FAIL "e2e-spanning rc=$rc: $(echo "$sp_out" | tail -n 3 | tr '\n' ' ')" ;;
+	esac
+}
 # Patch 0006 on real Xen: the nodes xl wrote from guest3's config, their
 # values and their permissions (owner dom0, the guest may read only).
 check_xl_nodes() { # check-name domid
@@ -646,6 +683,7 @@ if [ -n "$PROTO2" ]; then
 	check sharing-$PROTO2 $verdict "guest3=d$D3 joined: freed $base -> $FREED (want +$want)$SHR_DETAIL (want >= $want) after ${t_share}s by xenshared$(daemon_progress)"
 	check_verdicts guest-verdicts-$PROTO2 "guest1:$OK1 guest3:$OK3"
 	check_stat_agrees stat-agrees-$PROTO2 "$D3"
+	check_spanning_share share-spanning
 fi
 # Phase "enomem" (tests/e2e/phase-enomem.sh, docs/e2e.md "Unshare ENOMEM"):
 # a guest's unshares with no free host frame; E2E_ENOMEM=0 skips it.

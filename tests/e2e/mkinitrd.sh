@@ -21,7 +21,7 @@ kver=$(ls "$root/lib/modules" | head -n1)
 vmlinuz=$root/boot/vmlinuz-$kver
 [ -r "$vmlinuz" ] || e2e_die "no kernel image $vmlinuz"
 bin=$O/e2e-bin
-for f in e2e-probe guest-fill e2e-enomem; do
+for f in e2e-probe guest-fill e2e-enomem e2e-spanning; do
 	[ -x "$bin/$f" ] || e2e_die "$bin/$f not built (make O=\$O e2e-tools)"
 done
 
@@ -80,6 +80,8 @@ add_elf "$bin/e2e-probe" /usr/sbin/e2e-probe
 # The unshare-ENOMEM phase: its hog/waiters tool and its script.
 add_elf "$bin/e2e-enomem" /usr/sbin/e2e-enomem
 cp "$E2E_SRC/phase-enomem.sh" "$d/e2e/phase-enomem.sh"
+# The share that panics an unpatched host (hypervisor-patch 0008).
+add_elf "$bin/e2e-spanning" /usr/sbin/e2e-spanning
 for p in xenshared xenshare-stat; do
 	[ -x "$O/bin/$p" ] || e2e_die "$O/bin/$p not built (make O=\$O all)"
 	add_elf "$O/bin/$p" "/usr/sbin/$p"
@@ -169,10 +171,13 @@ mem_sharing_group = "e2e"
 CFG
 cp "$E2E_SRC/dom0-init.sh" "$d/init"
 chmod 755 "$d/init"
-# Settings of this run, read by /init.
+# Settings of this run, read by /init.  E2E_HV_FROM_SERIES: the hypervisor
+# was built by build-xen.sh from this checkout's series (the patched xl only
+# exists then), so steps that would panic an older or unpatched one may run.
 cat >"$d/e2e/settings" <<SET
 E2E_HV_BATCHED=$batched
 E2E_PATCHED_XL=$patched_xl
+E2E_HV_FROM_SERIES=$patched_xl
 E2E_MODE=${E2E_MODE:-full}
 E2E_INJECT_CRASH=${E2E_INJECT_CRASH:-}
 E2E_ENOMEM=${E2E_ENOMEM:-1}
