@@ -15,7 +15,21 @@
 #   upstream, the daemon's default rate (no rate setting in the config)
 #   patched hypervisor (xensim start --patched), protocol = batched, unlimited
 # Every run ends with `xensim verify` (mismatches must be 0).
+#
+# One CPU for everything (BENCH_CONV_CPU, default 0; "" leaves the
+# scheduler free).  On Xen a hypercall is a trap on the calling CPU; on
+# xensim it is a socket round trip to the xensim process, and when the
+# scheduler puts the two processes on different CPUs every call costs two
+# cross-CPU wake-ups.  On this 2-core VM that made the upstream protocol
+# 5x dearer per share and the result depend on the machine's load
+# (measured 2026-11-26: 61 us of daemon CPU per share across CPUs, 11.5 us
+# on one; docs/performance.md).  Pinned, the upstream numbers measure the
+# daemon, not the scheduler's placement.
 set -u
+CONV_CPU=${BENCH_CONV_CPU-0}
+if [ -n "$CONV_CPU" ] && [ -z "${BENCH_CONV_PINNED:-}" ] && command -v taskset >/dev/null; then
+	BENCH_CONV_PINNED=1 exec taskset -c "$CONV_CPU" bash "$0" "$@"
+fi
 . "$(dirname "$0")/lib.sh"
 
 NR_GUESTS=${BENCH_CONV_GUESTS:-4}
@@ -86,8 +100,10 @@ run() {
 		--argjson c50 "$c50" --argjson c90 "$c90" --argjson c99 "$c99" \
 		--argjson fp_t "$fp_t" --argjson fp_cpu "$fp_cpu" --argjson fp_freed "$fp_freed" \
 		--argjson end_t "$end_t" --argjson end_cpu "$end_cpu" --argjson end_freed "$end_freed" \
-		--argjson scans "$end_scans" --arg mism "$mismatches" '
+		--argjson scans "$end_scans" --arg mism "$mismatches" \
+		--arg cpus "$(taskset -pc $$ 2>/dev/null | sed 's/.*: //')" '
 		{bench: "convergence", run: $name, protocol: $proto, rate: $rate, guests: $guests,
+		 cpus: $cpus,
 		 guest_mib: $mib, pages: $pages, ideal_pages: $ideal,
 		 s_to_50: $t50, s_to_90: $t90, s_to_99: $t99,
 		 cpu_s_to_50: $c50, cpu_s_to_90: $c90, cpu_s_to_99: $c99,
