@@ -474,9 +474,12 @@ static void wake_shared_pages(struct shr_engine *e)
 	for (unsigned int i = 0; i < e->nr_doms; i++) {
 		struct shr_dom *d = e->doms[i];
 
-		for (uint32_t g = 0; d->n_shared && g < d->nr_gfns; g++)
+		if (!d->n_shared)
+			continue;
+		/* setting the state again clears its rest count: due at once */
+		for (uint32_t g = 0; g < d->nr_gfns; g++)
 			if (shr_ps_state(d->pstate[g]) == SHR_PS_SHARED)
-				d->pstate[g] = shr_ps_make(SHR_PS_SHARED, shr_ps_level(d->pstate[g]));
+				shr_ps_set_state(&d->pstate[g], SHR_PS_SHARED);
 	}
 }
 

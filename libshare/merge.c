@@ -368,34 +368,76 @@ static void pair_done(struct shr_engine *e, const struct shr_pair *p,
  * Xen's debug_gfn gives the frame's type count less its own lock's: the
  * number of gfns on the frame.
  */
+/* debug_gfn's answer: -EINVAL for a private gfn, else the gfns on its frame */
+static bool alone_on_frame(int gfns_on_frame)
+{
+	return gfns_on_frame == -EINVAL || (gfns_on_frame >= 0 && gfns_on_frame <= 1);
+}
+
 static int pair_direction(struct shr_engine *e, struct shr_dom *sd, uint32_t sgfn,
 			  struct shr_dom *cd, uint32_t cgfn)
 {
 	int c = shr_xen_gfn_shared(e->xen, cd->domid, cgfn), s;
 
-	if (c == -EINVAL || (c >= 0 && c <= 1))
+	if (alone_on_frame(c))
 		return 0;
 	if (c < 0)
 		return c;
 	s = shr_xen_gfn_shared(e->xen, sd->domid, sgfn);
-	if (s == -EINVAL || (s >= 0 && s <= 1))
+	if (alone_on_frame(s))
 		return 1;
 	return s < 0 ? s : XENSHARE_CMPSHR_SPANNED;
 }
 
-/* shr_xen_share() for a pair, the other way round when swap: the handle
- * errors are given back from the pair's point of view. */
+/*
+ * The client side of an upstream pair whose source holds handle sh: the
+ * direction, then the client's nomination.  Returns true when that
+ * settles the pair without a share (*result for pair_done: an errno, or
+ * _SPANNED, or _SHARED when both gfns are on one frame already, which
+ * nominate shows as the same handle); false to go on with *ch and *swap.
+ */
+static bool nominate_client(struct shr_engine *e, struct shr_dom *sd, uint32_t sgfn, uint64_t sh,
+			    struct shr_dom *cd, uint32_t cgfn, uint64_t *ch, bool *swap,
+			    int *result)
+{
+	int dir = pair_direction(e, sd, sgfn, cd, cgfn);
+
+	if (dir < 0) {
+		*result = dir;
+		return true;
+	}
+	*result = shr_xen_nominate(e->xen, cd->domid, cgfn, ch);
+	if (*result)
+		return true;
+	if (dir == XENSHARE_CMPSHR_SPANNED) {
+		*result = *ch == sh ? XENSHARE_CMPSHR_SHARED : XENSHARE_CMPSHR_SPANNED;
+		return true;
+	}
+	*swap = dir == 1;
+	return false;
+}
+
+/*
+ * shr_xen_share() for a pair, the other way round when swap: the handle
+ * errors are given back from the pair's point of view.  hypervisor-patch
+ * 0008 refuses, instead of panicking on, a client frame that backs a
+ * third domain's gfn (another tool shared it since pair_direction()
+ * looked): the batched op's _SPANNED case.
+ */
 static int share_pair(struct shr_engine *e, struct shr_dom *sd, uint32_t sgfn, uint64_t sh,
 		      struct shr_dom *cd, uint32_t cgfn, uint64_t ch, bool swap)
 {
 	int rc;
 
 	if (!swap)
-		return shr_xen_share(e->xen, sd->domid, sgfn, sh, cd->domid, cgfn, ch);
-	rc = shr_xen_share(e->xen, cd->domid, cgfn, ch, sd->domid, sgfn, sh);
-	if (rc == SHR_ERR_S_HANDLE)
+		rc = shr_xen_share(e->xen, sd->domid, sgfn, sh, cd->domid, cgfn, ch);
+	else
+		rc = shr_xen_share(e->xen, cd->domid, cgfn, ch, sd->domid, sgfn, sh);
+	if (rc == -EDEADLK)
+		return XENSHARE_CMPSHR_SPANNED;
+	if (swap && rc == SHR_ERR_S_HANDLE)
 		return SHR_ERR_C_HANDLE;
-	if (rc == SHR_ERR_C_HANDLE)
+	if (swap && rc == SHR_ERR_C_HANDLE)
 		return SHR_ERR_S_HANDLE;
 	return rc;
 }
@@ -408,23 +450,15 @@ static int upstream_one(struct shr_engine *e, const struct shr_pair *p,
 	uint64_t sh, ch, gfns[2] = { sgfn, cgfn };
 	int err[2] = { 0, 0 }, rc;
 	void *a = NULL, *b = NULL;
-	bool equal;
-
-	int dir;
+	bool equal, swap = false;
 
 	*who = WHO_SRC;
 	rc = shr_xen_nominate(e->xen, sd->domid, sgfn, &sh);
 	if (rc)
 		return rc;
 	*who = WHO_CLI;
-	dir = pair_direction(e, sd, sgfn, cd, cgfn);
-	if (dir < 0)
-		return dir;
-	rc = shr_xen_nominate(e->xen, cd->domid, cgfn, &ch);
-	if (rc)
+	if (nominate_client(e, sd, sgfn, sh, cd, cgfn, &ch, &swap, &rc))
 		return rc;
-	if (dir == XENSHARE_CMPSHR_SPANNED)
-		return ch == sh ? XENSHARE_CMPSHR_SHARED : XENSHARE_CMPSHR_SPANNED;
 
 	if (sd == cd) {
 		rc = shr_xen_map(e->xen, sd->domid, false, gfns, 2, err, &a);
@@ -470,13 +504,8 @@ static int upstream_one(struct shr_engine *e, const struct shr_pair *p,
 		return rc;
 
 	e->st.share_attempts++;
-	rc = share_pair(e, sd, sgfn, sh, cd, cgfn, ch, dir == 1);
+	rc = share_pair(e, sd, sgfn, sh, cd, cgfn, ch, swap);
 	*who = rc == SHR_ERR_S_HANDLE ? WHO_SRC : WHO_CLI;
-	/* hypervisor-patch 0008 refuses, instead of panicking on, a client
-	 * frame that backs a third domain's gfn: another tool shared it since
-	 * pair_direction() looked.  Same case as the batched op's SPANNED. */
-	if (rc == -EDEADLK)
-		return XENSHARE_CMPSHR_SPANNED;
 	return rc;
 }
 
@@ -575,7 +604,7 @@ static void flush_upstream_chunk(struct shr_engine *e, const struct shr_pair *pa
 	uint64_t gfns[2 * SHR_MERGE_CHUNK];
 	int err[2 * SHR_MERGE_CHUNK];
 	unsigned int nd = 0, i, j;
-	int rc, dir;
+	int rc;
 
 	for (i = 0; i < n; i++) {
 		const struct shr_pair *p = &pairs[i];
@@ -603,24 +632,11 @@ static void flush_upstream_chunk(struct shr_engine *e, const struct shr_pair *pa
 			}
 		}
 		u->s_nominated = true;
-		dir = pair_direction(e, u->sd, u->sgfn, u->cd, u->cgfn);
-		if (dir < 0) {
-			pair_done(e, p, u->sd, u->sgfn, u->cd, u->cgfn, dir, WHO_CLI);
-			continue;
-		}
-		rc = shr_xen_nominate(e->xen, u->cd->domid, u->cgfn, &u->ch);
-		if (rc) {
+		if (nominate_client(e, u->sd, u->sgfn, u->sh, u->cd, u->cgfn, &u->ch, &u->swap,
+				    &rc)) {
 			pair_done(e, p, u->sd, u->sgfn, u->cd, u->cgfn, rc, WHO_CLI);
 			continue;
 		}
-		if (dir == XENSHARE_CMPSHR_SPANNED) {
-			/* the same handle: both gfns are on one frame already */
-			pair_done(e, p, u->sd, u->sgfn, u->cd, u->cgfn,
-				  u->ch == u->sh ? XENSHARE_CMPSHR_SHARED : XENSHARE_CMPSHR_SPANNED,
-				  WHO_CLI);
-			continue;
-		}
-		u->swap = dir == 1;
 		u->active = true;
 	}
 
