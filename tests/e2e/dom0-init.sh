@@ -298,6 +298,16 @@ opt_in() {
 	xenstore-chmod -r /local/domain/$id/memshare n0 r$id || return 1
 	say "opted $1 (domain $id) in"
 }
+# An empty HVM domain that never runs (e2e-enomem hog-create: the ENOMEM
+# phase's hog, the donors of check_spanning_share).  Run as
+# $(empty_domain): prints its domid, or why it failed and returns 1.
+empty_domain() {
+	local line d
+	line=$(e2e-enomem hog-create 2>&1)
+	d=$(echo "$line" | sed -n 's/^E2E-ENOMEM hog-domid=\([0-9]*\)$/\1/p')
+	[ -n "$d" ] || { echo "e2e-enomem hog-create: $line"; return 1; }
+	echo "$d"
+}
 # hypervisor-patch 0008 on real Xen: the plain share whose client frame
 # also backs a gfn of a third domain, which panics an upstream host.
 # e2e-spanning (tests/e2e/spanning-probe.c) builds that frame out of three
@@ -306,23 +316,18 @@ opt_in() {
 # and the reverse direction merge.  Only on a hypervisor built from this
 # series: an unpatched one would panic.
 check_spanning_share() { # check-name
-	local line d i donors= sp_out rc
+	local d i donors= sp_out rc=0
 	if [ "${E2E_HV_FROM_SERIES:-no}" != yes ]; then
 		check "$1" SKIP "the hypervisor was not built from this series (E2E_XEN?): the call would panic an unpatched one"
 		return
 	fi
 	for i in 1 2 3; do
-		line=$(e2e-enomem hog-create 2>&1)
-		d=$(echo "$line" | sed -n 's/^E2E-ENOMEM hog-domid=\([0-9]*\)$/\1/p')
-		[ -n "$d" ] || break
+		d=$(empty_domain) || { rc=1 sp_out="cannot create the donor domains: $d"; break; }
 		donors="$donors $d"
 	done
-	rc=0
-	if [ -n "$d" ]; then
+	if [ "$rc" = 0 ]; then
 		# shellcheck disable=SC2086
 		sp_out=$(e2e-spanning $donors 2>&1) || rc=$?
-	else
-		rc=1 sp_out="cannot create the donor domains: $line"
 	fi
 	for d in $donors; do
 		e2e-enomem destroy "$d" >/dev/null 2>&1 || say "destroying donor d$d failed"

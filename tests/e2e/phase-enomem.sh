@@ -49,9 +49,7 @@ storm_done() { # [guest, default guest1]
 # (its log line goes to stderr, the console).
 enomem_hog() {
 	local line hog free1
-	line=$(e2e-enomem hog-create 2>&1)
-	hog=$(echo "$line" | sed -n 's/^E2E-ENOMEM hog-domid=\([0-9]*\)$/\1/p')
-	[ -n "$hog" ] || { echo "e2e-enomem hog-create: $line"; return 1; }
+	hog=$(empty_domain) || { echo "$hog"; return 1; }
 	line=$(e2e-enomem hog "$hog" "$ENOMEM_LEAVE" 2>&1)
 	free1=$(enomem_free)
 	enomem_info "$line" >&2

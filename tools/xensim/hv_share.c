@@ -684,9 +684,9 @@ static int sim_share_pages(struct sim_hv *hv, struct sim_dom *sd, uint64_t sgfn,
 		return XENMEM_SHARING_OP_C_HANDLE_INVALID;
 
 	if (sim_spans_other(cp, sd->domid, cd->domid)) {
-		if (!compare && hv->cfg.patched)
-			return -EDEADLK;
 		if (!compare) {
+			if (hv->cfg.patched)
+				return -EDEADLK;
 			snprintf(hv->panic, sizeof(hv->panic),
 				 "mm locking order violation: 24 > 16; Xen BUG at "
 				 "arch/x86/mm/mm-locks.h:80 (share_pages: d%u gfn 0x%" PRIx64
