@@ -169,14 +169,12 @@ void shr_engine_free(struct shr_engine *e)
 		return;
 	if (e->xen && e->nr_pairs)
 		shr_merge_flush(e);
-	for (unsigned int i = 0; i < e->nr_doms; i++) {
-		if (e->xen)
-			shr_reserve_ring_detach(e, e->doms[i]);
-		dom_free(e->doms[i]);
-	}
-	free(e->doms);
+	/* the stop protocol (reserve.c): answer what can be, keep the rings */
 	if (e->xen)
 		shr_reserve_fini(e);
+	for (unsigned int i = 0; i < e->nr_doms; i++)
+		dom_free(e->doms[i]);
+	free(e->doms);
 	shr_merge_free(e);
 	shr_index_fini(&e->index);
 	shr_xen_close(e->xen);

@@ -107,6 +107,7 @@ struct shr_engine {
 	uint32_t virq_port;
 	bool virq_bound;
 	unsigned int virq_waiting;   /* ring-less domains paused, as last listed */
+	struct shr_ring *rings;      /* every sharing ring held (reserve.c) */
 	void (*need_memory_fn)(void *arg, uint64_t pages);
 	void *need_memory_arg;
 	double last_host_check_s;

@@ -37,8 +37,28 @@
  *    longer absorb; the shortfall is added to pages_needed so the daemon
  *    makes the room (ballooning dom0) before an unshare has to crash one.
  *
- * Invariant: a domain with resume_pending is resumed by the first reserve
- * check that sees free pages, so no vCPU stays paused while memory exists.
+ *
+ * Rings outlive scanning.  A domain removed from the engine while it lives
+ * (opted out: its shared pages stay shared and can still run out of
+ * memory) keeps its ring, served like the others, until it holds no shared
+ * page and no request; a dead domain's ring is released at once (the
+ * mapped ring page would keep the dead domain from being freed).
+ *
+ * The stop protocol (shr_reserve_fini(), when the engine is freed): what
+ * can be answered is answered (a last reserve check), and every ring stays
+ * ENABLED with what could not be answered still on it.  A vCPU that waits
+ * keeps waiting, paused, instead of retrying an unshare with no helper
+ * (which an unpatched Xen answers by crashing the domain), and a domain
+ * that runs out of memory while no xenshared runs pauses on its ring the
+ * same way.  The next xenshared takes each ring over (xen.h), answers the
+ * requests its predecessor left, and lists the ring-less domains the
+ * patched hypervisor paused (VIRQ_ENOMEM waiters) at start: a kill -9
+ * leaves the same state as a stop, and a restart resumes every vCPU once
+ * memory is there.
+ *
+ * Invariant: a ring with pending requests (or a ring-less domain with
+ * resume_pending, or a VIRQ waiter) is answered by the first reserve check
+ * that sees free pages, so no vCPU stays paused while memory exists.
  */
 #include "internal.h"
 #include "reserve.h"
@@ -48,11 +68,29 @@
 
 #include "log.h"
 
+static void enomem_event(struct shr_engine *e, uint32_t domid, unsigned int n);
+static bool virq_list_waiters(struct shr_engine *e, bool guess);
+
 struct shr_ring {
 	struct shr_xen_ring *xr;
+	uint32_t domid;
 	struct shr_xen_ring_req pending[SHR_RING_MAX_PENDING];
-	unsigned int nr_pending;
+	unsigned int nr_pending;     /* requests taken, not yet answered */
+	bool kept;                   /* its domain is no longer scanned */
+	struct shr_ring *next;       /* shr_engine.rings */
 };
+
+static void ring_release(struct shr_engine *e, struct shr_ring *r, bool disable)
+{
+	struct shr_ring **p;
+
+	for (p = &e->rings; *p && *p != r; p = &(*p)->next)
+		;
+	if (*p)
+		*p = r->next;
+	shr_xen_ring_detach(e->xen, r->xr, disable);
+	free(r);
+}
 
 int shr_reserve_init(struct shr_engine *e)
 {
@@ -62,12 +100,30 @@ int shr_reserve_init(struct shr_engine *e)
 		e->virq_bound = true;
 	else
 		shr_info("reserve: VIRQ_ENOMEM not bound (errno %d)", -rc);
+	/* domains a previous xenshared left paused on VIRQ_ENOMEM */
+	if (e->virq_bound && virq_list_waiters(e, false))
+		enomem_event(e, SHR_DOMID_VIRQ, e->virq_waiting);
 	shr_reserve_check(e, true);
 	return 0;
 }
 
 void shr_reserve_fini(struct shr_engine *e)
 {
+	unsigned int left = 0;
+
+	shr_reserve_check(e, true);
+	while (e->rings) {
+		left += e->rings->nr_pending;
+		if (e->rings->nr_pending)
+			shr_notice("d%u: %u vCPUs wait for memory: their requests stay on the "
+				   "sharing ring for the next xenshared", e->rings->domid,
+				   e->rings->nr_pending);
+		ring_release(e, e->rings, false);
+	}
+	if (left || e->virq_waiting)
+		shr_warn("stopping with %u ring requests and %u ring-less domains waiting for "
+			 "memory: they stay paused until xenshared runs again", left,
+			 e->virq_waiting);
 	if (e->virq_bound)
 		shr_xen_evtchn_unbind(e->xen, e->virq_port);
 	e->virq_bound = false;
@@ -89,32 +145,68 @@ static unsigned int pending_total(const struct shr_engine *e)
 {
 	unsigned int n = 0;
 
+	for (const struct shr_ring *r = e->rings; r; r = r->next)
+		n += r->nr_pending;
 	for (unsigned int i = 0; i < e->nr_doms; i++)
 		if (e->doms[i]->resume_pending)
-			n += e->doms[i]->ring ? e->doms[i]->ring->nr_pending : 1;
+			n++;
 	return n + e->virq_waiting;
 }
 
-static void dom_resume(struct shr_engine *e, struct shr_dom *d)
+/* Answers every request taken from the ring, then lets Xen read them. */
+static void ring_answer(struct shr_engine *e, struct shr_ring *r)
 {
 	int rc;
 
-	if (d->ring) {
-		for (unsigned int i = 0; i < d->ring->nr_pending; i++) {
-			rc = shr_xen_ring_respond(e->xen, d->ring->xr, &d->ring->pending[i]);
-			if (rc)
-				shr_warn("d%u ring respond: errno %d", d->domid, -rc);
-		}
-		d->ring->nr_pending = 0;
+	for (unsigned int i = 0; i < r->nr_pending; i++) {
+		rc = shr_xen_ring_respond(e->xen, r->xr, &r->pending[i]);
+		if (rc)
+			shr_warn("d%u ring respond: errno %d", r->domid, -rc);
 	}
-	rc = shr_xen_domain_resume(e->xen, d->domid);
-	if (rc && d->ring)
-		shr_warn("d%u resume: errno %d", d->domid, -rc);
-	else if (rc)
+	r->nr_pending = 0;
+	rc = shr_xen_domain_resume(e->xen, r->domid);
+	if (rc)
+		shr_warn("d%u resume: errno %d", r->domid, -rc);
+	else
+		shr_info("d%u resumed after unshare ENOMEM", r->domid);
+}
+
+/* A ring-less domain, without the patch's list (see virq_list_waiters). */
+static void dom_resume(struct shr_engine *e, struct shr_dom *d)
+{
+	int rc = shr_xen_domain_resume(e->xen, d->domid);
+
+	if (rc)
 		shr_debug("d%u resume (no ring): errno %d", d->domid, -rc);
 	else
 		shr_info("d%u resumed after unshare ENOMEM", d->domid);
 	d->resume_pending = false;
+}
+
+/*
+ * Kept rings (domains no longer scanned): released once the domain is dead,
+ * or holds no shared page and waits for nothing (it cannot run out of
+ * memory by unsharing any more).
+ */
+static void kept_rings_tidy(struct shr_engine *e)
+{
+	struct shr_ring *r = e->rings, *next;
+
+	for (; r; r = next) {
+		struct shr_xen_dominfo info;
+		int rc;
+
+		next = r->next;
+		if (!r->kept || r->nr_pending)
+			continue;
+		rc = shr_xen_dominfo(e->xen, r->domid, &info);
+		if (rc == -ESRCH || (rc == 0 && info.dying)) {
+			ring_release(e, r, false);
+		} else if (rc == 0 && !info.shr_pages) {
+			shr_info("d%u ring: released (not scanned, nothing shared)", r->domid);
+			ring_release(e, r, true);
+		}
+	}
 }
 
 /*
@@ -124,13 +216,19 @@ static void dom_resume(struct shr_engine *e, struct shr_dom *d)
  * the list op is missing, every scanned ring-less domain is resumed
  * through the ring's resume instead (logged: that only works on xensim).
  */
-/* Returns whether any domain may be waiting (true when it cannot tell). */
-static bool virq_list_waiters(struct shr_engine *e)
+/* Returns whether any domain may be waiting (true when it cannot tell).
+ * guess: when the list op is missing, assume every scanned ring-less domain
+ * waits (after a VIRQ); at start-up, without a VIRQ, assume none. */
+static bool virq_list_waiters(struct shr_engine *e, bool guess)
 {
 	uint16_t ids[SHR_VIRQ_MAX_WAITERS];
 	unsigned int nr = SHR_VIRQ_MAX_WAITERS;
 	int rc = shr_xen_enomem_waiters(e->xen, ids, &nr);
 
+	if (rc && !guess) {
+		e->virq_waiting = 0;
+		return false;
+	}
 	if (rc) {
 		shr_warn("VIRQ_ENOMEM: cannot list the waiting domains (errno %d): "
 			 "resuming every scanned domain without a ring", -rc);
@@ -206,7 +304,7 @@ void shr_reserve_check(struct shr_engine *e, bool force)
 			const struct shr_dom *d = e->doms[i];
 			uint64_t risk = d->n_shared + d->n_source;
 
-			if (d->resume_pending)
+			if (d->resume_pending || (d->ring && d->ring->nr_pending))
 				want += risk < SHR_ENOMEM_MAX_PAGES ? risk : SHR_ENOMEM_MAX_PAGES;
 		}
 		if (free_pages < want && want - free_pages > need)
@@ -235,25 +333,39 @@ void shr_reserve_check(struct shr_engine *e, bool force)
 		e->enomem_paused = false;
 	}
 	if (waiting && free_pages > waiting) {
+		for (struct shr_ring *r = e->rings; r; r = r->next)
+			if (r->nr_pending)
+				ring_answer(e, r);
 		for (unsigned int i = 0; i < e->nr_doms; i++)
 			if (e->doms[i]->resume_pending)
 				dom_resume(e, e->doms[i]);
 		if (e->virq_waiting)
 			virq_resume_waiters(e);
 	}
+	kept_rings_tidy(e);
 }
 
 int shr_reserve_ring_attach(struct shr_engine *e, struct shr_dom *d)
 {
+	unsigned int answered = 0;
 	struct shr_ring *r;
 	int rc;
 
 	if (d->ring)
 		return 0;
+	for (r = e->rings; r && r->domid != d->domid; r = r->next)
+		;
+	if (r) {
+		/* kept since the domain left the engine: it is scanned again */
+		r->kept = false;
+		d->ring = r;
+		return 0;
+	}
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	rc = shr_xen_ring_attach(e->xen, d->domid, &r->xr);
+	r->domid = d->domid;
+	rc = shr_xen_ring_attach(e->xen, d->domid, &r->xr, &answered);
 	if (rc) {
 		shr_info("d%u ring: no sharing ring (errno %d): an unshare without memory "
 			 "%s", d->domid, -rc,
@@ -262,32 +374,66 @@ int shr_reserve_ring_attach(struct shr_engine *e, struct shr_dom *d)
 		free(r);
 		return rc;
 	}
+	r->next = e->rings;
+	e->rings = r;
 	d->ring = r;
 	shr_info("d%u ring: sharing ring enabled (port %u)", d->domid,
 		 shr_xen_ring_port(r->xr));
+	if (answered)
+		shr_notice("d%u ring: taken over; %u requests the previous xenshared left "
+			   "were answered (a vCPU still short of memory asks again)", d->domid,
+			   answered);
 	return 0;
 }
 
 void shr_reserve_ring_detach(struct shr_engine *e, struct shr_dom *d)
 {
-	if (!d->ring)
+	struct shr_ring *r = d->ring;
+
+	if (!r)
 		return;
-	/* Answer what is queued: a domain must never stay paused on us. */
-	if (d->ring->nr_pending && !d->gone)
-		dom_resume(e, d);
-	shr_xen_ring_detach(e->xen, d->ring->xr);
-	free(d->ring);
 	d->ring = NULL;
+	if (d->gone) {
+		/* the ring goes with the domain */
+		ring_release(e, r, false);
+		return;
+	}
+	/* still alive: its shared pages may still need memory (kept_rings_tidy) */
+	r->kept = true;
 }
 
-static void enomem_event(struct shr_engine *e, struct shr_dom *d, unsigned int n)
+/* domid: the ring's domain, or SHR_DOMID_VIRQ for ring-less waiters */
+static void enomem_event(struct shr_engine *e, uint32_t domid, unsigned int n)
 {
 	e->memory_requests += n;
 	if (!e->enomem_paused)
 		shr_warn("%s%u unshare ENOMEM: host out of memory: sharing paused, "
-			 "asking dom0 for memory", d ? "d" : "VIRQ_ENOMEM, domains waiting: ",
-			 d ? d->domid : pending_total(e));
+			 "asking dom0 for memory",
+			 domid == SHR_DOMID_VIRQ ? "VIRQ_ENOMEM, domains waiting: " : "d",
+			 domid == SHR_DOMID_VIRQ ? pending_total(e) : domid);
 	e->enomem_paused = true;
+}
+
+/* Takes every request queued on the ring bound to port. */
+static void ring_take(struct shr_engine *e, uint32_t port)
+{
+	struct shr_xen_ring_req req;
+	struct shr_ring *r;
+	unsigned int n = 0;
+
+	for (r = e->rings; r && shr_xen_ring_port(r->xr) != port; r = r->next)
+		;
+	if (!r)
+		return;
+	while (shr_xen_ring_take(r->xr, &req) == 1) {
+		n++;
+		if (r->nr_pending < SHR_RING_MAX_PENDING)
+			r->pending[r->nr_pending++] = req;
+		else
+			shr_xen_ring_respond(e->xen, r->xr, &req);
+	}
+	if (n)
+		enomem_event(e, r->domid, n);
 }
 
 int shr_reserve_handle_events(struct shr_engine *e)
@@ -300,32 +446,13 @@ int shr_reserve_handle_events(struct shr_engine *e)
 			 * (seen on the real hypervisor: 25 VIRQs for 3 pauses):
 			 * only a waiting domain is a memory request; the reserve
 			 * check below sees the low memory either way. */
-			if (virq_list_waiters(e))
-				enomem_event(e, NULL, 1);
+			if (virq_list_waiters(e, true))
+				enomem_event(e, SHR_DOMID_VIRQ, 1);
 			else
 				shr_debug("VIRQ_ENOMEM with no domain waiting: a low-memory "
 					  "warning from Xen");
 		} else {
-			for (unsigned int i = 0; i < e->nr_doms; i++) {
-				struct shr_dom *d = e->doms[i];
-				struct shr_xen_ring_req req;
-				unsigned int n = 0;
-
-				if (!d->ring || shr_xen_ring_port(d->ring->xr) != (uint32_t)port)
-					continue;
-				while (shr_xen_ring_take(d->ring->xr, &req) == 1) {
-					n++;
-					if (d->ring->nr_pending < SHR_RING_MAX_PENDING)
-						d->ring->pending[d->ring->nr_pending++] = req;
-					else
-						shr_xen_ring_respond(e->xen, d->ring->xr, &req);
-				}
-				if (n) {
-					d->resume_pending = true;
-					enomem_event(e, d, n);
-				}
-				break;
-			}
+			ring_take(e, (uint32_t)port);
 		}
 		shr_xen_evtchn_unmask(e->xen, (uint32_t)port);
 	}

@@ -391,13 +391,79 @@ struct shr_xen_ring {
 	vm_event_back_ring_t back;
 };
 
-int shr_xen_ring_attach(struct shr_xen *x, uint32_t domid, struct shr_xen_ring **out)
+/*
+ * Takeover of a ring left enabled (see xen.h), the domain paused: the back
+ * ring adopts the shared indices the previous consumer left (responses
+ * pushed up to rsp_prod, after Xen has consumed them), answers every
+ * request from rsp_prod to req_prod in place, and lets Xen consume those.
+ * The page is the guest's: a garbage index pair reads no more than one
+ * ring's worth.  Returns the number of requests answered.
+ */
+static unsigned int ring_answer_left(struct shr_xen *x, uint32_t domid, void *page)
+{
+	vm_event_sring_t *sring = page;
+	vm_event_back_ring_t back;
+	unsigned int n = 0;
+	RING_IDX req_prod;
+
+	shr_xen_domain_resume(x, domid);
+	BACK_RING_ATTACH(&back, sring, sring->rsp_prod, XC_PAGE_SIZE);
+	req_prod = sring->req_prod;
+	xen_rmb();
+	while (back.rsp_prod_pvt != req_prod && n < RING_SIZE(&back)) {
+		const vm_event_request_t *req = RING_GET_REQUEST(&back, back.rsp_prod_pvt);
+		vm_event_response_t rsp = {
+			.version = VM_EVENT_INTERFACE_VERSION,
+			.vcpu_id = req->vcpu_id,
+			.flags = req->flags & VM_EVENT_FLAG_VCPU_PAUSED,
+			.reason = req->reason,
+		};
+
+		memcpy(RING_GET_RESPONSE(&back, back.rsp_prod_pvt), &rsp, sizeof(rsp));
+		back.rsp_prod_pvt++;
+		n++;
+	}
+	if (n) {
+		RING_PUSH_RESPONSES(&back);
+		shr_xen_domain_resume(x, domid);
+	}
+	return n;
+}
+
+static int ring_take_over(struct shr_xen *x, uint32_t domid, void *page, uint32_t *port,
+			  unsigned int *answered)
+{
+	bool paused;
+	int rc;
+
+	x->cnt.hypercalls++;
+	paused = xc_domain_pause(x->xch, domid) == 0;
+	if (!paused)
+		shr_warn("d%u ring takeover: pause: errno %d (taken over running)", domid, errno);
+	*answered = ring_answer_left(x, domid, page);
+	rc = shr_xen_ring_disable(x, domid);
+	if (rc == 0)
+		rc = shr_xen_ring_enable(x, domid, port);
+	if (paused) {
+		x->cnt.hypercalls++;
+		if (xc_domain_unpause(x->xch, domid))
+			shr_err("d%u ring takeover: unpause: errno %d: the domain stays paused",
+				domid, errno);
+	}
+	return rc;
+}
+
+int shr_xen_ring_attach(struct shr_xen *x, uint32_t domid, struct shr_xen_ring **out,
+			unsigned int *answered)
 {
 	struct shr_xen_ring *r;
+	unsigned int n = 0;
 	uint64_t pfn;
 	uint32_t port;
 	int err = 0, rc;
 
+	if (answered)
+		*answered = 0;
 	if (!x->xce)
 		return -ENODEV;
 	rc = shr_xen_ring_pfn(x, domid, &pfn);
@@ -420,11 +486,8 @@ int shr_xen_ring_attach(struct shr_xen *x, uint32_t domid, struct shr_xen_ring *
 		goto out_unmap;
 	}
 	rc = shr_xen_ring_enable(x, domid, &port);
-	if (rc == -EINVAL || rc == -EBUSY) {
-		/* Left enabled by a previous daemon (kill -9): take it over. */
-		shr_xen_ring_disable(x, domid);
-		rc = shr_xen_ring_enable(x, domid, &port);
-	}
+	if (rc == -EINVAL || rc == -EBUSY)
+		rc = ring_take_over(x, domid, r->page, &port, &n);
 	if (rc)
 		goto out_unmap;
 	SHARED_RING_INIT((vm_event_sring_t *)r->page);
@@ -432,6 +495,8 @@ int shr_xen_ring_attach(struct shr_xen *x, uint32_t domid, struct shr_xen_ring *
 	rc = shr_xen_evtchn_bind_interdomain(x, domid, port, &r->local_port);
 	if (rc)
 		goto out_disable;
+	if (answered)
+		*answered = n;
 	*out = r;
 	return 0;
 
@@ -446,12 +511,13 @@ out_free:
 	return rc;
 }
 
-void shr_xen_ring_detach(struct shr_xen *x, struct shr_xen_ring *r)
+void shr_xen_ring_detach(struct shr_xen *x, struct shr_xen_ring *r, bool disable)
 {
 	if (!r)
 		return;
 	shr_xen_evtchn_unbind(x, r->local_port);
-	shr_xen_ring_disable(x, r->domid);
+	if (disable)
+		shr_xen_ring_disable(x, r->domid);
 	x->cnt.live_mappings++;
 	x->cnt.ring_mappings--;
 	shr_xen_unmap(x, r->page, 1);
@@ -461,6 +527,11 @@ void shr_xen_ring_detach(struct shr_xen *x, struct shr_xen_ring *r)
 uint32_t shr_xen_ring_port(const struct shr_xen_ring *r)
 {
 	return r->local_port;
+}
+
+uint32_t shr_xen_ring_domid(const struct shr_xen_ring *r)
+{
+	return r->domid;
 }
 
 int shr_xen_ring_take(struct shr_xen_ring *r, struct shr_xen_ring_req *req)

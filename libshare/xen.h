@@ -76,14 +76,29 @@ int shr_xen_enomem_resume(struct shr_xen *x, uint32_t domid);
  * (HVM_PARAM_SHARING_RING_PFN, map the page read-write, enable, init the
  * back ring, bind the event channel).  -ENOSYS/-ENOENT: the domain has no
  * ring page; other errors as the calls give them.
+ *
+ * A ring a previous consumer left enabled (xenshared stopped or killed) is
+ * taken over with the domain paused, so that no vCPU can fault meanwhile:
+ * the hypervisor first consumes the responses that consumer pushed, then
+ * every request it left unanswered is answered on the OLD ring, at its own
+ * index (the ring protocol pairs them by index), and consumed too; only
+ * then is the ring disabled, enabled afresh and initialised, and the
+ * domain unpaused.  A vCPU that was waiting runs again and, if memory is
+ * still short, faults once more and asks on the new ring: no request is
+ * ever lost, and no vCPU is left paused by a request nobody will answer.
+ * *answered (may be NULL) is the number of requests answered that way.
  */
 struct shr_xen_ring;
 struct shr_xen_ring_req {
 	uint32_t vcpu_id, flags, reason;
 };
-int shr_xen_ring_attach(struct shr_xen *x, uint32_t domid, struct shr_xen_ring **out);
-void shr_xen_ring_detach(struct shr_xen *x, struct shr_xen_ring *r);
+int shr_xen_ring_attach(struct shr_xen *x, uint32_t domid, struct shr_xen_ring **out,
+			unsigned int *answered);
+/* Releases the ring; with disable false the hypervisor keeps it enabled
+ * (its unanswered requests stay on it for the next consumer). */
+void shr_xen_ring_detach(struct shr_xen *x, struct shr_xen_ring *r, bool disable);
 uint32_t shr_xen_ring_port(const struct shr_xen_ring *r);
+uint32_t shr_xen_ring_domid(const struct shr_xen_ring *r);
 /* 1 and the request if one was queued, 0 if none. */
 int shr_xen_ring_take(struct shr_xen_ring *r, struct shr_xen_ring_req *req);
 /* Puts the response to req on the ring and kicks the hypervisor. */
