@@ -224,3 +224,32 @@ int xsd_policy_resolve(const struct xsd_config *cfg, const struct xsd_node *enab
 	}
 	return rc;
 }
+
+int xsd_held_parse(const struct xsd_node *n, struct shr_domain_policy *out)
+{
+	char buf[XSD_HELD_MAX], *group;
+	uint32_t who;
+	enum shr_mode mode;
+
+	memset(out, 0, sizeof(*out));
+	if (!n || !n->present)
+		return -ENOENT;
+	if (xsd_perms_untrusted(n->perms, n->nr_perms, &who))
+		return -EPERM;
+	if (!value_string(n, buf, sizeof(buf)))
+		return -EINVAL;
+	group = strchr(buf, ' ');
+	if (!group)
+		return -EINVAL;
+	*group++ = 0;
+	if (xsd_mode_parse(buf, &mode) || mode == SHR_MODE_OFF || !xsd_group_name_valid(group))
+		return -EINVAL;
+	out->mode = mode;
+	snprintf(out->group, sizeof(out->group), "%s", group);
+	return 0;
+}
+
+void xsd_held_format(const struct shr_domain_policy *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %s", xsd_mode_name(p->mode), p->group);
+}

@@ -72,4 +72,25 @@ int xsd_policy_resolve(const struct xsd_config *cfg, const struct xsd_node *enab
 		       struct shr_domain_policy *out, enum xsd_policy_source *src,
 		       char *why, size_t whylen);
 
+/*
+ * The held record: /local/domain/<domid>/memshare/held, written by the
+ * daemon only (owner dom0, no access for anyone else), "<mode> <group>":
+ * the policy under which the domain's pages that are on shared frames were
+ * shared (shr_engine_add_domain()'s `held`).  It lives as long as the
+ * domain's xenstore directory, so a restarted daemon knows which group's
+ * frames a domain holds.
+ */
+#define XSD_HELD_NODE "memshare/held"
+#define XSD_HELD_MAX 80                  /* "zero " + a group name, with room */
+
+/*
+ * Reads a held record: 0 and *out, -ENOENT when absent, -EPERM when another
+ * domain may write it (then it proves nothing), -EINVAL when malformed.
+ * Anything but 0 means "not known": the engine then unshares the domain
+ * before it shares again, the safe side.
+ */
+int xsd_held_parse(const struct xsd_node *n, struct shr_domain_policy *out);
+/* The record's value for a policy (mode on or zero). */
+void xsd_held_format(const struct shr_domain_policy *p, char *buf, size_t len);
+
 #endif /* XSD_POLICY_H */

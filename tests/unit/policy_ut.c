@@ -237,6 +237,53 @@ static void test_printable(void)
 	CU_ASSERT_STRING_EQUAL(out, "ab");   /* no room for a whole escape: stop */
 }
 
+/* dom0 owns, nobody else may even read: how the daemon writes memshare/held. */
+static const struct xs_permissions daemon_only[] = {
+	{ .id = 0, .perms = XS_PERM_NONE },
+};
+
+/* Proves a held record is believed only when dom0 alone may write it and
+ * it is exactly "<on|zero> <group>"; every other record reads as unknown
+ * (which makes the engine unshare the domain: the safe side), and a
+ * record round-trips through format and parse. */
+static void test_held_record(void)
+{
+	struct shr_domain_policy p, in = { .mode = SHR_MODE_ZERO, .group = "tenant-a" };
+	struct xsd_node n = node("on web", daemon_only, 1);
+	char buf[XSD_HELD_MAX];
+	static const char *const bad[] = {
+		"on", "on ", "off web", "ON web", "on web extra", "on a/b", " on web", "on\tweb", "",
+	};
+
+	CU_ASSERT_EQUAL(xsd_held_parse(&n, &p), 0);
+	CU_ASSERT_EQUAL(p.mode, SHR_MODE_ON);
+	CU_ASSERT_STRING_EQUAL(p.group, "web");
+	n = TRUSTED("zero common");
+	CU_ASSERT_EQUAL(xsd_held_parse(&n, &p), 0);
+	CU_ASSERT_EQUAL(p.mode, SHR_MODE_ZERO);
+	CU_ASSERT_EQUAL(xsd_held_parse(NULL, &p), -ENOENT);
+	n.present = false;
+	CU_ASSERT_EQUAL(xsd_held_parse(&n, &p), -ENOENT);
+	n = node("on web", guest_granted_write, 2);
+	CU_ASSERT_EQUAL(xsd_held_parse(&n, &p), -EPERM);
+	n = node("on web", guest_owned, 2);
+	CU_ASSERT_EQUAL(xsd_held_parse(&n, &p), -EPERM);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n = node(bad[i], daemon_only, 1);
+		CU_ASSERT_EQUAL(xsd_held_parse(&n, &p), -EINVAL);
+		CU_ASSERT_EQUAL(p.group[0], 0);
+	}
+	n = (struct xsd_node){ .present = true, .value = "on web\0x", .len = 8,
+			       .perms = daemon_only, .nr_perms = 1 };
+	CU_ASSERT_EQUAL(xsd_held_parse(&n, &p), -EINVAL);
+	xsd_held_format(&in, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "zero tenant-a");
+	n = node(buf, daemon_only, 1);
+	CU_ASSERT_EQUAL(xsd_held_parse(&n, &p), 0);
+	CU_ASSERT_EQUAL(p.mode, in.mode);
+	CU_ASSERT_STRING_EQUAL(p.group, in.group);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -252,6 +299,7 @@ int main(void)
 	CU_add_test(s, "config rules", test_config_rules);
 	CU_add_test(s, "untrusted name", test_untrusted_name);
 	CU_add_test(s, "printable", test_printable);
+	CU_add_test(s, "held record", test_held_record);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
