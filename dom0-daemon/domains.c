@@ -18,6 +18,11 @@
  *  - Nodes are read as permissions, value, permissions: if the permissions
  *    changed in between, the read is retried later (the change fires the
  *    watch again), so a value is never paired with another node's perms.
+ *  - Tenant isolation across restarts: each domain's memshare/held node
+ *    (policy.h) records the policy its shared pages were shared under; the
+ *    engine is given it when the domain is added, and the table writes the
+ *    engine's answer back whenever it changes (xsd_domains_sync_held()),
+ *    before the engine's next run can share under it.
  *
  * Invariants:
  *  - in_engine is true exactly for the domains the engine was told to add
@@ -181,6 +186,44 @@ static bool policy_equal(const struct shr_domain_policy *a, const struct shr_dom
 	return a->mode == b->mode && !strcmp(a->group, b->group);
 }
 
+/* Writes dom's held record, owner dom0 and no access for anyone else. */
+static void held_write(struct xsd_domains *d, struct xsd_domain *dom,
+		       const struct shr_domain_policy *held)
+{
+	struct xs_permissions none = { .id = 0, .perms = XS_PERM_NONE };
+	char path[64], val[XSD_HELD_MAX];
+
+	snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/" XSD_HELD_NODE, dom->domid);
+	xsd_held_format(held, val, sizeof(val));
+	if (!xs_write(d->xs, XBT_NULL, path, val, (unsigned int)strlen(val)) ||
+	    !xs_set_permissions(d->xs, XBT_NULL, path, &none, 1)) {
+		/* retried at the next sync; a restart before it unshares the
+		 * domain once (its record is missing or old): never unsafe */
+		xsd_warn("d%" PRIu32 " (%s): cannot record its held policy in %s: %s",
+			 dom->domid, dom->name, path, strerror(errno));
+		return;
+	}
+	dom->held = *held;
+	dom->held_known = true;
+}
+
+static void held_sync(struct xsd_domains *d, struct xsd_domain *dom)
+{
+	struct shr_domain_policy held;
+
+	if (!dom->in_engine || shr_engine_domain_held(d->engine, dom->domid, &held))
+		return;           /* not known, or still evicting: the old record stays */
+	if (dom->held_known && policy_equal(&held, &dom->held))
+		return;
+	held_write(d, dom, &held);
+}
+
+void xsd_domains_sync_held(struct xsd_domains *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		held_sync(d, &d->v[i]);
+}
+
 /* Tells the engine what changed; dom->policy is the new policy afterwards. */
 static void apply(struct xsd_domains *d, struct xsd_domain *dom,
 		  const struct shr_domain_policy *pol)
@@ -201,11 +244,13 @@ static void apply(struct xsd_domains *d, struct xsd_domain *dom,
 		return;
 	if (!dom->in_engine && dom->engine_error && !changed)
 		return;                  /* refused before, nothing new to offer */
-	rc = shr_engine_add_domain(d->engine, dom->domid, dom->name, pol);
+	rc = shr_engine_add_domain(d->engine, dom->domid, dom->name, pol,
+				   dom->held_known ? &dom->held : NULL);
 	if (rc == 0) {
 		dom->in_engine = true;
 		dom->engine_error = 0;
 		snprintf(dom->engine_name, sizeof(dom->engine_name), "%s", dom->name);
+		held_sync(d, dom);
 		return;
 	}
 	if (dom->in_engine) {
@@ -234,9 +279,9 @@ const char *xsd_domain_note(const struct xsd_domain *dom, char *buf, size_t len)
 
 static void resolve(struct xsd_domains *d, struct xsd_domain *dom)
 {
-	struct xsd_node enabled, group, name;
-	struct xs_permissions *p[3] = { NULL, NULL, NULL };
-	char *val[3] = { NULL, NULL, NULL }, path[3][64], why[sizeof(dom->why)];
+	struct xsd_node enabled, group, name, held;
+	struct xs_permissions *p[4] = { NULL, NULL, NULL, NULL };
+	char *val[4] = { NULL, NULL, NULL, NULL }, path[4][64], why[sizeof(dom->why)];
 	struct shr_domain_policy pol;
 	enum xsd_policy_source src;
 	int rc = 0, r, i;
@@ -245,11 +290,14 @@ static void resolve(struct xsd_domains *d, struct xsd_domain *dom)
 	snprintf(path[0], sizeof(path[0]), "/local/domain/%" PRIu32 "/memshare/enabled", dom->domid);
 	snprintf(path[1], sizeof(path[1]), "/local/domain/%" PRIu32 "/memshare/group", dom->domid);
 	snprintf(path[2], sizeof(path[2]), "/local/domain/%" PRIu32 "/name", dom->domid);
+	snprintf(path[3], sizeof(path[3]), "/local/domain/%" PRIu32 "/" XSD_HELD_NODE, dom->domid);
 	r = read_node(d->xs, path[0], &enabled, &val[0], &p[0]);
 	if (!r)
 		r = read_node(d->xs, path[1], &group, &val[1], &p[1]);
 	if (!r)
 		r = read_node(d->xs, path[2], &name, &val[2], &p[2]);
+	if (!r)
+		r = read_node(d->xs, path[3], &held, &val[3], &p[3]);
 	if (r == -EAGAIN) {
 		/* permissions changed mid-read; the change fires the watch again */
 		memset(&pol, 0, sizeof(pol));
@@ -268,8 +316,9 @@ static void resolve(struct xsd_domains *d, struct xsd_domain *dom)
 		if (name.present)
 			xsd_printable(dom->name, sizeof(dom->name), name.value, name.len);
 		rc = xsd_policy_resolve(d->cfg, &enabled, &group, &name, &pol, &src, why, sizeof(why));
+		dom->held_known = xsd_held_parse(&held, &dom->held) == 0;
 	}
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		free(val[i]);
 		free(p[i]);
 	}

@@ -35,6 +35,8 @@ struct xsd_domain {
 	bool in_engine;                      /* added to the engine and not removed since */
 	char engine_name[XSD_NAME_MAX + 1];  /* the name the engine was given (xl rename) */
 	int engine_error;                    /* last refusal by the engine (-EOPNOTSUPP, ...), 0 if none */
+	struct shr_domain_policy held;       /* its memshare/held record, when held_known */
+	bool held_known;
 	bool dirty;                          /* nodes changed: resolve again */
 	double last_warn_s;                  /* rate limit of warnings a guest can trigger */
 	bool watched;
@@ -55,6 +57,14 @@ bool xsd_domains_watch_event(struct xsd_domains *d, const char *path, const char
 void xsd_domains_settle(struct xsd_domains *d);
 /* Re-reads the domain list (also called periodically as a safety net). */
 int xsd_domains_rescan(struct xsd_domains *d);
+/*
+ * Records, for every domain in the engine whose held policy changed (it
+ * was added, or finished unsharing what it held of another group), the
+ * engine's shr_engine_domain_held() in its memshare/held node.  Called
+ * after every shr_engine_run() and after the table changes, so a restarted
+ * daemon gives the engine what the domain holds.
+ */
+void xsd_domains_sync_held(struct xsd_domains *d);
 /* New config (reload): every domain's policy is resolved again. */
 void xsd_domains_set_config(struct xsd_domains *d, const struct xsd_config *cfg);
 

@@ -219,6 +219,7 @@ void xsd_report_stats_json(struct xsd_report *r, struct xsd_json *j)
 	xsd_json_u64(j, "compare_mismatch", sn.st.compare_mismatch);
 	xsd_json_u64(j, "unshares", sn.st.unshares);
 	xsd_json_u64(j, "unshares_rewritten", sn.st.unshares_rewritten);
+	xsd_json_u64(j, "nominations_released", sn.st.nominations_released);
 	xsd_json_u64(j, "hypercalls", sn.st.hypercalls);
 	xsd_json_u64(j, "mappings", sn.st.mappings);
 	xsd_json_obj_end(j);
@@ -243,6 +244,8 @@ void xsd_report_stats_json(struct xsd_report *r, struct xsd_json *j)
 		xsd_json_u64(j, "unshares", ds ? ds->unshares : 0);
 		xsd_json_double(j, "unshares_per_s", ds ? ds->unshares_per_s : 0);
 		xsd_json_double(j, "scan_progress", ds ? ds->scan_progress : 0);
+		xsd_json_bool(j, "evicting", ds ? ds->evicting : false);
+		xsd_json_str(j, "held_group", dom->held_known ? dom->held.group : "");
 		xsd_json_obj_end(j);
 	}
 	xsd_json_arr_end(j);

@@ -323,6 +323,67 @@ static void dom_reset_pages(struct shr_engine *e, struct shr_dom *d)
 	d->n_unique = d->n_source = d->n_shared = d->n_volatile = d->n_zero_shared = 0;
 }
 
+/* Whether pages shared under held may stay shared under want: the same
+ * group, and a mode that shares no more than want's (zero pages shared
+ * under "zero" may stay under "on", content shared under "on" may not
+ * stay under "zero"). */
+static bool held_covers(const struct shr_domain_policy *held,
+			const struct shr_domain_policy *want)
+{
+	return held->group[0] && !strncmp(held->group, want->group, sizeof(held->group)) &&
+	       !(held->mode == SHR_MODE_ON && want->mode == SHR_MODE_ZERO);
+}
+
+static const char *mode_name(enum shr_mode m)
+{
+	return m == SHR_MODE_ON ? "on" : m == SHR_MODE_ZERO ? "zero" : "off";
+}
+
+/*
+ * Tenant isolation at a change of group or mode (and at a domain's first
+ * sight, with the caller's record as held): a domain whose pages are on
+ * shared frames it got under a policy that does not cover the new one
+ * (another group's frames, or of unknown origin) is unshared completely
+ * before anything of it is merged again: the eviction sweep (scan.c).
+ * Merging it at once would put its new group's pages on frames that its
+ * old group still holds.  A domain with nothing shared simply takes the
+ * new policy.  Returns -ESRCH when the domain is gone.
+ */
+static int dom_held_check(struct shr_engine *e, struct shr_dom *d)
+{
+	struct shr_xen_dominfo info;
+	int rc;
+
+	if (d->policy.mode == SHR_MODE_OFF)
+		return 0;
+	if (held_covers(&d->held, &d->policy)) {
+		d->held = d->policy;
+		d->evicting = false;
+		return 0;
+	}
+	if (d->evicting)
+		return 0;
+	rc = shr_xen_dominfo(e->xen, d->domid, &info);
+	if (rc)
+		return rc;
+	d->info = info;
+	if (!info.shr_pages && !d->n_shared && !d->n_source) {
+		d->held = d->policy;
+		return 0;
+	}
+	shr_notice("d%u: %llu pages shared under %s%s%s: unsharing them all before it "
+		   "shares in group %s (mode %s)", d->domid,
+		   (unsigned long long)info.shr_pages,
+		   d->held.group[0] ? "group " : "an unknown group",
+		   d->held.group[0] ? d->held.group : "",
+		   d->held.group[0] ? (d->held.mode == SHR_MODE_ZERO ? " (mode zero)" :
+				       " (mode on)") : "",
+		   d->policy.group, mode_name(d->policy.mode));
+	dom_reset_pages(e, d);
+	d->evicting = true;
+	return 0;
+}
+
 static int dom_policy_apply(struct shr_engine *e, struct shr_dom *d,
 			    const struct shr_domain_policy *policy)
 {
@@ -338,13 +399,15 @@ static int dom_policy_apply(struct shr_engine *e, struct shr_dom *d,
 		dom_reset_pages(e, d);
 	}
 	d->policy = *policy;
+	snprintf(d->policy.group, sizeof(d->policy.group), "%s", e->groups[g]);
 	d->group = g;
 	d->salt = e->group_salt[g];
-	return 0;
+	return dom_held_check(e, d);
 }
 
 int shr_engine_add_domain(struct shr_engine *e, uint32_t domid, const char *name,
-			  const struct shr_domain_policy *policy)
+			  const struct shr_domain_policy *policy,
+			  const struct shr_domain_policy *held)
 {
 	struct shr_dom *d = shr_dom_find(e, domid);
 	struct shr_xen_dominfo info;
@@ -421,6 +484,8 @@ int shr_engine_add_domain(struct shr_engine *e, uint32_t domid, const char *name
 	d->pstate = calloc(nr_gfns, 1);
 	d->group = UINT32_MAX;
 	d->policy.mode = policy->mode;
+	if (held)
+		d->held = *held;
 	if (!d->key_lo || !d->pstate) {
 		dom_free(d);
 		return -ENOMEM;
@@ -452,9 +517,22 @@ int shr_engine_add_domain(struct shr_engine *e, uint32_t domid, const char *name
 		shr_reserve_ring_attach(e, d);
 	if (e->pass_pages_total)
 		e->pass_pages_total += d->nr_gfns;
-	shr_info("d%u (%s) added: %u gfns, group %s, mode %s", domid, d->name, d->nr_gfns,
-		 e->groups[d->group],
-		 policy->mode == SHR_MODE_ON ? "on" : policy->mode == SHR_MODE_ZERO ? "zero" : "off");
+	shr_info("d%u (%s) added: %u gfns, group %s, mode %s%s", domid, d->name, d->nr_gfns,
+		 e->groups[d->group], mode_name(policy->mode),
+		 d->evicting ? ", evicting first" : "");
+	return 0;
+}
+
+int shr_engine_domain_held(struct shr_engine *e, uint32_t domid,
+			   struct shr_domain_policy *held)
+{
+	struct shr_dom *d = shr_dom_find(e, domid);
+
+	if (!d)
+		return -ESRCH;
+	if (d->evicting)
+		return -EBUSY;
+	*held = d->held;
 	return 0;
 }
 
@@ -788,6 +866,8 @@ int shr_engine_foreach_domain(struct shr_engine *e,
 		s.unshares = d->unshares;
 		s.unshares_per_s = d->unshares_per_s;
 		s.scan_progress = d->nr_gfns ? (double)d->cursor / d->nr_gfns : 0;
+		s.held = d->held;
+		s.evicting = d->evicting;
 		rc = fn(&s, arg);
 		if (rc)
 			return rc;

@@ -70,6 +70,10 @@ struct shr_domain_stats {
 	uint64_t unshares;             /* shares of this domain seen broken */
 	double unshares_per_s;
 	double scan_progress;          /* cursor position / nr_gfns in the current pass */
+	struct shr_domain_policy held; /* the policy its shared pages were shared under
+					  (group "" when not known) */
+	bool evicting;                 /* holds pages shared under another group or mode
+					  (or of unknown origin): being unshared, not merged */
 };
 
 struct shr_stats {
@@ -105,6 +109,9 @@ struct shr_stats {
 	uint64_t compare_mismatch;     /* candidates whose full compare failed */
 	uint64_t unshares_rewritten;   /* of unshares: the guest rewrote the same bytes
 					  (found by asking the hypervisor, see scan.c) */
+	uint64_t nominations_released; /* pages found alone on a shared frame (left
+					  nominated by a failed merge or a killed daemon)
+					  and made private again */
 };
 
 struct shr_engine;
@@ -117,10 +124,30 @@ void shr_engine_free(struct shr_engine *e);
 /* Applies new tunables (SIGHUP); already-running passes adopt them. */
 int shr_engine_set_params(struct shr_engine *e, const struct shr_params *params);
 
-/* Starts (or updates the policy of) a domain; -ESRCH if it does not exist,
- * -EOPNOTSUPP/-ENODEV/-EXDEV if the hypervisor refuses sharing for it. */
+/*
+ * Starts (or updates the policy of) a domain; -ESRCH if it does not exist,
+ * -EOPNOTSUPP/-ENODEV/-EXDEV if the hypervisor refuses sharing for it.
+ *
+ * held is the policy under which the domain's pages that are already on
+ * shared frames were shared, as the caller recorded it (NULL: unknown, e.g.
+ * a daemon's first start, or a record lost).  Tenant isolation: a domain
+ * that holds shared pages of another group (or of unknown origin), or
+ * shared under mode on while its policy is now zero, is first unshared
+ * completely (evicting) and only then merged under its policy.  The same
+ * happens when a later call changes its group or mode that way.
+ */
 int shr_engine_add_domain(struct shr_engine *e, uint32_t domid, const char *name,
-			  const struct shr_domain_policy *policy);
+			  const struct shr_domain_policy *policy,
+			  const struct shr_domain_policy *held);
+/*
+ * The policy the domain's shared pages are held under, for the caller to
+ * record (and give back as `held` after a restart): 0 and *held, or
+ * -EBUSY while the domain is evicting (its record must stay the old one),
+ * -ESRCH for a domain the engine does not know.  Record it before the
+ * next shr_engine_run(): from then on its pages may be shared under it.
+ */
+int shr_engine_domain_held(struct shr_engine *e, uint32_t domid,
+			   struct shr_domain_policy *held);
 /* Forgets a domain (destroyed, or opted out); safe mid-pass. */
 void shr_engine_remove_domain(struct shr_engine *e, uint32_t domid);
 
@@ -154,5 +181,18 @@ int shr_engine_foreach_domain(struct shr_engine *e,
  * point at known domains, counters add up, no mapping left, ...).  Returns
  * the number of violations found (each logged), 0 when consistent. */
 int shr_engine_audit(struct shr_engine *e);
+
+/*
+ * The frame census: every page the engine believes shared is asked for its
+ * frame's handle (debug_gfn, then nominate, which only returns the handle
+ * of a page that is already shared), and no frame may hold pages of two
+ * sharing groups.  Costs two hypercalls per shared page: for the operator's
+ * audit command and tests, not for a periodic check.  Returns the number
+ * of frames that span groups (each logged); *unaccounted (may be NULL) is
+ * set to the number of frames on which the hypervisor counts more gfns
+ * than the engine knows (pages of domains it does not scan, or of another
+ * tool): reported, not a violation.  -errno if the census could not run.
+ */
+int shr_engine_audit_frames(struct shr_engine *e, uint64_t *unaccounted);
 
 #endif /* SHR_ENGINE_H */

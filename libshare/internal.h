@@ -40,6 +40,13 @@ struct shr_dom {
 	uint8_t *pstate;             /* per gfn: enum shr_pstate + backoff level */
 
 	uint32_t cursor;             /* next gfn of this pass */
+	/* The policy under which the domain's pages already on shared frames
+	 * were shared (group[0] == 0: not known).  While it does not cover
+	 * the current policy (another group, or a mode that shares more) the
+	 * domain is evicting: its pages are unshared and never merged. */
+	struct shr_domain_policy held;
+	bool evicting;
+	uint64_t evict_nomem;        /* pages the last eviction sweep could not unshare (ENOMEM) */
 	bool gone;                   /* ESRCH / dying: stop touching it */
 	bool refused;                /* hypervisor refuses sharing (EOPNOTSUPP/EXDEV/ENODEV) */
 
@@ -50,10 +57,13 @@ struct shr_dom {
 	double unshares_mark_s, unshares_per_s;
 	struct shr_xen_dominfo info;
 	bool recheck_shared;         /* this pass: Xen counts fewer shared gfns than we believe */
+	bool surplus;                /* this pass: Xen counts more (pages left nominated, or
+					shares the engine has not relearned): new unique pages
+					are SUSPECT (volatility.h) */
 
 	struct shr_ring *ring;       /* NULL: no sharing ring */
 	uint64_t ring_gfn;           /* the ring page (never scanned), or UINT64_MAX */
-	bool resume_pending;         /* paused on ENOMEM, waiting for memory */
+	bool resume_pending;         /* no ring, no list op: resumed once memory is back */
 };
 
 struct shr_pair {

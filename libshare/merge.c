@@ -113,6 +113,10 @@ static void insert_unique(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
 
 	if (rc == 0) {
 		shr_ps_set(e, d, gfn, SHR_PS_UNIQUE);
+		/* the hypervisor counts shared pages the engine does not know:
+		 * this one may be one of them (volatility.h) */
+		if (d->surplus)
+			shr_ps_mark_suspect(&d->pstate[gfn]);
 		return;
 	}
 	/* Out of memory for the index: the page is simply not a candidate
@@ -248,11 +252,18 @@ static void src_release(struct shr_engine *e, struct shr_dom *sd, uint32_t sgfn,
 	shr_index_remove(&e->index, side, sd->key_lo[sgfn], ref);
 	shr_ps_set(e, sd, sgfn, SHR_PS_NEW);
 	insert_unique(e, sd, sgfn, key);
+	/* alone again, and perhaps nominated by the failed pairs */
+	shr_ps_mark_suspect(&sd->pstate[sgfn]);
 }
 
-static void cli_retry_later(struct shr_engine *e, struct shr_dom *cd, uint32_t cgfn)
+/* The client is looked at again next pass; nominated: the pair got as far
+ * as nominating it, so it may be left alone on a shared frame. */
+static void cli_retry_later(struct shr_engine *e, struct shr_dom *cd, uint32_t cgfn,
+			    bool nominated)
 {
 	shr_ps_set(e, cd, cgfn, SHR_PS_NEW);
+	if (nominated)
+		shr_ps_mark_suspect(&cd->pstate[cgfn]);
 }
 
 static void refuse_page(struct shr_engine *e, struct shr_dom *d, uint32_t gfn, int err)
@@ -284,14 +295,17 @@ static void pair_done(struct shr_engine *e, const struct shr_pair *p,
 		e->pass_merged++;
 		return;
 	case XENSHARE_CMPSHR_DIFFERENT:
+		/* both pages were nominated */
 		e->st.compare_mismatch++;
 		if (who == WHO_SRC) {
 			shr_page_forget(e, sd, sgfn, SHR_PS_NEW);
+			shr_ps_mark_suspect(&sd->pstate[sgfn]);
 			shr_ps_set(e, cd, cgfn, SHR_PS_NEW);
 			insert_unique(e, cd, cgfn, p->key);
+			shr_ps_mark_suspect(&cd->pstate[cgfn]);
 		} else {
 			src_release(e, sd, sgfn, p->key);
-			cli_retry_later(e, cd, cgfn);
+			cli_retry_later(e, cd, cgfn, true);
 		}
 		return;
 	case XENSHARE_CMPSHR_SPANNED:
@@ -302,14 +316,15 @@ static void pair_done(struct shr_engine *e, const struct shr_pair *p,
 		shr_ps_backoff(cd, cgfn);
 		return;
 	case SHR_ERR_C_HANDLE:
+		/* the client was written (so unshared): only the source may be left */
 		e->st.share_raced++;
 		src_release(e, sd, sgfn, p->key);
-		cli_retry_later(e, cd, cgfn);
+		cli_retry_later(e, cd, cgfn, false);
 		return;
 	case SHR_ERR_S_HANDLE:
 		e->st.share_raced++;
 		shr_page_forget(e, sd, sgfn, SHR_PS_NEW);
-		cli_retry_later(e, cd, cgfn);
+		cli_retry_later(e, cd, cgfn, true);
 		return;
 	default:
 		break;
@@ -357,7 +372,7 @@ static void pair_done(struct shr_engine *e, const struct shr_pair *p,
 		break;
 	}
 	src_release(e, sd, sgfn, p->key);
-	cli_retry_later(e, cd, cgfn);
+	cli_retry_later(e, cd, cgfn, true);
 }
 
 /*
@@ -615,7 +630,7 @@ static void flush_upstream_chunk(struct shr_engine *e, const struct shr_pair *pa
 			continue;
 		if (pair_blocked(e, u->sd, u->cd)) {
 			src_release(e, u->sd, u->sgfn, p->key);
-			cli_retry_later(e, u->cd, u->cgfn);
+			cli_retry_later(e, u->cd, u->cgfn, false);
 			continue;
 		}
 		/* A source already (re-)nominated in this chunk keeps its handle:
@@ -707,7 +722,7 @@ static void flush_batched(struct shr_engine *e)
 			continue;
 		if (pair_blocked(e, sd, cd)) {
 			src_release(e, sd, sgfn, p->key);
-			cli_retry_later(e, cd, cgfn);
+			cli_retry_later(e, cd, cgfn, false);
 			continue;
 		}
 		e->pairs[n] = *p;
@@ -742,7 +757,7 @@ static void flush_batched(struct shr_engine *e)
 			if (!resolve(e, p, &sd, &sgfn, &cd, &cgfn))
 				continue;
 			src_release(e, sd, sgfn, p->key);
-			cli_retry_later(e, cd, cgfn);
+			cli_retry_later(e, cd, cgfn, false);
 		}
 		return;
 	}
@@ -770,7 +785,7 @@ static void flush_batched(struct shr_engine *e)
 			 * upstream path tells (rare, so its cost is fine). */
 			if (pair_blocked(e, sd, cd)) {
 				src_release(e, sd, sgfn, p->key);
-				cli_retry_later(e, cd, cgfn);
+				cli_retry_later(e, cd, cgfn, true);
 			} else {
 				enum who who = WHO_UNKNOWN;
 

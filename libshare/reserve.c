@@ -266,7 +266,7 @@ static void virq_resume_waiters(struct shr_engine *e)
 void shr_reserve_check(struct shr_engine *e, bool force)
 {
 	double now = shr_now_s();
-	uint64_t total, free_pages, need;
+	uint64_t total, free_pages, need, evict_short;
 	unsigned int waiting;
 	int rc;
 
@@ -284,15 +284,19 @@ void shr_reserve_check(struct shr_engine *e, bool force)
 		shr_debug("reserve: sharing counters unavailable");
 
 	e->unprotected_at_risk = 0;
-	if (!shr_xen_has_cmpshr(e->xen))
-		for (unsigned int i = 0; i < e->nr_doms; i++)
-			if (!e->doms[i]->ring)
-				e->unprotected_at_risk += e->doms[i]->n_shared +
-							  e->doms[i]->n_source;
+	evict_short = 0;
+	for (unsigned int i = 0; i < e->nr_doms; i++) {
+		const struct shr_dom *d = e->doms[i];
+
+		if (!d->ring && !shr_xen_has_cmpshr(e->xen))
+			e->unprotected_at_risk += d->n_shared + d->n_source;
+		evict_short += d->evict_nomem;
+	}
 	waiting = pending_total(e);
 	/* what the reserve lacks, or what unprotected domains could ask back
-	 * beyond it, whichever is more */
-	need = e->params.reserve_pages + e->unprotected_at_risk;
+	 * beyond it, whichever is more; plus the copies that evictions could
+	 * not make */
+	need = e->params.reserve_pages + e->unprotected_at_risk + evict_short;
 	need = free_pages < need ? need - free_pages : 0;
 	if (waiting) {
 		/* A domain that ran out unshares on: ask for room for what its

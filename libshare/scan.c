@@ -146,6 +146,127 @@ broken:
 	d->key_lo[gfn] = lo;
 }
 
+/*
+ * The eviction sweep of a domain that holds pages shared under another
+ * group or mode (engine.c, dom_held_check): its gfns are mapped WRITABLE,
+ * batch by batch, and unmapped at once without a byte written.  A writable
+ * foreign mapping makes the hypervisor unshare a shared gfn first (a copy
+ * for a frame with other sharers, nothing for its last sharer), exactly as
+ * a guest write would; private pages and holes are left as they are.  A
+ * gfn that cannot be unshared for lack of memory fails in err[] with
+ * -ENOMEM and is counted in evict_nomem, which the reserve asks room for;
+ * the sweep runs again next pass.  Once the hypervisor counts no shared
+ * page in the domain at the start of its pass, the domain joins its group
+ * (scan_dom_start).
+ */
+static int evict_batch(struct shr_engine *e, struct shr_dom *d)
+{
+	unsigned int n = 0, examined = 0, i;
+	void *addr;
+	int rc;
+
+	while (d->cursor < d->nr_gfns && n < e->params.batch_pages) {
+		uint32_t gfn = d->cursor++;
+
+		examined++;
+		if (gfn != d->ring_gfn)
+			e->batch_gfns[n++] = gfn;
+	}
+	e->pass_pages_done += examined;
+	if (!n)
+		return (int)examined;
+	rc = shr_xen_map(e->xen, d->domid, true, e->batch_gfns, n, e->batch_err, &addr);
+	if (rc) {
+		if (rc == -ESRCH || rc == -EBUSY)
+			shr_dom_mark_gone(e, d, rc, "evict");
+		else
+			shr_warn("d%u gfn 0x%llx evict: writable map of %u pages: errno %d: "
+				 "retried next pass", d->domid,
+				 (unsigned long long)e->batch_gfns[0], n, -rc);
+		return (int)examined;
+	}
+	shr_xen_unmap(e->xen, addr, n);
+	for (i = 0; i < n; i++)
+		if (e->batch_err[i] == -ENOMEM)
+			d->evict_nomem++;
+	return (int)examined;
+}
+
+/*
+ * What the start of a domain's pass reads from the hypervisor: is it still
+ * there, does it still hold what the engine believes shared, did its p2m
+ * grow, and is an eviction finished.  false when the domain is gone.
+ */
+static bool scan_dom_start(struct shr_engine *e, struct shr_dom *d)
+{
+	uint64_t nr_gfns;
+	int rc;
+
+	rc = shr_xen_dominfo(e->xen, d->domid, &d->info);
+	if (rc == -ESRCH || (rc == 0 && d->info.dying)) {
+		shr_dom_mark_gone(e, d, rc ? rc : -EBUSY, "scan");
+		return false;
+	}
+	if (d->evicting && rc == 0 && d->info.shr_pages == 0) {
+		shr_notice("d%u: no page shared under its old policy any more: shares in "
+			   "group %s", d->domid, d->policy.group);
+		d->evicting = false;
+		d->held = d->policy;
+	}
+	if (d->evicting && d->evict_nomem)
+		shr_warn("d%u evict: %llu pages could not be unshared (no free memory): "
+			 "retrying", d->domid, (unsigned long long)d->evict_nomem);
+	d->evict_nomem = 0;
+	d->recheck_shared = rc == 0 && d->info.shr_pages < d->n_shared + d->n_source;
+	d->surplus = rc == 0 && d->info.shr_pages > d->n_shared + d->n_source;
+	/* a p2m that grew since the domain was added: track the new gfns */
+	if (shr_xen_nr_gfns(e->xen, d->domid, &nr_gfns) == 0 && nr_gfns > d->nr_gfns)
+		shr_dom_regrow(e, d, nr_gfns);
+	return true;
+}
+
+/*
+ * Pages of the batch marked SUSPECT (volatility.h: perhaps left alone on a
+ * shared frame by a failed merge or a killed xenshared) are asked about
+ * (debug_gfn: the gfns on the page's frame, -EINVAL for a private page);
+ * those alone on their frame are made private again by mapping them
+ * writable, all with one call, and unmapped at once: for a frame's last
+ * sharer the hypervisor just takes the frame back, no copy, no memory.
+ * Runs after the batch's read-only mapping is gone and before any page is
+ * offered to the merge step, so a page is never released after it joined a
+ * frame.  The fingerprints stay valid: the contents do not change.
+ */
+static void release_nominated(struct shr_engine *e, struct shr_dom *d, unsigned int n)
+{
+	uint64_t gfns[SHR_RELEASE_MAX];
+	int err[SHR_RELEASE_MAX];
+	unsigned int k = 0;
+	void *addr;
+
+	for (unsigned int i = 0; i < n && k < SHR_RELEASE_MAX; i++) {
+		uint32_t gfn = (uint32_t)e->batch_gfns[i];
+		int refs;
+
+		if (e->batch_err[i] || !shr_ps_suspect(d->pstate[gfn]))
+			continue;
+		shr_ps_clear_suspect(&d->pstate[gfn]);
+		refs = shr_xen_gfn_shared(e->xen, d->domid, gfn);
+		if (refs >= 0 && refs <= 1)
+			gfns[k++] = gfn;
+	}
+	if (!k)
+		return;
+	if (shr_xen_map(e->xen, d->domid, true, gfns, k, err, &addr)) {
+		shr_debug("d%u release of %u nominated pages: map failed: retried when next "
+			  "found", d->domid, k);
+		return;
+	}
+	shr_xen_unmap(e->xen, addr, k);
+	for (unsigned int i = 0; i < k; i++)
+		if (!err[i])
+			e->st.nominations_released++;
+}
+
 /* First domain with gfns left in this pass, or NULL at the end. */
 static struct shr_dom *scan_next_dom(struct shr_engine *e)
 {
@@ -170,20 +291,12 @@ int shr_scan_batch(struct shr_engine *e)
 
 	if (!d)
 		return 0;
-	if (d->cursor == 0) {
-		uint64_t nr_gfns;
-
-		rc = shr_xen_dominfo(e->xen, d->domid, &d->info);
-		if (rc == -ESRCH || (rc == 0 && d->info.dying)) {
-			shr_dom_mark_gone(e, d, rc ? rc : -EBUSY, "scan");
-			e->pass_pages_done += d->nr_gfns;
-			return (int)d->nr_gfns;
-		}
-		d->recheck_shared = rc == 0 && d->info.shr_pages < d->n_shared + d->n_source;
-		/* a p2m that grew since the domain was added: track the new gfns */
-		if (shr_xen_nr_gfns(e->xen, d->domid, &nr_gfns) == 0 && nr_gfns > d->nr_gfns)
-			shr_dom_regrow(e, d, nr_gfns);
+	if (d->cursor == 0 && !scan_dom_start(e, d)) {
+		e->pass_pages_done += d->nr_gfns;
+		return (int)d->nr_gfns;
 	}
+	if (d->evicting)
+		return evict_batch(e, d);
 	limit = e->params.batch_pages * SHR_SCAN_EXAMINE_FACTOR;
 	while (d->cursor < d->nr_gfns && n < e->params.batch_pages && examined < limit) {
 		uint32_t gfn = d->cursor++;
@@ -222,6 +335,7 @@ int shr_scan_batch(struct shr_engine *e)
 	}
 	e->st.pages_scanned += n;
 	shr_xen_unmap(e->xen, addr, n);
+	release_nominated(e, d, n);
 
 	/* Pages that will be looked up (new, or changed): warm their index
 	 * slots for the whole batch at once. */

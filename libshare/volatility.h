@@ -32,8 +32,19 @@
  * pages; a broken share is noticed up to 8 passes late (the hypervisor's
  * own counters, which the statistics report, are never late).
  *
- * Layout: bits 0-2 state, bits 3-5 level, bits 6-7 rest (shared pages
- * only; any change of state clears it).  One byte per gfn.
+ * Pages left nominated: a merge that fails after nominating a page (the
+ * compare found the pages different, the other side's handle died), or a
+ * frame left behind by a previous xenshared killed mid-merge, leaves the
+ * page on a shared frame of its own: it saves nothing, yet the hypervisor
+ * counts it as shared (a used frame, one of the domain's shr_pages) until
+ * the guest writes it.  Such a page is marked SUSPECT (bit 7, pages not
+ * shared by us only): its next look asks the hypervisor and, if it is
+ * alone on a shared frame, releases it (scan.c).  A change of state clears
+ * the mark: a page the guest wrote is private again anyway.
+ *
+ * Layout: bits 0-2 state, bits 3-5 level; bits 6-7 rest for SHARED and
+ * SOURCE pages, bit 7 SUSPECT for the others (any change of state clears
+ * both).  One byte per gfn.
  */
 #ifndef SHR_VOLATILITY_H
 #define SHR_VOLATILITY_H
@@ -56,8 +67,33 @@ enum shr_pstate {
 
 static inline enum shr_pstate shr_ps_state(uint8_t b) { return (enum shr_pstate)(b & 7u); }
 static inline unsigned int shr_ps_level(uint8_t b) { return (b >> 3) & 7u; }
-static inline unsigned int shr_ps_rest(uint8_t b) { return (b >> 6) & 3u; }
+/* Whether the engine shared the page (the states that rest). */
+static inline bool shr_ps_is_shared(enum shr_pstate s)
+{
+	return s == SHR_PS_SHARED || s == SHR_PS_SOURCE;
+}
+static inline unsigned int shr_ps_rest(uint8_t b)
+{
+	return shr_ps_is_shared(shr_ps_state(b)) ? (b >> 6) & 3u : 0;
+}
 #define SHR_REST_MAX 3u
+#define SHR_PS_SUSPECT 0x80u
+
+static inline bool shr_ps_suspect(uint8_t b)
+{
+	return !shr_ps_is_shared(shr_ps_state(b)) && (b & SHR_PS_SUSPECT);
+}
+/* Marks a page (not shared by us) as possibly left nominated. */
+static inline void shr_ps_mark_suspect(uint8_t *b)
+{
+	if (!shr_ps_is_shared(shr_ps_state(*b)))
+		*b |= SHR_PS_SUSPECT;
+}
+static inline void shr_ps_clear_suspect(uint8_t *b)
+{
+	if (!shr_ps_is_shared(shr_ps_state(*b)))
+		*b &= (uint8_t)~SHR_PS_SUSPECT;
+}
 
 static inline uint8_t shr_ps_make(enum shr_pstate s, unsigned int level)
 {
@@ -76,14 +112,26 @@ static inline void shr_ps_set_state(uint8_t *b, enum shr_pstate s)
 }
 
 /* Whether a page at this level (plus its rest, if shared) is looked at in
- * pass number `pass`; never less often than one pass in 2^SHR_VOL_LEVEL_MAX. */
+ * pass number `pass`; never less often than one pass in 2^SHR_VOL_LEVEL_MAX,
+ * and a SUSPECT page in the next pass whatever its level. */
 static inline bool shr_ps_due(uint8_t b, uint32_t gfn, uint64_t pass)
 {
 	unsigned int level = shr_ps_level(b) + shr_ps_rest(b);
 
+	if (shr_ps_suspect(b))
+		return true;     /* perhaps holding a frame for nothing: look now */
+
 	if (level > SHR_VOL_LEVEL_MAX)
 		level = SHR_VOL_LEVEL_MAX;
 	return level == 0 || ((pass + gfn) & ((1u << level) - 1)) == 0;
+}
+
+/* A new level; a shared page's rest starts again, a suspect mark stays. */
+static inline void shr_ps_set_level(uint8_t *b, unsigned int level)
+{
+	uint8_t keep = shr_ps_suspect(*b) ? SHR_PS_SUSPECT : 0;
+
+	*b = (uint8_t)(shr_ps_make(shr_ps_state(*b), level) | keep);
 }
 
 /* Raises the level (a share broke, or the page was refused); returns
@@ -93,7 +141,7 @@ static inline bool shr_ps_back_off(uint8_t *b)
 	unsigned int level = shr_ps_level(*b);
 
 	if (level < SHR_VOL_LEVEL_MAX)
-		*b = shr_ps_make(shr_ps_state(*b), level + 1);
+		shr_ps_set_level(b, level + 1);
 	return level == 0;
 }
 
@@ -104,7 +152,7 @@ static inline bool shr_ps_calm(uint8_t *b)
 	unsigned int level = shr_ps_level(*b);
 
 	if (level > 0)
-		*b = shr_ps_make(shr_ps_state(*b), level - 1);
+		shr_ps_set_level(b, level - 1);
 	return level == 1;
 }
 

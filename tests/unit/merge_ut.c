@@ -152,7 +152,7 @@ static void add(struct shr_engine *e, uint32_t domid, enum shr_mode mode, const 
 	struct shr_domain_policy pol = { .mode = mode };
 
 	snprintf(pol.group, sizeof(pol.group), "%s", group);
-	CU_ASSERT_EQUAL_FATAL(shr_engine_add_domain(e, domid, "t", &pol), 0);
+	CU_ASSERT_EQUAL_FATAL(shr_engine_add_domain(e, domid, "t", &pol, NULL), 0);
 }
 
 /* Runs the engine until `passes` more full passes are done, one batch per

@@ -188,7 +188,7 @@ int main(int argc, char **argv)
 			pol.mode = SHR_MODE_ZERO;
 		else if (mode && !strcmp(mode, "off"))
 			pol.mode = SHR_MODE_OFF;
-		rc = shr_engine_add_domain(e, (uint32_t)domid, buf, &pol);
+		rc = shr_engine_add_domain(e, (uint32_t)domid, buf, &pol, NULL);
 		if (rc) {
 			fprintf(stderr, "shr-engine-run: add d%lu: %s\n", domid, strerror(-rc));
 			shr_engine_free(e);
