@@ -27,7 +27,7 @@ static void usage(FILE *f, const char *prog)
 		"      --print-settings=FMT  print the settings as pod, markdown or conf and exit\n"
 		"  -C, --control CMD         send CMD (ping, stats, reload, audit) to the running\n"
 		"                            daemon and print its answer (exit 0 ok, 1 refused,\n"
-		"                            3 no daemon)\n"
+		"                            3 no daemon, 4 permission denied)\n"
 		"\n"
 		"Settings of the config file (see xenshared.conf(5)):\n", prog);
 	xsd_settings_print(f, XSD_FMT_HELP);

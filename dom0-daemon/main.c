@@ -261,23 +261,33 @@ static void control_command(void *arg, const char *cmd, const char *args, struct
 /*
  * Sends one command and prints the one-line answer: a scriptable way to
  * reach the control socket (tests, `xenshared -C reload`) without another
- * tool.  Exit 0 when the answer is not an error, 1 when it is, 3 when no
- * daemon answers.
+ * tool.  Exit XSD_EXIT_CTL_OK when the answer is not an error,
+ * XSD_EXIT_CTL_REFUSED when it is, XSD_EXIT_CTL_NO_DAEMON when no daemon
+ * answers, XSD_EXIT_CTL_DENIED when the socket (or the daemon) refuses this
+ * user: a daemon that runs but is not ours to ask is not "no daemon".
  */
 static int control_client(const char *path, const char *cmd)
 {
+	static const char denied[] = "{\"error\":\"permission denied\"}\n";
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char *buf = NULL;
 	size_t used = 0, cap = 0;
-	int fd, rc = 3;
+	int fd, rc = XSD_EXIT_CTL_NO_DAEMON;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		fprintf(stderr, "xenshared: no daemon answers on %s: %s\n", path, strerror(errno));
+		if (fd >= 0 && (errno == EACCES || errno == EPERM)) {
+			fprintf(stderr, "xenshared: permission denied on %s: the control socket "
+				"is root's; run as root\n", path);
+			rc = XSD_EXIT_CTL_DENIED;
+		} else {
+			fprintf(stderr, "xenshared: no daemon answers on %s: %s\n", path, strerror(errno));
+		}
 		goto out;
 	}
-	if (dprintf(fd, "%s\n", cmd) < 0) {
+	/* MSG_NOSIGNAL: a daemon that closes at once is an error, not SIGPIPE */
+	if (send(fd, cmd, strlen(cmd), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
 		fprintf(stderr, "xenshared: %s: %s\n", path, strerror(errno));
 		goto out;
 	}
@@ -311,7 +321,13 @@ static int control_client(const char *path, const char *cmd)
 			break;
 	}
 	fputs(buf, stdout);
-	rc = strstr(buf, "\"error\":") || strstr(buf, "\"ok\":false") ? 1 : 0;
+	if (!strcmp(buf, denied)) {
+		fprintf(stderr, "xenshared: the daemon on %s refused this user: run as root\n", path);
+		rc = XSD_EXIT_CTL_DENIED;
+	} else {
+		rc = strstr(buf, "\"error\":") || strstr(buf, "\"ok\":false") ?
+		     XSD_EXIT_CTL_REFUSED : XSD_EXIT_CTL_OK;
+	}
 out:
 	if (fd >= 0)
 		close(fd);
@@ -669,7 +685,7 @@ int main(int argc, char **argv)
 		}
 		if (rc) {
 			log_lines(LOG_ERR, "", err);
-			return 3;
+			return XSD_EXIT_CTL_NO_DAEMON;
 		}
 		status = control_client(dm.cfg.control_socket, dm.cli.control_cmd);
 		xsd_config_release(&dm.cfg);
