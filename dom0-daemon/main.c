@@ -102,6 +102,7 @@ struct xsd_daemon {
 	int exit_status;
 	uint64_t reloads, reload_failures;
 	char last_reload_error[4096];
+	char last_reload_warnings[1024];       /* restart-only settings kept, one per line */
 };
 
 /* ---- logging --------------------------------------------------------- */
@@ -164,18 +165,20 @@ static int reload(struct xsd_daemon *dm)
 {
 	struct xsd_config next, old;
 	struct shr_params params;
-	char err[4096], warn[1024];
+	char err[4096];
 	bool missing;
 	int rc;
 
 	sd_notify(0, "RELOADING=1");
+	dm->last_reload_warnings[0] = 0;
 	rc = config_load(&dm->cli, &next, &missing, err, sizeof(err));
 	if (rc) {
 		log_lines(LOG_ERR, "reload failed, keeping the running config: ", err);
 		goto fail;
 	}
-	if (xsd_config_keep_restart_only(dm->cli.config_path, &dm->cfg, &next, warn, sizeof(warn)))
-		log_lines(LOG_WARNING, "", warn);
+	if (xsd_config_keep_restart_only(dm->cli.config_path, &dm->cfg, &next, dm->last_reload_warnings,
+					 sizeof(dm->last_reload_warnings)))
+		log_lines(LOG_WARNING, "", dm->last_reload_warnings);
 	xsd_config_to_params(&next, &params);
 	rc = shr_engine_set_params(dm->engine, &params);
 	if (rc) {
@@ -216,6 +219,19 @@ static int audit(struct xsd_daemon *dm, int *engine_v, int *table_v)
 	return *engine_v + *table_v;
 }
 
+/* A newline-separated text as a JSON array of its lines. */
+static void json_lines(struct xsd_json *j, const char *key, const char *text)
+{
+	xsd_json_arr_begin(j, key);
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+
+		xsd_json_strn(j, NULL, text, n);
+		text += n + (text[n] == '\n');
+	}
+	xsd_json_arr_end(j);
+}
+
 static void control_command(void *arg, const char *cmd, const char *args, struct xsd_json *j)
 {
 	(void)args;
@@ -235,6 +251,8 @@ static void control_command(void *arg, const char *cmd, const char *args, struct
 		xsd_json_bool(j, "ok", rc == 0);
 		if (rc)
 			xsd_json_str(j, "error", dm->last_reload_error);
+		else if (dm->last_reload_warnings[0])
+			json_lines(j, "warnings", dm->last_reload_warnings);
 	} else if (!strcmp(cmd, "audit")) {
 		int ev, tv, n = audit(dm, &ev, &tv);
 

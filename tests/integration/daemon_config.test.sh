@@ -72,7 +72,17 @@ echo "$ans" | jtrue '.ok == false and (.error | contains("xenshared.conf:8: batc
 	fail "reload answer does not name file and line: $ans"
 stats_true '.domains | length == 2 and all(.group == "alpha")' || fail "a bad reload command changed the config"
 
-# -- a good reload applies; a restart-only change is kept with a warning
+# -- a good reload applies; a restart-only change is kept with a warning,
+# in the log and in the answer (the operator who typed `xenshared -C reload`
+# sees it, not only whoever reads the journal)
+{ grep -v alpha "$T/good.conf"; echo "default_group = beta"; echo "protocol = batched"; } > "$CONF"
+ans=$(ctl reload) || fail "good reload refused: $ans"
+echo "$ans" | jtrue '.ok == true and (.warnings | length == 1) and
+	(.warnings[0] | test("xenshared.conf: protocol changed, but it needs a restart: keeping the running value$"))' ||
+	fail "reload answer does not carry the restart-only warning: $ans"
+ctl reload | jtrue '.ok == true and (.warnings | length == 1)' || fail "the warning is not repeated while the file still differs"
+{ grep -v alpha "$T/good.conf"; echo "default_group = beta"; } > "$CONF"
+ctl reload | jtrue '.ok == true and has("warnings") == false' || fail "a reload without restart-only change still warns"
 { grep -v alpha "$T/good.conf"; echo "default_group = beta"; echo "protocol = batched"; } > "$CONF"
 ctl reload | jtrue '.ok == true' || fail "good reload refused"
 stats_true '.domains | length == 2 and all(.group == "beta")' || fail "good reload not applied"
