@@ -39,6 +39,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -354,6 +355,40 @@ out:
 }
 
 /* ---- start-up ---------------------------------------------------------- */
+
+/*
+ * The daemon chdirs to /, so a relative config path would name another
+ * file (or none) at the first reload.  Its directory is resolved now; the
+ * file name is kept, so a symlinked config can still be switched between
+ * reloads, as with an absolute path.
+ */
+static int absolute_config_path(struct xsd_cli *cli, char *buf, size_t len)
+{
+	const char *slash = strrchr(cli->config_path, '/');
+	const char *name = slash ? slash + 1 : cli->config_path;
+	char dir[PATH_MAX], shown[512];
+	size_t used;
+	int n;
+
+	if (cli->config_path[0] == '/')
+		return 0;
+	n = snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - cli->config_path) : 1,
+		     slash ? cli->config_path : ".");
+	if (n < 0 || (size_t)n >= sizeof(dir) || !realpath(dir, buf)) {
+		xsd_printable(shown, sizeof(shown), cli->config_path, strlen(cli->config_path));
+		fprintf(stderr, "xenshared: cannot make the config path '%s' absolute: %s: %s\n",
+			shown, dir, strerror(n < 0 || (size_t)n >= sizeof(dir) ? ENAMETOOLONG : errno));
+		return -ENOENT;
+	}
+	used = strlen(buf);
+	n = snprintf(buf + used, len - used, "%s%s", buf[used - 1] == '/' ? "" : "/", name);
+	if (n < 0 || (size_t)n >= len - used) {
+		fprintf(stderr, "xenshared: the config path is longer than %zu bytes\n", len - 1);
+		return -ENAMETOOLONG;
+	}
+	cli->config_path = buf;
+	return 0;
+}
 
 /* The signals the daemon takes through its signalfd (blocked otherwise). */
 static void handled_signals(sigset_t *set)
@@ -682,7 +717,7 @@ static void shutdown_all(struct xsd_daemon *dm, bool clean)
 int main(int argc, char **argv)
 {
 	struct xsd_daemon dm = { .ready_fd = -1, .sigfd = -1 };
-	char err[4096];
+	char err[4096], config_path[PATH_MAX];
 	int rc, status;
 
 	status = xsd_cli_parse(argc, argv, &dm.cli, stdout, stderr);
@@ -709,6 +744,8 @@ int main(int argc, char **argv)
 		xsd_config_release(&dm.cfg);
 		return status;
 	}
+	if (!dm.cli.check_only && absolute_config_path(&dm.cli, config_path, sizeof(config_path)))
+		return 1;
 	rc = config_load(&dm.cli, &dm.cfg, &dm.config_missing, err, sizeof(err));
 	if (dm.cli.check_only) {
 		if (rc) {
