@@ -6,13 +6,16 @@
  *
  * Start-up, in this order so that every failure has a clear message and
  * nothing is left behind:
- *   command line -> config (a bad file stops here, exit 1) -> signals
- *   blocked -> pidfile locked (a second instance stops here) -> daemonise
- *   (unless -d; the parent waits on a pipe and exits 0 only once the
- *   daemon is ready, so `xenshared; echo $?` tells the truth) -> Xen
- *   handles: xenstore, privcmd (libxenctrl), the sharing probe -> engine ->
- *   domain table (watches, first scan) -> control socket -> xenstore
- *   mirror -> sd_notify READY=1.
+ *   command line -> config path made absolute (the daemon chdirs to /) ->
+ *   config (a bad file stops here, exit 1) -> signals blocked -> host lock
+ *   file and pidfile locked (a second instance stops here, whatever its
+ *   paths: hostlock.h) -> daemonise (unless -d; the parent waits on a pipe
+ *   and exits 0 only once the daemon is ready, so `xenshared; echo $?`
+ *   tells the truth) -> Xen handles: privcmd (libxenctrl), xenstore -> the
+ *   host lock's xenstore node (a second instance with another runtime
+ *   directory stops here, before any Xen state is touched) -> the sharing
+ *   probe -> engine -> domain table (watches, first scan) -> control
+ *   socket -> xenstore mirror -> sd_notify READY=1.
  * Xen handles are opened after the fork: libxenstore may start a thread,
  * and threads do not survive fork().
  *
@@ -29,8 +32,8 @@
  *
  * Stop (SIGTERM/SIGINT): STOPPING=1, the control socket removed, every
  * domain removed from the engine, the engine freed (its mappings and
- * pending nominations released), the xenstore mirror removed, the pidfile
- * removed.  A broken xenstore connection or an engine that cannot go on
+ * pending nominations released), the xenstore mirror removed, the host
+ * lock's node removed, the pidfile removed.  A broken xenstore connection or an engine that cannot go on
  * also stops the daemon, with exit status 1 (systemd restarts it).
  *
  * `xenshared -C CMD` is not the daemon: it is a one-shot client of the
@@ -66,6 +69,7 @@
 #include "config.h"
 #include "control.h"
 #include "domains.h"
+#include "hostlock.h"
 #include "logsink.h"
 #include "pidfile.h"
 #include "report.h"
@@ -90,6 +94,7 @@ struct xsd_daemon {
 	struct xsd_config cfg;
 	bool config_missing;                   /* default path absent: running on defaults */
 	struct xsd_pidfile *pidfile;
+	struct xsd_hostlock *hostlock;
 	int ready_fd;                          /* daemonised: tells the waiting parent */
 	int sigfd;
 	struct xs_handle *xs;
@@ -476,6 +481,7 @@ static void announce_ready(struct xsd_daemon *dm)
 
 static int open_xen(struct xsd_daemon *dm)
 {
+	char err[512];
 	int rc;
 
 	/* privcmd first: its absence is the plainest sign that this is not dom0 */
@@ -499,6 +505,12 @@ static int open_xen(struct xsd_daemon *dm)
 		rc = -errno;
 		xsd_err("cannot reach xenstore (xs_open: %s): is xenstored running "
 			"(xenstored.service) and is this dom0?", strerror(errno));
+		return rc;
+	}
+	/* before anything below changes Xen's state: one daemon per host */
+	rc = xsd_hostlock_claim(dm->hostlock, dm->xs, err, sizeof(err));
+	if (rc) {
+		xsd_err("%s", err);
 		return rc;
 	}
 	/*
@@ -704,6 +716,7 @@ static void shutdown_all(struct xsd_daemon *dm, bool clean)
 	dm->rep = NULL;
 	shr_engine_free(dm->engine);      /* mappings and nominations released */
 	dm->engine = NULL;
+	xsd_hostlock_release(dm->hostlock, dm->xs);
 	if (dm->xs)
 		xs_close(dm->xs);
 	if (dm->xch)
@@ -765,18 +778,28 @@ int main(int argc, char **argv)
 		xsd_notice("%s is absent: running with the defaults", dm.cli.config_path);
 
 	block_signals();
-	rc = xsd_pidfile_acquire(dm.cfg.pidfile, &dm.pidfile, err, sizeof(err));
+	rc = xsd_hostlock_acquire(&dm.hostlock, err, sizeof(err));
 	if (rc) {
 		xsd_err("%s", err);
 		xsd_config_release(&dm.cfg);
 		return 1;
 	}
+	rc = xsd_pidfile_acquire(dm.cfg.pidfile, &dm.pidfile, err, sizeof(err));
+	if (rc) {
+		xsd_err("%s", err);
+		xsd_hostlock_release(dm.hostlock, NULL);
+		xsd_config_release(&dm.cfg);
+		return 1;
+	}
 	if (!dm.cli.foreground && daemonise(&dm)) {
 		xsd_pidfile_release(dm.pidfile);
+		xsd_hostlock_release(dm.hostlock, NULL);
 		return 1;
 	}
 	if (xsd_pidfile_write(dm.pidfile))
 		xsd_warn("writing the pid into %s: %s", dm.cfg.pidfile, strerror(errno));
+	if (xsd_hostlock_write_pid(dm.hostlock))
+		xsd_warn("writing the pid into the host lock file: %s", strerror(errno));
 
 	shr_log_set_sink(xsd_log_shr_sink, NULL);
 	shr_log_set_level((enum shr_log_level)effective_level(&dm));
