@@ -423,7 +423,8 @@ const struct xsd_setting xsd_settings[] = {
 	  "Unix socket serving counters and commands to xenshare-stat "
 	  "(docs/control-protocol.md); created mode 0600, root only." },
 	{ "pidfile", XSD_T_PATH, "/run/xenshared/xenshared.pid", false, "PATH", 0, 0, NULL, FIELD(pidfile), parse_path,
-	  "Holds the daemon's pid under a lock; a second instance refuses to start." },
+	  "Holds the daemon's pid under a lock.  Whatever this path, one daemon runs per "
+	  "host: a second one is refused by the host lock (xenshared(8))." },
 	{ "log_level", XSD_T_ENUM, "info", true, "LEVEL", 0, 0, level_choices, FIELD(log_level), parse_enum,
 	  "Least important messages logged; each -v on the command line raises it one step." },
 	{ "log_target", XSD_T_ENUM, "auto", true, "TARGET", 0, 0, target_choices, FIELD(log_target), parse_enum,
