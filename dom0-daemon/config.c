@@ -41,6 +41,8 @@ struct errbuf {
  * sequences.
  */
 static void vformat_printable(char *out, size_t outlen, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static void vformat_printable(char *out, size_t outlen, const char *fmt, va_list ap)
 {
 	char raw[XSD_CONFIG_MAX_LINE + 4096];   /* a quoted line and a path */
 	int n = vsnprintf(raw, sizeof(raw), fmt, ap);
