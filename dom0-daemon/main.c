@@ -33,8 +33,9 @@
  * Stop (SIGTERM/SIGINT): STOPPING=1, the control socket removed, every
  * domain removed from the engine, the engine freed (its mappings and
  * pending nominations released), the xenstore mirror removed, the host
- * lock's node removed, the pidfile removed.  A broken xenstore connection or an engine that cannot go on
- * also stops the daemon, with exit status 1 (systemd restarts it).
+ * lock's node removed, the pidfile removed.  A broken xenstore connection
+ * or an engine that cannot go on also stops the daemon, with exit status 1
+ * (systemd restarts it).
  *
  * `xenshared -C CMD` is not the daemon: it is a one-shot client of the
  * control socket named by the config, for scripts and tests.
