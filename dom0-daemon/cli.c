@@ -27,7 +27,7 @@ static void usage(FILE *f, const char *prog)
 		"      --print-settings=FMT  print the settings as pod, markdown or conf and exit\n"
 		"  -C, --control CMD         send CMD (ping, stats, reload, audit) to the running\n"
 		"                            daemon and print its answer (exit 0 ok, 1 refused,\n"
-		"                            3 no daemon)\n"
+		"                            3 no daemon, 4 permission denied)\n"
 		"\n"
 		"Settings of the config file (see xenshared.conf(5)):\n", prog);
 	xsd_settings_print(f, XSD_FMT_HELP);
@@ -104,7 +104,16 @@ int xsd_cli_parse(int argc, char **argv, struct xsd_cli *cli, FILE *out, FILE *e
 			fprintf(err, "Try '%s --help'.\n", prog);
 			return 2;
 		default:
-			if (optopt)
+			/*
+			 * getopt_long reports a long option given an argument it
+			 * does not take (--foreground=1) by the option's short name
+			 * in optopt, like an unknown short option: tell them apart
+			 * by the word it stopped at.
+			 */
+			if (optopt && !strncmp(argv[optind - 1], "--", 2))
+				fprintf(err, "%s: option '%.*s' doesn't take an argument\n", prog,
+					(int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
+			else if (optopt)
 				fprintf(err, "%s: unknown option '-%c'\n", prog, optopt);
 			else
 				fprintf(err, "%s: unknown option '%s'\n", prog, argv[optind - 1]);

@@ -10,7 +10,7 @@
  *   -h, --help                usage and the settings table, exit 0
  *       --print-settings=FMT  the settings table as pod|markdown|conf, exit 0
  *   -C, --control CMD         send CMD to the running daemon's control socket,
- *                             print the answer; exit 0 ok, 1 refused, 3 no daemon
+ *                             print the answer; exit status XSD_EXIT_CTL_*
  * Bad arguments: a message on stderr and exit status 2.
  */
 #ifndef XSD_CLI_H
@@ -31,6 +31,13 @@ struct xsd_cli {
 };
 
 enum { XSD_CLI_RUN = -1 };
+/* Exit status of `xenshared -C` (documented in xenshared(8)). */
+enum {
+	XSD_EXIT_CTL_OK = 0,            /* an answer that is not an error */
+	XSD_EXIT_CTL_REFUSED = 1,       /* an error answer */
+	XSD_EXIT_CTL_NO_DAEMON = 3,     /* nothing listens, or no answer */
+	XSD_EXIT_CTL_DENIED = 4,        /* the socket or the daemon refuses this user */
+};
 /*
  * Parses argv.  Returns XSD_CLI_RUN to go on, or an exit status: 0 after
  * --help/--version/--print-settings (written to out), 2 after a bad

@@ -35,19 +35,47 @@ struct errbuf {
 	unsigned int count;
 };
 
+/*
+ * Formats a message into out, escaped: a message quotes the file's bytes
+ * and its name, and neither may reach a terminal or a log as control
+ * sequences.
+ */
+static void vformat_printable(char *out, size_t outlen, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static void vformat_printable(char *out, size_t outlen, const char *fmt, va_list ap)
+{
+	char raw[XSD_CONFIG_MAX_LINE + 4096];   /* a quoted line and a path */
+	int n = vsnprintf(raw, sizeof(raw), fmt, ap);
+
+	if (n < 0)
+		n = 0;
+	xsd_printable(out, outlen, raw, (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1);
+}
+
+static void set_error(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vformat_printable(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
 static void add_error(struct errbuf *eb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void add_error(struct errbuf *eb, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	eb->count++;
 	if (!eb->len || eb->used + 1 >= eb->len)
 		return;
 	if (eb->count > MAX_REPORTED_ERRORS) {
 		if (eb->count == MAX_REPORTED_ERRORS + 1) {
-			n = snprintf(eb->buf + eb->used, eb->len - eb->used, "\n(more errors not shown)");
+			int n = snprintf(eb->buf + eb->used, eb->len - eb->used, "\n(more errors not shown)");
+
 			if (n > 0)
 				eb->used += (size_t)n < eb->len - eb->used ? (size_t)n : eb->len - eb->used - 1;
 		}
@@ -58,10 +86,9 @@ static void add_error(struct errbuf *eb, const char *fmt, ...)
 		eb->buf[eb->used] = 0;
 	}
 	va_start(ap, fmt);
-	n = vsnprintf(eb->buf + eb->used, eb->len - eb->used, fmt, ap);
+	vformat_printable(eb->buf + eb->used, eb->len - eb->used, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		eb->used += (size_t)n < eb->len - eb->used ? (size_t)n : eb->len - eb->used - 1;
+	eb->used += strlen(eb->buf + eb->used);
 }
 
 static char *trim(char *s)
@@ -240,23 +267,23 @@ static int parse_file(const char *path, struct xsd_config *out, char *err, size_
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		set_error(err, errlen, "%s: %s", path, strerror(errno));
 		return rc;
 	}
 	if (fstat(fd, &st)) {
 		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		set_error(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		snprintf(err, errlen, "%s: not a regular file", path);
+		set_error(err, errlen, "%s: not a regular file", path);
 		goto out;
 	}
 	buf = malloc(XSD_CONFIG_MAX_BYTES + 1);
 	if (!buf) {
 		rc = -ENOMEM;
-		snprintf(err, errlen, "%s: out of memory", path);
+		set_error(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
 	for (;;) {
@@ -266,7 +293,7 @@ static int parse_file(const char *path, struct xsd_config *out, char *err, size_
 			continue;
 		if (n < 0) {
 			rc = -errno;
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			set_error(err, errlen, "%s: %s", path, strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -274,7 +301,7 @@ static int parse_file(const char *path, struct xsd_config *out, char *err, size_
 		used += (size_t)n;
 		if (used > XSD_CONFIG_MAX_BYTES) {
 			rc = -EFBIG;
-			snprintf(err, errlen, "%s: larger than %d bytes", path, XSD_CONFIG_MAX_BYTES);
+			set_error(err, errlen, "%s: larger than %d bytes", path, XSD_CONFIG_MAX_BYTES);
 			goto out;
 		}
 	}

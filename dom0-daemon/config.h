@@ -6,7 +6,9 @@
  * running config is never touched by a parse, so a bad file on SIGHUP leaves
  * the daemon exactly as it was.  Errors name the file and the line
  * ("xenshared.conf:12: cpu_cap: 250 is not in 1..100"); every bad line is
- * reported, not only the first.
+ * reported, not only the first.  Messages quote the file's bytes with
+ * everything but printable ASCII as \xNN (xsd_printable()), so a file
+ * holding terminal escapes cannot replay them on the operator's terminal.
  */
 #ifndef XSD_CONFIG_H
 #define XSD_CONFIG_H

@@ -11,6 +11,15 @@
  *  - Only the euid of the daemon or root may talk to it (SO_PEERCRED), on
  *    top of the 0600 mode of the socket and the 0700 of its directory.
  *  - Answers go out in the order the commands came in, one line each.
+ *  - No client holds a slot for ever: one with nothing pending is closed
+ *    after XSD_CONTROL_IDLE_S, a line begun and not ended within
+ *    XSD_CONTROL_LINE_S gets an error and the client is closed, and when
+ *    every slot is taken a new connection takes the slot of the client
+ *    that was quiet longest.  So a hung monitoring agent (or sixteen) can
+ *    delay the operator's `xenshared -C` by nothing, and holds its slots
+ *    for a bounded time.  "Quiet" is measured from the last byte received
+ *    or sent (last_active); a line's age from its first byte (line_start),
+ *    so a client trickling one byte a second still times out.
  */
 #include "control.h"
 
@@ -25,7 +34,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -39,7 +47,9 @@ struct control_client {
 	size_t outlen, outoff, outcap;
 	bool eof;                /* peer closed its sending side */
 	bool dead;               /* to be closed */
-	time_t stalled_since;    /* output pending and no progress since; 0 = none */
+	uint64_t last_active;    /* ns: connected, or last byte received or sent */
+	uint64_t line_start;     /* ns: first byte of the unfinished line; 0 = none */
+	uint64_t stalled_since;  /* ns: output pending and no progress since; 0 = none */
 };
 
 struct xsd_control {
@@ -49,16 +59,14 @@ struct xsd_control {
 	ino_t ino;
 	xsd_control_cmd_fn *fn;
 	void *arg;
+	uint64_t (*now_ns)(void);
 	struct control_client *clients[XSD_CONTROL_MAX_CLIENTS];
 	/* which fd the pollfds of the last fill call were for */
 	int polled_fds[XSD_CONTROL_MAX_POLLFDS];
 	size_t nr_polled;
 };
 
-static time_t now_s(void)
-{
-	return (time_t)(xsd_now_ns() / 1000000000ull);
-}
+#define NS_PER_S 1000000000ull
 
 int xsd_control_alloc(xsd_control_cmd_fn *fn, void *arg, struct xsd_control **out)
 {
@@ -69,8 +77,14 @@ int xsd_control_alloc(xsd_control_cmd_fn *fn, void *arg, struct xsd_control **ou
 	c->listen_fd = -1;
 	c->fn = fn;
 	c->arg = arg;
+	c->now_ns = xsd_now_ns;
 	*out = c;
 	return 0;
+}
+
+void xsd_control_set_clock(struct xsd_control *c, uint64_t (*now_ns)(void))
+{
+	c->now_ns = now_ns;
 }
 
 /* A socket at path that accepts a connection belongs to a live server. */
@@ -273,7 +287,7 @@ static void queue_error(struct control_client *cl, const char *msg)
 	xsd_json_free(&j);
 }
 
-static void flush(struct control_client *cl)
+static void flush(struct xsd_control *c, struct control_client *cl)
 {
 	while (!cl->dead && cl->outoff < cl->outlen) {
 		ssize_t n = send(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff,
@@ -282,13 +296,14 @@ static void flush(struct control_client *cl)
 		if (n > 0) {
 			cl->outoff += (size_t)n;
 			cl->stalled_since = 0;
+			cl->last_active = c->now_ns();
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			if (!cl->stalled_since)
-				cl->stalled_since = now_s();
+				cl->stalled_since = c->now_ns();
 			return;
 		}
 		cl->dead = true;      /* EPIPE, ECONNRESET: the client is gone */
@@ -334,15 +349,15 @@ static void process_input(struct xsd_control *c, struct control_client *cl)
 			cl->in[--cmdlen] = 0;
 		if (strlen(cl->in) != cmdlen)
 			queue_error(cl, "command contains a NUL byte");
-		else if (cmdlen)
-			run_command(c, cl, cl->in);
+		else if (cl->in[strspn(cl->in, " \t")])   /* a blank line asks nothing */
+			run_command(c, cl, cl->in + strspn(cl->in, " \t"));
 		memmove(cl->in, nl + 1, cl->inlen - linelen - 1);
 		cl->inlen -= linelen + 1;
 	}
 	/* a full buffer without a newline can only be an over-long line */
 	if (!cl->dead && cl->inlen >= XSD_CONTROL_MAX_LINE && !memchr(cl->in, '\n', cl->inlen)) {
 		queue_error(cl, "command line too long");
-		flush(cl);
+		flush(c, cl);
 		cl->dead = true;
 	}
 }
@@ -356,6 +371,13 @@ static void read_client(struct xsd_control *c, struct control_client *cl)
 			break;
 		n = recv(cl->fd, cl->in + cl->inlen, XSD_CONTROL_MAX_LINE - cl->inlen, MSG_DONTWAIT);
 		if (n > 0) {
+			char *last_nl = memrchr(cl->in + cl->inlen, '\n', (size_t)n);
+
+			cl->last_active = c->now_ns();
+			if (last_nl)   /* a new line starts after it, if anything follows */
+				cl->line_start = last_nl + 1 < cl->in + cl->inlen + n ? cl->last_active : 0;
+			else if (!cl->line_start)
+				cl->line_start = cl->last_active;
 			cl->inlen += (size_t)n;
 			process_input(c, cl);
 			continue;
@@ -387,24 +409,42 @@ static bool peer_allowed(int fd)
 	return cred.uid == 0 || cred.uid == geteuid();
 }
 
+/* The slot of the client quiet longest, freed for a new connection. */
+static size_t evict_quietest(struct xsd_control *c, uint64_t now)
+{
+	size_t i, victim = 0;
+
+	for (i = 1; i < XSD_CONTROL_MAX_CLIENTS; i++)
+		if (c->clients[i]->last_active < c->clients[victim]->last_active)
+			victim = i;
+	xsd_warn("control: all %d client slots taken; closing fd %d, quiet for %.1f s, "
+		 "to serve a new connection", XSD_CONTROL_MAX_CLIENTS, c->clients[victim]->fd,
+		 (double)(now - c->clients[victim]->last_active) / NS_PER_S);
+	client_free(c->clients[victim]);
+	c->clients[victim] = NULL;
+	return victim;
+}
+
 int xsd_control_add_client(struct xsd_control *c, int fd)
 {
 	struct control_client *cl;
+	uint64_t now = c->now_ns();
 	size_t i;
 	int fl;
 
-	for (i = 0; i < XSD_CONTROL_MAX_CLIENTS; i++)
-		if (!c->clients[i])
-			break;
-	if (i == XSD_CONTROL_MAX_CLIENTS)
-		return -EMFILE;
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK))
 		return -errno;
 	cl = calloc(1, sizeof(*cl));
 	if (!cl)
 		return -ENOMEM;
+	for (i = 0; i < XSD_CONTROL_MAX_CLIENTS; i++)
+		if (!c->clients[i])
+			break;
+	if (i == XSD_CONTROL_MAX_CLIENTS)
+		i = evict_quietest(c, now);
 	cl->fd = fd;
+	cl->last_active = now;
 	c->clients[i] = cl;
 	return 0;
 }
@@ -413,7 +453,7 @@ static void accept_clients(struct xsd_control *c)
 {
 	for (;;) {
 		int fd = accept4(c->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		static const char busy[] = "{\"error\":\"too many clients\"}\n";
+		static const char failed[] = "{\"error\":\"out of memory\"}\n";
 		static const char denied[] = "{\"error\":\"permission denied\"}\n";
 
 		if (fd < 0) {
@@ -429,7 +469,7 @@ static void accept_clients(struct xsd_control *c)
 			continue;
 		}
 		if (xsd_control_add_client(c, fd)) {
-			(void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			(void)!send(fd, failed, sizeof(failed) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 			close(fd);
 		}
 	}
@@ -461,9 +501,29 @@ size_t xsd_control_fill_pollfds(struct xsd_control *c, struct pollfd *pfds, size
 	return n;
 }
 
+/* Closes a client that holds its slot without using it (see the overview). */
+static void expire(struct xsd_control *c, struct control_client *cl, uint64_t now)
+{
+	if (cl->stalled_since && now - cl->stalled_since > XSD_CONTROL_STALL_S * NS_PER_S) {
+		xsd_warn("control: client fd %d read nothing for %d s; dropping it",
+			 cl->fd, XSD_CONTROL_STALL_S);
+		cl->dead = true;
+	} else if (cl->line_start && !memchr(cl->in, '\n', cl->inlen) &&
+		   now - cl->line_start > XSD_CONTROL_LINE_S * NS_PER_S) {
+		xsd_warn("control: client fd %d left a command unfinished for %d s; dropping it",
+			 cl->fd, XSD_CONTROL_LINE_S);
+		queue_error(cl, "command line not finished in time");
+		flush(c, cl);
+		cl->dead = true;
+	} else if (!cl->inlen && cl->outlen == cl->outoff &&
+		   now - cl->last_active > XSD_CONTROL_IDLE_S * NS_PER_S) {
+		xsd_debug("control: client fd %d idle for %d s; closing it", cl->fd, XSD_CONTROL_IDLE_S);
+		cl->dead = true;
+	}
+}
+
 void xsd_control_handle(struct xsd_control *c, const struct pollfd *pfds, size_t n)
 {
-	time_t now = now_s();
 	size_t i, k;
 
 	for (k = 0; k < n; k++) {
@@ -496,16 +556,13 @@ void xsd_control_handle(struct xsd_control *c, const struct pollfd *pfds, size_t
 		 */
 		for (;;) {
 			process_input(c, cl);
-			flush(cl);
+			flush(c, cl);
 			if (cl->dead || !memchr(cl->in, '\n', cl->inlen) ||
 			    cl->outlen - cl->outoff >= XSD_CONTROL_THROTTLE)
 				break;
 		}
-		if (!cl->dead && cl->stalled_since && now - cl->stalled_since > XSD_CONTROL_STALL_S) {
-			xsd_warn("control: client fd %d read nothing for %d s; dropping it",
-				 cl->fd, XSD_CONTROL_STALL_S);
-			cl->dead = true;
-		}
+		if (!cl->dead)
+			expire(c, cl, c->now_ns());   /* not before any stamp set above */
 		if (cl->dead || (cl->eof && cl->outlen == cl->outoff && !memchr(cl->in, '\n', cl->inlen))) {
 			client_free(cl);
 			c->clients[i] = NULL;

@@ -9,7 +9,13 @@
  * client, and a client that does not read its answers is first throttled
  * (its further commands are not read while XSD_CONTROL_THROTTLE bytes are
  * pending) and then dropped (more than XSD_CONTROL_MAX_PENDING bytes pending,
- * or nothing could be written for XSD_CONTROL_STALL_S seconds).
+ * or nothing could be written for XSD_CONTROL_STALL_S seconds).  A client
+ * with nothing pending is closed after XSD_CONTROL_IDLE_S, one that leaves a
+ * line unfinished for XSD_CONTROL_LINE_S is answered with an error and
+ * closed, and a connection that finds every slot taken takes the slot of
+ * the client quiet longest, so the operator is always served at once.
+ * The timeouts are checked in xsd_control_handle(), which the daemon's loop
+ * calls at least once a second.
  *
  * The server knows no commands: the daemon's handler does, so this module is
  * tested against a socketpair with a test handler.
@@ -19,6 +25,7 @@
 
 #include <poll.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "json.h"
 
@@ -27,6 +34,8 @@
 #define XSD_CONTROL_THROTTLE (64 * 1024)
 #define XSD_CONTROL_MAX_PENDING (8 * 1024 * 1024)
 #define XSD_CONTROL_STALL_S 30
+#define XSD_CONTROL_IDLE_S 60
+#define XSD_CONTROL_LINE_S 10
 /* pollfds one server needs at most: the listener and the clients */
 #define XSD_CONTROL_MAX_POLLFDS (XSD_CONTROL_MAX_CLIENTS + 1)
 
@@ -47,8 +56,12 @@ int xsd_control_open(const char *path, xsd_control_cmd_fn *fn, void *arg,
 		     struct xsd_control **out, char *err, size_t errlen);
 /* A server without a listening socket (tests: clients from socketpair()). */
 int xsd_control_alloc(xsd_control_cmd_fn *fn, void *arg, struct xsd_control **out);
-/* Adopts a connected stream socket as a client; -EMFILE when full. */
+/* Adopts a connected stream socket as a client; when every slot is taken,
+ * the client quiet longest is closed to make room.  -ENOMEM, -errno. */
 int xsd_control_add_client(struct xsd_control *c, int fd);
+/* Replaces the clock (CLOCK_MONOTONIC ns) the timeouts are measured with:
+ * for tests, which drive time instead of sleeping. */
+void xsd_control_set_clock(struct xsd_control *c, uint64_t (*now_ns)(void));
 /* Closes every client and the listener, removes the socket file (if it is
  * still the one we created). */
 void xsd_control_free(struct xsd_control *c);

@@ -6,13 +6,16 @@
  *
  * Start-up, in this order so that every failure has a clear message and
  * nothing is left behind:
- *   command line -> config (a bad file stops here, exit 1) -> signals
- *   blocked -> pidfile locked (a second instance stops here) -> daemonise
- *   (unless -d; the parent waits on a pipe and exits 0 only once the
- *   daemon is ready, so `xenshared; echo $?` tells the truth) -> Xen
- *   handles: xenstore, privcmd (libxenctrl), the sharing probe -> engine ->
- *   domain table (watches, first scan) -> control socket -> xenstore
- *   mirror -> sd_notify READY=1.
+ *   command line -> config path made absolute (the daemon chdirs to /) ->
+ *   config (a bad file stops here, exit 1) -> signals blocked -> host lock
+ *   file and pidfile locked (a second instance stops here, whatever its
+ *   paths: hostlock.h) -> daemonise (unless -d; the parent waits on a pipe
+ *   and exits 0 only once the daemon is ready, so `xenshared; echo $?`
+ *   tells the truth) -> Xen handles: privcmd (libxenctrl), xenstore -> the
+ *   host lock's xenstore node (a second instance with another runtime
+ *   directory stops here, before any Xen state is touched) -> the sharing
+ *   probe -> engine -> domain table (watches, first scan) -> control
+ *   socket -> xenstore mirror -> sd_notify READY=1.
  * Xen handles are opened after the fork: libxenstore may start a thread,
  * and threads do not survive fork().
  *
@@ -29,9 +32,10 @@
  *
  * Stop (SIGTERM/SIGINT): STOPPING=1, the control socket removed, every
  * domain removed from the engine, the engine freed (its mappings and
- * pending nominations released), the xenstore mirror removed, the pidfile
- * removed.  A broken xenstore connection or an engine that cannot go on
- * also stops the daemon, with exit status 1 (systemd restarts it).
+ * pending nominations released), the xenstore mirror removed, the host
+ * lock's node removed, the pidfile removed.  A broken xenstore connection
+ * or an engine that cannot go on also stops the daemon, with exit status 1
+ * (systemd restarts it).
  *
  * `xenshared -C CMD` is not the daemon: it is a one-shot client of the
  * control socket named by the config, for scripts and tests.
@@ -39,6 +43,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -65,6 +70,7 @@
 #include "config.h"
 #include "control.h"
 #include "domains.h"
+#include "hostlock.h"
 #include "logsink.h"
 #include "pidfile.h"
 #include "report.h"
@@ -89,6 +95,7 @@ struct xsd_daemon {
 	struct xsd_config cfg;
 	bool config_missing;                   /* default path absent: running on defaults */
 	struct xsd_pidfile *pidfile;
+	struct xsd_hostlock *hostlock;
 	int ready_fd;                          /* daemonised: tells the waiting parent */
 	int sigfd;
 	struct xs_handle *xs;
@@ -102,6 +109,7 @@ struct xsd_daemon {
 	int exit_status;
 	uint64_t reloads, reload_failures;
 	char last_reload_error[4096];
+	char last_reload_warnings[1024];       /* restart-only settings kept, one per line */
 };
 
 /* ---- logging --------------------------------------------------------- */
@@ -164,18 +172,20 @@ static int reload(struct xsd_daemon *dm)
 {
 	struct xsd_config next, old;
 	struct shr_params params;
-	char err[4096], warn[1024];
+	char err[4096];
 	bool missing;
 	int rc;
 
 	sd_notify(0, "RELOADING=1");
+	dm->last_reload_warnings[0] = 0;
 	rc = config_load(&dm->cli, &next, &missing, err, sizeof(err));
 	if (rc) {
 		log_lines(LOG_ERR, "reload failed, keeping the running config: ", err);
 		goto fail;
 	}
-	if (xsd_config_keep_restart_only(dm->cli.config_path, &dm->cfg, &next, warn, sizeof(warn)))
-		log_lines(LOG_WARNING, "", warn);
+	if (xsd_config_keep_restart_only(dm->cli.config_path, &dm->cfg, &next, dm->last_reload_warnings,
+					 sizeof(dm->last_reload_warnings)))
+		log_lines(LOG_WARNING, "", dm->last_reload_warnings);
 	xsd_config_to_params(&next, &params);
 	rc = shr_engine_set_params(dm->engine, &params);
 	if (rc) {
@@ -228,6 +238,19 @@ static int audit_frames(struct xsd_daemon *dm, uint64_t *unaccounted)
 	return rc;
 }
 
+/* A newline-separated text as a JSON array of its lines. */
+static void json_lines(struct xsd_json *j, const char *key, const char *text)
+{
+	xsd_json_arr_begin(j, key);
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+
+		xsd_json_strn(j, NULL, text, n);
+		text += n + (text[n] == '\n');
+	}
+	xsd_json_arr_end(j);
+}
+
 static void control_command(void *arg, const char *cmd, const char *args, struct xsd_json *j)
 {
 	(void)args;
@@ -247,6 +270,8 @@ static void control_command(void *arg, const char *cmd, const char *args, struct
 		xsd_json_bool(j, "ok", rc == 0);
 		if (rc)
 			xsd_json_str(j, "error", dm->last_reload_error);
+		else if (dm->last_reload_warnings[0])
+			json_lines(j, "warnings", dm->last_reload_warnings);
 	} else if (!strcmp(cmd, "audit")) {
 		uint64_t unaccounted = 0;
 		int ev, tv, n = audit(dm, &ev, &tv), fv = audit_frames(dm, &unaccounted);
@@ -276,23 +301,33 @@ static void control_command(void *arg, const char *cmd, const char *args, struct
 /*
  * Sends one command and prints the one-line answer: a scriptable way to
  * reach the control socket (tests, `xenshared -C reload`) without another
- * tool.  Exit 0 when the answer is not an error, 1 when it is, 3 when no
- * daemon answers.
+ * tool.  Exit XSD_EXIT_CTL_OK when the answer is not an error,
+ * XSD_EXIT_CTL_REFUSED when it is, XSD_EXIT_CTL_NO_DAEMON when no daemon
+ * answers, XSD_EXIT_CTL_DENIED when the socket (or the daemon) refuses this
+ * user: a daemon that runs but is not ours to ask is not "no daemon".
  */
 static int control_client(const char *path, const char *cmd)
 {
+	static const char denied[] = "{\"error\":\"permission denied\"}\n";
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char *buf = NULL;
 	size_t used = 0, cap = 0;
-	int fd, rc = 3;
+	int fd, rc = XSD_EXIT_CTL_NO_DAEMON;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		fprintf(stderr, "xenshared: no daemon answers on %s: %s\n", path, strerror(errno));
+		if (fd >= 0 && (errno == EACCES || errno == EPERM)) {
+			fprintf(stderr, "xenshared: permission denied on %s: the control socket "
+				"is root's; run as root\n", path);
+			rc = XSD_EXIT_CTL_DENIED;
+		} else {
+			fprintf(stderr, "xenshared: no daemon answers on %s: %s\n", path, strerror(errno));
+		}
 		goto out;
 	}
-	if (dprintf(fd, "%s\n", cmd) < 0) {
+	/* MSG_NOSIGNAL: a daemon that closes at once is an error, not SIGPIPE */
+	if (send(fd, cmd, strlen(cmd), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
 		fprintf(stderr, "xenshared: %s: %s\n", path, strerror(errno));
 		goto out;
 	}
@@ -326,7 +361,13 @@ static int control_client(const char *path, const char *cmd)
 			break;
 	}
 	fputs(buf, stdout);
-	rc = strstr(buf, "\"error\":") || strstr(buf, "\"ok\":false") ? 1 : 0;
+	if (!strcmp(buf, denied)) {
+		fprintf(stderr, "xenshared: the daemon on %s refused this user: run as root\n", path);
+		rc = XSD_EXIT_CTL_DENIED;
+	} else {
+		rc = strstr(buf, "\"error\":") || strstr(buf, "\"ok\":false") ?
+		     XSD_EXIT_CTL_REFUSED : XSD_EXIT_CTL_OK;
+	}
 out:
 	if (fd >= 0)
 		close(fd);
@@ -335,6 +376,40 @@ out:
 }
 
 /* ---- start-up ---------------------------------------------------------- */
+
+/*
+ * The daemon chdirs to /, so a relative config path would name another
+ * file (or none) at the first reload.  Its directory is resolved now; the
+ * file name is kept, so a symlinked config can still be switched between
+ * reloads, as with an absolute path.
+ */
+static int absolute_config_path(struct xsd_cli *cli, char *buf, size_t len)
+{
+	const char *slash = strrchr(cli->config_path, '/');
+	const char *name = slash ? slash + 1 : cli->config_path;
+	char dir[PATH_MAX], shown[512];
+	size_t used;
+	int n;
+
+	if (cli->config_path[0] == '/')
+		return 0;
+	n = snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - cli->config_path) : 1,
+		     slash ? cli->config_path : ".");
+	if (n < 0 || (size_t)n >= sizeof(dir) || !realpath(dir, buf)) {
+		xsd_printable(shown, sizeof(shown), cli->config_path, strlen(cli->config_path));
+		fprintf(stderr, "xenshared: cannot make the config path '%s' absolute: %s: %s\n",
+			shown, dir, strerror(n < 0 || (size_t)n >= sizeof(dir) ? ENAMETOOLONG : errno));
+		return -ENOENT;
+	}
+	used = strlen(buf);
+	n = snprintf(buf + used, len - used, "%s%s", buf[used - 1] == '/' ? "" : "/", name);
+	if (n < 0 || (size_t)n >= len - used) {
+		fprintf(stderr, "xenshared: the config path is longer than %zu bytes\n", len - 1);
+		return -ENAMETOOLONG;
+	}
+	cli->config_path = buf;
+	return 0;
+}
 
 /* The signals the daemon takes through its signalfd (blocked otherwise). */
 static void handled_signals(sigset_t *set)
@@ -422,6 +497,7 @@ static void announce_ready(struct xsd_daemon *dm)
 
 static int open_xen(struct xsd_daemon *dm)
 {
+	char err[512];
 	int rc;
 
 	/* privcmd first: its absence is the plainest sign that this is not dom0 */
@@ -445,6 +521,12 @@ static int open_xen(struct xsd_daemon *dm)
 		rc = -errno;
 		xsd_err("cannot reach xenstore (xs_open: %s): is xenstored running "
 			"(xenstored.service) and is this dom0?", strerror(errno));
+		return rc;
+	}
+	/* before anything below changes Xen's state: one daemon per host */
+	rc = xsd_hostlock_claim(dm->hostlock, dm->xs, err, sizeof(err));
+	if (rc) {
+		xsd_err("%s", err);
 		return rc;
 	}
 	/*
@@ -651,6 +733,7 @@ static void shutdown_all(struct xsd_daemon *dm, bool clean)
 	dm->rep = NULL;
 	shr_engine_free(dm->engine);      /* mappings and nominations released */
 	dm->engine = NULL;
+	xsd_hostlock_release(dm->hostlock, dm->xs);
 	if (dm->xs)
 		xs_close(dm->xs);
 	if (dm->xch)
@@ -664,7 +747,7 @@ static void shutdown_all(struct xsd_daemon *dm, bool clean)
 int main(int argc, char **argv)
 {
 	struct xsd_daemon dm = { .ready_fd = -1, .sigfd = -1 };
-	char err[4096];
+	char err[4096], config_path[PATH_MAX];
 	int rc, status;
 
 	status = xsd_cli_parse(argc, argv, &dm.cli, stdout, stderr);
@@ -685,12 +768,14 @@ int main(int argc, char **argv)
 		}
 		if (rc) {
 			log_lines(LOG_ERR, "", err);
-			return 3;
+			return XSD_EXIT_CTL_NO_DAEMON;
 		}
 		status = control_client(dm.cfg.control_socket, dm.cli.control_cmd);
 		xsd_config_release(&dm.cfg);
 		return status;
 	}
+	if (!dm.cli.check_only && absolute_config_path(&dm.cli, config_path, sizeof(config_path)))
+		return 1;
 	rc = config_load(&dm.cli, &dm.cfg, &dm.config_missing, err, sizeof(err));
 	if (dm.cli.check_only) {
 		if (rc) {
@@ -710,18 +795,28 @@ int main(int argc, char **argv)
 		xsd_notice("%s is absent: running with the defaults", dm.cli.config_path);
 
 	block_signals();
-	rc = xsd_pidfile_acquire(dm.cfg.pidfile, &dm.pidfile, err, sizeof(err));
+	rc = xsd_hostlock_acquire(&dm.hostlock, err, sizeof(err));
 	if (rc) {
 		xsd_err("%s", err);
 		xsd_config_release(&dm.cfg);
 		return 1;
 	}
+	rc = xsd_pidfile_acquire(dm.cfg.pidfile, &dm.pidfile, err, sizeof(err));
+	if (rc) {
+		xsd_err("%s", err);
+		xsd_hostlock_release(dm.hostlock, NULL);
+		xsd_config_release(&dm.cfg);
+		return 1;
+	}
 	if (!dm.cli.foreground && daemonise(&dm)) {
 		xsd_pidfile_release(dm.pidfile);
+		xsd_hostlock_release(dm.hostlock, NULL);
 		return 1;
 	}
 	if (xsd_pidfile_write(dm.pidfile))
 		xsd_warn("writing the pid into %s: %s", dm.cfg.pidfile, strerror(errno));
+	if (xsd_hostlock_write_pid(dm.hostlock))
+		xsd_warn("writing the pid into the host lock file: %s", strerror(errno));
 
 	shr_log_set_sink(xsd_log_shr_sink, NULL);
 	shr_log_set_level((enum shr_log_level)effective_level(&dm));

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * pidfile.h - one xenshared per host.
+ * pidfile.h - the daemon's pid, where the config's pidfile setting says.
  *
  * The pidfile is locked with flock(2) for the daemon's whole life: a
- * second instance finds the lock taken and refuses to start, naming the pid
- * inside.  A daemon killed with -9 loses its lock with its last descriptor,
- * so a stale file never blocks a restart (no guessing from pids).
+ * second instance with the same pidfile finds the lock taken and refuses
+ * to start, naming the pid inside (one daemon per host, whatever the
+ * paths, is hostlock.h's job).  A daemon killed with -9 loses its lock with
+ * its last descriptor, so a stale file never blocks a restart (no guessing
+ * from pids).
  */
 #ifndef XSD_PIDFILE_H
 #define XSD_PIDFILE_H

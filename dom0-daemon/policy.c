@@ -53,27 +53,6 @@ bool xsd_perms_untrusted(const struct xs_permissions *p, unsigned int n, uint32_
 	return (p[0].perms & XS_PERM_WRITE) != 0;
 }
 
-void xsd_printable(char *out, size_t max, const char *v, size_t len)
-{
-	size_t o = 0, i;
-
-	if (!max)
-		return;
-	for (i = 0; i < len && o + 1 < max; i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			out[o++] = (char)c;
-		} else {
-			if (o + 5 > max)
-				break;
-			snprintf(out + o, max - o, "\\x%02x", c);
-			o += 4;
-		}
-	}
-	out[o] = 0;
-}
-
 /* The node's value as a C string, if it is one no longer than max-1 bytes. */
 static bool value_string(const struct xsd_node *n, char *buf, size_t max)
 {

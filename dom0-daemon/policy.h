@@ -58,9 +58,6 @@ const char *xsd_policy_source_name(enum xsd_policy_source s);
  */
 bool xsd_perms_untrusted(const struct xs_permissions *p, unsigned int n, uint32_t *who);
 
-/* Copies a value for messages: non-printable bytes as \xNN, cut at max-1. */
-void xsd_printable(char *out, size_t max, const char *v, size_t len);
-
 /*
  * Resolves a domain's policy.  Always fills *out (mode off unless opted in)
  * and *src, and a one-line reason in why.  Returns 0 when the outcome is

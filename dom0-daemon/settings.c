@@ -193,20 +193,43 @@ bool xsd_group_name_valid(const char *g)
 	return true;
 }
 
-static int group_err(const char *v, char *err, size_t errlen)
+int xsd_group_name_check(const char *g, char *err, size_t errlen)
 {
-	if (strlen(v) > XSD_GROUP_MAX)
+	if (xsd_group_name_valid(g))
+		return 0;
+	if (strlen(g) > XSD_GROUP_MAX)
 		return seterr(err, errlen, "group name is longer than %d characters", XSD_GROUP_MAX);
 	return seterr(err, errlen, "'%s' is not a group name (1..%d of A-Z a-z 0-9 . _ -)",
-		      v, XSD_GROUP_MAX);
+		      g, XSD_GROUP_MAX);
+}
+
+void xsd_printable(char *out, size_t max, const char *v, size_t len)
+{
+	size_t o = 0, i;
+
+	if (!max)
+		return;
+	for (i = 0; i < len && o + 1 < max; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			out[o++] = (char)c;
+		} else {
+			if (o + 5 > max)
+				break;
+			snprintf(out + o, max - o, "\\x%02x", c);
+			o += 4;
+		}
+	}
+	out[o] = 0;
 }
 
 static int parse_group(const struct xsd_setting *s, const char *key_arg,
 		       const char *v, struct xsd_config *cfg, char *err, size_t errlen)
 {
 	(void)key_arg;
-	if (!xsd_group_name_valid(v))
-		return group_err(v, err, errlen);
+	if (xsd_group_name_check(v, err, errlen))
+		return -EINVAL;
 	snprintf(field(s, cfg), s->size, "%s", v);
 	return 0;
 }
@@ -295,8 +318,8 @@ static int parse_rule(const struct xsd_setting *s, const char *key_arg,
 	if (n == 2 || (n == 3 && strcmp(tok[1], "group")))
 		return seterr(err, errlen, "'%s': expected on|off|zero [group GROUP]", v);
 	if (n == 3) {
-		if (!xsd_group_name_valid(tok[2]))
-			return group_err(tok[2], err, errlen);
+		if (xsd_group_name_check(tok[2], err, errlen))
+			return -EINVAL;
 		snprintf(rule.group, sizeof(rule.group), "%s", tok[2]);
 	}
 	for (i = 0; i < cfg->nr_rules; i++)
@@ -400,7 +423,8 @@ const struct xsd_setting xsd_settings[] = {
 	  "Unix socket serving counters and commands to xenshare-stat "
 	  "(docs/control-protocol.md); created mode 0600, root only." },
 	{ "pidfile", XSD_T_PATH, "/run/xenshared/xenshared.pid", false, "PATH", 0, 0, NULL, FIELD(pidfile), parse_path,
-	  "Holds the daemon's pid under a lock; a second instance refuses to start." },
+	  "Holds the daemon's pid under a lock.  Whatever this path, one daemon runs per "
+	  "host: a second one is refused by the host lock (xenshared(8))." },
 	{ "log_level", XSD_T_ENUM, "info", true, "LEVEL", 0, 0, level_choices, FIELD(log_level), parse_enum,
 	  "Least important messages logged; each -v on the command line raises it one step." },
 	{ "log_target", XSD_T_ENUM, "auto", true, "TARGET", 0, 0, target_choices, FIELD(log_target), parse_enum,

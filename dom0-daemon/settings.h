@@ -118,8 +118,16 @@ bool xsd_setting_equal(const struct xsd_setting *s, const struct xsd_config *a,
 /* The engine's view of a config. */
 void xsd_config_to_params(const struct xsd_config *cfg, struct shr_params *p);
 
-/* Validators shared with the xenstore policy (same rules for both sources). */
+/*
+ * Validators shared with the xenstore policy and xenshare-estimate (same
+ * rules for every source of a group name).  xsd_group_name_check() is
+ * xsd_group_name_valid() with the message: 0, or -EINVAL and why in err.
+ */
 bool xsd_group_name_valid(const char *g);
+int xsd_group_name_check(const char *g, char *err, size_t errlen);
+/* Copies untrusted bytes for messages: anything but printable ASCII (and the
+ * backslash) as \xNN, cut at max-1 without splitting an escape. */
+void xsd_printable(char *out, size_t max, const char *v, size_t len);
 const char *xsd_mode_name(enum shr_mode m);
 int xsd_mode_parse(const char *s, enum shr_mode *out);
 const char *xsd_protocol_name(enum shr_protocol p);

@@ -37,6 +37,8 @@ command -v jq >/dev/null || die "jq not installed"
 
 T=$(mktemp -d /tmp/xenshare-bench.XXXXXX)
 export XENSIM_SOCKET="$T/sim.sock"
+# the daemon's host lock file (hostlock.h) in this test's directory, not /run
+export RUNTIME_DIRECTORY="$T/run"
 CONF="$T/xenshared.conf"
 
 bench_cleanup() {

@@ -72,7 +72,17 @@ echo "$ans" | jtrue '.ok == false and (.error | contains("xenshared.conf:8: batc
 	fail "reload answer does not name file and line: $ans"
 stats_true '.domains | length == 2 and all(.group == "alpha")' || fail "a bad reload command changed the config"
 
-# -- a good reload applies; a restart-only change is kept with a warning
+# -- a good reload applies; a restart-only change is kept with a warning,
+# in the log and in the answer (the operator who typed `xenshared -C reload`
+# sees it, not only whoever reads the journal)
+{ grep -v alpha "$T/good.conf"; echo "default_group = beta"; echo "protocol = batched"; } > "$CONF"
+ans=$(ctl reload) || fail "good reload refused: $ans"
+echo "$ans" | jtrue '.ok == true and (.warnings | length == 1) and
+	(.warnings[0] | test("xenshared.conf: protocol changed, but it needs a restart: keeping the running value$"))' ||
+	fail "reload answer does not carry the restart-only warning: $ans"
+ctl reload | jtrue '.ok == true and (.warnings | length == 1)' || fail "the warning is not repeated while the file still differs"
+{ grep -v alpha "$T/good.conf"; echo "default_group = beta"; } > "$CONF"
+ctl reload | jtrue '.ok == true and has("warnings") == false' || fail "a reload without restart-only change still warns"
 { grep -v alpha "$T/good.conf"; echo "default_group = beta"; echo "protocol = batched"; } > "$CONF"
 ctl reload | jtrue '.ok == true' || fail "good reload refused"
 stats_true '.domains | length == 2 and all(.group == "beta")' || fail "good reload not applied"
@@ -86,4 +96,25 @@ stats_true '.daemon.protocol == "upstream"' || fail "restart-only protocol chang
 kill -TERM "$pid"
 wait_for 10 dead "$pid" || fail "SIGTERM did not stop the daemon"
 [ ! -e "$T/run/control.sock" ] && [ ! -e "$T/run/xenshared.pid" ] || fail "SIGTERM left socket or pidfile"
+
+# -- a relative -f: the daemon chdirs to /, yet finds its file on reload
+# (SIGHUP and the reload command) because the path was made absolute
+{ grep -v alpha "$T/good.conf"; echo "default_group = gamma"; } > "$CONF"
+(cd "$T" && xsd_env "$XSD" -f ./xenshared.conf 2>>"$T/daemon.err") || fail "daemonised start with a relative -f"
+pid=$(xsd_pid)
+[ "$(readlink "/proc/$pid/cwd")" = / ] || fail "the daemon did not chdir to /"
+sed -i 's/^default_group = gamma$/default_group = delta/' "$CONF"
+ans=$(ctl reload) || fail "reload after a relative -f: $ans"
+echo "$ans" | jtrue '.ok == true' || fail "reload after a relative -f: $ans"
+wait_for 10 stats_true '.domains | length == 2 and all(.group == "delta")' || fail "reload after a relative -f not applied"
+sed -i 's/^default_group = delta$/default_group = epsilon/' "$CONF"
+kill -HUP "$pid"
+wait_for 10 stats_true '.domains | length == 2 and all(.group == "epsilon")' || fail "SIGHUP after a relative -f not applied"
+kill -TERM "$pid"
+wait_for 10 dead "$pid" || fail "SIGTERM did not stop the daemon"
+# a relative path whose directory does not exist: refused at once, clearly
+(cd "$T" && LD_LIBRARY_PATH="$SIMLIB" "$XSD" -f nodir/x.conf 2>"$T/out"); rc=$?
+[ $rc -eq 1 ] || fail "relative -f in a missing directory: exit $rc"
+grep -q "cannot make the config path 'nodir/x.conf' absolute: nodir: No such file or directory" "$T/out" ||
+	{ cat "$T/out"; fail "relative -f in a missing directory: no clear message"; }
 pass daemon_config

@@ -15,6 +15,8 @@ fail() { echo "FAIL: $*"; [ -n "${T:-}" ] && [ -f "$T/daemon.err" ] && sed 's/^/
 
 T=$(mktemp -d /tmp/xsd-itest.XXXXXX)
 export XENSIM_SOCKET="$T/sim.sock"
+# the daemon's host lock file (hostlock.h) in this test's directory, not /run
+export RUNTIME_DIRECTORY="$T/run"
 CONF="$T/xenshared.conf"
 
 cleanup() {

@@ -17,6 +17,8 @@ command -v python3 >/dev/null || { echo "skip: python3 not installed"; exit 77; 
 work=$O/$(basename "$0" .test.sh).work
 rm -rf "$work" && mkdir -p "$work" || exit 1
 export XENSIM_SOCKET=$work/sim.sock
+# the daemon's host lock file (hostlock.h) in this test's directory, not /run
+export RUNTIME_DIRECTORY=$work/run
 host_started=
 fake_pid=
 cleanup() {

@@ -82,4 +82,9 @@ done
 "$bin" >/dev/null 2>&1; [ $? = 2 ] || fail "no argument: expected exit 2"
 "$bin" --bogus "$work/idle.raw" >/dev/null 2>&1; [ $? = 2 ] || fail "bad option: expected exit 2"
 "$bin" "$work/idle.raw:" >/dev/null 2>&1; [ $? = 2 ] || fail "empty group: expected exit 2"
+# a group the daemon refuses (default_group, memshare/group) is refused with
+# the daemon's own message: both use one validator (settings.c)
+"$bin" "$work/idle.raw:a/b" >/dev/null 2>"$work/err"; [ $? = 2 ] || fail "group a/b: expected exit 2"
+grep -qF "'a/b' is not a group name (1..63 of A-Z a-z 0-9 . _ -)" "$work/err" ||
+	fail "group a/b: not the daemon's message: $(cat "$work/err")"
 echo "stat_estimate: ok"

@@ -129,12 +129,22 @@ grep -q "hypervisor counters unreadable" "$work/err" || fail "no hypervisor: mes
 [ "$(jq .hypervisor.ok "$work/n.json")" = false ] || fail "no hypervisor: json"
 
 # bad arguments: exit 2 with a message
-for args in "--bogus" "-n 3" "-b -n 0" "-d abc" "-d 0" "-w" "extra" "--socket" "-b -w"; do
+for args in "--bogus" "-n 3" "-b -n 0" "-d abc" "-d 0" "-w" "extra" "--socket" "-b -w" \
+	    "--json --prometheus" "--prometheus --json" "-b -n 1 --prometheus -o $work/p.prom --json"; do
 	# shellcheck disable=SC2086
 	stat $args >/dev/null 2>"$work/err" </dev/null; rc=$?
 	[ $rc = 2 ] || fail "'$args': exit $rc, expected 2"
 	[ -s "$work/err" ] || fail "'$args': no message"
 done
+stat --json --json -s "$nosock" >/dev/null 2>&1; [ $? = 1 ] || fail "--json twice is not one --json"
+# an --output the user cannot have: a usage error (2) naming the path, not
+# an internal error (4); nothing is left behind
+stat --json -s "$nosock" -o /nonexistent/x.json >/dev/null 2>"$work/err"; rc=$?
+[ $rc = 2 ] || fail "-o /nonexistent/x.json: exit $rc, expected 2"
+grep -q "/nonexistent/x.json.tmp: No such file or directory" "$work/err" || fail "-o /nonexistent: message: $(cat "$work/err")"
+mkdir -p "$work/ro" && touch "$work/ro/x.json"
+stat --json -s "$nosock" -o "$work/ro/x.json/y" >/dev/null 2>"$work/err"; rc=$?
+[ $rc = 2 ] || fail "-o through a file: exit $rc, expected 2"
 stat --version | grep -q '^xenshare-stat ' || fail "--version"
 stat --help | grep -q 'Exit status' || fail "--help lacks the exit status"
 

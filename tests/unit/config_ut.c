@@ -6,6 +6,7 @@
  */
 #include <CUnit/Basic.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,36 @@ static void test_binary_and_long_lines(void)
 	free(longline);
 }
 
+static bool has_control_bytes(const char *s)
+{
+	for (; *s; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\n') || (unsigned char)*s >= 0x7f)
+			return true;
+	return false;
+}
+
+/* Proves the bytes a message quotes (a bad line, a value, the file name)
+ * come out as \xNN, never raw: `xenshared -n` on a file holding terminal
+ * escapes cannot replay them on the operator's terminal or into the log. */
+static void test_messages_escaped(void)
+{
+	static const char text[] = "\x1b]0;owned\x07" "bogus = 1\n"
+				   "default_group = \x1b[2J\n"
+				   "cpu_cap = 5\xc3\xa9\n";
+	struct xsd_config cfg;
+	char err[1024];
+
+	CU_ASSERT_EQUAL(xsd_config_parse_text("a\x1b[31m.conf", text, sizeof(text) - 1, &cfg, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err,
+		"a\\x1b[31m.conf:1: unknown setting '\\x1b]0;owned\\x07bogus'\n"
+		"a\\x1b[31m.conf:2: default_group: '\\x1b[2J' is not a group name (1..63 of A-Z a-z 0-9 . _ -)\n"
+		"a\\x1b[31m.conf:3: cpu_cap: '5\\xc3\\xa9' is not a number");
+	CU_ASSERT(!has_control_bytes(err));
+	/* a file that cannot be opened: its name is escaped too */
+	CU_ASSERT_EQUAL(xsd_config_parse_file("/nonexistent/\x1b[1m.conf", &cfg, err, sizeof(err)), -ENOENT);
+	CU_ASSERT_STRING_EQUAL(err, "/nonexistent/\\x1b[1m.conf: No such file or directory");
+}
+
 /* Proves every bad line is reported (not only the first), in file order,
  * one per output line. */
 static void test_all_errors_reported(void)
@@ -311,6 +342,7 @@ int main(void)
 	CU_add_test(s, "bad lines", test_bad_lines);
 	CU_add_test(s, "binary and long lines", test_binary_and_long_lines);
 	CU_add_test(s, "all errors reported", test_all_errors_reported);
+	CU_add_test(s, "messages escaped", test_messages_escaped);
 	CU_add_test(s, "failed reload keeps old", test_failed_reload_keeps_old);
 	CU_add_test(s, "reload restart-only", test_reload_restart_only);
 	CU_add_test(s, "files", test_files);

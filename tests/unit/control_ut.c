@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,24 +275,169 @@ static void test_slow_client(void)
 	xsd_control_free(c);
 }
 
-/* Proves the server takes at most XSD_CONTROL_MAX_CLIENTS clients. */
-static void test_client_limit(void)
+static uint64_t fake_ns;
+static uint64_t fake_clock(void)
+{
+	return fake_ns;
+}
+#define S(x) ((uint64_t)(x) * 1000000000ull)
+
+/* A server on the fake clock, at t = 1000 s. */
+static struct xsd_control *server_on_fake_clock(void)
 {
 	struct xsd_control *c;
-	int sv[2], peers[XSD_CONTROL_MAX_CLIENTS], i;
 
 	CU_ASSERT_FATAL(xsd_control_alloc(handler, NULL, &c) == 0);
+	fake_ns = S(1000);
+	xsd_control_set_clock(c, fake_clock);
+	return c;
+}
+
+/* True when the peer sees the end of the stream (the server closed it). */
+static bool peer_closed(int fd)
+{
+	char b[256];
+	ssize_t n;
+
+	while ((n = recv(fd, b, sizeof(b), MSG_DONTWAIT)) > 0)
+		;
+	return n == 0;
+}
+
+/* Proves a full server still takes a new client, by closing the one quiet
+ * longest (here the second: the first was older but has talked since),
+ * and leaves the others alone: a hung agent holding every slot cannot
+ * lock the operator out. */
+static void test_client_limit(void)
+{
+	struct xsd_control *c = server_on_fake_clock();
+	int sv[2], peers[XSD_CONTROL_MAX_CLIENTS], i;
+	char buf[256];
+
 	for (i = 0; i < XSD_CONTROL_MAX_CLIENTS; i++) {
 		CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 		CU_ASSERT_EQUAL(xsd_control_add_client(c, sv[0]), 0);
 		peers[i] = sv[1];
+		fake_ns += S(1);
 	}
+	CU_ASSERT_EQUAL(send(peers[0], "ping\n", 5, 0), 5);
+	pump(c);
+	drain(peers[0], buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "{\"ok\":true}\n");
+	CU_ASSERT_EQUAL(xsd_control_nr_clients(c), XSD_CONTROL_MAX_CLIENTS);
+
 	CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	CU_ASSERT_EQUAL(xsd_control_add_client(c, sv[0]), -EMFILE);
-	close(sv[0]);
+	CU_ASSERT_EQUAL(xsd_control_add_client(c, sv[0]), 0);
+	CU_ASSERT_EQUAL(xsd_control_nr_clients(c), XSD_CONTROL_MAX_CLIENTS);
+	CU_ASSERT(peer_closed(peers[1]));
+	for (i = 0; i < XSD_CONTROL_MAX_CLIENTS; i++)
+		if (i != 1)
+			CU_ASSERT(!peer_closed(peers[i]));
+	/* and the newcomer is served */
+	CU_ASSERT_EQUAL(send(sv[1], "ping\n", 5, 0), 5);
+	pump(c);
+	drain(sv[1], buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "{\"ok\":true}\n");
 	close(sv[1]);
 	for (i = 0; i < XSD_CONTROL_MAX_CLIENTS; i++)
 		close(peers[i]);
+	xsd_control_free(c);
+}
+
+/* Proves a client with nothing pending is closed once it has been idle
+ * longer than XSD_CONTROL_IDLE_S (not before), and that talking restarts
+ * the count. */
+static void test_idle_timeout(void)
+{
+	struct xsd_control *c = server_on_fake_clock();
+	int sv[2];
+	char buf[256];
+
+	CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	CU_ASSERT_EQUAL(xsd_control_add_client(c, sv[0]), 0);
+	fake_ns += S(XSD_CONTROL_IDLE_S) - 1;
+	pump(c);
+	CU_ASSERT_EQUAL(xsd_control_nr_clients(c), 1);
+	CU_ASSERT_EQUAL(send(sv[1], "ping\n", 5, 0), 5);
+	pump(c);
+	drain(sv[1], buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "{\"ok\":true}\n");
+	fake_ns += S(XSD_CONTROL_IDLE_S);
+	pump(c);
+	CU_ASSERT_EQUAL(xsd_control_nr_clients(c), 1);   /* exactly the limit: kept */
+	fake_ns += 1;
+	pump(c);
+	CU_ASSERT_EQUAL(xsd_control_nr_clients(c), 0);
+	CU_ASSERT(peer_closed(sv[1]));
+	close(sv[1]);
+	xsd_control_free(c);
+}
+
+/* Proves a line left unfinished longer than XSD_CONTROL_LINE_S is answered
+ * with an error and its client closed, timed from the line's first byte:
+ * one more byte every two seconds does not keep the slot; and a line
+ * finished in time is answered and stops that clock. */
+static void test_partial_line_timeout(void)
+{
+	struct xsd_control *c = server_on_fake_clock();
+	int sv[2], i;
+	char buf[256];
+
+	CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	CU_ASSERT_EQUAL(xsd_control_add_client(c, sv[0]), 0);
+	/* a complete command, then the start of the next: its clock starts */
+	CU_ASSERT_EQUAL(send(sv[1], "ping\nst", 7, 0), 7);
+	pump(c);
+	drain(sv[1], buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "{\"ok\":true}\n");
+	for (i = 0; i < XSD_CONTROL_LINE_S / 2; i++) {
+		fake_ns += S(2);
+		CU_ASSERT_EQUAL(send(sv[1], "a", 1, 0), 1);
+		pump(c);
+	}
+	CU_ASSERT_EQUAL(xsd_control_nr_clients(c), 1);   /* exactly the limit: kept */
+	fake_ns += 1;
+	pump(c);
+	CU_ASSERT_EQUAL(xsd_control_nr_clients(c), 0);
+	drain(sv[1], buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "{\"error\":\"command line not finished in time\"}\n");
+	close(sv[1]);
+
+	CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	CU_ASSERT_EQUAL(xsd_control_add_client(c, sv[0]), 0);
+	CU_ASSERT_EQUAL(send(sv[1], "pi", 2, 0), 2);
+	pump(c);
+	fake_ns += S(XSD_CONTROL_LINE_S);
+	CU_ASSERT_EQUAL(send(sv[1], "ng\n", 3, 0), 3);
+	pump(c);
+	fake_ns += S(XSD_CONTROL_LINE_S);
+	pump(c);
+	drain(sv[1], buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "{\"ok\":true}\n");
+	CU_ASSERT_EQUAL(xsd_control_nr_clients(c), 1);
+	close(sv[1]);
+	xsd_control_free(c);
+}
+
+/* Proves blanks before a command are not part of it: "  ping" is ping and
+ * an unknown command is named as sent, not as ""; a line of blanks asks
+ * nothing (no answer), like an empty one. */
+static void test_leading_blanks(void)
+{
+	static const char cmds[] = "  ping\n\t echo  a b\n \t \n   nope x\n";
+	struct xsd_control *c;
+	char buf[1024];
+	int peer;
+
+	c = server_with_client(&peer);
+	CU_ASSERT_EQUAL(send(peer, cmds, sizeof(cmds) - 1, 0), (ssize_t)sizeof(cmds) - 1);
+	pump(c);
+	drain(peer, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf,
+		"{\"ok\":true}\n"
+		"{\"args\":\"a b\"}\n"
+		"{\"error\":\"unknown command\",\"command\":\"nope\"}\n");
+	close(peer);
 	xsd_control_free(c);
 }
 
@@ -414,6 +561,9 @@ int main(void)
 	CU_add_test(s, "protocol long line", test_protocol_long_line);
 	CU_add_test(s, "slow client", test_slow_client);
 	CU_add_test(s, "client limit", test_client_limit);
+	CU_add_test(s, "idle timeout", test_idle_timeout);
+	CU_add_test(s, "partial line timeout", test_partial_line_timeout);
+	CU_add_test(s, "leading blanks", test_leading_blanks);
 	CU_add_test(s, "socket file", test_socket_file);
 	CU_add_test(s, "random client", test_random_client);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

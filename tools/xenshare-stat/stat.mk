@@ -34,7 +34,9 @@ $(eval $(call add_unit_test,image_ut,tests/unit/image_ut.c $(XST_DIR)/image.c,,-
 $(eval $(call add_unit_test,estimate_ut,tests/unit/estimate_ut.c $(XSE_SRCS),,-ljson-c -lzstd))
 
 ifneq ($(wildcard libshare/libshare.mk),)
-$(eval $(call add_prog,xenshare-estimate,$(XST_DIR)/xenshare-estimate.c $(XSE_SRCS),share,-ljson-c -lzstd))
+# dom0-daemon/settings.c: the daemon's group name validator, so an estimate
+# never takes a group the daemon would refuse
+$(eval $(call add_prog,xenshare-estimate,$(XST_DIR)/xenshare-estimate.c $(XSE_SRCS) dom0-daemon/settings.c,share,-ljson-c -lzstd))
 
 .PHONY: xenshare-estimate install-xenshare-estimate
 xenshare-estimate: $(O)/bin/xenshare-estimate

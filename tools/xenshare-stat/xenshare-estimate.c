@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../dom0-daemon/settings.h"   /* the daemon's group name rules */
 #include "../../libshare/fingerprint.h"
 #include "estfmt.h"
 #include "estimate.h"
@@ -27,6 +28,7 @@
 #include "statfmt.h"   /* XENSHARE_STAT_VERSION: both tools ship together */
 
 #define DEFAULT_GROUP "default"
+_Static_assert(XSE_GROUP_LEN == XSD_GROUP_MAX + 1, "a group the daemon takes fits the estimate's");
 /* below this, a run is over before a bar would be worth drawing */
 #define PROGRESS_MIN_PAGES (256u * 1024)   /* 1 GiB */
 
@@ -39,9 +41,10 @@ static void usage(FILE *f)
 "IMAGE is a guest's memory: an `xl dump-core` file, or a raw image (guest\n"
 "physical address 0 upwards, e.g. QEMU pmemsave), optionally compressed with\n"
 "zstd (detected by content; decompressed into $TMPDIR, default /var/tmp).\n"
-"GROUP is the guest's mem_sharing_group (default \"" DEFAULT_GROUP "\"): pages of\n"
-"different groups are never merged.  An IMAGE whose name contains ':' is taken\n"
-"whole when a file of that name exists.\n"
+"GROUP is the guest's mem_sharing_group (default \"" DEFAULT_GROUP "\"; 1 to 63 of\n"
+"A-Z a-z 0-9 . _ -, as xenshared accepts): pages of different groups are never\n"
+"merged.  An IMAGE whose name contains ':' is taken whole when a file of that\n"
+"name exists.\n"
 "\n"
 "  -j, --json         print one JSON object instead of the table\n"
 "  -p, --progress     always show a progress bar on stderr\n"
@@ -95,7 +98,7 @@ static uint64_t fp_daemon(void *arg, const void *page, bool *is_zero)
 static int parse_image_arg(char *arg, const char **path, const char **group)
 {
 	struct stat st;
-	char *colon = strrchr(arg, ':');
+	char *colon = strrchr(arg, ':'), why[256];
 
 	*path = arg;
 	*group = DEFAULT_GROUP;
@@ -103,17 +106,10 @@ static int parse_image_arg(char *arg, const char **path, const char **group)
 		return 0;
 	*colon = '\0';
 	*group = colon + 1;
-	if (!**group || strlen(*group) >= XSE_GROUP_LEN) {
-		fprintf(stderr, "xenshare-estimate: '%s:%s': a group name has 1 to %d characters\n",
-			arg, *group, XSE_GROUP_LEN - 1);
+	if (xsd_group_name_check(*group, why, sizeof(why))) {
+		fprintf(stderr, "xenshare-estimate: %s: %s\n", arg, why);
 		return -EINVAL;
 	}
-	for (const char *c = *group; *c; c++)
-		if (*c <= ' ' || *c == 0x7f) {
-			fprintf(stderr, "xenshare-estimate: group '%s': no spaces or control characters\n",
-				*group);
-			return -EINVAL;
-		}
 	if (!**path) {
 		fprintf(stderr, "xenshare-estimate: ':%s': image file name missing\n", *group);
 		return -EINVAL;

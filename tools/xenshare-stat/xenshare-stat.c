@@ -21,9 +21,11 @@
  *
  * Exit status (documented in xenshare-stat(1)), from the last snapshot:
  *   0 both sources read; 1 hypervisor read, daemon not answering or
- *   answering garbage; 2 bad command line; 3 hypervisor unreadable (no
- *   privilege, no Xen, sharing not built in); 4 internal error (out of
- *   memory, cannot write the output).
+ *   answering garbage; 2 bad command line, or an --output FILE that cannot
+ *   be created where it was asked (no such directory, no permission); 3
+ *   hypervisor unreadable (no privilege, no Xen, sharing not built in); 4
+ *   internal error (out of memory, the output cannot be written: disk full,
+ *   I/O error).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -98,8 +100,9 @@ static void usage(FILE *f)
 "  -h, --help             print this help and exit\n"
 "\n"
 "Exit status: 0 all numbers read; 1 daemon down or not answering (the\n"
-"hypervisor's numbers are shown); 2 bad arguments; 3 the hypervisor's counters\n"
-"could not be read; 4 internal error.\n"
+"hypervisor's numbers are shown); 2 bad arguments (also an --output FILE that\n"
+"cannot be created); 3 the hypervisor's counters could not be read; 4 internal\n"
+"error.\n"
 "Every column and total is explained in xenshare-stat(1).\n");
 }
 
@@ -185,10 +188,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			break;
 		case OPT_JSON:
-			o->format = FMT_JSON;
-			break;
 		case OPT_PROM:
-			o->format = FMT_PROMETHEUS;
+			if (o->format != FMT_TABLE && o->format != (c == OPT_JSON ? FMT_JSON : FMT_PROMETHEUS)) {
+				fprintf(stderr, "xenshare-stat: --json and --prometheus exclude each other\n");
+				return -EINVAL;
+			}
+			o->format = c == OPT_JSON ? FMT_JSON : FMT_PROMETHEUS;
 			break;
 		case 'o':
 			o->output = optarg;
@@ -268,6 +273,22 @@ static int format(FILE *f, const struct options *o, const struct xst_snapshot *s
 		break;
 	}
 	return xst_format_table(f, s);
+}
+
+/*
+ * The exit status for a failed --output: a path the user named that cannot
+ * be created (a missing directory, no permission, a read-only file system)
+ * is a bad command line; a write that fails on the way is not.
+ */
+static int output_error_status(int r)
+{
+	switch (-r) {
+	case ENOENT: case ENOTDIR: case EACCES: case EPERM: case EROFS:
+	case EISDIR: case ENAMETOOLONG: case ELOOP:
+		return EXIT_USAGE;
+	default:
+		return EXIT_INTERNAL;
+	}
 }
 
 /* Writes FILE.tmp then renames, so a collector never reads half a file. */
@@ -398,11 +419,15 @@ int main(int argc, char **argv)
 			break;
 		}
 		code = exit_code_of(&snap);
-		if (o.watch)
+		if (o.watch) {
 			r = draw(&o, &snap);
-		else if (o.output)
+		} else if (o.output) {
 			r = write_output_file(&o, &snap);
-		else {
+			if (r < 0) {
+				code = output_error_status(r);
+				break;
+			}
+		} else {
 			if (o.batch && o.format == FMT_TABLE && i > 0)
 				fputc('\n', stdout);
 			r = format(stdout, &o, &snap);

@@ -27,6 +27,8 @@ fail() {
 
 T=$(mktemp -d /tmp/engine-itest.XXXXXX)
 export XENSIM_SOCKET="$T/sim.sock"
+# the daemon's host lock file (hostlock.h) in this test's directory, not /run
+export RUNTIME_DIRECTORY="$T"
 CONF="$T/xenshared.conf"
 XSD_PID=
 SIM_PID=
