@@ -239,7 +239,7 @@ void xsd_report_stats_json(struct xsd_report *r, struct xsd_json *j)
 		xsd_json_bool(j, "in_engine", dom->in_engine);
 		xsd_json_u64(j, "tot_pages", ds ? ds->tot_pages : 0);
 		xsd_json_u64(j, "shr_pages", ds ? ds->shr_pages : 0);
-		xsd_json_u64(j, "pages_sharing", ds ? ds->pages_sharing : 0);
+		xsd_json_u64(j, "pages_sharing", ds ? ds->engine_pages_sharing : 0);
 		xsd_json_u64(j, "pages_volatile", ds ? ds->pages_volatile : 0);
 		xsd_json_u64(j, "unshares", ds ? ds->unshares : 0);
 		xsd_json_double(j, "unshares_per_s", ds ? ds->unshares_per_s : 0);
@@ -374,7 +374,7 @@ int xsd_report_mirror(struct xsd_report *r)
 			case 0: snprintf(val, sizeof(val), "%s", dom->name); break;
 			case 1: snprintf(val, sizeof(val), "%s", xsd_mode_name(dom->policy.mode)); break;
 			case 2: snprintf(val, sizeof(val), "%s", dom->policy.group); break;
-			case 3: snprintf(val, sizeof(val), "%" PRIu64, ds ? ds->pages_sharing : 0); break;
+			case 3: snprintf(val, sizeof(val), "%" PRIu64, ds ? ds->engine_pages_sharing : 0); break;
 			case 4: snprintf(val, sizeof(val), "%" PRIu64, ds ? ds->pages_volatile : 0); break;
 			case 5: snprintf(val, sizeof(val), "%" PRIu64, ds ? ds->unshares : 0); break;
 			default: snprintf(val, sizeof(val), "%.3f", ds ? ds->scan_progress : 0); break;

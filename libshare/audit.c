@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * audit.c - shr_engine_audit(): the engine checks its own invariants.
+ * audit.c - the engine checks its own invariants (see audit.h).
  *
  * DOC: Overview
  *
@@ -19,7 +19,7 @@
  *  - a domain that is evicting (unsharing what it holds of another group)
  *    has nothing indexed or believed shared.
  *
- * shr_engine_audit_frames() is the hypervisor-side half: the frame census.
+ * shr_audit_frames() is the hypervisor-side half: the frame census.
  * It asks, for every page the engine believes shared, the handle of its
  * frame (XENMEM_sharing_op_debug_gfn first: -EINVAL for a page that is
  * private again; then nominate, which for a shared gfn only returns its
@@ -28,7 +28,7 @@
  * between the two calls gets it nominated (a frame with one sharer, as an
  * interrupted merge leaves; the scan finds and merges or releases it).
  */
-#include "internal.h"
+#include "audit.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -36,7 +36,7 @@
 #include "log.h"
 
 struct audit_walk {
-	struct shr_engine *e;
+	const struct shr_doms *t;
 	enum shr_side side;
 	int bad;
 	uint64_t entries;
@@ -52,18 +52,18 @@ static int audit_entry(uint32_t ref, uint32_t tag, uint16_t sharers, void *arg)
 
 	(void)tag;
 	w->entries++;
-	d = shr_dom_of_ref(w->e, ref, &gfn);
+	d = shr_dom_of_ref(w->t, ref, &gfn);
 	if (!d) {
 		shr_err("audit: %s entry ref %u names no domain", names[w->side], ref);
 		w->bad++;
 		return 0;
 	}
-	if (shr_ps_state(d->pstate[gfn]) != want) {
+	if (shr_ps_state(d->pages.pstate[gfn]) != want) {
 		shr_err("audit: d%u gfn 0x%x: %s entry but state %d", d->domid, gfn,
-			names[w->side], shr_ps_state(d->pstate[gfn]));
+			names[w->side], shr_ps_state(d->pages.pstate[gfn]));
 		w->bad++;
 	}
-	if (shr_index_slot_of(&w->e->index, w->side, d->key_lo[gfn], ref) < 0) {
+	if (shr_index_slot_of(&w->t->index, w->side, d->pages.key_lo[gfn], ref) < 0) {
 		shr_err("audit: d%u gfn 0x%x: entry unreachable from its key", d->domid, gfn);
 		w->bad++;
 	}
@@ -75,51 +75,51 @@ static int audit_entry(uint32_t ref, uint32_t tag, uint16_t sharers, void *arg)
 	return 0;
 }
 
-int shr_engine_audit(struct shr_engine *e)
+int shr_audit_walk(const struct shr_doms *t, unsigned int queued_pairs,
+		   uint64_t live_mappings)
 {
 	uint64_t unique = 0, source = 0;
-	struct audit_walk w = { .e = e };
+	struct audit_walk w = { .t = t };
 	int bad = 0;
 
-	if (e->nr_pairs) {
-		shr_err("audit: %u merge pairs queued between runs", e->nr_pairs);
+	if (queued_pairs) {
+		shr_err("audit: %u merge pairs queued between runs", queued_pairs);
 		bad++;
 	}
-	if (shr_xen_counters(e->xen)->live_mappings) {
-		shr_err("audit: %llu foreign mappings live",
-			(unsigned long long)shr_xen_counters(e->xen)->live_mappings);
+	if (live_mappings) {
+		shr_err("audit: %llu foreign mappings live", (unsigned long long)live_mappings);
 		bad++;
 	}
-	for (unsigned int i = 0; i < e->nr_doms; i++) {
-		struct shr_dom *d = e->doms[i];
-		uint64_t n[8] = { 0 }, vol = 0, zero = 0;
+	for (unsigned int i = 0; i < t->nr; i++) {
+		struct shr_dom *d = t->v[i];
+		uint64_t n[SHR_NR_PSTATES] = { 0 }, vol = 0, zero = 0;
 
-		if (i && (uint64_t)e->doms[i - 1]->ref_base + e->doms[i - 1]->nr_gfns >
+		if (i && (uint64_t)t->v[i - 1]->ref_base + t->v[i - 1]->pages.nr >
 			 d->ref_base) {
 			shr_err("audit: d%u ref range overlaps d%u's", d->domid,
-				e->doms[i - 1]->domid);
+				t->v[i - 1]->domid);
 			bad++;
 		}
-		for (uint32_t g = 0; g < d->nr_gfns; g++) {
-			enum shr_pstate s = shr_ps_state(d->pstate[g]);
+		for (uint32_t g = 0; g < d->pages.nr; g++) {
+			enum shr_pstate s = shr_ps_state(d->pages.pstate[g]);
 
 			n[s]++;
-			if (shr_ps_level(d->pstate[g]) && shr_ps_counts_volatile(s))
+			if (shr_ps_level(d->pages.pstate[g]) && shr_ps_counts_volatile(s))
 				vol++;
-			if (s == SHR_PS_SHARED && d->key_lo[g] == shr_zero_lo(e, d))
+			if (s == SHR_PS_SHARED && d->pages.key_lo[g] == d->pages.zero_lo)
 				zero++;
 		}
-		if (n[SHR_PS_UNIQUE] != d->n_unique || n[SHR_PS_SOURCE] != d->n_source ||
-		    n[SHR_PS_SHARED] != d->n_shared || vol != d->n_volatile ||
-		    zero != d->n_zero_shared) {
+		if (n[SHR_PS_UNIQUE] != d->pages.n_unique || n[SHR_PS_SOURCE] != d->pages.n_source ||
+		    n[SHR_PS_SHARED] != d->pages.n_shared || vol != d->pages.n_volatile ||
+		    zero != d->pages.n_zero_shared) {
 			shr_err("audit: d%u counts: unique %llu/%llu source %llu/%llu shared "
 				"%llu/%llu volatile %llu/%llu zero %llu/%llu (recount/kept)",
 				d->domid,
-				(unsigned long long)n[SHR_PS_UNIQUE], (unsigned long long)d->n_unique,
-				(unsigned long long)n[SHR_PS_SOURCE], (unsigned long long)d->n_source,
-				(unsigned long long)n[SHR_PS_SHARED], (unsigned long long)d->n_shared,
-				(unsigned long long)vol, (unsigned long long)d->n_volatile,
-				(unsigned long long)zero, (unsigned long long)d->n_zero_shared);
+				(unsigned long long)n[SHR_PS_UNIQUE], (unsigned long long)d->pages.n_unique,
+				(unsigned long long)n[SHR_PS_SOURCE], (unsigned long long)d->pages.n_source,
+				(unsigned long long)n[SHR_PS_SHARED], (unsigned long long)d->pages.n_shared,
+				(unsigned long long)vol, (unsigned long long)d->pages.n_volatile,
+				(unsigned long long)zero, (unsigned long long)d->pages.n_zero_shared);
 			bad++;
 		}
 		if (d->evicting && (n[SHR_PS_UNIQUE] || n[SHR_PS_SOURCE] || n[SHR_PS_SHARED])) {
@@ -143,12 +143,12 @@ int shr_engine_audit(struct shr_engine *e)
 		for (int side = 0; side < SHR_NR_SIDES; side++) {
 			w.side = (enum shr_side)side;
 			w.entries = 0;
-			shr_index_foreach(&e->index, w.side, audit_entry, &w);
+			shr_index_foreach(&t->index, w.side, audit_entry, &w);
 			n[side] = w.entries;
-			if (w.entries != shr_index_count(&e->index, w.side)) {
+			if (w.entries != shr_index_count(&t->index, w.side)) {
 				shr_err("audit: side %d holds %llu entries, counts %u", side,
 					(unsigned long long)w.entries,
-					shr_index_count(&e->index, w.side));
+					shr_index_count(&t->index, w.side));
 				bad++;
 			}
 		}
@@ -186,31 +186,31 @@ static int census_cmp(const void *a, const void *b)
 	return x->group < y->group ? -1 : x->group > y->group;
 }
 
-int shr_engine_audit_frames(struct shr_engine *e, uint64_t *unaccounted)
+int shr_audit_frames(const struct shr_doms *t, struct shr_xen *x, uint64_t *unaccounted)
 {
 	struct census_page *pages;
 	uint64_t n = 0, cap = 0, extra = 0;
 	int bad = 0;
 
-	for (unsigned int i = 0; i < e->nr_doms; i++)
-		cap += e->doms[i]->n_shared + e->doms[i]->n_source;
+	for (unsigned int i = 0; i < t->nr; i++)
+		cap += t->v[i]->pages.n_shared + t->v[i]->pages.n_source;
 	pages = calloc(cap ? cap : 1, sizeof(*pages));
 	if (!pages)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < e->nr_doms; i++) {
-		struct shr_dom *d = e->doms[i];
+	for (unsigned int i = 0; i < t->nr; i++) {
+		struct shr_dom *d = t->v[i];
 
 		if (d->gone)
 			continue;
-		for (uint32_t g = 0; g < d->nr_gfns && n < cap; g++) {
-			enum shr_pstate s = shr_ps_state(d->pstate[g]);
+		for (uint32_t g = 0; g < d->pages.nr && n < cap; g++) {
+			enum shr_pstate s = shr_ps_state(d->pages.pstate[g]);
 			uint64_t h;
 			int refs;
 
 			if (s != SHR_PS_SHARED && s != SHR_PS_SOURCE)
 				continue;
-			refs = shr_xen_gfn_shared(e->xen, d->domid, g);
-			if (refs < 0 || shr_xen_nominate(e->xen, d->domid, g, &h))
+			refs = shr_xen_gfn_shared(x, d->domid, g);
+			if (refs < 0 || shr_xen_nominate(x, d->domid, g, &h))
 				continue;     /* private again, or gone: nothing to check */
 			pages[n++] = (struct census_page){ .handle = h, .domid = d->domid, .gfn = g,
 							   .group = d->group, .frame_gfns = refs };
@@ -227,9 +227,9 @@ int shr_engine_audit_frames(struct shr_engine *e, uint64_t *unaccounted)
 		if (pages[j - 1].group != pages[i].group && ++bad <= SHR_AUDIT_LOG_MAX) {
 			shr_err("audit: frame 0x%llx holds d%u gfn 0x%x of group %s and d%u gfn "
 				"0x%x of group %s", (unsigned long long)pages[i].handle,
-				pages[i].domid, pages[i].gfn, e->groups[pages[i].group],
+				pages[i].domid, pages[i].gfn, t->groups[pages[i].group],
 				pages[j - 1].domid, pages[j - 1].gfn,
-				e->groups[pages[j - 1].group]);
+				t->groups[pages[j - 1].group]);
 		}
 		if ((uint64_t)most > j - i)
 			extra++;

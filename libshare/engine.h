@@ -26,38 +26,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum shr_mode {
-	SHR_MODE_OFF = 0,     /* not scanned; existing shares are left to unshare lazily */
-	SHR_MODE_ON,          /* every page may be shared within the domain's group */
-	SHR_MODE_ZERO,        /* only zero pages are shared (no content side channel) */
-};
-
-enum shr_protocol {
-	SHR_PROTO_AUTO = 0,   /* batched op when the hypervisor has it, else upstream */
-	SHR_PROTO_UPSTREAM,   /* nominate both, map, compare, unmap, share */
-	SHR_PROTO_BATCHED,    /* require the batched compare-and-share op */
-};
-
-/* Tunables; the daemon's settings table documents and validates them. */
-struct shr_params {
-	unsigned int batch_pages;      /* gfns mapped per xenforeignmemory_map call */
-	unsigned int max_sharers;      /* cap on gfns per shared frame (KSM: 256) */
-	double pass_target_s;          /* aim: one full pass over all domains in this time */
-	double cpu_cap;                /* max fraction of one CPU the engine may use (0..1] */
-	uint64_t reserve_pages;        /* stop sharing while free host pages < reserve */
-	double settle_ratio;           /* a pass that adds < ratio * pages_sharing: settled */
-	enum shr_protocol protocol;
-	bool no_rings;                 /* do not take the domains' sharing rings (tests, or
-					  another vm_event consumer owns them); 0 = use them */
-	bool no_backoff;               /* volatility handling off: a page whose share broke is
-					  merged again on its next look (benchmarks); 0 = on */
-};
-
-/* Per-domain policy, from xenstore or the daemon's config. */
-struct shr_domain_policy {
-	enum shr_mode mode;
-	char group[64];                /* pages of different groups are never merged */
-};
+#include "params.h"
+#include "stats.h"
 
 struct shr_domain_stats {
 	uint32_t domid;
@@ -65,7 +35,7 @@ struct shr_domain_stats {
 	struct shr_domain_policy policy;
 	uint64_t tot_pages;            /* from the hypervisor's domain info */
 	uint64_t shr_pages;            /* from the hypervisor's domain info */
-	uint64_t pages_sharing;        /* gfns of this domain the engine merged and still believes shared */
+	uint64_t engine_pages_sharing; /* gfns of this domain the engine merged and still believes shared */
 	uint64_t pages_volatile;       /* gfns backed off because their shares keep breaking */
 	uint64_t unshares;             /* shares of this domain seen broken */
 	double unshares_per_s;
@@ -76,43 +46,6 @@ struct shr_domain_stats {
 					  (or of unknown origin): being unshared, not merged */
 };
 
-struct shr_stats {
-	/* KSM names where the meaning is the same */
-	uint64_t pages_shared;         /* shared frames in use (= xc_sharing_used_frames) */
-	uint64_t pages_sharing;        /* pages saved (= xc_sharing_freed_pages) */
-	uint64_t pages_unshared;       /* scanned pages with no twin so far */
-	uint64_t pages_volatile;
-	uint64_t pages_scanned;        /* fingerprints computed since start */
-	uint64_t full_scans;
-	uint64_t zero_pages_sharing;
-	uint64_t share_attempts, share_raced, unshares;
-	uint64_t hypercalls, mappings; /* counted at the Xen boundary (for benchmarks) */
-	/* host */
-	uint64_t host_total_pages, host_free_pages, reserve_pages;
-	bool sharing_paused;           /* free pages below the reserve */
-	/* progress */
-	double pass_time_s;            /* last complete pass */
-	double pass_progress;          /* current pass, 0..1 */
-	bool settled;
-	enum shr_protocol protocol_in_use;  /* UPSTREAM or BATCHED */
-	double cpu_s;                  /* CPU time spent in the engine */
-	uint64_t index_bytes;          /* memory held by the index and per-page state */
-	/* added by the engine (fields only ever appended) */
-	uint64_t pages_indexed;        /* gfns the engine keeps state for (index_bytes / this = bytes per page) */
-	uint64_t engine_pages_sharing; /* gfns the engine merged and still believes shared */
-	uint64_t mapped_pages;         /* pages in all xenforeignmemory_map calls */
-	uint64_t pages_at_risk;        /* pages an unshare storm could ask back (= pages_sharing) */
-	uint64_t pages_needed;         /* pages the engine asks dom0 to free (balloon): see
-					  shr_engine_set_need_memory_fn */
-	uint64_t memory_requests;      /* unshare-ENOMEM events (ring requests, VIRQ_ENOMEM) */
-	uint64_t share_failed;         /* share attempts refused for another reason (see docs/design.md) */
-	uint64_t compare_mismatch;     /* candidates whose full compare failed */
-	uint64_t unshares_rewritten;   /* of unshares: the guest rewrote the same bytes
-					  (found by asking the hypervisor, see scan.c) */
-	uint64_t nominations_released; /* pages found alone on a shared frame (left
-					  nominated by a failed merge or a killed daemon)
-					  and made private again */
-};
 
 struct shr_engine;
 

@@ -1,7 +1,7 @@
 # libshare: the engine (scan, fingerprint, index, verify+share, reserve).
-LIBSHARE_SRCS := libshare/log.c libshare/fingerprint.c libshare/fingerprint_avx2.c libshare/index.c \
-	libshare/rate.c libshare/xen.c libshare/scan.c libshare/merge.c \
-	libshare/reserve.c libshare/audit.c libshare/engine.c
+LIBSHARE_SRCS := libshare/log.c libshare/clock.c libshare/fingerprint.c libshare/fingerprint_avx2.c \
+	libshare/index.c libshare/page_state.c libshare/rate.c libshare/xen.c libshare/dom.c \
+	libshare/reserve.c libshare/merge.c libshare/scan.c libshare/audit.c libshare/engine.c
 LIBSHARE_LDLIBS := -lxenctrl -lxenforeignmemory -lxenevtchn -ldl
 $(eval $(call add_lib,share,$(LIBSHARE_SRCS)))
 # Debian's xenctrl.h needs GNU C (anonymous unions, asm barriers): only the
@@ -15,7 +15,7 @@ $(call objs_of,libshare/fingerprint_avx2.c): CFLAGS_ALL += -mavx2
 $(eval $(call add_unit_test,fingerprint_ut,tests/unit/fingerprint_ut.c,share,))
 $(eval $(call add_unit_test,index_ut,tests/unit/index_ut.c,share,))
 $(eval $(call add_unit_test,rate_ut,tests/unit/rate_ut.c,share,))
-$(eval $(call add_unit_test,volatility_ut,tests/unit/volatility_ut.c,share,))
+$(eval $(call add_unit_test,page_state_ut,tests/unit/page_state_ut.c,share,))
 # scan + verify/share through the engine API against a xensim host started
 # by the test (it re-executes itself with LD_LIBRARY_PATH=$(O)/simlib):
 # xensim and its drop-in libraries are built first.
@@ -30,4 +30,12 @@ $(eval $(call add_prog,shr-engine-run,tests/integration/tools/engine_run.c,share
 
 .PHONY: libshare
 libshare: $(O)/lib/libshare.a $(O)/tests/fingerprint_ut $(O)/tests/index_ut \
-	$(O)/tests/rate_ut $(O)/tests/volatility_ut $(O)/tests/merge_ut $(O)/bin/shr-ideal $(O)/bin/shr-engine-run
+	$(O)/tests/rate_ut $(O)/tests/page_state_ut $(O)/tests/merge_ut $(O)/bin/shr-ideal $(O)/bin/shr-engine-run
+
+# libshare's module graph has no cycle and docs/design.md shows it as it is
+# (a script run by `make unit` like a unit test).
+$(O)/tests/module_graph_check: tests/unit/module_graph_check.sh
+	@mkdir -p $(@D)
+	printf '#!/bin/sh\nexec sh %s\n' "$(abspath $<)" > $@
+	chmod +x $@
+UNIT_TESTS += $(O)/tests/module_graph_check

@@ -60,16 +60,16 @@
  * resume_pending, or a VIRQ waiter) is answered by the first reserve check
  * that sees free pages, so no vCPU stays paused while memory exists.
  */
-#include "internal.h"
 #include "reserve.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
+#include "clock.h"
 #include "log.h"
 
-static void enomem_event(struct shr_engine *e, uint32_t domid, unsigned int n);
-static bool virq_list_waiters(struct shr_engine *e, bool guess);
+static void enomem_event(struct shr_reserve *r, uint32_t domid, unsigned int n);
+static bool virq_list_waiters(struct shr_reserve *r, bool guess);
 
 struct shr_ring {
 	struct shr_xen_ring *xr;
@@ -77,104 +77,115 @@ struct shr_ring {
 	struct shr_xen_ring_req pending[SHR_RING_MAX_PENDING];
 	unsigned int nr_pending;     /* requests taken, not yet answered */
 	bool kept;                   /* its domain is no longer scanned */
-	struct shr_ring *next;       /* shr_engine.rings */
+	struct shr_ring *next;       /* shr_reserve.rings */
 };
 
-static void ring_release(struct shr_engine *e, struct shr_ring *r, bool disable)
+static void ring_release(struct shr_reserve *r, struct shr_ring *rg, bool disable)
 {
 	struct shr_ring **p;
 
-	for (p = &e->rings; *p && *p != r; p = &(*p)->next)
+	for (p = &r->rings; *p && *p != rg; p = &(*p)->next)
 		;
 	if (*p)
-		*p = r->next;
-	shr_xen_ring_detach(e->xen, r->xr, disable);
-	free(r);
+		*p = rg->next;
+	shr_xen_ring_detach(r->xen, rg->xr, disable);
+	free(rg);
 }
 
-int shr_reserve_init(struct shr_engine *e)
-{
-	int rc = shr_xen_evtchn_bind_virq(e->xen, SHR_VIRQ_ENOMEM, &e->virq_port);
-
-	if (rc == 0)
-		e->virq_bound = true;
-	else
-		shr_info("reserve: VIRQ_ENOMEM not bound (errno %d)", -rc);
-	/* domains a previous xenshared left paused on VIRQ_ENOMEM */
-	if (e->virq_bound && virq_list_waiters(e, false))
-		enomem_event(e, SHR_DOMID_VIRQ, e->virq_waiting);
-	shr_reserve_check(e, true);
-	return 0;
-}
-
-void shr_reserve_fini(struct shr_engine *e)
-{
-	unsigned int left = 0;
-
-	shr_reserve_check(e, true);
-	while (e->rings) {
-		left += e->rings->nr_pending;
-		if (e->rings->nr_pending)
-			shr_notice("d%u: %u vCPUs wait for memory: their requests stay on the "
-				   "sharing ring for the next xenshared", e->rings->domid,
-				   e->rings->nr_pending);
-		ring_release(e, e->rings, false);
-	}
-	if (left || e->virq_waiting)
-		shr_warn("stopping with %u ring requests and %u ring-less domains waiting for "
-			 "memory: they stay paused until xenshared runs again", left,
-			 e->virq_waiting);
-	if (e->virq_bound)
-		shr_xen_evtchn_unbind(e->xen, e->virq_port);
-	e->virq_bound = false;
-}
-
-bool shr_reserve_allows_sharing(const struct shr_engine *e)
-{
-	return !e->reserve_paused && !e->enomem_paused;
-}
-
-bool shr_reserve_allows_domain(const struct shr_engine *e, const struct shr_dom *d)
-{
-	if (d->ring || shr_xen_has_cmpshr(e->xen))
-		return true;
-	return e->host_free >= e->params.reserve_pages + e->unprotected_at_risk + 1;
-}
-
-static unsigned int pending_total(const struct shr_engine *e)
-{
-	unsigned int n = 0;
-
-	for (const struct shr_ring *r = e->rings; r; r = r->next)
-		n += r->nr_pending;
-	for (unsigned int i = 0; i < e->nr_doms; i++)
-		if (e->doms[i]->resume_pending)
-			n++;
-	return n + e->virq_waiting;
-}
-
-/* Answers every request taken from the ring, then lets Xen read them. */
-static void ring_answer(struct shr_engine *e, struct shr_ring *r)
+int shr_reserve_init(struct shr_reserve *r, const struct shr_params *params,
+		     struct shr_xen *xen, struct shr_doms *doms)
 {
 	int rc;
 
-	for (unsigned int i = 0; i < r->nr_pending; i++) {
-		rc = shr_xen_ring_respond(e->xen, r->xr, &r->pending[i]);
-		if (rc)
-			shr_warn("d%u ring respond: errno %d", r->domid, -rc);
-	}
-	r->nr_pending = 0;
-	rc = shr_xen_domain_resume(e->xen, r->domid);
-	if (rc)
-		shr_warn("d%u resume: errno %d", r->domid, -rc);
+	*r = (struct shr_reserve){ .params = params, .xen = xen, .doms = doms };
+	rc = shr_xen_evtchn_bind_virq(r->xen, SHR_VIRQ_ENOMEM, &r->virq_port);
+	if (rc == 0)
+		r->virq_bound = true;
 	else
-		shr_info("d%u resumed after unshare ENOMEM", r->domid);
+		shr_info("reserve: VIRQ_ENOMEM not bound (errno %d)", -rc);
+	/* domains a previous xenshared left paused on VIRQ_ENOMEM */
+	if (r->virq_bound && virq_list_waiters(r, false))
+		enomem_event(r, SHR_DOMID_VIRQ, r->virq_waiting);
+	shr_reserve_check(r, true);
+	return 0;
+}
+
+void shr_reserve_fini(struct shr_reserve *r)
+{
+	unsigned int left = 0;
+
+	shr_reserve_check(r, true);
+	while (r->rings) {
+		left += r->rings->nr_pending;
+		if (r->rings->nr_pending)
+			shr_notice("d%u: %u vCPUs wait for memory: their requests stay on the "
+				   "sharing ring for the next xenshared", r->rings->domid,
+				   r->rings->nr_pending);
+		ring_release(r, r->rings, false);
+	}
+	if (left || r->virq_waiting)
+		shr_warn("stopping with %u ring requests and %u ring-less domains waiting for "
+			 "memory: they stay paused until xenshared runs again", left,
+			 r->virq_waiting);
+	if (r->virq_bound)
+		shr_xen_evtchn_unbind(r->xen, r->virq_port);
+	r->virq_bound = false;
+}
+
+bool shr_reserve_allows_sharing(const struct shr_reserve *r)
+{
+	return !r->reserve_paused && !r->enomem_paused;
+}
+
+void shr_reserve_pause(struct shr_reserve *r, uint32_t domid, uint32_t gfn)
+{
+	if (!r->reserve_paused)
+		shr_warn("d%u gfn 0x%x share: hypervisor out of memory (ENOMEM): sharing "
+			 "paused until free memory is above the reserve", domid, gfn);
+	r->reserve_paused = true;
+}
+
+bool shr_reserve_allows_domain(const struct shr_reserve *r, const struct shr_dom *d)
+{
+	if (d->ring || shr_xen_has_cmpshr(r->xen))
+		return true;
+	return r->host_free >= r->params->reserve_pages + r->unprotected_at_risk + 1;
+}
+
+static unsigned int pending_total(const struct shr_reserve *r)
+{
+	unsigned int n = 0;
+
+	for (const struct shr_ring *rg = r->rings; rg; rg = rg->next)
+		n += rg->nr_pending;
+	for (unsigned int i = 0; i < r->doms->nr; i++)
+		if (r->doms->v[i]->resume_pending)
+			n++;
+	return n + r->virq_waiting;
+}
+
+/* Answers every request taken from the ring, then lets Xen read them. */
+static void ring_answer(struct shr_reserve *r, struct shr_ring *rg)
+{
+	int rc;
+
+	for (unsigned int i = 0; i < rg->nr_pending; i++) {
+		rc = shr_xen_ring_respond(r->xen, rg->xr, &rg->pending[i]);
+		if (rc)
+			shr_warn("d%u ring respond: errno %d", rg->domid, -rc);
+	}
+	rg->nr_pending = 0;
+	rc = shr_xen_domain_resume(r->xen, rg->domid);
+	if (rc)
+		shr_warn("d%u resume: errno %d", rg->domid, -rc);
+	else
+		shr_info("d%u resumed after unshare ENOMEM", rg->domid);
 }
 
 /* A ring-less domain, without the patch's list (see virq_list_waiters). */
-static void dom_resume(struct shr_engine *e, struct shr_dom *d)
+static void dom_resume(struct shr_reserve *r, struct shr_dom *d)
 {
-	int rc = shr_xen_domain_resume(e->xen, d->domid);
+	int rc = shr_xen_domain_resume(r->xen, d->domid);
 
 	if (rc)
 		shr_debug("d%u resume (no ring): errno %d", d->domid, -rc);
@@ -188,23 +199,23 @@ static void dom_resume(struct shr_engine *e, struct shr_dom *d)
  * or holds no shared page and waits for nothing (it cannot run out of
  * memory by unsharing any more).
  */
-static void kept_rings_tidy(struct shr_engine *e)
+static void kept_rings_tidy(struct shr_reserve *r)
 {
-	struct shr_ring *r = e->rings, *next;
+	struct shr_ring *rg = r->rings, *next;
 
-	for (; r; r = next) {
+	for (; rg; rg = next) {
 		struct shr_xen_dominfo info;
 		int rc;
 
-		next = r->next;
-		if (!r->kept || r->nr_pending)
+		next = rg->next;
+		if (!rg->kept || rg->nr_pending)
 			continue;
-		rc = shr_xen_dominfo(e->xen, r->domid, &info);
+		rc = shr_xen_dominfo(r->xen, rg->domid, &info);
 		if (rc == -ESRCH || (rc == 0 && info.dying)) {
-			ring_release(e, r, false);
+			ring_release(r, rg, false);
 		} else if (rc == 0 && !info.shr_pages) {
-			shr_info("d%u ring: released (not scanned, nothing shared)", r->domid);
-			ring_release(e, r, true);
+			shr_info("d%u ring: released (not scanned, nothing shared)", rg->domid);
+			ring_release(r, rg, true);
 		}
 	}
 }
@@ -219,34 +230,34 @@ static void kept_rings_tidy(struct shr_engine *e)
 /* Returns whether any domain may be waiting (true when it cannot tell).
  * guess: when the list op is missing, assume every scanned ring-less domain
  * waits (after a VIRQ); at start-up, without a VIRQ, assume none. */
-static bool virq_list_waiters(struct shr_engine *e, bool guess)
+static bool virq_list_waiters(struct shr_reserve *r, bool guess)
 {
 	uint16_t ids[SHR_VIRQ_MAX_WAITERS];
 	unsigned int nr = SHR_VIRQ_MAX_WAITERS;
-	int rc = shr_xen_enomem_waiters(e->xen, ids, &nr);
+	int rc = shr_xen_enomem_waiters(r->xen, ids, &nr);
 
 	if (rc && !guess) {
-		e->virq_waiting = 0;
+		r->virq_waiting = 0;
 		return false;
 	}
 	if (rc) {
 		shr_warn("VIRQ_ENOMEM: cannot list the waiting domains (errno %d): "
 			 "resuming every scanned domain without a ring", -rc);
-		for (unsigned int i = 0; i < e->nr_doms; i++)
-			if (!e->doms[i]->ring && !e->doms[i]->gone)
-				e->doms[i]->resume_pending = true;
-		e->virq_waiting = 0;
+		for (unsigned int i = 0; i < r->doms->nr; i++)
+			if (!r->doms->v[i]->ring && !r->doms->v[i]->gone)
+				r->doms->v[i]->resume_pending = true;
+		r->virq_waiting = 0;
 		return true;
 	}
-	e->virq_waiting = nr;
+	r->virq_waiting = nr;
 	return nr > 0;
 }
 
-static void virq_resume_waiters(struct shr_engine *e)
+static void virq_resume_waiters(struct shr_reserve *r)
 {
 	uint16_t ids[SHR_VIRQ_MAX_WAITERS];
 	unsigned int nr = SHR_VIRQ_MAX_WAITERS;
-	int rc = shr_xen_enomem_waiters(e->xen, ids, &nr);
+	int rc = shr_xen_enomem_waiters(r->xen, ids, &nr);
 
 	if (rc) {
 		shr_warn("VIRQ_ENOMEM: listing the waiting domains: errno %d", -rc);
@@ -254,49 +265,49 @@ static void virq_resume_waiters(struct shr_engine *e)
 	}
 	/* More than fit: the rest are listed again at the next check. */
 	for (unsigned int i = 0; i < nr && i < SHR_VIRQ_MAX_WAITERS; i++) {
-		rc = shr_xen_enomem_resume(e->xen, ids[i]);
+		rc = shr_xen_enomem_resume(r->xen, ids[i]);
 		if (rc < 0)
 			shr_warn("d%u enomem resume: errno %d", ids[i], -rc);
 		else
 			shr_info("d%u resumed after unshare ENOMEM (%d vCPUs)", ids[i], rc);
 	}
-	e->virq_waiting = nr > SHR_VIRQ_MAX_WAITERS ? nr - SHR_VIRQ_MAX_WAITERS : 0;
+	r->virq_waiting = nr > SHR_VIRQ_MAX_WAITERS ? nr - SHR_VIRQ_MAX_WAITERS : 0;
 }
 
-void shr_reserve_check(struct shr_engine *e, bool force)
+void shr_reserve_check(struct shr_reserve *r, bool force)
 {
 	double now = shr_now_s();
 	uint64_t total, free_pages, need, evict_short;
 	unsigned int waiting;
 	int rc;
 
-	if (!force && now - e->last_host_check_s < SHR_RESERVE_CHECK_S)
+	if (!force && now - r->last_check_s < SHR_RESERVE_CHECK_S)
 		return;
-	e->last_host_check_s = now;
-	rc = shr_xen_physinfo(e->xen, &total, &free_pages);
+	r->last_check_s = now;
+	rc = shr_xen_physinfo(r->xen, &total, &free_pages);
 	if (rc) {
 		shr_warn("reserve: physinfo: errno %d", -rc);
 		return;
 	}
-	e->host_total = total;
-	e->host_free = free_pages;
-	if (shr_xen_sharing_counters(e->xen, &e->hv_freed, &e->hv_used))
+	r->host_total = total;
+	r->host_free = free_pages;
+	if (shr_xen_sharing_counters(r->xen, &r->hv_freed, &r->hv_used))
 		shr_debug("reserve: sharing counters unavailable");
 
-	e->unprotected_at_risk = 0;
+	r->unprotected_at_risk = 0;
 	evict_short = 0;
-	for (unsigned int i = 0; i < e->nr_doms; i++) {
-		const struct shr_dom *d = e->doms[i];
+	for (unsigned int i = 0; i < r->doms->nr; i++) {
+		const struct shr_dom *d = r->doms->v[i];
 
-		if (!d->ring && !shr_xen_has_cmpshr(e->xen))
-			e->unprotected_at_risk += d->n_shared + d->n_source;
+		if (!d->ring && !shr_xen_has_cmpshr(r->xen))
+			r->unprotected_at_risk += d->pages.n_shared + d->pages.n_source;
 		evict_short += d->evict_nomem;
 	}
-	waiting = pending_total(e);
+	waiting = pending_total(r);
 	/* what the reserve lacks, or what unprotected domains could ask back
 	 * beyond it, whichever is more; plus the copies that evictions could
 	 * not make */
-	need = e->params.reserve_pages + e->unprotected_at_risk + evict_short;
+	need = r->params->reserve_pages + r->unprotected_at_risk + evict_short;
 	need = free_pages < need ? need - free_pages : 0;
 	if (waiting) {
 		/* A domain that ran out unshares on: ask for room for what its
@@ -304,9 +315,9 @@ void shr_reserve_check(struct shr_engine *e, bool force)
 		 * faulting vCPUs, or it pauses again at once. */
 		uint64_t want = SHR_ENOMEM_MIN_PAGES + waiting;
 
-		for (unsigned int i = 0; i < e->nr_doms; i++) {
-			const struct shr_dom *d = e->doms[i];
-			uint64_t risk = d->n_shared + d->n_source;
+		for (unsigned int i = 0; i < r->doms->nr; i++) {
+			const struct shr_dom *d = r->doms->v[i];
+			uint64_t risk = d->pages.n_shared + d->pages.n_source;
 
 			if (d->resume_pending || (d->ring && d->ring->nr_pending))
 				want += risk < SHR_ENOMEM_MAX_PAGES ? risk : SHR_ENOMEM_MAX_PAGES;
@@ -314,75 +325,75 @@ void shr_reserve_check(struct shr_engine *e, bool force)
 		if (free_pages < want && want - free_pages > need)
 			need = want - free_pages;
 	}
-	if (need && e->need_memory_fn)
-		e->need_memory_fn(e->need_memory_arg, need);
-	e->pages_needed = need;
+	if (need && r->need_memory_fn)
+		r->need_memory_fn(r->need_memory_arg, need);
+	r->pages_needed = need;
 
-	if (free_pages < e->params.reserve_pages) {
-		if (!e->reserve_paused)
+	if (free_pages < r->params->reserve_pages) {
+		if (!r->reserve_paused)
 			shr_notice("reserve: %llu free host pages < reserve %llu: sharing paused",
 				   (unsigned long long)free_pages,
-				   (unsigned long long)e->params.reserve_pages);
-		e->reserve_paused = true;
-	} else if (e->reserve_paused) {
+				   (unsigned long long)r->params->reserve_pages);
+		r->reserve_paused = true;
+	} else if (r->reserve_paused) {
 		shr_notice("reserve: %llu free host pages: sharing resumed",
 			   (unsigned long long)free_pages);
-		e->reserve_paused = false;
+		r->reserve_paused = false;
 	}
 	/* after an unshare ENOMEM, share again only once memory is back */
-	if (e->enomem_paused && !waiting &&
-	    free_pages >= e->params.reserve_pages + SHR_ENOMEM_MIN_PAGES) {
+	if (r->enomem_paused && !waiting &&
+	    free_pages >= r->params->reserve_pages + SHR_ENOMEM_MIN_PAGES) {
 		shr_notice("reserve: %llu free host pages after unshare ENOMEM: sharing resumed",
 			   (unsigned long long)free_pages);
-		e->enomem_paused = false;
+		r->enomem_paused = false;
 	}
 	if (waiting && free_pages > waiting) {
-		for (struct shr_ring *r = e->rings; r; r = r->next)
-			if (r->nr_pending)
-				ring_answer(e, r);
-		for (unsigned int i = 0; i < e->nr_doms; i++)
-			if (e->doms[i]->resume_pending)
-				dom_resume(e, e->doms[i]);
-		if (e->virq_waiting)
-			virq_resume_waiters(e);
+		for (struct shr_ring *rg = r->rings; rg; rg = rg->next)
+			if (rg->nr_pending)
+				ring_answer(r, rg);
+		for (unsigned int i = 0; i < r->doms->nr; i++)
+			if (r->doms->v[i]->resume_pending)
+				dom_resume(r, r->doms->v[i]);
+		if (r->virq_waiting)
+			virq_resume_waiters(r);
 	}
-	kept_rings_tidy(e);
+	kept_rings_tidy(r);
 }
 
-int shr_reserve_ring_attach(struct shr_engine *e, struct shr_dom *d)
+int shr_reserve_ring_attach(struct shr_reserve *r, struct shr_dom *d)
 {
 	unsigned int answered = 0;
-	struct shr_ring *r;
+	struct shr_ring *rg;
 	int rc;
 
 	if (d->ring)
 		return 0;
-	for (r = e->rings; r && r->domid != d->domid; r = r->next)
+	for (rg = r->rings; rg && rg->domid != d->domid; rg = rg->next)
 		;
-	if (r) {
+	if (rg) {
 		/* kept since the domain left the engine: it is scanned again */
-		r->kept = false;
-		d->ring = r;
+		rg->kept = false;
+		d->ring = rg;
 		return 0;
 	}
-	r = calloc(1, sizeof(*r));
-	if (!r)
+	rg = calloc(1, sizeof(*rg));
+	if (!rg)
 		return -ENOMEM;
-	r->domid = d->domid;
-	rc = shr_xen_ring_attach(e->xen, d->domid, &r->xr, &answered);
+	rg->domid = d->domid;
+	rc = shr_xen_ring_attach(r->xen, d->domid, &rg->xr, &answered);
 	if (rc) {
 		shr_info("d%u ring: no sharing ring (errno %d): an unshare without memory "
 			 "%s", d->domid, -rc,
-			 e->virq_bound ? "pauses it (patched) or crashes it: the reserve must hold"
+			 r->virq_bound ? "pauses it (patched) or crashes it: the reserve must hold"
 				       : "crashes it: the reserve must hold");
-		free(r);
+		free(rg);
 		return rc;
 	}
-	r->next = e->rings;
-	e->rings = r;
-	d->ring = r;
+	rg->next = r->rings;
+	r->rings = rg;
+	d->ring = rg;
 	shr_info("d%u ring: sharing ring enabled (port %u)", d->domid,
-		 shr_xen_ring_port(r->xr));
+		 shr_xen_ring_port(rg->xr));
 	if (answered)
 		shr_notice("d%u ring: taken over; %u requests the previous xenshared left "
 			   "were answered (a vCPU still short of memory asks again)", d->domid,
@@ -390,80 +401,80 @@ int shr_reserve_ring_attach(struct shr_engine *e, struct shr_dom *d)
 	return 0;
 }
 
-void shr_reserve_ring_detach(struct shr_engine *e, struct shr_dom *d)
+void shr_reserve_ring_detach(struct shr_reserve *r, struct shr_dom *d)
 {
-	struct shr_ring *r = d->ring;
+	struct shr_ring *rg = d->ring;
 
-	if (!r)
+	if (!rg)
 		return;
 	d->ring = NULL;
 	if (d->gone) {
 		/* the ring goes with the domain */
-		ring_release(e, r, false);
+		ring_release(r, rg, false);
 		return;
 	}
 	/* still alive: its shared pages may still need memory (kept_rings_tidy) */
-	r->kept = true;
+	rg->kept = true;
 }
 
 /* domid: the ring's domain, or SHR_DOMID_VIRQ for ring-less waiters */
-static void enomem_event(struct shr_engine *e, uint32_t domid, unsigned int n)
+static void enomem_event(struct shr_reserve *r, uint32_t domid, unsigned int n)
 {
-	e->memory_requests += n;
-	if (!e->enomem_paused)
+	r->memory_requests += n;
+	if (!r->enomem_paused)
 		shr_warn("%s%u unshare ENOMEM: host out of memory: sharing paused, "
 			 "asking dom0 for memory",
 			 domid == SHR_DOMID_VIRQ ? "VIRQ_ENOMEM, domains waiting: " : "d",
-			 domid == SHR_DOMID_VIRQ ? pending_total(e) : domid);
-	e->enomem_paused = true;
+			 domid == SHR_DOMID_VIRQ ? pending_total(r) : domid);
+	r->enomem_paused = true;
 }
 
 /* Takes every request queued on the ring bound to port. */
-static void ring_take(struct shr_engine *e, uint32_t port)
+static void ring_take(struct shr_reserve *r, uint32_t port)
 {
 	struct shr_xen_ring_req req;
-	struct shr_ring *r;
+	struct shr_ring *rg;
 	unsigned int n = 0;
 
-	for (r = e->rings; r && shr_xen_ring_port(r->xr) != port; r = r->next)
+	for (rg = r->rings; rg && shr_xen_ring_port(rg->xr) != port; rg = rg->next)
 		;
-	if (!r)
+	if (!rg)
 		return;
-	while (shr_xen_ring_take(r->xr, &req) == 1) {
+	while (shr_xen_ring_take(rg->xr, &req) == 1) {
 		n++;
-		if (r->nr_pending < SHR_RING_MAX_PENDING)
-			r->pending[r->nr_pending++] = req;
+		if (rg->nr_pending < SHR_RING_MAX_PENDING)
+			rg->pending[rg->nr_pending++] = req;
 		else
-			shr_xen_ring_respond(e->xen, r->xr, &req);
+			shr_xen_ring_respond(r->xen, rg->xr, &req);
 	}
 	if (n)
-		enomem_event(e, r->domid, n);
+		enomem_event(r, rg->domid, n);
 }
 
-int shr_reserve_handle_events(struct shr_engine *e)
+int shr_reserve_handle_events(struct shr_reserve *r)
 {
 	int port;
 
-	while ((port = shr_xen_evtchn_pending(e->xen)) >= 0) {
-		if (e->virq_bound && (uint32_t)port == e->virq_port) {
+	while ((port = shr_xen_evtchn_pending(r->xen)) >= 0) {
+		if (r->virq_bound && (uint32_t)port == r->virq_port) {
 			/* Xen also raises VIRQ_ENOMEM as its own low-heap warning
 			 * (seen on the real hypervisor: 25 VIRQs for 3 pauses):
 			 * only a waiting domain is a memory request; the reserve
 			 * check below sees the low memory either way. */
-			if (virq_list_waiters(e, true))
-				enomem_event(e, SHR_DOMID_VIRQ, 1);
+			if (virq_list_waiters(r, true))
+				enomem_event(r, SHR_DOMID_VIRQ, 1);
 			else
 				shr_debug("VIRQ_ENOMEM with no domain waiting: a low-memory "
 					  "warning from Xen");
 		} else {
-			ring_take(e, (uint32_t)port);
+			ring_take(r, (uint32_t)port);
 		}
-		shr_xen_evtchn_unmask(e->xen, (uint32_t)port);
+		shr_xen_evtchn_unmask(r->xen, (uint32_t)port);
 	}
 	if (port != -EAGAIN) {
 		shr_warn("events: evtchn pending: errno %d", -port);
 		return port;
 	}
-	shr_reserve_check(e, true);
+	shr_reserve_check(r, true);
 	return 0;
 }

@@ -7,7 +7,7 @@
  *
  * A pass walks the scanned domains one after the other, each from gfn 0 to
  * nr_gfns - 1.  A batch is up to batch_pages gfns that are due this pass
- * (volatility.h: backed-off pages are skipped without being mapped), mapped
+ * (page_state.h: backed-off pages are skipped without being mapped), mapped
  * read-only with ONE xenforeignmemory_map() call: holes and unmappable
  * pages come back in err[] and are only recorded, never read.  All pages
  * are fingerprinted, then the whole batch is unmapped BEFORE anything is
@@ -21,9 +21,9 @@
  *  - a page we shared (SHARED or SOURCE) whose key changed was written by
  *    the guest: its share broke (one copy-on-write fault).  Counted as an
  *    unshare, the page backs off one level and waits in WATCH state until
- *    it is seen unchanged (volatility.h);
+ *    it is seen unchanged (page_state.h);
  *  - a page we shared that is unchanged rests (looked at less often,
- *    volatility.h) and costs nothing else, except that a
+ *    page_state.h) and costs nothing else, except that a
  *    SHARED page whose frame lost its stable entry (its source was
  *    rewritten, or its domain destroyed) adopts the entry, so later twins
  *    still join the frame, and pages indexed as unique meanwhile join it
@@ -52,27 +52,66 @@
  * A false "unchanged" (32-bit key_lo equal although the page changed) only
  * costs accounting: nothing is ever shared without a full compare.
  */
-#include "internal.h"
 #include "scan.h"
 
 #include <errno.h>
+#include <stdlib.h>
 
 #include "log.h"
+
+int shr_scan_init(struct shr_scan *sc, const struct shr_params *params, struct shr_xen *xen,
+		  struct shr_doms *doms, struct shr_merge *merge, const struct shr_fp_key *key,
+		  struct shr_stats *st)
+{
+	*sc = (struct shr_scan){ .params = params, .xen = xen, .doms = doms, .merge = merge,
+				 .key = key, .st = st };
+	return shr_scan_resize(sc, params->batch_pages);
+}
+
+void shr_scan_fini(struct shr_scan *sc)
+{
+	free(sc->gfns);
+	free(sc->err);
+	free(sc->fp);
+	free(sc->zero);
+	sc->gfns = NULL;
+	sc->err = NULL;
+	sc->fp = NULL;
+	sc->zero = NULL;
+	sc->cap = 0;
+}
+
+int shr_scan_resize(struct shr_scan *sc, unsigned int batch_pages)
+{
+	if (batch_pages <= sc->cap)
+		return 0;
+	shr_scan_fini(sc);
+	sc->gfns = calloc(batch_pages, sizeof(*sc->gfns));
+	sc->err = calloc(batch_pages, sizeof(*sc->err));
+	sc->fp = calloc(batch_pages, sizeof(*sc->fp));
+	sc->zero = calloc(batch_pages, sizeof(*sc->zero));
+	if (!sc->gfns || !sc->err || !sc->fp || !sc->zero) {
+		shr_scan_fini(sc);
+		return -ENOMEM;
+	}
+	sc->cap = batch_pages;
+	return 0;
+}
 
 /* Whether a page the engine shared, and which looks unchanged, was
  * unshared by a rewrite of the same bytes; asked only in a pass that found
  * a deficit (see the overview). */
-static bool share_lost_unseen(struct shr_engine *e, struct shr_dom *d, uint32_t gfn)
+static bool share_lost_unseen(struct shr_scan *sc, struct shr_dom *d, uint32_t gfn)
 {
 	int rc;
 
 	if (!d->recheck_shared)
 		return false;
-	rc = shr_xen_gfn_shared(e->xen, d->domid, gfn);
+	rc = shr_xen_gfn_shared(sc->xen, d->domid, gfn);
 	if (rc >= 0)
 		return false;
 	if (rc == -EINVAL) {
-		e->st.unshares_rewritten++;
+		sc->st->unshares_rewritten++;
 		return true;
 	}
 	/* the query failed: believe the share, ask again next look */
@@ -80,47 +119,47 @@ static bool share_lost_unseen(struct shr_engine *e, struct shr_dom *d, uint32_t 
 	return false;
 }
 
-static void scan_page(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
+static void scan_page(struct shr_scan *sc, struct shr_dom *d, uint32_t gfn,
 		      uint64_t fp, bool zero)
 {
 	uint64_t key = fp ^ d->salt;
 	uint32_t lo = (uint32_t)key;
 	uint32_t ref = d->ref_base + gfn;
-	bool same = d->key_lo[gfn] == lo;
+	bool same = d->pages.key_lo[gfn] == lo;
 
-	switch (shr_ps_state(d->pstate[gfn])) {
+	switch (shr_ps_state(d->pages.pstate[gfn])) {
 	case SHR_PS_SHARED:
-		if (same && !share_lost_unseen(e, d, gfn)) {
-			shr_ps_calm_down(d, gfn);
-			shr_ps_rest_more(&d->pstate[gfn]);
-			if (!shr_index_has_stable(&e->index, key) &&
-			    shr_index_insert(&e->index, SHR_STABLE, key, ref, 2) == 0) {
-				shr_ps_set(e, d, gfn, SHR_PS_SOURCE);
-				shr_merge_adopted(e, d, gfn, key);
+		if (same && !share_lost_unseen(sc, d, gfn)) {
+			shr_pages_calm(&d->pages, gfn);
+			shr_ps_rest_more(&d->pages.pstate[gfn]);
+			if (!shr_index_has_stable(&sc->doms->index, key) &&
+			    shr_index_insert(&sc->doms->index, SHR_STABLE, key, ref, 2) == 0) {
+				shr_pages_set(&d->pages, gfn, SHR_PS_SOURCE);
+				shr_merge_adopted(sc->merge, d, gfn, key);
 			}
 			return;
 		}
 		goto broken;
 	case SHR_PS_SOURCE:
-		if (same && !share_lost_unseen(e, d, gfn)) {
-			shr_ps_calm_down(d, gfn);
-			shr_ps_rest_more(&d->pstate[gfn]);
+		if (same && !share_lost_unseen(sc, d, gfn)) {
+			shr_pages_calm(&d->pages, gfn);
+			shr_ps_rest_more(&d->pages.pstate[gfn]);
 			return;
 		}
 		goto broken;
 	case SHR_PS_UNIQUE:
 		if (same)
 			return;
-		shr_page_forget(e, d, gfn, SHR_PS_NEW);
+		shr_page_forget(sc->doms, d, gfn, SHR_PS_NEW);
 		break;
 	case SHR_PS_WATCH:
 		if (!same) {
 			/* still changing between looks: further back */
-			shr_ps_backoff(d, gfn);
-			d->key_lo[gfn] = lo;
+			shr_pages_back_off(&d->pages, gfn);
+			d->pages.key_lo[gfn] = lo;
 			return;
 		}
-		shr_ps_calm_down(d, gfn);
+		shr_pages_calm(&d->pages, gfn);
 		break;
 	case SHR_PS_PENDING:
 		/* in the merge queue from earlier in this pass (can only
@@ -129,21 +168,21 @@ static void scan_page(struct shr_engine *e, struct shr_dom *d, uint32_t gfn,
 	default:
 		break;
 	}
-	shr_merge_consider(e, d, gfn, key, zero);
+	shr_merge_consider(sc->merge, d, gfn, key, zero);
 	return;
 
 broken:
 	d->unshares++;
-	e->st.unshares++;
-	if (e->params.no_backoff) {
+	sc->st->unshares++;
+	if (sc->params->no_backoff) {
 		/* volatility handling off (benchmarks): merge on every look */
-		shr_page_forget(e, d, gfn, SHR_PS_NEW);
-		shr_merge_consider(e, d, gfn, key, zero);
+		shr_page_forget(sc->doms, d, gfn, SHR_PS_NEW);
+		shr_merge_consider(sc->merge, d, gfn, key, zero);
 		return;
 	}
-	shr_page_forget(e, d, gfn, SHR_PS_WATCH);
-	shr_ps_backoff(d, gfn);
-	d->key_lo[gfn] = lo;
+	shr_page_forget(sc->doms, d, gfn, SHR_PS_WATCH);
+	shr_pages_back_off(&d->pages, gfn);
+	d->pages.key_lo[gfn] = lo;
 }
 
 /*
@@ -159,35 +198,35 @@ broken:
  * page in the domain at the start of its pass, the domain joins its group
  * (scan_dom_start).
  */
-static int evict_batch(struct shr_engine *e, struct shr_dom *d)
+static int evict_batch(struct shr_scan *sc, struct shr_dom *d)
 {
 	unsigned int n = 0, examined = 0, i;
 	void *addr;
 	int rc;
 
-	while (d->cursor < d->nr_gfns && n < e->params.batch_pages) {
+	while (d->cursor < d->pages.nr && n < sc->params->batch_pages) {
 		uint32_t gfn = d->cursor++;
 
 		examined++;
 		if (gfn != d->ring_gfn)
-			e->batch_gfns[n++] = gfn;
+			sc->gfns[n++] = gfn;
 	}
-	e->pass_pages_done += examined;
+	sc->pages_done += examined;
 	if (!n)
 		return (int)examined;
-	rc = shr_xen_map(e->xen, d->domid, true, e->batch_gfns, n, e->batch_err, &addr);
+	rc = shr_xen_map(sc->xen, d->domid, true, sc->gfns, n, sc->err, &addr);
 	if (rc) {
 		if (rc == -ESRCH || rc == -EBUSY)
-			shr_dom_mark_gone(e, d, rc, "evict");
+			shr_dom_mark_gone(d, rc, "evict");
 		else
 			shr_warn("d%u gfn 0x%llx evict: writable map of %u pages: errno %d: "
 				 "retried next pass", d->domid,
-				 (unsigned long long)e->batch_gfns[0], n, -rc);
+				 (unsigned long long)sc->gfns[0], n, -rc);
 		return (int)examined;
 	}
-	shr_xen_unmap(e->xen, addr, n);
+	shr_xen_unmap(sc->xen, addr, n);
 	for (i = 0; i < n; i++)
-		if (e->batch_err[i] == -ENOMEM)
+		if (sc->err[i] == -ENOMEM)
 			d->evict_nomem++;
 	return (int)examined;
 }
@@ -197,14 +236,14 @@ static int evict_batch(struct shr_engine *e, struct shr_dom *d)
  * there, does it still hold what the engine believes shared, did its p2m
  * grow, and is an eviction finished.  false when the domain is gone.
  */
-static bool scan_dom_start(struct shr_engine *e, struct shr_dom *d)
+static bool scan_dom_start(struct shr_scan *sc, struct shr_dom *d)
 {
 	uint64_t nr_gfns;
 	int rc;
 
-	rc = shr_xen_dominfo(e->xen, d->domid, &d->info);
+	rc = shr_xen_dominfo(sc->xen, d->domid, &d->info);
 	if (rc == -ESRCH || (rc == 0 && d->info.dying)) {
-		shr_dom_mark_gone(e, d, rc ? rc : -EBUSY, "scan");
+		shr_dom_mark_gone(d, rc ? rc : -EBUSY, "scan");
 		return false;
 	}
 	if (d->evicting && rc == 0 && d->info.shr_pages == 0) {
@@ -217,16 +256,22 @@ static bool scan_dom_start(struct shr_engine *e, struct shr_dom *d)
 		shr_warn("d%u evict: %llu pages could not be unshared (no free memory): "
 			 "retrying", d->domid, (unsigned long long)d->evict_nomem);
 	d->evict_nomem = 0;
-	d->recheck_shared = rc == 0 && d->info.shr_pages < d->n_shared + d->n_source;
-	d->surplus = rc == 0 && d->info.shr_pages > d->n_shared + d->n_source;
-	/* a p2m that grew since the domain was added: track the new gfns */
-	if (shr_xen_nr_gfns(e->xen, d->domid, &nr_gfns) == 0 && nr_gfns > d->nr_gfns)
-		shr_dom_regrow(e, d, nr_gfns);
+	d->recheck_shared = rc == 0 && d->info.shr_pages < d->pages.n_shared + d->pages.n_source;
+	d->surplus = rc == 0 && d->info.shr_pages > d->pages.n_shared + d->pages.n_source;
+	/* a p2m that grew since the domain was added: track the new gfns
+	 * (the queued pairs name the domain's refs: flushed first) */
+	if (shr_xen_nr_gfns(sc->xen, d->domid, &nr_gfns) == 0 && nr_gfns > d->pages.nr) {
+		uint32_t old_nr = d->pages.nr;
+
+		shr_merge_flush(sc->merge);
+		if (shr_dom_regrow(sc->doms, d, nr_gfns) == 0 && sc->pages_total)
+			sc->pages_total += d->pages.nr - old_nr;
+	}
 	return true;
 }
 
 /*
- * Pages of the batch marked SUSPECT (volatility.h: perhaps left alone on a
+ * Pages of the batch marked SUSPECT (page_state.h: perhaps left alone on a
  * shared frame by a failed merge or a killed xenshared) are asked about
  * (debug_gfn: the gfns on the page's frame, -EINVAL for a private page);
  * those alone on their frame are made private again by mapping them
@@ -236,7 +281,7 @@ static bool scan_dom_start(struct shr_engine *e, struct shr_dom *d)
  * offered to the merge step, so a page is never released after it joined a
  * frame.  The fingerprints stay valid: the contents do not change.
  */
-static void release_nominated(struct shr_engine *e, struct shr_dom *d, unsigned int n)
+static void release_nominated(struct shr_scan *sc, struct shr_dom *d, unsigned int n)
 {
 	uint64_t gfns[SHR_RELEASE_MAX];
 	int err[SHR_RELEASE_MAX];
@@ -244,46 +289,44 @@ static void release_nominated(struct shr_engine *e, struct shr_dom *d, unsigned 
 	void *addr;
 
 	for (unsigned int i = 0; i < n && k < SHR_RELEASE_MAX; i++) {
-		uint32_t gfn = (uint32_t)e->batch_gfns[i];
+		uint32_t gfn = (uint32_t)sc->gfns[i];
 		int refs;
 
-		if (e->batch_err[i] || !shr_ps_suspect(d->pstate[gfn]))
+		if (sc->err[i] || !shr_ps_suspect(d->pages.pstate[gfn]))
 			continue;
-		shr_ps_clear_suspect(&d->pstate[gfn]);
-		refs = shr_xen_gfn_shared(e->xen, d->domid, gfn);
+		shr_ps_clear_suspect(&d->pages.pstate[gfn]);
+		refs = shr_xen_gfn_shared(sc->xen, d->domid, gfn);
 		if (refs >= 0 && refs <= 1)
 			gfns[k++] = gfn;
 	}
 	if (!k)
 		return;
-	if (shr_xen_map(e->xen, d->domid, true, gfns, k, err, &addr)) {
+	if (shr_xen_map(sc->xen, d->domid, true, gfns, k, err, &addr)) {
 		shr_debug("d%u release of %u nominated pages: map failed: retried when next "
 			  "found", d->domid, k);
 		return;
 	}
-	shr_xen_unmap(e->xen, addr, k);
+	shr_xen_unmap(sc->xen, addr, k);
 	for (unsigned int i = 0; i < k; i++)
 		if (!err[i])
-			e->st.nominations_released++;
+			sc->st->nominations_released++;
 }
 
 /* First domain with gfns left in this pass, or NULL at the end. */
-static struct shr_dom *scan_next_dom(struct shr_engine *e)
+static struct shr_dom *scan_next_dom(struct shr_scan *sc)
 {
-	for (unsigned int i = 0; i < e->nr_doms; i++) {
-		struct shr_dom *d = e->doms[i];
+	for (unsigned int i = 0; i < sc->doms->nr; i++) {
+		struct shr_dom *d = sc->doms->v[i];
 
-		if (d->gone || d->refused || d->policy.mode == SHR_MODE_OFF)
-			continue;
-		if (d->cursor < d->nr_gfns)
+		if (shr_dom_scannable(d) && d->cursor < d->pages.nr)
 			return d;
 	}
 	return NULL;
 }
 
-int shr_scan_batch(struct shr_engine *e)
+int shr_scan_batch(struct shr_scan *sc)
 {
-	struct shr_dom *d = scan_next_dom(e);
+	struct shr_dom *d = scan_next_dom(sc);
 	unsigned int n = 0, examined = 0, limit, i;
 	uint8_t *base;
 	void *addr;
@@ -291,36 +334,36 @@ int shr_scan_batch(struct shr_engine *e)
 
 	if (!d)
 		return 0;
-	if (d->cursor == 0 && !scan_dom_start(e, d)) {
-		e->pass_pages_done += d->nr_gfns;
-		return (int)d->nr_gfns;
+	if (d->cursor == 0 && !scan_dom_start(sc, d)) {
+		sc->pages_done += d->pages.nr;
+		return (int)d->pages.nr;
 	}
 	if (d->evicting)
-		return evict_batch(e, d);
-	limit = e->params.batch_pages * SHR_SCAN_EXAMINE_FACTOR;
-	while (d->cursor < d->nr_gfns && n < e->params.batch_pages && examined < limit) {
+		return evict_batch(sc, d);
+	limit = sc->params->batch_pages * SHR_SCAN_EXAMINE_FACTOR;
+	while (d->cursor < d->pages.nr && n < sc->params->batch_pages && examined < limit) {
 		uint32_t gfn = d->cursor++;
 
 		examined++;
 		if (gfn == d->ring_gfn)
 			continue;
-		if (shr_ps_due(d->pstate[gfn], gfn, e->pass) &&
-		    shr_ps_state(d->pstate[gfn]) != SHR_PS_PENDING)
-			e->batch_gfns[n++] = gfn;
+		if (shr_ps_due(d->pages.pstate[gfn], gfn, sc->pass) &&
+		    shr_ps_state(d->pages.pstate[gfn]) != SHR_PS_PENDING)
+			sc->gfns[n++] = gfn;
 	}
-	e->pass_pages_done += examined;
+	sc->pages_done += examined;
 	if (!n)
 		return (int)examined;
 
-	rc = shr_xen_map(e->xen, d->domid, false, e->batch_gfns, n, e->batch_err, &addr);
+	rc = shr_xen_map(sc->xen, d->domid, false, sc->gfns, n, sc->err, &addr);
 	if (rc) {
 		if (rc == -ESRCH || rc == -EBUSY) {
-			shr_dom_mark_gone(e, d, rc, "map");
+			shr_dom_mark_gone(d, rc, "map");
 		} else {
 			/* The batch is skipped (the pages are looked at again
 			 * next pass); the pass goes on. */
 			shr_warn("d%u gfn 0x%llx map: %u pages: errno %d: batch skipped",
-				 d->domid, (unsigned long long)e->batch_gfns[0], n, -rc);
+				 d->domid, (unsigned long long)sc->gfns[0], n, -rc);
 		}
 		return (int)examined;
 	}
@@ -328,55 +371,55 @@ int shr_scan_batch(struct shr_engine *e)
 	for (i = 0; i < n; i++) {
 		bool zero = false;
 
-		if (e->batch_err[i])
+		if (sc->err[i])
 			continue;
-		e->batch_fp[i] = shr_fp_page(&e->key, base + (size_t)i * SHR_PAGE_SIZE, &zero);
-		e->batch_zero[i] = zero;
+		sc->fp[i] = shr_fp_page(sc->key, base + (size_t)i * SHR_PAGE_SIZE, &zero);
+		sc->zero[i] = zero;
 	}
-	e->st.pages_scanned += n;
-	shr_xen_unmap(e->xen, addr, n);
-	release_nominated(e, d, n);
+	sc->st->pages_scanned += n;
+	shr_xen_unmap(sc->xen, addr, n);
+	release_nominated(sc, d, n);
 
 	/* Pages that will be looked up (new, or changed): warm their index
 	 * slots for the whole batch at once. */
 	for (i = 0; i < n; i++) {
-		uint32_t gfn = (uint32_t)e->batch_gfns[i];
-		uint64_t key = e->batch_fp[i] ^ d->salt;
-		enum shr_pstate st = shr_ps_state(d->pstate[gfn]);
+		uint32_t gfn = (uint32_t)sc->gfns[i];
+		uint64_t key = sc->fp[i] ^ d->salt;
+		enum shr_pstate st = shr_ps_state(d->pages.pstate[gfn]);
 
-		if (e->batch_err[i])
+		if (sc->err[i])
 			continue;
 		if (st == SHR_PS_NEW || st == SHR_PS_WATCH || st == SHR_PS_NOSHARE ||
-		    st == SHR_PS_HOLE || d->key_lo[gfn] != (uint32_t)key)
-			shr_index_prefetch(&e->index, key);
+		    st == SHR_PS_HOLE || d->pages.key_lo[gfn] != (uint32_t)key)
+			shr_index_prefetch(&sc->doms->index, key);
 	}
 
 	for (i = 0; i < n; i++) {
-		uint32_t gfn = (uint32_t)e->batch_gfns[i];
+		uint32_t gfn = (uint32_t)sc->gfns[i];
 
-		if (e->batch_err[i]) {
-			enum shr_pstate s = shr_ps_state(d->pstate[gfn]);
+		if (sc->err[i]) {
+			enum shr_pstate s = shr_ps_state(d->pages.pstate[gfn]);
 
 			if (s != SHR_PS_HOLE) {
 				if (s == SHR_PS_SHARED || s == SHR_PS_SOURCE) {
 					/* ballooned out or paged: the share is gone */
 					d->unshares++;
-					e->st.unshares++;
+					sc->st->unshares++;
 				}
-				shr_page_forget(e, d, gfn, SHR_PS_HOLE);
+				shr_page_forget(sc->doms, d, gfn, SHR_PS_HOLE);
 			}
 			/* holes stay holes for long: look rarely */
-			shr_ps_backoff(d, gfn);
+			shr_pages_back_off(&d->pages, gfn);
 			continue;
 		}
-		if (shr_ps_state(d->pstate[gfn]) == SHR_PS_HOLE) {
+		if (shr_ps_state(d->pages.pstate[gfn]) == SHR_PS_HOLE) {
 			/* populated again: a fresh page (the level of a hole
 			 * is not counted as volatile, so clearing it is free) */
-			d->pstate[gfn] = shr_ps_make(SHR_PS_HOLE, 0);
-			shr_ps_set(e, d, gfn, SHR_PS_NEW);
+			d->pages.pstate[gfn] = shr_ps_make(SHR_PS_HOLE, 0);
+			shr_pages_set(&d->pages, gfn, SHR_PS_NEW);
 		}
-		scan_page(e, d, gfn, e->batch_fp[i], e->batch_zero[i]);
-		if (e->no_sharing || d->gone)
+		scan_page(sc, d, gfn, sc->fp[i], sc->zero[i]);
+		if (sc->merge->no_sharing || d->gone)
 			break;
 	}
 	return (int)examined;

@@ -1,15 +1,54 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * scan.h - the per-domain scan cursor (see scan.c).  The entry point,
- * shr_scan_batch(), is declared with the engine's state in internal.h.
+ * scan.h - the scanner: the pass over every scanned domain's gfns, batch by
+ * batch (see scan.c).  It fingerprints pages and hands them to the merge
+ * step.
  */
 #ifndef SHR_SCAN_H
 #define SHR_SCAN_H
+
+#include <stdint.h>
+
+#include "dom.h"
+#include "fingerprint.h"
+#include "merge.h"
+#include "params.h"
+#include "stats.h"
+#include "xen.h"
 
 /* gfns examined per batch at most (due or not): bounds a slice's latency
  * when most pages of a stretch are backed off. */
 #define SHR_SCAN_EXAMINE_FACTOR 16u
 /* pages left nominated released per batch at most (the rest next look) */
 #define SHR_RELEASE_MAX 64u
+
+struct shr_scan {
+	const struct shr_params *params;
+	struct shr_xen *xen;
+	struct shr_doms *doms;
+	struct shr_merge *merge;
+	const struct shr_fp_key *key;
+	struct shr_stats *st;        /* pages_scanned, unshares, ... are counted here */
+	/* batch buffers, allocated once: no allocation per page */
+	uint64_t *gfns;
+	int *err;
+	uint64_t *fp;
+	uint8_t *zero;
+	unsigned int cap;
+	/* the pass (its start, end and schedule are the engine's) */
+	uint64_t pass;               /* number of the current pass */
+	uint64_t pages_total;        /* gfns in the pass (0: no pass running) */
+	uint64_t pages_done;         /* gfns examined so far */
+};
+
+int shr_scan_init(struct shr_scan *sc, const struct shr_params *params, struct shr_xen *xen,
+		  struct shr_doms *doms, struct shr_merge *merge, const struct shr_fp_key *key,
+		  struct shr_stats *st);
+void shr_scan_fini(struct shr_scan *sc);
+/* Batch buffers for batch_pages gfns (they only grow): -ENOMEM. */
+int shr_scan_resize(struct shr_scan *sc, unsigned int batch_pages);
+/* Scans the next batch of the pass; returns gfns examined, 0 at the end of
+ * the pass. */
+int shr_scan_batch(struct shr_scan *sc);
 
 #endif /* SHR_SCAN_H */

@@ -238,11 +238,31 @@ int shr_xen_nominate(struct shr_xen *x, uint32_t domid, uint64_t gfn, uint64_t *
 	return neg_errno(xc_memshr_nominate_gfn(x->xch, domid, gfn, handle));
 }
 
+/*
+ * A share's errno as a verdict: XENMEM_SHARING_OP_{S,C}_HANDLE_INVALID
+ * (-10, -9 once errno is negated) mean a handle died, and a patched hypervisor (0008) refuses a
+ * client frame spanning a third domain with EDEADLK instead of panicking.
+ */
+static int share_verdict(int rc, enum shr_verdict *v)
+{
+	*v = SHR_FAILED;
+	if (rc == 0)
+		*v = SHR_SHARED;
+	else if (rc == XENMEM_SHARING_OP_S_HANDLE_INVALID)
+		*v = SHR_SRC_STALE;
+	else if (rc == XENMEM_SHARING_OP_C_HANDLE_INVALID)
+		*v = SHR_CLI_STALE;
+	else if (rc == -EDEADLK)
+		*v = SHR_SPANNED;
+	return *v == SHR_FAILED ? rc : 0;
+}
+
 int shr_xen_share(struct shr_xen *x, uint32_t sdom, uint64_t sgfn, uint64_t sh,
-		  uint32_t cdom, uint64_t cgfn, uint64_t ch)
+		  uint32_t cdom, uint64_t cgfn, uint64_t ch, enum shr_verdict *v)
 {
 	x->cnt.hypercalls++;
-	return neg_errno(xc_memshr_share_gfns(x->xch, sdom, sgfn, sh, cdom, cgfn, ch));
+	return share_verdict(neg_errno(xc_memshr_share_gfns(x->xch, sdom, sgfn, sh,
+							     cdom, cgfn, ch)), v);
 }
 
 /*
@@ -266,6 +286,28 @@ int shr_xen_cmpshr(struct shr_xen *x, xenshare_cmpshr_pair_t *pairs, unsigned in
 		return -EOPNOTSUPP;
 	x->cnt.hypercalls++;
 	return neg_errno(x->cmpshr((struct xc_interface_core *)x->xch, pairs, n));
+}
+
+enum shr_verdict shr_xen_cmpshr_verdict(const xenshare_cmpshr_pair_t *p, int *err)
+{
+	enum shr_verdict v;
+
+	*err = 0;
+	switch (p->result) {
+	case XENSHARE_CMPSHR_SHARED:
+		return SHR_SHARED;
+	case XENSHARE_CMPSHR_DIFFERENT:
+		return SHR_DIFFERENT;
+	case XENSHARE_CMPSHR_SPANNED:
+		return SHR_SPANNED;
+	default:
+		if (p->result >= 0) {
+			*err = -EPROTO;     /* a result this engine does not know */
+			return SHR_FAILED;
+		}
+		*err = share_verdict(p->result, &v);
+		return v;
+	}
 }
 
 int shr_xen_ring_enable(struct shr_xen *x, uint32_t domid, uint32_t *port)

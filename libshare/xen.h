@@ -4,6 +4,12 @@
  * and libxenevtchn behind a few functions that return 0 (or a count) and
  * -errno.  Every call that reaches the hypervisor or privcmd is counted
  * (hypercalls, mappings) for the benchmarks.
+ *
+ * Two kinds of answer never share one int: errors are -errno, and what the
+ * hypervisor says of a pair it was asked to share (merged, different, a
+ * handle that died, a frame spanning a third domain) is an enum
+ * shr_verdict; docs/design.md, "Results", lists them with the engine's
+ * reaction to each.
  */
 #ifndef SHR_XEN_H
 #define SHR_XEN_H
@@ -49,17 +55,33 @@ int shr_xen_map(struct shr_xen *x, uint32_t domid, bool writable,
 		const uint64_t *gfns, unsigned int n, int *err, void **addr);
 void shr_xen_unmap(struct shr_xen *x, void *addr, unsigned int n);
 
+/* What the hypervisor says of one pair (docs/design.md, "Results"). */
+enum shr_verdict {
+	SHR_SHARED = 0,        /* merged (or both gfns were on one frame already) */
+	SHR_DIFFERENT,         /* the frames differ: nothing merged */
+	SHR_SPANNED,           /* the client's frame also backs a third domain's gfn:
+				  refused (batched op; a patched plain share's EDEADLK) */
+	SHR_SRC_STALE,         /* the source's handle died: its guest wrote the page */
+	SHR_CLI_STALE,         /* the client's handle died */
+	SHR_FAILED,            /* an error: its -errno is given beside */
+};
+
 /* memory sharing */
 int shr_xen_memshr_control(struct shr_xen *x, uint32_t domid, bool enable);
 int shr_xen_nominate(struct shr_xen *x, uint32_t domid, uint64_t gfn, uint64_t *handle);
+/* 0 with the verdict, or -errno (*v = SHR_FAILED). */
 int shr_xen_share(struct shr_xen *x, uint32_t sdom, uint64_t sgfn, uint64_t sh,
-		  uint32_t cdom, uint64_t cgfn, uint64_t ch);
+		  uint32_t cdom, uint64_t cgfn, uint64_t ch, enum shr_verdict *v);
 /* Whether domid's gfn maps a shared frame: >= 0 (Xen's reference count of
  * the frame) if it does, -EINVAL if the gfn maps a private page. */
 int shr_xen_gfn_shared(struct shr_xen *x, uint32_t domid, uint64_t gfn);
-/* The batched op: -EOPNOTSUPP when this libxenctrl or hypervisor lacks it. */
+/* The batched op: -EOPNOTSUPP when this libxenctrl or hypervisor lacks it;
+ * another -errno when the batch as a whole failed; 0 when every pair has a
+ * result, which shr_xen_cmpshr_verdict() reads. */
 bool shr_xen_has_cmpshr(const struct shr_xen *x);
 int shr_xen_cmpshr(struct shr_xen *x, xenshare_cmpshr_pair_t *pairs, unsigned int n);
+/* One pair's result: its verdict, and *err (-errno) for SHR_FAILED. */
+enum shr_verdict shr_xen_cmpshr_verdict(const xenshare_cmpshr_pair_t *p, int *err);
 
 /* the sharing ring and ENOMEM events */
 int shr_xen_ring_enable(struct shr_xen *x, uint32_t domid, uint32_t *port);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * volatility.h - the per-gfn state byte: what the engine knows about a page
- * and how far it is backed off.
+ * page_state.h - what the engine knows about each scanned page: one state
+ * byte and the low 32 bits of its last key per gfn, and the per-domain
+ * counts of the states, kept in step by every change.
  *
  * DOC: Overview
  *
@@ -45,9 +46,14 @@
  * Layout: bits 0-2 state, bits 3-5 level; bits 6-7 rest for SHARED and
  * SOURCE pages, bit 7 SUSPECT for the others (any change of state clears
  * both).  One byte per gfn.
+ *
+ * The table (struct shr_pages) is one domain's: its key_lo and state
+ * arrays and the counts of its states.  Index entries are not this
+ * module's business: a caller that changes a page's indexed state (UNIQUE,
+ * SOURCE) removes or inserts its entry itself (dom.h: shr_page_forget).
  */
-#ifndef SHR_VOLATILITY_H
-#define SHR_VOLATILITY_H
+#ifndef SHR_PAGE_STATE_H
+#define SHR_PAGE_STATE_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -62,42 +68,55 @@ enum shr_pstate {
 	SHR_PS_NOSHARE,      /* the hypervisor refused to nominate it (E2BIG, EINVAL) */
 	SHR_PS_PENDING,      /* in a queued merge pair */
 };
+#define SHR_NR_PSTATES 8
 
 #define SHR_VOL_LEVEL_MAX 6u
+#define SHR_REST_MAX 3u
+#define SHR_PS_SUSPECT 0x80u
+
+/* ---- the byte -------------------------------------------------------------- */
 
 static inline enum shr_pstate shr_ps_state(uint8_t b) { return (enum shr_pstate)(b & 7u); }
 static inline unsigned int shr_ps_level(uint8_t b) { return (b >> 3) & 7u; }
+
 /* Whether the engine shared the page (the states that rest). */
 static inline bool shr_ps_is_shared(enum shr_pstate s)
 {
 	return s == SHR_PS_SHARED || s == SHR_PS_SOURCE;
 }
+
 static inline unsigned int shr_ps_rest(uint8_t b)
 {
 	return shr_ps_is_shared(shr_ps_state(b)) ? (b >> 6) & 3u : 0;
 }
-#define SHR_REST_MAX 3u
-#define SHR_PS_SUSPECT 0x80u
+
+static inline uint8_t shr_ps_make(enum shr_pstate s, unsigned int level)
+{
+	return (uint8_t)((unsigned int)s | (level << 3));
+}
+
+/* A new state, same level; clears the rest and the SUSPECT mark. */
+static inline void shr_ps_set_state(uint8_t *b, enum shr_pstate s)
+{
+	*b = shr_ps_make(s, shr_ps_level(*b));
+}
 
 static inline bool shr_ps_suspect(uint8_t b)
 {
 	return !shr_ps_is_shared(shr_ps_state(b)) && (b & SHR_PS_SUSPECT);
 }
+
 /* Marks a page (not shared by us) as possibly left nominated. */
 static inline void shr_ps_mark_suspect(uint8_t *b)
 {
 	if (!shr_ps_is_shared(shr_ps_state(*b)))
 		*b |= SHR_PS_SUSPECT;
 }
+
 static inline void shr_ps_clear_suspect(uint8_t *b)
 {
 	if (!shr_ps_is_shared(shr_ps_state(*b)))
 		*b &= (uint8_t)~SHR_PS_SUSPECT;
-}
-
-static inline uint8_t shr_ps_make(enum shr_pstate s, unsigned int level)
-{
-	return (uint8_t)((unsigned int)s | (level << 3));
 }
 
 /* A shared page seen unchanged rests one step more. */
@@ -106,9 +125,35 @@ static inline void shr_ps_rest_more(uint8_t *b)
 	if (shr_ps_rest(*b) < SHR_REST_MAX)
 		*b = (uint8_t)(*b + (1u << 6));
 }
-static inline void shr_ps_set_state(uint8_t *b, enum shr_pstate s)
+
+/* A new level; a shared page's rest starts again, a SUSPECT mark stays. */
+static inline void shr_ps_set_level(uint8_t *b, unsigned int level)
 {
-	*b = shr_ps_make(s, shr_ps_level(*b));
+	uint8_t keep = shr_ps_suspect(*b) ? SHR_PS_SUSPECT : 0;
+
+	*b = (uint8_t)(shr_ps_make(shr_ps_state(*b), level) | keep);
+}
+
+/* One level up (a share broke, or the page was refused); returns whether
+ * the page just became volatile (level 0 -> 1). */
+static inline bool shr_ps_raise(uint8_t *b)
+{
+	unsigned int level = shr_ps_level(*b);
+
+	if (level < SHR_VOL_LEVEL_MAX)
+		shr_ps_set_level(b, level + 1);
+	return level == 0;
+}
+
+/* One level down (the page was seen unchanged); returns whether it just
+ * stopped being volatile (level 1 -> 0). */
+static inline bool shr_ps_lower(uint8_t *b)
+{
+	unsigned int level = shr_ps_level(*b);
+
+	if (level > 0)
+		shr_ps_set_level(b, level - 1);
+	return level == 1;
 }
 
 /* Whether a page at this level (plus its rest, if shared) is looked at in
@@ -120,40 +165,43 @@ static inline bool shr_ps_due(uint8_t b, uint32_t gfn, uint64_t pass)
 
 	if (shr_ps_suspect(b))
 		return true;     /* perhaps holding a frame for nothing: look now */
-
 	if (level > SHR_VOL_LEVEL_MAX)
 		level = SHR_VOL_LEVEL_MAX;
 	return level == 0 || ((pass + gfn) & ((1u << level) - 1)) == 0;
 }
 
-/* A new level; a shared page's rest starts again, a suspect mark stays. */
-static inline void shr_ps_set_level(uint8_t *b, unsigned int level)
+/* Pages that are holes or refused by the hypervisor back off too, but are
+ * not "volatile" (pages_volatile counts pages whose contents churn). */
+static inline bool shr_ps_counts_volatile(enum shr_pstate s)
 {
-	uint8_t keep = shr_ps_suspect(*b) ? SHR_PS_SUSPECT : 0;
-
-	*b = (uint8_t)(shr_ps_make(shr_ps_state(*b), level) | keep);
+	return s != SHR_PS_HOLE && s != SHR_PS_NOSHARE;
 }
 
-/* Raises the level (a share broke, or the page was refused); returns
- * whether the page just became volatile (level 0 -> 1). */
-static inline bool shr_ps_back_off(uint8_t *b)
-{
-	unsigned int level = shr_ps_level(*b);
+/* ---- one domain's table ------------------------------------------------------ */
 
-	if (level < SHR_VOL_LEVEL_MAX)
-		shr_ps_set_level(b, level + 1);
-	return level == 0;
-}
+struct shr_pages {
+	uint32_t nr;                 /* gfns 0 .. nr - 1 */
+	uint32_t *key_lo;            /* per gfn: low 32 bits of the last key */
+	uint8_t *pstate;             /* per gfn: the state byte */
+	uint32_t zero_lo;            /* key_lo of the zero page in the domain's group */
+	/* counts of the states (the audit recounts them) */
+	uint64_t n_unique, n_source, n_shared, n_volatile, n_zero_shared;
+};
 
-/* Lowers the level (the page was seen unchanged); returns whether it just
- * stopped being volatile (level 1 -> 0). */
-static inline bool shr_ps_calm(uint8_t *b)
-{
-	unsigned int level = shr_ps_level(*b);
+/* Allocates a table of nr gfns, every page NEW; -ENOMEM. */
+int shr_pages_alloc(struct shr_pages *p, uint32_t nr);
+void shr_pages_free(struct shr_pages *p);
+/* Every page NEW at level 0, counts zero (index entries: the caller's). */
+void shr_pages_reset(struct shr_pages *p);
 
-	if (level > 0)
-		shr_ps_set_level(b, level - 1);
-	return level == 1;
-}
+/*
+ * Changes a page's state and keeps the counts in step.  Call before
+ * changing key_lo: the zero-page count reads the key the page was shared
+ * under.
+ */
+void shr_pages_set(struct shr_pages *p, uint32_t gfn, enum shr_pstate s);
+/* One backoff level up / down, the volatile count kept in step. */
+void shr_pages_back_off(struct shr_pages *p, uint32_t gfn);
+void shr_pages_calm(struct shr_pages *p, uint32_t gfn);
 
-#endif /* SHR_VOLATILITY_H */
+#endif /* SHR_PAGE_STATE_H */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* volatility_ut - unit tests of libshare/volatility.h (state byte, backoff). */
+/* page_state_ut - unit tests of libshare/page_state.[ch] (state byte, backoff, counts). */
 #include <CUnit/Basic.h>
 
-#include "../../libshare/volatility.h"
+#include "../../libshare/page_state.h"
 
 /* Proves state and level are independent fields of the byte. */
 static void test_layout(void)
@@ -36,15 +36,15 @@ static void test_backoff_calm(void)
 {
 	uint8_t b = shr_ps_make(SHR_PS_SHARED, 0);
 
-	CU_ASSERT_TRUE(shr_ps_back_off(&b));
+	CU_ASSERT_TRUE(shr_ps_raise(&b));
 	for (int i = 0; i < 10; i++)
-		CU_ASSERT_FALSE(shr_ps_back_off(&b));
+		CU_ASSERT_FALSE(shr_ps_raise(&b));
 	CU_ASSERT_EQUAL(shr_ps_level(b), SHR_VOL_LEVEL_MAX);
 	for (unsigned int i = 0; i < SHR_VOL_LEVEL_MAX - 1; i++)
-		CU_ASSERT_FALSE(shr_ps_calm(&b));
-	CU_ASSERT_TRUE(shr_ps_calm(&b));
+		CU_ASSERT_FALSE(shr_ps_lower(&b));
+	CU_ASSERT_TRUE(shr_ps_lower(&b));
 	CU_ASSERT_EQUAL(shr_ps_level(b), 0);
-	CU_ASSERT_FALSE(shr_ps_calm(&b));
+	CU_ASSERT_FALSE(shr_ps_lower(&b));
 	CU_ASSERT_EQUAL(shr_ps_state(b), SHR_PS_SHARED);
 }
 
