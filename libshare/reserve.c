@@ -458,9 +458,9 @@ int shr_reserve_handle_events(struct shr_reserve *r)
 	while ((port = shr_xen_evtchn_pending(r->xen)) >= 0) {
 		if (r->virq_bound && (uint32_t)port == r->virq_port) {
 			/* Xen also raises VIRQ_ENOMEM as its own low-heap warning
-			 * (seen on the real hypervisor: 25 VIRQs for 3 pauses):
-			 * only a waiting domain is a memory request; the reserve
-			 * check below sees the low memory either way. */
+			 * (more VIRQs than pauses): only a waiting domain is a
+			 * memory request; the reserve check below sees the low
+			 * memory either way. */
 			if (virq_list_waiters(r, true))
 				enomem_event(r, SHR_DOMID_VIRQ, 1);
 			else

@@ -1,5 +1,5 @@
 #!/bin/bash
-# churn.bench.sh - issue 7 item 5: 5-10% of the pages rewritten constantly.
+# churn.bench.sh - 5-10% of the pages rewritten constantly.
 #
 # Four 256 MiB guests with the convergence benchmark's OS-image mix; 7.5%
 # of each guest's pages are rewritten at BENCH_CHURN_RATE pages per second

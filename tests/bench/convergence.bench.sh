@@ -1,5 +1,6 @@
 #!/bin/bash
-# convergence.bench.sh - issue 7 items 2, 3 and 4 on one workload.
+# convergence.bench.sh - time and CPU to converge, hypercalls per merged
+# page and memory per page, on one workload.
 #
 # Four 512 MiB guests with an OS-image mix (os=0.5: half of each guest is
 # the shared libraries of this machine, the same blocks in every guest;

@@ -1,5 +1,5 @@
 #!/bin/bash
-# images.bench.sh - issue 7 items 7 (real images) and 1 (scan cost).
+# images.bench.sh - savings on the real images and the scan cost.
 #
 # Real images: each RAM image of ../shared/corpus alone on its own host,
 # the daemon at unlimited rate (pass_target 1 s, cpu_cap 100%) for two

@@ -1,5 +1,5 @@
 #!/bin/bash
-# scale.bench.sh - issue 7 item 6: 64 domains, 256 GiB of guest memory on
+# scale.bench.sh - 64 domains, 256 GiB of guest memory on
 # a machine with a tenth of that.
 #
 # The guests use xensim's generated memory (xl.cfg sim_generated, the

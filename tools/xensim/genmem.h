@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * genmem.h - generated guest memory for hosts larger than this machine
- * (xl.cfg key sim_generated, the scale benchmark of issue 7).
+ * (xl.cfg key sim_generated, the scale benchmark).
  *
  * The same page mix as a sim_profile guest (os, zero, dup, unique), but no
  * page is ever produced at load time: each gfn gets a 64-bit content key
