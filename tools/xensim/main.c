@@ -111,12 +111,28 @@ static char *absolute_path(const char *p)
 	return out;
 }
 
+/*
+ * The pid file must be a regular file: opening a FIFO for writing would wait
+ * for a reader before the host ever listens.  O_NONBLOCK makes that open
+ * fail (ENXIO) instead, and fstat() refuses whatever else is not a file.
+ */
 static int write_pidfile(const char *path)
 {
-	FILE *f = fopen(path, "w");
+	struct stat sb;
+	FILE *f = NULL;
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);
 
+	if (fd >= 0 && (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))) {
+		fprintf(stderr, "xensim: pid file %s is not a regular file\n", path);
+		close(fd);
+		return -1;
+	}
+	if (fd >= 0 && ftruncate(fd, 0) == 0)
+		f = fdopen(fd, "w");
 	if (!f || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f)) {
 		fprintf(stderr, "xensim: cannot write pid file %s: %s\n", path, strerror(errno));
+		if (!f && fd >= 0)
+			close(fd);
 		return -1;
 	}
 	return 0;
@@ -241,9 +257,16 @@ static int cmd_start(int argc, char **argv)
 			dup2(fd, STDIN_FILENO);
 			close(fd);
 		}
-		fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			dprintf(p[1], "error: cannot open log %s: %s\n", logpath, strerror(errno));
+		/*
+		 * Never wait in open(): a FIFO without a reader fails (ENXIO)
+		 * instead of hanging the start.  Writes then block as usual,
+		 * so a log pipe whose reader stops stalls the host: its owner's
+		 * choice, as with any daemon's log.
+		 */
+		fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0600);
+		if (fd < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+			dprintf(p[1], "error: cannot open log %s: %s%s\n", logpath, strerror(errno),
+				errno == ENXIO ? " (a FIFO nobody reads)" : "");
 			_exit(1);
 		}
 		dup2(fd, STDOUT_FILENO);
