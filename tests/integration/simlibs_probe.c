@@ -16,6 +16,11 @@
  *   simlibs_probe bench DOM PAGES SECS  map+unmap 256-page batches of
  *                                       DOM's first PAGES gfns; prints
  *                                       {"pages_per_s": N}
+ *   simlibs_probe nominate DOM GFN      nominate one gfn, print its handle
+ *   simlibs_probe share SDOM SGFN CDOM CGFN
+ *                                       nominate both gfns and share the
+ *                                       client's into the source's frame
+ *                                       (no content check: Xen does none)
  *
  * Exit status 0 when every check holds; each failing check prints one line
  * saying what was expected.
@@ -275,6 +280,35 @@ static int probe_bench(uint32_t dom, unsigned long pages, unsigned int secs)
 	return 0;
 }
 
+/* nominate (and share): frames built by hand, as a daemon would build them */
+static int probe_share(uint32_t sdom, unsigned long sgfn, int share, uint32_t cdom,
+		       unsigned long cgfn)
+{
+	xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+	uint64_t sh = 0, ch = 0;
+	int rc;
+
+	if (!xch) {
+		printf("FAIL: xc_interface_open: %s\n", strerror(errno));
+		return 1;
+	}
+	rc = xc_memshr_nominate_gfn(xch, sdom, sgfn, &sh);
+	CHECK(rc == 0, "nominate d%u gfn %#lx: %s", sdom, sgfn, strerror(errno));
+	if (!rc && share) {
+		rc = xc_memshr_nominate_gfn(xch, cdom, cgfn, &ch);
+		CHECK(rc == 0, "nominate d%u gfn %#lx: %s", cdom, cgfn, strerror(errno));
+	}
+	if (!rc && share) {
+		rc = xc_memshr_share_gfns(xch, sdom, sgfn, sh, cdom, cgfn, ch);
+		CHECK(rc == 0, "share d%u gfn %#lx into d%u gfn %#lx: %s", cdom, cgfn, sdom,
+		      sgfn, strerror(errno));
+	}
+	if (!rc)
+		printf("handle %llu\n", (unsigned long long)sh);
+	xc_interface_close(xch);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "stubs"))
@@ -288,7 +322,13 @@ int main(int argc, char **argv)
 	if (argc == 5 && !strcmp(argv[1], "bench"))
 		return probe_bench((uint32_t)parse_ul(argv[2]), parse_ul(argv[3]),
 				   (unsigned int)parse_ul(argv[4]));
+	if (argc == 4 && !strcmp(argv[1], "nominate"))
+		return probe_share((uint32_t)parse_ul(argv[2]), parse_ul(argv[3]), 0, 0, 0);
+	if (argc == 6 && !strcmp(argv[1], "share"))
+		return probe_share((uint32_t)parse_ul(argv[2]), parse_ul(argv[3]), 1,
+				   (uint32_t)parse_ul(argv[4]), parse_ul(argv[5]));
 	fprintf(stderr, "usage: simlibs_probe stubs | map-nominate DOM GFN | xs-info DOM |"
-		" watch-introduce SECS | bench DOM PAGES SECS\n");
+		" watch-introduce SECS | bench DOM PAGES SECS | nominate DOM GFN |"
+		" share SDOM SGFN CDOM CGFN\n");
 	return 2;
 }

@@ -8,8 +8,9 @@
  * xenstore commands with --as, as a guest domain, so a test can act as a
  * guest trying to opt itself in.  Domain listing and counters use the same
  * ops libxenctrl uses (SIM_OP_DOMAIN_GETINFO, PHYSINFO, FREED_PAGES,
- * USED_FRAMES); creating, verifying and stopping use the CLI ops, whose
- * failures carry a message from the host that is printed as it is.
+ * USED_FRAMES); creating, verifying, listing the shared frames and
+ * stopping use the CLI ops, whose failures carry a message from the host
+ * that is printed as it is.
  *
  * Exit status (cli.h): 0 ok, 1 the host refused or is unreachable, 2 bad
  * arguments, 3 verify found mismatches.  --json prints one JSON document
@@ -25,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -474,6 +477,85 @@ int sim_cli_info(const char *sock, int json)
 	status = SIM_EXIT_OK;
 	free_domains(&t);
 out:
+	cli_close(&c);
+	return status;
+}
+
+int sim_cli_frames(const char *sock, int json)
+{
+	struct cli_conn c;
+	const uint8_t *rep, *buf = MAP_FAILED;
+	struct stat sb;
+	size_t len, off = 0;
+	uint64_t sharers = 0;
+	int fd = -1, status = SIM_EXIT_FAIL;
+	int64_t n;
+
+	if (cli_connect(sock, 0, &c)) {
+		cli_close(&c);
+		return SIM_EXIT_FAIL;
+	}
+	n = cli_call(&c, SIM_OP_CLI_FRAMES, NULL, 0, &rep, &len, &fd);
+	if (n < 0) {
+		print_failure("frames", n, rep, len);
+		goto out;
+	}
+	if (fd < 0 || fstat(fd, &sb) < 0) {
+		fprintf(stderr, "xensim: frames: the host passed no list (%s)\n", strerror(fd < 0 ? EPROTO : errno));
+		goto out;
+	}
+	if (sb.st_size > 0) {
+		buf = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (buf == MAP_FAILED) {
+			fprintf(stderr, "xensim: frames: cannot map the list: %s\n", strerror(errno));
+			goto out;
+		}
+	}
+	if (json)
+		printf("{\"frames\": [");
+	else
+		printf("%-12s %10s %7s  %s\n", "MFN", "Handle", "Sharers", "Domain:gfn ...");
+	for (int64_t i = 0; i < n; i++) {
+		struct sim_hv_frame_rec rec;
+
+		if (off + sizeof(rec) > (size_t)sb.st_size)
+			break;
+		memcpy(&rec, buf + off, sizeof(rec));
+		off += sizeof(rec);
+		if (rec.nr_sharers > ((size_t)sb.st_size - off) / sizeof(struct sim_hv_sharer)) {
+			off = SIZE_MAX;
+			break;
+		}
+		if (json)
+			printf("%s\n  {\"mfn\": %" PRIu64 ", \"handle\": %" PRIu64 ", \"sharers\": %u, \"gfns\": [",
+			       i ? "," : "", rec.mfn, rec.handle, rec.nr_sharers);
+		else
+			printf("0x%-10" PRIx64 " %10" PRIu64 " %7u ", rec.mfn, rec.handle, rec.nr_sharers);
+		for (uint32_t j = 0; j < rec.nr_sharers; j++) {
+			struct sim_hv_sharer sh;
+
+			memcpy(&sh, buf + off, sizeof(sh));
+			off += sizeof(sh);
+			if (json)
+				printf("%s{\"domid\": %u, \"gfn\": %" PRIu64 "}", j ? ", " : "", sh.domid, sh.gfn);
+			else
+				printf(" %u:0x%" PRIx64, sh.domid, sh.gfn);
+		}
+		sharers += rec.nr_sharers;
+		printf(json ? "]}" : "\n");
+	}
+	if (off != (size_t)sb.st_size) {
+		fprintf(stderr, "xensim: frames: the host's list is malformed\n");
+		goto out;
+	}
+	if (json)
+		printf("\n], \"nr_frames\": %" PRId64 ", \"nr_sharers\": %" PRIu64 "}\n", n, sharers);
+	status = SIM_EXIT_OK;
+out:
+	if (buf != MAP_FAILED)
+		munmap((void *)buf, (size_t)sb.st_size);
+	if (fd >= 0)
+		close(fd);
 	cli_close(&c);
 	return status;
 }

@@ -224,6 +224,30 @@ struct sim_hv_residue {
 void sim_hv_get_residue(struct sim_hv *hv, struct sim_hv_residue *out);
 
 /*
+ * Every shared frame, as Xen's own frame table knows it (Xen has no call
+ * that lists them; this is for tests checking which domains share a frame):
+ * each frame owned by dom_cow -- merged ones and nominated-but-unmerged ones
+ * (one sharer) alike -- with its mfn, its handle and every (domid, gfn) that
+ * maps it.  Taken in one critical section, so the view is consistent while
+ * guests write.  Frames come by ascending mfn, each followed by its sharers
+ * sorted by (domid, gfn).  *out (malloc'd, *len bytes) holds, per frame, a
+ * struct sim_hv_frame_rec and then nr_sharers struct sim_hv_sharer.
+ * Returns the number of frames, or -ENOMEM.
+ */
+struct sim_hv_frame_rec {
+	uint64_t mfn;
+	uint64_t handle;
+	uint32_t nr_sharers;
+	uint32_t pad;
+};
+struct sim_hv_sharer {
+	uint32_t domid;
+	uint32_t pad;
+	uint64_t gfn;
+};
+long sim_hv_shared_frames(struct sim_hv *hv, void **out, size_t *len);
+
+/*
  * The sharing vm_event ring (HVM_PARAM_SHARING_RING_PFN, a special page
  * above guest RAM).  Xen is the front end (request producer): the consumer
  * maps the page writable, does SHARED_RING_INIT/BACK_RING_INIT, answers each

@@ -961,6 +961,75 @@ void sim_hv_get_residue(struct sim_hv *hv, struct sim_hv_residue *out)
 	sim_unlock(hv);
 }
 
+/* ---- the list of shared frames ------------------------------------------------ */
+
+struct sim_slot_key { uint32_t mfn, idx; };
+
+static int sim_slot_key_cmp(const void *a, const void *b)
+{
+	const struct sim_slot_key *x = a, *y = b;
+
+	return x->mfn < y->mfn ? -1 : x->mfn > y->mfn;
+}
+
+static int sim_sharer_cmp(const void *a, const void *b)
+{
+	const struct sim_hv_sharer *x = a, *y = b;
+
+	if (x->domid != y->domid)
+		return x->domid < y->domid ? -1 : 1;
+	return x->gfn < y->gfn ? -1 : x->gfn > y->gfn;
+}
+
+long sim_hv_shared_frames(struct sim_hv *hv, void **out, size_t *len)
+{
+	struct sim_slot_key *keys = NULL;
+	uint8_t *buf = NULL, *p;
+	size_t size;
+	long n = 0;
+
+	*out = NULL;
+	*len = 0;
+	sim_lock(hv);
+	/* every rmap entry is a sharer: sum(shr_pages) = saved + shared */
+	size = (size_t)hv->nr_shared * sizeof(struct sim_hv_frame_rec) +
+	       (size_t)(hv->nr_saved + hv->nr_shared) * sizeof(struct sim_hv_sharer);
+	keys = malloc(((size_t)hv->nr_shared + 1) * sizeof(*keys));
+	buf = malloc(size ? size : 1);
+	if (!keys || !buf) {
+		n = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < hv->shared_cap && n < hv->nr_shared; i++)
+		if (hv->shared[i].handle)
+			keys[n++] = (struct sim_slot_key){ hv->shared[i].mfn, i };
+	qsort(keys, (size_t)n, sizeof(*keys), sim_slot_key_cmp);
+	p = buf;
+	for (long k = 0; k < n; k++) {
+		const struct sim_shared *s = &hv->shared[keys[k].idx];
+		struct sim_hv_frame_rec rec = { .mfn = s->mfn, .handle = s->handle,
+						.nr_sharers = s->nr };
+		struct sim_hv_sharer *sh;
+
+		memcpy(p, &rec, sizeof(rec));
+		p += sizeof(rec);
+		sh = (struct sim_hv_sharer *)p;
+		for (uint32_t j = 0; j < s->nr; j++)
+			sh[j] = (struct sim_hv_sharer){ .domid = s->rmap[j].domid,
+							.gfn = s->rmap[j].gfn };
+		qsort(sh, s->nr, sizeof(*sh), sim_sharer_cmp);
+		p += (size_t)s->nr * sizeof(*sh);
+	}
+	*len = (size_t)(p - buf);
+	*out = buf;
+	buf = NULL;
+out:
+	sim_unlock(hv);
+	free(keys);
+	free(buf);
+	return n;
+}
+
 /* ---- the patched hypervisor's batched compare-and-share --------------------- */
 
 /* Full 4 KiB compare; generated frames with the same key are equal unseen. */

@@ -51,6 +51,9 @@ static const char usage_text[] =
 	"  info [--json]     host memory and sharing counters, per-domain pages\n"
 	"  verify [--json]   check every guest page against what the guest wrote;\n"
 	"                    exit 3 and list domain and gfn on any mismatch\n"
+	"  frames [--json]   every shared frame (nominated-only ones too): its mfn,\n"
+	"                    handle, number of sharers and each sharer domid:gfn;\n"
+	"                    one line per frame, frames by mfn, sharers sorted\n"
 	"\n"
 	"Domains (DOM is a name or an id):\n"
 	"  create FILE.cfg [key=value ...]   create a domain from an xl.cfg file\n"
@@ -397,7 +400,8 @@ int main(int argc, char **argv)
 		return cmd_start(argc - 1, argv + 1);
 
 	bool is_xs = !strncmp(cmd, "xenstore-", 9);
-	bool takes_json = !strcmp(cmd, "list") || !strcmp(cmd, "info") || !strcmp(cmd, "verify");
+	bool takes_json = !strcmp(cmd, "list") || !strcmp(cmd, "info") || !strcmp(cmd, "verify") ||
+			  !strcmp(cmd, "frames");
 
 	rc = parse_client(argc - 1, argv + 1, takes_json, is_xs, &a, &first);
 	if (rc >= 0)
@@ -414,7 +418,7 @@ int main(int argc, char **argv)
 		return sim_cli_domain_op(sock, cmd, args[0]);
 	}
 	if (!strcmp(cmd, "list") || !strcmp(cmd, "info") || !strcmp(cmd, "verify") ||
-	    !strcmp(cmd, "stop")) {
+	    !strcmp(cmd, "frames") || !strcmp(cmd, "stop")) {
 		if (nargs != 0)
 			return usage_error("%s: takes no arguments", cmd);
 		if (!strcmp(cmd, "list"))
@@ -423,6 +427,8 @@ int main(int argc, char **argv)
 			return sim_cli_info(sock, a.json);
 		if (!strcmp(cmd, "verify"))
 			return sim_cli_verify(sock, a.json);
+		if (!strcmp(cmd, "frames"))
+			return sim_cli_frames(sock, a.json);
 		return sim_cli_stop(sock);
 	}
 	if (!strcmp(cmd, "xenstore-read") || !strcmp(cmd, "xenstore-write") ||

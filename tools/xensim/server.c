@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -149,6 +150,23 @@ static void logf_(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 /* ---- sending ------------------------------------------------------------ */
@@ -708,6 +726,7 @@ struct sim_reply {
 	int64_t ret;
 	size_t len;
 	int pass_fd;
+	bool close_fd;    /* pass_fd is the reply's own: closed once sent */
 };
 
 #define NEED(cond) do { if (!(cond)) { r->ret = -EINVAL; return; } } while (0)
@@ -1218,6 +1237,38 @@ static void op_hypercall(struct sim_server *srv, struct sim_client *c, uint32_t 
 	}
 }
 
+/*
+ * `xensim frames`: the list of shared frames can be far larger than one
+ * message (a zero page shared by a hundred thousand gfns), so it travels in
+ * a memfd; it is one snapshot of the hypervisor's state.
+ */
+static void cli_frames(struct sim_server *srv, struct sim_reply *r)
+{
+	void *buf;
+	size_t len;
+	long n = sim_hv_shared_frames(srv->hv, &buf, &len);
+	int fd;
+
+	if (n < 0) {
+		r->ret = n;
+		set_text(srv, r, "out of memory listing the shared frames");
+		return;
+	}
+	fd = memfd_create("xensim-frames", MFD_CLOEXEC);
+	if (fd < 0 || write_all(fd, buf, len) < 0) {
+		r->ret = -errno;
+		set_text(srv, r, "cannot pass the list of shared frames (memfd)");
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+		return;
+	}
+	free(buf);
+	r->ret = n;
+	r->pass_fd = fd;
+	r->close_fd = true;
+}
+
 static void op_cli(struct sim_server *srv, struct sim_client *c, uint32_t op,
 		   const uint8_t *p, size_t len, struct sim_reply *r)
 {
@@ -1321,6 +1372,9 @@ static void op_cli(struct sim_server *srv, struct sim_client *c, uint32_t op,
 		r->len = sizeof(out);
 		return;
 	}
+	case SIM_OP_CLI_FRAMES:
+		cli_frames(srv, r);
+		return;
 	default:
 		r->ret = -ENOSYS;
 		set_text(srv, r, "unknown command (client and server versions differ?)");
@@ -1420,6 +1474,8 @@ static void client_read(struct sim_server *srv, struct sim_client *c)
 		r.pass_fd = -1;
 	rh = (struct sim_wire_hdr){ .op = hdr.op, .seq = hdr.seq, .ret = r.ret, .len = (uint32_t)r.len };
 	rc = send_fd_msg(c->fd, &rh, srv->tx, r.pass_fd);
+	if (r.close_fd && r.pass_fd >= 0)
+		close(r.pass_fd);
 	if (rc) {
 		logf_("client cookie %" PRIu64 ": reply to op %u failed (%s), dropping connection",
 		      c->cookie, hdr.op, strerror(-rc));

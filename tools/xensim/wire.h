@@ -126,6 +126,9 @@ enum sim_wire_op {
 	SIM_OP_CLI_STOP,             /* -> ret = 0, then the server stops its guests and exits */
 	SIM_OP_CLI_GUESTS,           /* -> ret = n, n x struct sim_wire_cli_guest (xensim-created domains) */
 	SIM_OP_CLI_RESIDUE,          /* -> struct sim_wire_cli_residue (leak checks, `info`) */
+	SIM_OP_CLI_FRAMES,           /* -> ret = number of shared frames; the reply passes a
+				      * memfd whose whole content is the records of
+				      * sim_hv_shared_frames() (`frames`) */
 };
 
 #define SIM_WIRE_MAX_MISMATCH 1024
