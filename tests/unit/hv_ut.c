@@ -712,7 +712,8 @@ static void test_enomem_no_ring_patched(void)
 
 /*
  * The patch's own resume op (XENMEM_sharing_op_enomem_resume) releases the
- * waiting vCPUs and says how many; a second call finds none.  An unpatched
+ * waiting vCPUs and says how many; a second call finds none.  getinfo
+ * times the longest wait (longest_pause_ns), from its start to its end.  An unpatched
  * hypervisor has neither op (-ENOSYS), as libxenctrl callers probe for.
  */
 static void test_enomem_resume_op(void)
@@ -734,10 +735,22 @@ static void test_enomem_resume_op(void)
 	share(hv, a, 1, b, 1);
 	mk_dom_spec(hv, SIM_DOM_PV, free_frames(hv), 0, false);
 	CU_ASSERT(sim_hv_enomem_resume(hv, 77) == -ESRCH);
+	CU_ASSERT(info(hv, b).longest_pause_ns == 0);
 	CU_ASSERT(sim_hv_guest_write(hv, b, 0, 1, 0, "w", 1) == -ENOMEM);
 	CU_ASSERT(sim_hv_enomem_waiters(hv, w, 4) == 1 && w[0] == b);
+	/* the wait is timed from its start, and the time ends with it */
+	{
+		uint64_t t1 = info(hv, b).longest_pause_ns, t2;
+
+		usleep(20000);
+		t2 = info(hv, b).longest_pause_ns;
+		CU_ASSERT(t1 > 0 && t2 >= t1 + 20000000ULL);
+		CU_ASSERT(sim_hv_guest_write(hv, b, 0, 1, 0, "w", 1) == -EAGAIN);
+		CU_ASSERT(info(hv, b).longest_pause_ns >= t2);   /* a retry does not restart it */
+	}
 	CU_ASSERT(sim_hv_enomem_resume(hv, b) == 1);
 	CU_ASSERT(info(hv, b).paused_vcpus == 0);
+	CU_ASSERT(info(hv, b).longest_pause_ns == 0);
 	CU_ASSERT(sim_hv_enomem_waiters(hv, w, 4) == 0);
 	CU_ASSERT(sim_hv_enomem_resume(hv, b) == 0);
 	CU_ASSERT(sim_hv_wait_resumed(hv, b, 0) == 0);

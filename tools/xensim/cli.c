@@ -363,9 +363,11 @@ int sim_cli_list(const char *sock, int json)
 			printf(", \"domid\": %u, \"mem_mib\": %" PRIu64 ", \"tot_pages\": %" PRIu64
 			       ", \"shr_pages\": %" PRIu64 ", \"max_pages\": %" PRIu64
 			       ", \"nr_gfns\": %" PRIu64 ", \"vcpus\": %u, \"paused_vcpus\": %u"
+			       ", \"longest_vcpu_pause_ms\": %" PRIu64
 			       ", \"state\": \"%s\", \"paused\": %s, \"crashed\": %s",
 			       d->domid, d->tot_pages / 256, d->tot_pages, d->shr_pages,
-			       d->max_pages, d->nr_gfns, d->nr_online_vcpus, d->paused_vcpus, st,
+			       d->max_pages, d->nr_gfns, d->nr_online_vcpus, d->paused_vcpus,
+			       d->longest_pause_ns / 1000000, st,
 			       d->flags & SIM_DOMF_PAUSED ? "true" : "false",
 			       d->flags & SIM_DOMF_CRASHED ? "true" : "false");
 			if (g) {
@@ -450,8 +452,10 @@ int sim_cli_info(const char *sock, int json)
 		for (unsigned int i = 0; i < t.n; i++) {
 			printf("%s{\"name\": ", i ? ", " : "");
 			json_str(stdout, t.d[i].name);
-			printf(", \"domid\": %u, \"tot_pages\": %" PRIu64 ", \"shr_pages\": %" PRIu64 "}",
-			       t.d[i].domid, t.d[i].tot_pages, t.d[i].shr_pages);
+			printf(", \"domid\": %u, \"tot_pages\": %" PRIu64 ", \"shr_pages\": %" PRIu64
+			       ", \"paused_vcpus\": %u, \"longest_vcpu_pause_ms\": %" PRIu64 "}",
+			       t.d[i].domid, t.d[i].tot_pages, t.d[i].shr_pages, t.d[i].paused_vcpus,
+			       t.d[i].longest_pause_ns / 1000000);
 		}
 		printf("]}\n");
 	} else {

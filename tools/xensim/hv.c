@@ -750,11 +750,6 @@ int sim_hv_domain_unpause(struct sim_hv *hv, uint32_t domid)
 	return rc;
 }
 
-static bool sim_vcpu_paused(const struct sim_vcpu *v)
-{
-	return v->vm_event_pause_count > 0 || v->blocked || v->enomem_paused;
-}
-
 static int64_t sim_elapsed_ns(const struct timespec *since)
 {
 	struct timespec now;
@@ -769,9 +764,16 @@ static void sim_dom_info(const struct sim_dom *d, struct sim_dominfo *info)
 	uint32_t paused = 0;
 
 	memset(info, 0, sizeof(*info));
-	for (uint32_t v = 0; v < d->nr_vcpus; v++)
-		if (sim_vcpu_paused(&d->vcpus[v]))
-			paused++;
+	for (uint32_t v = 0; v < d->nr_vcpus; v++) {
+		uint64_t waited;
+
+		if (!sim_vcpu_paused(&d->vcpus[v]))
+			continue;
+		paused++;
+		waited = (uint64_t)sim_elapsed_ns(&d->vcpus[v].paused_at);
+		if (waited > info->longest_pause_ns)
+			info->longest_pause_ns = waited;
+	}
 	info->domid = d->domid;
 	if (d->dying)
 		info->flags |= SIM_DOMF_DYING;

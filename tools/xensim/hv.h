@@ -99,6 +99,9 @@ struct sim_dominfo {
 	uint64_t nr_gfns;        /* size of the p2m (highest gfn + 1) */
 	uint32_t nr_online_vcpus;
 	uint32_t paused_vcpus;   /* vCPUs paused on an unshare ENOMEM */
+	/* how long the longest-waiting of them has waited (0: none); Xen
+	 * keeps no such time, xensim's list shows it to find frozen guests */
+	uint64_t longest_pause_ns;
 	uint64_t cpu_time_ns;
 	uint8_t uuid[16];
 	char name[64];

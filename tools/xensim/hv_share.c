@@ -254,6 +254,7 @@ int sim_share_enomem(struct sim_hv *hv, struct sim_dom *d, uint32_t vcpu,
 		if (!guest)
 			return -EOPNOTSUPP;   /* notify_enomem without ring: nothing */
 		if (hv->cfg.patched) {
+			sim_vcpu_pausing(&d->vcpus[vcpu]);
 			d->vcpus[vcpu].enomem_paused = true;
 			d->enomem_waiter = true;
 			sim_queue_notify(hv, 0, 0);   /* VIRQ_ENOMEM */
@@ -275,6 +276,7 @@ int sim_share_enomem(struct sim_hv *hv, struct sim_dom *d, uint32_t vcpu,
 	req.u.mem_sharing.p2mt = SIM_XEN_P2M_RAM_SHARED;
 	if (guest) {
 		req.flags = VM_EVENT_FLAG_VCPU_PAUSED;
+		sim_vcpu_pausing(&d->vcpus[vcpu]);
 		d->vcpus[vcpu].vm_event_pause_count++;   /* vm_event_vcpu_pause() */
 	} else {
 		req.flags = VM_EVENT_FLAG_FOREIGN;
