@@ -125,7 +125,7 @@ static int cli_connect(const char *sock, uint32_t as_domid, struct cli_conn *c)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct sim_wire_hello h = { .version = SIM_WIRE_VERSION, .kind = SIM_CONN_CALLS,
-				    .as_domid = as_domid };
+				    .as_domid = as_domid, .flags = SIM_HELLO_CLI };
 	struct sim_wire_hello_reply hr;
 	struct iovec iov = { &h, sizeof(h) };
 	const uint8_t *rep;
@@ -400,12 +400,41 @@ out:
 	return status;
 }
 
+/*
+ * "faults": {"enabled": B, "seed": N, "rate": F, "kinds": [...],
+ *  "injected": {KIND: N...}, "operations": {KIND: N...}, "hypercalls": {OP: N...}}
+ */
+static void print_faults_json(const struct sim_fault_stats *fs)
+{
+	bool first = true;
+
+	printf("{\"enabled\": %s, \"seed\": %" PRIu64 ", \"rate\": %.17g, \"kinds\": [",
+	       fs->enabled ? "true" : "false", fs->seed, fs->rate);
+	for (unsigned int k = 0; k < SIM_FK_NR; k++) {
+		if (!(fs->kinds & (1u << k)))
+			continue;
+		printf("%s\"%s\"", first ? "" : ", ", sim_fault_kind_name(k));
+		first = false;
+	}
+	printf("], \"injected\": {");
+	for (unsigned int k = 0; k < SIM_FK_NR; k++)
+		printf("%s\"%s\": %" PRIu64, k ? ", " : "", sim_fault_kind_name(k), fs->injected[k]);
+	printf("}, \"operations\": {");
+	for (unsigned int k = 0; k < SIM_FK_NR; k++)
+		printf("%s\"%s\": %" PRIu64, k ? ", " : "", sim_fault_kind_name(k), fs->draws[k]);
+	printf("}, \"hypercalls\": {");
+	for (unsigned int op = 0; op < SIM_FOP_NR; op++)
+		printf("%s\"%s\": %" PRIu64, op ? ", " : "", sim_fault_op_name(op), fs->by_op[op]);
+	printf("}}");
+}
+
 int sim_cli_info(const char *sock, int json)
 {
 	struct cli_conn c;
 	struct dom_table t;
 	struct sim_wire_physinfo pi;
 	struct sim_wire_cli_residue res;
+	struct sim_fault_stats fs;
 	const uint8_t *rep;
 	size_t len;
 	int64_t freed, used, r;
@@ -437,6 +466,13 @@ int sim_cli_info(const char *sock, int json)
 		fprintf(stderr, "xensim: info: the host did not answer its counters\n");
 		goto out;
 	}
+	r = cli_call(&c, SIM_OP_CLI_FAULTS, NULL, 0, &rep, &len, NULL);
+	if (r < 0 || len < sizeof(fs)) {
+		fprintf(stderr, "xensim: info: the host did not answer its fault counters\n");
+		free_domains(&t);
+		goto out;
+	}
+	memcpy(&fs, rep, sizeof(fs));
 	if (json) {
 		printf("{\"total_frames\": %" PRIu64 ", \"free_frames\": %" PRIu64
 		       ", \"total_mib\": %" PRIu64 ", \"free_mib\": %" PRIu64
@@ -457,7 +493,9 @@ int sim_cli_info(const char *sock, int json)
 			       t.d[i].domid, t.d[i].tot_pages, t.d[i].shr_pages, t.d[i].paused_vcpus,
 			       t.d[i].longest_pause_ns / 1000000);
 		}
-		printf("]}\n");
+		printf("], \"faults\": ");
+		print_faults_json(&fs);
+		printf("}\n");
 	} else {
 		printf("host_memory          : %" PRIu64 " MiB (%" PRIu64 " frames)\n",
 		       pi.total_pages / 256, pi.total_pages);
@@ -473,6 +511,15 @@ int sim_cli_info(const char *sock, int json)
 		       res.foreign_mappings);
 		printf("nominated_unshared   : %" PRIu64 " (shared frames with one sharer)\n",
 		       res.nominated_unshared);
+		if (fs.enabled) {
+			printf("fault_injection      : seed %" PRIu64 ", rate %g\n", fs.seed, fs.rate);
+			for (unsigned int k = 0; k < SIM_FK_NR; k++)
+				if (fs.kinds & (1u << k))
+					printf("  %-19s: %" PRIu64 " of %" PRIu64 " operations\n",
+					       sim_fault_kind_name(k), fs.injected[k], fs.draws[k]);
+		} else {
+			printf("fault_injection      : off\n");
+		}
 		printf("%-32s %5s %10s %10s\n", "Name", "ID", "tot_pages", "shr_pages");
 		for (unsigned int i = 0; i < t.n; i++)
 			printf("%-32s %5u %10" PRIu64 " %10" PRIu64 "\n", t.d[i].name, t.d[i].domid,

@@ -36,6 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fault.h"
+
 #define SIM_PAGE_SHIFT 12
 #define SIM_PAGE_SIZE (1u << SIM_PAGE_SHIFT)
 #define SIM_INVALID_MFN (~0ULL)
@@ -60,10 +62,19 @@ struct sim_hv_config {
 	 */
 	bool patched;
 	bool allow_svm_sharing; /* patched boot option: sharing on AMD SVM+NPT */
+	struct sim_fault_config faults;  /* --faults (fault.h); off unless enabled */
 };
 
 int sim_hv_create(const struct sim_hv_config *cfg, struct sim_hv **out);
 void sim_hv_destroy(struct sim_hv *hv);
+/*
+ * The fault injector (NULL when faults are off).  The hypervisor fires the
+ * faults that depend on its state itself -- nominate, share and each pair of
+ * compare_share at the point where they would succeed, each page of a
+ * foreign map -- when the caller armed the operation (sim_fault_arm());
+ * compare_share arms its pairs itself.  Everything else is the server's.
+ */
+struct sim_faults *sim_hv_faults(struct sim_hv *hv);
 /* The memfd holding host memory (owned by hv; clients get a dup over the socket). */
 int sim_hv_frames_fd(const struct sim_hv *hv);
 

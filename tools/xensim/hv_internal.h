@@ -196,6 +196,7 @@ struct sim_hv {
 	unsigned int nr_pending;
 	uint64_t nr_gen, nr_gen_mat;  /* generated frames, of which materialised */
 	char panic[256];             /* non-empty: a Xen BUG() was hit, the host is down */
+	struct sim_faults *faults;   /* NULL: no fault injection */
 };
 
 /* hv.c: lock, frames, domains */

@@ -44,9 +44,14 @@ static const char usage_text[] =
 	"Host:\n"
 	"  start [-F] [--socket PATH] [--mem MiB | --frames N] [--dom0-mem MiB]\n"
 	"        [--patched] [--no-vmx] [--allow-svm] [--debug-build]\n"
-	"        [--no-mem-sharing]\n"
+	"        [--no-mem-sharing] [--faults SEED:RATE[:KINDS]]\n"
 	"        [--pidfile FILE] [--log FILE]\n"
-	"                    start a host (daemonised unless -F); prints its socket\n"
+	"                    start a host (daemonised unless -F); prints its socket.\n"
+	"                    --faults: make clients' calls fail as Xen can, with\n"
+	"                    probability RATE (0..1) per operation, the same faults\n"
+	"                    for the same SEED and requests; KINDS (default all):\n"
+	"                    hypercall, map-call, map-page, map, xenstore,\n"
+	"                    event-drop, event-double, events, all\n"
 	"  stop              stop the host and all its guests\n"
 	"  info [--json]     host memory and sharing counters, per-domain pages\n"
 	"  verify [--json]   check every guest page against what the guest wrote;\n"
@@ -144,7 +149,7 @@ static int write_pidfile(const char *path)
 static int cmd_start(int argc, char **argv)
 {
 	enum { O_SOCKET = 256, O_MEM, O_FRAMES, O_DOM0, O_PATCHED, O_NOVMX, O_SVM, O_DEBUG,
-	       O_NOSHARING, O_PID, O_LOG };
+	       O_NOSHARING, O_FAULTS, O_PID, O_LOG };
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, 'F' },
 		{ "socket", required_argument, NULL, O_SOCKET },
@@ -156,6 +161,7 @@ static int cmd_start(int argc, char **argv)
 		{ "allow-svm", no_argument, NULL, O_SVM },
 		{ "debug-build", no_argument, NULL, O_DEBUG },
 		{ "no-mem-sharing", no_argument, NULL, O_NOSHARING },
+		{ "faults", required_argument, NULL, O_FAULTS },
 		{ "pidfile", required_argument, NULL, O_PID },
 		{ "log", required_argument, NULL, O_LOG },
 		{ "help", no_argument, NULL, 'h' },
@@ -191,6 +197,13 @@ static int cmd_start(int argc, char **argv)
 		case O_SVM: so.hv.allow_svm_sharing = true; break;
 		case O_DEBUG: so.hv.debug_build = true; break;
 		case O_NOSHARING: so.hv.no_mem_sharing = true; break;
+		case O_FAULTS: {
+			char why[200];
+
+			if (sim_fault_parse(optarg, &so.hv.faults, why, sizeof(why)))
+				return usage_error("--faults: %s", why);
+			break;
+		}
 		case O_PID: pidfile = optarg; break;
 		case O_LOG: log = optarg; break;
 		case 'h': fputs(usage_text, stdout); return SIM_EXIT_OK;
