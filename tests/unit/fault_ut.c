@@ -22,12 +22,22 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
+/* A --faults configuration: every kind in kinds at rate. */
+static struct sim_fault_config cfg_of(uint64_t seed, double rate, unsigned int kinds)
+{
+	struct sim_fault_config c = { .enabled = true, .seed = seed, .rate = rate, .kinds = kinds };
+
+	for (unsigned int k = 0; k < SIM_FK_NR; k++)
+		c.rates[k] = rate;
+	return c;
+}
+
 static struct sim_hv *mk_hv(uint64_t seed, double rate, unsigned int kinds, bool patched)
 {
 	struct sim_hv_config cfg = {
 		.nr_frames = 2048, .dom0_pages = 16, .cpu_vmx = true, .debug_build = true,
 		.patched = patched,
-		.faults = { .enabled = true, .seed = seed, .rate = rate, .kinds = kinds },
+		.faults = cfg_of(seed, rate, kinds),
 	};
 	struct sim_hv *hv = NULL;
 
@@ -166,9 +176,15 @@ static void test_parse(void)
 	CU_ASSERT(c.kinds == (1u << SIM_FK_MAP_CALL | 1u << SIM_FK_MAP_PAGE));
 	CU_ASSERT(sim_fault_parse("1:0.5:xenstore,map-page", &c, err, sizeof(err)) == 0);
 	CU_ASSERT(c.kinds == (1u << SIM_FK_XS_TXN | 1u << SIM_FK_MAP_PAGE));
+	/* a kind may carry its own rate */
+	CU_ASSERT(sim_fault_parse("1:0.01:hypercall,events=0.5", &c, err, sizeof(err)) == 0);
+	CU_ASSERT(c.rates[SIM_FK_HYPERCALL] == 0.01 && c.rates[SIM_FK_EVT_DROP] == 0.5 &&
+		  c.rates[SIM_FK_EVT_DOUBLE] == 0.5);
+	CU_ASSERT(c.kinds == (1u << SIM_FK_HYPERCALL | 1u << SIM_FK_EVT_DROP | 1u << SIM_FK_EVT_DOUBLE));
 	static const char *const bad[] = {
 		"", "42", ":0.1", "42:", "x:0.1", "-1:0.1", "42:1.5", "42:-0.1", "42:nan",
 		"42:0.1x", "42:0.1:", "42:0.1:nothing", "42:0.1:hypercall,,", "42:0.1:all,bogus",
+		"42:0.1:events=2", "42:0.1:events=", "42:0.1:events=x", "42:0.1:=0.5",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
@@ -193,8 +209,7 @@ static void draws(struct sim_faults *f, enum sim_fault_kind k, unsigned int n, u
  */
 static void test_deterministic(void)
 {
-	struct sim_fault_config c = { .enabled = true, .seed = 99, .rate = 0.3,
-				      .kinds = (1u << SIM_FK_NR) - 1 };
+	struct sim_fault_config c = cfg_of(99, 0.3, (1u << SIM_FK_NR) - 1);
 	struct sim_faults *a, *b;
 	uint8_t da[400], db[400], dc[400];
 
@@ -222,8 +237,7 @@ static void test_deterministic(void)
 	sim_faults_destroy(a);
 
 	/* a kind that is not enabled never hits and draws nothing */
-	c.kinds = 1u << SIM_FK_HYPERCALL;
-	c.rate = 1;
+	c = cfg_of(100, 1, 1u << SIM_FK_HYPERCALL);
 	CU_ASSERT_FATAL(sim_faults_create(&c, &a) == 0);
 	CU_ASSERT(!sim_fault_draw(a, SIM_FK_XS_TXN, NULL));
 	CU_ASSERT(sim_fault_draw(a, SIM_FK_HYPERCALL, NULL));
@@ -245,8 +259,7 @@ static void test_rate(void)
 	static const double rates[] = { 0, 0.01, 0.2, 1 };
 
 	for (size_t r = 0; r < sizeof(rates) / sizeof(rates[0]); r++) {
-		struct sim_fault_config c = { .enabled = true, .seed = 1234 + r, .rate = rates[r],
-					      .kinds = (1u << SIM_FK_NR) - 1 };
+		struct sim_fault_config c = cfg_of(1234 + r, rates[r], (1u << SIM_FK_NR) - 1);
 		struct sim_faults *f;
 		const unsigned int n = 100000;
 		unsigned int hits = 0;
@@ -256,6 +269,22 @@ static void test_rate(void)
 		for (unsigned int i = 0; i < n; i++)
 			hits += sim_fault_draw(f, SIM_FK_EVT_DROP, NULL);
 		CU_ASSERT(fabs(hits - n * rates[r]) <= 6 * sigma + 0.5);
+		sim_faults_destroy(f);
+	}
+	/* a kind's own rate: all of one kind, none of another */
+	{
+		struct sim_fault_config c;
+		struct sim_faults *f;
+		char err[128];
+		unsigned int drops = 0, calls = 0;
+
+		CU_ASSERT_FATAL(sim_fault_parse("3:0:hypercall,event-drop=1", &c, err, sizeof(err)) == 0);
+		CU_ASSERT_FATAL(sim_faults_create(&c, &f) == 0);
+		for (int i = 0; i < 1000; i++) {
+			drops += sim_fault_draw(f, SIM_FK_EVT_DROP, NULL);
+			calls += sim_fault_draw(f, SIM_FK_HYPERCALL, NULL);
+		}
+		CU_ASSERT(drops == 1000 && calls == 0);
 		sim_faults_destroy(f);
 	}
 }

@@ -719,6 +719,7 @@ static void test_enomem_no_ring_patched(void)
 static void test_enomem_resume_op(void)
 {
 	struct sim_hv_config cfg = base_cfg();
+	struct sim_hv_residue res;
 	struct sim_hv *hv;
 	uint32_t a, b, w[4];
 
@@ -736,7 +737,11 @@ static void test_enomem_resume_op(void)
 	mk_dom_spec(hv, SIM_DOM_PV, free_frames(hv), 0, false);
 	CU_ASSERT(sim_hv_enomem_resume(hv, 77) == -ESRCH);
 	CU_ASSERT(info(hv, b).longest_pause_ns == 0);
+	sim_hv_get_residue(hv, &res);
+	CU_ASSERT(res.unshare_enomem == 0);
 	CU_ASSERT(sim_hv_guest_write(hv, b, 0, 1, 0, "w", 1) == -ENOMEM);
+	sim_hv_get_residue(hv, &res);
+	CU_ASSERT(res.unshare_enomem == 1);   /* the host counts the unshare that found no frame */
 	CU_ASSERT(sim_hv_enomem_waiters(hv, w, 4) == 1 && w[0] == b);
 	/* the wait is timed from its start, and the time ends with it */
 	{

@@ -401,7 +401,7 @@ out:
 }
 
 /*
- * "faults": {"enabled": B, "seed": N, "rate": F, "kinds": [...],
+ * "faults": {"enabled": B, "seed": N, "rate": F, "kinds": [...], "rates": {KIND: F...},
  *  "injected": {KIND: N...}, "operations": {KIND: N...}, "hypercalls": {OP: N...}}
  */
 static void print_faults_json(const struct sim_fault_stats *fs)
@@ -416,7 +416,11 @@ static void print_faults_json(const struct sim_fault_stats *fs)
 		printf("%s\"%s\"", first ? "" : ", ", sim_fault_kind_name(k));
 		first = false;
 	}
-	printf("], \"injected\": {");
+	printf("], \"rates\": {");
+	for (unsigned int k = 0; k < SIM_FK_NR; k++)
+		printf("%s\"%s\": %.17g", k ? ", " : "", sim_fault_kind_name(k),
+		       fs->kinds & (1u << k) ? fs->rates[k] : 0.0);
+	printf("}, \"injected\": {");
 	for (unsigned int k = 0; k < SIM_FK_NR; k++)
 		printf("%s\"%s\": %" PRIu64, k ? ", " : "", sim_fault_kind_name(k), fs->injected[k]);
 	printf("}, \"operations\": {");
@@ -479,12 +483,13 @@ int sim_cli_info(const char *sock, int json)
 		       ", \"sharing_freed_pages\": %" PRId64 ", \"sharing_used_frames\": %" PRId64
 		       ", \"sum_shr_pages\": %" PRIu64 ", \"invariant_ok\": %s, \"patched\": %s"
 		       ", \"nr_cpus\": %" PRIu64 ", \"foreign_mappings\": %" PRIu64
-		       ", \"nominated_unshared\": %" PRIu64 ", \"domains\": [",
+		       ", \"nominated_unshared\": %" PRIu64 ", \"unshare_enomem\": %" PRIu64
+		       ", \"domains\": [",
 		       pi.total_pages, pi.free_pages, pi.total_pages / 256, pi.free_pages / 256,
 		       freed, used, res.sum_shr_pages,
 		       res.sum_shr_pages == res.freed_pages + res.used_frames ? "true" : "false",
 		       c.patched ? "true" : "false", pi.nr_cpus,
-		       res.foreign_mappings, res.nominated_unshared);
+		       res.foreign_mappings, res.nominated_unshared, res.unshare_enomem);
 		for (unsigned int i = 0; i < t.n; i++) {
 			printf("%s{\"name\": ", i ? ", " : "");
 			json_str(stdout, t.d[i].name);
@@ -511,12 +516,14 @@ int sim_cli_info(const char *sock, int json)
 		       res.foreign_mappings);
 		printf("nominated_unshared   : %" PRIu64 " (shared frames with one sharer)\n",
 		       res.nominated_unshared);
+		printf("unshare_enomem       : %" PRIu64 " (unshares that found no free frame)\n",
+		       res.unshare_enomem);
 		if (fs.enabled) {
 			printf("fault_injection      : seed %" PRIu64 ", rate %g\n", fs.seed, fs.rate);
 			for (unsigned int k = 0; k < SIM_FK_NR; k++)
 				if (fs.kinds & (1u << k))
-					printf("  %-19s: %" PRIu64 " of %" PRIu64 " operations\n",
-					       sim_fault_kind_name(k), fs.injected[k], fs.draws[k]);
+					printf("  %-19s: %" PRIu64 " of %" PRIu64 " operations (rate %g)\n",
+					       sim_fault_kind_name(k), fs.injected[k], fs.draws[k], fs.rates[k]);
 		} else {
 			printf("fault_injection      : off\n");
 		}

@@ -9,7 +9,7 @@
  * 4.17 host, so that a daemon's error paths run as often as its happy paths.
  *
  * Determinism: draw n of kind k hits when splitmix64(seed, k, n) / 2^64 <
- * RATE.  A draw is a pure function of (seed, kind, n) and each kind counts
+ * RATE (or the kind's own rate, KIND=RATE).  A draw is a pure function of (seed, kind, n) and each kind counts
  * its own draws, so the faults of one kind depend only on the sequence of
  * operations of that kind: a client that repeats its requests meets the
  * same faults, whatever the guests' vCPUs or the command line do meanwhile
@@ -137,16 +137,32 @@ const char *sim_fault_op_name(enum sim_fault_op op)
 
 /* ---- --faults SEED:RATE[:KINDS] --------------------------------------------- */
 
-static int sim_fault_kinds_parse(const char *s, unsigned int *out, char *err, size_t errlen)
+/* "KIND[=RATE],...": the kinds, each at rate (or its own), into out. */
+static int sim_fault_kinds_parse(const char *s, struct sim_fault_config *out, char *err,
+				 size_t errlen)
 {
 	char *copy = strdup(s), *rest = copy, *tok;
 	int rc = 0;
 
 	if (!copy)
 		return -ENOMEM;
-	*out = 0;
+	out->kinds = 0;
 	while ((tok = strsep(&rest, ","))) {
+		char *eq = strchr(tok, '='), *end;
+		double rate = out->rate;
 		unsigned int bits = 0;
+
+		if (eq) {
+			*eq = '\0';
+			errno = 0;
+			rate = strtod(eq + 1, &end);
+			if (errno || end == eq + 1 || *end || !(rate >= 0 && rate <= 1)) {
+				snprintf(err, errlen, "rate \"%s\" of %s is not a probability between 0 and 1",
+					 eq + 1, tok);
+				rc = -EINVAL;
+				break;
+			}
+		}
 
 		if (!strcmp(tok, "all"))
 			bits = (1u << SIM_FK_NR) - 1;
@@ -163,9 +179,12 @@ static int sim_fault_kinds_parse(const char *s, unsigned int *out, char *err, si
 			rc = -EINVAL;
 			break;
 		}
-		*out |= bits;
+		out->kinds |= bits;
+		for (unsigned int k = 0; k < SIM_FK_NR; k++)
+			if (bits & (1u << k))
+				out->rates[k] = rate;
 	}
-	if (!rc && !*out) {
+	if (!rc && !out->kinds) {
 		snprintf(err, errlen, "no fault kind given after the rate");
 		rc = -EINVAL;
 	}
@@ -208,8 +227,12 @@ int sim_fault_parse(const char *spec, struct sim_fault_config *out, char *err, s
 		return -EINVAL;
 	}
 	out->kinds = (1u << SIM_FK_NR) - 1;
-	if (kinds && sim_fault_kinds_parse(kinds + 1, &out->kinds, err, errlen))
+	for (unsigned int k = 0; k < SIM_FK_NR; k++)
+		out->rates[k] = out->rate;
+	if (kinds && sim_fault_kinds_parse(kinds + 1, out, err, errlen)) {
+		out->kinds = 0;
 		return -EINVAL;
+	}
 	out->enabled = true;
 	return 0;
 }
@@ -269,7 +292,7 @@ static bool sim_fault_draw_locked(struct sim_faults *f, enum sim_fault_kind k, u
 	if (pick)
 		*pick = sim_fault_mix(h);
 	/* the top 53 bits as a uniform double in [0, 1) */
-	return (double)(h >> 11) * 0x1.0p-53 < f->cfg.rate;
+	return (double)(h >> 11) * 0x1.0p-53 < f->cfg.rates[k];
 }
 
 bool sim_fault_draw(struct sim_faults *f, enum sim_fault_kind k, uint64_t *pick)
@@ -386,6 +409,7 @@ void sim_faults_stats(struct sim_faults *f, struct sim_fault_stats *out)
 	out->kinds = f->cfg.kinds;
 	out->seed = f->cfg.seed;
 	out->rate = f->cfg.rate;
+	memcpy(out->rates, f->cfg.rates, sizeof(out->rates));
 	memcpy(out->draws, f->draws, sizeof(out->draws));
 	memcpy(out->injected, f->injected, sizeof(out->injected));
 	memcpy(out->by_op, f->by_op, sizeof(out->by_op));

@@ -60,9 +60,10 @@ struct sim_fault_config {
 	uint64_t seed;
 	double rate;          /* probability per eligible operation, 0..1 */
 	unsigned int kinds;   /* bit (1 << enum sim_fault_kind) per kind injected */
+	double rates[SIM_FK_NR];   /* per kind: rate, or its own KIND=RATE */
 };
 
-/* "SEED:RATE[:KIND,KIND...]"; -EINVAL with a reason in err. */
+/* "SEED:RATE[:KIND[=RATE],...]"; -EINVAL with a reason in err. */
 int sim_fault_parse(const char *spec, struct sim_fault_config *out, char *err, size_t errlen);
 const char *sim_fault_kind_name(enum sim_fault_kind k);
 const char *sim_fault_op_name(enum sim_fault_op op);
@@ -108,6 +109,7 @@ struct sim_fault_stats {
 	uint32_t kinds;
 	uint64_t seed;
 	double rate;
+	double rates[SIM_FK_NR];
 	uint64_t draws[SIM_FK_NR];      /* operations eligible so far */
 	uint64_t injected[SIM_FK_NR];
 	uint64_t by_op[SIM_FOP_NR];     /* SIM_FK_HYPERCALL and SIM_FK_MAP_CALL faults per op */

@@ -226,6 +226,9 @@ int sim_hv_recent_nominations(struct sim_hv *hv, uint32_t domid, uint64_t *gfns,
  *                      but not (or no longer) merged.  A daemon's stable
  *                      side holds some legitimately; they stay after it
  *                      dies until the guest writes them, as in Xen.
+ *  unshare_enomem      unshares (guest writes, writable maps, balloons)
+ *                      that found no free frame since the host started:
+ *                      how a test knows its memory pressure really hit
  * and, read in the same critical section so that guests writing meanwhile
  * cannot make them disagree, the sharing counters and the sum of every
  * domain's shr_pages (the invariant sum_shr_pages == freed + used).
@@ -234,6 +237,7 @@ struct sim_hv_residue {
 	uint64_t foreign_mappings;
 	uint64_t nominated_unshared;
 	uint64_t freed_pages, used_frames, sum_shr_pages;
+	uint64_t unshare_enomem;
 };
 void sim_hv_get_residue(struct sim_hv *hv, struct sim_hv_residue *out);
 

@@ -197,6 +197,7 @@ struct sim_hv {
 	uint64_t nr_gen, nr_gen_mat;  /* generated frames, of which materialised */
 	char panic[256];             /* non-empty: a Xen BUG() was hit, the host is down */
 	struct sim_faults *faults;   /* NULL: no fault injection */
+	uint64_t nr_unshare_enomem;  /* unshares that found no free frame (sim_share_enomem()) */
 };
 
 /* hv.c: lock, frames, domains */

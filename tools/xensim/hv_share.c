@@ -250,6 +250,7 @@ int sim_share_enomem(struct sim_hv *hv, struct sim_dom *d, uint32_t vcpu,
 {
 	vm_event_request_t req;
 
+	hv->nr_unshare_enomem++;
 	if (!d->ring_enabled) {
 		if (!guest)
 			return -EOPNOTSUPP;   /* notify_enomem without ring: nothing */
@@ -1022,6 +1023,7 @@ void sim_hv_get_residue(struct sim_hv *hv, struct sim_hv_residue *out)
 			out->nominated_unshared++;
 	out->freed_pages = (uint64_t)hv->nr_saved;
 	out->used_frames = (uint64_t)hv->nr_shared;
+	out->unshare_enomem = hv->nr_unshare_enomem;
 	for (uint32_t id = 0; id < SIM_DOMID_MAX; id++)
 		if (hv->doms[id])
 			out->sum_shr_pages += hv->doms[id]->shr_pages;

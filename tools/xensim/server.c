@@ -1479,6 +1479,7 @@ static void op_cli(struct sim_server *srv, struct sim_client *c, uint32_t op,
 		out.freed_pages = res.freed_pages;
 		out.used_frames = res.used_frames;
 		out.sum_shr_pages = res.sum_shr_pages;
+		out.unshare_enomem = res.unshare_enomem;
 		memcpy(srv->tx, &out, sizeof(out));
 		r->ret = 0;
 		r->len = sizeof(out);
@@ -1852,12 +1853,13 @@ int sim_server_run(const struct sim_server_opts *opts)
 	      opts->hv.debug_build ? ", debug build" : "",
 	      opts->hv.no_mem_sharing ? ", no CONFIG_MEM_SHARING" : "", opts->socket_path);
 	if (srv.faults) {
-		char kinds[160] = "";
+		char kinds[256] = "";
 
 		for (unsigned int k = 0; k < SIM_FK_NR; k++)
 			if (opts->hv.faults.kinds & (1u << k))
-				snprintf(kinds + strlen(kinds), sizeof(kinds) - strlen(kinds), "%s%s",
-					 kinds[0] ? "," : "", sim_fault_kind_name(k));
+				snprintf(kinds + strlen(kinds), sizeof(kinds) - strlen(kinds), "%s%s=%g",
+					 kinds[0] ? "," : "", sim_fault_kind_name(k),
+					 opts->hv.faults.rates[k]);
 		logf_("fault injection on: seed %" PRIu64 ", rate %g per operation, kinds %s",
 		      opts->hv.faults.seed, opts->hv.faults.rate, kinds);
 	}
