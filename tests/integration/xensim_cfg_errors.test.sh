@@ -103,5 +103,14 @@ expect_error "$good" 'already exists'
 "$X" list --json >"$T/list" || fail "host died"
 [ "$(grep -c '"domid"' "$T/list")" = 2 ] || fail "leftover domains: $(cat "$T/list")"
 "$X" verify >/dev/null || fail "verify after errors"
+
+# start's own files never block either: a FIFO as pid file or (without a
+# reader) as log makes the start fail at once with the path
+timeout 10 "$X" start --socket "$T/other.sock" --mem 64 --pidfile "$T/fifo" >"$T/out" 2>&1
+[ $? = 1 ] || fail "start with a FIFO as pid file: $(cat "$T/out")"
+grep -q "pid file $T/fifo" "$T/out" || fail "pid file message: $(cat "$T/out")"
+timeout 10 "$X" start --socket "$T/other.sock" --mem 64 --log "$T/fifo" >"$T/out" 2>&1
+[ $? = 1 ] || fail "start with a FIFO as log: $(cat "$T/out")"
+grep -q "cannot open log $T/fifo.*FIFO nobody reads" "$T/out" || fail "log message: $(cat "$T/out")"
 echo "xensim_cfg_errors: ok"
 exit 0
