@@ -37,6 +37,10 @@
  * when the writable mapping goes away (and verify skips gfns that still
  * have one).
  *
+ * Fault injection (fault.h): each page of a foreign map draws a fault;
+ * a page that would map is then reported in err[] as privcmd reports a page
+ * it could not map, before a writable mapping's unshare or any reference.
+ *
  * Locking: one mutex serialises everything; sim_hv_wait_resumed() sleeps on
  * a condition variable broadcast whenever a pause is lifted or a domain goes
  * away.  Notifications (the sharing ring's event channel, VIRQ_ENOMEM) are

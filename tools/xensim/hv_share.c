@@ -40,6 +40,12 @@
  *    shr_pages move exactly where Xen moves them, so the invariant
  *    sum(shr_pages) == nr_saved + nr_shared holds after every operation.
  *
+ * Fault injection (fault.h): nominate, share and each pair of the batched
+ * op fire an armed fault only where they would succeed, which they find out
+ * without side effects first (sim_memop_check(), sim_nominate_would(),
+ * sim_share_pages(validate)), so an injected error leaves the host exactly
+ * as it was -- not even sharing's implicit enabling happens.
+ *
  * ENOMEM on unshare (sim_share_enomem): with the sharing ring, a
  * VM_EVENT_REASON_MEM_SHARING request is produced into the ring page
  * (Xen is the front end) and the faulting vCPU paused until a response
