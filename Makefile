@@ -9,6 +9,9 @@
 #   make check           unit + integration tests, then the same under
 #                        ASan+UBSan, then a clang -Werror build
 #   make bench           benchmarks (not part of check), JSON lines on stdout
+#   make soak            the daemon against a fault-injecting host for
+#                        SOAK_SECONDS (default 600; tests/soak/soak.sh),
+#                        JSON lines on stdout (not part of check)
 #   make install         DESTDIR=... PREFIX=/usr/local
 #   make <module>        build one module (libshare, xensim, xenshared, ...)
 
@@ -48,7 +51,7 @@ ALL_TARGETS :=
 UNIT_TESTS :=
 INSTALL_RULES :=
 
-.PHONY: all check check-one unit integration bench install clean
+.PHONY: all check check-one unit integration bench soak install clean
 all:
 
 include mk/rules.mk
@@ -74,6 +77,11 @@ check:
 bench:
 	@$(MAKE) --no-print-directory all >&2
 	@O=$(abspath $(O)) tests/bench/run-all.sh
+
+# Build output goes to stderr: stdout carries only the JSON lines.
+soak:
+	@$(MAKE) --no-print-directory all >&2
+	@O=$(abspath $(O)) VARIANT=$(VARIANT) tests/soak/soak.sh
 
 install: all $(INSTALL_RULES)
 

@@ -26,7 +26,8 @@
  * the message, and ret >= 0 or a negative errno.  A message shorter than
  * a header may close the connection (wire.h allows it); any other close is
  * a failure.  A guest's (as_domid != 0) connection gets -EPERM for every
- * op outside xenstore.  Every 100 messages a fresh dom0 connection must get a sane
+ * op outside xenstore.  Every 100 messages a fresh dom0 connection (as the
+ * command line, which a host injecting faults never faults) must get a sane
  * PHYSINFO answer.  Exit 0 when all held, 1 with the first broken rule.
  */
 #include <errno.h>
@@ -177,16 +178,17 @@ static const uint32_t ops[] = {
 	SIM_OP_GET_PARAM, SIM_OP_MEMSHR_CONTROL, SIM_OP_NOMINATE_GFN, SIM_OP_SHARE_GFNS,
 	SIM_OP_ADD_TO_PHYSMAP, SIM_OP_RANGE_SHARE, SIM_OP_DEBUG_GFN, SIM_OP_AUDIT,
 	SIM_OP_FREED_PAGES, SIM_OP_USED_FRAMES, SIM_OP_RING_ENABLE, SIM_OP_RING_DISABLE,
-	SIM_OP_DOMAIN_RESUME, SIM_OP_COMPARE_SHARE, SIM_OP_ENOMEM_WAITERS, SIM_OP_MAP,
+	SIM_OP_DOMAIN_RESUME, SIM_OP_COMPARE_SHARE, SIM_OP_ENOMEM_WAITERS,
+	SIM_OP_ENOMEM_RESUME, SIM_OP_MAP,
 	SIM_OP_UNMAP, SIM_OP_EVTCHN_BIND_INTERDOMAIN, SIM_OP_EVTCHN_BIND_VIRQ,
 	SIM_OP_EVTCHN_UNBIND, SIM_OP_EVTCHN_NOTIFY, SIM_OP_EVENT, SIM_OP_XS_READ,
 	SIM_OP_XS_WRITE, SIM_OP_XS_MKDIR, SIM_OP_XS_RM, SIM_OP_XS_DIRECTORY,
 	SIM_OP_XS_GET_PERMS, SIM_OP_XS_SET_PERMS, SIM_OP_XS_WATCH, SIM_OP_XS_UNWATCH,
 	SIM_OP_XS_WATCH_EVENT, SIM_OP_XS_TRANSACTION_START, SIM_OP_XS_TRANSACTION_END,
 	SIM_OP_XS_GET_DOMAIN_PATH, SIM_OP_XS_INTRODUCE, SIM_OP_CLI_CREATE, SIM_OP_CLI_VERIFY,
-	SIM_OP_CLI_GUESTS,
+	SIM_OP_CLI_GUESTS, SIM_OP_CLI_RESIDUE, SIM_OP_CLI_FRAMES, SIM_OP_CLI_FAULTS,
 	/* unknown ops around the known ranges */
-	0, 9, 29, 49, 59, 79, 99, 199, 204, 0xffffffffu,
+	0, 9, 29, 49, 59, 79, 99, 199, SIM_OP_CLI_FAULTS + 1, 0xffffffffu,
 };
 
 static uint32_t pick_domid(void)
@@ -422,7 +424,9 @@ static void round_once(void)
 static void probe(void)
 {
 	int fd = connect_host();
-	struct sim_wire_hello h = { .version = SIM_WIRE_VERSION, .kind = SIM_CONN_CALLS };
+	/* as the command line: a host injecting faults (--faults) must still answer it */
+	struct sim_wire_hello h = { .version = SIM_WIRE_VERSION, .kind = SIM_CONN_CALLS,
+				    .flags = SIM_HELLO_CLI };
 	struct sim_wire_hdr rh;
 	struct sim_wire_physinfo pi;
 	uint32_t seq = next_seq++;

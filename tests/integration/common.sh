@@ -26,6 +26,27 @@ wait_for() {
 	return 1
 }
 
+# frames_across_groups: the shared frames of the host (`xensim frames
+# --json`) whose sharers belong to two sharing groups or more, one JSON line
+# each: empty output when tenants are isolated at the frame level.  A
+# domain's group is its xenstore node /local/domain/<id>/memshare/group; a
+# domain without one shows as "(no group node)" (the daemon then applies its
+# configured default group, so tests give every guest a group).  Status 2
+# when the host does not answer.
+frames_across_groups() {
+	_fr=$("$XENSIM" frames --json) || return 2
+	_groups="{"
+	for _id in $(printf '%s\n' "$_fr" | jq -r '[.frames[].gfns[].domid] | unique | .[]'); do
+		_g=$("$XENSIM" xenstore-read "/local/domain/$_id/memshare/group" 2>/dev/null) ||
+			_g="(no group node)"
+		_groups="$_groups\"$_id\": $(printf '%s' "$_g" | jq -Rs .),"
+	done
+	_groups="${_groups%,}}"
+	printf '%s\n' "$_fr" | jq -c --argjson g "$_groups" \
+		'.frames[] | select(([.gfns[].domid | tostring | $g[.]] | unique | length) > 1)
+		 | .groups = ([.gfns[].domid | tostring | $g[.]] | unique)'
+}
+
 [ -x "$XSD" ] || skip "$XSD not built"
 [ -x "$XENSIM" ] || skip "$XENSIM not built"
 [ -e "$SIMLIB/libxenctrl.so.4.17" ] && [ -e "$SIMLIB/libxenstore.so.4" ] || skip "xensim's drop-in libraries not built in $SIMLIB"

@@ -9,7 +9,8 @@
 # `xenshared -C`), signals, its exit status and stderr; the host only
 # through xensim's command line.
 
-. "$(dirname "$0")/common.sh"
+# (tests/soak/soak.sh, which lives elsewhere, sets INTEGRATION_DIR)
+. "${INTEGRATION_DIR:-$(dirname "$0")}/common.sh"
 
 fail() { echo "FAIL: $*"; [ -n "${T:-}" ] && [ -f "$T/daemon.err" ] && sed 's/^/  daemon: /' "$T/daemon.err" | tail -20; exit 1; }
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # xensim's wire protocol under a storm of random and malformed messages
-# (tests/fuzz/wire_storm.c): every request the protocol answers gets a
+# (tests/fuzz/wire_storm.c), on a host injecting faults (--faults at rate
+# 0.1, seeded like the storm): every request the protocol answers gets a
 # well-formed reply, only messages shorter than a header may cost the
 # connection, the host keeps serving (PHYSINFO probes, `xensim list`), and
 # in a sanitizer build its log holds no report.  The server's dispatch is
@@ -26,7 +27,10 @@ secs=${FUZZ_WIRE_SECONDS:-20}
 seed=${FUZZ_WIRE_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "fuzz_wire: seed $seed, $secs s (FUZZ_WIRE_SEED=$seed reproduces the storm)"
 
-"$X" start -F --mem 256 --dom0-mem 32 --pidfile "$T/pid" >"$T/host.out" 2>"$T/host.log" &
+# with fault injection on, so the storm also runs the fault paths (a fault
+# is an error reply like any other; the probes use the CLI's exemption-free
+# connections and must still be answered)
+"$X" start -F --mem 256 --dom0-mem 32 --faults "$seed:0.1" --pidfile "$T/pid" >"$T/host.out" 2>"$T/host.log" &
 wait_for '[ -S "$S" ] && "$X" list >/dev/null 2>&1' || fail "host did not come up"
 # two small guests for the storm's domids to hit
 cat >"$T/g.cfg" <<CFG

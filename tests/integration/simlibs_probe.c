@@ -16,6 +16,20 @@
  *   simlibs_probe bench DOM PAGES SECS  map+unmap 256-page batches of
  *                                       DOM's first PAGES gfns; prints
  *                                       {"pages_per_s": N}
+ *   simlibs_probe nominate DOM GFN      nominate one gfn, print its handle
+ *   simlibs_probe share SDOM SGFN CDOM CGFN
+ *                                       nominate both gfns and share the
+ *                                       client's into the source's frame
+ *                                       (no content check: Xen does none)
+ *   simlibs_probe share-range SDOM CDOM FIRST LAST
+ *                                       the same for each gfn FIRST..LAST of
+ *                                       both; prints "shared N failed M"
+ *   simlibs_probe watch-virq SECS       bind VIRQ_ENOMEM, print "ready",
+ *                                       count its events for SECS seconds,
+ *                                       print "events N"
+ *   simlibs_probe xs-commit PATH VALUE  write PATH in a transaction and
+ *                                       commit it; prints "committed" or
+ *                                       "EAGAIN" (both exit 0)
  *
  * Exit status 0 when every check holds; each failing check prints one line
  * saying what was expected.
@@ -275,6 +289,119 @@ static int probe_bench(uint32_t dom, unsigned long pages, unsigned int secs)
 	return 0;
 }
 
+/* nominate (and share): frames built by hand, as a daemon would build them */
+static int probe_share(uint32_t sdom, unsigned long sgfn, int share, uint32_t cdom,
+		       unsigned long cgfn)
+{
+	xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+	uint64_t sh = 0, ch = 0;
+	int rc;
+
+	if (!xch) {
+		printf("FAIL: xc_interface_open: %s\n", strerror(errno));
+		return 1;
+	}
+	rc = xc_memshr_nominate_gfn(xch, sdom, sgfn, &sh);
+	CHECK(rc == 0, "nominate d%u gfn %#lx: %s", sdom, sgfn, strerror(errno));
+	if (!rc && share) {
+		rc = xc_memshr_nominate_gfn(xch, cdom, cgfn, &ch);
+		CHECK(rc == 0, "nominate d%u gfn %#lx: %s", cdom, cgfn, strerror(errno));
+	}
+	if (!rc && share) {
+		rc = xc_memshr_share_gfns(xch, sdom, sgfn, sh, cdom, cgfn, ch);
+		CHECK(rc == 0, "share d%u gfn %#lx into d%u gfn %#lx: %s", cdom, cgfn, sdom,
+		      sgfn, strerror(errno));
+	}
+	if (!rc)
+		printf("handle %llu\n", (unsigned long long)sh);
+	xc_interface_close(xch);
+	return failures ? 1 : 0;
+}
+
+static int probe_share_range(uint32_t sdom, uint32_t cdom, unsigned long first,
+			     unsigned long last)
+{
+	xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+	unsigned long shared = 0, failed = 0;
+
+	if (!xch) {
+		printf("FAIL: xc_interface_open: %s\n", strerror(errno));
+		return 1;
+	}
+	for (unsigned long g = first; g <= last; g++) {
+		uint64_t sh, ch;
+
+		if (xc_memshr_nominate_gfn(xch, sdom, g, &sh) ||
+		    xc_memshr_nominate_gfn(xch, cdom, g, &ch) ||
+		    xc_memshr_share_gfns(xch, sdom, g, sh, cdom, g, ch))
+			failed++;
+		else
+			shared++;
+	}
+	printf("shared %lu failed %lu\n", shared, failed);
+	xc_interface_close(xch);
+	return 0;
+}
+
+/* VIRQ_ENOMEM of xen/include/public/xen.h, raised by the patched hypervisor */
+#define PROBE_VIRQ_ENOMEM 12
+
+static int probe_watch_virq(unsigned int secs)
+{
+	xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
+	unsigned int events = 0;
+	double end;
+	int port;
+
+	if (!xce) {
+		printf("FAIL: xenevtchn_open: %s\n", strerror(errno));
+		return 1;
+	}
+	port = xenevtchn_bind_virq(xce, PROBE_VIRQ_ENOMEM);
+	CHECK(port >= 0, "bind VIRQ_ENOMEM: %s", strerror(errno));
+	if (port < 0)
+		return 1;
+	printf("ready\n");
+	fflush(stdout);
+	end = now_s() + secs;
+	for (double t = now_s(); t < end; t = now_s()) {
+		struct pollfd pfd = { .fd = xenevtchn_fd(xce), .events = POLLIN };
+
+		if (poll(&pfd, 1, (int)((end - t) * 1000) + 1) <= 0)
+			continue;
+		if (xenevtchn_pending(xce) == port) {
+			events++;
+			xenevtchn_unmask(xce, (evtchn_port_t)port);
+		}
+	}
+	printf("events %u\n", events);
+	xenevtchn_close(xce);
+	return failures ? 1 : 0;
+}
+
+static int probe_xs_commit(const char *path, const char *value)
+{
+	struct xs_handle *xs = xs_open(0);
+	xs_transaction_t t;
+
+	if (!xs) {
+		printf("FAIL: xs_open: %s\n", strerror(errno));
+		return 1;
+	}
+	t = xs_transaction_start(xs);
+	CHECK(t != XBT_NULL, "transaction start: %s", strerror(errno));
+	CHECK(xs_write(xs, t, path, value, (unsigned int)strlen(value)), "write %s: %s", path,
+	      strerror(errno));
+	if (xs_transaction_end(xs, t, false))
+		printf("committed\n");
+	else if (errno == EAGAIN)
+		printf("EAGAIN\n");
+	else
+		CHECK(0, "transaction end: %s", strerror(errno));
+	xs_close(xs);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "stubs"))
@@ -288,7 +415,21 @@ int main(int argc, char **argv)
 	if (argc == 5 && !strcmp(argv[1], "bench"))
 		return probe_bench((uint32_t)parse_ul(argv[2]), parse_ul(argv[3]),
 				   (unsigned int)parse_ul(argv[4]));
+	if (argc == 4 && !strcmp(argv[1], "nominate"))
+		return probe_share((uint32_t)parse_ul(argv[2]), parse_ul(argv[3]), 0, 0, 0);
+	if (argc == 6 && !strcmp(argv[1], "share"))
+		return probe_share((uint32_t)parse_ul(argv[2]), parse_ul(argv[3]), 1,
+				   (uint32_t)parse_ul(argv[4]), parse_ul(argv[5]));
+	if (argc == 6 && !strcmp(argv[1], "share-range"))
+		return probe_share_range((uint32_t)parse_ul(argv[2]), (uint32_t)parse_ul(argv[3]),
+					 parse_ul(argv[4]), parse_ul(argv[5]));
+	if (argc == 3 && !strcmp(argv[1], "watch-virq"))
+		return probe_watch_virq((unsigned int)parse_ul(argv[2]));
+	if (argc == 4 && !strcmp(argv[1], "xs-commit"))
+		return probe_xs_commit(argv[2], argv[3]);
 	fprintf(stderr, "usage: simlibs_probe stubs | map-nominate DOM GFN | xs-info DOM |"
-		" watch-introduce SECS | bench DOM PAGES SECS\n");
+		" watch-introduce SECS | bench DOM PAGES SECS | nominate DOM GFN |"
+		" share SDOM SGFN CDOM CGFN | share-range SDOM CDOM FIRST LAST |"
+		" watch-virq SECS | xs-commit PATH VALUE\n");
 	return 2;
 }

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Bad input to `xensim create` -- a corrupted xl.cfg, bad values, a missing,
-# truncated or garbage memory image, a guest too big for the host -- gives
-# exit 1 and a message naming the file and the problem; the host stays up
-# and no half-built domain is left behind.  Exit 0 pass, else fail.
+# truncated or garbage memory image, a FIFO or device as a memory file, an
+# ELF that is not a core as sim_core, a guest too big for the host -- gives
+# exit 1 (at once) and a message naming the file and the problem; the host
+# stays up and no half-built domain is left behind.  Exit 0 pass, else fail.
 set -u
 : "${O:?O must name the build folder}"
 X="$O/bin/xensim"
@@ -57,6 +58,40 @@ head -c $((32 * 1024 * 1024)) /dev/zero >"$T/big.raw"
 expect_error "$good" 'the guest only 4096' "sim_image=$T/big.raw"
 expect_error "$good" 'not an ELF core' "sim_core=$T/trunc.raw"
 
+# A FIFO (or any file that is not a regular file) as a memory file: refused
+# at once, naming key and path, and the host still answers.  The host serves
+# everyone from one thread; opening a FIFO for reading would wait for a
+# writer forever, so `timeout` turns such a hang into a failure here.
+mkfifo "$T/fifo"
+# expect_fast FILE NEEDLE [key=value...]: expect_error within 10 seconds
+expect_fast() {
+	f=$1 needle=$2
+	shift 2
+	timeout 10 "$X" create "$f" "$@" >"$T/out" 2>&1
+	rc=$?
+	[ "$rc" = 1 ] || fail "create $f $*: exit $rc, expected 1 at once ($(cat "$T/out"))"
+	grep -q -- "$needle" "$T/out" || fail "create $f $*: message lacks '$needle': $(cat "$T/out")"
+}
+expect_fast "$good" "sim_image = \"$T/fifo\": a FIFO, not a regular file" "sim_image=$T/fifo"
+expect_fast "$good" "sim_core = \"$T/fifo\": a FIFO, not a regular file" "sim_core=$T/fifo"
+expect_fast "$good" 'sim_image = "/dev/null": a character device' 'sim_image=/dev/null'
+expect_fast "$good" "a directory, not a regular file" "sim_core=$T"
+timeout 10 "$X" list >/dev/null || fail "the host does not answer after a FIFO as sim_image"
+
+# An ELF that is not a core (an object file given the dump-core sections) is
+# refused as sim_core, by the same rule xenshare-estimate applies to it.
+printf 'int xensim_not_a_core;\n' >"$T/obj.c"
+${CC:-cc} -c -o "$T/obj.o" "$T/obj.c" || fail "cannot build an object file"
+head -c 8192 /dev/urandom >"$T/pages"
+printf '\007\000\000\000\000\000\000\000\002\000\000\000\000\000\000\000' >"$T/pfn"
+objcopy --add-section .xen_pages="$T/pages" --add-section .xen_pfn="$T/pfn" "$T/obj.o" "$T/notcore.elf" ||
+	fail "objcopy"
+expect_error "$good" 'not a core dump' "sim_core=$T/notcore.elf"
+if [ -x "$O/bin/xenshare-estimate" ]; then
+	"$O/bin/xenshare-estimate" "$T/notcore.elf" >/dev/null 2>"$T/est" && fail "xenshare-estimate accepted the non-core ELF"
+	grep -q 'not a core dump' "$T/est" || fail "xenshare-estimate's reason: $(cat "$T/est")"
+fi
+
 # too big for the host: the hypervisor's ENOMEM, as a message
 expect_error "$good" 'creating domain "g"' 'memory=2048'
 
@@ -68,5 +103,14 @@ expect_error "$good" 'already exists'
 "$X" list --json >"$T/list" || fail "host died"
 [ "$(grep -c '"domid"' "$T/list")" = 2 ] || fail "leftover domains: $(cat "$T/list")"
 "$X" verify >/dev/null || fail "verify after errors"
+
+# start's own files never block either: a FIFO as pid file or (without a
+# reader) as log makes the start fail at once with the path
+timeout 10 "$X" start --socket "$T/other.sock" --mem 64 --pidfile "$T/fifo" >"$T/out" 2>&1
+[ $? = 1 ] || fail "start with a FIFO as pid file: $(cat "$T/out")"
+grep -q "pid file $T/fifo" "$T/out" || fail "pid file message: $(cat "$T/out")"
+timeout 10 "$X" start --socket "$T/other.sock" --mem 64 --log "$T/fifo" >"$T/out" 2>&1
+[ $? = 1 ] || fail "start with a FIFO as log: $(cat "$T/out")"
+grep -q "cannot open log $T/fifo.*FIFO nobody reads" "$T/out" || fail "log message: $(cat "$T/out")"
 echo "xensim_cfg_errors: ok"
 exit 0

@@ -278,8 +278,8 @@ static void test_zstd_image(void)
 }
 
 /* Builds an xl dump-core-like ELF: .shstrtab, the map section, .xen_pages. */
-static size_t make_core(uint8_t **out, const uint64_t *map, size_t map_len,
-			const char *map_name, const uint8_t *pages, size_t nr)
+static size_t make_elf(uint8_t **out, uint16_t e_type, const uint64_t *map, size_t map_len,
+		       const char *map_name, const uint8_t *pages, size_t nr)
 {
 	char strtab[64];
 	size_t strtab_len, off;
@@ -306,7 +306,7 @@ static size_t make_core(uint8_t **out, const uint64_t *map, size_t map_len,
 	eh.e_ident[EI_CLASS] = ELFCLASS64;
 	eh.e_ident[EI_DATA] = ELFDATA2LSB;
 	eh.e_ident[EI_VERSION] = EV_CURRENT;
-	eh.e_type = ET_CORE;
+	eh.e_type = e_type;
 	eh.e_machine = EM_X86_64;
 	eh.e_shoff = off;
 	eh.e_shentsize = sizeof(Elf64_Shdr);
@@ -321,6 +321,12 @@ static size_t make_core(uint8_t **out, const uint64_t *map, size_t map_len,
 	memcpy(f + off, sh, sizeof(sh));
 	*out = f;
 	return off + sizeof(sh);
+}
+
+static size_t make_core(uint8_t **out, const uint64_t *map, size_t map_len,
+			const char *map_name, const uint8_t *pages, size_t nr)
+{
+	return make_elf(out, ET_CORE, map, map_len, map_name, pages, nr);
 }
 
 /* A core's pages go to the gfns of .xen_pfn / .xen_p2m; bad cores are refused. */
@@ -376,6 +382,69 @@ static void test_core(void)
 	mem_fini(&m);
 }
 
+/*
+ * An ELF with every dump-core section but not of type ET_CORE (an object
+ * or executable someone added sections to) is refused as xenshare-estimate
+ * refuses it, and no page of it reaches the guest.
+ */
+static void test_core_not_a_core(void)
+{
+	static const uint16_t types[] = { ET_REL, ET_EXEC, ET_DYN, ET_NONE };
+	uint8_t pages[3 * PG], *elf;
+	uint64_t pfn[3] = { 7, 2, 1 };
+	struct mem m;
+	size_t len;
+
+	for (unsigned int i = 0; i < 3; i++)
+		sim_guest_fill_random(pages + i * PG, 9, i);
+	for (unsigned int t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+		mem_init(&m, 8);
+		len = make_elf(&elf, types[t], pfn, sizeof(pfn), ".xen_pfn", pages, 3);
+		CU_ASSERT_FATAL(write_file("notcore.elf", elf, len) == 0);
+		free(elf);
+		err[0] = '\0';
+		CU_ASSERT(sim_guest_load_core(tpath("notcore.elf"), 8, sink, &m, err, sizeof(err)) == -EINVAL);
+		CU_ASSERT(strstr(err, "not a core dump") != NULL);
+		for (unsigned int g = 0; g < 8; g++)
+			CU_ASSERT(m.writes[g] == 0);
+		mem_fini(&m);
+	}
+}
+
+/*
+ * A FIFO, a directory or a character device named as sim_image or sim_core
+ * is refused at once with the key and the path in the message; opening it
+ * for reading would wait for a writer and stall the single-threaded host.
+ * (Without the check this test blocks in open() on the FIFO.)
+ */
+static void test_not_regular(void)
+{
+	const char *paths[] = { tpath("fifo"), tmpdir, "/dev/null" };
+	char fifo[256];
+	struct mem m;
+
+	snprintf(fifo, sizeof(fifo), "%s", tpath("fifo"));
+	paths[0] = fifo;
+	CU_ASSERT_FATAL(mkfifo(fifo, 0600) == 0);
+	mem_init(&m, 8);
+	for (unsigned int i = 0; i < 3; i++) {
+		err[0] = '\0';
+		CU_ASSERT(sim_guest_load_image(paths[i], 8, sink, &m, err, sizeof(err)) == -EINVAL);
+		CU_ASSERT(strstr(err, "sim_image") != NULL && strstr(err, paths[i]) != NULL &&
+			  strstr(err, "not a regular file") != NULL);
+		err[0] = '\0';
+		CU_ASSERT(sim_guest_load_core(paths[i], 8, sink, &m, err, sizeof(err)) == -EINVAL);
+		CU_ASSERT(strstr(err, "sim_core") != NULL && strstr(err, paths[i]) != NULL);
+	}
+	CU_ASSERT(strstr(err, "a character device") != NULL);
+	CU_ASSERT(sim_guest_load_image(fifo, 8, sink, &m, err, sizeof(err)) == -EINVAL);
+	CU_ASSERT(strstr(err, "a FIFO") != NULL);
+	for (unsigned int g = 0; g < 8; g++)
+		CU_ASSERT(m.writes[g] == 0);
+	mem_fini(&m);
+	unlink(fifo);
+}
+
 static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 {
 	(void)sb;
@@ -401,6 +470,8 @@ int main(void)
 	CU_add_test(s, "raw image", test_raw_image);
 	CU_add_test(s, "zstd image", test_zstd_image);
 	CU_add_test(s, "core", test_core);
+	CU_add_test(s, "core of the wrong ELF type", test_core_not_a_core);
+	CU_add_test(s, "FIFO or device as a memory file", test_not_regular);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned int failed = CU_get_number_of_failures();

@@ -712,12 +712,14 @@ static void test_enomem_no_ring_patched(void)
 
 /*
  * The patch's own resume op (XENMEM_sharing_op_enomem_resume) releases the
- * waiting vCPUs and says how many; a second call finds none.  An unpatched
+ * waiting vCPUs and says how many; a second call finds none.  getinfo
+ * times the longest wait (longest_pause_ns), from its start to its end.  An unpatched
  * hypervisor has neither op (-ENOSYS), as libxenctrl callers probe for.
  */
 static void test_enomem_resume_op(void)
 {
 	struct sim_hv_config cfg = base_cfg();
+	struct sim_hv_residue res;
 	struct sim_hv *hv;
 	uint32_t a, b, w[4];
 
@@ -734,10 +736,26 @@ static void test_enomem_resume_op(void)
 	share(hv, a, 1, b, 1);
 	mk_dom_spec(hv, SIM_DOM_PV, free_frames(hv), 0, false);
 	CU_ASSERT(sim_hv_enomem_resume(hv, 77) == -ESRCH);
+	CU_ASSERT(info(hv, b).longest_pause_ns == 0);
+	sim_hv_get_residue(hv, &res);
+	CU_ASSERT(res.unshare_enomem == 0);
 	CU_ASSERT(sim_hv_guest_write(hv, b, 0, 1, 0, "w", 1) == -ENOMEM);
+	sim_hv_get_residue(hv, &res);
+	CU_ASSERT(res.unshare_enomem == 1);   /* the host counts the unshare that found no frame */
 	CU_ASSERT(sim_hv_enomem_waiters(hv, w, 4) == 1 && w[0] == b);
+	/* the wait is timed from its start, and the time ends with it */
+	{
+		uint64_t t1 = info(hv, b).longest_pause_ns, t2;
+
+		usleep(20000);
+		t2 = info(hv, b).longest_pause_ns;
+		CU_ASSERT(t1 > 0 && t2 >= t1 + 20000000ULL);
+		CU_ASSERT(sim_hv_guest_write(hv, b, 0, 1, 0, "w", 1) == -EAGAIN);
+		CU_ASSERT(info(hv, b).longest_pause_ns >= t2);   /* a retry does not restart it */
+	}
 	CU_ASSERT(sim_hv_enomem_resume(hv, b) == 1);
 	CU_ASSERT(info(hv, b).paused_vcpus == 0);
+	CU_ASSERT(info(hv, b).longest_pause_ns == 0);
 	CU_ASSERT(sim_hv_enomem_waiters(hv, w, 4) == 0);
 	CU_ASSERT(sim_hv_enomem_resume(hv, b) == 0);
 	CU_ASSERT(sim_hv_wait_resumed(hv, b, 0) == 0);
@@ -1404,6 +1422,80 @@ static void test_residue(void)
 	done(hv);
 }
 
+/* One frame of a sim_hv_shared_frames() listing, parsed. */
+struct frame_view { uint64_t mfn, handle; uint32_t nr; struct sim_hv_sharer sh[8]; };
+
+static long frames_of(struct sim_hv *hv, struct frame_view *out, unsigned int max)
+{
+	void *buf;
+	size_t len, off = 0;
+	long n = sim_hv_shared_frames(hv, &buf, &len);
+
+	CU_ASSERT_FATAL(n >= 0 && n <= (long)max);
+	for (long i = 0; i < n; i++) {
+		struct sim_hv_frame_rec rec;
+
+		CU_ASSERT_FATAL(off + sizeof(rec) <= len);
+		memcpy(&rec, (uint8_t *)buf + off, sizeof(rec));
+		off += sizeof(rec);
+		CU_ASSERT_FATAL(rec.nr_sharers <= 8 && off + rec.nr_sharers * sizeof(out->sh[0]) <= len);
+		out[i].mfn = rec.mfn;
+		out[i].handle = rec.handle;
+		out[i].nr = rec.nr_sharers;
+		memcpy(out[i].sh, (uint8_t *)buf + off, rec.nr_sharers * sizeof(out->sh[0]));
+		off += rec.nr_sharers * sizeof(out->sh[0]);
+	}
+	CU_ASSERT(off == len);
+	free(buf);
+	return n;
+}
+
+/*
+ * The list of shared frames holds every frame on dom_cow -- a frame merged
+ * across three domains, one shared by two gfns of one domain, one only
+ * nominated -- each with its mfn, handle and (domid, gfn) sharers sorted,
+ * frames by mfn; private frames never appear, and an unshare shows at once.
+ */
+static void test_shared_frames(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t a = mk_dom(hv, 16), b = mk_dom(hv, 16), c = mk_dom(hv, 16);
+	struct frame_view f[8];
+	uint64_t h3, hn;
+
+	CU_ASSERT(frames_of(hv, f, 8) == 0);
+	share(hv, c, 9, a, 3);              /* c's gfn 9 is the source */
+	share(hv, c, 9, b, 12);
+	h3 = nominate(hv, c, 9);
+	share(hv, b, 4, b, 5);              /* one domain, two gfns */
+	hn = nominate(hv, a, 7);            /* nominated, never merged */
+	CU_ASSERT(frames_of(hv, f, 8) == 3);
+	CU_ASSERT(f[0].mfn < f[1].mfn && f[1].mfn < f[2].mfn);
+	for (int i = 0; i < 3; i++) {
+		if (f[i].nr == 3) {
+			CU_ASSERT(f[i].handle == h3 && f[i].mfn == mfn_of(hv, a, 3));
+			CU_ASSERT(f[i].sh[0].domid == a && f[i].sh[0].gfn == 3);
+			CU_ASSERT(f[i].sh[1].domid == b && f[i].sh[1].gfn == 12);
+			CU_ASSERT(f[i].sh[2].domid == c && f[i].sh[2].gfn == 9);
+		} else if (f[i].nr == 2) {
+			CU_ASSERT(f[i].sh[0].domid == b && f[i].sh[0].gfn == 4);
+			CU_ASSERT(f[i].sh[1].domid == b && f[i].sh[1].gfn == 5);
+		} else {
+			CU_ASSERT(f[i].nr == 1 && f[i].handle == hn);
+			CU_ASSERT(f[i].sh[0].domid == a && f[i].sh[0].gfn == 7);
+		}
+	}
+	fill(hv, b, 12, 0x12);              /* b's gfn leaves the three-way frame */
+	fill(hv, a, 7, 0x07);               /* the nominated frame becomes private */
+	CU_ASSERT(frames_of(hv, f, 8) == 2);
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT(f[i].nr == 2);
+		for (uint32_t j = 0; j < f[i].nr; j++)
+			CU_ASSERT(!(f[i].sh[j].domid == b && f[i].sh[j].gfn == 12));
+	}
+	done(hv);
+}
+
 /* ---- oracle -------------------------------------------------------------------------- */
 
 /* verify catches a frame changed behind the hypervisor's back (a write into the memfd). */
@@ -1486,7 +1578,7 @@ int main(void)
 		T(test_compare_share_spanning_frames),
 		T(test_verify_catches_corruption), T(test_verify_catches_wrong_share),
 		T(test_verify_catches_shared_write_and_lost_page),
-		T(test_recent_nominations), T(test_residue),
+		T(test_recent_nominations), T(test_residue), T(test_shared_frames),
 #undef T
 	};
 	CU_pSuite suite;

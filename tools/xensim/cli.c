@@ -8,8 +8,9 @@
  * xenstore commands with --as, as a guest domain, so a test can act as a
  * guest trying to opt itself in.  Domain listing and counters use the same
  * ops libxenctrl uses (SIM_OP_DOMAIN_GETINFO, PHYSINFO, FREED_PAGES,
- * USED_FRAMES); creating, verifying and stopping use the CLI ops, whose
- * failures carry a message from the host that is printed as it is.
+ * USED_FRAMES); creating, verifying, listing the shared frames and
+ * stopping use the CLI ops, whose failures carry a message from the host
+ * that is printed as it is.
  *
  * Exit status (cli.h): 0 ok, 1 the host refused or is unreachable, 2 bad
  * arguments, 3 verify found mismatches.  --json prints one JSON document
@@ -25,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -122,7 +125,7 @@ static int cli_connect(const char *sock, uint32_t as_domid, struct cli_conn *c)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct sim_wire_hello h = { .version = SIM_WIRE_VERSION, .kind = SIM_CONN_CALLS,
-				    .as_domid = as_domid };
+				    .as_domid = as_domid, .flags = SIM_HELLO_CLI };
 	struct sim_wire_hello_reply hr;
 	struct iovec iov = { &h, sizeof(h) };
 	const uint8_t *rep;
@@ -360,9 +363,11 @@ int sim_cli_list(const char *sock, int json)
 			printf(", \"domid\": %u, \"mem_mib\": %" PRIu64 ", \"tot_pages\": %" PRIu64
 			       ", \"shr_pages\": %" PRIu64 ", \"max_pages\": %" PRIu64
 			       ", \"nr_gfns\": %" PRIu64 ", \"vcpus\": %u, \"paused_vcpus\": %u"
+			       ", \"longest_vcpu_pause_ms\": %" PRIu64
 			       ", \"state\": \"%s\", \"paused\": %s, \"crashed\": %s",
 			       d->domid, d->tot_pages / 256, d->tot_pages, d->shr_pages,
-			       d->max_pages, d->nr_gfns, d->nr_online_vcpus, d->paused_vcpus, st,
+			       d->max_pages, d->nr_gfns, d->nr_online_vcpus, d->paused_vcpus,
+			       d->longest_pause_ns / 1000000, st,
 			       d->flags & SIM_DOMF_PAUSED ? "true" : "false",
 			       d->flags & SIM_DOMF_CRASHED ? "true" : "false");
 			if (g) {
@@ -395,12 +400,45 @@ out:
 	return status;
 }
 
+/*
+ * "faults": {"enabled": B, "seed": N, "rate": F, "kinds": [...], "rates": {KIND: F...},
+ *  "injected": {KIND: N...}, "operations": {KIND: N...}, "hypercalls": {OP: N...}}
+ */
+static void print_faults_json(const struct sim_fault_stats *fs)
+{
+	bool first = true;
+
+	printf("{\"enabled\": %s, \"seed\": %" PRIu64 ", \"rate\": %.17g, \"kinds\": [",
+	       fs->enabled ? "true" : "false", fs->seed, fs->rate);
+	for (unsigned int k = 0; k < SIM_FK_NR; k++) {
+		if (!(fs->kinds & (1u << k)))
+			continue;
+		printf("%s\"%s\"", first ? "" : ", ", sim_fault_kind_name(k));
+		first = false;
+	}
+	printf("], \"rates\": {");
+	for (unsigned int k = 0; k < SIM_FK_NR; k++)
+		printf("%s\"%s\": %.17g", k ? ", " : "", sim_fault_kind_name(k),
+		       fs->kinds & (1u << k) ? fs->rates[k] : 0.0);
+	printf("}, \"injected\": {");
+	for (unsigned int k = 0; k < SIM_FK_NR; k++)
+		printf("%s\"%s\": %" PRIu64, k ? ", " : "", sim_fault_kind_name(k), fs->injected[k]);
+	printf("}, \"operations\": {");
+	for (unsigned int k = 0; k < SIM_FK_NR; k++)
+		printf("%s\"%s\": %" PRIu64, k ? ", " : "", sim_fault_kind_name(k), fs->draws[k]);
+	printf("}, \"hypercalls\": {");
+	for (unsigned int op = 0; op < SIM_FOP_NR; op++)
+		printf("%s\"%s\": %" PRIu64, op ? ", " : "", sim_fault_op_name(op), fs->by_op[op]);
+	printf("}}");
+}
+
 int sim_cli_info(const char *sock, int json)
 {
 	struct cli_conn c;
 	struct dom_table t;
 	struct sim_wire_physinfo pi;
 	struct sim_wire_cli_residue res;
+	struct sim_fault_stats fs;
 	const uint8_t *rep;
 	size_t len;
 	int64_t freed, used, r;
@@ -432,25 +470,37 @@ int sim_cli_info(const char *sock, int json)
 		fprintf(stderr, "xensim: info: the host did not answer its counters\n");
 		goto out;
 	}
+	r = cli_call(&c, SIM_OP_CLI_FAULTS, NULL, 0, &rep, &len, NULL);
+	if (r < 0 || len < sizeof(fs)) {
+		fprintf(stderr, "xensim: info: the host did not answer its fault counters\n");
+		free_domains(&t);
+		goto out;
+	}
+	memcpy(&fs, rep, sizeof(fs));
 	if (json) {
 		printf("{\"total_frames\": %" PRIu64 ", \"free_frames\": %" PRIu64
 		       ", \"total_mib\": %" PRIu64 ", \"free_mib\": %" PRIu64
 		       ", \"sharing_freed_pages\": %" PRId64 ", \"sharing_used_frames\": %" PRId64
 		       ", \"sum_shr_pages\": %" PRIu64 ", \"invariant_ok\": %s, \"patched\": %s"
 		       ", \"nr_cpus\": %" PRIu64 ", \"foreign_mappings\": %" PRIu64
-		       ", \"nominated_unshared\": %" PRIu64 ", \"domains\": [",
+		       ", \"nominated_unshared\": %" PRIu64 ", \"unshare_enomem\": %" PRIu64
+		       ", \"domains\": [",
 		       pi.total_pages, pi.free_pages, pi.total_pages / 256, pi.free_pages / 256,
 		       freed, used, res.sum_shr_pages,
 		       res.sum_shr_pages == res.freed_pages + res.used_frames ? "true" : "false",
 		       c.patched ? "true" : "false", pi.nr_cpus,
-		       res.foreign_mappings, res.nominated_unshared);
+		       res.foreign_mappings, res.nominated_unshared, res.unshare_enomem);
 		for (unsigned int i = 0; i < t.n; i++) {
 			printf("%s{\"name\": ", i ? ", " : "");
 			json_str(stdout, t.d[i].name);
-			printf(", \"domid\": %u, \"tot_pages\": %" PRIu64 ", \"shr_pages\": %" PRIu64 "}",
-			       t.d[i].domid, t.d[i].tot_pages, t.d[i].shr_pages);
+			printf(", \"domid\": %u, \"tot_pages\": %" PRIu64 ", \"shr_pages\": %" PRIu64
+			       ", \"paused_vcpus\": %u, \"longest_vcpu_pause_ms\": %" PRIu64 "}",
+			       t.d[i].domid, t.d[i].tot_pages, t.d[i].shr_pages, t.d[i].paused_vcpus,
+			       t.d[i].longest_pause_ns / 1000000);
 		}
-		printf("]}\n");
+		printf("], \"faults\": ");
+		print_faults_json(&fs);
+		printf("}\n");
 	} else {
 		printf("host_memory          : %" PRIu64 " MiB (%" PRIu64 " frames)\n",
 		       pi.total_pages / 256, pi.total_pages);
@@ -466,6 +516,17 @@ int sim_cli_info(const char *sock, int json)
 		       res.foreign_mappings);
 		printf("nominated_unshared   : %" PRIu64 " (shared frames with one sharer)\n",
 		       res.nominated_unshared);
+		printf("unshare_enomem       : %" PRIu64 " (unshares that found no free frame)\n",
+		       res.unshare_enomem);
+		if (fs.enabled) {
+			printf("fault_injection      : seed %" PRIu64 ", rate %g\n", fs.seed, fs.rate);
+			for (unsigned int k = 0; k < SIM_FK_NR; k++)
+				if (fs.kinds & (1u << k))
+					printf("  %-19s: %" PRIu64 " of %" PRIu64 " operations (rate %g)\n",
+					       sim_fault_kind_name(k), fs.injected[k], fs.draws[k], fs.rates[k]);
+		} else {
+			printf("fault_injection      : off\n");
+		}
 		printf("%-32s %5s %10s %10s\n", "Name", "ID", "tot_pages", "shr_pages");
 		for (unsigned int i = 0; i < t.n; i++)
 			printf("%-32s %5u %10" PRIu64 " %10" PRIu64 "\n", t.d[i].name, t.d[i].domid,
@@ -474,6 +535,85 @@ int sim_cli_info(const char *sock, int json)
 	status = SIM_EXIT_OK;
 	free_domains(&t);
 out:
+	cli_close(&c);
+	return status;
+}
+
+int sim_cli_frames(const char *sock, int json)
+{
+	struct cli_conn c;
+	const uint8_t *rep, *buf = MAP_FAILED;
+	struct stat sb;
+	size_t len, off = 0;
+	uint64_t sharers = 0;
+	int fd = -1, status = SIM_EXIT_FAIL;
+	int64_t n;
+
+	if (cli_connect(sock, 0, &c)) {
+		cli_close(&c);
+		return SIM_EXIT_FAIL;
+	}
+	n = cli_call(&c, SIM_OP_CLI_FRAMES, NULL, 0, &rep, &len, &fd);
+	if (n < 0) {
+		print_failure("frames", n, rep, len);
+		goto out;
+	}
+	if (fd < 0 || fstat(fd, &sb) < 0) {
+		fprintf(stderr, "xensim: frames: the host passed no list (%s)\n", strerror(fd < 0 ? EPROTO : errno));
+		goto out;
+	}
+	if (sb.st_size > 0) {
+		buf = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (buf == MAP_FAILED) {
+			fprintf(stderr, "xensim: frames: cannot map the list: %s\n", strerror(errno));
+			goto out;
+		}
+	}
+	if (json)
+		printf("{\"frames\": [");
+	else
+		printf("%-12s %10s %7s  %s\n", "MFN", "Handle", "Sharers", "Domain:gfn ...");
+	for (int64_t i = 0; i < n; i++) {
+		struct sim_hv_frame_rec rec;
+
+		if (off + sizeof(rec) > (size_t)sb.st_size)
+			break;
+		memcpy(&rec, buf + off, sizeof(rec));
+		off += sizeof(rec);
+		if (rec.nr_sharers > ((size_t)sb.st_size - off) / sizeof(struct sim_hv_sharer)) {
+			off = SIZE_MAX;
+			break;
+		}
+		if (json)
+			printf("%s\n  {\"mfn\": %" PRIu64 ", \"handle\": %" PRIu64 ", \"sharers\": %u, \"gfns\": [",
+			       i ? "," : "", rec.mfn, rec.handle, rec.nr_sharers);
+		else
+			printf("0x%-10" PRIx64 " %10" PRIu64 " %7u ", rec.mfn, rec.handle, rec.nr_sharers);
+		for (uint32_t j = 0; j < rec.nr_sharers; j++) {
+			struct sim_hv_sharer sh;
+
+			memcpy(&sh, buf + off, sizeof(sh));
+			off += sizeof(sh);
+			if (json)
+				printf("%s{\"domid\": %u, \"gfn\": %" PRIu64 "}", j ? ", " : "", sh.domid, sh.gfn);
+			else
+				printf(" %u:0x%" PRIx64, sh.domid, sh.gfn);
+		}
+		sharers += rec.nr_sharers;
+		printf(json ? "]}" : "\n");
+	}
+	if (off != (size_t)sb.st_size) {
+		fprintf(stderr, "xensim: frames: the host's list is malformed\n");
+		goto out;
+	}
+	if (json)
+		printf("\n], \"nr_frames\": %" PRId64 ", \"nr_sharers\": %" PRIu64 "}\n", n, sharers);
+	status = SIM_EXIT_OK;
+out:
+	if (buf != MAP_FAILED)
+		munmap((void *)buf, (size_t)sb.st_size);
+	if (fd >= 0)
+		close(fd);
 	cli_close(&c);
 	return status;
 }

@@ -22,6 +22,8 @@ int sim_cli_domain_op(const char *sock, const char *what, const char *dom);
 int sim_cli_list(const char *sock, int json);
 int sim_cli_info(const char *sock, int json);
 int sim_cli_verify(const char *sock, int json);
+/* Every shared frame: mfn, handle, sharers (domid, gfn); docs/xensim.md. */
+int sim_cli_frames(const char *sock, int json);
 int sim_cli_stop(const char *sock);
 /* xenstore-read/-write/-ls/-chmod acting as domain as_domid. */
 int sim_cli_xenstore(const char *sock, const char *cmd, unsigned int as_domid,

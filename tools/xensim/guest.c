@@ -14,9 +14,15 @@
  *    only be found truncated or corrupt at the point where it breaks, so the
  *    caller must treat an error as "the domain's memory is incomplete" and
  *    throw the domain away (the server does).
- *  - ELF cores of `xl dump-core`: section headers are bounds-checked
- *    against the file size before anything is read through them, so a
- *    garbage or truncated core gives an error, never a wild read.
+ *  - ELF cores of `xl dump-core`: the file must be an ELF of type ET_CORE
+ *    with the dump-core sections (the rule xenshare-estimate applies), and
+ *    section headers are bounds-checked against the file size before
+ *    anything is read through them, so a garbage or truncated core gives an
+ *    error, never a wild read.
+ *
+ * Every file a configuration names is opened by open_regular(): the host
+ * serves all its clients from one thread, so a FIFO or device given as an
+ * image must be refused, not waited on.
  *  - Generated profiles.  "os" pages are the non-zero 4 KiB blocks of the
  *    shared libraries on this machine, read in a fixed order, so two guests
  *    draw the same contents (cross-guest sharing potential, like two guests
@@ -103,6 +109,65 @@ static bool has_suffix(const char *s, const char *suffix)
 	size_t a = strlen(s), b = strlen(suffix);
 
 	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* ---- files a domain configuration names ---------------------------------- */
+
+static const char *file_kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFIFO: return "a FIFO";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFSOCK: return "a socket";
+	case S_IFDIR: return "a directory";
+	default: return "not a regular file";
+	}
+}
+
+/*
+ * Opens a regular file for reading without ever blocking: the host serves
+ * every client from one thread, and open() of a FIFO waits for a writer (a
+ * device may wait for carrier), so nothing that is not a regular file may
+ * reach a plain open().  stat() refuses it before it is opened at all;
+ * O_NONBLOCK and a second check on the descriptor close the window in which
+ * the path could be replaced.  Returns the descriptor (O_NONBLOCK cleared,
+ * which changes nothing for a regular file) or -errno.
+ */
+static int open_regular(const char *path, int flags, struct stat *sb)
+{
+	int fd, e;
+
+	if (stat(path, sb) < 0)
+		return -errno;
+	if (!S_ISREG(sb->st_mode))
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | flags);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, sb) < 0 || !S_ISREG(sb->st_mode) ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		e = S_ISREG(sb->st_mode) ? errno : EINVAL;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* open_regular() for the file of xl.cfg key `key`, with the error for the user. */
+static int open_config_file(const char *key, const char *what, const char *path,
+			    struct stat *sb, char *err, size_t errlen)
+{
+	int fd = open_regular(path, 0, sb);
+
+	if (fd == -EINVAL)
+		return fail(-EINVAL, err, errlen,
+			    "%s = \"%s\": %s, not a regular file; give the %s file itself",
+			    key, path, file_kind(sb->st_mode), what);
+	if (fd < 0)
+		return fail(fd, err, errlen, "%s = \"%s\": cannot open %s: %s", key, path,
+			    what, strerror(-fd));
+	return fd;
 }
 
 /* ---- raw and zstd images -------------------------------------------------- */
@@ -230,13 +295,9 @@ int sim_guest_load_image(const char *path, uint64_t nr_pages,
 	int fd, rc;
 
 	err[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_config_file("sim_image", "image", path, &sb, err, errlen);
 	if (fd < 0)
-		return fail(-errno, err, errlen, "%s: cannot open image: %s", path, strerror(errno));
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		close(fd);
-		return fail(-EINVAL, err, errlen, "%s: not a regular file", path);
-	}
+		return fd;
 	n = pread(fd, magic, sizeof(magic), 0);
 	if (n == (ssize_t)sizeof(magic) && memcmp(magic, zstd_magic, 4) == 0) {
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -293,6 +354,11 @@ static int core_open(struct core_file *c, char *err, size_t errlen)
 		return fail(-EINVAL, err, errlen, "%s: not an ELF core (bad magic or truncated header)", c->path);
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB)
 		return fail(-EINVAL, err, errlen, "%s: not a 64-bit little-endian ELF core", c->path);
+	/* the rule of xenshare-estimate (tools/xenshare-stat/image.c): a core, by type */
+	if (eh.e_type != ET_CORE)
+		return fail(-EINVAL, err, errlen,
+			    "%s: ELF file but not a core dump (e_type %u, a core is %u): "
+			    "sim_core takes what `xl dump-core` writes", c->path, eh.e_type, ET_CORE);
 	if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 || eh.e_shnum > 4096 ||
 	    !in_file(c, eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr)) ||
 	    eh.e_shstrndx >= eh.e_shnum)
@@ -327,13 +393,9 @@ int sim_guest_load_core(const char *path, uint64_t nr_pages,
 	int rc;
 
 	err[0] = '\0';
-	c.fd = open(path, O_RDONLY | O_CLOEXEC);
+	c.fd = open_config_file("sim_core", "core", path, &sb, err, errlen);
 	if (c.fd < 0)
-		return fail(-errno, err, errlen, "%s: cannot open core: %s", path, strerror(errno));
-	if (fstat(c.fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		rc = fail(-EINVAL, err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
+		return c.fd;
 	c.size = (uint64_t)sb.st_size;
 	rc = core_open(&c, err, errlen);
 	if (rc)
@@ -483,11 +545,10 @@ static int os_next(struct os_reader *r, uint8_t *page, char *err, size_t errlen)
 
 		if (snprintf(path, sizeof(path), "%s/%s", r->dir, name) >= (int)sizeof(path))
 			continue;
-		r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (r->fd >= 0 && (fstat(r->fd, &sb) < 0 || !S_ISREG(sb.st_mode))) {
-			close(r->fd);
+		/* a FIFO or device among the libraries is skipped, never waited on */
+		r->fd = open_regular(path, O_NOFOLLOW, &sb);
+		if (r->fd < 0)
 			r->fd = -1;
-		}
 	}
 }
 

@@ -37,6 +37,10 @@
  * when the writable mapping goes away (and verify skips gfns that still
  * have one).
  *
+ * Fault injection (fault.h): each page of a foreign map draws a fault;
+ * a page that would map is then reported in err[] as privcmd reports a page
+ * it could not map, before a writable mapping's unshare or any reference.
+ *
  * Locking: one mutex serialises everything; sim_hv_wait_resumed() sleeps on
  * a condition variable broadcast whenever a pause is lifted or a domain goes
  * away.  Notifications (the sharing ring's event channel, VIRQ_ENOMEM) are
@@ -411,6 +415,9 @@ int sim_hv_create(const struct sim_hv_config *cfg, struct sim_hv **out)
 	hv->next_domid = 1;
 	hv->zero_hash = sim_page_hash(zero_page);
 
+	rc = sim_faults_create(&cfg->faults, &hv->faults);
+	if (rc)
+		goto out;
 	hv->fd = memfd_create("xensim-host-memory", MFD_CLOEXEC);
 	if (hv->fd < 0) {
 		rc = -errno;
@@ -493,6 +500,7 @@ void sim_hv_destroy(struct sim_hv *hv)
 		munmap(hv->mem, hv->nr_frames << SIM_PAGE_SHIFT);
 	if (hv->fd >= 0)
 		close(hv->fd);
+	sim_faults_destroy(hv->faults);
 	pthread_cond_destroy(&hv->resumed);
 	pthread_mutex_destroy(&hv->lock);
 	free(hv);
@@ -501,6 +509,11 @@ void sim_hv_destroy(struct sim_hv *hv)
 int sim_hv_frames_fd(const struct sim_hv *hv)
 {
 	return hv->fd;
+}
+
+struct sim_faults *sim_hv_faults(struct sim_hv *hv)
+{
+	return hv->faults;
 }
 
 void sim_hv_physinfo(struct sim_hv *hv, uint64_t *total, uint64_t *free_frames)
@@ -750,11 +763,6 @@ int sim_hv_domain_unpause(struct sim_hv *hv, uint32_t domid)
 	return rc;
 }
 
-static bool sim_vcpu_paused(const struct sim_vcpu *v)
-{
-	return v->vm_event_pause_count > 0 || v->blocked || v->enomem_paused;
-}
-
 static int64_t sim_elapsed_ns(const struct timespec *since)
 {
 	struct timespec now;
@@ -769,9 +777,16 @@ static void sim_dom_info(const struct sim_dom *d, struct sim_dominfo *info)
 	uint32_t paused = 0;
 
 	memset(info, 0, sizeof(*info));
-	for (uint32_t v = 0; v < d->nr_vcpus; v++)
-		if (sim_vcpu_paused(&d->vcpus[v]))
-			paused++;
+	for (uint32_t v = 0; v < d->nr_vcpus; v++) {
+		uint64_t waited;
+
+		if (!sim_vcpu_paused(&d->vcpus[v]))
+			continue;
+		paused++;
+		waited = (uint64_t)sim_elapsed_ns(&d->vcpus[v].paused_at);
+		if (waited > info->longest_pause_ns)
+			info->longest_pause_ns = waited;
+	}
 	info->domid = d->domid;
 	if (d->dying)
 		info->flags |= SIM_DOMF_DYING;
@@ -1132,6 +1147,7 @@ int sim_hv_map(struct sim_hv *hv, uint64_t owner, uint32_t domid,
 {
 	struct sim_map_owner *o;
 	struct sim_dom *d;
+	unsigned int faulted[2] = { 0, 0 };   /* pages failed with ENOMEM, ENOENT */
 	int rc = 0;
 
 	sim_lock(hv);
@@ -1146,7 +1162,8 @@ int sim_hv_map(struct sim_hv *hv, uint64_t owner, uint32_t domid,
 		goto out;
 	}
 	for (unsigned int i = 0; i < n; i++) {
-		uint64_t gfn = gfns[i];
+		uint64_t gfn = gfns[i], pick = 0;
+		bool fault = sim_fault_draw(hv->faults, SIM_FK_MAP_PAGE, &pick);
 		struct sim_map_slot *s;
 		struct sim_frame *f;
 		struct sim_p2m *e;
@@ -1154,6 +1171,12 @@ int sim_hv_map(struct sim_hv *hv, uint64_t owner, uint32_t domid,
 		mfns[i] = SIM_INVALID_MFN;
 		if (gfn >= d->nr_gfns || d->p2m[gfn].type == SIM_P2M_HOLE) {
 			err[i] = -EINVAL;
+			continue;
+		}
+		if (fault) {
+			/* privcmd's err[]: dom0's p2m pool empty, or the page being paged */
+			err[i] = pick & 1 ? -ENOENT : -ENOMEM;
+			faulted[err[i] == -ENOENT]++;
 			continue;
 		}
 		e = &d->p2m[gfn];
@@ -1191,6 +1214,10 @@ int sim_hv_map(struct sim_hv *hv, uint64_t owner, uint32_t domid,
 		mfns[i] = e->mfn;
 		err[i] = 0;
 	}
+	if (faulted[0] + faulted[1])
+		sim_fault_note(hv->faults, SIM_FK_MAP_PAGE, faulted[0] + faulted[1],
+			       "map d%u: %u of %u pages not mapped (%u ENOMEM, %u ENOENT)", domid,
+			       faulted[0] + faulted[1], n, faulted[0], faulted[1]);
 out:
 	sim_unlock(hv);
 	return rc;

@@ -36,6 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fault.h"
+
 #define SIM_PAGE_SHIFT 12
 #define SIM_PAGE_SIZE (1u << SIM_PAGE_SHIFT)
 #define SIM_INVALID_MFN (~0ULL)
@@ -60,10 +62,19 @@ struct sim_hv_config {
 	 */
 	bool patched;
 	bool allow_svm_sharing; /* patched boot option: sharing on AMD SVM+NPT */
+	struct sim_fault_config faults;  /* --faults (fault.h); off unless enabled */
 };
 
 int sim_hv_create(const struct sim_hv_config *cfg, struct sim_hv **out);
 void sim_hv_destroy(struct sim_hv *hv);
+/*
+ * The fault injector (NULL when faults are off).  The hypervisor fires the
+ * faults that depend on its state itself -- nominate, share and each pair of
+ * compare_share at the point where they would succeed, each page of a
+ * foreign map -- when the caller armed the operation (sim_fault_arm());
+ * compare_share arms its pairs itself.  Everything else is the server's.
+ */
+struct sim_faults *sim_hv_faults(struct sim_hv *hv);
 /* The memfd holding host memory (owned by hv; clients get a dup over the socket). */
 int sim_hv_frames_fd(const struct sim_hv *hv);
 
@@ -99,6 +110,9 @@ struct sim_dominfo {
 	uint64_t nr_gfns;        /* size of the p2m (highest gfn + 1) */
 	uint32_t nr_online_vcpus;
 	uint32_t paused_vcpus;   /* vCPUs paused on an unshare ENOMEM */
+	/* how long the longest-waiting of them has waited (0: none); Xen
+	 * keeps no such time, xensim's list shows it to find frozen guests */
+	uint64_t longest_pause_ns;
 	uint64_t cpu_time_ns;
 	uint8_t uuid[16];
 	char name[64];
@@ -212,6 +226,9 @@ int sim_hv_recent_nominations(struct sim_hv *hv, uint32_t domid, uint64_t *gfns,
  *                      but not (or no longer) merged.  A daemon's stable
  *                      side holds some legitimately; they stay after it
  *                      dies until the guest writes them, as in Xen.
+ *  unshare_enomem      unshares (guest writes, writable maps, balloons)
+ *                      that found no free frame since the host started:
+ *                      how a test knows its memory pressure really hit
  * and, read in the same critical section so that guests writing meanwhile
  * cannot make them disagree, the sharing counters and the sum of every
  * domain's shr_pages (the invariant sum_shr_pages == freed + used).
@@ -220,8 +237,33 @@ struct sim_hv_residue {
 	uint64_t foreign_mappings;
 	uint64_t nominated_unshared;
 	uint64_t freed_pages, used_frames, sum_shr_pages;
+	uint64_t unshare_enomem;
 };
 void sim_hv_get_residue(struct sim_hv *hv, struct sim_hv_residue *out);
+
+/*
+ * Every shared frame, as Xen's own frame table knows it (Xen has no call
+ * that lists them; this is for tests checking which domains share a frame):
+ * each frame owned by dom_cow -- merged ones and nominated-but-unmerged ones
+ * (one sharer) alike -- with its mfn, its handle and every (domid, gfn) that
+ * maps it.  Taken in one critical section, so the view is consistent while
+ * guests write.  Frames come by ascending mfn, each followed by its sharers
+ * sorted by (domid, gfn).  *out (malloc'd, *len bytes) holds, per frame, a
+ * struct sim_hv_frame_rec and then nr_sharers struct sim_hv_sharer.
+ * Returns the number of frames, or -ENOMEM.
+ */
+struct sim_hv_frame_rec {
+	uint64_t mfn;
+	uint64_t handle;
+	uint32_t nr_sharers;
+	uint32_t pad;
+};
+struct sim_hv_sharer {
+	uint32_t domid;
+	uint32_t pad;
+	uint64_t gfn;
+};
+long sim_hv_shared_frames(struct sim_hv *hv, void **out, size_t *len);
 
 /*
  * The sharing vm_event ring (HVM_PARAM_SHARING_RING_PFN, a special page

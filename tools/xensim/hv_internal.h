@@ -104,7 +104,21 @@ struct sim_vcpu {
 	int vm_event_pause_count;  /* vm_event_vcpu_pause(): a request with VCPU_PAUSED */
 	bool blocked;              /* vm_event_mark_and_pause(): waiting for ring room */
 	bool enomem_paused;        /* patched, no ring: waiting for VIRQ_ENOMEM handling */
+	struct timespec paused_at; /* when the current wait began (sim_vcpu_pausing()) */
 };
+
+/* Paused by the sharing machinery (not by a domain pause). */
+static inline bool sim_vcpu_paused(const struct sim_vcpu *v)
+{
+	return v->vm_event_pause_count > 0 || v->blocked || v->enomem_paused;
+}
+
+/* Call before pausing v: a wait that begins now is timed from now. */
+static inline void sim_vcpu_pausing(struct sim_vcpu *v)
+{
+	if (!sim_vcpu_paused(v))
+		clock_gettime(CLOCK_MONOTONIC, &v->paused_at);
+}
 
 struct sim_dom {
 	uint32_t domid;
@@ -182,6 +196,8 @@ struct sim_hv {
 	unsigned int nr_pending;
 	uint64_t nr_gen, nr_gen_mat;  /* generated frames, of which materialised */
 	char panic[256];             /* non-empty: a Xen BUG() was hit, the host is down */
+	struct sim_faults *faults;   /* NULL: no fault injection */
+	uint64_t nr_unshare_enomem;  /* unshares that found no free frame (sim_share_enomem()) */
 };
 
 /* hv.c: lock, frames, domains */

@@ -40,6 +40,12 @@
  *    shr_pages move exactly where Xen moves them, so the invariant
  *    sum(shr_pages) == nr_saved + nr_shared holds after every operation.
  *
+ * Fault injection (fault.h): nominate, share and each pair of the batched
+ * op fire an armed fault only where they would succeed, which they find out
+ * without side effects first (sim_memop_check(), sim_nominate_would(),
+ * sim_share_pages(validate)), so an injected error leaves the host exactly
+ * as it was -- not even sharing's implicit enabling happens.
+ *
  * ENOMEM on unshare (sim_share_enomem): with the sharing ring, a
  * VM_EVENT_REASON_MEM_SHARING request is produced into the ring page
  * (Xen is the front end) and the faulting vCPU paused until a response
@@ -250,10 +256,12 @@ int sim_share_enomem(struct sim_hv *hv, struct sim_dom *d, uint32_t vcpu,
 {
 	vm_event_request_t req;
 
+	hv->nr_unshare_enomem++;
 	if (!d->ring_enabled) {
 		if (!guest)
 			return -EOPNOTSUPP;   /* notify_enomem without ring: nothing */
 		if (hv->cfg.patched) {
+			sim_vcpu_pausing(&d->vcpus[vcpu]);
 			d->vcpus[vcpu].enomem_paused = true;
 			d->enomem_waiter = true;
 			sim_queue_notify(hv, 0, 0);   /* VIRQ_ENOMEM */
@@ -275,6 +283,7 @@ int sim_share_enomem(struct sim_hv *hv, struct sim_dom *d, uint32_t vcpu,
 	req.u.mem_sharing.p2mt = SIM_XEN_P2M_RAM_SHARED;
 	if (guest) {
 		req.flags = VM_EVENT_FLAG_VCPU_PAUSED;
+		sim_vcpu_pausing(&d->vcpus[vcpu]);
 		d->vcpus[vcpu].vm_event_pause_count++;   /* vm_event_vcpu_pause() */
 	} else {
 		req.flags = VM_EVENT_FLAG_FOREIGN;
@@ -510,20 +519,27 @@ int sim_hv_get_param(struct sim_hv *hv, uint32_t domid, int param, uint64_t *val
 
 /* ---- sharing ops -------------------------------------------------------------- */
 
+/* The checks of mem_sharing_control(d, true): whether d may share. */
+static int sim_sharing_allowed(struct sim_hv *hv, const struct sim_dom *d)
+{
+	bool hw_ok = hv->cfg.cpu_vmx || (hv->cfg.patched && hv->cfg.allow_svm_sharing);
+
+	if (d->type == SIM_DOM_PV || !hw_ok)
+		return -EOPNOTSUPP;
+	/* HAP is always on for HVM/PVH guests here: no -ENODEV. */
+	if (d->passthrough)
+		return -EXDEV;
+	return 0;
+}
+
 /* mem_sharing_control() */
 static int sim_sharing_control(struct sim_hv *hv, struct sim_dom *d, bool enable)
 {
-	if (enable) {
-		bool hw_ok = hv->cfg.cpu_vmx || (hv->cfg.patched && hv->cfg.allow_svm_sharing);
+	int rc = enable ? sim_sharing_allowed(hv, d) : 0;
 
-		if (d->type == SIM_DOM_PV || !hw_ok)
-			return -EOPNOTSUPP;
-		/* HAP is always on for HVM/PVH guests here: no -ENODEV. */
-		if (d->passthrough)
-			return -EXDEV;
-	}
-	d->sharing_enabled = enable;
-	return 0;
+	if (!rc)
+		d->sharing_enabled = enable;
+	return rc;
 }
 
 int sim_hv_memshr_control(struct sim_hv *hv, uint32_t domid, bool enable)
@@ -567,6 +583,16 @@ static int sim_memop_domain(struct sim_hv *hv, uint32_t domid, struct sim_dom **
 	return 0;
 }
 
+/* sim_memop_domain() without its side effect (enabling): what it would return. */
+static int sim_memop_check(struct sim_hv *hv, uint32_t domid, struct sim_dom **out)
+{
+	int rc = sim_live_remote(hv, domid, out);
+
+	if (rc || (*out)->sharing_enabled)
+		return rc;
+	return sim_sharing_allowed(hv, *out);
+}
+
 /* The client domain of share / add_physmap / range_share: must be enabled. */
 static int sim_memop_client(struct sim_hv *hv, uint32_t domid, struct sim_dom **out)
 {
@@ -584,6 +610,25 @@ static void sim_recent_nominated(struct sim_dom *d, uint64_t gfn)
 	d->recent_pos = (d->recent_pos + 1) % SIM_RECENT_NOMINATIONS;
 	if (d->recent_n < SIM_RECENT_NOMINATIONS)
 		d->recent_n++;
+}
+
+/*
+ * What nominate_page() of (d, gfn) would do, for fault injection: 0 it
+ * would fail; SIM_FC_CALL it would return the handle of an already shared
+ * page; SIM_FC_CALL | SIM_FC_FRESH it would create a shared frame.
+ */
+static unsigned int sim_nominate_would(struct sim_hv *hv, const struct sim_dom *d, uint64_t gfn)
+{
+	const struct sim_p2m *e;
+
+	if (gfn >= d->nr_gfns)
+		return 0;
+	e = &d->p2m[gfn];
+	if (e->type == SIM_P2M_SHARED)
+		return SIM_FC_CALL;
+	if (e->type != SIM_P2M_RAM_RW || d->dying || hv->frames[e->mfn].map_refs)
+		return 0;
+	return SIM_FC_CALL | SIM_FC_FRESH;
 }
 
 /* nominate_page(d, gfn, expected_refcnt=0, validate_only=false) */
@@ -652,6 +697,9 @@ static bool sim_spans_other(const struct sim_shared *s, uint32_t a, uint32_t b)
  * host panics (release builds too).  Here: -EHOSTDOWN and hv->panic set,
  * which the server turns into the host going away.
  *
+ * validate: check only, change nothing; 1 when the merge would happen, 0
+ * when the two gfns are on one frame already, or the error.
+ *
  * compare: the patched compare-and-share op (hypervisor-patch/ 0002) merges
  * the source frame into the client frame instead when only the client frame
  * spans other domains, and merges nothing (XENSHARE_CMPSHR_SPANNED) when
@@ -659,7 +707,8 @@ static bool sim_spans_other(const struct sim_shared *s, uint32_t a, uint32_t b)
  * caller expects the client gfns to move) and returns -EDEADLK.
  */
 static int sim_share_pages(struct sim_hv *hv, struct sim_dom *sd, uint64_t sgfn, uint64_t sh,
-			   struct sim_dom *cd, uint64_t cgfn, uint64_t ch, bool compare)
+			   struct sim_dom *cd, uint64_t cgfn, uint64_t ch, bool compare,
+			   bool validate)
 {
 	uint64_t smfn = sim_gfn_mfn(sd, sgfn), cmfn = sim_gfn_mfn(cd, cgfn);
 	struct sim_shared *sp, *cp;
@@ -687,6 +736,8 @@ static int sim_share_pages(struct sim_hv *hv, struct sim_dom *sd, uint64_t sgfn,
 		if (!compare) {
 			if (hv->cfg.patched)
 				return -EDEADLK;
+			if (validate)
+				return -EHOSTDOWN;
 			snprintf(hv->panic, sizeof(hv->panic),
 				 "mm locking order violation: 24 > 16; Xen BUG at "
 				 "arch/x86/mm/mm-locks.h:80 (share_pages: d%u gfn 0x%" PRIx64
@@ -706,6 +757,8 @@ static int sim_share_pages(struct sim_hv *hv, struct sim_dom *sd, uint64_t sgfn,
 		cmfn = sim_gfn_mfn(sd, sgfn);
 	}
 
+	if (validate)
+		return 1;   /* the merge would happen now */
 	/* Make room first so the merge cannot fail half way. */
 	if (sp->nr + cp->nr > sp->cap) {
 		uint32_t cap = sp->cap ? sp->cap : 2;
@@ -748,9 +801,17 @@ int sim_hv_nominate_gfn(struct sim_hv *hv, uint32_t domid, uint64_t gfn, uint64_
 		return -ENOSYS;
 	*handle = 0;
 	sim_lock(hv);
+	/* a fault only where the nomination would succeed, before anything changes */
+	if (!sim_memop_check(hv, domid, &d) && sim_nominate_would(hv, d, gfn)) {
+		rc = sim_fault_fire(hv->faults, SIM_FOP_NOMINATE, sim_nominate_would(hv, d, gfn),
+				    "d%u gfn 0x%" PRIx64, domid, gfn);
+		if (rc)
+			goto out;
+	}
 	rc = sim_memop_domain(hv, domid, &d);
 	if (!rc)
 		rc = sim_nominate(hv, d, gfn, handle);
+out:
 	sim_unlock(hv);
 	return rc;
 }
@@ -759,16 +820,29 @@ int sim_hv_share(struct sim_hv *hv, uint32_t sdom, uint64_t sgfn, uint64_t sh,
 		 uint32_t cdom, uint64_t cgfn, uint64_t ch)
 {
 	struct sim_dom *sd, *cd;
-	int rc;
+	int rc = 0;
 
 	if (hv->cfg.no_mem_sharing)
 		return -ENOSYS;
 	sim_lock(hv);
+	/* a fault only where the share would succeed, before anything changes */
+	if (!sim_memop_check(hv, sdom, &sd) && !sim_memop_client(hv, cdom, &cd)) {
+		int would = sim_share_pages(hv, sd, sgfn, sh, cd, cgfn, ch, false, true);
+
+		if (would >= 0)
+			rc = sim_fault_fire(hv->faults, SIM_FOP_SHARE,
+					    SIM_FC_CALL | (would ? SIM_FC_MERGE : 0),
+					    "d%u gfn 0x%" PRIx64 " into d%u gfn 0x%" PRIx64,
+					    cdom, cgfn, sdom, sgfn);
+		if (rc)
+			goto out;
+	}
 	rc = sim_memop_domain(hv, sdom, &sd);
 	if (!rc)
 		rc = sim_memop_client(hv, cdom, &cd);
 	if (!rc)
-		rc = sim_share_pages(hv, sd, sgfn, sh, cd, cgfn, ch, false);
+		rc = sim_share_pages(hv, sd, sgfn, sh, cd, cgfn, ch, false, false);
+out:
 	sim_unlock(hv);
 	return rc;
 }
@@ -863,7 +937,7 @@ int sim_hv_range_share(struct sim_hv *hv, uint32_t sdom, uint32_t cdom,
 			if (rc == -ENOMEM)
 				break;
 			if (!rc)
-				rc = sim_share_pages(hv, sd, g, h_s, cd, g, h_c, false);
+				rc = sim_share_pages(hv, sd, g, h_s, cd, g, h_c, false, false);
 		}
 		if (rc == -EHOSTDOWN || g == UINT64_MAX)
 			break;  /* the host panicked: nothing runs after that */
@@ -955,10 +1029,80 @@ void sim_hv_get_residue(struct sim_hv *hv, struct sim_hv_residue *out)
 			out->nominated_unshared++;
 	out->freed_pages = (uint64_t)hv->nr_saved;
 	out->used_frames = (uint64_t)hv->nr_shared;
+	out->unshare_enomem = hv->nr_unshare_enomem;
 	for (uint32_t id = 0; id < SIM_DOMID_MAX; id++)
 		if (hv->doms[id])
 			out->sum_shr_pages += hv->doms[id]->shr_pages;
 	sim_unlock(hv);
+}
+
+/* ---- the list of shared frames ------------------------------------------------ */
+
+struct sim_slot_key { uint32_t mfn, idx; };
+
+static int sim_slot_key_cmp(const void *a, const void *b)
+{
+	const struct sim_slot_key *x = a, *y = b;
+
+	return x->mfn < y->mfn ? -1 : x->mfn > y->mfn;
+}
+
+static int sim_sharer_cmp(const void *a, const void *b)
+{
+	const struct sim_hv_sharer *x = a, *y = b;
+
+	if (x->domid != y->domid)
+		return x->domid < y->domid ? -1 : 1;
+	return x->gfn < y->gfn ? -1 : x->gfn > y->gfn;
+}
+
+long sim_hv_shared_frames(struct sim_hv *hv, void **out, size_t *len)
+{
+	struct sim_slot_key *keys = NULL;
+	uint8_t *buf = NULL, *p;
+	size_t size;
+	long n = 0;
+
+	*out = NULL;
+	*len = 0;
+	sim_lock(hv);
+	/* every rmap entry is a sharer: sum(shr_pages) = saved + shared */
+	size = (size_t)hv->nr_shared * sizeof(struct sim_hv_frame_rec) +
+	       (size_t)(hv->nr_saved + hv->nr_shared) * sizeof(struct sim_hv_sharer);
+	keys = malloc(((size_t)hv->nr_shared + 1) * sizeof(*keys));
+	buf = malloc(size ? size : 1);
+	if (!keys || !buf) {
+		n = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < hv->shared_cap && n < hv->nr_shared; i++)
+		if (hv->shared[i].handle)
+			keys[n++] = (struct sim_slot_key){ hv->shared[i].mfn, i };
+	qsort(keys, (size_t)n, sizeof(*keys), sim_slot_key_cmp);
+	p = buf;
+	for (long k = 0; k < n; k++) {
+		const struct sim_shared *s = &hv->shared[keys[k].idx];
+		struct sim_hv_frame_rec rec = { .mfn = s->mfn, .handle = s->handle,
+						.nr_sharers = s->nr };
+		struct sim_hv_sharer *sh;
+
+		memcpy(p, &rec, sizeof(rec));
+		p += sizeof(rec);
+		sh = (struct sim_hv_sharer *)p;
+		for (uint32_t j = 0; j < s->nr; j++)
+			sh[j] = (struct sim_hv_sharer){ .domid = s->rmap[j].domid,
+							.gfn = s->rmap[j].gfn };
+		qsort(sh, s->nr, sizeof(*sh), sim_sharer_cmp);
+		p += (size_t)s->nr * sizeof(*sh);
+	}
+	*len = (size_t)(p - buf);
+	*out = buf;
+	buf = NULL;
+out:
+	sim_unlock(hv);
+	free(keys);
+	free(buf);
+	return n;
 }
 
 /* ---- the patched hypervisor's batched compare-and-share --------------------- */
@@ -981,6 +1125,26 @@ static int sim_cmpshr_one(struct sim_hv *hv, xenshare_cmpshr_pair_t *p)
 	uint64_t smfn, cmfn;
 	int rc;
 
+	/*
+	 * A fault (armed per pair by sim_hv_compare_share()) as one of the
+	 * pair's two nominations would fail, before the first that would
+	 * create a shared frame: the pair leaves no trace.
+	 */
+	if (!sim_memop_check(hv, p->source_domain, &sd) &&
+	    !sim_memop_check(hv, p->client_domain, &cd)) {
+		unsigned int s_would = sim_nominate_would(hv, sd, p->source_gfn);
+		unsigned int c_would = sim_nominate_would(hv, cd, p->client_gfn);
+		bool s_fresh = s_would & SIM_FC_FRESH;
+
+		rc = 0;
+		if (s_would && c_would && (s_fresh || (c_would & SIM_FC_FRESH)))
+			rc = sim_fault_fire(hv->faults, SIM_FOP_COMPARE_SHARE_PAIR, SIM_FC_FRESH,
+					    "nominate of d%u gfn 0x%" PRIx64,
+					    s_fresh ? p->source_domain : p->client_domain,
+					    s_fresh ? (uint64_t)p->source_gfn : (uint64_t)p->client_gfn);
+		if (rc)
+			return rc;
+	}
 	rc = sim_memop_domain(hv, p->source_domain, &sd);
 	if (!rc)
 		rc = sim_memop_domain(hv, p->client_domain, &cd);
@@ -997,7 +1161,7 @@ static int sim_cmpshr_one(struct sim_hv *hv, xenshare_cmpshr_pair_t *p)
 	/* Both frames are shared (read-only to every guest) and we hold the lock. */
 	if (!sim_frames_equal(hv, (uint32_t)smfn, (uint32_t)cmfn))
 		return XENSHARE_CMPSHR_DIFFERENT;
-	rc = sim_share_pages(hv, sd, p->source_gfn, sh, cd, p->client_gfn, ch, true);
+	rc = sim_share_pages(hv, sd, p->source_gfn, sh, cd, p->client_gfn, ch, true, false);
 	return rc ? rc : XENSHARE_CMPSHR_SHARED;
 }
 
@@ -1010,8 +1174,11 @@ int sim_hv_compare_share(struct sim_hv *hv, struct xenshare_cmpshr_pair *pairs, 
 	if (n > XENSHARE_CMPSHR_MAX_BATCH || (n && !pairs))
 		return -EINVAL;
 	sim_lock(hv);
-	for (unsigned int i = 0; i < n; i++)
+	for (unsigned int i = 0; i < n; i++) {
+		sim_fault_arm(hv->faults, SIM_FOP_COMPARE_SHARE_PAIR);
 		pairs[i].result = sim_cmpshr_one(hv, &pairs[i]);
+		sim_fault_disarm(hv->faults);
+	}
 	sim_unlock(hv);
 	return 0;
 }

@@ -44,13 +44,22 @@ static const char usage_text[] =
 	"Host:\n"
 	"  start [-F] [--socket PATH] [--mem MiB | --frames N] [--dom0-mem MiB]\n"
 	"        [--patched] [--no-vmx] [--allow-svm] [--debug-build]\n"
-	"        [--no-mem-sharing]\n"
+	"        [--no-mem-sharing] [--faults SEED:RATE[:KIND[=RATE],...]]\n"
 	"        [--pidfile FILE] [--log FILE]\n"
-	"                    start a host (daemonised unless -F); prints its socket\n"
+	"                    start a host (daemonised unless -F); prints its socket.\n"
+	"                    --faults: make clients' calls fail as Xen can, with\n"
+	"                    probability RATE (0..1) per operation, the same faults\n"
+	"                    for the same SEED and requests; KINDS (default all,\n"
+	"                    each at RATE or its own): hypercall, map-call,\n"
+	"                    map-page, map, xenstore, event-drop, event-double,\n"
+	"                    events, all\n"
 	"  stop              stop the host and all its guests\n"
 	"  info [--json]     host memory and sharing counters, per-domain pages\n"
 	"  verify [--json]   check every guest page against what the guest wrote;\n"
 	"                    exit 3 and list domain and gfn on any mismatch\n"
+	"  frames [--json]   every shared frame (nominated-only ones too): its mfn,\n"
+	"                    handle, number of sharers and each sharer domid:gfn;\n"
+	"                    one line per frame, frames by mfn, sharers sorted\n"
 	"\n"
 	"Domains (DOM is a name or an id):\n"
 	"  create FILE.cfg [key=value ...]   create a domain from an xl.cfg file\n"
@@ -111,12 +120,28 @@ static char *absolute_path(const char *p)
 	return out;
 }
 
+/*
+ * The pid file must be a regular file: opening a FIFO for writing would wait
+ * for a reader before the host ever listens.  O_NONBLOCK makes that open
+ * fail (ENXIO) instead, and fstat() refuses whatever else is not a file.
+ */
 static int write_pidfile(const char *path)
 {
-	FILE *f = fopen(path, "w");
+	struct stat sb;
+	FILE *f = NULL;
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);
 
+	if (fd >= 0 && (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))) {
+		fprintf(stderr, "xensim: pid file %s is not a regular file\n", path);
+		close(fd);
+		return -1;
+	}
+	if (fd >= 0 && ftruncate(fd, 0) == 0)
+		f = fdopen(fd, "w");
 	if (!f || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f)) {
 		fprintf(stderr, "xensim: cannot write pid file %s: %s\n", path, strerror(errno));
+		if (!f && fd >= 0)
+			close(fd);
 		return -1;
 	}
 	return 0;
@@ -125,7 +150,7 @@ static int write_pidfile(const char *path)
 static int cmd_start(int argc, char **argv)
 {
 	enum { O_SOCKET = 256, O_MEM, O_FRAMES, O_DOM0, O_PATCHED, O_NOVMX, O_SVM, O_DEBUG,
-	       O_NOSHARING, O_PID, O_LOG };
+	       O_NOSHARING, O_FAULTS, O_PID, O_LOG };
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, 'F' },
 		{ "socket", required_argument, NULL, O_SOCKET },
@@ -137,6 +162,7 @@ static int cmd_start(int argc, char **argv)
 		{ "allow-svm", no_argument, NULL, O_SVM },
 		{ "debug-build", no_argument, NULL, O_DEBUG },
 		{ "no-mem-sharing", no_argument, NULL, O_NOSHARING },
+		{ "faults", required_argument, NULL, O_FAULTS },
 		{ "pidfile", required_argument, NULL, O_PID },
 		{ "log", required_argument, NULL, O_LOG },
 		{ "help", no_argument, NULL, 'h' },
@@ -172,6 +198,13 @@ static int cmd_start(int argc, char **argv)
 		case O_SVM: so.hv.allow_svm_sharing = true; break;
 		case O_DEBUG: so.hv.debug_build = true; break;
 		case O_NOSHARING: so.hv.no_mem_sharing = true; break;
+		case O_FAULTS: {
+			char why[200];
+
+			if (sim_fault_parse(optarg, &so.hv.faults, why, sizeof(why)))
+				return usage_error("--faults: %s", why);
+			break;
+		}
 		case O_PID: pidfile = optarg; break;
 		case O_LOG: log = optarg; break;
 		case 'h': fputs(usage_text, stdout); return SIM_EXIT_OK;
@@ -241,9 +274,16 @@ static int cmd_start(int argc, char **argv)
 			dup2(fd, STDIN_FILENO);
 			close(fd);
 		}
-		fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			dprintf(p[1], "error: cannot open log %s: %s\n", logpath, strerror(errno));
+		/*
+		 * Never wait in open(): a FIFO without a reader fails (ENXIO)
+		 * instead of hanging the start.  Writes then block as usual,
+		 * so a log pipe whose reader stops stalls the host: its owner's
+		 * choice, as with any daemon's log.
+		 */
+		fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0600);
+		if (fd < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+			dprintf(p[1], "error: cannot open log %s: %s%s\n", logpath, strerror(errno),
+				errno == ENXIO ? " (a FIFO nobody reads)" : "");
 			_exit(1);
 		}
 		dup2(fd, STDOUT_FILENO);
@@ -374,7 +414,8 @@ int main(int argc, char **argv)
 		return cmd_start(argc - 1, argv + 1);
 
 	bool is_xs = !strncmp(cmd, "xenstore-", 9);
-	bool takes_json = !strcmp(cmd, "list") || !strcmp(cmd, "info") || !strcmp(cmd, "verify");
+	bool takes_json = !strcmp(cmd, "list") || !strcmp(cmd, "info") || !strcmp(cmd, "verify") ||
+			  !strcmp(cmd, "frames");
 
 	rc = parse_client(argc - 1, argv + 1, takes_json, is_xs, &a, &first);
 	if (rc >= 0)
@@ -391,7 +432,7 @@ int main(int argc, char **argv)
 		return sim_cli_domain_op(sock, cmd, args[0]);
 	}
 	if (!strcmp(cmd, "list") || !strcmp(cmd, "info") || !strcmp(cmd, "verify") ||
-	    !strcmp(cmd, "stop")) {
+	    !strcmp(cmd, "frames") || !strcmp(cmd, "stop")) {
 		if (nargs != 0)
 			return usage_error("%s: takes no arguments", cmd);
 		if (!strcmp(cmd, "list"))
@@ -400,6 +441,8 @@ int main(int argc, char **argv)
 			return sim_cli_info(sock, a.json);
 		if (!strcmp(cmd, "verify"))
 			return sim_cli_verify(sock, a.json);
+		if (!strcmp(cmd, "frames"))
+			return sim_cli_frames(sock, a.json);
 		return sim_cli_stop(sock);
 	}
 	if (!strcmp(cmd, "xenstore-read") || !strcmp(cmd, "xenstore-write") ||

@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -93,6 +94,8 @@ struct sim_client {
 	unsigned int outq_len;
 	bool dropped_warned;
 	bool dead;
+	bool cli;                     /* the xensim command line: never faulted */
+	bool xenstore;                /* CALLS half of a libxenstore handle */
 };
 
 struct sim_binding {
@@ -118,6 +121,7 @@ struct sim_notice { uint32_t domid, port; };
 struct sim_server {
 	const struct sim_server_opts *opts;
 	struct sim_hv *hv;
+	struct sim_faults *faults;    /* the hypervisor's injector (NULL: off) */
 	struct sim_store *store;
 	int listen_fd, wake_fd, signal_fd;
 	struct sim_client *clients;
@@ -149,6 +153,23 @@ static void logf_(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 /* ---- sending ------------------------------------------------------------ */
@@ -279,6 +300,30 @@ static void deliver_event(struct sim_server *srv, const struct sim_binding *b)
 			client_push(c, SIM_OP_EVENT, &ev, sizeof(ev), NULL, 0);
 }
 
+/*
+ * Fault injection: a notification may be lost or come twice (fault.c says
+ * why a consumer must survive both).  Both draws are made for every
+ * notification, so the two kinds stay independent.
+ */
+static void deliver_faulted(struct sim_server *srv, const struct sim_binding *b)
+{
+	bool drop = sim_fault_draw(srv->faults, SIM_FK_EVT_DROP, NULL);
+	bool twice = sim_fault_draw(srv->faults, SIM_FK_EVT_DOUBLE, NULL);
+	char what[96];
+
+	snprintf(what, sizeof(what), "%s of client cookie %" PRIu64 " (local port %u)",
+		 b->virq ? "VIRQ_ENOMEM" : "sharing ring event", b->cookie, b->local_port);
+	if (drop) {
+		sim_fault_note(srv->faults, SIM_FK_EVT_DROP, 1, "%s dropped", what);
+		return;
+	}
+	deliver_event(srv, b);
+	if (twice) {
+		sim_fault_note(srv->faults, SIM_FK_EVT_DOUBLE, 1, "%s delivered twice", what);
+		deliver_event(srv, b);
+	}
+}
+
 static void drain_notices(struct sim_server *srv)
 {
 	struct sim_notice *q;
@@ -300,7 +345,7 @@ static void drain_notices(struct sim_server *srv)
 			if (virq ? (b->virq && b->remote_port == VIRQ_ENOMEM)
 				 : (!b->virq && b->remote_dom == q[i].domid &&
 				    b->remote_port == q[i].port))
-				deliver_event(srv, b);
+				deliver_faulted(srv, b);
 		}
 	}
 	free(q);
@@ -708,6 +753,7 @@ struct sim_reply {
 	int64_t ret;
 	size_t len;
 	int pass_fd;
+	bool close_fd;    /* pass_fd is the reply's own: closed once sent */
 };
 
 #define NEED(cond) do { if (!(cond)) { r->ret = -EINVAL; return; } } while (0)
@@ -760,19 +806,24 @@ static void op_hello(struct sim_server *srv, struct sim_client *c, const uint8_t
 	switch (h.kind) {
 	case SIM_CONN_CALLS:
 		c->cookie = ++srv->next_cookie;
+		c->cli = h.flags & SIM_HELLO_CLI;
 		r->pass_fd = sim_hv_frames_fd(srv->hv);
 		break;
 	case SIM_CONN_EVENTS:
 	case SIM_CONN_WATCHES: {
-		bool found = false;
+		struct sim_client *pair = NULL;
 
 		for (struct sim_client *o = srv->clients; o; o = o->next)
 			if (o->kind == SIM_CONN_CALLS && o->cookie == h.cookie && !o->dead)
-				found = true;
-		if (!found) {
+				pair = o;
+		if (!pair) {
 			r->ret = -ENOENT;
 			return;
 		}
+		/* libxenstore's getinfo (xs_is_domain_introduced) asks xenstored,
+		 * not the hypervisor: no hypercall faults on that connection */
+		if (h.kind == SIM_CONN_WATCHES)
+			pair->xenstore = true;
 		c->cookie = h.cookie;
 		break;
 	}
@@ -907,6 +958,17 @@ static void op_xenstore(struct sim_server *srv, struct sim_client *c, uint32_t o
 		memcpy(v, p, sizeof(v));
 		NEED(v[0].v <= UINT32_MAX);
 		r->ret = sim_store_transaction_end(srv->store, (uint32_t)v[0].v, v[1].v != 0);
+		/*
+		 * A commit that xenstored would accept may instead meet a
+		 * conflicting change and answer EAGAIN, the client's cue to
+		 * run the transaction again.  (xensim's transactions apply at
+		 * once, so what the transaction wrote is already there.)
+		 */
+		if (v[1].v == 0 && sim_fault_draw(srv->faults, SIM_FK_XS_TXN, NULL) && r->ret == 0) {
+			sim_fault_note(srv->faults, SIM_FK_XS_TXN, 1, "transaction %" PRIu64
+				       " of client cookie %" PRIu64 ": EAGAIN", v[0].v, c->cookie);
+			r->ret = -EAGAIN;
+		}
 		return;
 	}
 	case SIM_OP_XS_GET_DOMAIN_PATH: {
@@ -1010,8 +1072,8 @@ static void op_evtchn(struct sim_server *srv, struct sim_client *c, uint32_t op,
 	}
 }
 
-static void op_hypercall(struct sim_server *srv, struct sim_client *c, uint32_t op,
-			 const uint8_t *p, size_t len, struct sim_reply *r)
+static void hypercall(struct sim_server *srv, struct sim_client *c, uint32_t op,
+		      const uint8_t *p, size_t len, struct sim_reply *r)
 {
 	struct sim_hv *hv = srv->hv;
 	struct sim_wire_dom d;
@@ -1218,6 +1280,107 @@ static void op_hypercall(struct sim_server *srv, struct sim_client *c, uint32_t 
 	}
 }
 
+/*
+ * `xensim frames`: the list of shared frames can be far larger than one
+ * message (a zero page shared by a hundred thousand gfns), so it travels in
+ * a memfd; it is one snapshot of the hypervisor's state.
+ */
+static void cli_frames(struct sim_server *srv, struct sim_reply *r)
+{
+	void *buf;
+	size_t len;
+	long n = sim_hv_shared_frames(srv->hv, &buf, &len);
+	int fd;
+
+	if (n < 0) {
+		r->ret = n;
+		set_text(srv, r, "out of memory listing the shared frames");
+		return;
+	}
+	fd = memfd_create("xensim-frames", MFD_CLOEXEC);
+	if (fd < 0 || write_all(fd, buf, len) < 0) {
+		r->ret = -errno;
+		set_text(srv, r, "cannot pass the list of shared frames (memfd)");
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+		return;
+	}
+	free(buf);
+	r->ret = n;
+	r->pass_fd = fd;
+	r->close_fd = true;
+}
+
+/*
+ * The fault a libxenctrl / libxenforeignmemory call of wire op `op` can
+ * meet (fault.h), SIM_FOP_NR for none.  fired_here: the fault is fired
+ * before the call (the library's buffer), not by the hypervisor model at
+ * the point where the call would succeed.
+ */
+static enum sim_fault_op fault_op(uint32_t op, bool *fired_here, bool *has_dom)
+{
+	*fired_here = true;
+	*has_dom = true;   /* the payload starts with a domid */
+	switch (op) {
+	case SIM_OP_DOMAIN_GETINFO: return SIM_FOP_GETINFO;
+	case SIM_OP_PHYSINFO: *has_dom = false; return SIM_FOP_PHYSINFO;
+	case SIM_OP_DOMAIN_PAUSE: return SIM_FOP_PAUSE;
+	case SIM_OP_DOMAIN_UNPAUSE: return SIM_FOP_UNPAUSE;
+	case SIM_OP_DOMAIN_DESTROY: return SIM_FOP_DESTROY;
+	case SIM_OP_DECREASE_RESERVATION: return SIM_FOP_DECREASE_RESERVATION;
+	case SIM_OP_GET_PARAM: return SIM_FOP_GET_PARAM;
+	case SIM_OP_MEMSHR_CONTROL: return SIM_FOP_MEMSHR_CONTROL;
+	case SIM_OP_ADD_TO_PHYSMAP: return SIM_FOP_ADD_TO_PHYSMAP;
+	case SIM_OP_RANGE_SHARE: return SIM_FOP_RANGE_SHARE;
+	case SIM_OP_DEBUG_GFN: return SIM_FOP_DEBUG_GFN;
+	case SIM_OP_AUDIT: *has_dom = false; return SIM_FOP_AUDIT;
+	case SIM_OP_RING_ENABLE: return SIM_FOP_RING_ENABLE;
+	case SIM_OP_RING_DISABLE: return SIM_FOP_RING_DISABLE;
+	case SIM_OP_DOMAIN_RESUME: return SIM_FOP_DOMAIN_RESUME;
+	case SIM_OP_COMPARE_SHARE: *has_dom = false; return SIM_FOP_COMPARE_SHARE;
+	case SIM_OP_ENOMEM_WAITERS: *has_dom = false; return SIM_FOP_ENOMEM_WAITERS;
+	case SIM_OP_ENOMEM_RESUME: return SIM_FOP_ENOMEM_RESUME;
+	case SIM_OP_MAP: return SIM_FOP_MAP;
+	case SIM_OP_NOMINATE_GFN:
+		*fired_here = false;
+		return SIM_FOP_NOMINATE;
+	case SIM_OP_SHARE_GFNS:
+		*fired_here = false;
+		return SIM_FOP_SHARE;
+	default:   /* the counters take no buffer; unmap cannot fail */
+		return SIM_FOP_NR;
+	}
+}
+
+/* A hypercall, with the fault it may meet (fault.c's rules). */
+static void op_hypercall(struct sim_server *srv, struct sim_client *c, uint32_t op,
+			 const uint8_t *p, size_t len, struct sim_reply *r)
+{
+	bool here, has_dom;
+	enum sim_fault_op fop = fault_op(op, &here, &has_dom);
+
+	if (!srv->faults || fop == SIM_FOP_NR || c->xenstore) {
+		hypercall(srv, c, op, p, len, r);
+		return;
+	}
+	sim_fault_arm(srv->faults, fop);
+	if (here) {
+		char dom[16] = "host";
+		uint32_t domid;
+
+		if (has_dom && len >= sizeof(domid)) {
+			memcpy(&domid, p, sizeof(domid));
+			snprintf(dom, sizeof(dom), "d%u", domid);
+		}
+		r->ret = sim_fault_fire(srv->faults, fop, SIM_FC_CALL, "%s (client cookie %" PRIu64 ")",
+					dom, c->cookie);
+	}
+	if (r->ret == 0)
+		hypercall(srv, c, op, p, len, r);
+	sim_fault_disarm(srv->faults);
+}
+
 static void op_cli(struct sim_server *srv, struct sim_client *c, uint32_t op,
 		   const uint8_t *p, size_t len, struct sim_reply *r)
 {
@@ -1316,9 +1479,22 @@ static void op_cli(struct sim_server *srv, struct sim_client *c, uint32_t op,
 		out.freed_pages = res.freed_pages;
 		out.used_frames = res.used_frames;
 		out.sum_shr_pages = res.sum_shr_pages;
+		out.unshare_enomem = res.unshare_enomem;
 		memcpy(srv->tx, &out, sizeof(out));
 		r->ret = 0;
 		r->len = sizeof(out);
+		return;
+	}
+	case SIM_OP_CLI_FRAMES:
+		cli_frames(srv, r);
+		return;
+	case SIM_OP_CLI_FAULTS: {
+		struct sim_fault_stats st;
+
+		sim_faults_stats(srv->faults, &st);
+		memcpy(srv->tx, &st, sizeof(st));
+		r->ret = 0;
+		r->len = sizeof(st);
 		return;
 	}
 	default:
@@ -1400,8 +1576,12 @@ static void client_read(struct sim_server *srv, struct sim_client *c)
 		r.ret = -EMSGSIZE;
 	else if (hdr.len != (size_t)n - sizeof(hdr))
 		r.ret = -EPROTO;
-	else
+	else {
+		/* the command line's requests neither meet nor draw faults */
+		sim_faults_set_active(srv->faults, !c->cli);
 		dispatch(srv, c, &hdr, srv->rx + sizeof(hdr), hdr.len, &r);
+		sim_faults_set_active(srv->faults, true);
+	}
 	if (sim_hv_panic_reason(srv->hv)) {
 		/* A Xen BUG(): the whole host goes down, dom0 with it; nothing
 		 * is answered and every client sees its connection drop. */
@@ -1420,6 +1600,8 @@ static void client_read(struct sim_server *srv, struct sim_client *c)
 		r.pass_fd = -1;
 	rh = (struct sim_wire_hdr){ .op = hdr.op, .seq = hdr.seq, .ret = r.ret, .len = (uint32_t)r.len };
 	rc = send_fd_msg(c->fd, &rh, srv->tx, r.pass_fd);
+	if (r.close_fd && r.pass_fd >= 0)
+		close(r.pass_fd);
 	if (rc) {
 		logf_("client cookie %" PRIu64 ": reply to op %u failed (%s), dropping connection",
 		      c->cookie, hdr.op, strerror(-rc));
@@ -1643,6 +1825,7 @@ int sim_server_run(const struct sim_server_opts *opts)
 		goto out;
 	}
 	sim_hv_set_notify(srv.hv, on_hv_notify, &srv);
+	srv.faults = sim_hv_faults(srv.hv);
 	rc = sim_store_alloc(on_store_fire, &srv, &srv.store);
 	if (rc) {
 		snprintf(err, sizeof(err), "cannot create the xenstore: %s", strerror(-rc));
@@ -1669,6 +1852,17 @@ int sim_server_run(const struct sim_server_opts *opts)
 	      opts->hv.patched ? "patched" : "unpatched", opts->hv.cpu_vmx ? "" : ", no VMX",
 	      opts->hv.debug_build ? ", debug build" : "",
 	      opts->hv.no_mem_sharing ? ", no CONFIG_MEM_SHARING" : "", opts->socket_path);
+	if (srv.faults) {
+		char kinds[256] = "";
+
+		for (unsigned int k = 0; k < SIM_FK_NR; k++)
+			if (opts->hv.faults.kinds & (1u << k))
+				snprintf(kinds + strlen(kinds), sizeof(kinds) - strlen(kinds), "%s%s=%g",
+					 kinds[0] ? "," : "", sim_fault_kind_name(k),
+					 opts->hv.faults.rates[k]);
+		logf_("fault injection on: seed %" PRIu64 ", rate %g per operation, kinds %s",
+		      opts->hv.faults.seed, opts->hv.faults.rate, kinds);
+	}
 	ready(opts, "ok\n");
 	server_loop(&srv);
 	status = 0;

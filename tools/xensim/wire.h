@@ -126,6 +126,10 @@ enum sim_wire_op {
 	SIM_OP_CLI_STOP,             /* -> ret = 0, then the server stops its guests and exits */
 	SIM_OP_CLI_GUESTS,           /* -> ret = n, n x struct sim_wire_cli_guest (xensim-created domains) */
 	SIM_OP_CLI_RESIDUE,          /* -> struct sim_wire_cli_residue (leak checks, `info`) */
+	SIM_OP_CLI_FRAMES,           /* -> ret = number of shared frames; the reply passes a
+				      * memfd whose whole content is the records of
+				      * sim_hv_shared_frames() (`frames`) */
+	SIM_OP_CLI_FAULTS,           /* -> struct sim_fault_stats (fault.h; `info`) */
 };
 
 #define SIM_WIRE_MAX_MISMATCH 1024
@@ -151,6 +155,7 @@ struct sim_wire_cli_residue {
 	uint64_t foreign_mappings;
 	uint64_t nominated_unshared;
 	uint64_t freed_pages, used_frames, sum_shr_pages;   /* one snapshot */
+	uint64_t unshare_enomem;
 };
 
 struct sim_wire_hello {
@@ -158,8 +163,11 @@ struct sim_wire_hello {
 	uint32_t kind;           /* enum sim_conn_kind */
 	uint64_t cookie;         /* EVENTS/WATCHES: the cookie of the CALLS connection */
 	uint32_t as_domid;       /* caller's domain for xenstore permissions (0 = dom0) */
-	uint32_t pad;
+	uint32_t flags;          /* SIM_HELLO_* */
 };
+
+/* The xensim command line, the test harness's eyes: never fault-injected. */
+#define SIM_HELLO_CLI 1u
 
 struct sim_wire_hello_reply {
 	uint64_t cookie;         /* names this CALLS connection */
