@@ -26,6 +26,9 @@ wait_for() {
 	return 1
 }
 
+# shr_pages_of NAME: the hypervisor's count of NAME's gfns on shared frames.
+shr_pages_of() { "$XENSIM" info --json | jq -r ".domains[] | select(.name == \"$1\") | .shr_pages"; }
+
 # frames_across_groups: the shared frames of the host (`xensim frames
 # --json`) whose sharers belong to two sharing groups or more, one JSON line
 # each: empty output when tenants are isolated at the frame level.  A

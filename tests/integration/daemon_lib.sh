@@ -54,7 +54,6 @@ CFG
 	"$XENSIM" create "$T/$name.cfg" "$@" >/dev/null 2>&1 || fail "xensim create $name"
 }
 
-shr_pages_of() { "$XENSIM" info --json | jq -r ".domains[] | select(.name == \"$1\") | .shr_pages"; }
 
 # write_conf [lines on stdin]: the base config, with the given lines added
 # (a given setting replaces the base line of the same name).
