@@ -464,7 +464,12 @@ int xsd_domains_start(struct xsd_domains *d)
 		return rc;
 	}
 	d->watching_global = true;
-	return xsd_domains_rescan(d);
+	/* A failed first read of the domain list (libxenctrl out of buffers, a
+	 * busy hypervisor) is tried again by the periodic rescan: the daemon
+	 * starts all the same. */
+	if (xsd_domains_rescan(d))
+		d->rescan_needed = true;
+	return 0;
 }
 
 bool xsd_domains_watch_event(struct xsd_domains *d, const char *path, const char *token)

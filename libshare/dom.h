@@ -23,6 +23,7 @@
 #ifndef SHR_DOM_H
 #define SHR_DOM_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -68,6 +69,7 @@ struct shr_dom {
 					are SUSPECT (page_state.h) */
 
 	struct shr_ring *ring;       /* NULL: no sharing ring (reserve.c owns rings) */
+	int ring_err;                /* why the last ring set-up failed, 0 if it did not */
 	uint64_t ring_gfn;           /* the ring page (never scanned), or UINT64_MAX */
 	bool resume_pending;         /* no ring, no list op: resumed once memory is back */
 };
@@ -120,6 +122,14 @@ void shr_dom_mark_refused(struct shr_dom *d, int err, const char *op);
 static inline bool shr_dom_scannable(const struct shr_dom *d)
 {
 	return !d->gone && !d->refused && d->policy.mode != SHR_MODE_OFF;
+}
+
+/* Whether a ring set-up that failed with err may work when tried again:
+ * not when the domain has no ring page or the hypervisor no rings. */
+static inline bool shr_ring_err_transient(int err)
+{
+	return err && err != -ENOENT && err != -ENOSYS && err != -EOPNOTSUPP &&
+	       err != -ENODEV && err != -ESRCH && err != -EINVAL;
 }
 
 /* Whether d may take part in a merge. */

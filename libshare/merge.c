@@ -361,7 +361,8 @@ static void pair_done(struct shr_merge *m, const struct shr_pair *p,
 		shr_dom_mark_refused(culprit, err, "share");
 		break;
 	case -ENOMEM:
-		shr_reserve_pause(m->reserve, culprit->domid, who == WHO_SRC ? sgfn : cgfn);
+		m->st->share_failed++;
+		shr_reserve_enomem(m->reserve, culprit->domid, who == WHO_SRC ? sgfn : cgfn);
 		break;
 	case -ENOSYS:
 		if (!m->no_sharing)

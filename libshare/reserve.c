@@ -92,6 +92,33 @@ static void ring_release(struct shr_reserve *r, struct shr_ring *rg, bool disabl
 	free(rg);
 }
 
+/* Takes every request queued on a ring. */
+static void ring_take(struct shr_reserve *r, struct shr_ring *rg)
+{
+	struct shr_xen_ring_req req;
+	unsigned int n = 0;
+
+	while (shr_xen_ring_take(rg->xr, &req) == 1) {
+		n++;
+		if (rg->nr_pending < SHR_RING_MAX_PENDING)
+			rg->pending[rg->nr_pending++] = req;
+		else
+			shr_xen_ring_respond(r->xen, rg->xr, &req);
+	}
+	if (n)
+		enomem_event(r, rg->domid, n);
+}
+
+/* The ring bound to a local port, or NULL. */
+static struct shr_ring *ring_of_port(const struct shr_reserve *r, uint32_t port)
+{
+	struct shr_ring *rg;
+
+	for (rg = r->rings; rg && shr_xen_ring_port(rg->xr) != port; rg = rg->next)
+		;
+	return rg;
+}
+
 int shr_reserve_init(struct shr_reserve *r, const struct shr_params *params,
 		     struct shr_xen *xen, struct shr_doms *doms)
 {
@@ -137,12 +164,17 @@ bool shr_reserve_allows_sharing(const struct shr_reserve *r)
 	return !r->reserve_paused && !r->enomem_paused;
 }
 
-void shr_reserve_pause(struct shr_reserve *r, uint32_t domid, uint32_t gfn)
+void shr_reserve_enomem(struct shr_reserve *r, uint32_t domid, uint32_t gfn)
 {
-	if (!r->reserve_paused)
-		shr_warn("d%u gfn 0x%x share: hypervisor out of memory (ENOMEM): sharing "
-			 "paused until free memory is above the reserve", domid, gfn);
-	r->reserve_paused = true;
+	double now = shr_now_s();
+
+	if (now - r->enomem_warned_s >= 60) {
+		shr_warn("d%u gfn 0x%x share: out of memory (ENOMEM: Xen's heap for sharing "
+			 "metadata, or libxenctrl's buffers in dom0): retried next pass; "
+			 "sharing pauses if free memory is below the reserve", domid, gfn);
+		r->enomem_warned_s = now;
+	}
+	shr_reserve_check(r, true);
 }
 
 bool shr_reserve_allows_domain(const struct shr_reserve *r, const struct shr_dom *d)
@@ -274,6 +306,33 @@ static void virq_resume_waiters(struct shr_reserve *r)
 	r->virq_waiting = nr > SHR_VIRQ_MAX_WAITERS ? nr - SHR_VIRQ_MAX_WAITERS : 0;
 }
 
+/*
+ * What notifications may not have said.  Xen merges event notifications
+ * (one for many requests) and the engine must not depend on every one
+ * arriving anyway: each check reads every ring for requests, lists the
+ * ring-less waiters of the patched hypervisor now and then, and retries
+ * setting up a ring that failed for a reason that can pass.
+ */
+static void events_poll(struct shr_reserve *r, double now)
+{
+	for (struct shr_ring *rg = r->rings; rg; rg = rg->next)
+		ring_take(r, rg);
+	if (r->virq_bound && now - r->last_poll_s >= SHR_EVENTS_POLL_S) {
+		unsigned int before = r->virq_waiting;
+
+		r->last_poll_s = now;
+		if (virq_list_waiters(r, false) && !before)
+			enomem_event(r, SHR_DOMID_VIRQ, r->virq_waiting);
+		for (unsigned int i = 0; i < r->doms->nr; i++) {
+			struct shr_dom *d = r->doms->v[i];
+
+			if (!d->ring && shr_ring_err_transient(d->ring_err) && !d->gone &&
+			    d->policy.mode != SHR_MODE_OFF && !r->params->no_rings)
+				shr_reserve_ring_attach(r, d);
+		}
+	}
+}
+
 void shr_reserve_check(struct shr_reserve *r, bool force)
 {
 	double now = shr_now_s();
@@ -284,6 +343,7 @@ void shr_reserve_check(struct shr_reserve *r, bool force)
 	if (!force && now - r->last_check_s < SHR_RESERVE_CHECK_S)
 		return;
 	r->last_check_s = now;
+	events_poll(r, now);
 	rc = shr_xen_physinfo(r->xen, &total, &free_pages);
 	if (rc) {
 		shr_warn("reserve: physinfo: errno %d", -rc);
@@ -364,7 +424,7 @@ int shr_reserve_ring_attach(struct shr_reserve *r, struct shr_dom *d)
 {
 	unsigned int answered = 0;
 	struct shr_ring *rg;
-	int rc;
+	int rc, prev;
 
 	if (d->ring)
 		return 0;
@@ -381,9 +441,15 @@ int shr_reserve_ring_attach(struct shr_reserve *r, struct shr_dom *d)
 		return -ENOMEM;
 	rg->domid = d->domid;
 	rc = shr_xen_ring_attach(r->xen, d->domid, &rg->xr, &answered);
+	prev = d->ring_err;
+	d->ring_err = rc;
+	if (rc && rc == prev) {
+		free(rg);
+		return rc;          /* tried again, failed the same way: said already */
+	}
 	if (rc) {
-		shr_info("d%u ring: no sharing ring (errno %d): an unshare without memory "
-			 "%s", d->domid, -rc,
+		shr_info("d%u ring: no sharing ring (errno %d%s): an unshare without memory "
+			 "%s", d->domid, -rc, shr_ring_err_transient(rc) ? ", tried again" : "",
 			 r->virq_bound ? "pauses it (patched) or crashes it: the reserve must hold"
 				       : "crashes it: the reserve must hold");
 		free(rg);
@@ -429,28 +495,6 @@ static void enomem_event(struct shr_reserve *r, uint32_t domid, unsigned int n)
 	r->enomem_paused = true;
 }
 
-/* Takes every request queued on the ring bound to port. */
-static void ring_take(struct shr_reserve *r, uint32_t port)
-{
-	struct shr_xen_ring_req req;
-	struct shr_ring *rg;
-	unsigned int n = 0;
-
-	for (rg = r->rings; rg && shr_xen_ring_port(rg->xr) != port; rg = rg->next)
-		;
-	if (!rg)
-		return;
-	while (shr_xen_ring_take(rg->xr, &req) == 1) {
-		n++;
-		if (rg->nr_pending < SHR_RING_MAX_PENDING)
-			rg->pending[rg->nr_pending++] = req;
-		else
-			shr_xen_ring_respond(r->xen, rg->xr, &req);
-	}
-	if (n)
-		enomem_event(r, rg->domid, n);
-}
-
 int shr_reserve_handle_events(struct shr_reserve *r)
 {
 	int port;
@@ -467,7 +511,10 @@ int shr_reserve_handle_events(struct shr_reserve *r)
 				shr_debug("VIRQ_ENOMEM with no domain waiting: a low-memory "
 					  "warning from Xen");
 		} else {
-			ring_take(r, (uint32_t)port);
+			struct shr_ring *rg = ring_of_port(r, (uint32_t)port);
+
+			if (rg)
+				ring_take(r, rg);
 		}
 		shr_xen_evtchn_unmask(r->xen, (uint32_t)port);
 	}

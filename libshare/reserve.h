@@ -23,6 +23,8 @@
 #define SHR_VIRQ_MAX_WAITERS 256u
 #define SHR_ENOMEM_MAX_PAGES 65536u
 #define SHR_DOMID_VIRQ UINT32_MAX      /* "the ring-less waiters" in messages */
+/* ring-less waiters listed, failed ring set-ups retried, at most this often */
+#define SHR_EVENTS_POLL_S 1.0
 
 #define SHR_RING_MAX_PENDING 128
 
@@ -33,6 +35,8 @@ struct shr_reserve {
 	struct shr_xen *xen;
 	struct shr_doms *doms;
 	double last_check_s;
+	double last_poll_s;                  /* events_poll's slow half (reserve.c) */
+	double enomem_warned_s;
 	uint64_t host_total, host_free;      /* pages, at the last check */
 	uint64_t hv_freed, hv_used;          /* the hypervisor's sharing counters */
 	bool reserve_paused;                 /* free < reserve, or the hypervisor was out
@@ -60,9 +64,9 @@ void shr_reserve_check(struct shr_reserve *r, bool force);
 bool shr_reserve_allows_sharing(const struct shr_reserve *r);
 /* Whether d may get one more shared page (unprotected domains, reserve.c). */
 bool shr_reserve_allows_domain(const struct shr_reserve *r, const struct shr_dom *d);
-/* The hypervisor had no memory for a share's metadata: sharing pauses until
- * a check finds free memory above the reserve. */
-void shr_reserve_pause(struct shr_reserve *r, uint32_t domid, uint32_t gfn);
+/* A nominate or share failed with ENOMEM: the pair is retried later, and the
+ * host's memory is read at once (sharing pauses if it is below the reserve). */
+void shr_reserve_enomem(struct shr_reserve *r, uint32_t domid, uint32_t gfn);
 int shr_reserve_ring_attach(struct shr_reserve *r, struct shr_dom *d);
 /* d leaves the engine: a live domain's ring is kept (reserve.c). */
 void shr_reserve_ring_detach(struct shr_reserve *r, struct shr_dom *d);
