@@ -264,7 +264,9 @@ static int parse_file(const char *path, struct xsd_config *out, char *err, size_
 	struct stat st;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer;
+	 * anything but a regular file is refused below */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		rc = -errno;
 		set_error(err, errlen, "%s: %s", path, strerror(errno));
@@ -277,7 +279,9 @@ static int parse_file(const char *path, struct xsd_config *out, char *err, size_
 	}
 	if (!S_ISREG(st.st_mode)) {
 		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		set_error(err, errlen, "%s: not a regular file", path);
+		set_error(err, errlen, "%s: not a regular file (%s)", path,
+			  S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" :
+			  S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "a special file");
 		goto out;
 	}
 	buf = malloc(XSD_CONFIG_MAX_BYTES + 1);

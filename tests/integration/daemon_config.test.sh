@@ -24,6 +24,12 @@ write_conf </dev/null
 "$XSD" -n -f "$T/default.conf" >/dev/null || fail "-n rejects the generated default config"
 "$XSD" -n -f "$T/missing.conf" 2>"$T/out"; [ $? -eq 1 ] || fail "-n with a missing file: exit status not 1"
 grep -q "missing.conf: No such file" "$T/out" || fail "missing file: no clear message"
+# a FIFO as the config file is refused at once (no wait for a writer)
+mkfifo "$T/fifo.conf" || fail "mkfifo"
+timeout 10 "$XSD" -n -f "$T/fifo.conf" 2>"$T/out"
+rc=$?
+[ $rc -eq 1 ] || fail "-n with a FIFO: exit status $rc, not 1 (124: it blocked)"
+grep -q "not a regular file (a FIFO)" "$T/out" || fail "-n with a FIFO: $(cat "$T/out")"
 
 check_bad() {  # check_bad 'file text' 'expected message'
 	printf '%b' "$1" > "$T/bad.conf"

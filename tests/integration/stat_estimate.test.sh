@@ -79,6 +79,13 @@ for f in odd.raw cut.zst garbage missing; do
 	[ $rc = 1 ] || fail "$f: exit $rc, expected 1"
 	grep -q "$work/$f" "$work/err" || fail "$f: error does not name the file: $(cat "$work/err")"
 done
+# a FIFO (or any file that is not a regular one) is refused at once: opening
+# it must not wait for a writer
+mkfifo "$work/fifo" || fail "mkfifo"
+timeout 10 "$bin" "$work/fifo" >/dev/null 2>"$work/err"
+rc=$?
+[ $rc = 1 ] || fail "a FIFO as image: exit $rc, expected 1 (124: it blocked)"
+grep -q "not a regular file" "$work/err" || fail "a FIFO as image: $(cat "$work/err")"
 "$bin" >/dev/null 2>&1; [ $? = 2 ] || fail "no argument: expected exit 2"
 "$bin" --bogus "$work/idle.raw" >/dev/null 2>&1; [ $? = 2 ] || fail "bad option: expected exit 2"
 "$bin" "$work/idle.raw:" >/dev/null 2>&1; [ $? = 2 ] || fail "empty group: expected exit 2"

@@ -220,10 +220,21 @@ int xse_image_open(const char *path, struct xse_image *img, char *err, size_t er
 	ssize_t n;
 
 	memset(img, 0, sizeof(*img));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
 		return fail(err, errlen, r, path, "%s", strerror(-r));
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		fail(err, errlen, r, path, "%s", strerror(-r));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		fail(err, errlen, r, path, "not a regular file");
+		goto out;
 	}
 	n = pread(fd, head, sizeof(head), 0);
 	if (n < 0) {
