@@ -11,7 +11,7 @@ XSD_CORE := dom0-daemon/settings.c dom0-daemon/config.c dom0-daemon/policy.c \
             dom0-daemon/json.c dom0-daemon/control.c dom0-daemon/logsink.c
 XSD_SRCS := $(XSD_CORE) dom0-daemon/cli.c dom0-daemon/pidfile.c dom0-daemon/hostlock.c \
             dom0-daemon/domains.c dom0-daemon/report.c dom0-daemon/balloon.c dom0-daemon/main.c
-XSD_LDLIBS := -lxenctrl -lxenforeignmemory -lxenevtchn -lxenstore -lsystemd -ldl -lm
+XSD_LDLIBS := -lxenctrl -lxenforeignmemory -lxenevtchn -lxendevicemodel -lxenstore -lsystemd -ldl -lm
 
 .PHONY: xenshared xenshared-tests install-xenshared
 

@@ -186,15 +186,15 @@ static bool policy_equal(const struct shr_domain_policy *a, const struct shr_dom
 	return a->mode == b->mode && !strcmp(a->group, b->group);
 }
 
-/* Writes dom's held record, owner dom0 and no access for anyone else. */
+/* Writes dom's record, owner dom0 and no access for anyone else. */
 static void held_write(struct xsd_domains *d, struct xsd_domain *dom,
-		       const struct shr_domain_policy *held)
+		       const struct shr_domain_record *rec)
 {
 	struct xs_permissions none = { .id = 0, .perms = XS_PERM_NONE };
 	char path[64], val[XSD_HELD_MAX];
 
 	snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/" XSD_HELD_NODE, dom->domid);
-	xsd_held_format(held, val, sizeof(val));
+	xsd_held_format(rec, val, sizeof(val));
 	if (!xs_write(d->xs, XBT_NULL, path, val, (unsigned int)strlen(val)) ||
 	    !xs_set_permissions(d->xs, XBT_NULL, path, &none, 1)) {
 		/* retried at the next sync; a restart before it unshares the
@@ -203,19 +203,22 @@ static void held_write(struct xsd_domains *d, struct xsd_domain *dom,
 			 dom->domid, dom->name, path, strerror(errno));
 		return;
 	}
-	dom->held = *held;
-	dom->held_known = true;
+	dom->rec = *rec;
+	dom->rec_known = true;
 }
 
 static void held_sync(struct xsd_domains *d, struct xsd_domain *dom)
 {
-	struct shr_domain_policy held;
+	struct shr_domain_record rec;
 
-	if (!dom->in_engine || shr_engine_domain_held(d->engine, dom->domid, &held))
-		return;           /* not known, or still evicting: the old record stays */
-	if (dom->held_known && policy_equal(&held, &dom->held))
+	if (!dom->in_engine || shr_engine_domain_record(d->engine, dom->domid, &rec))
 		return;
-	held_write(d, dom, &held);
+	if (!rec.held.group[0])
+		return;           /* nothing known to record (evicting what it holds) */
+	if (dom->rec_known && policy_equal(&rec.held, &dom->rec.held) &&
+	    rec.logdirty == dom->rec.logdirty)
+		return;
+	held_write(d, dom, &rec);
 }
 
 void xsd_domains_sync_held(struct xsd_domains *d)
@@ -245,7 +248,7 @@ static void apply(struct xsd_domains *d, struct xsd_domain *dom,
 	if (!dom->in_engine && dom->engine_error && !changed)
 		return;                  /* refused before, nothing new to offer */
 	rc = shr_engine_add_domain(d->engine, dom->domid, dom->name, pol,
-				   dom->held_known ? &dom->held : NULL);
+				   dom->rec_known ? &dom->rec : NULL);
 	if (rc == 0) {
 		dom->in_engine = true;
 		dom->engine_error = 0;
@@ -316,7 +319,7 @@ static void resolve(struct xsd_domains *d, struct xsd_domain *dom)
 		if (name.present)
 			xsd_printable(dom->name, sizeof(dom->name), name.value, name.len);
 		rc = xsd_policy_resolve(d->cfg, &enabled, &group, &name, &pol, &src, why, sizeof(why));
-		dom->held_known = xsd_held_parse(&held, &dom->held) == 0;
+		dom->rec_known = xsd_held_parse(&held, &dom->rec) == 0;
 	}
 	for (i = 0; i < 4; i++) {
 		free(val[i]);

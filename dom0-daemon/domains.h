@@ -35,8 +35,8 @@ struct xsd_domain {
 	bool in_engine;                      /* added to the engine and not removed since */
 	char engine_name[XSD_NAME_MAX + 1];  /* the name the engine was given (xl rename) */
 	int engine_error;                    /* last refusal by the engine (-EOPNOTSUPP, ...), 0 if none */
-	struct shr_domain_policy held;       /* its memshare/held record, when held_known */
-	bool held_known;
+	struct shr_domain_record rec;        /* its memshare/held record, when rec_known */
+	bool rec_known;
 	bool dirty;                          /* nodes changed: resolve again */
 	double last_warn_s;                  /* rate limit of warnings a guest can trigger */
 	bool watched;
@@ -58,9 +58,10 @@ void xsd_domains_settle(struct xsd_domains *d);
 /* Re-reads the domain list (also called periodically as a safety net). */
 int xsd_domains_rescan(struct xsd_domains *d);
 /*
- * Records, for every domain in the engine whose held policy changed (it
- * was added, or finished unsharing what it held of another group), the
- * engine's shr_engine_domain_held() in its memshare/held node.  Called
+ * Records, for every domain in the engine whose record changed (it was
+ * added, finished unsharing what it held of another group, or its dirty
+ * log was taken or given up), shr_engine_domain_record() in its
+ * memshare/held node.  Called
  * after every shr_engine_run() and after the table changes, so a restarted
  * daemon gives the engine what the domain holds.
  */

@@ -204,9 +204,9 @@ int xsd_policy_resolve(const struct xsd_config *cfg, const struct xsd_node *enab
 	return rc;
 }
 
-int xsd_held_parse(const struct xsd_node *n, struct shr_domain_policy *out)
+int xsd_held_parse(const struct xsd_node *n, struct shr_domain_record *out)
 {
-	char buf[XSD_HELD_MAX], *group;
+	char buf[XSD_HELD_MAX], *group, *flag;
 	uint32_t who;
 	enum shr_mode mode;
 
@@ -221,14 +221,22 @@ int xsd_held_parse(const struct xsd_node *n, struct shr_domain_policy *out)
 	if (!group)
 		return -EINVAL;
 	*group++ = 0;
+	flag = strchr(group, ' ');
+	if (flag) {
+		*flag++ = 0;
+		if (strcmp(flag, "logdirty"))
+			return -EINVAL;
+	}
 	if (xsd_mode_parse(buf, &mode) || mode == SHR_MODE_OFF || !xsd_group_name_valid(group))
 		return -EINVAL;
-	out->mode = mode;
-	snprintf(out->group, sizeof(out->group), "%s", group);
+	out->held.mode = mode;
+	snprintf(out->held.group, sizeof(out->held.group), "%s", group);
+	out->logdirty = flag != NULL;
 	return 0;
 }
 
-void xsd_held_format(const struct shr_domain_policy *p, char *buf, size_t len)
+void xsd_held_format(const struct shr_domain_record *r, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s %s", xsd_mode_name(p->mode), p->group);
+	snprintf(buf, len, "%s %s%s", xsd_mode_name(r->held.mode), r->held.group,
+		 r->logdirty ? " logdirty" : "");
 }

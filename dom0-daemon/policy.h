@@ -71,14 +71,15 @@ int xsd_policy_resolve(const struct xsd_config *cfg, const struct xsd_node *enab
 
 /*
  * The held record: /local/domain/<domid>/memshare/held, written by the
- * daemon only (owner dom0, no access for anyone else), "<mode> <group>":
- * the policy under which the domain's pages that are on shared frames were
- * shared (shr_engine_add_domain()'s `held`).  It lives as long as the
+ * daemon only (owner dom0, no access for anyone else), "<mode> <group>",
+ * then " logdirty" if the daemon has the domain's log-dirty mode on: the
+ * engine's struct shr_domain_record (the policy under which the domain's
+ * pages that are on shared frames were shared).  It lives as long as the
  * domain's xenstore directory, so a restarted daemon knows which group's
- * frames a domain holds.
+ * frames a domain holds, and that a dirty log left on is its own.
  */
 #define XSD_HELD_NODE "memshare/held"
-#define XSD_HELD_MAX 80                  /* "zero " + a group name, with room */
+#define XSD_HELD_MAX 96                  /* "zero " + a group name + " logdirty" */
 
 /*
  * Reads a held record: 0 and *out, -ENOENT when absent, -EPERM when another
@@ -86,8 +87,8 @@ int xsd_policy_resolve(const struct xsd_config *cfg, const struct xsd_node *enab
  * Anything but 0 means "not known": the engine then unshares the domain
  * before it shares again, the safe side.
  */
-int xsd_held_parse(const struct xsd_node *n, struct shr_domain_policy *out);
-/* The record's value for a policy (mode on or zero). */
-void xsd_held_format(const struct shr_domain_policy *p, char *buf, size_t len);
+int xsd_held_parse(const struct xsd_node *n, struct shr_domain_record *out);
+/* The record's value (held mode on or zero). */
+void xsd_held_format(const struct shr_domain_record *r, char *buf, size_t len);
 
 #endif /* XSD_POLICY_H */

@@ -245,7 +245,10 @@ void xsd_report_stats_json(struct xsd_report *r, struct xsd_json *j)
 		xsd_json_double(j, "unshares_per_s", ds ? ds->unshares_per_s : 0);
 		xsd_json_double(j, "scan_progress", ds ? ds->scan_progress : 0);
 		xsd_json_bool(j, "evicting", ds ? ds->evicting : false);
-		xsd_json_str(j, "held_group", dom->held_known ? dom->held.group : "");
+		xsd_json_str(j, "held_group", dom->rec_known ? dom->rec.held.group : "");
+		xsd_json_str(j, "scan_mode", !ds ? "" : ds->logdirty ? "dirty" : "full");
+		if (ds && ds->full_why)
+			xsd_json_str(j, "full_why", ds->full_why);
 		xsd_json_obj_end(j);
 	}
 	xsd_json_arr_end(j);

@@ -354,6 +354,13 @@ static const struct xsd_choice level_choices[] = {
 	{ "debug", LOG_DEBUG, NULL }, { NULL, 0, NULL },
 };
 
+static const struct xsd_choice scan_mode_choices[] = {
+	{ "auto", SHR_SCAN_AUTO, "from the dirty log where the hypervisor gives it, else every page (said once per domain in the log)" },
+	{ "dirty", SHR_SCAN_DIRTY, "the same, with a warning for each domain that cannot" },
+	{ "full", SHR_SCAN_FULL, "every page every pass" },
+	{ NULL, 0, NULL },
+};
+
 static const struct xsd_choice target_choices[] = {
 	{ "auto", XSD_LOG_AUTO, "stderr with -d (systemd's journal picks it up), syslog when daemonised" },
 	{ "syslog", XSD_LOG_SYSLOG, "syslog(3), facility daemon" },
@@ -408,6 +415,18 @@ const struct xsd_setting xsd_settings[] = {
 	  "(for measurements; see docs/design.md)." },
 	{ "protocol", XSD_T_ENUM, "auto", false, "NAME", 0, 0, protocol_choices, FIELD(protocol), parse_enum,
 	  "How pages are shared." },
+	{ "scan_mode", XSD_T_ENUM, "auto", true, "NAME", 0, 0, scan_mode_choices, FIELD(scan_mode), parse_enum,
+	  "Which pages a pass looks at.  After a domain's first full pass, the dirty "
+	  "log (Xen's log-dirty mode, as live migration uses it) names the pages its "
+	  "guest wrote, and passes look at those only: the daemon's CPU follows the "
+	  "write rate, not the memory size.  The price: a guest's first write to a page "
+	  "after each pass takes one extra fault in Xen.  A live migration or xl save "
+	  "takes the dirty log over; the daemon then gives back what it read, uses "
+	  "full passes for that domain and tries again a sweep_period later.  See "
+	  "docs/design.md, \"Dirty-log scanning\"." },
+	{ "sweep_period", XSD_T_DOUBLE, "3600", true, "SECONDS", 60, 7 * 86400, NULL, FIELD(sweep_period_s), parse_double,
+	  "With the dirty log, every page is still looked at once in this time (a "
+	  "slow background sweep, the safety net for anything the log does not name)." },
 	{ "default_group", XSD_T_GROUP, "default", true, "GROUP", 0, 0, NULL, FIELD(default_group), parse_group,
 	  "Sharing group of opted-in domains that name none (no memshare/group node, "
 	  "no group in their domain rule).  Pages of domains in different groups are "
@@ -524,6 +543,8 @@ void xsd_config_to_params(const struct xsd_config *cfg, struct shr_params *p)
 	p->settle_ratio = cfg->settle_percent / 100.0;
 	p->no_backoff = !cfg->volatility_backoff;
 	p->protocol = (enum shr_protocol)cfg->protocol;
+	p->scan_mode = (enum shr_scan_mode)cfg->scan_mode;
+	p->sweep_period_s = cfg->sweep_period_s;
 }
 
 /* ---- printers ---------------------------------------------------------- */

@@ -55,6 +55,8 @@ struct xsd_config {
 	double settle_percent;
 	bool volatility_backoff;
 	int protocol;                       /* enum shr_protocol */
+	int scan_mode;                      /* enum shr_scan_mode */
+	double sweep_period_s;
 	/* policy */
 	char default_group[XSD_GROUP_MAX + 1];
 	struct xsd_domain_rule *rules;

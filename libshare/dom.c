@@ -228,9 +228,14 @@ int shr_dom_regrow(struct shr_doms *t, struct shr_dom *d, uint64_t nr_gfns)
 		shr_warn("d%u grew: no room in the ref space; the new gfns are not scanned",
 			 d->domid);
 	} else {
+		bool look = d->pages.look != NULL;
+
 		grown.zero_lo = d->pages.zero_lo;
 		shr_pages_free(&d->pages);
 		d->pages = grown;
+		/* scanned from the dirty log: the new table is looked at whole */
+		if (look && shr_pages_look_alloc(&d->pages))
+			d->logdirty = false;
 		shr_info("d%u grew from %u to %llu gfns", d->domid, old_nr,
 			 (unsigned long long)nr_gfns);
 	}

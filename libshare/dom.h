@@ -68,6 +68,15 @@ struct shr_dom {
 					shares the engine has not relearned): new unique pages
 					are SUSPECT (page_state.h) */
 
+	/* dirty-log scanning (scan.c): the domain's log-dirty mode is ours */
+	bool logdirty;
+	bool logdirty_before;        /* the caller's record: a previous xenshared had it */
+	bool look_pass;              /* this pass looks at the look bitmap, not every page */
+	uint32_t passes;             /* passes of this domain completed */
+	uint32_t sweep_cursor;       /* dirty-log scanning's background sweep */
+	double logdirty_retry_s;     /* when to try to take log-dirty again */
+	const char *full_why;        /* why full passes, when the mode asks for the dirty log */
+
 	struct shr_ring *ring;       /* NULL: no sharing ring (reserve.c owns rings) */
 	int ring_err;                /* why the last ring set-up failed, 0 if it did not */
 	uint64_t ring_gfn;           /* the ring page (never scanned), or UINT64_MAX */

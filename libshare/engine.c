@@ -76,8 +76,8 @@ static int params_check(const struct shr_params *p)
 		shr_err("engine: cpu_cap %g out of range (0, 1]", p->cpu_cap);
 		return -EINVAL;
 	}
-	if (!(p->pass_target_s >= 0) || !(p->settle_ratio >= 0)) {
-		shr_err("engine: pass_target_s and settle_ratio must be >= 0");
+	if (!(p->pass_target_s >= 0) || !(p->settle_ratio >= 0) || !(p->sweep_period_s >= 0)) {
+		shr_err("engine: pass_target_s, settle_ratio and sweep_period_s must be >= 0");
 		return -EINVAL;
 	}
 	return 0;
@@ -149,6 +149,8 @@ void shr_engine_free(struct shr_engine *e)
 	if (!e)
 		return;
 	shr_merge_flush(&e->merge);
+	for (unsigned int i = 0; i < e->doms.nr; i++)
+		shr_scan_forget_domain(&e->scan, e->doms.v[i]);
 	/* the stop protocol (reserve.c): answer what can be, keep the rings */
 	shr_reserve_fini(&e->reserve);
 	shr_scan_fini(&e->scan);
@@ -322,7 +324,7 @@ static int dom_probe(struct shr_engine *e, uint32_t domid, const struct shr_doma
 
 int shr_engine_add_domain(struct shr_engine *e, uint32_t domid, const char *name,
 			  const struct shr_domain_policy *policy,
-			  const struct shr_domain_policy *held)
+			  const struct shr_domain_record *rec)
 {
 	struct shr_dom *d = shr_dom_find(&e->doms, domid);
 	struct shr_xen_dominfo info;
@@ -344,8 +346,10 @@ int shr_engine_add_domain(struct shr_engine *e, uint32_t domid, const char *name
 		return rc;
 	d->info = info;
 	d->policy.mode = policy->mode;
-	if (held)
-		d->held = *held;
+	if (rec) {
+		d->held = rec->held;
+		d->logdirty_before = rec->logdirty;
+	}
 	rc = dom_policy_apply(e, d, policy);
 	if (rc) {
 		shr_engine_remove_domain(e, domid);
@@ -365,16 +369,15 @@ int shr_engine_add_domain(struct shr_engine *e, uint32_t domid, const char *name
 	return 0;
 }
 
-int shr_engine_domain_held(struct shr_engine *e, uint32_t domid,
-			   struct shr_domain_policy *held)
+int shr_engine_domain_record(struct shr_engine *e, uint32_t domid,
+			     struct shr_domain_record *rec)
 {
 	struct shr_dom *d = shr_dom_find(&e->doms, domid);
 
 	if (!d)
 		return -ESRCH;
-	if (d->evicting)
-		return -EBUSY;
-	*held = d->held;
+	rec->held = d->held;
+	rec->logdirty = d->logdirty;
 	return 0;
 }
 
@@ -410,6 +413,7 @@ void shr_engine_remove_domain(struct shr_engine *e, uint32_t domid)
 		return;
 	/* Queued pairs name this domain's refs: resolve them first. */
 	shr_merge_flush(&e->merge);
+	shr_scan_forget_domain(&e->scan, d);
 	shr_reserve_ring_detach(&e->reserve, d);
 	if (e->scan.pages_total && d->cursor < d->pages.nr) {
 		uint64_t left = d->pages.nr - d->cursor;
@@ -634,6 +638,8 @@ int shr_engine_foreach_domain(struct shr_engine *e,
 		s.scan_progress = d->pages.nr ? (double)d->cursor / d->pages.nr : 0;
 		s.held = d->held;
 		s.evicting = d->evicting;
+		s.logdirty = d->logdirty;
+		s.full_why = d->full_why;
 		rc = fn(&s, arg);
 		if (rc)
 			return rc;

@@ -44,6 +44,8 @@ struct shr_domain_stats {
 					  (group "" when not known) */
 	bool evicting;                 /* holds pages shared under another group or mode
 					  (or of unknown origin): being unshared, not merged */
+	bool logdirty;                 /* scanned from its dirty log */
+	const char *full_why;          /* why not, when scan_mode asks for it (NULL: n/a) */
 };
 
 
@@ -57,30 +59,38 @@ void shr_engine_free(struct shr_engine *e);
 /* Applies new tunables (SIGHUP); already-running passes adopt them. */
 int shr_engine_set_params(struct shr_engine *e, const struct shr_params *params);
 
+/* What the caller keeps of a domain across daemon restarts (the daemon: its
+ * memshare/held node), and gives back when it adds the domain again. */
+struct shr_domain_record {
+	struct shr_domain_policy held; /* the policy its pages on shared frames were shared
+					  under; group "" when not known */
+	bool logdirty;                 /* the engine had the domain's log-dirty mode on */
+};
+
 /*
  * Starts (or updates the policy of) a domain; -ESRCH if it does not exist,
  * -EOPNOTSUPP/-ENODEV/-EXDEV if the hypervisor refuses sharing for it.
  *
- * held is the policy under which the domain's pages that are already on
- * shared frames were shared, as the caller recorded it (NULL: unknown, e.g.
- * a daemon's first start, or a record lost).  Tenant isolation: a domain
- * that holds shared pages of another group (or of unknown origin), or
- * shared under mode on while its policy is now zero, is first unshared
- * completely (evicting) and only then merged under its policy.  The same
- * happens when a later call changes its group or mode that way.
+ * rec is what the caller recorded of the domain (NULL: nothing, e.g. a
+ * daemon's first start).  Tenant isolation: a domain that holds shared
+ * pages of another group (or of unknown origin), or shared under mode on
+ * while its policy is now zero, is first unshared completely (evicting)
+ * and only then merged under its policy.  The same happens when a later
+ * call changes its group or mode that way.  rec->logdirty lets the engine
+ * take back a dirty log it left on (docs/design.md, "Dirty-log scanning").
  */
 int shr_engine_add_domain(struct shr_engine *e, uint32_t domid, const char *name,
 			  const struct shr_domain_policy *policy,
-			  const struct shr_domain_policy *held);
+			  const struct shr_domain_record *rec);
 /*
- * The policy the domain's shared pages are held under, for the caller to
- * record (and give back as `held` after a restart): 0 and *held, or
- * -EBUSY while the domain is evicting (its record must stay the old one),
- * -ESRCH for a domain the engine does not know.  Record it before the
- * next shr_engine_run(): from then on its pages may be shared under it.
+ * The domain's record as it stands, for the caller to keep (and give back
+ * after a restart); while a domain is evicting, its held policy is still
+ * the old one.  0, or -ESRCH for a domain the engine does not know.  Keep
+ * it before the next shr_engine_run(): from then on pages may be shared
+ * under it.
  */
-int shr_engine_domain_held(struct shr_engine *e, uint32_t domid,
-			   struct shr_domain_policy *held);
+int shr_engine_domain_record(struct shr_engine *e, uint32_t domid,
+			     struct shr_domain_record *rec);
 /* Forgets a domain (destroyed, or opted out); safe mid-pass. */
 void shr_engine_remove_domain(struct shr_engine *e, uint32_t domid);
 

@@ -2,7 +2,7 @@
 LIBSHARE_SRCS := libshare/log.c libshare/clock.c libshare/fingerprint.c libshare/fingerprint_avx2.c \
 	libshare/index.c libshare/page_state.c libshare/rate.c libshare/xen.c libshare/dom.c \
 	libshare/reserve.c libshare/merge.c libshare/scan.c libshare/audit.c libshare/engine.c
-LIBSHARE_LDLIBS := -lxenctrl -lxenforeignmemory -lxenevtchn -ldl
+LIBSHARE_LDLIBS := -lxenctrl -lxenforeignmemory -lxenevtchn -lxendevicemodel -ldl
 $(eval $(call add_lib,share,$(LIBSHARE_SRCS)))
 # Debian's xenctrl.h needs GNU C (anonymous unions, asm barriers): only the
 # Xen boundary and the test tools that map guest pages include it.

@@ -121,7 +121,7 @@ static void insert_unique(struct shr_merge *m, struct shr_dom *d, uint32_t gfn, 
 		/* the hypervisor counts shared pages the engine does not know:
 		 * this one may be one of them (page_state.h) */
 		if (d->surplus)
-			shr_ps_mark_suspect(&d->pages.pstate[gfn]);
+			shr_pages_mark_suspect(&d->pages, gfn);
 		return;
 	}
 	/* Out of memory for the index: the page is simply not a candidate
@@ -258,7 +258,7 @@ static void src_release(struct shr_merge *m, struct shr_dom *sd, uint32_t sgfn, 
 	shr_pages_set(&sd->pages, sgfn, SHR_PS_NEW);
 	insert_unique(m, sd, sgfn, key);
 	/* alone again, and perhaps nominated by the failed pairs */
-	shr_ps_mark_suspect(&sd->pages.pstate[sgfn]);
+	shr_pages_mark_suspect(&sd->pages, sgfn);
 }
 
 /* The client is looked at again next pass; nominated: the pair got as far
@@ -267,7 +267,7 @@ static void cli_retry_later(struct shr_dom *cd, uint32_t cgfn, bool nominated)
 {
 	shr_pages_set(&cd->pages, cgfn, SHR_PS_NEW);
 	if (nominated)
-		shr_ps_mark_suspect(&cd->pages.pstate[cgfn]);
+		shr_pages_mark_suspect(&cd->pages, cgfn);
 }
 
 static void refuse_page(struct shr_merge *m, struct shr_dom *d, uint32_t gfn, int err)
@@ -308,10 +308,10 @@ static void pair_done(struct shr_merge *m, const struct shr_pair *p,
 		m->st->compare_mismatch++;
 		if (who == WHO_SRC) {
 			shr_page_forget(m->doms, sd, sgfn, SHR_PS_NEW);
-			shr_ps_mark_suspect(&sd->pages.pstate[sgfn]);
+			shr_pages_mark_suspect(&sd->pages, sgfn);
 			shr_pages_set(&cd->pages, cgfn, SHR_PS_NEW);
 			insert_unique(m, cd, cgfn, p->key);
-			shr_ps_mark_suspect(&cd->pages.pstate[cgfn]);
+			shr_pages_mark_suspect(&cd->pages, cgfn);
 		} else {
 			src_release(m, sd, sgfn, p->key);
 			cli_retry_later(cd, cgfn, true);

@@ -31,14 +31,36 @@ void shr_pages_free(struct shr_pages *p)
 {
 	free(p->key_lo);
 	free(p->pstate);
+	shr_pages_look_free(p);
 	p->key_lo = NULL;
 	p->pstate = NULL;
 	p->nr = 0;
 }
 
+int shr_pages_look_alloc(struct shr_pages *p)
+{
+	size_t words = ((size_t)p->nr + 63) / 64;
+
+	if (p->look)
+		return 0;
+	p->look = malloc((words ? words : 1) * sizeof(*p->look));
+	if (!p->look)
+		return -ENOMEM;
+	memset(p->look, 0xff, words * sizeof(*p->look));
+	return 0;
+}
+
+void shr_pages_look_free(struct shr_pages *p)
+{
+	free(p->look);
+	p->look = NULL;
+}
+
 void shr_pages_reset(struct shr_pages *p)
 {
 	memset(p->pstate, 0, p->nr);
+	if (p->look)
+		memset(p->look, 0xff, ((size_t)p->nr + 63) / 64 * sizeof(*p->look));
 	p->n_unique = p->n_source = p->n_shared = p->n_volatile = p->n_zero_shared = 0;
 }
 
@@ -72,6 +94,9 @@ void shr_pages_set(struct shr_pages *p, uint32_t gfn, enum shr_pstate s)
 		p->n_volatile += (uint64_t)((int64_t)shr_ps_counts_volatile(s) -
 					    (int64_t)shr_ps_counts_volatile(old));
 	shr_ps_set_state(b, s);
+	/* states that wait for another look, whether the guest writes or not */
+	if (s == SHR_PS_NEW || s == SHR_PS_WATCH || s == SHR_PS_NOSHARE || s == SHR_PS_HOLE)
+		shr_pages_look_at(p, gfn);
 }
 
 void shr_pages_back_off(struct shr_pages *p, uint32_t gfn)

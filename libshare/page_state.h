@@ -48,7 +48,12 @@
  * both).  One byte per gfn.
  *
  * The table (struct shr_pages) is one domain's: its key_lo and state
- * arrays and the counts of its states.  Index entries are not this
+ * arrays and the counts of its states, and, while the domain is scanned
+ * from its dirty log (scan.c), the `look` bitmap: the pages its next pass
+ * must look at.  Every setter that puts a page where it needs another look
+ * without the guest writing it (NEW, WATCH, NOSHARE, HOLE, SUSPECT) sets
+ * its bit, so a pass that visits only the dirty log's pages and these
+ * loses nothing the state machine waits for.  Index entries are not this
  * module's business: a caller that changes a page's indexed state (UNIQUE,
  * SOURCE) removes or inserts its entry itself (dom.h: shr_page_forget).
  */
@@ -183,6 +188,7 @@ struct shr_pages {
 	uint32_t nr;                 /* gfns 0 .. nr - 1 */
 	uint32_t *key_lo;            /* per gfn: low 32 bits of the last key */
 	uint8_t *pstate;             /* per gfn: the state byte */
+	uint64_t *look;              /* dirty-log scanning only: pages to look at next pass */
 	uint32_t zero_lo;            /* key_lo of the zero page in the domain's group */
 	/* counts of the states (the audit recounts them) */
 	uint64_t n_unique, n_source, n_shared, n_volatile, n_zero_shared;
@@ -193,6 +199,21 @@ int shr_pages_alloc(struct shr_pages *p, uint32_t nr);
 void shr_pages_free(struct shr_pages *p);
 /* Every page NEW at level 0, counts zero (index entries: the caller's). */
 void shr_pages_reset(struct shr_pages *p);
+/* The look bitmap (every bit set, so the first pass sees everything) or
+ * none: -ENOMEM. */
+int shr_pages_look_alloc(struct shr_pages *p);
+void shr_pages_look_free(struct shr_pages *p);
+static inline void shr_pages_look_at(struct shr_pages *p, uint32_t gfn)
+{
+	if (p->look)
+		p->look[gfn / 64] |= 1ull << (gfn % 64);
+}
+/* Marks a page (not shared by us) SUSPECT, to be looked at next pass. */
+static inline void shr_pages_mark_suspect(struct shr_pages *p, uint32_t gfn)
+{
+	shr_ps_mark_suspect(&p->pstate[gfn]);
+	shr_pages_look_at(p, gfn);
+}
 
 /*
  * Changes a page's state and keeps the counts in step.  Call before

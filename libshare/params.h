@@ -21,6 +21,12 @@ enum shr_protocol {
 	SHR_PROTO_BATCHED,    /* require the batched compare-and-share op */
 };
 
+enum shr_scan_mode {
+	SHR_SCAN_AUTO = 0,    /* from the dirty log where the hypervisor gives it, else full */
+	SHR_SCAN_DIRTY,       /* the same, and say so loudly when a domain cannot */
+	SHR_SCAN_FULL,        /* every page every pass */
+};
+
 /* Tunables; the daemon's settings table documents and validates them. */
 struct shr_params {
 	unsigned int batch_pages;      /* gfns mapped per xenforeignmemory_map call */
@@ -34,6 +40,9 @@ struct shr_params {
 					  another vm_event consumer owns them); 0 = use them */
 	bool no_backoff;               /* volatility handling off: a page whose share broke is
 					  merged again on its next look (benchmarks); 0 = on */
+	enum shr_scan_mode scan_mode;  /* which pages a pass looks at (scan.c) */
+	double sweep_period_s;         /* dirty-log scanning: every page is still looked at
+					  once in this time (the safety net) */
 };
 
 /* Per-domain policy, from xenstore or the daemon's config. */

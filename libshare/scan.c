@@ -55,8 +55,10 @@
 #include "scan.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 
+#include "clock.h"
 #include "log.h"
 
 int shr_scan_init(struct shr_scan *sc, const struct shr_params *params, struct shr_xen *xen,
@@ -231,6 +233,195 @@ static int evict_batch(struct shr_scan *sc, struct shr_dom *d)
 	return (int)examined;
 }
 
+/* ---- dirty-log scanning ----------------------------------------------------- */
+
+static bool bit_test(const uint64_t *b, uint64_t i)
+{
+	return (b[i / 64] >> (i % 64)) & 1;
+}
+
+static uint64_t bits_count(const uint64_t *b, uint64_t nr)
+{
+	uint64_t n = 0;
+
+	for (uint64_t w = 0; w < (nr + 63) / 64; w++)
+		n += (uint64_t)__builtin_popcountll(w == nr / 64 ? b[w] & ((1ull << (nr % 64)) - 1)
+								  : b[w]);
+	return n;
+}
+
+/*
+ * Whether the log-dirty bitmap just read is still the one the engine has
+ * been cleaning: the sentinel (the ring page, which the engine marks right
+ * after each CLEAN and which nothing else marks) is in it, and Xen's count
+ * of bits set since the last CLEAN equals the bits present.  A toolstack
+ * that took log-dirty over (OFF, then ENABLE: the bitmap is freed, the
+ * count is not) fails one or the other.
+ */
+static bool logdirty_ours(const struct shr_dom *d, const uint64_t *bits, uint64_t dirty_count)
+{
+	return bit_test(bits, d->ring_gfn) && bits_count(bits, d->pages.nr) == dirty_count;
+}
+
+/* Gives the dirty bits a CLEAN took back to whoever owns the log now. */
+static void logdirty_give_back(struct shr_scan *sc, struct shr_dom *d, const uint64_t *bits)
+{
+	uint64_t g = 0, nr = d->pages.nr, back = 0;
+
+	while (g < nr) {
+		uint64_t first;
+
+		if (!bit_test(bits, g)) {
+			g++;
+			continue;
+		}
+		for (first = g; g < nr && bit_test(bits, g); g++)
+			;
+		if (shr_xen_mark_dirty(sc->xen, d->domid, first, (uint32_t)(g - first)) == 0)
+			back += g - first;
+	}
+	shr_notice("d%u: gave %llu dirty bits back to the log-dirty user that took over",
+		   d->domid, (unsigned long long)back);
+}
+
+static void logdirty_drop(struct shr_scan *sc, struct shr_dom *d, bool disable, const char *why)
+{
+	if (disable && shr_xen_logdirty_disable(sc->xen, d->domid))
+		shr_debug("d%u: log-dirty off failed", d->domid);
+	d->logdirty = false;
+	d->look_pass = false;
+	d->full_why = why;
+	d->logdirty_retry_s = shr_now_s() + sc->params->sweep_period_s;
+	shr_pages_look_free(&d->pages);
+}
+
+/* Marks the sentinel right after a CLEAN (or the enable). */
+static bool logdirty_mark(struct shr_scan *sc, struct shr_dom *d)
+{
+	int rc = shr_xen_mark_dirty(sc->xen, d->domid, d->ring_gfn, 1);
+
+	if (rc)
+		shr_warn("d%u: cannot mark the log-dirty sentinel (gfn 0x%llx): errno %d: full "
+			 "passes", d->domid, (unsigned long long)d->ring_gfn, -rc);
+	return rc == 0;
+}
+
+/* Whether the domain may be scanned from its dirty log now. */
+static bool logdirty_wanted(const struct shr_scan *sc, const struct shr_dom *d)
+{
+	return sc->params->scan_mode != SHR_SCAN_FULL && !d->evicting && d->passes >= 1 &&
+	       shr_now_s() >= d->logdirty_retry_s;
+}
+
+/* Takes log-dirty mode for d (see the overview): true when it is ours. */
+static bool logdirty_take(struct shr_scan *sc, struct shr_dom *d)
+{
+	const uint64_t *bits;
+	uint64_t count;
+	int rc;
+
+	/* the sentinel must be markable: XEN_DMOP_modified_memory refuses the
+	 * last gfn (its range must end at or below the highest gfn) */
+	if (!shr_xen_has_logdirty(sc->xen) || d->ring_gfn == UINT64_MAX ||
+	    d->ring_gfn + 1 >= d->pages.nr) {
+		d->full_why = !shr_xen_has_logdirty(sc->xen) ? "no libxendevicemodel" :
+			      "no sentinel page (no sharing ring page below the highest gfn)";
+		d->logdirty_retry_s = HUGE_VAL;
+		return false;
+	}
+	rc = shr_xen_logdirty_enable(sc->xen, d->domid);
+	if (rc == -EINVAL && d->logdirty_before) {
+		/* left on by the previous xenshared, unless someone took it since */
+		rc = shr_xen_logdirty_read(sc->xen, d->domid, false, d->pages.nr, &bits, &count);
+		if (rc == 0 && !logdirty_ours(d, bits, count))
+			rc = -EINVAL;
+		d->logdirty_before = false;
+	}
+	if (rc) {
+		d->full_why = rc == -EINVAL ? "another user holds log-dirty (live migration, "
+				"save, a device model)" : "the hypervisor refuses log-dirty";
+		d->logdirty_retry_s = shr_now_s() + sc->params->sweep_period_s;
+		shr_log(sc->params->scan_mode == SHR_SCAN_DIRTY ? SHR_LOG_WARNING : SHR_LOG_INFO,
+			"d%u: log-dirty: errno %d (%s): full passes", d->domid, -rc, d->full_why);
+		return false;
+	}
+	if (shr_pages_look_alloc(&d->pages) || !logdirty_mark(sc, d)) {
+		logdirty_drop(sc, d, true, "no memory for the look bitmap, or no sentinel");
+		return false;
+	}
+	d->logdirty = true;
+	d->full_why = NULL;
+	shr_info("d%u: scanned from its dirty log from now on", d->domid);
+	return true;
+}
+
+/*
+ * The start of a pass of a domain scanned from its dirty log: CLEAN the
+ * log, check it is still ours, and put its bits (and the background
+ * sweep's next slice) into the look bitmap.  A log someone else took is
+ * given back its bits and left to them: full passes, tried again later.
+ */
+static void logdirty_round(struct shr_scan *sc, struct shr_dom *d)
+{
+	const uint64_t *bits;
+	uint64_t count, nr = d->pages.nr, slice, target;
+	int rc;
+
+	d->look_pass = false;
+	if (!d->logdirty) {
+		if (!logdirty_wanted(sc, d) || !logdirty_take(sc, d))
+			return;
+		d->look_pass = true;            /* every look bit is set: a full pass */
+		return;
+	}
+	rc = shr_xen_logdirty_read(sc->xen, d->domid, true, nr, &bits, &count);
+	if (rc) {
+		shr_info("d%u: log-dirty clean: errno %d: full passes", d->domid, -rc);
+		logdirty_drop(sc, d, false, "the dirty log went away");
+		return;
+	}
+	sc->st->logdirty_rounds++;
+	if (!logdirty_ours(d, bits, count)) {
+		sc->st->logdirty_lost++;
+		shr_notice("d%u: another user took log-dirty (live migration or save): "
+			   "released; full passes", d->domid);
+		logdirty_give_back(sc, d, bits);
+		logdirty_drop(sc, d, false, "another user took log-dirty (live migration, save)");
+		return;
+	}
+	if (!logdirty_mark(sc, d)) {
+		logdirty_drop(sc, d, true, "cannot mark the log-dirty sentinel");
+		return;
+	}
+	for (uint64_t w = 0; w < (nr + 63) / 64; w++)
+		d->pages.look[w] |= bits[w];
+	sc->st->logdirty_pages += count;
+	/* the background sweep: every page once per sweep period (none if 0) */
+	target = sc->params->pass_target_s > 0 ? (uint64_t)sc->params->pass_target_s : 1;
+	slice = sc->params->sweep_period_s > 0 ?
+		(uint64_t)((double)nr * (double)target / sc->params->sweep_period_s) + 1 : 0;
+	for (uint64_t i = 0; i < slice && i < nr; i++) {
+		shr_pages_look_at(&d->pages, d->sweep_cursor);
+		d->sweep_cursor = d->sweep_cursor + 1 < nr ? d->sweep_cursor + 1 : 0;
+	}
+	d->look_pass = true;
+}
+
+void shr_scan_forget_domain(struct shr_scan *sc, struct shr_dom *d)
+{
+	const uint64_t *bits;
+	uint64_t count;
+
+	if (!d->logdirty || d->gone)
+		return;
+	/* off only if it is still ours (a toolstack may hold it now) */
+	if (shr_xen_logdirty_read(sc->xen, d->domid, false, d->pages.nr, &bits, &count) == 0 &&
+	    logdirty_ours(d, bits, count))
+		logdirty_drop(sc, d, true, "no longer scanned");
+	else
+		logdirty_drop(sc, d, false, "no longer scanned");
+}
+
 /*
  * What the start of a domain's pass reads from the hypervisor: is it still
  * there, does it still hold what the engine believes shared, did its p2m
@@ -256,6 +447,8 @@ static bool scan_dom_start(struct shr_scan *sc, struct shr_dom *d)
 		shr_warn("d%u evict: %llu pages could not be unshared (no free memory): "
 			 "retrying", d->domid, (unsigned long long)d->evict_nomem);
 	d->evict_nomem = 0;
+	logdirty_round(sc, d);
+	d->passes++;
 	d->recheck_shared = rc == 0 && d->info.shr_pages < d->pages.n_shared + d->pages.n_source;
 	d->surplus = rc == 0 && d->info.shr_pages > d->pages.n_shared + d->pages.n_source;
 	/* a p2m that grew since the domain was added: track the new gfns
@@ -312,6 +505,52 @@ static void release_nominated(struct shr_scan *sc, struct shr_dom *d, unsigned i
 			sc->st->nominations_released++;
 }
 
+/*
+ * The next batch of a pass over the look bitmap: set bits from the cursor
+ * on, 64 gfns a word (a word without a bit costs one load), each due page
+ * taken and its bit cleared; a page not due keeps its bit for a later
+ * pass.  Returns the pages taken; *examined counts the gfns passed over.
+ */
+static unsigned int look_batch(struct shr_scan *sc, struct shr_dom *d, unsigned int limit,
+			       unsigned int *examined)
+{
+	uint64_t *look = d->pages.look;
+	unsigned int n = 0;
+
+	while (d->cursor < d->pages.nr && n < sc->params->batch_pages && *examined < limit) {
+		uint32_t gfn = d->cursor;
+		uint64_t w = look[gfn / 64] >> (gfn % 64);
+
+		if (!w) {
+			uint32_t next = (gfn / 64 + 1) * 64;
+
+			if (next > d->pages.nr)
+				next = d->pages.nr;
+			*examined += next - gfn;
+			d->cursor = next;
+			continue;
+		}
+		gfn += (uint32_t)__builtin_ctzll(w);
+		if (gfn >= d->pages.nr) {
+			*examined += d->pages.nr - d->cursor;
+			d->cursor = d->pages.nr;
+			break;
+		}
+		*examined += gfn + 1 - d->cursor;
+		d->cursor = gfn + 1;
+		if (gfn == d->ring_gfn) {
+			look[gfn / 64] &= ~(1ull << (gfn % 64));
+			continue;
+		}
+		if (shr_ps_due(d->pages.pstate[gfn], gfn, sc->pass) &&
+		    shr_ps_state(d->pages.pstate[gfn]) != SHR_PS_PENDING) {
+			look[gfn / 64] &= ~(1ull << (gfn % 64));
+			sc->gfns[n++] = gfn;
+		}
+	}
+	return n;
+}
+
 /* First domain with gfns left in this pass, or NULL at the end. */
 static struct shr_dom *scan_next_dom(struct shr_scan *sc)
 {
@@ -341,7 +580,10 @@ int shr_scan_batch(struct shr_scan *sc)
 	if (d->evicting)
 		return evict_batch(sc, d);
 	limit = sc->params->batch_pages * SHR_SCAN_EXAMINE_FACTOR;
-	while (d->cursor < d->pages.nr && n < sc->params->batch_pages && examined < limit) {
+	if (d->look_pass)
+		n = look_batch(sc, d, limit, &examined);
+	while (!d->look_pass && d->cursor < d->pages.nr && n < sc->params->batch_pages &&
+	       examined < limit) {
 		uint32_t gfn = d->cursor++;
 
 		examined++;

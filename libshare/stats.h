@@ -34,6 +34,9 @@
 	X(unshares, U64, COUNTER, "shares the engine found broken by a guest's write") \
 	X(unshares_rewritten, U64, COUNTER, "of unshares: rewritten with the same bytes (asked of Xen)") \
 	X(nominations_released, U64, COUNTER, "pages found alone on a shared frame and made private again") \
+	X(logdirty_rounds, U64, COUNTER, "passes of domains scanned from their dirty log") \
+	X(logdirty_pages, U64, COUNTER, "pages their dirty logs named") \
+	X(logdirty_lost, U64, COUNTER, "dirty logs another user (migration, save) took over") \
 	X(hypercalls, U64, COUNTER, "hypercalls made (statistics reads excepted)") \
 	X(mappings, U64, COUNTER, "foreign mapping calls made") \
 	X(mapped_pages, U64, COUNTER, "pages in those mapping calls") \

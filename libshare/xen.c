@@ -36,6 +36,7 @@
 
 #include <xenctrl.h>
 #include <xenevtchn.h>
+#include <xendevicemodel.h>
 #include <xenforeignmemory.h>
 #include <xen/hvm/params.h>
 #include <xen/vm_event.h>
@@ -46,6 +47,9 @@ struct shr_xen {
 	xc_interface *xch;
 	xenforeignmemory_handle *fmem;
 	xenevtchn_handle *xce;
+	xendevicemodel_handle *dmod;         /* NULL: no log-dirty marks (full passes) */
+	xc_hypercall_buffer_t ld_hbuf;       /* the log-dirty bitmap, a hypercall buffer */
+	unsigned int ld_pages;               /* its size in pages (0: none yet) */
 	xenshare_cmpshr_fn *cmpshr;
 	xenshare_enomem_waiters_fn *enomem_waiters;
 	xenshare_enomem_resume_fn *enomem_resume;
@@ -81,6 +85,10 @@ int shr_xen_open(struct shr_xen **out)
 		shr_err("xen open: cannot open libxenforeignmemory: errno %d", -rc);
 		goto out_xc;
 	}
+	x->dmod = xendevicemodel_open(NULL, 0);
+	if (!x->dmod)
+		shr_info("xen open: no libxendevicemodel (errno %d): no dirty-log scanning",
+			 errno);
 	x->xce = xenevtchn_open(NULL, 0);
 	if (!x->xce) {
 		/* No event channels: the engine still shares, but cannot serve
@@ -121,6 +129,13 @@ void shr_xen_close(struct shr_xen *x)
 		return;
 	if (x->xce)
 		xenevtchn_close(x->xce);
+	if (x->ld_pages) {
+		DECLARE_HYPERCALL_BUFFER_SHADOW(void, bits, &x->ld_hbuf);
+
+		xc_hypercall_buffer_free_pages(x->xch, bits, (int)x->ld_pages);
+	}
+	if (x->dmod)
+		xendevicemodel_close(x->dmod);
 	xenforeignmemory_close(x->fmem);
 	xc_interface_close(x->xch);
 	free(x);
@@ -348,6 +363,80 @@ int shr_xen_enomem_resume(struct shr_xen *x, uint32_t domid)
 		return -ENOSYS;
 	x->cnt.hypercalls++;
 	return neg_errno(x->enomem_resume((struct xc_interface_core *)x->xch, domid));
+}
+
+/* ---- log-dirty ------------------------------------------------------ */
+
+int shr_xen_logdirty_enable(struct shr_xen *x, uint32_t domid)
+{
+	x->cnt.hypercalls++;
+	return neg_errno(xc_shadow_control(x->xch, domid, XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY,
+					   NULL, 0));
+}
+
+int shr_xen_logdirty_disable(struct shr_xen *x, uint32_t domid)
+{
+	x->cnt.hypercalls++;
+	return neg_errno(xc_shadow_control(x->xch, domid, XEN_DOMCTL_SHADOW_OP_OFF, NULL, 0));
+}
+
+/* The boundary's bitmap buffer, grown to hold nr bits (kept between calls:
+ * a hypercall buffer is a locked mapping, not worth making per call). */
+static int ld_buffer(struct shr_xen *x, uint64_t nr)
+{
+	unsigned int pages = (unsigned int)((nr + 8 * XC_PAGE_SIZE - 1) / (8 * XC_PAGE_SIZE));
+	DECLARE_HYPERCALL_BUFFER(void, bits);
+
+	if (pages <= x->ld_pages)
+		return 0;
+	bits = xc_hypercall_buffer_alloc_pages(x->xch, bits, (int)pages);
+	if (!bits)
+		return -ENOMEM;
+	if (x->ld_pages) {
+		DECLARE_HYPERCALL_BUFFER_SHADOW(void, old, &x->ld_hbuf);
+
+		xc_hypercall_buffer_free_pages(x->xch, old, (int)x->ld_pages);
+	}
+	x->ld_hbuf = XC__HYPERCALL_BUFFER_NAME(bits);
+	x->ld_pages = pages;
+	return 0;
+}
+
+int shr_xen_logdirty_read(struct shr_xen *x, uint32_t domid, bool clean, uint64_t nr,
+			  const uint64_t **bits, uint64_t *dirty_count)
+{
+	xc_shadow_op_stats_t stats = { 0 };
+	long long rc;
+
+	if (ld_buffer(x, nr))
+		return -ENOMEM;
+	{
+		DECLARE_HYPERCALL_BUFFER_SHADOW(void, buf, &x->ld_hbuf);
+
+		memset(buf, 0, (size_t)x->ld_pages * XC_PAGE_SIZE);
+		x->cnt.hypercalls++;
+		rc = xc_logdirty_control(x->xch, domid, clean ? XEN_DOMCTL_SHADOW_OP_CLEAN :
+				       XEN_DOMCTL_SHADOW_OP_PEEK, HYPERCALL_BUFFER(buf),
+				       (unsigned long)nr, 0, &stats);
+	}
+	if (rc < 0)
+		return neg_errno(-1);
+	*bits = x->ld_hbuf.hbuf;
+	*dirty_count = stats.dirty_count;
+	return 0;
+}
+
+int shr_xen_mark_dirty(struct shr_xen *x, uint32_t domid, uint64_t first, uint32_t nr)
+{
+	if (!x->dmod)
+		return -ENOSYS;
+	x->cnt.hypercalls++;
+	return neg_errno(xendevicemodel_modified_memory(x->dmod, (domid_t)domid, first, nr));
+}
+
+bool shr_xen_has_logdirty(const struct shr_xen *x)
+{
+	return x->dmod != NULL;
 }
 
 int shr_xen_evtchn_fd(struct shr_xen *x)

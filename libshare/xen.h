@@ -83,6 +83,23 @@ int shr_xen_cmpshr(struct shr_xen *x, xenshare_cmpshr_pair_t *pairs, unsigned in
 /* One pair's result: its verdict, and *err (-errno) for SHR_FAILED. */
 enum shr_verdict shr_xen_cmpshr_verdict(const xenshare_cmpshr_pair_t *p, int *err);
 
+/*
+ * Log-dirty mode, as live migration uses it (XEN_DOMCTL_SHADOW_OP_*):
+ * enable (-EINVAL when some user already has it on), disable, and read the
+ * bitmap of the first nr gfns, clearing it (clean) or not.  *bits points
+ * into the boundary's buffer (bit g of word g / 64), valid until the next
+ * call; *dirty_count is Xen's count of bits set since the last clean.
+ * shr_xen_mark_dirty() sets bits (XEN_DMOP_modified_memory, which unshares
+ * a shared page first, and is a no-op while log-dirty is off); it needs
+ * libxendevicemodel: shr_xen_has_logdirty() says whether it was found.
+ */
+bool shr_xen_has_logdirty(const struct shr_xen *x);
+int shr_xen_logdirty_enable(struct shr_xen *x, uint32_t domid);
+int shr_xen_logdirty_disable(struct shr_xen *x, uint32_t domid);
+int shr_xen_logdirty_read(struct shr_xen *x, uint32_t domid, bool clean, uint64_t nr,
+			  const uint64_t **bits, uint64_t *dirty_count);
+int shr_xen_mark_dirty(struct shr_xen *x, uint32_t domid, uint64_t first, uint32_t nr);
+
 /* the sharing ring and ENOMEM events */
 int shr_xen_ring_enable(struct shr_xen *x, uint32_t domid, uint32_t *port);
 int shr_xen_ring_disable(struct shr_xen *x, uint32_t domid);

@@ -243,45 +243,55 @@ static const struct xs_permissions daemon_only[] = {
 };
 
 /* Proves a held record is believed only when dom0 alone may write it and
- * it is exactly "<on|zero> <group>"; every other record reads as unknown
- * (which makes the engine unshare the domain: the safe side), and a
- * record round-trips through format and parse. */
+ * it is exactly "<on|zero> <group>[ logdirty]"; every other record reads as
+ * unknown (which makes the engine unshare the domain, and leave a dirty log
+ * it finds on alone: the safe sides), and a record round-trips through
+ * format and parse. */
 static void test_held_record(void)
 {
-	struct shr_domain_policy p, in = { .mode = SHR_MODE_ZERO, .group = "tenant-a" };
+	struct shr_domain_record r, in = { .held = { .mode = SHR_MODE_ZERO, .group = "tenant-a" },
+					   .logdirty = true };
 	struct xsd_node n = node("on web", daemon_only, 1);
 	char buf[XSD_HELD_MAX];
 	static const char *const bad[] = {
 		"on", "on ", "off web", "ON web", "on web extra", "on a/b", " on web", "on\tweb", "",
+		"on web logdirty x", "on web LOGDIRTY", "on web logdirty ",
 	};
 
-	CU_ASSERT_EQUAL(xsd_held_parse(&n, &p), 0);
-	CU_ASSERT_EQUAL(p.mode, SHR_MODE_ON);
-	CU_ASSERT_STRING_EQUAL(p.group, "web");
+	CU_ASSERT_EQUAL(xsd_held_parse(&n, &r), 0);
+	CU_ASSERT_EQUAL(r.held.mode, SHR_MODE_ON);
+	CU_ASSERT_STRING_EQUAL(r.held.group, "web");
+	CU_ASSERT_FALSE(r.logdirty);
+	n = node("on web logdirty", daemon_only, 1);
+	CU_ASSERT_EQUAL(xsd_held_parse(&n, &r), 0);
+	CU_ASSERT_TRUE(r.logdirty);
 	n = TRUSTED("zero common");
-	CU_ASSERT_EQUAL(xsd_held_parse(&n, &p), 0);
-	CU_ASSERT_EQUAL(p.mode, SHR_MODE_ZERO);
-	CU_ASSERT_EQUAL(xsd_held_parse(NULL, &p), -ENOENT);
+	CU_ASSERT_EQUAL(xsd_held_parse(&n, &r), 0);
+	CU_ASSERT_EQUAL(r.held.mode, SHR_MODE_ZERO);
+	CU_ASSERT_EQUAL(xsd_held_parse(NULL, &r), -ENOENT);
 	n.present = false;
-	CU_ASSERT_EQUAL(xsd_held_parse(&n, &p), -ENOENT);
-	n = node("on web", guest_granted_write, 2);
-	CU_ASSERT_EQUAL(xsd_held_parse(&n, &p), -EPERM);
+	CU_ASSERT_EQUAL(xsd_held_parse(&n, &r), -ENOENT);
+	n = node("on web logdirty", guest_granted_write, 2);
+	CU_ASSERT_EQUAL(xsd_held_parse(&n, &r), -EPERM);
+	CU_ASSERT_FALSE(r.logdirty);
 	n = node("on web", guest_owned, 2);
-	CU_ASSERT_EQUAL(xsd_held_parse(&n, &p), -EPERM);
+	CU_ASSERT_EQUAL(xsd_held_parse(&n, &r), -EPERM);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		n = node(bad[i], daemon_only, 1);
-		CU_ASSERT_EQUAL(xsd_held_parse(&n, &p), -EINVAL);
-		CU_ASSERT_EQUAL(p.group[0], 0);
+		CU_ASSERT_EQUAL(xsd_held_parse(&n, &r), -EINVAL);
+		CU_ASSERT_EQUAL(r.held.group[0], 0);
+		CU_ASSERT_FALSE(r.logdirty);
 	}
 	n = (struct xsd_node){ .present = true, .value = "on web\0x", .len = 8,
 			       .perms = daemon_only, .nr_perms = 1 };
-	CU_ASSERT_EQUAL(xsd_held_parse(&n, &p), -EINVAL);
+	CU_ASSERT_EQUAL(xsd_held_parse(&n, &r), -EINVAL);
 	xsd_held_format(&in, buf, sizeof(buf));
-	CU_ASSERT_STRING_EQUAL(buf, "zero tenant-a");
+	CU_ASSERT_STRING_EQUAL(buf, "zero tenant-a logdirty");
 	n = node(buf, daemon_only, 1);
-	CU_ASSERT_EQUAL(xsd_held_parse(&n, &p), 0);
-	CU_ASSERT_EQUAL(p.mode, in.mode);
-	CU_ASSERT_STRING_EQUAL(p.group, in.group);
+	CU_ASSERT_EQUAL(xsd_held_parse(&n, &r), 0);
+	CU_ASSERT_EQUAL(r.held.mode, in.held.mode);
+	CU_ASSERT_STRING_EQUAL(r.held.group, in.held.group);
+	CU_ASSERT_TRUE(r.logdirty);
 }
 
 int main(void)
