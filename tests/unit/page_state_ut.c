@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* page_state_ut - unit tests of libshare/page_state.[ch] (state byte, backoff, counts). */
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 
 #include "../../libshare/page_state.h"
+#include "ut_common.h"
 
 /* Proves state and level are independent fields of the byte. */
 static void test_layout(void)
@@ -87,22 +88,9 @@ static void test_rest(void)
 	CU_ASSERT_EQUAL(due, 2);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("volatility", NULL, NULL);
-	CU_add_test(s, "layout", test_layout);
-	CU_add_test(s, "due fraction", test_due_fraction);
-	CU_add_test(s, "backoff and calm", test_backoff_calm);
-	CU_add_test(s, "spread", test_spread);
-	CU_add_test(s, "rest", test_rest);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("volatility", NULL, NULL,
+	UT(test_layout),
+	UT(test_due_fraction),
+	UT(test_backoff_calm),
+	UT(test_spread),
+	UT(test_rest))
