@@ -1,18 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * merge_ut - tests of the engine's scan and verify+share steps (scan.c,
+ * shr-engine-merge - the engine's scan and verify+share steps (scan.c,
  * merge.c, and their glue in engine.c) through the public engine API,
- * against a real xensim host.
+ * against real xensim hosts: the integration counterpart of the unit
+ * tests' fake Xen (tests/unit/fake_xen.c), run by engine_merge.test.sh.
  *
  * The engine links libxenctrl & co; xensim's drop-in libraries replace them
  * only if LD_LIBRARY_PATH names $O/simlib when the process starts, so the
- * binary re-executes itself with it.  $O is found from the binary's own
- * path ($O/tests/merge_ut).  Each test starts from a fresh host (xensim
- * start -F in a child), builds guests whose contents make the ideal savings
- * known in closed form, and checks the hypervisor's own counters, the
- * engine's audit and xensim's oracle (verify).  If xensim or its libraries
- * are not built, the binary says so and fails: the make rule builds them
- * first, so that only happens when run by hand.
+ * program re-executes itself with it.  $O is found from the program's own
+ * path ($O/bin/shr-engine-merge).  Each test starts from a fresh host
+ * (xensim start -F in a child), builds guests whose contents make the
+ * ideal savings known in closed form, and checks the hypervisor's own
+ * counters, the engine's audit and xensim's oracle (verify).  If xensim or
+ * its libraries are not built, the program says so and fails (the test
+ * script skips before that).
  */
 #include <errno.h>
 #include <limits.h>
@@ -27,12 +28,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <xenctrl.h>
 #include <xenforeignmemory.h>
 
-#include "../../libshare/engine.h"
-#include "../../libshare/log.h"
+#include "../../../libshare/engine.h"
+#include "../../../libshare/log.h"
+#include "../../unit/ut_common.h"
 
 #define GUEST_MIB 8
 #define GUEST_PAGES (GUEST_MIB * 256)
@@ -534,10 +536,20 @@ static void test_schedule_idle_then_domain(void)
 
 int main(int argc, char **argv)
 {
+	static const struct ut_test tests[] = {
+		UT(test_identical_only),
+		UT(test_max_sharers),
+		UT(test_e2big_page_refused),
+		UT(test_rewritten_same_bytes),
+		UT(test_client_frame_spans_third_domain),
+		UT(test_groups_apart),
+		UT(test_modes),
+		UT(test_remove_mid_pass),
+		UT(test_schedule_idle_then_domain),
+	};
 	char self[PATH_MAX], lib[PATH_MAX + 16], probe[PATH_MAX + 64];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	CU_pSuite suite;
-	unsigned int failed;
+	int failed;
 	char *slash;
 
 	(void)argc;
@@ -546,52 +558,37 @@ int main(int argc, char **argv)
 	self[n] = 0;
 	snprintf(obuild, sizeof(obuild), "%s", self);
 	for (int i = 0; i < 2 && (slash = strrchr(obuild, '/')); i++)
-		*slash = 0;                       /* $O/tests/merge_ut -> $O */
+		*slash = 0;                       /* $O/bin/shr-engine-merge -> $O */
 	snprintf(lib, sizeof(lib), "%s/simlib", obuild);
 	snprintf(probe, sizeof(probe), "%s/libxenctrl.so.4.17", lib);
 	if (access(probe, R_OK) != 0 ||
 	    (snprintf(probe, sizeof(probe), "%s/bin/xensim", obuild), access(probe, X_OK) != 0)) {
-		fprintf(stderr, "merge_ut: xensim or its libraries are not built in %s "
-			"(make O=... builds them before this test)\n", obuild);
+		fprintf(stderr, "shr-engine-merge: xensim or its libraries are not built in %s\n",
+			obuild);
 		return 1;
 	}
-	if (!getenv("MERGE_UT_CHILD")) {
+	if (!getenv("SHR_ENGINE_MERGE_CHILD")) {
 		setenv("LD_LIBRARY_PATH", lib, 1);
-		setenv("MERGE_UT_CHILD", "1", 1);
+		setenv("SHR_ENGINE_MERGE_CHILD", "1", 1);
 		execv(self, argv);
-		perror("merge_ut: re-exec");
+		perror("shr-engine-merge: re-exec");
 		return 2;
 	}
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/merge_ut.XXXXXX");
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/shr-engine-merge.XXXXXX");
 	if (!mkdtemp(tmpdir))
 		return 2;
 	snprintf(sock, sizeof(sock), "%s/sim.sock", tmpdir);
 	setenv("XENSIM_SOCKET", sock, 1);
 	shr_log_set_level(SHR_LOG_WARNING);
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("merge", NULL, NULL);
-	CU_add_test(suite, "identical pages only", test_identical_only);
-	CU_add_test(suite, "max sharers", test_max_sharers);
-	CU_add_test(suite, "E2BIG page refused, then shared", test_e2big_page_refused);
-	CU_add_test(suite, "share lost to a same-bytes rewrite is found", test_rewritten_same_bytes);
-	CU_add_test(suite, "client frame spanning a third domain", test_client_frame_spans_third_domain);
-	CU_add_test(suite, "groups kept apart", test_groups_apart);
-	CU_add_test(suite, "modes zero and off", test_modes);
-	CU_add_test(suite, "remove a domain mid-pass", test_remove_mid_pass);
-	CU_add_test(suite, "schedule: idle, then a domain", test_schedule_idle_then_domain);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
+	failed = UT_RUN("engine merge (xensim)", NULL, NULL, tests);
 	sim_stop();
 	{
 		char cmd[PATH_MAX + 16];
 
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 		if (system(cmd) != 0)
-			fprintf(stderr, "merge_ut: could not remove %s\n", tmpdir);
+			fprintf(stderr, "shr-engine-merge: could not remove %s\n", tmpdir);
 	}
-	return failed ? 1 : 0;
+	return failed;
 }
