@@ -16,6 +16,14 @@ $(eval $(call add_unit_test,fingerprint_ut,tests/unit/fingerprint_ut.c,share,))
 $(eval $(call add_unit_test,index_ut,tests/unit/index_ut.c,share,))
 $(eval $(call add_unit_test,rate_ut,tests/unit/rate_ut.c,share,))
 $(eval $(call add_unit_test,page_state_ut,tests/unit/page_state_ut.c,share,))
+# unit tests of the core, one per module, against tests/unit/fake_xen.c: an
+# in-process Xen that takes xen.c's place at link time (libshare's objects
+# but xen.o; core_fixture.c puts the parts together as engine.c does)
+LIBSHARE_FAKE_SRCS := $(filter-out libshare/xen.c,$(LIBSHARE_SRCS)) \
+	tests/unit/fake_xen.c tests/unit/core_fixture.c tests/unit/log_capture.c
+SHR_COMMA := ,
+add_core_test = $(eval $(call add_unit_test,$(1),tests/unit/$(1).c $(LIBSHARE_FAKE_SRCS),,$(2)))
+$(call add_core_test,scan_ut)
 
 # small test programs of the engine's integration tests (linked against the
 # Xen libraries; run with LD_LIBRARY_PATH=$(O)/simlib against xensim)
@@ -27,8 +35,8 @@ $(eval $(call add_prog,shr-engine-merge,tests/integration/tools/engine_merge.c t
 
 .PHONY: libshare
 libshare: $(O)/lib/libshare.a $(O)/tests/fingerprint_ut $(O)/tests/index_ut \
-	$(O)/tests/rate_ut $(O)/tests/page_state_ut $(O)/bin/shr-ideal $(O)/bin/shr-engine-run \
-	$(O)/bin/shr-engine-merge
+	$(O)/tests/rate_ut $(O)/tests/page_state_ut $(O)/tests/scan_ut $(O)/bin/shr-ideal \
+	$(O)/bin/shr-engine-run $(O)/bin/shr-engine-merge
 
 # libshare's module graph has no cycle and docs/design.md shows it as it is
 # (a script run by `make unit` like a unit test).
