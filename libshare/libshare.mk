@@ -28,6 +28,7 @@ $(call add_core_test,merge_ut,-Wl$(SHR_COMMA)--wrap=malloc)
 $(call add_core_test,reserve_ut)
 $(call add_core_test,dom_ut)
 $(call add_core_test,audit_ut)
+$(call add_core_test,engine_ut)
 
 # small test programs of the engine's integration tests (linked against the
 # Xen libraries; run with LD_LIBRARY_PATH=$(O)/simlib against xensim)
@@ -40,8 +41,8 @@ $(eval $(call add_prog,shr-engine-merge,tests/integration/tools/engine_merge.c t
 .PHONY: libshare
 libshare: $(O)/lib/libshare.a $(O)/tests/fingerprint_ut $(O)/tests/index_ut \
 	$(O)/tests/rate_ut $(O)/tests/page_state_ut $(O)/tests/scan_ut $(O)/tests/merge_ut \
-	$(O)/tests/reserve_ut $(O)/tests/dom_ut $(O)/tests/audit_ut $(O)/bin/shr-ideal \
-	$(O)/bin/shr-engine-run $(O)/bin/shr-engine-merge
+	$(O)/tests/reserve_ut $(O)/tests/dom_ut $(O)/tests/audit_ut $(O)/tests/engine_ut \
+	$(O)/bin/shr-ideal $(O)/bin/shr-engine-run $(O)/bin/shr-engine-merge
 
 # libshare's module graph has no cycle and docs/design.md shows it as it is
 # (a script run by `make unit` like a unit test).
