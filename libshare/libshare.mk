@@ -6,7 +6,8 @@ LIBSHARE_LDLIBS := -lxenctrl -lxenforeignmemory -lxenevtchn -ldl
 $(eval $(call add_lib,share,$(LIBSHARE_SRCS)))
 # Debian's xenctrl.h needs GNU C (anonymous unions, asm barriers): only the
 # Xen boundary and the test tools that map guest pages include it.
-$(call objs_of,libshare/xen.c tests/integration/tools/ideal.c tests/integration/tools/engine_merge.c): CFLAGS_ALL += -std=gnu11
+$(call objs_of,libshare/xen.c tests/integration/tools/ideal.c tests/integration/tools/engine_merge.c \
+	tests/unit/xen_ut.c): CFLAGS_ALL += -std=gnu11
 # xxHash picks its vector kernel at compile time: this one file is built for
 # AVX2 and only called after a run-time CPU check (fingerprint.c).
 $(call objs_of,libshare/fingerprint_avx2.c): CFLAGS_ALL += -mavx2
@@ -29,6 +30,10 @@ $(call add_core_test,reserve_ut)
 $(call add_core_test,dom_ut)
 $(call add_core_test,audit_ut)
 $(call add_core_test,engine_ut)
+# xen.c itself, where it needs no Xen: the test defines the libxc calls it
+# makes (-rdynamic: xen.c finds the batched op with dlsym)
+$(eval $(call add_unit_test,xen_ut,tests/unit/xen_ut.c tests/unit/log_capture.c libshare/xen.c \
+	libshare/log.c,,-rdynamic $(LIBSHARE_LDLIBS)))
 
 # small test programs of the engine's integration tests (linked against the
 # Xen libraries; run with LD_LIBRARY_PATH=$(O)/simlib against xensim)
@@ -42,7 +47,7 @@ $(eval $(call add_prog,shr-engine-merge,tests/integration/tools/engine_merge.c t
 libshare: $(O)/lib/libshare.a $(O)/tests/fingerprint_ut $(O)/tests/index_ut \
 	$(O)/tests/rate_ut $(O)/tests/page_state_ut $(O)/tests/scan_ut $(O)/tests/merge_ut \
 	$(O)/tests/reserve_ut $(O)/tests/dom_ut $(O)/tests/audit_ut $(O)/tests/engine_ut \
-	$(O)/bin/shr-ideal $(O)/bin/shr-engine-run $(O)/bin/shr-engine-merge
+	$(O)/tests/xen_ut $(O)/bin/shr-ideal $(O)/bin/shr-engine-run $(O)/bin/shr-engine-merge
 
 # libshare's module graph has no cycle and docs/design.md shows it as it is
 # (a script run by `make unit` like a unit test).
