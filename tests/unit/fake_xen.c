@@ -597,11 +597,6 @@ int fx_hook(enum fx_op op, uint32_t domid, uint64_t gfn, unsigned int nth,
 	return rule_add(op, domid, gfn, nth, 1, 0, fn, arg);
 }
 
-void fx_rules_clear(void)
-{
-	H.nr_rules = 0;
-}
-
 uint64_t fx_calls(enum fx_op op)
 {
 	return op < FX_NR_OPS ? H.calls[op] : 0;

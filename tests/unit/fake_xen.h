@@ -94,8 +94,6 @@ int fx_inject(enum fx_op op, uint32_t domid, uint64_t gfn, unsigned int nth,
 /* fn(arg) runs just before the nth matching call (once). */
 int fx_hook(enum fx_op op, uint32_t domid, uint64_t gfn, unsigned int nth,
 	    void (*fn)(void *arg), void *arg);
-/* Every rule set so far is dropped. */
-void fx_rules_clear(void);
 /* Calls of op the engine made since fx_reset(). */
 uint64_t fx_calls(enum fx_op op);
 

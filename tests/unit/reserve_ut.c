@@ -260,6 +260,12 @@ static void test_ring_request(void)
 	fx_host_set_free(SHR_ENOMEM_MIN_PAGES);
 	shr_reserve_check(&f.reserve, true);
 	CU_ASSERT_TRUE(shr_reserve_allows_sharing(&f.reserve));
+	/* a request while frames are free is answered by the same event */
+	UT_ASSERT_EQ(fx_ring_push(1, 1), 0);
+	UT_ASSERT_EQ(dom(1).ring_paused, 1);
+	UT_ASSERT_EQ(shr_reserve_handle_events(&f.reserve), 0);
+	UT_ASSERT_EQ(f.reserve.memory_requests, 2);
+	UT_ASSERT_EQ(dom(1).ring_paused, 0);
 	fix_done(&f);
 }
 

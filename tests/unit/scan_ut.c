@@ -100,8 +100,12 @@ static void test_hole_in_batch(void)
 
 	two_twins(&f, &p);
 	UT_ASSERT_EQ(fx_hole(1, 5), 0);
+	/* a page the mapping call cannot give (paged out) is a hole too */
+	UT_ASSERT_EQ(fx_inject(FX_MAP_PAGE, 2, 9, 1, 1, -ENOENT), 0);
 	fix_pass(&f);
 	d2 = shr_dom_find(&f.doms, 2);
+	UT_ASSERT_EQ(fix_state(&f, 2, 9), SHR_PS_HOLE);
+	UT_ASSERT_EQ(fix_state(&f, 1, 9), SHR_PS_UNIQUE);
 	UT_ASSERT_EQ(fix_state(&f, 1, 5), SHR_PS_HOLE);
 	UT_ASSERT_EQ(shr_ps_level(fix_byte(&f, 1, 5)), 1);
 	UT_ASSERT_EQ(shr_dom_find(&f.doms, 1)->pages.n_volatile, 0);
