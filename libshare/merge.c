@@ -161,8 +161,9 @@ void shr_merge_consider(struct shr_merge *m, struct shr_dom *d, uint32_t gfn,
 		return;
 	}
 	if (!shr_reserve_allows_domain(m->reserve, d)) {
-		/* indexed, not merged: it merges once the host can absorb it */
-		insert_unique(m, d, gfn, key);
+		/* not indexed: looked up again at its next look, and merged
+		 * once the host can absorb it */
+		shr_pages_set(&d->pages, gfn, SHR_PS_WATCH);
 		return;
 	}
 	s = shr_index_find(&m->doms->index, SHR_STABLE, key, ref, m->params->max_sharers);

@@ -3,6 +3,8 @@
 #   $(eval $(call add_lib,NAME,SRCS))                  -> $(O)/lib/libNAME.a
 #   $(eval $(call add_prog,NAME,SRCS,LIBS,LDLIBS))     -> $(O)/bin/NAME
 #   $(eval $(call add_unit_test,NAME,SRCS,LIBS,LDLIBS))-> $(O)/tests/NAME, run by `make unit`
+#                                                         (linked with CUnit and the shared
+#                                                         runner tests/unit/ut_common.c)
 #   $(eval $(call add_shlib,SONAME,SRCS,MAPFILE,LIBS,LDLIBS)) -> $(O)/simlib/SONAME
 #
 # LIBS are our own static libraries by NAME (listed dependents first);
@@ -32,10 +34,12 @@ $(O)/bin/$(1): $(call objs_of,$(2)) $(call libs_of,$(3))
 ALL_TARGETS += $(O)/bin/$(1)
 endef
 
+UT_COMMON_SRCS := tests/unit/ut_common.c
+
 define add_unit_test
-$(O)/tests/$(1): $(call objs_of,$(2)) $(call libs_of,$(3))
+$(O)/tests/$(1): $(call objs_of,$(2) $(UT_COMMON_SRCS)) $(call libs_of,$(3))
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS_ALL) -o $$@ $(call objs_of,$(2)) $(call libs_of,$(3)) $(4) -lcunit
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $(call objs_of,$(2) $(UT_COMMON_SRCS)) $(call libs_of,$(3)) $(4) -lcunit
 UNIT_TESTS += $(O)/tests/$(1)
 endef
 

@@ -4,10 +4,11 @@
  * the engine repeats its need-memory request until memory shows up, so the
  * target must be idempotent, respect the floor and never rise.
  */
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <stdbool.h>
 
 #include "../../dom0-daemon/balloon.h"
+#include "ut_common.h"
 
 /* Proves a request lowers the target by exactly the pages needed, counted
  * from what dom0 holds now (KiB = pages * 4). */
@@ -55,21 +56,8 @@ static void test_never_raises(void)
 	CU_ASSERT_EQUAL(xsd_balloon_target_kib(262144, 10, 0, 1024, &floored), 0);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("balloon", NULL, NULL);
-	CU_add_test(s, "lowers by need", test_lowers_by_need);
-	CU_add_test(s, "idempotent", test_idempotent);
-	CU_add_test(s, "floor", test_floor);
-	CU_add_test(s, "never raises", test_never_raises);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("balloon", NULL, NULL,
+	UT(test_lowers_by_need),
+	UT(test_idempotent),
+	UT(test_floor),
+	UT(test_never_raises))

@@ -4,7 +4,7 @@
  * line gets exit status 2 and a message that names the real mistake, and a
  * good one fills struct xsd_cli.
  */
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 
 #include "../../dom0-daemon/cli.h"
 #include "../../dom0-daemon/config.h"
+#include "ut_common.h"
 
 /* Parses the NULL-terminated words; returns the status, stderr in err. */
 static int parse(struct xsd_cli *cli, char *err, size_t errlen, ...)
@@ -93,20 +94,7 @@ static void test_good(void)
 	CU_ASSERT(!cli.config_given);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("cli", NULL, NULL);
-	CU_add_test(s, "flag with argument", test_flag_with_argument);
-	CU_add_test(s, "other mistakes", test_other_mistakes);
-	CU_add_test(s, "good", test_good);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("cli", NULL, NULL,
+	UT(test_flag_with_argument),
+	UT(test_other_mistakes),
+	UT(test_good))

@@ -20,10 +20,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 
 #include "../../hypervisor-patch/harness/mem_sharing_batch.h"
 #include "../../hypervisor-patch/include/xenshare_cmpshr.h"
+#include "ut_common.h"
 
 #define MAX_PAIRS 64
 #define NR_FRAMES 4
@@ -348,42 +349,15 @@ static void test_layout_matches_project_header(void)
 	CU_ASSERT_EQUAL(XENMEM_SHARING_CMPSHR_SPANNED, XENSHARE_CMPSHR_SPANNED);
 }
 
-int main(void)
-{
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
-		{ "all pairs get results", test_all_pairs_get_results },
-		{ "IN fields untouched", test_in_fields_untouched },
-		{ "continuation runs each pair once", test_continuation_runs_each_pair_once },
-		{ "no continuation after last pair", test_no_continuation_after_last_pair },
-		{ "empty batch", test_empty_batch },
-		{ "done past end rejected", test_done_past_end_rejected },
-		{ "done at end is finished", test_done_at_end_is_finished },
-		{ "fault reading a pair", test_fault_reading_a_pair },
-		{ "fault writing a result", test_fault_writing_a_result },
-		{ "frames equal", test_frames_equal },
-		{ "layout matches project header", test_layout_matches_project_header },
-	};
-	CU_pSuite suite;
-	unsigned int i, failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("cmpshr (hypervisor-patch batch driver)", NULL, NULL);
-	if (!suite)
-		goto fail;
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			goto fail;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-fail:
-	fprintf(stderr, "cmpshr_ut: CUnit setup failed: %s\n", CU_get_error_msg());
-	CU_cleanup_registry();
-	return 1;
-}
+UT_MAIN("cmpshr (hypervisor-patch batch driver)", NULL, NULL,
+	UT(test_all_pairs_get_results),
+	UT(test_in_fields_untouched),
+	UT(test_continuation_runs_each_pair_once),
+	UT(test_no_continuation_after_last_pair),
+	UT(test_empty_batch),
+	UT(test_done_past_end_rejected),
+	UT(test_done_at_end_is_finished),
+	UT(test_fault_reading_a_pair),
+	UT(test_fault_writing_a_result),
+	UT(test_frames_equal),
+	UT(test_layout_matches_project_header))

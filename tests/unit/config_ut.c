@@ -4,7 +4,7 @@
  * config, every kind of bad line is reported as "file:line: ...", a failed
  * parse never alters a config, and reload keeps restart-only settings.
  */
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../../dom0-daemon/config.h"
+#include "ut_common.h"
 
 static int parse(const char *text, struct xsd_config *cfg, char *err, size_t errlen)
 {
@@ -328,28 +329,15 @@ static void test_random_input(void)
 	}
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("config", NULL, NULL);
-	CU_add_test(s, "good file", test_good_file);
-	CU_add_test(s, "empty is defaults", test_empty_is_defaults);
-	CU_add_test(s, "shipped conf uncommented", test_shipped_conf_uncommented);
-	CU_add_test(s, "bad lines", test_bad_lines);
-	CU_add_test(s, "binary and long lines", test_binary_and_long_lines);
-	CU_add_test(s, "all errors reported", test_all_errors_reported);
-	CU_add_test(s, "messages escaped", test_messages_escaped);
-	CU_add_test(s, "failed reload keeps old", test_failed_reload_keeps_old);
-	CU_add_test(s, "reload restart-only", test_reload_restart_only);
-	CU_add_test(s, "files", test_files);
-	CU_add_test(s, "random input", test_random_input);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("config", NULL, NULL,
+	UT(test_good_file),
+	UT(test_empty_is_defaults),
+	UT(test_shipped_conf_uncommented),
+	UT(test_bad_lines),
+	UT(test_binary_and_long_lines),
+	UT(test_all_errors_reported),
+	UT(test_messages_escaped),
+	UT(test_failed_reload_keeps_old),
+	UT(test_reload_restart_only),
+	UT(test_files),
+	UT(test_random_input))

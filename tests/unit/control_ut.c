@@ -5,7 +5,7 @@
  * socketpair and a real socket file (one answer line per command, order
  * kept, slow clients throttled and bounded, socket file rules).
  */
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -23,6 +23,7 @@
 #include "../../dom0-daemon/control.h"
 #include "../../dom0-daemon/json.h"
 #include "../../dom0-daemon/logsink.h"
+#include "ut_common.h"
 
 static char *json_of_string(const char *s, size_t n)
 {
@@ -547,28 +548,21 @@ static void test_random_client(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct ut_test tests[] = {
+		UT(test_json_escaping),
+		UT(test_json_structure),
+		UT(test_protocol_basic),
+		UT(test_protocol_partial),
+		UT(test_protocol_long_line),
+		UT(test_slow_client),
+		UT(test_client_limit),
+		UT(test_idle_timeout),
+		UT(test_partial_line_timeout),
+		UT(test_leading_blanks),
+		UT(test_socket_file),
+		UT(test_random_client),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
 	xsd_log_open(false, 3);
-	s = CU_add_suite("control", NULL, NULL);
-	CU_add_test(s, "json escaping", test_json_escaping);
-	CU_add_test(s, "json structure", test_json_structure);
-	CU_add_test(s, "protocol basic", test_protocol_basic);
-	CU_add_test(s, "protocol partial", test_protocol_partial);
-	CU_add_test(s, "protocol long line", test_protocol_long_line);
-	CU_add_test(s, "slow client", test_slow_client);
-	CU_add_test(s, "client limit", test_client_limit);
-	CU_add_test(s, "idle timeout", test_idle_timeout);
-	CU_add_test(s, "partial line timeout", test_partial_line_timeout);
-	CU_add_test(s, "leading blanks", test_leading_blanks);
-	CU_add_test(s, "socket file", test_socket_file);
-	CU_add_test(s, "random client", test_random_client);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return UT_RUN("control", NULL, NULL, tests);
 }

@@ -13,11 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <json-c/json.h>
 
 #include "../../tools/xenshare-stat/estfmt.h"
 #include "../../tools/xenshare-stat/estimate.h"
+#include "ut_common.h"
 
 #define PG 4096u
 
@@ -270,22 +271,9 @@ static void test_report_formats(void)
 	free_image(&ib);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("estimate", NULL, NULL);
-	CU_add_test(s, "known zero/within/across split", test_known_split);
-	CU_add_test(s, "colliding fingerprints never merge", test_collisions_do_not_merge);
-	CU_add_test(s, "dump-core padding skipped", test_padding_skipped);
-	CU_add_test(s, "index growth", test_index_growth);
-	CU_add_test(s, "report formats", test_report_formats);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("estimate", NULL, NULL,
+	UT(test_known_split),
+	UT(test_collisions_do_not_merge),
+	UT(test_padding_skipped),
+	UT(test_index_growth),
+	UT(test_report_formats))

@@ -3,10 +3,11 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <string.h>
 
 #include "../../libshare/fingerprint.h"
+#include "ut_common.h"
 
 static uint8_t page_a[SHR_PAGE_SIZE] __attribute__((aligned(4096)));
 static uint8_t page_b[SHR_PAGE_SIZE] __attribute__((aligned(4096)));
@@ -83,21 +84,8 @@ static void test_bit_flip_and_compare(void)
 	CU_ASSERT_NOT_EQUAL(shr_fp_page(&key, page_a, NULL), shr_fp_page(&key, page_b, NULL));
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("fingerprint", NULL, NULL);
-	CU_add_test(s, "is XXH3 with secret", test_is_xxh3_with_secret);
-	CU_add_test(s, "keys are random", test_keys_are_random);
-	CU_add_test(s, "zero detection", test_zero_detection);
-	CU_add_test(s, "bit flip and compare", test_bit_flip_and_compare);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("fingerprint", NULL, NULL,
+	UT(test_is_xxh3_with_secret),
+	UT(test_keys_are_random),
+	UT(test_zero_detection),
+	UT(test_bit_flip_and_compare))

@@ -14,10 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <zstd.h>
 
 #include "../../tools/xensim/guest.h"
+#include "ut_common.h"
 
 #define PG 4096u
 #define NR 1000u
@@ -455,29 +456,25 @@ static int rm_entry(const char *path, const struct stat *sb, int type, struct FT
 
 int main(void)
 {
-	CU_pSuite s;
+	static const struct ut_test tests[] = {
+		UT(test_profile_mix),
+		UT(test_profile_layout),
+		UT(test_profile_empty_os_dir),
+		UT(test_raw_image),
+		UT(test_zstd_image),
+		UT(test_core),
+		UT(test_core_not_a_core),
+		UT(test_not_regular),
+	};
 	const char *t = getenv("TMPDIR");
+	int failed;
 
 	snprintf(tmpdir, sizeof(tmpdir), "%s/guest_ut.XXXXXX", t ? t : "/tmp");
 	if (!mkdtemp(tmpdir))
 		return 1;
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("guest", make_os_dir, NULL);
-	CU_add_test(s, "profile mix", test_profile_mix);
-	CU_add_test(s, "profile layout", test_profile_layout);
-	CU_add_test(s, "profile empty os dir", test_profile_empty_os_dir);
-	CU_add_test(s, "raw image", test_raw_image);
-	CU_add_test(s, "zstd image", test_zstd_image);
-	CU_add_test(s, "core", test_core);
-	CU_add_test(s, "core of the wrong ELF type", test_core_not_a_core);
-	CU_add_test(s, "FIFO or device as a memory file", test_not_regular);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned int failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	failed = UT_RUN("guest", make_os_dir, NULL, tests);
 	free(pool);
 	if (nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS) != 0)
 		fprintf(stderr, "could not remove %s\n", tmpdir);
-	return failed ? 1 : 0;
+	return failed;
 }

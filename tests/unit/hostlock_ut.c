@@ -7,7 +7,7 @@
  * in $RUNTIME_DIRECTORY).  The xenstore node is covered end to end by
  * tests/integration/daemon_hostlock.test.sh.
  */
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +19,7 @@
 
 #include "../../dom0-daemon/hostlock.h"
 #include "../../dom0-daemon/logsink.h"
+#include "ut_common.h"
 
 /* Proves a record survives format and parse unchanged, and that anything
  * but the exact canonical form is refused (so a stray value is judged
@@ -154,20 +155,13 @@ static void test_lock_file(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct ut_test tests[] = {
+		UT(test_record),
+		UT(test_self_alive),
+		UT(test_dead_and_zombie),
+		UT(test_lock_file),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
 	xsd_log_open(false, 3);
-	s = CU_add_suite("hostlock", NULL, NULL);
-	CU_add_test(s, "record", test_record);
-	CU_add_test(s, "self alive", test_self_alive);
-	CU_add_test(s, "dead and zombie", test_dead_and_zombie);
-	CU_add_test(s, "lock file", test_lock_file);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return UT_RUN("hostlock", NULL, NULL, tests);
 }

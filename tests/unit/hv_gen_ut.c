@@ -12,10 +12,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 
 #include "../../tools/xensim/hv_internal.h"
 #include "../../hypervisor-patch/include/xenshare_cmpshr.h"
+#include "ut_common.h"
 
 #define NPAGES 64
 
@@ -291,26 +292,13 @@ static void test_destroy(void)
 	sim_hv_destroy(hv);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	int failures;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("hv_gen", NULL, NULL);
-	CU_add_test(s, "fill is a pure function of the key", test_fill_pure);
-	CU_add_test(s, "assign, read back, verify", test_assign_read_verify);
-	CU_add_test(s, "mapping materialises, unmap punches", test_map_materialises);
-	CU_add_test(s, "assign refused on mapped/shared/out of range", test_assign_refused);
-	CU_add_test(s, "share and unshare generated pages", test_share_unshare);
-	CU_add_test(s, "verify catches a wrong share", test_verify_catches_wrong_share);
-	CU_add_test(s, "batched compare of generated frames", test_compare_share);
-	CU_add_test(s, "writable mapping makes a frame ordinary", test_writable_map);
-	CU_add_test(s, "destroy frees generated frames", test_destroy);
-	CU_basic_set_mode(CU_BRM_NORMAL);
-	CU_basic_run_tests();
-	failures = (int)CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
-}
+UT_MAIN("hv_gen", NULL, NULL,
+	UT(test_fill_pure),
+	UT(test_assign_read_verify),
+	UT(test_map_materialises),
+	UT(test_assign_refused),
+	UT(test_share_unshare),
+	UT(test_verify_catches_wrong_share),
+	UT(test_compare_share),
+	UT(test_writable_map),
+	UT(test_destroy))

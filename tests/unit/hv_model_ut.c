@@ -31,10 +31,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 
 #include "../../tools/xensim/hv_internal.h"
 #include "../../hypervisor-patch/include/xenshare_cmpshr.h"
+#include "ut_common.h"
 
 #define MAX_DOMS 5
 #define MAX_GFNS 48          /* nr_pages <= 40, + ring, + slack */
@@ -1224,19 +1225,5 @@ static void test_random_model(void)
 	CU_ASSERT(M.stats[S_RING_REQ] > 0);
 }
 
-int main(void)
-{
-	CU_pSuite suite;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("hv_model", NULL, NULL);
-	if (!suite || !CU_add_test(suite, "test_random_model", test_random_model))
-		return 2;
-	CU_basic_set_mode(CU_BRM_NORMAL);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("hv_model", NULL, NULL,
+	UT(test_random_model))

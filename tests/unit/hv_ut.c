@@ -13,10 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 
 #include "../../tools/xensim/hv_internal.h"
 #include "../../hypervisor-patch/include/xenshare_cmpshr.h"
+#include "ut_common.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -1553,46 +1554,56 @@ static void test_verify_catches_shared_write_and_lost_page(void)
 	done(hv);
 }
 
-int main(void)
-{
-	static const struct { const char *name; CU_TestFunc fn; } tests[] = {
-#define T(f) { #f, f }
-		T(test_domain_ids_and_dom0), T(test_getinfo_fields), T(test_guest_write_read),
-		T(test_paused_domain_does_not_write), T(test_destroy_frees_and_punches),
-		T(test_decrease_reservation), T(test_pv_refused), T(test_no_vmx),
-		T(test_passthrough_exdev), T(test_no_such_domain),
-		T(test_implicit_enable_and_client_enabled), T(test_nominate),
-		T(test_nominate_not_sharable), T(test_nominate_mapped_e2big),
-		T(test_nominate_writable_mapped_einval), T(test_share),
-		T(test_share_after_write_fails), T(test_share_error_order_by_mfn),
-		T(test_share_same_frame_noop), T(test_share_three_way),
-		T(test_unshare_last_sharer_no_alloc), T(test_unshare_copy),
-		T(test_unshare_respects_max_pages), T(test_enomem_with_ring),
-		T(test_enomem_no_ring_crashes), T(test_enomem_no_ring_patched), T(test_enomem_resume_op),
-		T(test_enomem_ring_full), T(test_concurrent_writes_safe_share), T(test_wait_resumed), T(test_ring_errors), T(test_destroy_drops_shared_refs),
-		T(test_writable_map_unshares), T(test_ro_map_keeps_orphan),
-		T(test_share_client_frame_mapped), T(test_map_errors_and_owner_release),
-		T(test_add_to_physmap), T(test_range_share), T(test_debug_gfn),
-		T(test_no_mem_sharing), T(test_audit_debug_only), T(test_audit_finds_errors), T(test_compare_share),
-		T(test_share_third_domain_panics), T(test_patched_share_third_domain_refused),
-		T(test_compare_share_spanning_frames),
-		T(test_verify_catches_corruption), T(test_verify_catches_wrong_share),
-		T(test_verify_catches_shared_write_and_lost_page),
-		T(test_recent_nominations), T(test_residue), T(test_shared_frames),
-#undef T
-	};
-	CU_pSuite suite;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("hv", NULL, NULL);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			return 2;
-	CU_basic_set_mode(CU_BRM_NORMAL);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("hv", NULL, NULL,
+	UT(test_domain_ids_and_dom0),
+	UT(test_getinfo_fields),
+	UT(test_guest_write_read),
+	UT(test_paused_domain_does_not_write),
+	UT(test_destroy_frees_and_punches),
+	UT(test_decrease_reservation),
+	UT(test_pv_refused),
+	UT(test_no_vmx),
+	UT(test_passthrough_exdev),
+	UT(test_no_such_domain),
+	UT(test_implicit_enable_and_client_enabled),
+	UT(test_nominate),
+	UT(test_nominate_not_sharable),
+	UT(test_nominate_mapped_e2big),
+	UT(test_nominate_writable_mapped_einval),
+	UT(test_share),
+	UT(test_share_after_write_fails),
+	UT(test_share_error_order_by_mfn),
+	UT(test_share_same_frame_noop),
+	UT(test_share_three_way),
+	UT(test_unshare_last_sharer_no_alloc),
+	UT(test_unshare_copy),
+	UT(test_unshare_respects_max_pages),
+	UT(test_enomem_with_ring),
+	UT(test_enomem_no_ring_crashes),
+	UT(test_enomem_no_ring_patched),
+	UT(test_enomem_resume_op),
+	UT(test_enomem_ring_full),
+	UT(test_concurrent_writes_safe_share),
+	UT(test_wait_resumed),
+	UT(test_ring_errors),
+	UT(test_destroy_drops_shared_refs),
+	UT(test_writable_map_unshares),
+	UT(test_ro_map_keeps_orphan),
+	UT(test_share_client_frame_mapped),
+	UT(test_map_errors_and_owner_release),
+	UT(test_add_to_physmap),
+	UT(test_range_share),
+	UT(test_debug_gfn),
+	UT(test_no_mem_sharing),
+	UT(test_audit_debug_only),
+	UT(test_audit_finds_errors),
+	UT(test_compare_share),
+	UT(test_share_third_domain_panics),
+	UT(test_patched_share_third_domain_refused),
+	UT(test_compare_share_spanning_frames),
+	UT(test_verify_catches_corruption),
+	UT(test_verify_catches_wrong_share),
+	UT(test_verify_catches_shared_write_and_lost_page),
+	UT(test_recent_nominations),
+	UT(test_residue),
+	UT(test_shared_frames))

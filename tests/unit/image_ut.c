@@ -12,10 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <zstd.h>
 
 #include "../../tools/xenshare-stat/image.h"
+#include "ut_common.h"
 
 #define PG 4096u
 
@@ -241,30 +242,22 @@ static void test_zstd(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct ut_test tests[] = {
+		UT(test_dumpcore_hvm),
+		UT(test_dumpcore_pv),
+		UT(test_dumpcore_broken),
+		UT(test_raw),
+		UT(test_zstd),
+	};
+	char cmd[64];
+	int failed;
 
 	if (!mkdtemp(dir))
 		return 1;
 	setenv("TMPDIR", dir, 1);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("image", NULL, NULL);
-	CU_add_test(s, "dump-core HVM", test_dumpcore_hvm);
-	CU_add_test(s, "dump-core PV", test_dumpcore_pv);
-	CU_add_test(s, "broken dump-cores", test_dumpcore_broken);
-	CU_add_test(s, "raw images", test_raw);
-	CU_add_test(s, "zstd", test_zstd);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	{
-		char cmd[64];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", dir);
-	}
-	return failed ? 1 : 0;
+	failed = UT_RUN("image", NULL, NULL, tests);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return failed;
 }

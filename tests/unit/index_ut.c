@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* index_ut - unit tests of libshare/index.c (the two-sided candidate index). */
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <stdlib.h>
 
 #include "../../libshare/index.h"
+#include "ut_common.h"
 
 /* The "engine" of these tests: key of ref r is keys[r]. */
 #define NREFS 200000u
@@ -195,24 +196,11 @@ static void test_bytes_per_entry(void)
 	shr_index_fini(&idx);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("index", setup, teardown);
-	CU_add_test(s, "insert and find", test_insert_find);
-	CU_add_test(s, "full key discrimination", test_full_key_discrimination);
-	CU_add_test(s, "remove and churn", test_remove_and_churn);
-	CU_add_test(s, "stable cap", test_stable_cap);
-	CU_add_test(s, "full side", test_full_side);
-	CU_add_test(s, "remove range", test_remove_range);
-	CU_add_test(s, "bytes per entry", test_bytes_per_entry);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("index", setup, teardown,
+	UT(test_insert_find),
+	UT(test_full_key_discrimination),
+	UT(test_remove_and_churn),
+	UT(test_stable_cap),
+	UT(test_full_side),
+	UT(test_remove_range),
+	UT(test_bytes_per_entry))

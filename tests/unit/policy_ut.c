@@ -4,13 +4,14 @@
  * in (xenstore permissions), which values are accepted, and how config
  * rules and xenstore nodes combine.
  */
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../../dom0-daemon/config.h"
 #include "../../dom0-daemon/policy.h"
+#include "ut_common.h"
 
 #define GUEST 7
 
@@ -294,25 +295,12 @@ static void test_held_record(void)
 	CU_ASSERT_TRUE(r.logdirty);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("policy", setup, teardown);
-	CU_add_test(s, "perms", test_perms);
-	CU_add_test(s, "xenstore good", test_xenstore_good);
-	CU_add_test(s, "xenstore bad values", test_xenstore_bad_values);
-	CU_add_test(s, "xenstore untrusted", test_xenstore_untrusted);
-	CU_add_test(s, "config rules", test_config_rules);
-	CU_add_test(s, "untrusted name", test_untrusted_name);
-	CU_add_test(s, "printable", test_printable);
-	CU_add_test(s, "held record", test_held_record);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("policy", setup, teardown,
+	UT(test_perms),
+	UT(test_xenstore_good),
+	UT(test_xenstore_bad_values),
+	UT(test_xenstore_untrusted),
+	UT(test_config_rules),
+	UT(test_untrusted_name),
+	UT(test_printable),
+	UT(test_held_record))

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* rate_ut - unit tests of libshare/rate.c (pass schedule and CPU cap). */
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 
 #include "../../libshare/rate.h"
+#include "ut_common.h"
 
 /* Proves that ahead of schedule the engine sleeps exactly its lead: half
  * the work done after a quarter of a 10 s target -> sleep 2.5 s, capped at
@@ -68,21 +69,8 @@ static void test_unlimited(void)
 	CU_ASSERT_EQUAL(shr_rate_sleep_ns(&r, 5, 0.1, 0.05), 50000000);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("rate", NULL, NULL);
-	CU_add_test(s, "schedule", test_schedule);
-	CU_add_test(s, "cpu cap", test_cpu_cap);
-	CU_add_test(s, "converges", test_converges);
-	CU_add_test(s, "unlimited", test_unlimited);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("rate", NULL, NULL,
+	UT(test_schedule),
+	UT(test_cpu_cap),
+	UT(test_converges),
+	UT(test_unlimited))

@@ -4,13 +4,14 @@
  * is self-consistent, its validators refuse what they should, and the
  * committed default config is exactly what the table generates.
  */
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../dom0-daemon/settings.h"
+#include "ut_common.h"
 
 static char *print_to_string(enum xsd_settings_format fmt)
 {
@@ -239,24 +240,11 @@ static void test_docs_cover_table(void)
 	free(help);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("settings", NULL, NULL);
-	CU_add_test(s, "defaults valid", test_defaults_valid);
-	CU_add_test(s, "table sane", test_table_sane);
-	CU_add_test(s, "numeric validators", test_numeric_validators);
-	CU_add_test(s, "size units", test_size_units);
-	CU_add_test(s, "other validators", test_other_validators);
-	CU_add_test(s, "shipped conf matches table", test_shipped_conf_matches);
-	CU_add_test(s, "docs cover table", test_docs_cover_table);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("settings", NULL, NULL,
+	UT(test_defaults_valid),
+	UT(test_table_sane),
+	UT(test_numeric_validators),
+	UT(test_size_units),
+	UT(test_other_validators),
+	UT(test_shipped_conf_matches),
+	UT(test_docs_cover_table))

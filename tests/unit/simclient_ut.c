@@ -26,7 +26,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #define XC_WANT_COMPAT_MAP_FOREIGN_API   /* xen-memshare's xc_map_foreign_range */
 #include <xenctrl.h>
 #include <xenevtchn.h>
@@ -35,6 +35,7 @@
 
 #include "../../hypervisor-patch/include/xenshare_cmpshr.h"
 #include "../../tools/xensim/wire.h"
+#include "ut_common.h"
 
 /* exported by the (patched or drop-in) libxenctrl, declared by nobody */
 extern xenshare_cmpshr_fn xc_memshr_compare_share;
@@ -1097,38 +1098,33 @@ static void test_stubs_enosys(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct ut_test tests[] = {
+		UT(test_open_without_server),
+		UT(test_xc_domain_info),
+		UT(test_xc_sharing_convention),
+		UT(test_xc_compare_share),
+		UT(test_xfm_map_contents_and_refs),
+		UT(test_xfm_map_all_or_nothing),
+		UT(test_xfm_map_large_batch),
+		UT(test_xfm_mapping_blocks_nominate),
+		UT(test_xfm_writable_and_restrict),
+		UT(test_xc_compat_map_munmap),
+		UT(test_xfm_partial_unmap),
+		UT(test_xfm_threads),
+		UT(test_evtchn),
+		UT(test_xenstore),
+		UT(test_xenstore_unwatch_filter),
+		UT(test_xenstore_as_guest),
+		UT(test_stubs_enosys),
+	};
+	int failed;
 
 	if (fake_start()) {
 		perror("simclient_ut: fake server");
 		return 1;
 	}
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("simclient", NULL, NULL);
-	CU_add_test(s, "open without server", test_open_without_server);
-	CU_add_test(s, "xc domain info", test_xc_domain_info);
-	CU_add_test(s, "xc sharing return convention", test_xc_sharing_convention);
-	CU_add_test(s, "xc compare_share", test_xc_compare_share);
-	CU_add_test(s, "xfm map contents and refs", test_xfm_map_contents_and_refs);
-	CU_add_test(s, "xfm map all or nothing", test_xfm_map_all_or_nothing);
-	CU_add_test(s, "xfm large batch", test_xfm_map_large_batch);
-	CU_add_test(s, "xfm mapping blocks nominate", test_xfm_mapping_blocks_nominate);
-	CU_add_test(s, "xfm writable and restrict", test_xfm_writable_and_restrict);
-	CU_add_test(s, "xc compat map and munmap", test_xc_compat_map_munmap);
-	CU_add_test(s, "xfm partial unmap", test_xfm_partial_unmap);
-	CU_add_test(s, "xfm threads", test_xfm_threads);
-	CU_add_test(s, "evtchn", test_evtchn);
-	CU_add_test(s, "xenstore", test_xenstore);
-	CU_add_test(s, "xenstore unwatch filter", test_xenstore_unwatch_filter);
-	CU_add_test(s, "xenstore as guest", test_xenstore_as_guest);
-	CU_add_test(s, "stubs ENOSYS", test_stubs_enosys);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
+	failed = UT_RUN("simclient", NULL, NULL, tests);
 	unlink(fk.path);
 	rmdir(fk.dir);
-	return failed ? 1 : 0;
+	return failed;
 }

@@ -15,10 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <json-c/json.h>
 
 #include "../../tools/xenshare-stat/statfmt.h"
+#include "ut_common.h"
 
 #ifndef XST_GOLDEN_DIR
 #error "XST_GOLDEN_DIR must name tests/golden"
@@ -378,28 +379,23 @@ static void test_prometheus_shape(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct ut_test tests[] = {
+		UT(test_totals_formulas),
+		UT(test_totals_fallbacks),
+		UT(test_notes_disagreement),
+		UT(test_notes_invariant),
+		UT(test_notes_agreement),
+		UT(test_golden_full),
+		UT(test_golden_daemon_down),
+		UT(test_golden_hv_down),
+		UT(test_json_roundtrip),
+		UT(test_prometheus_shape),
+	};
+	int failed;
 
 	build_fixtures();
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("statfmt", NULL, NULL);
-	CU_add_test(s, "totals formulas", test_totals_formulas);
-	CU_add_test(s, "totals fallbacks", test_totals_fallbacks);
-	CU_add_test(s, "notes on disagreement", test_notes_disagreement);
-	CU_add_test(s, "notes on broken invariant", test_notes_invariant);
-	CU_add_test(s, "no notes on agreement", test_notes_agreement);
-	CU_add_test(s, "golden: both sources", test_golden_full);
-	CU_add_test(s, "golden: daemon down", test_golden_daemon_down);
-	CU_add_test(s, "golden: hypervisor down", test_golden_hv_down);
-	CU_add_test(s, "json round trip", test_json_roundtrip);
-	CU_add_test(s, "prometheus shape", test_prometheus_shape);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	failed = UT_RUN("statfmt", NULL, NULL, tests);
 	free(dmdown.domains);
 	free(hvdown.domains);
-	return failed ? 1 : 0;
+	return failed;
 }

@@ -9,9 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 
 #include "../../tools/xenshare-stat/statparse.h"
+#include "ut_common.h"
 
 /* The example of docs/control-protocol.md, comments removed, plus a second domain. */
 static const char good_reply[] =
@@ -157,21 +158,8 @@ static void test_merge(void)
 	CU_ASSERT_PTR_NULL(s.domains);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("statparse", NULL, NULL);
-	CU_add_test(s, "documented reply", test_good_reply);
-	CU_add_test(s, "contract violations", test_bad_replies);
-	CU_add_test(s, "not a stats reply", test_not_a_reply);
-	CU_add_test(s, "merge with the hypervisor", test_merge);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("statparse", NULL, NULL,
+	UT(test_good_reply),
+	UT(test_bad_replies),
+	UT(test_not_a_reply),
+	UT(test_merge))

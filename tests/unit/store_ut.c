@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 
 #include "../../tools/xensim/store.h"
+#include "ut_common.h"
 
 #define MAX_EVENTS 64
 
@@ -304,27 +305,15 @@ static void test_transactions(void)
 	teardown();
 }
 
-int main(void)
-{
-	CU_pSuite s;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("store", NULL, NULL);
-	CU_add_test(s, "write/read", test_write_read);
-	CU_add_test(s, "bad paths", test_bad_paths);
-	CU_add_test(s, "guest read-only node", test_guest_read_only);
-	CU_add_test(s, "ENOENT leaks nothing", test_enoent_leaks_nothing);
-	CU_add_test(s, "guest owns what it creates", test_guest_creates_owns);
-	CU_add_test(s, "set_perms rules", test_set_perms_rules);
-	CU_add_test(s, "rm", test_rm);
-	CU_add_test(s, "watch children", test_watch_children);
-	CU_add_test(s, "watch perms and relative", test_watch_perms_relative);
-	CU_add_test(s, "special watches", test_special_watches);
-	CU_add_test(s, "transactions", test_transactions);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned int failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("store", NULL, NULL,
+	UT(test_write_read),
+	UT(test_bad_paths),
+	UT(test_guest_read_only),
+	UT(test_enoent_leaks_nothing),
+	UT(test_guest_creates_owns),
+	UT(test_set_perms_rules),
+	UT(test_rm),
+	UT(test_watch_children),
+	UT(test_watch_perms_relative),
+	UT(test_special_watches),
+	UT(test_transactions))

@@ -13,10 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 
 #include "../../tools/xensim/vcpu.h"
 #include "../../tools/xensim/hv_internal.h"   /* XENMEM_SHARING_OP_*_HANDLE_INVALID */
+#include "ut_common.h"
 
 static struct sim_hv *hv;
 
@@ -241,22 +242,10 @@ static void test_aimed_writes(void)
 	host_down();
 }
 
-int main(void)
-{
-	CU_pSuite s;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("vcpu", NULL, NULL);
-	CU_add_test(s, "writes in working set", test_writes_in_working_set);
-	CU_add_test(s, "idle guest", test_idle_guest);
-	CU_add_test(s, "pause", test_pause);
-	CU_add_test(s, "ENOMEM with ring, then destroy", test_enomem_ring_then_destroy);
-	CU_add_test(s, "ENOMEM crash", test_enomem_crash);
-	CU_add_test(s, "aimed writes", test_aimed_writes);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned int failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("vcpu", NULL, NULL,
+	UT(test_writes_in_working_set),
+	UT(test_idle_guest),
+	UT(test_pause),
+	UT(test_enomem_ring_then_destroy),
+	UT(test_enomem_crash),
+	UT(test_aimed_writes))

@@ -6,9 +6,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 
 #include "../../tools/xensim/xlcfg.h"
+#include "ut_common.h"
 
 static struct sim_guest_cfg g;
 static char err[SIM_XLCFG_ERR_MAX];
@@ -164,24 +165,12 @@ static void test_write_aim(void)
 	CU_ASSERT(g.write_aim == 1);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("xlcfg", NULL, NULL);
-	CU_add_test(s, "good pvh", test_good_pvh);
-	CU_add_test(s, "defaults and builder", test_defaults_and_builder);
-	CU_add_test(s, "overrides", test_overrides);
-	CU_add_test(s, "syntax error", test_syntax_error);
-	CU_add_test(s, "bad values", test_bad_values);
-	CU_add_test(s, "binary", test_binary);
-	CU_add_test(s, "working set cap", test_working_set_cap);
-	CU_add_test(s, "write aim", test_write_aim);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned int failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("xlcfg", NULL, NULL,
+	UT(test_good_pvh),
+	UT(test_defaults_and_builder),
+	UT(test_overrides),
+	UT(test_syntax_error),
+	UT(test_bad_values),
+	UT(test_binary),
+	UT(test_working_set_cap),
+	UT(test_write_aim))

@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * scan_ut - unit tests of libshare/scan.c against the fake Xen: batches
+ * and their one mapping call, what a rescan learns (a write, a hole, a
+ * share lost to a rewrite of the same bytes, a frame that lost its stable
+ * entry), pages left nominated, the eviction sweep, a domain that grows or
+ * dies.  Every scenario ends with the engine's audit and the fake host's
+ * own checks (fix_done).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "core_fixture.h"
+#include "ut_common.h"
+
+#define NR 32u                       /* gfns per domain */
+
+/* Two domains of NR gfns holding the same NR distinct pages, scanned in
+ * one group: after one pass every gfn of d2 is on d1's frame. */
+static void two_twins(struct fix *f, const struct shr_params *p)
+{
+	fix_host(1024, false, 2, NR);
+	fix_fill(1, 0, NR, 100, 1);
+	fix_fill(2, 0, NR, 100, 1);
+	fix_open(f, p);
+	fix_add(f, 1, SHR_MODE_ON, "g");
+	fix_add(f, 2, SHR_MODE_ON, "g");
+}
+
+static uint64_t counter_mappings(const struct fix *f)
+{
+	return shr_xen_counters(f->xen)->mappings;
+}
+
+/* Proves the batch of section 1: batch_pages due gfns are mapped with ONE
+ * map call (NR / 16 calls for NR unique pages), every page is
+ * fingerprinted, nothing is nominated when nothing matches, and no
+ * mapping is left. */
+static void test_one_map_call_per_batch(void)
+{
+	struct shr_params p = fix_params();
+	struct fix f;
+
+	fix_host(1024, false, 1, NR);
+	fix_fill(1, 0, NR, 100, 1);
+	fix_open(&f, &p);
+	fix_add(&f, 1, SHR_MODE_ON, "g");
+	fix_pass(&f);
+	UT_ASSERT_EQ(counter_mappings(&f), NR / p.batch_pages);
+	UT_ASSERT_EQ(shr_xen_counters(f.xen)->mapped_pages, NR);
+	UT_ASSERT_EQ(f.st.pages_scanned, NR);
+	UT_ASSERT_EQ(fx_calls(FX_NOMINATE), 0);
+	UT_ASSERT_EQ(shr_dom_find(&f.doms, 1)->pages.n_unique, NR);
+	UT_ASSERT_EQ(shr_xen_counters(f.xen)->live_mappings, 0);
+	fix_done(&f);
+}
+
+/* Proves that the batch is unmapped before anything is nominated
+ * (invariant 3): with a batch larger than the merge queue, the queue
+ * fills and is flushed while the batch is being classified; every twin
+ * is still merged (a page this engine still mapped would give E2BIG), and
+ * the fake host saw no nominate while a batch mapping was live. */
+static void test_unmapped_before_nominate(void)
+{
+	const unsigned int nr = SHR_MERGE_UPSTREAM_QUEUE + 44;
+	struct shr_params p = fix_params();
+	struct fx_host_stats h;
+	struct fix f;
+
+	fix_host(4096, false, 2, nr);
+	fix_fill(1, 0, nr, 100, 1);
+	fix_fill(2, 0, nr, 100, 1);
+	p.batch_pages = nr;
+	fix_open(&f, &p);
+	fix_add(&f, 1, SHR_MODE_ON, "g");
+	fix_add(&f, 2, SHR_MODE_ON, "g");
+	f.scan.pages_total = 2 * nr;
+	UT_ASSERT_EQ(shr_scan_batch(&f.scan), nr);
+	UT_ASSERT_EQ(shr_scan_batch(&f.scan), nr);
+	CU_ASSERT_TRUE(fx_calls(FX_SHARE) >= SHR_MERGE_UPSTREAM_QUEUE);   /* flushed mid-batch */
+	fix_pass(&f);
+	fx_host(&h);
+	UT_ASSERT_EQ(h.nr_saved, nr);
+	UT_ASSERT_EQ(shr_dom_find(&f.doms, 2)->pages.n_shared, nr);
+	UT_ASSERT_EQ(h.nominate_while_mapped, 0);
+	fix_done(&f);
+}
+
+/* Results table, "err[i] from the mapping": a hole is recorded (HOLE,
+ * backed off, not counted volatile) and never read; a shared page that
+ * became a hole counts as an unshare; a hole populated again is a fresh
+ * page and is merged. */
+static void test_hole_in_batch(void)
+{
+	struct shr_params p = fix_params();
+	struct shr_dom *d2;
+	struct fix f;
+
+	two_twins(&f, &p);
+	UT_ASSERT_EQ(fx_hole(1, 5), 0);
+	/* a page the mapping call cannot give (paged out) is a hole too */
+	UT_ASSERT_EQ(fx_inject(FX_MAP_PAGE, 2, 9, 1, 1, -ENOENT), 0);
+	fix_pass(&f);
+	d2 = shr_dom_find(&f.doms, 2);
+	UT_ASSERT_EQ(fix_state(&f, 2, 9), SHR_PS_HOLE);
+	UT_ASSERT_EQ(fix_state(&f, 1, 9), SHR_PS_UNIQUE);
+	UT_ASSERT_EQ(fix_state(&f, 1, 5), SHR_PS_HOLE);
+	UT_ASSERT_EQ(shr_ps_level(fix_byte(&f, 1, 5)), 1);
+	UT_ASSERT_EQ(shr_dom_find(&f.doms, 1)->pages.n_volatile, 0);
+	UT_ASSERT_EQ(fix_state(&f, 2, 5), SHR_PS_UNIQUE);
+	UT_ASSERT_EQ(f.st.unshares, 0);
+
+	/* a page the engine shared is ballooned out */
+	UT_ASSERT_EQ(fix_state(&f, 2, 6), SHR_PS_SHARED);
+	UT_ASSERT_EQ(fx_hole(2, 6), 0);
+	fix_pass(&f);
+	UT_ASSERT_EQ(fix_state(&f, 2, 6), SHR_PS_HOLE);
+	UT_ASSERT_EQ(f.st.unshares, 1);
+	UT_ASSERT_EQ(d2->unshares, 1);
+
+	/* populated again with the twin's content: merged into d2's page
+	 * (indexed as unique meanwhile) once due */
+	UT_ASSERT_EQ(fx_populate(1, 5, 105), 0);
+	fix_passes(&f, 3);
+	UT_ASSERT_EQ(fix_state(&f, 1, 5), SHR_PS_SHARED);
+	UT_ASSERT_EQ(fix_state(&f, 2, 5), SHR_PS_SOURCE);
+	UT_ASSERT_EQ(fx_frame(1, 5), fx_frame(2, 5));
+	fix_done(&f);
+}
+
+/* Results table, "mapping call fails": -ESRCH (or -EBUSY) means the
+ * domain is gone: it is no longer scanned; any other error skips the
+ * batch with a warning and the pass goes on (the skipped pages are
+ * looked at next pass). */
+static void test_map_call_fails(void)
+{
+	struct shr_params p = fix_params();
+	struct fix f;
+
+	fix_host(1024, false, 2, NR);
+	fix_fill(1, 0, NR, 100, 1);
+	fix_fill(2, 0, NR, 500, 1);
+	fix_open(&f, &p);
+	log_capture();
+	fix_add(&f, 1, SHR_MODE_ON, "g");
+	fix_add(&f, 2, SHR_MODE_ON, "g");
+	UT_ASSERT_EQ(fx_inject(FX_MAP, 1, 0, 1, 1, -EFAULT), 0);
+	UT_ASSERT_EQ(fx_inject(FX_MAP, 2, FX_ANY_GFN, 1, 1, -ESRCH), 0);
+	fix_pass(&f);
+	UT_ASSERT_EQ(log_count(SHR_LOG_WARNING, "batch skipped"), 1);
+	/* d1's first batch was skipped, its second scanned */
+	UT_ASSERT_EQ(fix_state(&f, 1, 0), SHR_PS_NEW);
+	UT_ASSERT_EQ(fix_state(&f, 1, p.batch_pages), SHR_PS_UNIQUE);
+	CU_ASSERT_TRUE(shr_dom_find(&f.doms, 2)->gone);
+	CU_ASSERT_FALSE(shr_dom_find(&f.doms, 1)->gone);
+	fix_pass(&f);
+	UT_ASSERT_EQ(shr_dom_find(&f.doms, 1)->pages.n_unique, NR);
+	UT_ASSERT_EQ(shr_dom_find(&f.doms, 2)->pages.n_unique, 0);
+	fix_done(&f);
+}
+
+/* Proves section 4's rescan: a page the engine shared and the guest
+ * rewrote is an unshare (counted, backed off one level, volatile, WATCH);
+ * a look that finds it changed again backs it off further, it is merged
+ * again only after a look found it unchanged (one level down), and each
+ * later unchanged look lowers its level until it is no longer volatile. */
+static void test_shared_page_rewritten(void)
+{
+	struct shr_params p = fix_params();
+	struct shr_dom *d2;
+	unsigned int passes = 0;
+	struct fix f;
+
+	two_twins(&f, &p);
+	fix_pass(&f);
+	d2 = shr_dom_find(&f.doms, 2);
+	UT_ASSERT_EQ(fx_write(2, 7, 9999), 0);      /* unshares it in the host */
+	fix_pass(&f);
+	UT_ASSERT_EQ(f.st.unshares, 1);
+	UT_ASSERT_EQ(fix_state(&f, 2, 7), SHR_PS_WATCH);
+	UT_ASSERT_EQ(shr_ps_level(fix_byte(&f, 2, 7)), 1);
+	UT_ASSERT_EQ(d2->pages.n_volatile, 1);
+	/* the guest writes the old content back: merged once seen unchanged */
+	UT_ASSERT_EQ(fx_write(2, 7, 107), 0);
+	while (fix_state(&f, 2, 7) != SHR_PS_SHARED && passes++ < 8)
+		fix_pass(&f);
+	UT_ASSERT_EQ(fix_state(&f, 2, 7), SHR_PS_SHARED);
+	/* changed at its second look (level 2), unchanged at its third */
+	UT_ASSERT_EQ(shr_ps_level(fix_byte(&f, 2, 7)), 1);
+	UT_ASSERT_EQ(d2->pages.n_volatile, 1);
+	passes = 0;
+	while (shr_ps_level(fix_byte(&f, 2, 7)) && passes++ < 8)
+		fix_pass(&f);
+	UT_ASSERT_EQ(shr_ps_level(fix_byte(&f, 2, 7)), 0);
+	UT_ASSERT_EQ(fix_state(&f, 2, 7), SHR_PS_SHARED);
+	UT_ASSERT_EQ(d2->pages.n_volatile, 0);
+	UT_ASSERT_EQ(fx_frame(1, 7), fx_frame(2, 7));
+	fix_done(&f);
+}
+
+/* Proves no_backoff (benchmarks): a broken share is offered for merging
+ * on the look that finds it, without a level. */
+static void test_no_backoff(void)
+{
+	struct shr_params p = fix_params();
+	struct fix f;
+
+	p.no_backoff = true;
+	two_twins(&f, &p);
+	fix_pass(&f);
+	UT_ASSERT_EQ(fx_write(2, 7, 108), 0);       /* now d1 gfn 8's twin */
+	fix_pass(&f);
+	UT_ASSERT_EQ(f.st.unshares, 1);
+	UT_ASSERT_EQ(fix_state(&f, 2, 7), SHR_PS_SHARED);
+	UT_ASSERT_EQ(shr_ps_level(fix_byte(&f, 2, 7)), 0);
+	UT_ASSERT_EQ(fx_frame(1, 8), fx_frame(2, 7));
+	fix_done(&f);
+}
+
+/* Proves a unique page that changed moves to its new key: the old
+ * unstable entry is dropped (the audit counts entries against states),
+ * and a twin of the new content finds it. */
+static void test_unique_page_moves(void)
+{
+	struct shr_params p = fix_params();
+	struct fix f;
+
+	fix_host(1024, false, 2, NR);
+	fix_fill(1, 0, NR, 100, 1);
+	fix_fill(2, 0, NR, 500, 1);
+	fix_open(&f, &p);
+	fix_add(&f, 1, SHR_MODE_ON, "g");
+	fix_pass(&f);
+	UT_ASSERT_EQ(fx_write(1, 3, 777), 0);
+	fix_pass(&f);
+	UT_ASSERT_EQ(fix_state(&f, 1, 3), SHR_PS_UNIQUE);
+	UT_ASSERT_EQ(shr_index_count(&f.doms.index, SHR_UNSTABLE), NR);
+	UT_ASSERT_EQ(fix_audit(&f), 0);
+	UT_ASSERT_EQ(fx_write(2, 0, 777), 0);
+	fix_add(&f, 2, SHR_MODE_ON, "g");
+	fix_pass(&f);
+	UT_ASSERT_EQ(fix_state(&f, 2, 0), SHR_PS_SHARED);
+	UT_ASSERT_EQ(fx_frame(1, 3), fx_frame(2, 0));
+	fix_done(&f);
+}
+
+/* Results table, "debug_gfn -EINVAL" for a SHARED page: a guest that
+ * rewrites a shared page with its own bytes unshares it unseen by the
+ * fingerprint; Xen's shr_pages falling below the engine's belief makes
+ * the pass ask debug_gfn for the resting shared pages, the page found
+ * private counts in unshares_rewritten and is merged again later.  A pass
+ * with no such deficit makes no debug_gfn query at all. */
+static void test_share_lost_to_same_bytes(void)
+{
+	struct shr_params p = fix_params();
+	unsigned int passes = 0;
+	uint64_t before;
+	struct fix f;
+
+	two_twins(&f, &p);
+	fix_passes(&f, 2);
+	before = fx_calls(FX_DEBUG_GFN);
+	fix_passes(&f, 4);
+	UT_ASSERT_EQ(fx_calls(FX_DEBUG_GFN), before);
+
+	UT_ASSERT_EQ(fx_write_same(2, 9), 0);
+	UT_ASSERT_EQ(fx_sharers(2, 9), -EINVAL);
+	while (!f.st.unshares_rewritten && passes++ < 10)
+		fix_pass(&f);
+	UT_ASSERT_EQ(f.st.unshares_rewritten, 1);
+	UT_ASSERT_EQ(f.st.unshares, 1);
+	UT_ASSERT_EQ(fix_state(&f, 2, 9), SHR_PS_WATCH);
+	passes = 0;
+	while (fix_state(&f, 2, 9) != SHR_PS_SHARED && passes++ < 8)
+		fix_pass(&f);
+	UT_ASSERT_EQ(fix_state(&f, 2, 9), SHR_PS_SHARED);
+	UT_ASSERT_EQ(fx_sharers(2, 9), 2);
+	fix_done(&f);
+}
+
+/* Proves the release of pages left nominated (section 4, scan.c
+ * release_nominated): a page another tool (or a killed xenshared)
+ * nominated makes Xen count more shared pages than the engine believes,
+ * so the pass marks the pages it indexes as unique SUSPECT; the next look
+ * asks debug_gfn, and the page alone on its frame is made private again
+ * by a writable mapping (nominations_released).  Results table,
+ * "debug_gfn -EINVAL" for a SUSPECT page: a private page is left alone
+ * (no writable mapping of it). */
+static void test_release_left_nominated(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t h, maps;
+	struct fix f;
+
+	fix_host(1024, false, 1, NR);
+	fix_fill(1, 0, NR, 100, 1);
+	UT_ASSERT_EQ(fx_nominate(1, 7, &h), 0);
+	fix_open(&f, &p);
+	fix_add(&f, 1, SHR_MODE_ON, "g");
+	fix_pass(&f);
+	CU_ASSERT_TRUE(shr_ps_suspect(fix_byte(&f, 1, 7)));
+	CU_ASSERT_TRUE(shr_ps_suspect(fix_byte(&f, 1, 8)));
+	UT_ASSERT_EQ(f.st.nominations_released, 0);
+	maps = counter_mappings(&f);
+	fix_pass(&f);
+	UT_ASSERT_EQ(f.st.nominations_released, 1);
+	UT_ASSERT_EQ(fx_sharers(1, 7), -EINVAL);
+	/* one writable mapping for the one page, besides the two batches */
+	UT_ASSERT_EQ(counter_mappings(&f) - maps, NR / p.batch_pages + 1);
+	CU_ASSERT_FALSE(shr_ps_suspect(fix_byte(&f, 1, 7)));
+	CU_ASSERT_FALSE(shr_ps_suspect(fix_byte(&f, 1, 8)));
+	/* a pass with nothing left makes no query */
+	maps = fx_calls(FX_DEBUG_GFN);
+	fix_pass(&f);
+	UT_ASSERT_EQ(fx_calls(FX_DEBUG_GFN), maps);
+	fix_done(&f);
+}
+
+/* Proves a page left nominated that the release finds sharing its frame
+ * with another gfn (debug_gfn > 1) is not released: only pages alone on
+ * a frame save nothing. */
+static void test_release_spares_shared_frame(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t h1, h2;
+	struct fix f;
+
+	fix_host(1024, false, 2, NR);
+	fix_fill(1, 0, NR, 100, 1);
+	fix_fill(2, 0, NR, 500, 1);
+	UT_ASSERT_EQ(fx_write(2, 4, 104), 0);
+	/* another tool shared d1:4 with d2:4, and d2 is not scanned */
+	UT_ASSERT_EQ(fx_nominate(1, 4, &h1), 0);
+	UT_ASSERT_EQ(fx_nominate(2, 4, &h2), 0);
+	UT_ASSERT_EQ(fx_share(1, 4, h1, 2, 4, h2), 0);
+	fix_open(&f, &p);
+	fix_add(&f, 1, SHR_MODE_ON, "g");
+	fix_passes(&f, 2);
+	UT_ASSERT_EQ(f.st.nominations_released, 0);
+	UT_ASSERT_EQ(fx_sharers(1, 4), 2);
+	fix_done(&f);
+}
+
+/* Proves the eviction sweep (scan.c evict_batch): an evicting domain is
+ * mapped writable batch by batch (the ring page excepted), which unshares
+ * every gfn in the host without writing a byte; its pages take part in no
+ * merge meanwhile; once Xen counts no shared page at the start of its
+ * pass it is no longer evicting, holds its policy and merges again. */
+static void test_eviction_sweep(void)
+{
+	struct shr_params p = fix_params();
+	struct fx_dom_stats ds;
+	struct shr_dom *d2;
+	struct fix f;
+
+	p.no_rings = true;
+	two_twins(&f, &p);
+	fx_dom_set_ring(2, NR - 1);
+	shr_dom_find(&f.doms, 2)->ring_gfn = NR - 1;
+	fix_pass(&f);
+	d2 = shr_dom_find(&f.doms, 2);
+	UT_ASSERT_EQ(d2->pages.n_shared, NR - 1);
+
+	/* what engine.c's dom_held_check does for a domain moved away */
+	shr_merge_flush(&f.merge);
+	shr_dom_reset_pages(&f.doms, d2);
+	d2->evicting = true;
+	snprintf(d2->policy.group, sizeof(d2->policy.group), "other");
+	fix_pass(&f);
+	UT_ASSERT_EQ(fx_dom(2, &ds), 0);
+	UT_ASSERT_EQ(ds.shr_pages, 0);
+	CU_ASSERT_TRUE(d2->evicting);              /* until its next pass starts */
+	UT_ASSERT_EQ(d2->pages.n_shared + d2->pages.n_unique, 0);
+	for (uint32_t g = 0; g < NR - 1; g++)
+		CU_ASSERT_TRUE(fx_holds(2, g, 100 + g));
+	UT_ASSERT_EQ(fix_audit(&f), 0);
+
+	fix_pass(&f);
+	CU_ASSERT_FALSE(d2->evicting);
+	CU_ASSERT_STRING_EQUAL(d2->held.group, "other");
+	UT_ASSERT_EQ(d2->pages.n_shared, NR - 1);  /* merged again with d1's frames */
+	fix_done(&f);
+}
+
+/* Results table, "-ENOMEM in err[i] of a writable mapping (eviction)":
+ * with no free frame for the copies, the sweep counts the pages it could
+ * not unshare in evict_nomem, the reserve asks for them (pages_needed),
+ * and the next pass sweeps again and succeeds once memory is back. */
+static void test_eviction_without_memory(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t asked = 0;
+	struct shr_dom *d2;
+	struct fix f;
+
+	p.no_rings = true;
+	two_twins(&f, &p);
+	fix_pass(&f);
+	d2 = shr_dom_find(&f.doms, 2);
+	shr_merge_flush(&f.merge);
+	shr_dom_reset_pages(&f.doms, d2);
+	d2->evicting = true;
+	fx_host_set_free(0);
+	log_capture();
+	fix_pass(&f);
+	UT_ASSERT_EQ(d2->evict_nomem, NR);
+	shr_reserve_check(&f.reserve, true);
+	asked = f.reserve.pages_needed;
+	CU_ASSERT_TRUE(asked >= NR);
+	fx_host_set_free(1000);
+	fix_pass(&f);                              /* warns, then sweeps again */
+	UT_ASSERT_EQ(log_count(SHR_LOG_WARNING, "could not be unshared"), 1);
+	UT_ASSERT_EQ(d2->evict_nomem, 0);
+	fix_pass(&f);
+	CU_ASSERT_FALSE(d2->evicting);
+	fix_done(&f);
+}
+
+/* Proves a domain whose p2m grew is tracked at its new size from its next
+ * pass on (dom.c shr_dom_regrow through scan_dom_start): the new gfns are
+ * scanned and merged, the old knowledge is relearned, the index stays
+ * consistent. */
+static void test_domain_grows(void)
+{
+	struct shr_params p = fix_params();
+	struct fix f;
+
+	two_twins(&f, &p);
+	fix_pass(&f);
+	UT_ASSERT_EQ(fx_dom_grow(2, NR + 16), 0);
+	fix_fill(2, NR, 16, 100, 1);               /* twins of d1's first 16 */
+	fix_pass(&f);
+	UT_ASSERT_EQ(shr_dom_find(&f.doms, 2)->pages.nr, NR + 16);
+	UT_ASSERT_EQ(fix_audit(&f), 0);
+	fix_pass(&f);
+	UT_ASSERT_EQ(fix_state(&f, 2, NR + 3), SHR_PS_SHARED);
+	UT_ASSERT_EQ(fx_frame(1, 3), fx_frame(2, NR + 3));
+	fix_done(&f);
+}
+
+/* Proves a domain found dying at the start of its pass is no longer
+ * scanned (and the pass counts its gfns as done). */
+static void test_dying_domain_skipped(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t maps;
+	struct fix f;
+
+	two_twins(&f, &p);
+	fx_dom_set_dying(2);
+	maps = counter_mappings(&f);
+	f.scan.pages_total = 2 * NR;
+	fix_pass(&f);
+	CU_ASSERT_TRUE(shr_dom_find(&f.doms, 2)->gone);
+	UT_ASSERT_EQ(counter_mappings(&f) - maps, NR / p.batch_pages);
+	fix_done(&f);
+}
+
+/* Proves a frame whose stable source went away is adopted: a SHARED page
+ * seen unchanged whose key has no stable entry becomes the frame's
+ * SOURCE, and a twin indexed as unique meanwhile joins that frame at once
+ * (scan.c, merge.c shr_merge_adopted). */
+static void test_frame_adopted(void)
+{
+	struct shr_params p = fix_params();
+	unsigned int passes = 0;
+	struct fix f;
+
+	fix_host(1024, false, 4, NR);
+	for (uint32_t d = 1; d <= 3; d++)
+		fix_fill(d, 0, NR, 100, 1);
+	fix_fill(4, 0, NR, 900, 1);
+	fix_open(&f, &p);
+	for (uint32_t d = 1; d <= 4; d++)
+		fix_add(&f, d, SHR_MODE_ON, "g");
+	fix_pass(&f);
+	UT_ASSERT_EQ(fx_sharers(1, 3), 3);
+	UT_ASSERT_EQ(fx_write(1, 3, 4242), 0);     /* the source is rewritten */
+	UT_ASSERT_EQ(fx_write(4, 0, 103), 0);      /* a new twin appears */
+	fix_pass(&f);
+	UT_ASSERT_EQ(fix_state(&f, 1, 3), SHR_PS_WATCH);
+	/* the frame of d2:3 and d3:3 has no stable entry now */
+	while (fix_state(&f, 4, 0) != SHR_PS_SHARED && passes++ < 10)
+		fix_pass(&f);
+	UT_ASSERT_EQ(fix_state(&f, 4, 0), SHR_PS_SHARED);
+	UT_ASSERT_EQ(fx_frame(4, 0), fx_frame(2, 3));
+	UT_ASSERT_EQ(fx_sharers(2, 3), 3);
+	CU_ASSERT_TRUE(fix_state(&f, 2, 3) == SHR_PS_SOURCE ||
+		       fix_state(&f, 3, 3) == SHR_PS_SOURCE);
+	fix_done(&f);
+}
+
+/* Proves the backoff schedule reaches the mapping: a page at level L is
+ * not mapped at all on the passes it is not due (it costs no
+ * mapped_pages), and the ring page is never in a batch. */
+static void test_backed_off_not_mapped(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t before, mapped = 0;
+	struct fix f;
+
+	p.no_rings = true;
+	fix_host(1024, false, 1, NR);
+	fix_fill(1, 0, NR, 100, 1);
+	fx_dom_set_ring(1, NR - 1);
+	fix_open(&f, &p);
+	fix_add(&f, 1, SHR_MODE_ON, "g");
+	UT_ASSERT_EQ(shr_dom_find(&f.doms, 1)->ring_gfn, NR - 1);
+	UT_ASSERT_EQ(fx_hole(1, 5), 0);
+	fix_pass(&f);                              /* gfn 5: HOLE, level 1 */
+	for (int i = 0; i < 8; i++) {
+		before = shr_xen_counters(f.xen)->mapped_pages;
+		fix_pass(&f);
+		mapped += shr_xen_counters(f.xen)->mapped_pages - before;
+	}
+	/* NR - 2 pages every pass; the hole is looked at when due: in pass 1
+	 * (level 1: (1 + 5) % 2 == 0), pass 3 (level 2), then level 3 puts
+	 * its next look at pass 11 */
+	UT_ASSERT_EQ(mapped, 8 * (NR - 2) + 2);
+	fix_done(&f);
+}
+
+UT_MAIN("scan", NULL, NULL,
+	UT(test_one_map_call_per_batch),
+	UT(test_unmapped_before_nominate),
+	UT(test_hole_in_batch),
+	UT(test_map_call_fails),
+	UT(test_shared_page_rewritten),
+	UT(test_no_backoff),
+	UT(test_unique_page_moves),
+	UT(test_share_lost_to_same_bytes),
+	UT(test_release_left_nominated),
+	UT(test_release_spares_shared_frame),
+	UT(test_eviction_sweep),
+	UT(test_eviction_without_memory),
+	UT(test_domain_grows),
+	UT(test_dying_domain_skipped),
+	UT(test_frame_adopted),
+	UT(test_backed_off_not_mapped))
