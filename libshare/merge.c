@@ -160,17 +160,15 @@ void shr_merge_consider(struct shr_merge *m, struct shr_dom *d, uint32_t gfn,
 		shr_pages_set(&d->pages, gfn, SHR_PS_WATCH);
 		return;
 	}
-	if (!shr_reserve_allows_domain(m->reserve, d)) {
-		/* not indexed: looked up again at its next look, and merged
-		 * once the host can absorb it */
-		shr_pages_set(&d->pages, gfn, SHR_PS_WATCH);
-		return;
-	}
+	if (!shr_reserve_allows_domain(m->reserve, d))
+		goto held_back;
 	s = shr_index_find(&m->doms->index, SHR_STABLE, key, ref, m->params->max_sharers);
 	if (s >= 0) {
 		sd = shr_dom_of_ref(m->doms, shr_index_ref(&m->doms->index, SHR_STABLE, s), &sgfn);
 		if (sd && sd->group == d->group && shr_dom_mergeable(sd) &&
-		    shr_reserve_allows_domain(m->reserve, sd)) {
+		    !shr_reserve_allows_domain(m->reserve, sd))
+			goto held_back;
+		if (sd && sd->group == d->group && shr_dom_mergeable(sd)) {
 			stable_bump(m, s, key);
 			shr_pages_set(&d->pages, gfn, SHR_PS_PENDING);
 			queue_pair(m, sd->ref_base + sgfn, ref, key);
@@ -183,7 +181,9 @@ void shr_merge_consider(struct shr_merge *m, struct shr_dom *d, uint32_t gfn,
 
 		sd = shr_dom_of_ref(m->doms, src, &sgfn);
 		if (sd && sd->group == d->group && shr_dom_mergeable(sd) &&
-		    shr_reserve_allows_domain(m->reserve, sd) &&
+		    !shr_reserve_allows_domain(m->reserve, sd))
+			goto held_back;
+		if (sd && sd->group == d->group && shr_dom_mergeable(sd) &&
 		    shr_index_insert(&m->doms->index, SHR_STABLE, key, src, 2) == 0) {
 			shr_index_remove(&m->doms->index, SHR_UNSTABLE, (uint32_t)key, src);
 			shr_pages_set(&sd->pages, sgfn, SHR_PS_SOURCE);
@@ -193,6 +193,13 @@ void shr_merge_consider(struct shr_merge *m, struct shr_dom *d, uint32_t gfn,
 		}
 	}
 	insert_unique(m, d, gfn, key);
+	return;
+
+held_back:
+	/* a twin the reserve holds back (this domain, or the twin's: an
+	 * unprotected domain while memory is short): not indexed, looked up
+	 * again at its next look, and merged once the host can absorb it */
+	shr_pages_set(&d->pages, gfn, SHR_PS_WATCH);
 }
 
 void shr_merge_adopted(struct shr_merge *m, struct shr_dom *d, uint32_t gfn, uint64_t key)
