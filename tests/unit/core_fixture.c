@@ -44,9 +44,20 @@ void fix_open(struct fix *f, const struct shr_params *params)
 					    &f->key, &f->st), 0);
 }
 
+void fix_kill(struct fix *f)
+{
+	shr_scan_fini(&f->scan);
+	shr_merge_fini(&f->merge);
+	shr_doms_fini(&f->doms);
+	shr_xen_close(f->xen);
+	f->xen = NULL;
+}
+
 void fix_close(struct fix *f)
 {
 	shr_merge_flush(&f->merge);
+	for (unsigned int i = 0; i < f->doms.nr; i++)
+		shr_scan_forget_domain(&f->scan, f->doms.v[i]);
 	shr_reserve_fini(&f->reserve);
 	shr_scan_fini(&f->scan);
 	shr_merge_fini(&f->merge);

@@ -40,8 +40,11 @@ struct shr_params fix_params(void);
 /* Opens the fake Xen and starts every part (CUnit-fatal on error); a fixed
  * fingerprint secret, so runs repeat. */
 void fix_open(struct fix *f, const struct shr_params *params);
-/* The engine's shutdown: flush, the stop protocol, every part freed. */
+/* The engine's shutdown: flush, log-dirty given up, the stop protocol,
+ * every part freed. */
 void fix_close(struct fix *f);
+/* The engine killed: its memory freed, nothing said to the hypervisor. */
+void fix_kill(struct fix *f);
 /* Adds a domain the fake host has, as shr_engine_add_domain() does for a
  * domain with nothing shared (its held policy is its policy); its ring (if
  * it has a ring page) is attached unless params.no_rings. */

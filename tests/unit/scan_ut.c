@@ -522,6 +522,240 @@ static void test_backed_off_not_mapped(void)
 	fix_done(&f);
 }
 
+/* ---- dirty-log scanning (docs/design.md 4b) -------------------------------------- */
+
+#define SENTINEL (NR - 2)           /* the ring page: below the highest gfn */
+
+/* d1 holds NR distinct pages, d2 NR others; both have a ring page and are
+ * scanned two passes: the first full, the second takes their dirty logs
+ * (a full pass too: every look bit starts set). */
+static void dirty_pair(struct fix *f, struct shr_params *p)
+{
+	p->no_rings = true;
+	fix_host(1024, false, 2, NR);
+	fix_fill(1, 0, NR, 100, 1);
+	fix_fill(2, 0, NR, 500, 1);
+	fx_dom_set_ring(1, SENTINEL);
+	fx_dom_set_ring(2, SENTINEL);
+	fix_open(f, p);
+	fix_add(f, 1, SHR_MODE_ON, "g");
+	fix_add(f, 2, SHR_MODE_ON, "g");
+	fix_pass(f);
+	CU_ASSERT_FALSE(fx_logdirty_on(1));
+	fix_pass(f);
+}
+
+/* Proves a settled domain scanned from its dirty log costs nothing: after
+ * the first full pass the engine takes log-dirty; a pass with nothing
+ * written maps no page; a page the guest writes with a twin's content is
+ * the only page looked at next pass, and is merged there. */
+static void test_dirty_log_pass(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t scanned;
+	struct fix f;
+
+	dirty_pair(&f, &p);
+	CU_ASSERT_TRUE(fx_logdirty_on(1));
+	CU_ASSERT_TRUE(fx_logdirty_on(2));
+	CU_ASSERT_TRUE(shr_dom_find(&f.doms, 1)->logdirty);
+	scanned = f.st.pages_scanned;
+	fix_pass(&f);
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned);
+	UT_ASSERT_EQ(f.st.logdirty_rounds, 2);
+	UT_ASSERT_EQ(fx_write(2, 3, 107), 0);      /* d1:7's content */
+	fix_pass(&f);
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned + 1);
+	UT_ASSERT_EQ(fx_frame(2, 3), fx_frame(1, 7));
+	UT_ASSERT_EQ(fix_state(&f, 2, 3), SHR_PS_SHARED);
+	fix_done(&f);
+}
+
+/* Proves the look bitmap keeps what the state machine waits on: a shared
+ * page rewritten (an unshare: dirty) is looked at, found changed and put
+ * in WATCH; with no further write it is looked at again next pass (its
+ * look bit), seen unchanged, and merged when its content has a twin. */
+static void test_dirty_log_watch(void)
+{
+	struct shr_params p = fix_params();
+	struct fix f;
+
+	dirty_pair(&f, &p);
+	UT_ASSERT_EQ(fx_write(2, 4, 104), 0);      /* d1:4's content */
+	fix_pass(&f);
+	UT_ASSERT_EQ(fix_state(&f, 2, 4), SHR_PS_SHARED);
+	UT_ASSERT_EQ(fx_write(2, 4, 108), 0);      /* unshared: d1:8's content */
+	fix_pass(&f);
+	UT_ASSERT_EQ(fix_state(&f, 2, 4), SHR_PS_WATCH);
+	fix_pass(&f);                              /* not written: looked at anyway */
+	UT_ASSERT_EQ(fx_frame(2, 4), fx_frame(1, 8));
+	fix_done(&f);
+}
+
+/* Proves a dirty log the toolstack takes over (xg_sr_save.c: OFF, then
+ * ENABLE) is detected at the next round (the sentinel is not in it), the
+ * bits the engine's CLEAN took are given back (the toolstack's own CLEAN
+ * still sees the pages its guest wrote), the log is left on for it, and
+ * the domain is scanned in full, nothing lost; logdirty_lost counts it. */
+static void test_dirty_log_taken_over(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t gfns[NR], scanned;
+	bool seen4 = false, seen5 = false;
+	struct shr_dom *d;
+	struct fix f;
+	int n;
+
+	dirty_pair(&f, &p);
+	fix_pass(&f);
+	UT_ASSERT_EQ(fx_logdirty_takeover(1), 0);
+	UT_ASSERT_EQ(fx_write(1, 4, 900), 0);
+	UT_ASSERT_EQ(fx_write(1, 5, 901), 0);
+	scanned = f.st.pages_scanned;
+	fix_pass(&f);
+	UT_ASSERT_EQ(f.st.logdirty_lost, 1);
+	d = shr_dom_find(&f.doms, 1);
+	CU_ASSERT_FALSE(d->logdirty);
+	CU_ASSERT_PTR_NOT_NULL(d->full_why);
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned + NR - 1);   /* d1 in full, no ring page */
+	CU_ASSERT_TRUE(fx_logdirty_on(1));
+	n = fx_logdirty_clean(1, gfns, NR);
+	for (int i = 0; i < n; i++) {
+		seen4 |= gfns[i] == 4;
+		seen5 |= gfns[i] == 5;
+	}
+	CU_ASSERT_TRUE(seen4 && seen5);
+	fix_pass(&f);                              /* tried again only a sweep_period later */
+	CU_ASSERT_FALSE(d->logdirty);
+	fix_done(&f);
+}
+
+/* Proves the count check: a toolstack that took the log over and whose
+ * guest wrote the ring page (the sentinel is in the log) is still found
+ * out: Xen's dirty_count, which an OFF does not reset, counts the mark the
+ * engine made before the takeover. */
+static void test_dirty_log_sentinel_forged(void)
+{
+	struct shr_params p = fix_params();
+	struct fix f;
+
+	dirty_pair(&f, &p);
+	fix_pass(&f);
+	UT_ASSERT_EQ(fx_logdirty_takeover(1), 0);
+	UT_ASSERT_EQ(fx_write(1, SENTINEL, 77), 0);
+	fix_pass(&f);
+	UT_ASSERT_EQ(f.st.logdirty_lost, 1);
+	CU_ASSERT_FALSE(shr_dom_find(&f.doms, 1)->logdirty);
+	fix_done(&f);
+}
+
+/* Proves the stop: log-dirty is turned off where the log is still the
+ * engine's, and left on where the toolstack holds it now. */
+static void test_dirty_log_stop(void)
+{
+	struct shr_params p = fix_params();
+	struct fix f;
+
+	dirty_pair(&f, &p);
+	UT_ASSERT_EQ(fx_logdirty_takeover(2), 0);
+	UT_ASSERT_EQ(fx_write(2, 1, 999), 0);
+	fix_close(&f);
+	CU_ASSERT_FALSE(fx_logdirty_on(1));
+	CU_ASSERT_TRUE(fx_logdirty_on(2));
+	fx_fini();
+}
+
+/* Proves a restarted engine takes back a dirty log it left on (killed):
+ * with the record saying it was its own and the sentinel still in the log,
+ * it cleans it and scans from it; with the sentinel gone (the toolstack
+ * took it since) it leaves it alone and scans in full. */
+static void test_dirty_log_after_kill(void)
+{
+	for (int own = 0; own < 2; own++) {
+		struct shr_params p = fix_params();
+		struct fix f;
+		struct shr_dom *d;
+
+		dirty_pair(&f, &p);
+		fix_pass(&f);
+		fix_kill(&f);                      /* log-dirty stays on, sentinel marked */
+		CU_ASSERT_TRUE(fx_logdirty_on(1));
+		if (!own) {
+			UT_ASSERT_EQ(fx_logdirty_takeover(1), 0);
+			UT_ASSERT_EQ(fx_write(1, 2, 321), 0);
+		}
+		fix_open(&f, &p);
+		d = fix_add(&f, 1, SHR_MODE_ON, "g");
+		d->logdirty_before = true;         /* memshare/held: "... logdirty" */
+		fix_passes(&f, 2);
+		UT_ASSERT_EQ(d->logdirty, own == 1);
+		CU_ASSERT_TRUE(fx_logdirty_on(1));
+		fix_done(&f);
+	}
+}
+
+/* Proves domains without a sentinel page (no ring page, or the ring page
+ * is the highest gfn, which modified_memory cannot mark) and hosts
+ * without libxendevicemodel are scanned in full, and say why. */
+static void test_dirty_log_unavailable(void)
+{
+	for (int i = 0; i < 3; i++) {
+		struct shr_params p = fix_params();
+		struct fx_cfg cfg = { .host_pages = 1024, .no_devicemodel = i == 2 };
+		struct fix f;
+		struct shr_dom *d;
+
+		p.no_rings = true;
+		fx_reset(&cfg);
+		UT_ASSERT_EQ(fx_dom_create(1, NR), 0);
+		fix_fill(1, 0, NR, 100, 1);
+		if (i == 1)
+			fx_dom_set_ring(1, NR - 1);
+		if (i == 2)
+			fx_dom_set_ring(1, SENTINEL);
+		fix_open(&f, &p);
+		d = fix_add(&f, 1, SHR_MODE_ON, "g");
+		fix_passes(&f, 3);
+		CU_ASSERT_FALSE(d->logdirty);
+		CU_ASSERT_FALSE(fx_logdirty_on(1));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(d->full_why);
+		CU_ASSERT_PTR_NOT_NULL(strstr(d->full_why, i == 2 ? "libxendevicemodel" : "sentinel"));
+		fix_done(&f);
+	}
+}
+
+/* Proves scan_mode = full never touches log-dirty. */
+static void test_dirty_log_mode_full(void)
+{
+	struct shr_params p = fix_params();
+	struct fix f;
+
+	p.scan_mode = SHR_SCAN_FULL;
+	dirty_pair(&f, &p);
+	fix_pass(&f);
+	CU_ASSERT_FALSE(fx_logdirty_on(1));
+	UT_ASSERT_EQ(fx_calls(FX_LOGDIRTY_ENABLE), 0);
+	fix_done(&f);
+}
+
+/* Proves the background sweep: with a sweep period of two pass targets,
+ * a settled domain's passes still look at every page within two passes. */
+static void test_dirty_log_sweep(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t scanned;
+	struct fix f;
+
+	p.pass_target_s = 1;
+	p.sweep_period_s = 2;
+	dirty_pair(&f, &p);
+	scanned = f.st.pages_scanned;
+	fix_passes(&f, 2);
+	/* each pass: half a domain plus one, per domain; the ring page never */
+	CU_ASSERT_TRUE(f.st.pages_scanned - scanned >= 2 * (NR - 1));
+	fix_done(&f);
+}
+
 UT_MAIN("scan", NULL, NULL,
 	UT(test_one_map_call_per_batch),
 	UT(test_unmapped_before_nominate),
@@ -538,4 +772,13 @@ UT_MAIN("scan", NULL, NULL,
 	UT(test_domain_grows),
 	UT(test_dying_domain_skipped),
 	UT(test_frame_adopted),
-	UT(test_backed_off_not_mapped))
+	UT(test_backed_off_not_mapped),
+	UT(test_dirty_log_pass),
+	UT(test_dirty_log_watch),
+	UT(test_dirty_log_taken_over),
+	UT(test_dirty_log_sentinel_forged),
+	UT(test_dirty_log_stop),
+	UT(test_dirty_log_after_kill),
+	UT(test_dirty_log_unavailable),
+	UT(test_dirty_log_mode_full),
+	UT(test_dirty_log_sweep))
