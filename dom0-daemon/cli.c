@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "report.h"
+#include "xenshare_version.h"
 
 static void usage(FILE *f, const char *prog)
 {
@@ -87,7 +88,7 @@ int xsd_cli_parse(int argc, char **argv, struct xsd_cli *cli, FILE *out, FILE *e
 			cli->control_cmd = optarg;
 			break;
 		case 'V':
-			fprintf(out, "xenshared %s\n", XSD_VERSION);
+			fprintf(out, "xenshared %s\n", XENSHARE_VERSION);
 			return 0;
 		case 'h':
 			usage(out, prog);

@@ -75,6 +75,7 @@
 #include "pidfile.h"
 #include "report.h"
 #include "settings.h"
+#include "xenshare_version.h"
 
 #define XSD_RUN_BUDGET_NS (10 * 1000 * 1000)   /* 10 ms of engine work per slice */
 #define XSD_MAX_SLEEP_MS 1000
@@ -263,7 +264,7 @@ static void control_command(void *arg, const char *cmd, const char *args, struct
 	xsd_json_obj_begin(j, NULL);
 	if (!strcmp(cmd, "ping")) {
 		xsd_json_bool(j, "ok", true);
-		xsd_json_str(j, "version", XSD_VERSION);
+		xsd_json_str(j, "version", XENSHARE_VERSION);
 	} else if (!strcmp(cmd, "reload")) {
 		int rc = reload(dm);
 
@@ -491,7 +492,7 @@ static void announce_ready(struct xsd_daemon *dm)
 		dm->ready_fd = -1;
 	}
 	logging_apply(dm, true);
-	xsd_notice("xenshared %s ready: %zu domains known, control socket %s", XSD_VERSION,
+	xsd_notice("xenshared %s ready: %zu domains known, control socket %s", XENSHARE_VERSION,
 		   xsd_domains_count(dm->doms), dm->cfg.control_socket);
 }
 

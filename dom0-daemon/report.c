@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xenshare_version.h"
+
 #include "clock.h"
 #include "logsink.h"
 
@@ -175,7 +177,7 @@ void xsd_report_stats_json(struct xsd_report *r, struct xsd_json *j)
 
 	snapshot_take(r, &sn);
 	xsd_json_obj_begin(j, NULL);
-	xsd_json_str(j, "version", XSD_VERSION);
+	xsd_json_str(j, "version", XENSHARE_VERSION);
 
 	xsd_json_obj_begin(j, "daemon");
 	xsd_json_i64(j, "pid", getpid());
@@ -319,7 +321,7 @@ int xsd_report_mirror(struct xsd_report *r)
 	snapshot_take(r, &sn);
 	r->mirrored = true;
 #define G(k, fmt, ...) do { glob[g].key = (k); snprintf(glob[g].val, sizeof(glob[g].val), fmt, __VA_ARGS__); g++; } while (0)
-	G("version", "%s", XSD_VERSION);
+	G("version", "%s", XENSHARE_VERSION);
 	G("pid", "%d", (int)getpid());
 	G("protocol", "%s", xsd_protocol_name(sn.st.protocol_in_use));
 	G("pages_shared", "%" PRIu64, sn.st.pages_shared);

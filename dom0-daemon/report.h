@@ -21,7 +21,6 @@
 #include "domains.h"
 #include "json.h"
 
-#define XSD_VERSION "0.1"
 #define XSD_MIRROR_ROOT "/local/domain/0/xenshared"
 
 struct xsd_report;

@@ -13,7 +13,6 @@
 # from the code.  While the daemon cannot be built (no libshare or no
 # dom0-daemon/main.c) the section says so instead, and the build warns.
 
-MAN_VERSION := 0.1
 MAN_SRC := docs/man
 MAN_PLAIN := xenshare-stat.1 xenshare-estimate.1 xenshared.8 xl-mem-sharing.5
 MAN_ALL := $(MAN_PLAIN) xenshared.conf.5
@@ -21,10 +20,10 @@ man_out = $(O)/man/man$(subst .,,$(suffix $(1)))/$(1)
 MAN_PAGES := $(foreach p,$(MAN_ALL),$(call man_out,$(p)))
 MAN_PODS := $(foreach p,$(MAN_PLAIN),$(MAN_SRC)/$(p).pod) $(O)/man/xenshared.conf.5.pod
 
-POD2MAN = pod2man --errors=die --utf8 --center="xenshare" --release="xenshare $(MAN_VERSION)"
+POD2MAN = pod2man --errors=die --utf8 --center="xenshare" --release="xenshare $(XENSHARE_VERSION)"
 
 define man_rule
-$(call man_out,$(1)): $(2)
+$(call man_out,$(1)): $(2) VERSION
 	@mkdir -p $$(@D)
 	$$(POD2MAN) --section=$(subst .,,$(suffix $(1))) --name=$(shell echo $(basename $(1)) | tr a-z A-Z) $$< $$@
 endef

@@ -16,12 +16,12 @@
 FUZZ_CC := clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -pthread \
-	$(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+	$(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(INCLUDES)
 FUZZ_LDFLAGS := -pthread $(FUZZ_SAN) -fsanitize=fuzzer
 
 fuzz_objs_of = $(patsubst %.c,$(O)/fuzz/obj/%.o,$(1))
 
-$(O)/fuzz/obj/%.o: %.c
+$(O)/fuzz/obj/%.o: %.c | $(O)/include/xenshare_version.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_STD) -MMD -MP -c -o $@ $<
 

@@ -15,7 +15,7 @@
 
 /* The example of docs/control-protocol.md, comments removed, plus a second domain. */
 static const char good_reply[] =
-	"{\"version\":\"0.1\",\"daemon\":{\"pid\":1234,\"uptime_s\":61.2,\"cpu_percent\":12.5,"
+	"{\"version\":\"9.9.9\",\"daemon\":{\"pid\":1234,\"uptime_s\":61.2,\"cpu_percent\":12.5,"
 	"\"protocol\":\"batched\",\"full_scans\":3,\"pass_time_s\":4.2,\"pass_progress\":0.37,"
 	"\"settled\":true},\"host\":{\"total_pages\":786432,\"free_pages\":120000,"
 	"\"reserve_pages\":65536,\"pages_at_risk\":210000,\"sharing_paused\":false,"
@@ -104,7 +104,7 @@ static void test_bad_replies(void)
 static void test_not_a_reply(void)
 {
 	static const char *const texts[] = {
-		"hello\n", "{\"version\":\"0.1\"} trailing\n",
+		"hello\n", "{\"version\":\"9.9.9\"} trailing\n",
 		"{\"error\":\"unknown command\",\"command\":\"stats\"}\n", "\n", "[1,2]\n",
 	};
 	struct xst_daemon dm;

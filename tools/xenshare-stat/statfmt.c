@@ -25,6 +25,8 @@
 
 #include <json-c/json.h>
 
+#include "xenshare_version.h"
+
 #define PAGES_PER_MIB (1048576u / XST_PAGE_SIZE)
 
 static double pages_mib(uint64_t pages)
@@ -195,7 +197,7 @@ int xst_format_table(FILE *out, const struct xst_snapshot *s)
 
 	xst_totals_compute(s, &t);
 
-	fprintf(out, "xenshare-stat %s   daemon: ", XENSHARE_STAT_VERSION);
+	fprintf(out, "xenshare-stat %s   daemon: ", XENSHARE_VERSION);
 	if (daemon_up(s))
 		fprintf(out, "up (pid %" PRId64 ", %s, up %.0f s)", dm->pid,
 			or_dash(dm->protocol), dm->uptime_s);
@@ -417,7 +419,7 @@ int xst_format_json(FILE *out, const struct xst_snapshot *s)
 
 	if (!root)
 		return -1;
-	jadd(root, "version", json_object_new_string(XENSHARE_STAT_VERSION));
+	jadd(root, "version", json_object_new_string(XENSHARE_VERSION));
 	jadd(root, "hypervisor", json_hv(s));
 	jadd(root, "daemon", json_daemon(s));
 	jadd(root, "totals", json_totals(s));

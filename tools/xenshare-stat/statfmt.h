@@ -37,7 +37,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define XENSHARE_STAT_VERSION "0.1"
 #define XST_PAGE_SIZE 4096u
 #define XST_NAME_LEN 64
 
