@@ -5,7 +5,7 @@
  * Mechanism: snapshot() gathers the engine's global stats, each domain's
  * engine stats (shr_engine_foreach_domain) and the hypervisor's own
  * counters (xc_sharing_freed_pages / xc_sharing_used_frames, read here
- * rather than trusted from the engine, so the numbers can be
+ * through xen.h rather than trusted from the engine, so the numbers can be
  * cross-checked).  The JSON and the mirror are both rendered from it.
  *
  * The mirror writes a node only when its value changed since the last
@@ -40,7 +40,7 @@ struct mirror_dom {
 
 struct xsd_report {
 	struct xs_handle *xs;
-	xc_interface *xch;
+	struct xsd_xen *xen;
 	struct shr_engine *engine;
 	struct xsd_domains *doms;
 	double start;                 /* monotonic seconds */
@@ -60,7 +60,7 @@ struct snapshot {
 	struct shr_stats st;
 	struct shr_domain_stats *dom;
 	size_t nr_dom, cap_dom;
-	long hv_freed, hv_used;       /* -1: unavailable */
+	int64_t hv_freed, hv_used;    /* -1: the hypervisor did not answer */
 };
 
 static double cpu_now(void)
@@ -73,7 +73,7 @@ static double cpu_now(void)
 	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
-int xsd_report_alloc(struct xs_handle *xs, xc_interface *xch, struct shr_engine *e,
+int xsd_report_alloc(struct xs_handle *xs, struct xsd_xen *xen, struct shr_engine *e,
 		     struct xsd_domains *doms, struct xsd_report **out)
 {
 	struct xsd_report *r = calloc(1, sizeof(*r));
@@ -81,7 +81,7 @@ int xsd_report_alloc(struct xs_handle *xs, xc_interface *xch, struct shr_engine 
 	if (!r)
 		return -ENOMEM;
 	r->xs = xs;
-	r->xch = xch;
+	r->xen = xen;
 	r->engine = e;
 	r->doms = doms;
 	r->start = r->wall_last = xsd_now_s();
@@ -139,11 +139,17 @@ static int collect_dom(const struct shr_domain_stats *s, void *arg)
 
 static void snapshot_take(struct xsd_report *r, struct snapshot *sn)
 {
+	uint64_t freed, used;
+
 	memset(sn, 0, sizeof(*sn));
 	shr_engine_get_stats(r->engine, &sn->st);
 	shr_engine_foreach_domain(r->engine, collect_dom, sn);
-	sn->hv_freed = xc_sharing_freed_pages(r->xch);
-	sn->hv_used = xc_sharing_used_frames(r->xch);
+	if (xsd_xen_sharing_counters(r->xen, &freed, &used)) {
+		sn->hv_freed = sn->hv_used = -1;
+	} else {
+		sn->hv_freed = (int64_t)freed;
+		sn->hv_used = (int64_t)used;
+	}
 }
 
 static void snapshot_release(struct snapshot *sn)
@@ -161,12 +167,12 @@ static const struct shr_domain_stats *snap_dom(const struct snapshot *sn, uint32
 	return NULL;
 }
 
-static void json_hv_counter(struct xsd_json *j, const char *key, long v)
+static void json_hv_counter(struct xsd_json *j, const char *key, int64_t v)
 {
 	if (v < 0)
 		xsd_json_i64(j, key, -1);    /* documented: -1 = the hypervisor did not say */
 	else
-		xsd_json_u64(j, key, (uint64_t)v);
+		xsd_json_i64(j, key, v);
 }
 
 void xsd_report_stats_json(struct xsd_report *r, struct xsd_json *j)
@@ -338,8 +344,8 @@ int xsd_report_mirror(struct xsd_report *r)
 	G("sharing_paused", "%d", sn.st.sharing_paused ? 1 : 0);
 	G("free_pages", "%" PRIu64, sn.st.host_free_pages);
 	G("reserve_pages", "%" PRIu64, sn.st.reserve_pages);
-	G("sharing_freed_pages", "%ld", sn.hv_freed);
-	G("sharing_used_frames", "%ld", sn.hv_used);
+	G("sharing_freed_pages", "%" PRId64, sn.hv_freed);
+	G("sharing_used_frames", "%" PRId64, sn.hv_used);
 	G("cpu_percent", "%.1f", r->cpu_percent);
 #undef G
 	if (!r->global_val) {

@@ -14,18 +14,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <xenctrl.h>
 #include <xenstore.h>
 
 #include "../libshare/engine.h"
 #include "domains.h"
 #include "json.h"
+#include "xen.h"
 
 #define XSD_MIRROR_ROOT "/local/domain/0/xenshared"
 
 struct xsd_report;
 
-int xsd_report_alloc(struct xs_handle *xs, xc_interface *xch, struct shr_engine *e,
+int xsd_report_alloc(struct xs_handle *xs, struct xsd_xen *xen, struct shr_engine *e,
 		     struct xsd_domains *doms, struct xsd_report **out);
 /* remove_mirror: delete /local/domain/0/xenshared (clean stop). */
 void xsd_report_free(struct xsd_report *r, bool remove_mirror);

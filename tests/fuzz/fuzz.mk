@@ -27,9 +27,6 @@ $(O)/fuzz/obj/%.o: %.c | $(O)/include/xenshare_version.h
 
 -include $(shell find $(O)/fuzz/obj -name '*.d' 2>/dev/null)
 
-# Debian's xenctrl.h (pulled in by cli.c through report.h) needs GNU C.
-$(call fuzz_objs_of,dom0-daemon/cli.c tests/fuzz/fuzz_cli.c): FUZZ_STD := -std=gnu11
-
 FUZZERS :=
 
 # $(call add_fuzzer,NAME,PROJECT SOURCES,LDLIBS): $(O)/fuzz/fuzz_NAME from
