@@ -1,14 +1,14 @@
 # dom0-daemon/daemon.mk - xenshared, the dom0 service, and its unit tests.
 #
 #   make O=... xenshared          the daemon ($(O)/bin/xenshared)
-#   make O=... xenshared-tests    its unit tests ($(O)/tests/{settings,config,policy,control,cli,hostlock,balloon,xen}_ut)
+#   make O=... xenshared-tests    its unit tests ($(O)/tests/{settings,config,policy,control,cli,hostlock,balloon,xen,schema}_ut)
 #
 # The modules that do not touch Xen (settings, config, policy, json,
-# control) are unit-tested on their own; the program links the engine
+# control, schema) are unit-tested on their own; the program links the engine
 # (libshare, $(O)/lib/libshare.a) and the Xen libraries.
 
 XSD_CORE := dom0-daemon/settings.c dom0-daemon/config.c dom0-daemon/policy.c \
-            dom0-daemon/json.c dom0-daemon/control.c dom0-daemon/logsink.c
+            dom0-daemon/json.c dom0-daemon/control.c dom0-daemon/logsink.c dom0-daemon/schema.c
 XSD_SRCS := $(XSD_CORE) dom0-daemon/cli.c dom0-daemon/pidfile.c dom0-daemon/hostlock.c \
             dom0-daemon/xen.c dom0-daemon/domains.c dom0-daemon/report.c dom0-daemon/balloon.c \
             dom0-daemon/main.c
@@ -36,7 +36,12 @@ $(eval $(call add_unit_test,settings_ut,tests/unit/settings_ut.c dom0-daemon/set
 $(eval $(call add_unit_test,config_ut,tests/unit/config_ut.c dom0-daemon/config.c dom0-daemon/settings.c,,))
 $(eval $(call add_unit_test,policy_ut,tests/unit/policy_ut.c dom0-daemon/policy.c dom0-daemon/config.c dom0-daemon/settings.c,,))
 $(eval $(call add_unit_test,hostlock_ut,tests/unit/hostlock_ut.c dom0-daemon/hostlock.c dom0-daemon/settings.c dom0-daemon/logsink.c,,-lxenstore))
-$(eval $(call add_unit_test,cli_ut,tests/unit/cli_ut.c dom0-daemon/cli.c dom0-daemon/settings.c,,))
+$(eval $(call add_unit_test,cli_ut,tests/unit/cli_ut.c dom0-daemon/cli.c dom0-daemon/settings.c \
+	dom0-daemon/schema.c dom0-daemon/json.c,,))
+# schema_ut also checks docs/control-protocol.md's copy of the generated table
+$(eval $(call add_unit_test,schema_ut,tests/unit/schema_ut.c dom0-daemon/schema.c dom0-daemon/json.c \
+	dom0-daemon/settings.c,,-ljson-c))
+$(call objs_of,tests/unit/schema_ut.c): CFLAGS_ALL += -DXSD_DOCS_DIR='"$(abspath docs)"'
 $(eval $(call add_unit_test,control_ut,tests/unit/control_ut.c dom0-daemon/control.c dom0-daemon/json.c dom0-daemon/logsink.c,,))
 # balloon_ut links balloon.c, which calls Xen (xen.c) and libxenstore only
 # in xsd_balloon_need(): the test exercises the pure target computation.
@@ -52,7 +57,7 @@ ALL_TARGETS += $(O)/tests/daemon_notify_listen
 
 xenshared-tests: $(O)/tests/daemon_notify_listen $(O)/tests/settings_ut $(O)/tests/config_ut $(O)/tests/policy_ut $(O)/tests/control_ut \
 	$(O)/tests/cli_ut $(O)/tests/hostlock_ut \
-	$(O)/tests/balloon_ut $(O)/tests/xen_ut
+	$(O)/tests/balloon_ut $(O)/tests/xen_ut $(O)/tests/schema_ut
 
 # Installs the daemon, its unit beside Xen's, and the default config (an
 # existing /etc/xen/xenshared.conf is the operator's: never overwritten).

@@ -6,7 +6,9 @@
  *
  * Both are built from one snapshot (engine stats, the hypervisor's own
  * sharing counters, the domain table), so the socket and xenstore never
- * disagree by construction, only by age.
+ * disagree by construction, only by age.  Which values they carry, under
+ * which names, is the lists of statistics (schema.h); docs/control-protocol.md
+ * has the generated table.
  */
 #ifndef XSD_REPORT_H
 #define XSD_REPORT_H
