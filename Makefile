@@ -43,10 +43,18 @@ else
 $(error unknown VARIANT '$(VARIANT)' (release, san, clang))
 endif
 
+# The release, defined once in the file VERSION: the programs get it from
+# the generated $(O)/include/xenshare_version.h (XENSHARE_VERSION), the man
+# pages and the .deb from this variable.
+XENSHARE_VERSION := $(shell cat VERSION)
+ifeq ($(shell printf '%s\n' '$(XENSHARE_VERSION)' | grep -Ex '[0-9][0-9A-Za-z.+~]*'),)
+$(error VERSION must hold one Debian upstream version (digits first, then [0-9A-Za-z.+~]), not '$(XENSHARE_VERSION)')
+endif
+
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(INCLUDES) $(CFLAGS)
 LDFLAGS_ALL = $(BASE_LDFLAGS) $(LDFLAGS)
 
-INCLUDES :=
+INCLUDES := -I$(O)/include
 ALL_TARGETS :=
 UNIT_TESTS :=
 INSTALL_RULES :=

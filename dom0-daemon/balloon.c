@@ -42,12 +42,13 @@ uint64_t xsd_balloon_target_kib(uint64_t tot_pages, uint64_t need, uint64_t floo
 void xsd_balloon_need(void *arg, uint64_t pages)
 {
 	struct xsd_balloon *b = arg;
-	xc_domaininfo_t info;
+	struct xsd_xen_dominfo info;
 	char *val, *end, buf[32];
 	uint64_t cur, target;
 	unsigned int len;
 	bool floored;
 	double t = xsd_now_s();
+	int rc;
 
 	if (!pages || t - b->last_s < 1.0)
 		return;
@@ -59,8 +60,9 @@ void xsd_balloon_need(void *arg, uint64_t pages)
 		b->warned_off = true;
 		return;
 	}
-	if (xc_domain_getinfolist(b->xch, 0, 1, &info) != 1 || info.domain != 0) {
-		xsd_warn("balloon: cannot read dom0's memory (%s)", strerror(errno));
+	rc = xsd_xen_domain(b->xen, 0, &info);
+	if (rc) {
+		xsd_warn("balloon: cannot read dom0's memory (%s)", strerror(-rc));
 		return;
 	}
 	val = xs_read(b->xs, XBT_NULL, "/local/domain/0/memory/target", &len);
@@ -74,9 +76,9 @@ void xsd_balloon_need(void *arg, uint64_t pages)
 		 */
 		if (!b->warned_no_target)
 			xsd_info("balloon: no /local/domain/0/memory/target yet: starting "
-				 "from dom0's current %" PRIu64 " MiB", (uint64_t)info.tot_pages / PAGES_PER_MIB);
+				 "from dom0's current %" PRIu64 " MiB", info.tot_pages / PAGES_PER_MIB);
 		b->warned_no_target = true;
-		cur = (uint64_t)info.tot_pages * KIB_PER_PAGE;
+		cur = info.tot_pages * KIB_PER_PAGE;
 	} else if (!val) {
 		xsd_warn("balloon: cannot read /local/domain/0/memory/target (%s)", strerror(errno));
 		return;
@@ -94,8 +96,8 @@ void xsd_balloon_need(void *arg, uint64_t pages)
 	if (floored && !b->warned_floor)
 		xsd_warn("balloon: the engine needs %" PRIu64 " pages but dom0 can give only %" PRIu64
 			 " before dom0_min_memory (%" PRIu64 " MiB); guests may wait for memory",
-			 pages, (uint64_t)info.tot_pages > b->cfg->dom0_min_pages ?
-			 (uint64_t)info.tot_pages - b->cfg->dom0_min_pages : 0,
+			 pages, info.tot_pages > b->cfg->dom0_min_pages ?
+			 info.tot_pages - b->cfg->dom0_min_pages : 0,
 			 b->cfg->dom0_min_pages / PAGES_PER_MIB);
 	b->warned_floor = floored;
 	if (!target)

@@ -17,10 +17,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <xenctrl.h>
 #include <xenstore.h>
 
 #include "settings.h"
+#include "xen.h"
 
 /*
  * The target to write (KiB), or 0 when nothing should be written: dom0 holds
@@ -33,7 +33,7 @@ uint64_t xsd_balloon_target_kib(uint64_t tot_pages, uint64_t need, uint64_t floo
 
 struct xsd_balloon {
 	struct xs_handle *xs;
-	xc_interface *xch;
+	struct xsd_xen *xen;
 	const struct xsd_config *cfg;    /* follows reloads (points at the daemon's) */
 	double last_s;                   /* rate limit: one decision per second */
 	bool warned_off, warned_floor, warned_no_target;

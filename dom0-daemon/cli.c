@@ -5,11 +5,14 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <string.h>
 
 #include "config.h"
 #include "report.h"
+#include "schema.h"
+#include "xenshare_version.h"
 
 static void usage(FILE *f, const char *prog)
 {
@@ -25,6 +28,8 @@ static void usage(FILE *f, const char *prog)
 		"  -V, --version             print the version and exit\n"
 		"  -h, --help                print this help and exit\n"
 		"      --print-settings=FMT  print the settings as pod, markdown or conf and exit\n"
+		"      --print-stats=FMT     print the statistics' reference as pod or markdown\n"
+		"                            and exit\n"
 		"  -C, --control CMD         send CMD (ping, stats, reload, audit) to the running\n"
 		"                            daemon and print its answer (exit 0 ok, 1 refused,\n"
 		"                            3 no daemon, 4 permission denied)\n"
@@ -40,7 +45,7 @@ static void usage(FILE *f, const char *prog)
 
 int xsd_cli_parse(int argc, char **argv, struct xsd_cli *cli, FILE *out, FILE *err)
 {
-	enum { OPT_PRINT_SETTINGS = 256 };
+	enum { OPT_PRINT_SETTINGS = 256, OPT_PRINT_STATS };
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, 'd' },
 		{ "check-config", no_argument, NULL, 'n' },
@@ -49,12 +54,13 @@ int xsd_cli_parse(int argc, char **argv, struct xsd_cli *cli, FILE *out, FILE *e
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "print-settings", required_argument, NULL, OPT_PRINT_SETTINGS },
+		{ "print-stats", required_argument, NULL, OPT_PRINT_STATS },
 		{ "control", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = argc > 0 && argv[0] ? argv[0] : "xenshared";
 	enum xsd_settings_format fmt;
-	int c;
+	int c, rc;
 
 	memset(cli, 0, sizeof(*cli));
 	cli->config_path = XSD_DEFAULT_CONFIG;
@@ -87,7 +93,7 @@ int xsd_cli_parse(int argc, char **argv, struct xsd_cli *cli, FILE *out, FILE *e
 			cli->control_cmd = optarg;
 			break;
 		case 'V':
-			fprintf(out, "xenshared %s\n", XSD_VERSION);
+			fprintf(out, "xenshared %s\n", XENSHARE_VERSION);
 			return 0;
 		case 'h':
 			usage(out, prog);
@@ -99,6 +105,13 @@ int xsd_cli_parse(int argc, char **argv, struct xsd_cli *cli, FILE *out, FILE *e
 				return 2;
 			}
 			return xsd_settings_print(out, fmt) ? 1 : 0;
+		case OPT_PRINT_STATS:
+			rc = xsd_stats_print(out, optarg);
+			if (rc == -EINVAL) {
+				fprintf(err, "%s: --print-stats: '%s' is not pod or markdown\n", prog, optarg);
+				return 2;
+			}
+			return rc ? 1 : 0;
 		case ':':
 			fprintf(err, "%s: option '%s' needs an argument\n", prog, argv[optind - 1]);
 			fprintf(err, "Try '%s --help'.\n", prog);

@@ -40,7 +40,7 @@ enum {
 };
 /*
  * Parses argv.  Returns XSD_CLI_RUN to go on, or an exit status: 0 after
- * --help/--version/--print-settings (written to out), 2 after a bad
+ * --help/--version/--print-settings/--print-stats (written to out), 2 after a bad
  * argument (message written to err).
  */
 int xsd_cli_parse(int argc, char **argv, struct xsd_cli *cli, FILE *out, FILE *err);

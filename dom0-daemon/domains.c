@@ -5,7 +5,7 @@
  * Mechanism:
  *  - Two global watches, @introduceDomain and @releaseDomain, only set a
  *    "rescan" flag; xsd_domains_settle() then reads the full domain list
- *    with xc_domain_getinfolist() once, however many events came in.  A
+ *    with xsd_xen_domains() once, however many events came in.  A
  *    rescan also runs periodically (main.c), because a domain can start
  *    dying without any xenstore event.
  *  - The table is an array sorted by domid.  A domain is identified by
@@ -44,12 +44,11 @@
 #define TOKEN_INTRO "xsd/intro"
 #define TOKEN_RELEASE "xsd/release"
 #define TOKEN_DOMAIN "xsd/d/"
-#define GETINFO_BATCH 256
 #define WARN_INTERVAL_S 10.0   /* a guest flipping its own nodes cannot flood the log */
 
 struct xsd_domains {
 	struct xs_handle *xs;
-	xc_interface *xch;
+	struct xsd_xen *xen;
 	struct shr_engine *engine;
 	const struct xsd_config *cfg;
 	struct xsd_domain *v;               /* sorted by domid */
@@ -58,7 +57,7 @@ struct xsd_domains {
 	bool watching_global;
 };
 
-int xsd_domains_alloc(struct xs_handle *xs, xc_interface *xch, struct shr_engine *e,
+int xsd_domains_alloc(struct xs_handle *xs, struct xsd_xen *xen, struct shr_engine *e,
 		      const struct xsd_config *cfg, struct xsd_domains **out)
 {
 	struct xsd_domains *d = calloc(1, sizeof(*d));
@@ -66,7 +65,7 @@ int xsd_domains_alloc(struct xs_handle *xs, xc_interface *xch, struct shr_engine
 	if (!d)
 		return -ENOMEM;
 	d->xs = xs;
-	d->xch = xch;
+	d->xen = xen;
 	d->engine = e;
 	d->cfg = cfg;
 	*out = d;
@@ -353,7 +352,7 @@ static void remove_at(struct xsd_domains *d, size_t i, const char *what)
 	d->n--;
 }
 
-static int add_at(struct xsd_domains *d, size_t i, const xc_domaininfo_t *info)
+static int add_at(struct xsd_domains *d, size_t i, const struct xsd_xen_dominfo *info)
 {
 	struct xsd_domain *dom;
 
@@ -370,7 +369,7 @@ static int add_at(struct xsd_domains *d, size_t i, const xc_domaininfo_t *info)
 	d->n++;
 	dom = &d->v[i];
 	memset(dom, 0, sizeof(*dom));
-	dom->domid = info->domain;
+	dom->domid = info->domid;
 	memcpy(dom->handle, info->handle, sizeof(dom->handle));
 	dom->policy.mode = SHR_MODE_OFF;
 	dom->last_warn_s = -WARN_INTERVAL_S;
@@ -382,54 +381,37 @@ static int add_at(struct xsd_domains *d, size_t i, const xc_domaininfo_t *info)
 
 int xsd_domains_rescan(struct xsd_domains *d)
 {
-	xc_domaininfo_t *info = NULL, *grown;
-	size_t n = 0, cap = 0, i, k;
-	uint32_t first = 0;
-	int r, rc = 0;
+	struct xsd_xen_dominfo *info = NULL;
+	size_t n = 0, i, k;
+	int rc;
 
 	d->rescan_needed = false;
-	for (;;) {
-		if (n + GETINFO_BATCH > cap) {
-			cap = cap ? cap * 2 : GETINFO_BATCH;
-			grown = realloc(info, cap * sizeof(*info));
-			if (!grown) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			info = grown;
-		}
-		r = xc_domain_getinfolist(d->xch, first, GETINFO_BATCH, info + n);
-		if (r < 0) {
-			rc = -errno;
-			xsd_warn("xc_domain_getinfolist: %s (domain list not refreshed)", strerror(errno));
-			d->rescan_needed = true;
-			goto out;
-		}
-		n += (size_t)r;
-		if (r < GETINFO_BATCH)
-			break;
-		first = info[n - 1].domain + 1;
+	rc = xsd_xen_domains(d->xen, &info, &n);
+	if (rc) {
+		xsd_warn("reading the domain list: %s (not refreshed)", strerror(-rc));
+		d->rescan_needed = true;
+		goto out;
 	}
 	/* drop what is gone, dying, or a different domain under a reused domid */
 	for (i = 0; i < d->n;) {
 		struct xsd_domain *dom = &d->v[i];
-		const xc_domaininfo_t *hit = NULL;
+		const struct xsd_xen_dominfo *hit = NULL;
 		size_t lo = 0, hi = n;
 
-		/* getinfolist answers in domid order */
+		/* the list is in domid order */
 		while (lo < hi) {
 			size_t mid = (lo + hi) / 2;
 
-			if (info[mid].domain < dom->domid)
+			if (info[mid].domid < dom->domid)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		if (lo < n && info[lo].domain == dom->domid)
+		if (lo < n && info[lo].domid == dom->domid)
 			hit = &info[lo];
 		if (!hit)
 			remove_at(d, i, "is gone");
-		else if (hit->flags & XEN_DOMINF_dying)
+		else if (hit->dying)
 			remove_at(d, i, "is dying");
 		else if (memcmp(hit->handle, dom->handle, sizeof(dom->handle)))
 			remove_at(d, i, "was replaced by a new domain with the same domid");
@@ -440,15 +422,14 @@ int xsd_domains_rescan(struct xsd_domains *d)
 		bool found;
 		size_t at;
 
-		if (info[k].domain == 0 || info[k].domain >= DOMID_FIRST_RESERVED ||
-		    (info[k].flags & XEN_DOMINF_dying))
+		if (info[k].domid == 0 || info[k].domid >= XSD_DOMID_FIRST_RESERVED || info[k].dying)
 			continue;
-		at = find_index(d, info[k].domain, &found);
+		at = find_index(d, info[k].domid, &found);
 		if (found)
 			continue;
 		rc = add_at(d, at, &info[k]);
 		if (rc) {
-			xsd_err("d%u: out of memory adding it to the domain table", info[k].domain);
+			xsd_err("d%" PRIu32 ": out of memory adding it to the domain table", info[k].domid);
 			break;
 		}
 	}

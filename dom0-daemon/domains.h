@@ -4,7 +4,7 @@
  * part, and keeping the engine told.
  *
  * The table learns domains from xenstore's @introduceDomain and
- * @releaseDomain watches plus xc_domain_getinfolist() (which also says which
+ * @releaseDomain watches plus the hypervisor's domain list (which also says which
  * are dying), watches each domain's memshare/ and name nodes, resolves its
  * policy (policy.h) and calls shr_engine_add_domain()/remove_domain() when
  * the outcome changes.  Domains appear, pause, die and vanish at any moment:
@@ -17,17 +17,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <xenctrl.h>
 #include <xenstore.h>
 
 #include "../libshare/engine.h"
 #include "policy.h"
 #include "settings.h"
+#include "xen.h"
 
 /* What the table knows of one domain (read-only for the table's users). */
 struct xsd_domain {
 	uint32_t domid;
-	xen_domain_handle_t handle;          /* UUID: a reused domid is a new domain */
+	uint8_t handle[16];                  /* UUID: a reused domid is a new domain */
 	char name[XSD_NAME_MAX + 1];         /* printable copy of the name node, "" if none */
 	struct shr_domain_policy policy;     /* what was resolved (mode off when not taking part) */
 	enum xsd_policy_source source;
@@ -44,7 +44,7 @@ struct xsd_domain {
 
 struct xsd_domains;
 
-int xsd_domains_alloc(struct xs_handle *xs, xc_interface *xch, struct shr_engine *e,
+int xsd_domains_alloc(struct xs_handle *xs, struct xsd_xen *xen, struct shr_engine *e,
 		      const struct xsd_config *cfg, struct xsd_domains **out);
 /* Unwatches everything and removes every domain from the engine. */
 void xsd_domains_free(struct xsd_domains *d);

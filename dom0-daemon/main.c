@@ -59,7 +59,6 @@
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
-#include <xenctrl.h>
 #include <xenstore.h>
 
 #include "../libshare/engine.h"
@@ -75,6 +74,8 @@
 #include "pidfile.h"
 #include "report.h"
 #include "settings.h"
+#include "xen.h"
+#include "xenshare_version.h"
 
 #define XSD_RUN_BUDGET_NS (10 * 1000 * 1000)   /* 10 ms of engine work per slice */
 #define XSD_MAX_SLEEP_MS 1000
@@ -99,7 +100,7 @@ struct xsd_daemon {
 	int ready_fd;                          /* daemonised: tells the waiting parent */
 	int sigfd;
 	struct xs_handle *xs;
-	xc_interface *xch;
+	struct xsd_xen *xen;
 	struct shr_engine *engine;
 	struct xsd_domains *doms;
 	struct xsd_control *ctl;
@@ -263,7 +264,7 @@ static void control_command(void *arg, const char *cmd, const char *args, struct
 	xsd_json_obj_begin(j, NULL);
 	if (!strcmp(cmd, "ping")) {
 		xsd_json_bool(j, "ok", true);
-		xsd_json_str(j, "version", XSD_VERSION);
+		xsd_json_str(j, "version", XENSHARE_VERSION);
 	} else if (!strcmp(cmd, "reload")) {
 		int rc = reload(dm);
 
@@ -491,7 +492,7 @@ static void announce_ready(struct xsd_daemon *dm)
 		dm->ready_fd = -1;
 	}
 	logging_apply(dm, true);
-	xsd_notice("xenshared %s ready: %zu domains known, control socket %s", XSD_VERSION,
+	xsd_notice("xenshared %s ready: %zu domains known, control socket %s", XENSHARE_VERSION,
 		   xsd_domains_count(dm->doms), dm->cfg.control_socket);
 }
 
@@ -501,9 +502,9 @@ static int open_xen(struct xsd_daemon *dm)
 	int rc;
 
 	/* privcmd first: its absence is the plainest sign that this is not dom0 */
-	dm->xch = xc_interface_open(NULL, NULL, 0);
-	if (!dm->xch) {
-		int e = errno ? errno : EIO;
+	rc = xsd_xen_open(&dm->xen);
+	if (rc) {
+		int e = -rc;
 
 		if (e == ENOENT || access("/dev/xen/privcmd", F_OK))
 			xsd_err("cannot open /dev/xen/privcmd (%s): this is not dom0 of a running "
@@ -529,14 +530,11 @@ static int open_xen(struct xsd_daemon *dm)
 		xsd_err("%s", err);
 		return rc;
 	}
-	/*
-	 * Sharing probe: XENMEM_sharing_op is compiled out of a hypervisor
-	 * without CONFIG_MEM_SHARING (ENOSYS); the audit op of a build with it
-	 * answers EOPNOTSUPP (release) or a count (debug).
-	 */
-	if (xc_memshr_audit(dm->xch) < 0 && errno == ENOSYS) {
-		xsd_err("%s", xsd_engine_refusal(-ENOSYS));
-		return -ENOSYS;
+	/* a hypervisor built without memory sharing cannot be helped */
+	rc = xsd_xen_sharing_probe(dm->xen);
+	if (rc) {
+		xsd_err("%s", xsd_engine_refusal(rc));
+		return rc;
 	}
 	return 0;
 }
@@ -736,8 +734,7 @@ static void shutdown_all(struct xsd_daemon *dm, bool clean)
 	xsd_hostlock_release(dm->hostlock, dm->xs);
 	if (dm->xs)
 		xs_close(dm->xs);
-	if (dm->xch)
-		xc_interface_close(dm->xch);
+	xsd_xen_close(dm->xen);
 	if (dm->sigfd >= 0)
 		close(dm->sigfd);
 	xsd_pidfile_release(dm->pidfile);
@@ -823,9 +820,9 @@ int main(int argc, char **argv)
 	status = 1;
 	if (open_signals(&dm) || open_xen(&dm) || open_engine(&dm))
 		goto out;
-	dm.balloon = (struct xsd_balloon){ .xs = dm.xs, .xch = dm.xch, .cfg = &dm.cfg, .last_s = -1e9 };
+	dm.balloon = (struct xsd_balloon){ .xs = dm.xs, .xen = dm.xen, .cfg = &dm.cfg, .last_s = -1e9 };
 	shr_engine_set_need_memory_fn(dm.engine, xsd_balloon_need, &dm.balloon);
-	rc = xsd_domains_alloc(dm.xs, dm.xch, dm.engine, &dm.cfg, &dm.doms);
+	rc = xsd_domains_alloc(dm.xs, dm.xen, dm.engine, &dm.cfg, &dm.doms);
 	if (!rc)
 		rc = xsd_domains_start(dm.doms);
 	if (rc) {
@@ -837,7 +834,7 @@ int main(int argc, char **argv)
 		xsd_err("control socket: %s", err);
 		goto out;
 	}
-	rc = xsd_report_alloc(dm.xs, dm.xch, dm.engine, dm.doms, &dm.rep);
+	rc = xsd_report_alloc(dm.xs, dm.xen, dm.engine, dm.doms, &dm.rep);
 	if (rc) {
 		xsd_err("out of memory");
 		goto out;

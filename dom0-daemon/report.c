@@ -2,17 +2,21 @@
 /*
  * report.c - the `stats` answer and the xenstore mirror (see report.h).
  *
- * Mechanism: snapshot() gathers the engine's global stats, each domain's
- * engine stats (shr_engine_foreach_domain) and the hypervisor's own
- * counters (xc_sharing_freed_pages / xc_sharing_used_frames, read here
- * rather than trusted from the engine, so the numbers can be
- * cross-checked).  The JSON and the mirror are both rendered from it.
+ * Mechanism: snapshot_take() gathers the engine's global stats, each
+ * domain's engine stats (shr_engine_foreach_domain) and the daemon's own
+ * values, among them the hypervisor's sharing counters
+ * (xc_sharing_freed_pages / xc_sharing_used_frames, read here through
+ * xen.h rather than trusted from the engine, so the numbers can be
+ * cross-checked; -1 when the hypervisor did not answer).  The JSON and the
+ * mirror are both rendered from it, by walking the tables of schema.h:
+ * no statistic is named here, only the version and a domain's identity
+ * and policy, which are not statistics.
  *
  * The mirror writes a node only when its value changed since the last
- * write (a cache of the last values), every xenstore_stats_interval
- * seconds, never per page: xenstore is a shared, slow service and every
- * write fires the watches of anyone looking.  Nodes of domains that left
- * are removed.
+ * write (a cache of the last values, one slot per node in table order),
+ * every xenstore_stats_interval seconds, never per page: xenstore is a
+ * shared, slow service and every write fires the watches of anyone
+ * looking.  Nodes of domains that left are removed.
  */
 #include "report.h"
 
@@ -27,26 +31,34 @@
 
 #include "clock.h"
 #include "logsink.h"
+#include "schema.h"
+#include "xenshare_version.h"
 
-#define NR_DOM_KEYS 7
+#define MIRROR_VAL 80
+/* a value no real one equals, so that even "" is written once */
+#define MIRROR_UNSET "\x01"
+/* the global nodes: version, then the mirrored lines of both lists */
+#define NR_GLOBAL_NODES (1 + XSD_NR_DAEMON_STATS + XSD_NR_ENGINE_STATS)
+/* a domain's nodes: name, mode, group, then its mirrored lines */
+#define NR_DOM_IDENTITY 3
+#define NR_DOM_NODES (NR_DOM_IDENTITY + XSD_NR_DOMAIN_STATS)
 
 struct mirror_dom {
 	uint32_t domid;
-	char val[NR_DOM_KEYS][80];
+	char val[NR_DOM_NODES][MIRROR_VAL];
 	bool alive;                   /* seen in this round */
 };
 
 struct xsd_report {
 	struct xs_handle *xs;
-	xc_interface *xch;
+	struct xsd_xen *xen;
 	struct shr_engine *engine;
 	struct xsd_domains *doms;
 	double start;                 /* monotonic seconds */
 	double cpu_last, wall_last;   /* last tick's sample */
 	double cpu_percent;
 	/* mirror cache */
-	char (*global_val)[80];
-	size_t nr_global;
+	char global_val[NR_GLOBAL_NODES][MIRROR_VAL];
 	struct mirror_dom *mdom;
 	size_t nr_mdom, cap_mdom;
 	bool mirror_failed;           /* warned once */
@@ -55,11 +67,18 @@ struct xsd_report {
 };
 
 struct snapshot {
-	struct shr_stats st;
+	struct xsd_stats own;         /* the daemon's values */
+	struct shr_stats st;          /* the engine's */
 	struct shr_domain_stats *dom;
 	size_t nr_dom, cap_dom;
-	long hv_freed, hv_used;       /* -1: unavailable */
 };
+
+static void cache_reset(struct xsd_report *r)
+{
+	for (size_t i = 0; i < NR_GLOBAL_NODES; i++)
+		snprintf(r->global_val[i], MIRROR_VAL, MIRROR_UNSET);
+	r->nr_mdom = 0;
+}
 
 static double cpu_now(void)
 {
@@ -71,7 +90,7 @@ static double cpu_now(void)
 	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
-int xsd_report_alloc(struct xs_handle *xs, xc_interface *xch, struct shr_engine *e,
+int xsd_report_alloc(struct xs_handle *xs, struct xsd_xen *xen, struct shr_engine *e,
 		     struct xsd_domains *doms, struct xsd_report **out)
 {
 	struct xsd_report *r = calloc(1, sizeof(*r));
@@ -79,11 +98,12 @@ int xsd_report_alloc(struct xs_handle *xs, xc_interface *xch, struct shr_engine 
 	if (!r)
 		return -ENOMEM;
 	r->xs = xs;
-	r->xch = xch;
+	r->xen = xen;
 	r->engine = e;
 	r->doms = doms;
 	r->start = r->wall_last = xsd_now_s();
 	r->cpu_last = cpu_now();
+	cache_reset(r);
 	/* a previous instance's mirror (kill -9) is stale: start clean */
 	if (xs)
 		xs_rm(xs, XBT_NULL, XSD_MIRROR_ROOT);
@@ -97,7 +117,6 @@ void xsd_report_free(struct xsd_report *r, bool remove_mirror)
 		return;
 	if (remove_mirror && r->xs)
 		xs_rm(r->xs, XBT_NULL, XSD_MIRROR_ROOT);
-	free(r->global_val);
 	free(r->mdom);
 	free(r);
 }
@@ -137,11 +156,23 @@ static int collect_dom(const struct shr_domain_stats *s, void *arg)
 
 static void snapshot_take(struct xsd_report *r, struct snapshot *sn)
 {
+	uint64_t freed, used;
+
 	memset(sn, 0, sizeof(*sn));
 	shr_engine_get_stats(r->engine, &sn->st);
 	shr_engine_foreach_domain(r->engine, collect_dom, sn);
-	sn->hv_freed = xc_sharing_freed_pages(r->xch);
-	sn->hv_used = xc_sharing_used_frames(r->xch);
+	sn->own.pid = getpid();
+	sn->own.uptime_s = xsd_now_s() - r->start;
+	sn->own.cpu_percent = r->cpu_percent;
+	sn->own.domains_known = xsd_domains_count(r->doms);
+	sn->own.domains_sharing = sn->nr_dom;
+	if (xsd_xen_sharing_counters(r->xen, &freed, &used)) {
+		sn->own.sharing_freed_pages = sn->own.sharing_used_frames = -1;
+	} else {
+		sn->own.sharing_freed_pages = (int64_t)freed;
+		sn->own.sharing_used_frames = (int64_t)used;
+	}
+	sn->own.dom0_balloon_pages = r->balloon_pages ? *r->balloon_pages : 0;
 }
 
 static void snapshot_release(struct snapshot *sn)
@@ -159,75 +190,38 @@ static const struct shr_domain_stats *snap_dom(const struct snapshot *sn, uint32
 	return NULL;
 }
 
-static void json_hv_counter(struct xsd_json *j, const char *key, long v)
+/* What the engine says of a domain, or zeros for one it does not scan. */
+static const struct shr_domain_stats *dom_stats(const struct snapshot *sn,
+						const struct xsd_domain *dom)
 {
-	if (v < 0)
-		xsd_json_i64(j, key, -1);    /* documented: -1 = the hypervisor did not say */
-	else
-		xsd_json_u64(j, key, (uint64_t)v);
+	static const struct shr_domain_stats none;
+	const struct shr_domain_stats *ds = dom->in_engine ? snap_dom(sn, dom->domid) : NULL;
+
+	return ds ? ds : &none;
 }
 
 void xsd_report_stats_json(struct xsd_report *r, struct xsd_json *j)
 {
+	static const enum shr_stat_section sections[] = {
+		SHR_SEC_DAEMON, SHR_SEC_HOST, SHR_SEC_COUNTERS,
+	};
 	char note[512];
 	struct snapshot sn;
 	size_t i;
 
 	snapshot_take(r, &sn);
 	xsd_json_obj_begin(j, NULL);
-	xsd_json_str(j, "version", XSD_VERSION);
+	xsd_json_str(j, "version", XENSHARE_VERSION);
+	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		xsd_json_obj_begin(j, xsd_stat_section_name(sections[i]));
+		xsd_stats_json(j, &xsd_stats_daemon, sections[i], &sn.own);
+		xsd_stats_json(j, &xsd_stats_engine, sections[i], &sn.st);
+		xsd_json_obj_end(j);
+	}
 
-	xsd_json_obj_begin(j, "daemon");
-	xsd_json_i64(j, "pid", getpid());
-	xsd_json_double(j, "uptime_s", xsd_now_s() - r->start);
-	xsd_json_double(j, "cpu_percent", r->cpu_percent);
-	xsd_json_str(j, "protocol", xsd_protocol_name(sn.st.protocol_in_use));
-	xsd_json_u64(j, "full_scans", sn.st.full_scans);
-	xsd_json_double(j, "pass_time_s", sn.st.pass_time_s);
-	xsd_json_double(j, "pass_progress", sn.st.pass_progress);
-	xsd_json_bool(j, "settled", sn.st.settled);
-	xsd_json_double(j, "engine_cpu_s", sn.st.cpu_s);
-	xsd_json_u64(j, "index_bytes", sn.st.index_bytes);
-	xsd_json_u64(j, "pages_indexed", sn.st.pages_indexed);
-	xsd_json_u64(j, "domains_known", xsd_domains_count(r->doms));
-	xsd_json_u64(j, "domains_sharing", sn.nr_dom);
-	xsd_json_obj_end(j);
-
-	xsd_json_obj_begin(j, "host");
-	xsd_json_u64(j, "total_pages", sn.st.host_total_pages);
-	xsd_json_u64(j, "free_pages", sn.st.host_free_pages);
-	xsd_json_u64(j, "reserve_pages", sn.st.reserve_pages);
-	xsd_json_u64(j, "pages_at_risk", sn.st.pages_at_risk);
-	xsd_json_bool(j, "sharing_paused", sn.st.sharing_paused);
-	json_hv_counter(j, "sharing_freed_pages", sn.hv_freed);
-	json_hv_counter(j, "sharing_used_frames", sn.hv_used);
-	xsd_json_u64(j, "pages_needed", sn.st.pages_needed);
-	xsd_json_u64(j, "memory_requests", sn.st.memory_requests);
-	xsd_json_u64(j, "dom0_balloon_pages", r->balloon_pages ? *r->balloon_pages : 0);
-	xsd_json_obj_end(j);
-
-	xsd_json_obj_begin(j, "counters");
-	xsd_json_u64(j, "pages_shared", sn.st.pages_shared);
-	xsd_json_u64(j, "pages_sharing", sn.st.pages_sharing);
-	xsd_json_u64(j, "pages_unshared", sn.st.pages_unshared);
-	xsd_json_u64(j, "pages_volatile", sn.st.pages_volatile);
-	xsd_json_u64(j, "pages_scanned", sn.st.pages_scanned);
-	xsd_json_u64(j, "zero_pages_sharing", sn.st.zero_pages_sharing);
-	xsd_json_u64(j, "share_attempts", sn.st.share_attempts);
-	xsd_json_u64(j, "share_raced", sn.st.share_raced);
-	xsd_json_u64(j, "share_failed", sn.st.share_failed);
-	xsd_json_u64(j, "compare_mismatch", sn.st.compare_mismatch);
-	xsd_json_u64(j, "unshares", sn.st.unshares);
-	xsd_json_u64(j, "unshares_rewritten", sn.st.unshares_rewritten);
-	xsd_json_u64(j, "nominations_released", sn.st.nominations_released);
-	xsd_json_u64(j, "hypercalls", sn.st.hypercalls);
-	xsd_json_u64(j, "mappings", sn.st.mappings);
-	xsd_json_obj_end(j);
-
-	xsd_json_arr_begin(j, "domains");
+	xsd_json_arr_begin(j, xsd_stat_section_name(SHR_SEC_DOMAIN));
 	for (i = 0; i < xsd_domains_count(r->doms); i++) {
 		const struct xsd_domain *dom = xsd_domains_at(r->doms, i);
-		const struct shr_domain_stats *ds = dom->in_engine ? snap_dom(&sn, dom->domid) : NULL;
 
 		xsd_json_obj_begin(j, NULL);
 		xsd_json_u64(j, "domid", dom->domid);
@@ -237,18 +231,10 @@ void xsd_report_stats_json(struct xsd_report *r, struct xsd_json *j)
 		xsd_json_str(j, "policy_source", xsd_policy_source_name(dom->source));
 		xsd_json_str(j, "note", xsd_domain_note(dom, note, sizeof(note)));
 		xsd_json_bool(j, "in_engine", dom->in_engine);
-		xsd_json_u64(j, "tot_pages", ds ? ds->tot_pages : 0);
-		xsd_json_u64(j, "shr_pages", ds ? ds->shr_pages : 0);
-		xsd_json_u64(j, "pages_sharing", ds ? ds->engine_pages_sharing : 0);
-		xsd_json_u64(j, "pages_volatile", ds ? ds->pages_volatile : 0);
-		xsd_json_u64(j, "unshares", ds ? ds->unshares : 0);
-		xsd_json_double(j, "unshares_per_s", ds ? ds->unshares_per_s : 0);
-		xsd_json_double(j, "scan_progress", ds ? ds->scan_progress : 0);
-		xsd_json_bool(j, "evicting", ds ? ds->evicting : false);
+		xsd_stats_json(j, &xsd_stats_domain, SHR_SEC_DOMAIN, dom_stats(&sn, dom));
 		xsd_json_str(j, "held_group", dom->rec_known ? dom->rec.held.group : "");
-		xsd_json_str(j, "scan_mode", !ds ? "" : ds->logdirty ? "dirty" : "full");
-		if (ds && ds->full_why)
-			xsd_json_str(j, "full_why", ds->full_why);
+		if (dom_stats(&sn, dom)->full_why)
+			xsd_json_str(j, "full_why", dom_stats(&sn, dom)->full_why);
 		xsd_json_obj_end(j);
 	}
 	xsd_json_arr_end(j);
@@ -271,7 +257,7 @@ static int write_if_changed(struct xsd_report *r, char *cache, const char *path,
 		r->mirror_failed = true;
 		return rc;
 	}
-	snprintf(cache, 80, "%s", val);
+	snprintf(cache, MIRROR_VAL, "%s", val);
 	return 0;
 }
 
@@ -293,9 +279,8 @@ static struct mirror_dom *mirror_dom_get(struct xsd_report *r, uint32_t domid)
 	}
 	memset(&r->mdom[r->nr_mdom], 0, sizeof(r->mdom[0]));
 	r->mdom[r->nr_mdom].domid = domid;
-	/* a value no real one equals, so that even "" is written once */
-	for (i = 0; i < NR_DOM_KEYS; i++)
-		r->mdom[r->nr_mdom].val[i][0] = '\x01';
+	for (i = 0; i < NR_DOM_NODES; i++)
+		snprintf(r->mdom[r->nr_mdom].val[i], MIRROR_VAL, MIRROR_UNSET);
 	return &r->mdom[r->nr_mdom++];
 }
 
@@ -304,66 +289,55 @@ void xsd_report_mirror_clear(struct xsd_report *r)
 	if (!r->mirrored)
 		return;
 	xs_rm(r->xs, XBT_NULL, XSD_MIRROR_ROOT);
-	free(r->global_val);
-	r->global_val = NULL;
-	r->nr_global = 0;
-	r->nr_mdom = 0;
+	cache_reset(r);
 	r->mirrored = false;
+}
+
+/* Writes the mirrored lines of table t (values at base) under dir, from
+ * cache slot *slot on. */
+static int mirror_table(struct xsd_report *r, const char *dir, const struct xsd_stat_table *t,
+			const void *base, char (*cache)[MIRROR_VAL], size_t *slot)
+{
+	char path[160], val[MIRROR_VAL];
+	int rc = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct xsd_stat *s = &t->v[i];
+
+		if (!(s->flags & SHR_MIRROR))
+			continue;
+		xsd_stat_text(s, base, val, sizeof(val));
+		snprintf(path, sizeof(path), "%s/%s", dir, s->key);
+		if (write_if_changed(r, cache[(*slot)++], path, val))
+			rc = -EIO;
+	}
+	return rc;
 }
 
 int xsd_report_mirror(struct xsd_report *r)
 {
 	struct snapshot sn;
-	char path[128], val[80];
-	size_t i, k, g = 0;
+	char path[128], dir[96];
+	size_t i, slot = 0;
 	int rc = 0;
-	struct { const char *key; char val[80]; } glob[24];
 
 	snapshot_take(r, &sn);
 	r->mirrored = true;
-#define G(k, fmt, ...) do { glob[g].key = (k); snprintf(glob[g].val, sizeof(glob[g].val), fmt, __VA_ARGS__); g++; } while (0)
-	G("version", "%s", XSD_VERSION);
-	G("pid", "%d", (int)getpid());
-	G("protocol", "%s", xsd_protocol_name(sn.st.protocol_in_use));
-	G("pages_shared", "%" PRIu64, sn.st.pages_shared);
-	G("pages_sharing", "%" PRIu64, sn.st.pages_sharing);
-	G("pages_unshared", "%" PRIu64, sn.st.pages_unshared);
-	G("pages_volatile", "%" PRIu64, sn.st.pages_volatile);
-	G("pages_scanned", "%" PRIu64, sn.st.pages_scanned);
-	G("zero_pages_sharing", "%" PRIu64, sn.st.zero_pages_sharing);
-	G("unshares", "%" PRIu64, sn.st.unshares);
-	G("unshares_rewritten", "%" PRIu64, sn.st.unshares_rewritten);
-	G("full_scans", "%" PRIu64, sn.st.full_scans);
-	G("pass_time_s", "%.1f", sn.st.pass_time_s);
-	G("settled", "%d", sn.st.settled ? 1 : 0);
-	G("sharing_paused", "%d", sn.st.sharing_paused ? 1 : 0);
-	G("free_pages", "%" PRIu64, sn.st.host_free_pages);
-	G("reserve_pages", "%" PRIu64, sn.st.reserve_pages);
-	G("sharing_freed_pages", "%ld", sn.hv_freed);
-	G("sharing_used_frames", "%ld", sn.hv_used);
-	G("cpu_percent", "%.1f", r->cpu_percent);
-#undef G
-	if (!r->global_val) {
-		r->global_val = calloc(g, sizeof(*r->global_val));
-		if (!r->global_val) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		r->nr_global = g;
-	}
-	for (i = 0; i < g && i < r->nr_global; i++) {
-		snprintf(path, sizeof(path), XSD_MIRROR_ROOT "/%s", glob[i].key);
-		if (write_if_changed(r, r->global_val[i], path, glob[i].val))
-			rc = -EIO;
-	}
+	if (write_if_changed(r, r->global_val[slot++], XSD_MIRROR_ROOT "/version", XENSHARE_VERSION))
+		rc = -EIO;
+	if (mirror_table(r, XSD_MIRROR_ROOT, &xsd_stats_daemon, &sn.own, r->global_val, &slot))
+		rc = -EIO;
+	if (mirror_table(r, XSD_MIRROR_ROOT, &xsd_stats_engine, &sn.st, r->global_val, &slot))
+		rc = -EIO;
 
 	for (i = 0; i < r->nr_mdom; i++)
 		r->mdom[i].alive = false;
 	for (i = 0; i < xsd_domains_count(r->doms); i++) {
 		const struct xsd_domain *dom = xsd_domains_at(r->doms, i);
-		const struct shr_domain_stats *ds = dom->in_engine ? snap_dom(&sn, dom->domid) : NULL;
-		static const char *const keys[NR_DOM_KEYS] = {
-			"name", "mode", "group", "pages_sharing", "pages_volatile", "unshares", "scan_progress",
+		const char *identity[NR_DOM_IDENTITY][2] = {
+			{ "name", dom->name },
+			{ "mode", xsd_mode_name(dom->policy.mode) },
+			{ "group", dom->policy.group },
 		};
 		struct mirror_dom *md = mirror_dom_get(r, dom->domid);
 
@@ -372,21 +346,14 @@ int xsd_report_mirror(struct xsd_report *r)
 			break;
 		}
 		md->alive = true;
-		for (k = 0; k < NR_DOM_KEYS; k++) {
-			switch (k) {
-			case 0: snprintf(val, sizeof(val), "%s", dom->name); break;
-			case 1: snprintf(val, sizeof(val), "%s", xsd_mode_name(dom->policy.mode)); break;
-			case 2: snprintf(val, sizeof(val), "%s", dom->policy.group); break;
-			case 3: snprintf(val, sizeof(val), "%" PRIu64, ds ? ds->engine_pages_sharing : 0); break;
-			case 4: snprintf(val, sizeof(val), "%" PRIu64, ds ? ds->pages_volatile : 0); break;
-			case 5: snprintf(val, sizeof(val), "%" PRIu64, ds ? ds->unshares : 0); break;
-			default: snprintf(val, sizeof(val), "%.3f", ds ? ds->scan_progress : 0); break;
-			}
-			snprintf(path, sizeof(path), XSD_MIRROR_ROOT "/domain/%" PRIu32 "/%s",
-				 dom->domid, keys[k]);
-			if (write_if_changed(r, md->val[k], path, val))
+		snprintf(dir, sizeof(dir), XSD_MIRROR_ROOT "/domain/%" PRIu32, dom->domid);
+		for (slot = 0; slot < NR_DOM_IDENTITY; slot++) {
+			snprintf(path, sizeof(path), "%s/%s", dir, identity[slot][0]);
+			if (write_if_changed(r, md->val[slot], path, identity[slot][1]))
 				rc = -EIO;
 		}
+		if (mirror_table(r, dir, &xsd_stats_domain, dom_stats(&sn, dom), md->val, &slot))
+			rc = -EIO;
 	}
 	for (i = 0; i < r->nr_mdom;) {
 		if (r->mdom[i].alive) {
@@ -397,7 +364,6 @@ int xsd_report_mirror(struct xsd_report *r)
 		xs_rm(r->xs, XBT_NULL, path);
 		r->mdom[i] = r->mdom[--r->nr_mdom];
 	}
-out:
 	snapshot_release(&sn);
 	return rc;
 }

@@ -6,7 +6,9 @@
  *
  * Both are built from one snapshot (engine stats, the hypervisor's own
  * sharing counters, the domain table), so the socket and xenstore never
- * disagree by construction, only by age.
+ * disagree by construction, only by age.  Which values they carry, under
+ * which names, is the lists of statistics (schema.h); docs/control-protocol.md
+ * has the generated table.
  */
 #ifndef XSD_REPORT_H
 #define XSD_REPORT_H
@@ -14,19 +16,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <xenctrl.h>
 #include <xenstore.h>
 
 #include "../libshare/engine.h"
 #include "domains.h"
 #include "json.h"
+#include "xen.h"
 
-#define XSD_VERSION "0.1"
 #define XSD_MIRROR_ROOT "/local/domain/0/xenshared"
 
 struct xsd_report;
 
-int xsd_report_alloc(struct xs_handle *xs, xc_interface *xch, struct shr_engine *e,
+int xsd_report_alloc(struct xs_handle *xs, struct xsd_xen *xen, struct shr_engine *e,
 		     struct xsd_domains *doms, struct xsd_report **out);
 /* remove_mirror: delete /local/domain/0/xenshared (clean stop). */
 void xsd_report_free(struct xsd_report *r, bool remove_mirror);

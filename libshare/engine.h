@@ -29,23 +29,17 @@
 #include "params.h"
 #include "stats.h"
 
+/* One domain as shr_engine_foreach_domain() shows it: who it is, and its
+ * statistics, one member per line of SHR_DOMAIN_STATS (stats.h). */
 struct shr_domain_stats {
 	uint32_t domid;
 	char name[64];
 	struct shr_domain_policy policy;
-	uint64_t tot_pages;            /* from the hypervisor's domain info */
-	uint64_t shr_pages;            /* from the hypervisor's domain info */
-	uint64_t engine_pages_sharing; /* gfns of this domain the engine merged and still believes shared */
-	uint64_t pages_volatile;       /* gfns backed off because their shares keep breaking */
-	uint64_t unshares;             /* shares of this domain seen broken */
-	double unshares_per_s;
-	double scan_progress;          /* cursor position / nr_gfns in the current pass */
 	struct shr_domain_policy held; /* the policy its shared pages were shared under
 					  (group "" when not known) */
-	bool evicting;                 /* holds pages shared under another group or mode
-					  (or of unknown origin): being unshared, not merged */
-	bool logdirty;                 /* scanned from its dirty log */
-	const char *full_why;          /* why not, when scan_mode asks for it (NULL: n/a) */
+	const char *full_why;          /* why full passes when scan_mode asks for the dirty
+					  log (NULL: not asked, or scanned from it) */
+	SHR_DOMAIN_STATS(SHR_STATS_MEMBER)
 };
 
 

@@ -1,5 +1,5 @@
-# make deb: a Debian package of the installed files (scripts/mkdeb.sh).
-XENSHARE_VERSION := 0.1
+# make deb: a Debian package of the installed files (scripts/mkdeb.sh),
+# versioned by the file VERSION (XENSHARE_VERSION, top Makefile).
 .PHONY: deb
 deb: all
 	rm -rf $(O)/deb/root

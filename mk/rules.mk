@@ -11,9 +11,16 @@
 # LDLIBS are passed to the linker as they are (-lxenctrl ...).
 # Objects go to $(O)/obj/<path of the source>.o with dependency files.
 
-$(O)/obj/%.o: %.c
+# Every object may include the generated version header: it exists before
+# the first compile (order-only); the .d files track who really includes it.
+$(O)/obj/%.o: %.c | $(O)/include/xenshare_version.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(O)/include/xenshare_version.h: VERSION
+	@mkdir -p $(@D)
+	printf '/* generated from VERSION by mk/rules.mk */\n#define XENSHARE_VERSION "%s"\n' \
+		'$(XENSHARE_VERSION)' > $@.tmp && mv $@.tmp $@
 
 -include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
 

@@ -7,53 +7,66 @@
 #                          check that every number xenshare-stat prints is
 #                          explained in xenshare-stat(1); run by `make unit`
 #
-# xenshared.conf(5)'s SETTINGS section is generated from the daemon's
-# settings table (`xenshared --print-settings=pod`) at the line
-# @XENSHARE_SETTINGS@ of xenshared.conf.5.pod.in, so the page cannot drift
-# from the code.  While the daemon cannot be built (no libshare or no
-# dom0-daemon/main.c) the section says so instead, and the build warns.
+# Pages from a .pod.in get sections generated from the daemon's tables,
+# so they cannot drift from the code: at a line @XENSHARE_SETTINGS@ the
+# settings (`xenshared --print-settings=pod`, xenshared.conf(5)), at a line
+# @XENSHARE_STATS@ the statistics (`xenshared --print-stats=pod`,
+# xenshared(8) and xenshare-stat(1)).  While the daemon cannot be built (no
+# libshare or no dom0-daemon/main.c) the sections say so instead, and the
+# build warns.
 
-MAN_VERSION := 0.1
 MAN_SRC := docs/man
-MAN_PLAIN := xenshare-stat.1 xenshare-estimate.1 xenshared.8 xl-mem-sharing.5
-MAN_ALL := $(MAN_PLAIN) xenshared.conf.5
+MAN_PLAIN := xenshare-estimate.1 xl-mem-sharing.5
+MAN_GEN := xenshare-stat.1 xenshared.8 xenshared.conf.5
+MAN_ALL := $(MAN_PLAIN) $(MAN_GEN)
 man_out = $(O)/man/man$(subst .,,$(suffix $(1)))/$(1)
 MAN_PAGES := $(foreach p,$(MAN_ALL),$(call man_out,$(p)))
-MAN_PODS := $(foreach p,$(MAN_PLAIN),$(MAN_SRC)/$(p).pod) $(O)/man/xenshared.conf.5.pod
+MAN_PODS := $(foreach p,$(MAN_PLAIN),$(MAN_SRC)/$(p).pod) $(foreach p,$(MAN_GEN),$(O)/man/$(p).pod)
+MAN_INCLUDES := $(O)/man/xenshared-settings.pod $(O)/man/xenshared-stats.pod
 
-POD2MAN = pod2man --errors=die --utf8 --center="xenshare" --release="xenshare $(MAN_VERSION)"
+POD2MAN = pod2man --errors=die --utf8 --center="xenshare" --release="xenshare $(XENSHARE_VERSION)"
 
 define man_rule
-$(call man_out,$(1)): $(2)
+$(call man_out,$(1)): $(2) VERSION
 	@mkdir -p $$(@D)
 	$$(POD2MAN) --section=$(subst .,,$(suffix $(1))) --name=$(shell echo $(basename $(1)) | tr a-z A-Z) $$< $$@
 endef
 $(foreach p,$(MAN_PLAIN),$(eval $(call man_rule,$(p),$(MAN_SRC)/$(p).pod)))
-$(eval $(call man_rule,xenshared.conf.5,$(O)/man/xenshared.conf.5.pod))
+$(foreach p,$(MAN_GEN),$(eval $(call man_rule,$(p),$(O)/man/$(p).pod)))
 
 ifneq ($(and $(wildcard libshare/libshare.mk),$(wildcard dom0-daemon/main.c)),)
 $(O)/man/xenshared-settings.pod: $(O)/bin/xenshared
 	@mkdir -p $(@D)
 	$(O)/bin/xenshared --print-settings=pod > $@.tmp && mv $@.tmp $@
+$(O)/man/xenshared-stats.pod: $(O)/bin/xenshared
+	@mkdir -p $(@D)
+	$(O)/bin/xenshared --print-stats=pod > $@.tmp && mv $@.tmp $@
 else
 $(O)/man/xenshared-settings.pod: $(MAN_SRC)/man.mk
 	@mkdir -p $(@D)
 	@echo "man: WARNING: xenshared not buildable here; xenshared.conf(5) lacks its settings table" >&2
 	printf '=head1 SETTINGS\n\nB<This build had no xenshared to generate this section from.>\nRun B<xenshared --print-settings=pod> for the list of settings.\n\n' > $@
+$(O)/man/xenshared-stats.pod: $(MAN_SRC)/man.mk
+	@mkdir -p $(@D)
+	@echo "man: WARNING: xenshared not buildable here; the man pages lack the statistics" >&2
+	printf '=head1 STATISTICS\n\nB<This build had no xenshared to generate this section from.>\nRun B<xenshared --print-stats=pod> for the list of statistics.\n\n' > $@
 endif
 
-$(O)/man/xenshared.conf.5.pod: $(MAN_SRC)/xenshared.conf.5.pod.in $(O)/man/xenshared-settings.pod
+# @XENSHARE_<NAME>@ on a line of its own is replaced by
+# $(O)/man/xenshared-<name>.pod; an include point of another name is an error.
+$(O)/man/%.pod: $(MAN_SRC)/%.pod.in $(MAN_INCLUDES)
 	@mkdir -p $(@D)
-	awk -v inc=$(O)/man/xenshared-settings.pod \
-	    '$$0 == "@XENSHARE_SETTINGS@" { while ((getline l < inc) > 0) print l; n++; next } { print } \
-	     END { if (n != 1) { print "include point @XENSHARE_SETTINGS@ found " n " times" > "/dev/stderr"; exit 1 } }' \
+	awk -v dir=$(O)/man \
+	    '/^@XENSHARE_[A-Z]+@$$/ { inc = dir "/xenshared-" tolower(substr($$0, 11, length($$0) - 11)) ".pod"; \
+	       if ((getline l < inc) <= 0) { print FILENAME ": no " inc " for " $$0 > "/dev/stderr"; exit 1 } \
+	       print l; while ((getline l < inc) > 0) print l; next } { print }' \
 	    $< > $@.tmp && mv $@.tmp $@
 
 # The check is a generated script so that `make unit` runs it like a unit test.
 $(O)/tests/man_check: $(MAN_SRC)/man.mk $(MAN_SRC)/man-check.sh $(MAN_PODS) $(MAN_PAGES)
 	@mkdir -p $(@D)
 	printf '#!/bin/sh\nexec sh %s %s %s %s\n' "$(abspath $(MAN_SRC)/man-check.sh)" \
-		"$(abspath tests/golden)" "$(abspath $(MAN_SRC)/xenshare-stat.1.pod)" \
+		"$(abspath tests/golden)" "$(abspath $(O)/man/xenshare-stat.1.pod)" \
 		"$(foreach p,$(MAN_PODS),$(abspath $(p)))" > $@
 	chmod +x $@
 UNIT_TESTS += $(O)/tests/man_check

@@ -16,19 +16,16 @@
 FUZZ_CC := clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -pthread \
-	$(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+	$(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(INCLUDES)
 FUZZ_LDFLAGS := -pthread $(FUZZ_SAN) -fsanitize=fuzzer
 
 fuzz_objs_of = $(patsubst %.c,$(O)/fuzz/obj/%.o,$(1))
 
-$(O)/fuzz/obj/%.o: %.c
+$(O)/fuzz/obj/%.o: %.c | $(O)/include/xenshare_version.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_STD) -MMD -MP -c -o $@ $<
 
 -include $(shell find $(O)/fuzz/obj -name '*.d' 2>/dev/null)
-
-# Debian's xenctrl.h (pulled in by cli.c through report.h) needs GNU C.
-$(call fuzz_objs_of,dom0-daemon/cli.c tests/fuzz/fuzz_cli.c): FUZZ_STD := -std=gnu11
 
 FUZZERS :=
 
@@ -46,8 +43,9 @@ XSD_FUZZ_CFG := dom0-daemon/config.c dom0-daemon/settings.c
 $(eval $(call add_fuzzer,config,$(XSD_FUZZ_CFG),))
 $(eval $(call add_fuzzer,policy,dom0-daemon/policy.c $(XSD_FUZZ_CFG),))
 $(eval $(call add_fuzzer,control,dom0-daemon/control.c dom0-daemon/json.c dom0-daemon/logsink.c,-ljson-c))
-$(eval $(call add_fuzzer,cli,dom0-daemon/cli.c $(XSD_FUZZ_CFG),))
-$(eval $(call add_fuzzer,statparse,tools/xenshare-stat/statparse.c tools/xenshare-stat/statfmt.c,-ljson-c -lm))
+$(eval $(call add_fuzzer,cli,dom0-daemon/cli.c dom0-daemon/schema.c dom0-daemon/json.c $(XSD_FUZZ_CFG),))
+$(eval $(call add_fuzzer,statparse,tools/xenshare-stat/statparse.c tools/xenshare-stat/statfmt.c \
+	dom0-daemon/schema.c dom0-daemon/json.c dom0-daemon/settings.c,-ljson-c -lm))
 $(eval $(call add_fuzzer,image,tools/xenshare-stat/image.c,-lzstd))
 $(eval $(call add_fuzzer,guest,tools/xensim/guest.c,-lzstd))
 $(eval $(call add_fuzzer,xlcfg,tools/xensim/xlcfg.c tools/xensim/guest.c,-lxlutil -lzstd))

@@ -62,9 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	fz_check(s.daemon.state == XST_DAEMON_UP, "state %d", (int)s.daemon.state);
-	fz_check(fz_terminated(s.daemon.version, sizeof(s.daemon.version)) &&
-		 fz_terminated(s.daemon.protocol, sizeof(s.daemon.protocol)), "daemon strings");
-	fz_check(s.daemon.pass_progress >= 0 && s.daemon.pass_progress <= 1, "pass_progress");
+	fz_check(fz_terminated(s.daemon.version, sizeof(s.daemon.version)), "daemon strings");
+	fz_check(s.daemon.engine.pass_progress >= 0 && s.daemon.engine.pass_progress <= 1, "pass_progress");
+	fz_check(s.daemon.engine.protocol_in_use <= SHR_PROTO_BATCHED, "protocol");
 	for (size_t i = 0; i < nr; i++) {
 		const struct xst_domain *d = &doms[i];
 
@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				fz_check((unsigned char)*p >= 0x20 && *p != 0x7f,
 					 "domain %zu: control byte %#x would reach the terminal", i,
 					 (unsigned char)*p);
-		fz_check(d->scan_progress >= 0 && d->scan_progress <= 1 && isfinite(d->unshares_per_s),
+		fz_check(d->dm.scan_progress >= 0 && d->dm.scan_progress <= 1 && isfinite(d->dm.unshares_per_s),
 			 "domain %zu numbers", i);
 		for (size_t j = i + 1; j < nr; j++)
 			fz_check(d->domid != doms[j].domid, "domid %u twice", d->domid);
@@ -91,17 +91,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		hv[nr_hv] = (struct xst_domain){ .domid = doms[i].domid, .in_hv = true,
 						 .tot_pages = doms[i].tot_pages,
-						 .shr_pages = doms[i].daemon_shr_pages + i % 2 };
+						 .shr_pages = doms[i].dm.shr_pages + i % 2 };
 		nr_hv++;
 	}
 	hv[nr_hv++] = (struct xst_domain){ .domid = 0x7fef, .in_hv = true, .tot_pages = 1, .name = "hv-only" };
 	s.hv.ok = size & 1;
 	if (!s.hv.ok)
 		snprintf(s.hv.error, sizeof(s.hv.error), "fuzz: no hypervisor");
-	s.hv.freed_pages = s.daemon.sharing_freed_pages;
-	s.hv.used_frames = s.daemon.sharing_used_frames;
-	s.hv.total_pages = s.daemon.total_pages;
-	s.hv.free_pages = s.daemon.free_pages;
+	s.hv.freed_pages = (uint64_t)s.daemon.own.sharing_freed_pages;
+	s.hv.used_frames = (uint64_t)s.daemon.own.sharing_used_frames;
+	s.hv.total_pages = s.daemon.engine.host_total_pages;
+	s.hv.free_pages = s.daemon.engine.host_free_pages;
 	if (xst_snapshot_merge(&s, hv, nr_hv, doms, nr) == 0) {
 		for (size_t i = 1; i < s.nr_domains; i++)
 			fz_check(s.domains[i - 1].domid < s.domains[i].domid, "merge not sorted/unique");

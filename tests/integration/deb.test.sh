@@ -4,7 +4,7 @@
 # the default config as a conffile and the man pages, and depends on the
 # Debian packages of the libraries the binaries link (libxenmisc4.17 for
 # libxenctrl among them), so `apt install ./xenshare_*.deb` pulls in the
-# runtime the build used.
+# runtime the build used.  Its version is the file VERSION.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 fail() { echo "FAIL: $*"; exit 1; }
@@ -20,6 +20,8 @@ for f in ./usr/sbin/xenshared ./usr/bin/xenshare-stat ./usr/bin/xenshare-estimat
 done
 dpkg-deb --ctrl-tarfile "$out" | tar -xO ./conffiles | grep -qx /etc/xen/xenshared.conf ||
 	fail "xenshared.conf is not a conffile"
+version=$(cat VERSION)
+[ "$(dpkg-deb -f "$out" Version)" = "$version" ] || fail "package version $(dpkg-deb -f "$out" Version), VERSION says $version"
 deps=$(dpkg-deb -f "$out" Depends)
 for p in libxenmisc4.17 libxenforeignmemory1 libxenstore4 libsystemd0; do
 	echo "$deps" | grep -q "\\b$p\\b" || fail "Depends lacks $p: $deps"

@@ -94,7 +94,7 @@ stop_fake
 # hypervisor's: exit 0, daemon fields shown, the difference explained
 freed=$(jq '.hypervisor.sharing_freed_pages' "$work/s.json")
 cat >"$work/reply.json" <<JSON
-{"version":"0.1","daemon":{"pid":4242,"uptime_s":10.5,"cpu_percent":3.5,"protocol":"upstream","full_scans":2,"pass_time_s":1.25,"pass_progress":0.5,"settled":false},"host":{"total_pages":262144,"free_pages":100000,"reserve_pages":16384,"pages_at_risk":1,"sharing_paused":false,"sharing_freed_pages":1,"sharing_used_frames":1},"counters":{"pages_shared":1,"pages_sharing":$((freed + 7)),"pages_unshared":5,"pages_volatile":3,"pages_scanned":99,"zero_pages_sharing":1,"share_attempts":9,"share_raced":1,"unshares":2},"domains":[{"domid":1,"name":"web1","group":"tenant-a","mode":"on","tot_pages":1,"shr_pages":1,"pages_sharing":12,"pages_volatile":3,"unshares_per_s":0.25,"scan_progress":0.5}]}
+{"version":"9.9.9","daemon":{"pid":4242,"uptime_s":10.5,"cpu_percent":3.5,"protocol":"upstream","full_scans":2,"pass_time_s":1.25,"pass_progress":0.5,"settled":false},"host":{"total_pages":262144,"free_pages":100000,"reserve_pages":16384,"pages_at_risk":1,"sharing_paused":false,"sharing_freed_pages":1,"sharing_used_frames":1},"counters":{"pages_shared":1,"pages_sharing":$((freed + 7)),"pages_unshared":5,"pages_volatile":3,"pages_scanned":99,"zero_pages_sharing":1,"share_attempts":9,"share_raced":1,"unshares":2},"domains":[{"domid":1,"name":"web1","group":"tenant-a","mode":"on","tot_pages":1,"shr_pages":1,"pages_sharing":12,"pages_volatile":3,"unshares_per_s":0.25,"scan_progress":0.5}]}
 JSON
 tr -d '\n' <"$work/reply.json" >"$work/reply.line" && echo >>"$work/reply.line"
 fake_daemon "$work/ok.sock" "file:$work/reply.line"

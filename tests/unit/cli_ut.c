@@ -18,7 +18,7 @@
 static int parse(struct xsd_cli *cli, char *err, size_t errlen, ...)
 {
 	char *argv[16] = { "xenshared" };
-	char outbuf[8192];
+	static char outbuf[1 << 16];   /* --print-stats writes several KiB */
 	FILE *out = fmemopen(outbuf, sizeof(outbuf), "w");
 	FILE *ef = fmemopen(err, errlen, "w");
 	va_list ap;
@@ -74,6 +74,8 @@ static void test_other_mistakes(void)
 	CU_ASSERT_EQUAL(parse(&cli, err, sizeof(err), "-C", "", NULL), 2);
 	CU_ASSERT_EQUAL(parse(&cli, err, sizeof(err), "stray", NULL), 2);
 	CU_ASSERT(strstr(err, "unexpected argument 'stray'") != NULL);
+	CU_ASSERT_EQUAL(parse(&cli, err, sizeof(err), "--print-stats=conf", NULL), 2);
+	CU_ASSERT(strstr(err, "xenshared: --print-stats: 'conf' is not pod or markdown\n") == err);
 }
 
 /* Proves a good command line fills the struct and asks to run. */
@@ -92,6 +94,9 @@ static void test_good(void)
 	CU_ASSERT_STRING_EQUAL(cli.control_cmd, "ping");
 	CU_ASSERT_STRING_EQUAL(cli.config_path, XSD_DEFAULT_CONFIG);
 	CU_ASSERT(!cli.config_given);
+	/* the docs' formats print and exit 0 */
+	CU_ASSERT_EQUAL(parse(&cli, err, sizeof(err), "--print-stats=pod", NULL), 0);
+	CU_ASSERT_EQUAL(parse(&cli, err, sizeof(err), "--print-stats=markdown", NULL), 0);
 }
 
 UT_MAIN("cli", NULL, NULL,

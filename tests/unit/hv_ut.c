@@ -805,7 +805,7 @@ static void test_enomem_ring_full(void)
 	done(hv);
 }
 
-struct writer { struct sim_hv *hv; uint32_t dom; int seed; atomic_bool stop; long writes; };
+struct writer { struct sim_hv *hv; uint32_t dom; int seed; atomic_bool stop; atomic_long writes; };
 
 static void *writer_thread(void *arg)
 {
@@ -817,7 +817,7 @@ static void *writer_thread(void *arg)
 		x = x * 1103515245u + 12345u;
 		memset(page, (int)(x >> 16) % 4, sizeof(page));   /* few contents: many twins */
 		if (sim_hv_guest_write(w->hv, w->dom, 0, (x >> 8) % 32, 0, page, sizeof(page)) == 0)
-			w->writes++;
+			atomic_fetch_add(&w->writes, 1);
 	}
 	return NULL;
 }
@@ -844,7 +844,10 @@ static void test_concurrent_writes_safe_share(void)
 		w[i] = (struct writer){ hv, mk_dom(hv, 32), 17 + i, false, 0 };
 		CU_ASSERT_FATAL(pthread_create(&t[i], NULL, writer_thread, &w[i]) == 0);
 	}
-	for (int it = 0; it < 20000; it++) {
+	/* 20000 rounds, and on until both writers have run (a loaded machine
+	 * may not give a new thread the CPU before the rounds are over) */
+	for (int it = 0; it < 20000 || ((!atomic_load(&w[0].writes) || !atomic_load(&w[1].writes)) &&
+					it < 20000000); it++) {
 		uint64_t g[2] = { (uint64_t)(it * 7) % 32, (uint64_t)(it * 13) % 32 }, h[2], m[2];
 		int err[2], rc;
 
@@ -873,10 +876,10 @@ static void test_concurrent_writes_safe_share(void)
 		pthread_join(t[i], NULL);
 	}
 	CU_ASSERT(shared > 0);
-	CU_ASSERT(w[0].writes > 0 && w[1].writes > 0);
+	CU_ASSERT(atomic_load(&w[0].writes) > 0 && atomic_load(&w[1].writes) > 0);
 	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
 	printf("\n  concurrent: %ld shared, %ld stale handles, %ld+%ld guest writes\n", shared, stale,
-	       w[0].writes, w[1].writes);
+	       atomic_load(&w[0].writes), atomic_load(&w[1].writes));
 	done(hv);
 }
 

@@ -10,6 +10,8 @@
  * format change, regenerate them with XST_GOLDEN_UPDATE=1 and review the
  * diff (git diff tests/golden) before committing: the update mode writes,
  * it never passes silently (each test still asserts the file was written).
+ * The release (VERSION) that xenshare-stat prints is @VERSION@ in the
+ * golden files, so that a new release does not rewrite them.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 
 #include "../../tools/xenshare-stat/statfmt.h"
 #include "ut_common.h"
+#include "xenshare_version.h"
 
 #ifndef XST_GOLDEN_DIR
 #error "XST_GOLDEN_DIR must name tests/golden"
@@ -43,15 +46,32 @@ static void dom(struct xst_domain *d, uint32_t domid, const char *name, const ch
 	d->shr_pages = shr;
 }
 
+/* The domain as a daemon of the first protocol reports it (no unshares,
+ * no evicting: the lines added later are absent). */
 static void daemon_of(struct xst_domain *d, uint64_t sharing, uint64_t vol, double uns,
 		      double scan)
 {
 	d->in_daemon = true;
-	d->daemon_shr_pages = d->shr_pages;
-	d->pages_sharing = sharing;
-	d->pages_volatile = vol;
-	d->unshares_per_s = uns;
-	d->scan_progress = scan;
+	d->dm.tot_pages = d->tot_pages;
+	d->dm.shr_pages = d->shr_pages;
+	d->dm.engine_pages_sharing = sharing;
+	d->dm.pages_volatile = vol;
+	d->dm.unshares_per_s = uns;
+	d->dm.scan_progress = scan;
+	for (size_t i = 0; i < xsd_stats_domain.n; i++)
+		d->dm_has[i] = xsd_stats_domain.v[i].flags & SHR_REQUIRED;
+}
+
+/* Marks present the lines of table t that every reply carries, and those
+ * named in also (NULL-terminated). */
+static void present(const struct xsd_stat_table *t, bool *has, const char *const *also)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		has[i] = t->v[i].flags & SHR_REQUIRED;
+		for (size_t k = 0; also && also[k]; k++)
+			if (!strcmp(also[k], t->v[i].key))
+				has[i] = true;
+	}
 }
 
 /*
@@ -72,17 +92,34 @@ static void build_fixtures(void)
 
 	full.hv = (struct xst_hv){ .ok = true, .freed_pages = 50000, .used_frames = 22000,
 				   .total_pages = 1048576, .free_pages = 300000 };
-	*dm = (struct xst_daemon){ .state = XST_DAEMON_UP, .pid = 1234, .uptime_s = 61.2,
-				   .cpu_percent = 12.5, .full_scans = 3, .pass_time_s = 4.2,
-				   .pass_progress = 0.37, .settled = true, .total_pages = 1048576,
-				   .free_pages = 300000, .reserve_pages = 65536,
-				   .sharing_freed_pages = 49000, .sharing_used_frames = 21000,
-				   .pages_shared = 21000, .pages_sharing = 49000,
-				   .pages_unshared = 1000, .pages_volatile = 120,
-				   .pages_scanned = 4000000, .zero_pages_sharing = 19000,
-				   .share_attempts = 60000, .share_raced = 12, .unshares = 300 };
-	strcpy(dm->version, "0.1");
-	strcpy(dm->protocol, "batched");
+	/* the daemon of today: every line, ... */
+	*dm = (struct xst_daemon){ .state = XST_DAEMON_UP };
+	dm->own = (struct xsd_stats){ .pid = 1234, .uptime_s = 61.2, .cpu_percent = 12.5,
+				      .domains_known = 3, .domains_sharing = 2,
+				      .sharing_freed_pages = 49000, .sharing_used_frames = 21000,
+				      .dom0_balloon_pages = 4096 };
+	dm->engine = (struct shr_stats){ .full_scans = 3, .pass_time_s = 4.2, .pass_progress = 0.37,
+					 .settled = true, .protocol_in_use = SHR_PROTO_BATCHED,
+					 .cpu_s = 40.1, .index_bytes = 2256468, .pages_indexed = 262146,
+					 .host_total_pages = 1048576, .host_free_pages = 300000,
+					 .reserve_pages = 65536, .pages_at_risk = 49000,
+					 .pages_needed = 0, .memory_requests = 2,
+					 .pages_shared = 21000, .pages_sharing = 49000,
+					 .pages_unshared = 1000, .pages_volatile = 120,
+					 .pages_scanned = 4000000, .zero_pages_sharing = 19000,
+					 .engine_pages_sharing = 48800, .share_attempts = 60000,
+					 .share_raced = 12, .share_failed = 1, .compare_mismatch = 2,
+					 .unshares = 300, .unshares_rewritten = 4,
+					 .nominations_released = 5, .hypercalls = 56978,
+					 .mappings = 19404, .mapped_pages = 310464 };
+	present(&xsd_stats_daemon, dm->own_has, (const char *const[]){ "domains_known",
+		"domains_sharing", "dom0_balloon_pages", NULL });
+	/* ... but engine_cpu_s, as a daemon that does not send it yet */
+	present(&xsd_stats_engine, dm->engine_has, (const char *const[]){ "index_bytes",
+		"pages_indexed", "pages_at_risk", "pages_needed", "memory_requests",
+		"engine_pages_sharing", "share_failed", "compare_mismatch", "unshares_rewritten",
+		"nominations_released", "hypercalls", "mappings", "mapped_pages", NULL });
+	strcpy(dm->version, "9.9.9");
 	full.nr_domains = 4;
 	full.domains = full_doms;
 
@@ -108,6 +145,11 @@ static void build_fixtures(void)
 		hvdown.domains[i].in_hv = false;
 		hvdown.domains[i].shr_pages = 0;
 	}
+	/* a domain the engine is unsharing, which a daemon of today tells */
+	hvdown.domains[1].dm.evicting = true;
+	hvdown.domains[1].dm.unshares = 17;
+	for (size_t i = 0; i < xsd_stats_domain.n; i++)
+		hvdown.domains[1].dm_has[i] = true;
 }
 
 static char *render(int (*fn)(FILE *, const struct xst_snapshot *), const struct xst_snapshot *s)
@@ -144,11 +186,36 @@ static char *slurp(const char *path)
 	return buf;
 }
 
+/*
+ * Replaces the release where xenshare-stat prints its own (the table's
+ * first word after "xenshare-stat ", the JSON's first key) by @VERSION@.
+ * Only the exact XENSHARE_VERSION is replaced: another version there
+ * stays, and fails the comparison.
+ */
+static char *version_neutral(const char *out)
+{
+	static const char *const heads[] = { "xenshare-stat ", "{\"version\":\"" };
+	size_t vl = strlen(XENSHARE_VERSION);
+	char *r = malloc(strlen(out) + sizeof("@VERSION@"));
+
+	CU_ASSERT_FATAL(r != NULL);
+	strcpy(r, out);
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		size_t hl = strlen(heads[i]);
+
+		if (!strncmp(out, heads[i], hl) && !strncmp(out + hl, XENSHARE_VERSION, vl)) {
+			sprintf(r + hl, "@VERSION@%s", out + hl + vl);
+			break;
+		}
+	}
+	return r;
+}
+
 /* Compares out with tests/golden/NAME; prints the first differing line. */
-static void golden(const char *name, const char *out)
+static void golden(const char *name, const char *out_raw)
 {
 	char path[512];
-	char *want;
+	char *want, *out = version_neutral(out_raw);
 
 	snprintf(path, sizeof(path), "%s/%s", XST_GOLDEN_DIR, name);
 	if (getenv("XST_GOLDEN_UPDATE")) {
@@ -158,12 +225,14 @@ static void golden(const char *name, const char *out)
 		fputs(out, f);
 		CU_ASSERT(fclose(f) == 0);
 		fprintf(stderr, "\n  wrote %s", path);
+		free(out);
 		return;
 	}
 	want = slurp(path);
 	if (!want) {
 		fprintf(stderr, "\n  missing golden file %s", path);
 		CU_FAIL("golden file missing");
+		free(out);
 		return;
 	}
 	if (strcmp(want, out) != 0) {
@@ -181,6 +250,7 @@ static void golden(const char *name, const char *out)
 	}
 	CU_ASSERT_STRING_EQUAL(out, want);
 	free(want);
+	free(out);
 }
 
 /* saved = freed pages; ratio = (saved + used) / used; % of guest memory
@@ -218,6 +288,97 @@ static void test_totals_fallbacks(void)
 	CU_ASSERT_FALSE(t.have_saved);
 	CU_ASSERT_EQUAL(t.sharing_ratio, 0);
 	CU_ASSERT_EQUAL(t.saved_percent, 0);
+}
+
+/* A daemon whose own read of the hypervisor failed (-1) gives no savings
+ * to fall back on: nothing is claimed rather than -1 pages. */
+static void test_totals_daemon_unanswered(void)
+{
+	struct xst_totals t;
+	struct xst_snapshot s = hvdown;
+
+	s.daemon.own.sharing_freed_pages = -1;
+	s.daemon.own.sharing_used_frames = -1;
+	xst_totals_compute(&s, &t);
+	CU_ASSERT_FALSE(t.have_saved);
+	CU_ASSERT_EQUAL(t.saved_pages, 0);
+	CU_ASSERT(t.have_free);
+}
+
+/* A line the reply did not carry (engine_cpu_s in the fixture: an older
+ * daemon) is null in the JSON and has no Prometheus series; one it did
+ * carry that no earlier daemon had (dom0_balloon_pages) is shown. */
+static void test_absent_lines(void)
+{
+	char *j = render(xst_format_json, &full), *p = render(xst_format_prometheus, &full);
+
+	CU_ASSERT(strstr(j, "\"engine_cpu_s\":null") != NULL);
+	CU_ASSERT(strstr(j, "\"dom0_balloon_pages\":4096") != NULL);
+	CU_ASSERT(strstr(p, "xenshare_engine_cpu_seconds_total") == NULL);
+	CU_ASSERT(strstr(p, "\nxenshare_dom0_balloon_pages_total 4096\n") != NULL);
+	/* the hypervisor's own counts are not repeated from the daemon */
+	CU_ASSERT(strstr(strstr(j, "\"daemon\":"), "\"sharing_freed_pages\"") == NULL);
+	free(j);
+	free(p);
+}
+
+/* With every line present, each one the daemon sends is in the JSON output
+ * (daemon and host lines in "daemon", counters in "daemon.counters", a
+ * domain's in its object) but the hypervisor's own counts, and each line
+ * with a metric is a Prometheus family of its kind with a sample. */
+static void test_every_line_shown(void)
+{
+	struct xst_snapshot s = full;
+	struct xst_domain doms[4];
+	struct json_object *root, *dm, *counters, *dom1, *v;
+	char *j, *p, want[200];
+	const struct { const struct xsd_stat_table *t; bool *has; } global[] = {
+		{ &xsd_stats_daemon, s.daemon.own_has }, { &xsd_stats_engine, s.daemon.engine_has },
+	};
+
+	memcpy(doms, full_doms, sizeof(doms));
+	s.domains = doms;
+	for (size_t g = 0; g < 2; g++)
+		for (size_t i = 0; i < global[g].t->n; i++)
+			global[g].has[i] = true;
+	for (size_t i = 0; i < xsd_stats_domain.n; i++)
+		doms[1].dm_has[i] = true;
+	j = render(xst_format_json, &s);
+	p = render(xst_format_prometheus, &s);
+	root = json_tokener_parse(j);
+	CU_ASSERT_FATAL(root && json_object_object_get_ex(root, "daemon", &dm) &&
+			json_object_object_get_ex(dm, "counters", &counters));
+	dom1 = json_object_array_get_idx(json_object_object_get(root, "domains"), 1);
+	CU_ASSERT_FATAL(dom1 != NULL);
+	for (size_t g = 0; g < 3; g++) {
+		const struct xsd_stat_table *t = g < 2 ? global[g].t : &xsd_stats_domain;
+
+		for (size_t i = 0; i < t->n; i++) {
+			const struct xsd_stat *x = &t->v[i];
+			struct json_object *o = x->section == SHR_SEC_DOMAIN ? dom1 :
+						x->section == SHR_SEC_COUNTERS ? counters : dm;
+			bool there = json_object_object_get_ex(o, x->key, &v);
+
+			if (x->flags & SHR_HV) {
+				CU_ASSERT(x->section == SHR_SEC_DOMAIN || !there);
+			} else {
+				CU_ASSERT(there && !json_object_is_type(v, json_type_null));
+				if (!there)
+					fprintf(stderr, "\n  JSON lacks %s", x->key);
+			}
+			if (!x->prom[0])
+				continue;
+			snprintf(want, sizeof(want), "\n# TYPE %s %s\n%s%s", x->prom,
+				 x->kind == SHR_STAT_COUNTER ? "counter" : "gauge", x->prom,
+				 x->section == SHR_SEC_DOMAIN ? "{" : " ");
+			CU_ASSERT(strstr(p, want) != NULL);
+			if (!strstr(p, want))
+				fprintf(stderr, "\n  Prometheus lacks %s", x->prom);
+		}
+	}
+	json_object_put(root);
+	free(j);
+	free(p);
 }
 
 struct note_log {
@@ -382,6 +543,9 @@ int main(void)
 	static const struct ut_test tests[] = {
 		UT(test_totals_formulas),
 		UT(test_totals_fallbacks),
+		UT(test_totals_daemon_unanswered),
+		UT(test_absent_lines),
+		UT(test_every_line_shown),
 		UT(test_notes_disagreement),
 		UT(test_notes_invariant),
 		UT(test_notes_agreement),

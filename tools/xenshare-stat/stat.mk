@@ -1,7 +1,8 @@
 # xenshare-stat and xenshare-estimate (tools/xenshare-stat/).
 #
-# xenshare-estimate links libshare (fingerprint.h: the daemon's own
-# fingerprint and compare) and libzstd (.zst images).  Its rules are only
+# xenshare-stat reads the daemon's reply by its tables of statistics
+# (dom0-daemon/schema.c).  xenshare-estimate links libshare (fingerprint.h:
+# the daemon's own fingerprint and compare) and libzstd (.zst images).  Its rules are only
 # defined once libshare/libshare.mk exists, so a tree without the engine
 # still builds everything else.
 #
@@ -11,7 +12,11 @@
 # xenctrl.h, whose public headers need GNU C (anonymous unions, __align8__).
 
 XST_DIR := tools/xenshare-stat
-XST_FMT_SRCS := $(XST_DIR)/statfmt.c $(XST_DIR)/statparse.c
+# the daemon's statistics tables (dom0-daemon/schema.c, with the JSON
+# writer and the protocol names it uses): what the reply holds and how
+# each value is shown
+XST_SCHEMA_SRCS := dom0-daemon/schema.c dom0-daemon/json.c dom0-daemon/settings.c
+XST_FMT_SRCS := $(XST_DIR)/statfmt.c $(XST_DIR)/statparse.c $(XST_SCHEMA_SRCS)
 XST_SRCS := $(XST_DIR)/xenshare-stat.c $(XST_DIR)/collect.c $(XST_FMT_SRCS)
 
 $(call objs_of,$(XST_DIR)/collect.c): CFLAGS_ALL += -std=gnu11

@@ -16,6 +16,14 @@
  * seconds, ratios 0..1) as the Prometheus naming guide asks; page counts are
  * exported as well because they are what the hypervisor and the man page
  * talk about.
+ *
+ * The JSON "daemon" object (the reply's daemon and host sections side by
+ * side, and "counters"), each domain's daemon numbers and the daemon's
+ * Prometheus families come from walking the tables of dom0-daemon/schema.h:
+ * a line added there is shown here.  Only the table's summary lines, the
+ * totals and the notes name the values their formulas use, all of them
+ * lines every reply carries (SHR_REQUIRED).  Lines marked SHR_HV are left
+ * to the hypervisor's own reading, which this file shows by name.
  */
 #include "statfmt.h"
 
@@ -24,6 +32,9 @@
 #include <string.h>
 
 #include <json-c/json.h>
+
+#include "../../dom0-daemon/settings.h"   /* xsd_protocol_name() */
+#include "xenshare_version.h"
 
 #define PAGES_PER_MIB (1048576u / XST_PAGE_SIZE)
 
@@ -50,6 +61,12 @@ static bool daemon_up(const struct xst_snapshot *s)
 	return s->daemon.state == XST_DAEMON_UP;
 }
 
+/* shr_pages: the hypervisor's, or the daemon's copy for a domain only it lists */
+static uint64_t domain_shr(const struct xst_domain *d)
+{
+	return d->in_hv ? d->shr_pages : d->dm.shr_pages;
+}
+
 void xst_totals_compute(const struct xst_snapshot *s, struct xst_totals *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -70,20 +87,24 @@ void xst_totals_compute(const struct xst_snapshot *s, struct xst_totals *t)
 		t->have_free = true;
 		t->free_pages = s->hv.free_pages;
 	} else if (daemon_up(s)) {
-		t->have_saved = true;
-		t->saved_pages = s->daemon.sharing_freed_pages;
-		t->used_frames = s->daemon.sharing_used_frames;
+		/* the daemon's copy; -1 where the hypervisor did not answer it either */
+		t->have_saved = s->daemon.own.sharing_freed_pages >= 0 &&
+				s->daemon.own.sharing_used_frames >= 0;
+		if (t->have_saved) {
+			t->saved_pages = (uint64_t)s->daemon.own.sharing_freed_pages;
+			t->used_frames = (uint64_t)s->daemon.own.sharing_used_frames;
+		}
 		t->have_free = true;
-		t->free_pages = s->daemon.free_pages;
+		t->free_pages = s->daemon.engine.host_free_pages;
 		/* without the hypervisor, guest memory comes from the daemon's copy */
 		t->guest_pages = 0;
 		for (size_t i = 0; i < s->nr_domains; i++)
 			if (s->domains[i].in_daemon && s->domains[i].domid != 0)
 				t->guest_pages += s->domains[i].tot_pages +
-						  s->domains[i].daemon_shr_pages;
+						  s->domains[i].dm.shr_pages;
 	}
 	if (daemon_up(s))
-		t->reserve_pages = s->daemon.reserve_pages;
+		t->reserve_pages = s->daemon.engine.reserve_pages;
 	if (t->guest_pages)
 		t->saved_percent = 100.0 * (double)t->saved_pages / (double)t->guest_pages;
 	if (t->used_frames)
@@ -111,6 +132,7 @@ void xst_note_foreach(const struct xst_snapshot *s,
 		      void (*fn)(const char *note, void *arg), void *arg)
 {
 	const struct xst_daemon *dm = &s->daemon;
+	const struct shr_stats *st = &dm->engine;
 	uint64_t sum_shr = 0;
 
 	if (!daemon_up(s))
@@ -121,22 +143,22 @@ void xst_note_foreach(const struct xst_snapshot *s,
 		note(fn, arg, "hypervisor counters unreadable (%s)%s", s->hv.error,
 		     daemon_up(s) ? ": showing the daemon's copy of them" : "");
 	if (s->hv.ok && daemon_up(s)) {
-		if (dm->pages_sharing < s->hv.freed_pages)
+		if (st->pages_sharing < s->hv.freed_pages)
 			note(fn, arg,
 			     "the hypervisor counts %" PRIu64 " pages saved, the daemon %" PRIu64
 			     ": the difference was shared by another tool (e.g. xen-memshare, "
 			     "a range_share clone) or by the daemon after it counted",
-			     s->hv.freed_pages, dm->pages_sharing);
-		else if (dm->pages_sharing > s->hv.freed_pages)
+			     s->hv.freed_pages, st->pages_sharing);
+		else if (st->pages_sharing > s->hv.freed_pages)
 			note(fn, arg,
 			     "the hypervisor counts %" PRIu64 " pages saved, the daemon %" PRIu64
 			     ": guests wrote to (unshared) pages since the daemon counted, "
 			     "or shared pages went with a destroyed domain",
-			     s->hv.freed_pages, dm->pages_sharing);
-		if (dm->pages_shared != s->hv.used_frames)
+			     s->hv.freed_pages, st->pages_sharing);
+		if (st->pages_shared != s->hv.used_frames)
 			note(fn, arg,
 			     "the hypervisor counts %" PRIu64 " shared frames in use, the daemon %" PRIu64,
-			     s->hv.used_frames, dm->pages_shared);
+			     s->hv.used_frames, st->pages_shared);
 	}
 	for (size_t i = 0; i < s->nr_domains; i++) {
 		const struct xst_domain *d = &s->domains[i];
@@ -189,16 +211,17 @@ static const char *or_dash(const char *s)
 int xst_format_table(FILE *out, const struct xst_snapshot *s)
 {
 	const struct xst_daemon *dm = &s->daemon;
+	const struct shr_stats *st = &dm->engine;
 	struct xst_totals t;
 	int name_w = 4, group_w = 5;
 	size_t nr_notes = 0;
 
 	xst_totals_compute(s, &t);
 
-	fprintf(out, "xenshare-stat %s   daemon: ", XENSHARE_STAT_VERSION);
+	fprintf(out, "xenshare-stat %s   daemon: ", XENSHARE_VERSION);
 	if (daemon_up(s))
-		fprintf(out, "up (pid %" PRId64 ", %s, up %.0f s)", dm->pid,
-			or_dash(dm->protocol), dm->uptime_s);
+		fprintf(out, "up (pid %" PRId64 ", %s, up %.0f s)", dm->own.pid,
+			xsd_protocol_name(st->protocol_in_use), dm->own.uptime_s);
 	else
 		fprintf(out, "DOWN (%s)", xst_daemon_state_name(dm->state));
 	fprintf(out, "   hypervisor: %s\n", s->hv.ok ? "ok" : "UNREADABLE");
@@ -217,8 +240,8 @@ int xst_format_table(FILE *out, const struct xst_snapshot *s)
 	if (daemon_up(s))
 		fprintf(out, "Daemon:  CPU %.1f%%   pass time %.1f s   %" PRIu64
 			" full passes   pass progress %.0f%%   settled: %s\n",
-			dm->cpu_percent, dm->pass_time_s, dm->full_scans,
-			100.0 * dm->pass_progress, dm->settled ? "yes" : "no");
+			dm->own.cpu_percent, st->pass_time_s, st->full_scans,
+			100.0 * st->pass_progress, st->settled ? "yes" : "no");
 	else
 		fprintf(out, "Daemon:  -\n");
 	if (t.have_free) {
@@ -226,7 +249,7 @@ int xst_format_table(FILE *out, const struct xst_snapshot *s)
 		if (daemon_up(s))
 			fprintf(out, "   reserve %.1f MiB   sharing %s\n",
 				pages_mib(t.reserve_pages),
-				dm->sharing_paused || t.free_pages < t.reserve_pages
+				st->sharing_paused || t.free_pages < t.reserve_pages
 					? "PAUSED (free below reserve)" : "active");
 		else
 			fprintf(out, "   reserve -\n");
@@ -252,15 +275,15 @@ int xst_format_table(FILE *out, const struct xst_snapshot *s)
 		"SHARED(pg)", "SAVED(MiB)", "VOLATILE", "UNSH/s", "SCAN%");
 	for (size_t i = 0; i < s->nr_domains; i++) {
 		const struct xst_domain *d = &s->domains[i];
-		uint64_t shr = d->in_hv ? d->shr_pages : d->daemon_shr_pages;
+		uint64_t shr = domain_shr(d);
 		char shr_s[24], saved[24], vol[24], uns[24], scan[24];
 
 		snprintf(shr_s, sizeof(shr_s), "%" PRIu64, shr);
 		if (d->in_daemon) {
-			snprintf(saved, sizeof(saved), "%.1f", pages_mib(d->pages_sharing));
-			snprintf(vol, sizeof(vol), "%" PRIu64, d->pages_volatile);
-			snprintf(uns, sizeof(uns), "%.1f", d->unshares_per_s);
-			snprintf(scan, sizeof(scan), "%.0f", 100.0 * d->scan_progress);
+			snprintf(saved, sizeof(saved), "%.1f", pages_mib(d->dm.engine_pages_sharing));
+			snprintf(vol, sizeof(vol), "%" PRIu64, d->dm.pages_volatile);
+			snprintf(uns, sizeof(uns), "%.1f", d->dm.unshares_per_s);
+			snprintf(scan, sizeof(scan), "%.0f", 100.0 * d->dm.scan_progress);
 		} else {
 			strcpy(saved, "-");
 			strcpy(vol, "-");
@@ -322,6 +345,47 @@ static struct json_object *json_hv(const struct xst_snapshot *s)
 	return o;
 }
 
+/* Decimals of a number in the JSON output, by its unit. */
+static int json_decimals(enum shr_stat_unit unit)
+{
+	switch (unit) {
+	case SHR_UNIT_RATIO: return 3;
+	case SHR_UNIT_SECONDS:
+	case SHR_UNIT_PER_S: return 2;
+	default: return 1;
+	}
+}
+
+/* A line's value as JSON, or null when the reply did not carry it. */
+static struct json_object *json_stat(const struct xsd_stat *st, const void *base, bool has)
+{
+	union xsd_stat_value v;
+
+	if (!has)
+		return NULL;
+	v = xsd_stat_get(st, base);
+	switch (st->type) {
+	case SHR_STAT_U64: return json_object_new_uint64(v.u64);
+	case SHR_STAT_I64: return json_object_new_int64(v.i64);
+	case SHR_STAT_BOOL: return json_object_new_boolean(v.b);
+	case SHR_STAT_DBL: return jdouble(v.d, json_decimals(st->unit));
+	case SHR_STAT_PROTO: return json_object_new_string(xsd_protocol_name(v.proto));
+	}
+	return NULL;
+}
+
+/* Adds to o every line of t in section sec but those the hypervisor's own
+ * reading stands for. */
+static void json_stats(struct json_object *o, const struct xsd_stat_table *t,
+		       enum shr_stat_section sec, const void *base, const bool *has)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].section == sec && !(t->v[i].flags & SHR_HV))
+			jadd(o, t->v[i].key, json_stat(&t->v[i], base, has[i]));
+}
+
+/* The daemon's reply: its daemon and host sections flat, its counters in
+ * "counters". */
 static struct json_object *json_daemon(const struct xst_snapshot *s)
 {
 	const struct xst_daemon *dm = &s->daemon;
@@ -333,26 +397,13 @@ static struct json_object *json_daemon(const struct xst_snapshot *s)
 		return o;
 	}
 	jadd(o, "version", json_object_new_string(dm->version));
-	jadd(o, "pid", json_object_new_int64(dm->pid));
-	jadd(o, "uptime_s", jdouble(dm->uptime_s, 1));
-	jadd(o, "cpu_percent", jdouble(dm->cpu_percent, 1));
-	jadd(o, "protocol", jstr_or_null(dm->protocol));
-	jadd(o, "full_scans", json_object_new_uint64(dm->full_scans));
-	jadd(o, "pass_time_s", jdouble(dm->pass_time_s, 2));
-	jadd(o, "pass_progress", jdouble(dm->pass_progress, 3));
-	jadd(o, "settled", json_object_new_boolean(dm->settled));
-	jadd(o, "reserve_pages", json_object_new_uint64(dm->reserve_pages));
-	jadd(o, "sharing_paused", json_object_new_boolean(dm->sharing_paused));
+	for (enum shr_stat_section sec = SHR_SEC_DAEMON; sec <= SHR_SEC_HOST; sec++) {
+		json_stats(o, &xsd_stats_daemon, sec, &dm->own, dm->own_has);
+		json_stats(o, &xsd_stats_engine, sec, &dm->engine, dm->engine_has);
+	}
 	c = json_object_new_object();
-	jadd(c, "pages_shared", json_object_new_uint64(dm->pages_shared));
-	jadd(c, "pages_sharing", json_object_new_uint64(dm->pages_sharing));
-	jadd(c, "pages_unshared", json_object_new_uint64(dm->pages_unshared));
-	jadd(c, "pages_volatile", json_object_new_uint64(dm->pages_volatile));
-	jadd(c, "pages_scanned", json_object_new_uint64(dm->pages_scanned));
-	jadd(c, "zero_pages_sharing", json_object_new_uint64(dm->zero_pages_sharing));
-	jadd(c, "share_attempts", json_object_new_uint64(dm->share_attempts));
-	jadd(c, "share_raced", json_object_new_uint64(dm->share_raced));
-	jadd(c, "unshares", json_object_new_uint64(dm->unshares));
+	json_stats(c, &xsd_stats_daemon, SHR_SEC_COUNTERS, &dm->own, dm->own_has);
+	json_stats(c, &xsd_stats_engine, SHR_SEC_COUNTERS, &dm->engine, dm->engine_has);
 	jadd(o, "counters", c);
 	return o;
 }
@@ -382,8 +433,9 @@ static struct json_object *json_totals(const struct xst_snapshot *s)
 
 static struct json_object *json_domain(const struct xst_domain *d)
 {
+	static const bool none[XSD_NR_DOMAIN_STATS];
 	struct json_object *o = json_object_new_object();
-	uint64_t shr = d->in_hv ? d->shr_pages : d->daemon_shr_pages;
+	uint64_t shr = domain_shr(d);
 
 	jadd(o, "domid", json_object_new_int64(d->domid));
 	jadd(o, "name", jstr_or_null(d->name));
@@ -394,19 +446,9 @@ static struct json_object *json_domain(const struct xst_domain *d)
 	jadd(o, "tot_pages", json_object_new_uint64(d->tot_pages));
 	jadd(o, "shr_pages", json_object_new_uint64(shr));
 	jadd(o, "memory_mib", jdouble(pages_mib(d->tot_pages + shr), 1));
-	if (d->in_daemon) {
-		jadd(o, "pages_sharing", json_object_new_uint64(d->pages_sharing));
-		jadd(o, "saved_mib", jdouble(pages_mib(d->pages_sharing), 1));
-		jadd(o, "pages_volatile", json_object_new_uint64(d->pages_volatile));
-		jadd(o, "unshares_per_s", jdouble(d->unshares_per_s, 2));
-		jadd(o, "scan_progress", jdouble(d->scan_progress, 3));
-	} else {
-		jadd(o, "pages_sharing", NULL);
-		jadd(o, "saved_mib", NULL);
-		jadd(o, "pages_volatile", NULL);
-		jadd(o, "unshares_per_s", NULL);
-		jadd(o, "scan_progress", NULL);
-	}
+	json_stats(o, &xsd_stats_domain, SHR_SEC_DOMAIN, &d->dm, d->in_daemon ? d->dm_has : none);
+	/* engine_pages_sharing is in every reply (SHR_REQUIRED) */
+	jadd(o, "saved_mib", d->in_daemon ? jdouble(pages_mib(d->dm.engine_pages_sharing), 1) : NULL);
 	return o;
 }
 
@@ -417,7 +459,7 @@ int xst_format_json(FILE *out, const struct xst_snapshot *s)
 
 	if (!root)
 		return -1;
-	jadd(root, "version", json_object_new_string(XENSHARE_STAT_VERSION));
+	jadd(root, "version", json_object_new_string(XENSHARE_VERSION));
 	jadd(root, "hypervisor", json_hv(s));
 	jadd(root, "daemon", json_daemon(s));
 	jadd(root, "totals", json_totals(s));
@@ -461,42 +503,88 @@ static void prom_domain_labels(FILE *out, const struct xst_domain *d)
 	fprintf(out, "\",domid=\"%" PRIu32 "\"}", d->domid);
 }
 
-enum dom_metric { DM_MEMORY, DM_SHARED, DM_SAVED, DM_VOLATILE, DM_UNSHARES, DM_SCAN };
-
-static void prom_domains(FILE *out, const struct xst_snapshot *s, enum dom_metric m)
+/* One sample's value of line st, converted to its metric's unit. */
+static void prom_value(FILE *out, const struct xsd_stat *st, const void *base)
 {
-	for (size_t i = 0; i < s->nr_domains; i++) {
-		const struct xst_domain *d = &s->domains[i];
-		uint64_t shr = d->in_hv ? d->shr_pages : d->daemon_shr_pages;
+	union xsd_stat_value v = xsd_stat_get(st, base);
+	double scale = xsd_stat_prom_scale(st);
 
-		if (m >= DM_SAVED && !d->in_daemon)
+	switch (st->type) {
+	case SHR_STAT_U64:
+		if (scale >= 1)
+			fprintf(out, " %" PRIu64 "\n", v.u64 * (uint64_t)scale);
+		else
+			fprintf(out, " %.4f\n", (double)v.u64 * scale);
+		break;
+	case SHR_STAT_I64:
+		if (scale >= 1)
+			fprintf(out, " %" PRId64 "\n", v.i64 * (int64_t)scale);
+		else
+			fprintf(out, " %.4f\n", (double)v.i64 * scale);
+		break;
+	case SHR_STAT_BOOL:
+		fprintf(out, " %d\n", v.b ? 1 : 0);
+		break;
+	case SHR_STAT_DBL:
+		/* a fraction with 4 decimals, anything else with 3 */
+		fprintf(out, " %.*f\n", strstr(st->prom, "_ratio") ? 4 : 3, v.d * scale);
+		break;
+	case SHR_STAT_PROTO:
+		break;   /* a name: never a metric (schema_ut) */
+	}
+}
+
+/* The family of line st; its help as a sentence, escaped as HELP wants. */
+static void prom_help(FILE *out, const struct xsd_stat *st)
+{
+	const char *h = st->help;
+
+	fprintf(out, "# HELP %s ", st->prom);
+	if (*h >= 'a' && *h <= 'z')
+		fputc(*h++ - 'a' + 'A', out);
+	for (; *h; h++) {
+		if (*h == '\\')
+			fputs("\\\\", out);
+		else if (*h == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*h, out);
+	}
+	fprintf(out, ".\n# TYPE %s %s\n", st->prom, st->kind == SHR_STAT_COUNTER ? "counter" : "gauge");
+}
+
+/* The daemon's global values of table t that have a metric. */
+static void prom_daemon(FILE *out, const struct xsd_stat_table *t, const void *base, const bool *has)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (!t->v[i].prom[0] || !has[i])
 			continue;
-		fputs(m == DM_MEMORY ? "xenshare_domain_memory_bytes" :
-		      m == DM_SHARED ? "xenshare_domain_shared_pages" :
-		      m == DM_SAVED ? "xenshare_domain_saved_pages" :
-		      m == DM_VOLATILE ? "xenshare_domain_volatile_pages" :
-		      m == DM_UNSHARES ? "xenshare_domain_unshares_per_second" :
-		      "xenshare_domain_scan_progress_ratio", out);
-		prom_domain_labels(out, d);
-		switch (m) {
-		case DM_MEMORY:
-			fprintf(out, " %" PRIu64 "\n", (d->tot_pages + shr) * XST_PAGE_SIZE);
-			break;
-		case DM_SHARED:
-			fprintf(out, " %" PRIu64 "\n", shr);
-			break;
-		case DM_SAVED:
-			fprintf(out, " %" PRIu64 "\n", d->pages_sharing);
-			break;
-		case DM_VOLATILE:
-			fprintf(out, " %" PRIu64 "\n", d->pages_volatile);
-			break;
-		case DM_UNSHARES:
-			fprintf(out, " %.3f\n", d->unshares_per_s);
-			break;
-		case DM_SCAN:
-			fprintf(out, " %.4f\n", d->scan_progress);
-			break;
+		prom_help(out, &t->v[i]);
+		fputs(t->v[i].prom, out);
+		prom_value(out, &t->v[i], base);
+	}
+}
+
+/* One family per domain line with a metric, a sample per domain that has it. */
+static void prom_domains(FILE *out, const struct xst_snapshot *s)
+{
+	for (size_t k = 0; k < xsd_stats_domain.n; k++) {
+		const struct xsd_stat *st = &xsd_stats_domain.v[k];
+		bool any = false;
+
+		if (!st->prom[0])
+			continue;
+		for (size_t i = 0; i < s->nr_domains; i++) {
+			const struct xst_domain *d = &s->domains[i];
+
+			if (!d->in_daemon || !d->dm_has[k])
+				continue;
+			if (!any)
+				prom_help(out, st);
+			any = true;
+			fputs(st->prom, out);
+			prom_domain_labels(out, d);
+			prom_value(out, st, &d->dm);
 		}
 	}
 }
@@ -542,42 +630,8 @@ int xst_format_prometheus(FILE *out, const struct xst_snapshot *s)
 			 s->hv.free_pages * XST_PAGE_SIZE);
 	}
 	if (daemon_up(s)) {
-		PROM_U64("xenshare_daemon_saved_pages", "gauge",
-			 "Pages saved as the daemon accounts them (pages_sharing); differs from xenshare_saved_pages when another tool shares pages.",
-			 dm->pages_sharing);
-		PROM_U64("xenshare_daemon_shared_frames", "gauge",
-			 "Shared frames in use as the daemon accounts them (pages_shared).", dm->pages_shared);
-		PROM_U64("xenshare_zero_pages_sharing", "gauge",
-			 "Of the daemon's saved pages, zero pages.", dm->zero_pages_sharing);
-		PROM_U64("xenshare_pages_unshared", "gauge",
-			 "Scanned pages with no identical twin so far.", dm->pages_unshared);
-		PROM_U64("xenshare_pages_volatile", "gauge",
-			 "Pages skipped because their content keeps changing.", dm->pages_volatile);
-		PROM_U64("xenshare_reserve_bytes", "gauge",
-			 "Configured host memory reserve; sharing pauses while free memory is below it.",
-			 dm->reserve_pages * XST_PAGE_SIZE);
-		PROM_U64("xenshare_sharing_paused", "gauge",
-			 "1 while free host memory is below the reserve.", dm->sharing_paused);
-		PROM_F("xenshare_daemon_cpu_ratio",
-		       "CPU used by xenshared as a fraction of one CPU.", "%.4f", dm->cpu_percent / 100.0);
-		PROM_F("xenshare_pass_duration_seconds",
-		       "Duration of the last complete pass over all opted-in domains.", "%.3f",
-		       dm->pass_time_s);
-		PROM_F("xenshare_pass_progress_ratio", "Fraction of the current pass done.", "%.4f",
-		       dm->pass_progress);
-		PROM_U64("xenshare_settled", "gauge",
-			 "1 when the last pass added fewer shares than the settle threshold.", dm->settled);
-		PROM_U64("xenshare_full_scans_total", "counter", "Completed passes since the daemon started.",
-			 dm->full_scans);
-		PROM_U64("xenshare_pages_scanned_total", "counter", "Page fingerprints computed.",
-			 dm->pages_scanned);
-		PROM_U64("xenshare_share_attempts_total", "counter", "Share operations attempted.",
-			 dm->share_attempts);
-		PROM_U64("xenshare_share_raced_total", "counter",
-			 "Share attempts that lost a race with a guest write (handle invalid).",
-			 dm->share_raced);
-		PROM_U64("xenshare_unshares_total", "counter",
-			 "Shared pages broken by guest writes, as observed by the daemon.", dm->unshares);
+		prom_daemon(out, &xsd_stats_daemon, &dm->own, dm->own_has);
+		prom_daemon(out, &xsd_stats_engine, &dm->engine, dm->engine_has);
 	}
 	if (s->nr_domains) {
 		prom_family(out, "xenshare_domain_info", "gauge",
@@ -595,24 +649,21 @@ int xst_format_prometheus(FILE *out, const struct xst_snapshot *s)
 		}
 		prom_family(out, "xenshare_domain_memory_bytes", "gauge",
 			    "Domain memory: (tot_pages + shr_pages) * 4096.");
-		prom_domains(out, s, DM_MEMORY);
+		for (size_t i = 0; i < s->nr_domains; i++) {
+			fputs("xenshare_domain_memory_bytes", out);
+			prom_domain_labels(out, &s->domains[i]);
+			fprintf(out, " %" PRIu64 "\n",
+				(s->domains[i].tot_pages + domain_shr(&s->domains[i])) * XST_PAGE_SIZE);
+		}
 		prom_family(out, "xenshare_domain_shared_pages", "gauge",
 			    "Domain pages backed by shared frames (hypervisor shr_pages).");
-		prom_domains(out, s, DM_SHARED);
+		for (size_t i = 0; i < s->nr_domains; i++) {
+			fputs("xenshare_domain_shared_pages", out);
+			prom_domain_labels(out, &s->domains[i]);
+			fprintf(out, " %" PRIu64 "\n", domain_shr(&s->domains[i]));
+		}
 	}
-	if (daemon_up(s) && s->nr_domains) {
-		prom_family(out, "xenshare_domain_saved_pages", "gauge",
-			    "Pages of this domain the daemon merged into another frame.");
-		prom_domains(out, s, DM_SAVED);
-		prom_family(out, "xenshare_domain_volatile_pages", "gauge",
-			    "Pages of this domain skipped as volatile.");
-		prom_domains(out, s, DM_VOLATILE);
-		prom_family(out, "xenshare_domain_unshares_per_second", "gauge",
-			    "Shares of this domain broken by guest writes per second.");
-		prom_domains(out, s, DM_UNSHARES);
-		prom_family(out, "xenshare_domain_scan_progress_ratio", "gauge",
-			    "Fraction of this domain scanned in the current pass.");
-		prom_domains(out, s, DM_SCAN);
-	}
+	if (daemon_up(s))
+		prom_domains(out, s);
 	return ferror(out) ? -1 : 0;
 }

@@ -10,7 +10,10 @@
  *    domain's tot_pages and shr_pages from xc_domain_getinfolist;
  *  - the daemon's `stats` reply on its control socket (docs/control-protocol.md):
  *    policy (group, mode), its own accounting, volatility, scan progress,
- *    CPU use, the reserve.
+ *    CPU use, the reserve.  Its numbers are kept in the daemon's own structs
+ *    (struct xsd_stats, shr_stats, shr_domain_stats) and read, printed and
+ *    exported by walking the tables of dom0-daemon/schema.h, so a statistic
+ *    added to a list shows up here without an edit.
  * The hypervisor is the authority for every number it has: "saved" is
  * always xc_sharing_freed_pages when the hypervisor could be read, because
  * pages shared by another tool (xen-memshare, a range_share clone) save
@@ -25,7 +28,12 @@
  *    compare the output byte for byte with tests/golden/.
  *  - Fields of a source whose `ok`/state says it is absent are never printed
  *    as numbers: the table shows "-", JSON null, Prometheus omits the series
- *    (and xenshare_daemon_up / xenshare_hypervisor_up say why).
+ *    (and xenshare_daemon_up / xenshare_hypervisor_up say why).  So are the
+ *    daemon's values its reply did not carry (an older daemon): the
+ *    parser guarantees only the lines marked SHR_REQUIRED, and the table,
+ *    totals and notes use only those.
+ *  - The hypervisor's own counts that the daemon relays (SHR_HV) are shown
+ *    from the hypervisor; the daemon's copy only stands in for them.
  *
  * Page size is 4 KiB everywhere (x86 Xen); MiB are 2^20 bytes.
  */
@@ -37,7 +45,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define XENSHARE_STAT_VERSION "0.1"
+#include "../../dom0-daemon/schema.h"
+
 #define XST_PAGE_SIZE 4096u
 #define XST_NAME_LEN 64
 
@@ -48,14 +57,12 @@ struct xst_domain {
 	char group[XST_NAME_LEN];     /* sharing group; "" unknown */
 	char mode[16];                /* "on", "off", "zero"; "" unknown */
 	bool in_hv;                   /* listed by xc_domain_getinfolist */
-	uint64_t tot_pages;           /* hypervisor: pages owned privately */
+	uint64_t tot_pages;           /* hypervisor: pages owned privately (the
+					 daemon's copy when only the daemon lists it) */
 	uint64_t shr_pages;           /* hypervisor: gfns backed by shared frames */
 	bool in_daemon;               /* the daemon reported this domain */
-	uint64_t daemon_shr_pages;    /* shr_pages as the daemon last read it */
-	uint64_t pages_sharing;       /* daemon: gfns of this domain it merged */
-	uint64_t pages_volatile;      /* daemon: gfns backed off as volatile */
-	double unshares_per_s;        /* daemon: shares broken by guest writes */
-	double scan_progress;         /* daemon: 0..1 of the current pass */
+	struct shr_domain_stats dm;   /* its numbers in the daemon's reply (SHR_DOMAIN_STATS) */
+	bool dm_has[XSD_NR_DOMAIN_STATS];  /* which of them the reply carried */
 };
 
 /* The hypervisor's numbers (libxenctrl). */
@@ -77,23 +84,15 @@ enum xst_daemon_state {
 	XST_DAEMON_ERROR,             /* any other failure (permissions, ...) */
 };
 
-/* The daemon's `stats` reply, the parts xenshare-stat shows. */
+/* The daemon's `stats` reply: its version, and its values of both lists. */
 struct xst_daemon {
 	enum xst_daemon_state state;
 	char error[320];              /* when not UP: what happened, with the path */
 	char version[16];
-	int64_t pid;
-	double uptime_s, cpu_percent;
-	char protocol[16];            /* "batched" or "upstream" */
-	uint64_t full_scans;
-	double pass_time_s, pass_progress;
-	bool settled;
-	uint64_t total_pages, free_pages, reserve_pages;
-	bool sharing_paused;
-	uint64_t sharing_freed_pages, sharing_used_frames;  /* as the daemon read them */
-	uint64_t pages_shared, pages_sharing, pages_unshared, pages_volatile;
-	uint64_t pages_scanned, zero_pages_sharing;
-	uint64_t share_attempts, share_raced, unshares;
+	struct xsd_stats own;         /* the daemon's own values (XSD_STATS) */
+	struct shr_stats engine;      /* the engine's (SHR_STATS) */
+	bool own_has[XSD_NR_DAEMON_STATS];    /* which of them the reply carried */
+	bool engine_has[XSD_NR_ENGINE_STATS];
 };
 
 struct xst_snapshot {

@@ -18,6 +18,9 @@
 
 #include <json-c/json.h>
 
+#include "../../dom0-daemon/settings.h"   /* xsd_protocol_name() */
+#include "../../dom0-daemon/xen.h"        /* XSD_DOMID_FIRST_RESERVED */
+
 struct parse_ctx {
 	char *err;
 	size_t errlen;
@@ -59,6 +62,22 @@ static struct json_object *member(struct parse_ctx *c, struct json_object *o,
 		return NULL;
 	}
 	return v;
+}
+
+static int64_t get_i64(struct parse_ctx *c, struct json_object *o, const char *where,
+		       const char *key, int64_t min, const char *below)
+{
+	struct json_object *v = member(c, o, where, key, json_type_int);
+	int64_t i;
+
+	if (!v)
+		return 0;
+	i = json_object_get_int64(v);
+	if (i < min) {
+		fail(c, "field %s.%s = %lld %s", where, key, (long long)i, below);
+		return 0;
+	}
+	return i;
 }
 
 static uint64_t get_u64(struct parse_ctx *c, struct json_object *o, const char *where,
@@ -126,6 +145,62 @@ static void get_str(struct parse_ctx *c, struct json_object *o, const char *wher
 			*p = '?';
 }
 
+/* The largest value a fraction, a percentage or another number may have. */
+static double max_of(enum shr_stat_unit unit)
+{
+	return unit == SHR_UNIT_RATIO ? 1 : unit == SHR_UNIT_PERCENT ? 1e5 : 1e12;
+}
+
+/* Reads line s from object o (called `where` in messages) into base;
+ * *has tells whether the reply carried it. */
+static void parse_stat(struct parse_ctx *c, struct json_object *o, const char *where,
+		       const struct xsd_stat *s, void *base, bool *has)
+{
+	union xsd_stat_value val;
+	char name[16];
+
+	*has = false;
+	if (!json_object_object_get_ex(o, s->key, NULL)) {
+		if (s->flags & SHR_REQUIRED)
+			fail(c, "field %s.%s missing", where, s->key);
+		return;
+	}
+	memset(&val, 0, sizeof(val));
+	switch (s->type) {
+	case SHR_STAT_U64:
+		val.u64 = get_u64(c, o, where, s->key);
+		break;
+	case SHR_STAT_I64:
+		if (s->unit == SHR_UNIT_PID)
+			val.i64 = get_i64(c, o, where, s->key, 1, "is not a process id");
+		else   /* -1: the hypervisor did not answer */
+			val.i64 = get_i64(c, o, where, s->key, -1, "is below -1");
+		break;
+	case SHR_STAT_BOOL:
+		val.b = get_bool(c, o, where, s->key);
+		break;
+	case SHR_STAT_DBL:
+		val.d = get_double(c, o, where, s->key, 0, max_of(s->unit));
+		break;
+	case SHR_STAT_PROTO:
+		get_str(c, o, where, s->key, name, sizeof(name));
+		if (!c->bad && xsd_stat_proto_parse(name, &val.proto))
+			fail(c, "field %s.%s = \"%s\" is not a protocol", where, s->key, name);
+		break;
+	}
+	xsd_stat_set(s, base, val);
+	*has = !c->bad;
+}
+
+/* Every line of table t whose section is in sec_obj (indexed by section). */
+static void parse_table(struct parse_ctx *c, struct json_object *const *sec_obj,
+			const struct xsd_stat_table *t, void *base, bool *has)
+{
+	for (size_t i = 0; i < t->n && !c->bad; i++)
+		parse_stat(c, sec_obj[t->v[i].section], xsd_stat_section_name(t->v[i].section),
+			   &t->v[i], base, &has[i]);
+}
+
 static void parse_domain(struct parse_ctx *c, struct json_object *o, size_t i,
 			 struct xst_domain *d)
 {
@@ -139,19 +214,16 @@ static void parse_domain(struct parse_ctx *c, struct json_object *o, size_t i,
 	}
 	memset(d, 0, sizeof(*d));
 	domid = get_u64(c, o, where, "domid");
-	if (domid >= 0x7ff0) /* DOMID_FIRST_RESERVED */
+	if (domid >= XSD_DOMID_FIRST_RESERVED)
 		fail(c, "field %s.domid = %llu is not a domain id", where, (unsigned long long)domid);
 	d->domid = (uint32_t)domid;
 	get_str(c, o, where, "name", d->name, sizeof(d->name));
 	get_str(c, o, where, "group", d->group, sizeof(d->group));
 	get_str(c, o, where, "mode", d->mode, sizeof(d->mode));
 	d->in_daemon = true;
-	d->tot_pages = get_u64(c, o, where, "tot_pages");
-	d->daemon_shr_pages = get_u64(c, o, where, "shr_pages");
-	d->pages_sharing = get_u64(c, o, where, "pages_sharing");
-	d->pages_volatile = get_u64(c, o, where, "pages_volatile");
-	d->unshares_per_s = get_double(c, o, where, "unshares_per_s", 0, 1e12);
-	d->scan_progress = get_double(c, o, where, "scan_progress", 0, 1);
+	for (size_t k = 0; k < xsd_stats_domain.n && !c->bad; k++)
+		parse_stat(c, o, where, &xsd_stats_domain.v[k], &d->dm, &d->dm_has[k]);
+	d->tot_pages = d->dm.tot_pages;
 }
 
 int xst_parse_daemon_reply(const char *text, size_t len, struct xst_daemon *dm,
@@ -160,7 +232,7 @@ int xst_parse_daemon_reply(const char *text, size_t len, struct xst_daemon *dm,
 {
 	struct parse_ctx c = { .err = err, .errlen = errlen };
 	struct json_tokener *tok;
-	struct json_object *root = NULL, *d, *h, *k, *arr;
+	struct json_object *root = NULL, *d, *arr, *sec[SHR_SEC_DOMAIN + 1] = { NULL };
 	struct xst_domain *list = NULL;
 	size_t n = 0;
 
@@ -198,46 +270,15 @@ int xst_parse_daemon_reply(const char *text, size_t len, struct xst_daemon *dm,
 		goto out;
 	}
 	get_str(&c, root, "reply", "version", dm->version, sizeof(dm->version));
-	d = member(&c, root, "reply", "daemon", json_type_object);
-	h = member(&c, root, "reply", "host", json_type_object);
-	k = member(&c, root, "reply", "counters", json_type_object);
-	arr = member(&c, root, "reply", "domains", json_type_array);
+	for (int k = SHR_SEC_DAEMON; k <= SHR_SEC_COUNTERS; k++)
+		sec[k] = member(&c, root, "reply", xsd_stat_section_name(k), json_type_object);
+	arr = member(&c, root, "reply", xsd_stat_section_name(SHR_SEC_DOMAIN), json_type_array);
 	if (c.bad)
 		goto out;
-
-	{
-		int64_t pid;
-		struct json_object *v = member(&c, d, "daemon", "pid", json_type_int);
-
-		pid = v ? json_object_get_int64(v) : 0;
-		if (v && pid <= 0)
-			fail(&c, "field daemon.pid = %lld is not a process id", (long long)pid);
-		dm->pid = pid;
-	}
-	dm->uptime_s = get_double(&c, d, "daemon", "uptime_s", 0, 1e12);
-	dm->cpu_percent = get_double(&c, d, "daemon", "cpu_percent", 0, 1e5);
-	get_str(&c, d, "daemon", "protocol", dm->protocol, sizeof(dm->protocol));
-	dm->full_scans = get_u64(&c, d, "daemon", "full_scans");
-	dm->pass_time_s = get_double(&c, d, "daemon", "pass_time_s", 0, 1e12);
-	dm->pass_progress = get_double(&c, d, "daemon", "pass_progress", 0, 1);
-	dm->settled = get_bool(&c, d, "daemon", "settled");
-
-	dm->total_pages = get_u64(&c, h, "host", "total_pages");
-	dm->free_pages = get_u64(&c, h, "host", "free_pages");
-	dm->reserve_pages = get_u64(&c, h, "host", "reserve_pages");
-	dm->sharing_paused = get_bool(&c, h, "host", "sharing_paused");
-	dm->sharing_freed_pages = get_u64(&c, h, "host", "sharing_freed_pages");
-	dm->sharing_used_frames = get_u64(&c, h, "host", "sharing_used_frames");
-
-	dm->pages_shared = get_u64(&c, k, "counters", "pages_shared");
-	dm->pages_sharing = get_u64(&c, k, "counters", "pages_sharing");
-	dm->pages_unshared = get_u64(&c, k, "counters", "pages_unshared");
-	dm->pages_volatile = get_u64(&c, k, "counters", "pages_volatile");
-	dm->pages_scanned = get_u64(&c, k, "counters", "pages_scanned");
-	dm->zero_pages_sharing = get_u64(&c, k, "counters", "zero_pages_sharing");
-	dm->share_attempts = get_u64(&c, k, "counters", "share_attempts");
-	dm->share_raced = get_u64(&c, k, "counters", "share_raced");
-	dm->unshares = get_u64(&c, k, "counters", "unshares");
+	parse_table(&c, sec, &xsd_stats_daemon, &dm->own, dm->own_has);
+	parse_table(&c, sec, &xsd_stats_engine, &dm->engine, dm->engine_has);
+	if (c.bad)
+		goto out;
 
 	n = json_object_array_length(arr);
 	if (n) {
@@ -322,11 +363,8 @@ int xst_snapshot_merge(struct xst_snapshot *s,
 			snprintf(o->mode, sizeof(o->mode), "%s", dd->mode);
 		copy_if_empty(o->name, dd->name, sizeof(o->name));
 		o->in_daemon = true;
-		o->daemon_shr_pages = dd->daemon_shr_pages;
-		o->pages_sharing = dd->pages_sharing;
-		o->pages_volatile = dd->pages_volatile;
-		o->unshares_per_s = dd->unshares_per_s;
-		o->scan_progress = dd->scan_progress;
+		o->dm = dd->dm;
+		memcpy(o->dm_has, dd->dm_has, sizeof(o->dm_has));
 	}
 	qsort(out, n, sizeof(*out), cmp_domid);
 	s->domains = out;

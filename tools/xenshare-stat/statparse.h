@@ -3,13 +3,16 @@
  * statparse.h - turning the daemon's `stats` reply and the hypervisor's
  * domain list into one xst_snapshot.
  *
- * The reply format is docs/control-protocol.md.  The parser is strict about
- * every field xenshare-stat uses (present, of the documented type, counts
- * non-negative) and ignores fields it does not know, because the protocol
- * allows fields to be added but never removed or changed in meaning.  A
- * reply that breaks the contract is a bad reply (the daemon's state becomes
- * XST_DAEMON_BAD_REPLY with the offending field named), never a table of
- * zeros.
+ * The reply format is docs/control-protocol.md; its statistics are the
+ * lines of the lists of dom0-daemon/schema.h, read by walking their tables.
+ * The parser is strict about every value it finds (of the line's type,
+ * counts non-negative, fractions within 0..1) and about the presence of
+ * the lines marked SHR_REQUIRED; a line the reply lacks otherwise (an older
+ * daemon) is recorded as absent, and fields it does not know are ignored,
+ * because the protocol allows fields to be added but never removed or
+ * changed in meaning.  A reply that breaks the contract is a bad reply (the
+ * daemon's state becomes XST_DAEMON_BAD_REPLY with the offending field
+ * named), never a table of zeros.
  *
  * Merging: the hypervisor's list is the authority for which domains exist
  * and for tot_pages/shr_pages; the daemon adds policy and its accounting.

@@ -25,7 +25,7 @@
 #include "estfmt.h"
 #include "estimate.h"
 #include "image.h"
-#include "statfmt.h"   /* XENSHARE_STAT_VERSION: both tools ship together */
+#include "xenshare_version.h"
 
 #define DEFAULT_GROUP "default"
 _Static_assert(XSE_GROUP_LEN == XSD_GROUP_MAX + 1, "a group the daemon takes fits the estimate's");
@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 			progress_mode = 0;
 			break;
 		case 'V':
-			printf("xenshare-estimate %s\n", XENSHARE_STAT_VERSION);
+			printf("xenshare-estimate %s\n", XENSHARE_VERSION);
 			return 0;
 		case 'h':
 			usage(stdout);

@@ -42,6 +42,7 @@
 #include "collect.h"
 #include "statfmt.h"
 #include "statparse.h"
+#include "xenshare_version.h"
 
 #define DEFAULT_SOCKET "/run/xenshared/control.sock"
 
@@ -210,7 +211,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			break;
 		case 'V':
-			printf("xenshare-stat %s\n", XENSHARE_STAT_VERSION);
+			printf("xenshare-stat %s\n", XENSHARE_VERSION);
 			exit(EXIT_OK);
 		case 'h':
 			usage(stdout);
