@@ -27,7 +27,8 @@
  *    SHARED page whose frame lost its stable entry (its source was
  *    rewritten, or its domain destroyed) adopts the entry, so later twins
  *    still join the frame, and pages indexed as unique meanwhile join it
- *    at once (shr_merge_adopted);
+ *    at once (shr_merge_adopted); if another entry of that content formed
+ *    meanwhile, the page is offered for a frame merge (shr_merge_rejoin);
  *  - a UNIQUE page that changed moves to its new key (the old unstable
  *    entry is dropped, so stale entries never accumulate);
  *  - anything else is offered to the merge step (merge on first sight).
@@ -134,10 +135,13 @@ static void scan_page(struct shr_scan *sc, struct shr_dom *d, uint32_t gfn,
 		if (same && !share_lost_unseen(sc, d, gfn)) {
 			shr_pages_calm(&d->pages, gfn);
 			shr_ps_rest_more(&d->pages.pstate[gfn]);
-			if (!shr_index_has_stable(&sc->doms->index, key) &&
-			    shr_index_insert(&sc->doms->index, SHR_STABLE, key, ref, 2) == 0) {
-				shr_pages_set(&d->pages, gfn, SHR_PS_SOURCE);
-				shr_merge_adopted(sc->merge, d, gfn, key);
+			if (!shr_index_has_stable(&sc->doms->index, key)) {
+				if (shr_index_insert(&sc->doms->index, SHR_STABLE, key, ref, 2) == 0) {
+					shr_pages_set(&d->pages, gfn, SHR_PS_SOURCE);
+					shr_merge_adopted(sc->merge, d, gfn, key);
+				}
+			} else {
+				shr_merge_rejoin(sc->merge, d, gfn, key);
 			}
 			return;
 		}
