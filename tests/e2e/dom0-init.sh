@@ -292,7 +292,9 @@ create_guest() { # name [xl command: xl-patched for patch 0006's keys]
 opt_in() {
 	id=$(domid_of $1)
 	[ -n "$id" ] || return 1
-	for k in enabled:on group:e2e; do
+	# the group first: enabled without it would share in the default
+	# group until the group node arrives (and then evict)
+	for k in group:e2e enabled:on; do
 		xenstore-write /local/domain/$id/memshare/${k%%:*} "${k#*:}" || return 1
 	done
 	xenstore-chmod -r /local/domain/$id/memshare n0 r$id || return 1
@@ -361,6 +363,17 @@ check_xl_nodes() { # check-name domid
 	fi
 }
 guest_ready() { grep -q "E2E-GUEST $1 ready" "$(console_log "$1")" 2>/dev/null; }
+# true once every guest named is ready, or one of them is lost (a lost
+# guest never gets ready: no use waiting out the timeout for it)
+guests_ready_or_lost() {
+	local g all=0
+	for g in "$@"; do
+		guest_ready "$g" && continue
+		all=1
+		guest_alive "$g" || return 0
+	done
+	return $all
+}
 guest_alive() { # name: running or blocked, not crashed/dying
 	for try in 1 2 3; do
 		# xl may fail for a moment while another xl holds its lock
@@ -517,12 +530,12 @@ fi
 # ------------------------------------------------------------- phase 1
 create_guest guest1 || die guests "xl create guest1 failed"
 create_guest guest2 || die guests "xl create guest2 failed"
-wait_for 300 sh -c 'grep -q "E2E-GUEST guest1 ready" /var/log/xen/console/guest-guest1.log 2>/dev/null &&
-	grep -q "E2E-GUEST guest2 ready" /var/log/xen/console/guest-guest2.log 2>/dev/null' ||
-	{
-		for g in guest1 guest2; do guest_ready $g || diag_guest_once $g ready "not ready in 300 s"; done
-		die guests "guests not ready in 300 s: $(tail -n 3 $(console_log guest1) $(console_log guest2) 2>&1 | tr '\n' ' ')"
-	}
+wait_for 300 guests_ready_or_lost guest1 guest2
+for g in guest1 guest2; do
+	guest_ready $g && continue
+	diag_guest_once $g ready "not ready (alive: $(guest_alive $g && echo yes || echo no))"
+	die guests "$g not ready: $(tail -n 3 "$(console_log $g)" 2>&1 | tr '\n' ' ')"
+done
 D1=$(domid_of guest1) D2=$(domid_of guest2)
 opt_in guest1 && opt_in guest2 || die guests "cannot write the memshare nodes"
 COMMON_PAGES=$(sed -n 's/.*E2E-GUEST guest1 ready .*common=\([0-9]*\).*/\1/p' "$(console_log guest1)" | head -n1)
@@ -664,8 +677,9 @@ if [ -n "$PROTO2" ]; then
 	OK1=$(verdicts guest1 OK)
 	if [ "${E2E_PATCHED_XL:-no}" = yes ]; then xl3=xl-patched; else xl3=xl; fi
 	create_guest guest3 $xl3 || die guests-$PROTO2 "$xl3 create guest3 failed"
-	wait_for 300 sh -c 'grep -q "E2E-GUEST guest3 ready" /var/log/xen/console/guest-guest3.log 2>/dev/null' ||
-		{ diag_guest_once guest3 ready "not ready in 300 s"; die guests-$PROTO2 "guest3 not ready in 300 s"; }
+	wait_for 300 guests_ready_or_lost guest3
+	guest_ready guest3 ||
+		{ diag_guest_once guest3 ready "not ready (alive: $(guest_alive guest3 && echo yes || echo no))"; die guests-$PROTO2 "guest3 not ready"; }
 	D3=$(domid_of guest3)
 	if [ "$xl3" = xl-patched ]; then
 		check_xl_nodes xl-cfg-keys "$D3"
