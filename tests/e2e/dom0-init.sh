@@ -15,7 +15,10 @@
 #     after their own writes unshared pages, then guest2 destroyed while
 #     the sharer runs;
 #   2 "upstream": daemon restarted with protocol = upstream, guest3 created
-#     (same common data as guest1): sharing rises again, verdicts pass.
+#     (same common data as guest1): sharing rises again, verdicts pass;
+#   "enomem" (phase-enomem.sh): unshares with no free host frame, through
+#     guest3's ring (with the rings' stop protocol: SIGTERM, kill -9 and
+#     takeover while guest3 waits) and through VIRQ_ENOMEM for guest1.
 export PATH=/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu
 /bin/busybox --install -s /bin
@@ -403,18 +406,33 @@ start_daemon() { # protocol
 	} >/etc/xen/xenshared.conf
 	$DAEMON_ENV xenshared -n -f /etc/xen/xenshared.conf >>/var/log/xenshared.log 2>&1 ||
 		{ say "xenshared -n rejected the config: $(tail -n 3 /var/log/xenshared.log)"; return 1; }
-	echo "---- xenshared start, protocol = $1" >>/var/log/xenshared.log
+	launch_daemon "protocol = $1"
+}
+# Starts xenshared -d with the config file as it is (a restart keeps the
+# settings a phase gave it) and waits until it answers.
+launch_daemon() { # why
+	echo "---- xenshared start: $1" >>/var/log/xenshared.log
 	$DAEMON_ENV xenshared -d -f /etc/xen/xenshared.conf >>/var/log/xenshared.log 2>&1 &
 	DAEMON_PID=$!
 	wait_for 20 daemon_ping || return 1
 	kill -0 $DAEMON_PID 2>/dev/null
 }
-stop_daemon() {
-	[ -n "$DAEMON_PID" ] || return 0
-	kill -TERM $DAEMON_PID 2>/dev/null
-	wait_for 15 sh -c "! kill -0 $DAEMON_PID 2>/dev/null" || say "xenshared did not exit on SIGTERM in 15 s"
+# Ends the daemon with a signal and sets DAEMON_RC to its exit status
+# (128 + signal when it died of one); a daemon still there after 30 s is
+# killed (DAEMON_RC 137 then, and a line saying so).
+end_daemon() { # signal
+	local pid=$DAEMON_PID dog
+	DAEMON_RC=
+	[ -n "$pid" ] || return 0
+	kill -"$1" "$pid" 2>/dev/null
+	( sleep 30; kill -0 "$pid" 2>/dev/null && { say "xenshared (pid $pid) still there 30 s after SIG$1: killing it"; kill -KILL "$pid"; } ) &
+	dog=$!
+	wait "$pid"
+	DAEMON_RC=$?
+	kill "$dog" 2>/dev/null
 	DAEMON_PID=
 }
+stop_daemon() { end_daemon TERM; }
 # a few of the daemon's counters, for the progress lines
 daemon_progress() {
 	[ -n "$DAEMON_PID" ] || return 0
@@ -537,10 +555,16 @@ for g in guest1 guest2; do
 	die guests "$g not ready: $(tail -n 3 "$(console_log $g)" 2>&1 | tr '\n' ' ')"
 done
 D1=$(domid_of guest1) D2=$(domid_of guest2)
+# guest1 gets no sharing ring page (HVM_PARAM_SHARING_RING_PFN = 0, as a
+# toolstack that sets up none leaves it; xl gives every PVH guest one):
+# the daemon shares it without a ring, and the ENOMEM phase needs such a
+# guest for the path of hypervisor-patch 0004 (a ring, once enabled, stays
+# with its domain as long as it holds shared pages).
+NORING=$(e2e-probe no-ring "$D1" 2>&1) || die guests "cannot take guest1's ring page away: $NORING"
 opt_in guest1 && opt_in guest2 || die guests "cannot write the memshare nodes"
 COMMON_PAGES=$(sed -n 's/.*E2E-GUEST guest1 ready .*common=\([0-9]*\).*/\1/p' "$(console_log guest1)" | head -n1)
 [ -n "$COMMON_PAGES" ] || die guests "cannot read common= from guest1's ready line"
-check guests PASS "guest1=d$D1 guest2=d$D2 ready: $(grep -h 'E2E-GUEST guest. booted' $(console_log guest1) $(console_log guest2) | tr '\n' ' ') $(grep 'E2E-GUEST guest1 ready' $(console_log guest1))"
+check guests PASS "guest1=d$D1 (no ring page: $NORING) guest2=d$D2 ready: $(grep -h 'E2E-GUEST guest. booted' $(console_log guest1) $(console_log guest2) | tr '\n' ' ') $(grep 'E2E-GUEST guest1 ready' $(console_log guest1))"
 
 # Control experiment (E2E_MODE=control): no sharer at all, the guests only
 # fill and verify; tells a guest-side or emulator problem from a sharing one.
