@@ -433,6 +433,43 @@ end_daemon() { # signal
 	DAEMON_PID=
 }
 stop_daemon() { end_daemon TERM; }
+# One daemon per host (dom0-daemon/hostlock.c): a second xenshared with
+# its own pidfile, control socket and RUNTIME_DIRECTORY (so its lock file
+# differs too) must be refused by the xenstore owner node
+# /tool/xenshared/owner, exit 1 naming the running daemon's pid, and leave
+# the first running and owning the node.  Run before any guest exists: a
+# second daemon that wrongly starts finds nothing to touch and is killed.
+check_one_daemon() { # check-name
+	local rd=/run/xenshared-second cfg=/etc/xen/xenshared-second.conf owner0 owner1 p2 rc2 out detail ok=1
+	mkdir -p $rd
+	sed -e '/^control_socket\|^pidfile/d' /etc/xen/xenshared.conf >$cfg
+	echo "control_socket = $rd/control.sock" >>$cfg
+	echo "pidfile = $rd/xenshared.pid" >>$cfg
+	owner0=$(xenstore-read /tool/xenshared/owner 2>&1)
+	RUNTIME_DIRECTORY=$rd $DAEMON_ENV xenshared -d -f $cfg >/tmp/second-daemon.log 2>&1 &
+	p2=$!
+	if wait_for 20 sh -c "! kill -0 $p2 2>/dev/null"; then
+		wait $p2
+		rc2=$?
+	else
+		kill -KILL $p2 2>/dev/null
+		wait $p2
+		rc2="still running after 20 s (killed)"
+	fi
+	out=$(tr '\n' ' ' </tmp/second-daemon.log | head -c 400)
+	owner1=$(xenstore-read /tool/xenshared/owner 2>&1)
+	detail="second xenshared (RUNTIME_DIRECTORY=$rd, own pidfile and control socket): exit $rc2, said: $out; first (pid $DAEMON_PID): owner node '$owner1'"
+	[ "$rc2" = 1 ] || ok=0
+	case $out in *"another xenshared is running (pid $DAEMON_PID,"*) ;; *) ok=0; detail="$detail; no refusal naming pid $DAEMON_PID" ;; esac
+	case $owner0 in "pid=$DAEMON_PID "*) ;; *) ok=0; detail="$detail; the owner node named '$owner0' before" ;; esac
+	[ "$owner1" = "$owner0" ] || { ok=0; detail="$detail; the owner node changed (was '$owner0')"; }
+	if kill -0 "$DAEMON_PID" 2>/dev/null && daemon_ctl stats | grep -q "\"pid\":$DAEMON_PID,"; then
+		detail="$detail, still running and answering"
+	else
+		ok=0 detail="$detail; the first daemon is gone or does not answer"
+	fi
+	if [ $ok = 1 ]; then check "$1" PASS "$detail"; else check "$1" FAIL "$detail"; fi
+}
 # a few of the daemon's counters, for the progress lines
 daemon_progress() {
 	[ -n "$DAEMON_PID" ] || return 0
@@ -543,6 +580,7 @@ else
 	start_daemon "$PROTO1" ||
 		die daemon-service "xenshared (protocol = $PROTO1) did not start: $(tail -n 5 /var/log/xenshared.log | tr '\n' ' ')"
 	check daemon-service PASS "xenshared -d pid $DAEMON_PID, protocol = $PROTO1, answers ping: $(daemon_ctl ping)"
+	check_one_daemon one-daemon
 fi
 
 # ------------------------------------------------------------- phase 1
