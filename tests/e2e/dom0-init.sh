@@ -18,7 +18,8 @@
 #     (same common data as guest1): sharing rises again, verdicts pass;
 #   "enomem" (phase-enomem.sh): unshares with no free host frame, through
 #     guest3's ring (with the rings' stop protocol: SIGTERM, kill -9 and
-#     takeover while guest3 waits) and through VIRQ_ENOMEM for guest1.
+#     takeover while guest3 waits) and through VIRQ_ENOMEM for guest1;
+#   "group" (phase-group.sh): guest1 moved to another sharing group.
 export PATH=/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu
 /bin/busybox --install -s /bin
@@ -771,6 +772,12 @@ fi
 if [ "${E2E_ENOMEM:-1}" = 1 ] && [ -n "$DAEMON_PID" ]; then
 	. /e2e/phase-enomem.sh
 	phase_enomem
+fi
+# Phase "group" (tests/e2e/phase-group.sh, docs/e2e.md "Tenant isolation"):
+# a sharing guest moved to another group is unshared before it shares again.
+if [ -n "$PROTO2" ]; then
+	. /e2e/phase-group.sh
+	phase_group
 fi
 stop_daemon
 finish

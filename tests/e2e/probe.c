@@ -29,9 +29,11 @@
  *                             (-1: never; the zero and the rises before it
  *                             are counted from the arming on).  A rise is a
  *                             reading above the one before it: something
- *                             shared a page of the domain.  Returns once
- *                             shr_pages is back at <rise> after the zero,
- *                             or after <seconds>.
+ *                             shared a page of the domain; the first 16
+ *                             rises are printed as they come, armed or not:
+ *                             E2E-PROBE shr-rise t_ms=<t> from=<n> to=<n>
+ *                             armed=<0|1>.  Returns once shr_pages is back
+ *                             at <rise> after the zero, or after <seconds>.
  *   e2e-probe ring <dom>      the domain's sharing vm_event ring, read from
  *                             its page (mapped read-only) and Xen:
  *                             E2E-PROBE ring dom=<id> pfn=<gfn> enabled=<yes|no>
@@ -220,7 +222,7 @@ static int probe_shr_trace(xc_interface *xch, char **argv)
 	unsigned long secs, rise;
 	int64_t t0, now, start, prev, cur = 0, min = -1, end, arm_ms = -1, zero_ms = -1, rose_ms = -1;
 	int64_t gained = 0;
-	unsigned long samples = 0, rises = 0, rises_before_arm = 0;
+	unsigned long samples = 0, rises = 0, rises_before_arm = 0, printed_rises = 0;
 	uint32_t dom;
 
 	if (parse_dom(argv[0], &dom) || parse_ulong(argv[1], 3600, "seconds", &secs) ||
@@ -255,6 +257,11 @@ static int probe_shr_trace(xc_interface *xch, char **argv)
 		}
 		samples++;
 		end = cur;
+		if (cur > prev && zero_ms < 0 && printed_rises < 16) {
+			printed_rises++;
+			printf("E2E-PROBE shr-rise t_ms=%" PRId64 " from=%" PRId64 " to=%" PRId64
+			       " armed=%d\n", now - t0, prev, cur, arm_ms >= 0);
+		}
 		if (arm_ms < 0) {
 			rises_before_arm += cur > prev;
 		} else if (zero_ms < 0) {
