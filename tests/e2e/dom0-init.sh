@@ -288,11 +288,10 @@ create_guest() { # name [xl command: xl-patched for patch 0006's keys]
 	say "created $n as domain $id with $xlcmd"
 }
 # The opt-in nodes as the patched xl writes them (dom0-owned, guest
-# read-only).  Written once the guest has booted, not at creation: in one
-# CI trial a guest created while xenshared (upstream protocol) was sharing
-# triple-faulted in early boot on this emulated AMD SVM/NPT machine, where
-# sharing also makes guests see transient hash glitches (docs/e2e.md).
-# Until that is understood, the gate tests sharing of running guests.
+# read-only), written once the guest has booted: a guest lost in early
+# boot on this emulated machine (docs/e2e.md, "Known emulator problems")
+# is then never one whose pages were shared.  guest3 is opted in by xl
+# itself, at creation.
 opt_in() {
 	id=$(domid_of $1)
 	[ -n "$id" ] || return 1

@@ -19,8 +19,8 @@
 # daemon's stats are read twice a second; the first "evicting": true arms
 # the trace: from then on guest1's shr_pages must not rise until it is 0.
 GROUP_NEW=e2e-b
-GROUP_RISE=${E2E_GROUP_RISE:-1000}        # pages guest1 shares again, alone
-GROUP_TIMEOUT=${E2E_GROUP_TIMEOUT:-300}   # seconds for the eviction and the rise
+GROUP_RISE=1000        # pages guest1 shares again, alone
+GROUP_TIMEOUT=300      # seconds for the eviction and the rise
 
 group_held() { xenstore-read "/local/domain/$1/memshare/held" 2>/dev/null; }
 # the held node's permissions as xenstore-ls -p prints them, e.g. "n0"
