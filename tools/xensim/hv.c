@@ -387,6 +387,7 @@ static void sim_dom_free(struct sim_dom *d)
 	free(d->p2m);
 	free(d->oracle);
 	free(d->oracle_gen);
+	sim_logdirty_free(d);
 	free(d->vcpus);
 	free(d);
 }
@@ -557,10 +558,13 @@ int sim_p2m_grow(struct sim_dom *d, uint64_t nr_gfns)
 		memset(bits + old_words, 0, (words - old_words) * sizeof(*bits));
 		d->oracle_gen = bits;
 	}
+	if (sim_logdirty_grow(d, nr_gfns))
+		return -ENOMEM;
 	for (uint64_t g = d->nr_gfns; g < nr_gfns; g++) {
 		d->p2m[g].mfn = SIM_MFN_NONE;
 		d->p2m[g].rmap_idx = 0;
 		d->p2m[g].type = SIM_P2M_HOLE;
+		d->p2m[g].logdirty = 0;
 		d->oracle[g] = SIM_ORACLE_HOLE;
 	}
 	d->nr_gfns = nr_gfns;
@@ -809,6 +813,8 @@ static void sim_dom_info(const struct sim_dom *d, struct sim_dominfo *info)
 	info->nr_online_vcpus = d->nr_vcpus;
 	info->paused_vcpus = paused;
 	info->cpu_time_ns = (uint64_t)sim_elapsed_ns(&d->created);
+	info->logdirty = d->logdirty;
+	info->logdirty_faults = d->logdirty_faults;
 	memcpy(info->uuid, d->uuid, sizeof(info->uuid));
 	memcpy(info->name, d->name, sizeof(info->name));
 }
@@ -858,6 +864,8 @@ int sim_hv_decrease_reservation(struct sim_hv *hv, uint32_t domid, uint64_t nr)
 				break;
 			}
 			sim_share_drop(hv, d, g);
+			/* guest_remove_page() unshares first, which marks it dirty */
+			sim_logdirty_mark(d, g);
 		} else if (e->type == SIM_P2M_RAM_RW) {
 			d->tot_pages--;
 			sim_frame_release(hv, e->mfn);
@@ -865,6 +873,7 @@ int sim_hv_decrease_reservation(struct sim_hv *hv, uint32_t domid, uint64_t nr)
 			continue;
 		}
 		e->type = SIM_P2M_HOLE;
+		e->logdirty = 0;
 		e->mfn = SIM_MFN_NONE;
 		d->oracle[g] = SIM_ORACLE_HOLE;
 		sim_oracle_set_gen(d, g, false);
@@ -924,6 +933,7 @@ int sim_hv_guest_write(struct sim_hv *hv, uint32_t domid, uint32_t vcpu,
 		rc = -EINVAL;   /* a hole, or the ring page (not guest RAM here) */
 		goto out;
 	}
+	sim_logdirty_write_fault(d, gfn);
 	sim_gen_make_private(hv, e->mfn);
 	page = sim_frame_ptr(hv, e->mfn);
 	memcpy(page + offset, buf, len);

@@ -114,6 +114,16 @@ struct sim_dominfo {
 	 * keeps no such time, xensim's list shows it to find frozen guests */
 	uint64_t longest_pause_ns;
 	uint64_t cpu_time_ns;
+	/*
+	 * Log-dirty (sim_hv_shadow_op()): whether the domain is in log-dirty
+	 * mode, and how many log-dirty write faults its vCPUs took since it
+	 * was created -- first writes to a page write-protected by an enable
+	 * or a CLEAN, the cost log-dirty mode puts on a guest (Xen counts no
+	 * such thing for HAP guests: its fault_count stays 0).
+	 */
+	uint64_t logdirty_faults;
+	uint32_t logdirty;
+	uint32_t pad;
 	uint8_t uuid[16];
 	char name[64];
 };
@@ -309,6 +319,50 @@ void sim_hv_set_notify(struct sim_hv *hv, sim_hv_notify_fn *fn, void *arg);
  */
 int sim_hv_enomem_waiters(struct sim_hv *hv, uint32_t *domids, unsigned int max);
 int sim_hv_enomem_resume(struct sim_hv *hv, uint32_t domid);
+
+/* ---- log-dirty (XEN_DOMCTL_shadow_op, XEN_DMOP_modified_memory) --------- */
+
+/*
+ * XEN_DOMCTL_shadow_op as paging_domctl() of Xen 4.17 runs it for a guest
+ * with HAP (HVM, PVH) and, on Debian's hypervisor built without shadow
+ * paging, for a PV guest (hv_logdirty.c says which error comes when).
+ * op and mode are XEN_DOMCTL_SHADOW_OP_* and its mode flags; pages is
+ * CLEAN/PEEK's bitmap size in pages, and comes back as the number of pages
+ * the bitmap covers; fault_count and dirty_count are CLEAN/PEEK's stats.
+ */
+struct sim_shadow_op {
+	uint32_t op;
+	uint32_t mode;
+	uint64_t pages;
+	uint32_t fault_count;
+	uint32_t dirty_count;
+};
+/*
+ * bitmap: NULL for a null dirty_bitmap handle (CLEAN still clears).  Else
+ * *bitmap gets a malloc'd buffer (NULL when empty) of *bitmap_len bytes:
+ * the first of the ceil(pages / 8) bytes Xen copies out, as many as can
+ * hold a set bit (the domain's p2m); every byte after them is zero.
+ * Returns 0 or -errno.
+ */
+int sim_hv_shadow_op(struct sim_hv *hv, uint32_t domid, struct sim_shadow_op *sc,
+		     uint8_t **bitmap, size_t *bitmap_len);
+
+/* One extent of XEN_DMOP_modified_memory (struct xen_dm_op_modified_memory_extent). */
+struct sim_dm_extent {
+	uint64_t first_pfn;
+	uint32_t nr;
+	uint32_t pad;
+};
+/*
+ * XEN_DMOP_modified_memory (dm.c modified_memory()): mark the pfns of the
+ * extents dirty, unsharing shared ones first.  0 (also when the domain is
+ * not in log-dirty mode), or -errno: -ESRCH, -EPERM dom0, -EINVAL a PV
+ * guest, an empty extent, one ending beyond the domain's highest gfn or a
+ * non-zero pad (extents are taken last first, and those taken before the
+ * bad one stay marked, as in Xen).
+ */
+int sim_hv_modified_memory(struct sim_hv *hv, uint32_t domid,
+			   const struct sim_dm_extent *extents, unsigned int n);
 
 /* ---- generated memory (scale mode) --------------------------------------- */
 

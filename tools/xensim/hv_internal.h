@@ -64,8 +64,8 @@
 #define SIM_MFN_NONE UINT32_MAX        /* 32-bit mfn fields: no frame */
 #define SIM_DOMID_MAX DOMID_FIRST_RESERVED  /* domids 0 .. 0x7fef */
 #define SIM_MAX_GFNS (1ULL << 28)      /* p2m growth limit (1 TiB of gfns) */
-#define SIM_ORACLE_HOLE 0ULL
-#define SIM_RECENT_NOMINATIONS 64     /* per domain, see sim_hv_recent_nominations() */           /* oracle value: gfn expected to be a hole */
+#define SIM_ORACLE_HOLE 0ULL           /* oracle value: gfn expected to be a hole */
+#define SIM_RECENT_NOMINATIONS 64     /* per domain, see sim_hv_recent_nominations() */
 
 enum sim_frame_state { SIM_FRAME_FREE, SIM_FRAME_DOM, SIM_FRAME_SHARED, SIM_FRAME_ORPHAN };
 
@@ -87,6 +87,12 @@ struct sim_p2m {
 	uint32_t mfn;        /* SIM_MFN_NONE for holes */
 	uint32_t rmap_idx;   /* SHARED: position in the frame's reverse map */
 	uint8_t type;        /* enum sim_p2m_type */
+	/*
+	 * RAM_RW only: p2m_ram_logdirty, write-protected by a log-dirty enable
+	 * or CLEAN until the guest's next write faults (hv_logdirty.c); any
+	 * other change of the entry's type clears it.
+	 */
+	uint8_t logdirty;
 };
 
 struct sim_gref { uint32_t domid; uint32_t pad; uint64_t gfn; };
@@ -155,6 +161,19 @@ struct sim_dom {
 	 */
 	uint64_t recent_nom[SIM_RECENT_NOMINATIONS];
 	uint32_t recent_pos, recent_n;
+	/*
+	 * Log-dirty (hv_logdirty.c): paging_mode_log_dirty(); the bitmap, a
+	 * bit per gfn of the p2m (NULL: not allocated, Xen's log_dirty.top ==
+	 * INVALID_MFN); dirty_count, the bits that went 0 -> 1 since the last
+	 * CLEAN; failed_allocs, marks lost for want of memory since the bitmap
+	 * was last freed; logdirty_faults, write faults on p2m_ram_logdirty
+	 * entries since creation (for `xensim info`; Xen keeps no such count).
+	 */
+	bool logdirty;
+	uint64_t *dirty_bitmap;
+	uint64_t dirty_count;
+	uint32_t dirty_failed_allocs;
+	uint64_t logdirty_faults;
 };
 
 struct sim_map_slot { uint32_t mfn; uint32_t ro; uint32_t rw; };
@@ -218,6 +237,13 @@ void sim_gen_materialise(struct sim_hv *hv, uint32_t mfn);
 void sim_gen_make_private(struct sim_hv *hv, uint32_t mfn);
 bool sim_oracle_is_gen(const struct sim_dom *d, uint64_t gfn);
 void sim_oracle_set_gen(struct sim_dom *d, uint64_t gfn, bool gen);
+
+/* hv_logdirty.c: what marks a page dirty, and the bitmap's life */
+void sim_logdirty_mark(struct sim_dom *d, uint64_t gfn);
+void sim_logdirty_write_fault(struct sim_dom *d, uint64_t gfn);
+int sim_logdirty_grow(struct sim_dom *d, uint64_t nr_gfns);
+void sim_logdirty_free(struct sim_dom *d);
+int sim_logdirty_audit(const struct sim_dom *d);
 
 /* hv_share.c: sharing core used by hv.c */
 int sim_share_unshare(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn);

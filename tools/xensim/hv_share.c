@@ -189,6 +189,8 @@ int sim_share_unshare(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn)
 		hv->frames[old].gfn = gfn;
 		d->tot_pages++;
 		e->type = SIM_P2M_RAM_RW;
+		e->logdirty = 0;
+		sim_logdirty_mark(d, gfn);   /* private_page_found: paging_mark_dirty() */
 		return 0;
 	}
 	/* alloc_domheap_page(d): the pool and the domain's max_pages. */
@@ -212,6 +214,8 @@ int sim_share_unshare(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn)
 	d->tot_pages++;
 	e->mfn = mfn;
 	e->type = SIM_P2M_RAM_RW;
+	e->logdirty = 0;
+	sim_logdirty_mark(d, gfn);
 	return 0;
 }
 
@@ -672,6 +676,7 @@ static int sim_nominate(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn, uint
 	f->gfn = 0;
 	d->tot_pages--;
 	e->type = SIM_P2M_SHARED;
+	e->logdirty = 0;
 	hv->nr_shared++;
 	*handle = s->handle;
 	sim_recent_nominated(d, gfn);
@@ -1324,6 +1329,7 @@ int sim_hv_audit(struct sim_hv *hv)
 		if (shr != d->shr_pages)
 			AUDIT_ERR("d%u shr_pages %llu, p2m holds %llu shared gfns\n", id,
 				  (unsigned long long)d->shr_pages, (unsigned long long)shr);
+		errors += sim_logdirty_audit(d);
 		sum_shr += d->shr_pages;
 	}
 	if ((long)sum_shr != hv->nr_saved + hv->nr_shared)
