@@ -21,8 +21,9 @@
  * the point where the operation would otherwise succeed, before it changes
  * anything, and it is an error real Xen 4.17 (or libxenctrl, privcmd) gives
  * that operation in that state:
- *  - any libxenctrl call can fail with ENOMEM before it reaches Xen, when
- *    its hypercall buffer cannot be allocated (SIM_FC_CALL);
+ *  - any libxenctrl or libxendevicemodel call can fail with ENOMEM before
+ *    it reaches Xen, when its hypercall buffer cannot be allocated
+ *    (SIM_FC_CALL);
  *  - nominate of a page that would become shared can also meet a transient
  *    extra reference (-E2BIG, a backend's mapping), a writable type
  *    reference (-EINVAL, a writable grant mapping) or Xen's xmalloc
@@ -100,6 +101,8 @@ static const struct {
 	[SIM_FOP_ENOMEM_WAITERS] = { "enomem_waiters", SIM_FK_HYPERCALL, CALL_ENOMEM },
 	[SIM_FOP_ENOMEM_RESUME] = { "enomem_resume", SIM_FK_HYPERCALL, CALL_ENOMEM },
 	[SIM_FOP_MAP] = { "map", SIM_FK_MAP_CALL, CALL_ENOMEM },
+	[SIM_FOP_SHADOW_OP] = { "shadow_op", SIM_FK_HYPERCALL, CALL_ENOMEM },
+	[SIM_FOP_DM_OP] = { "dm_op", SIM_FK_HYPERCALL, CALL_ENOMEM },
 #undef CALL_ENOMEM
 };
 

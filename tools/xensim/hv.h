@@ -347,11 +347,11 @@ struct sim_shadow_op {
 int sim_hv_shadow_op(struct sim_hv *hv, uint32_t domid, struct sim_shadow_op *sc,
 		     uint8_t **bitmap, size_t *bitmap_len);
 
-/* One extent of XEN_DMOP_modified_memory (struct xen_dm_op_modified_memory_extent). */
+/* One extent of XEN_DMOP_modified_memory: struct xen_dm_op_modified_memory_extent. */
 struct sim_dm_extent {
-	uint64_t first_pfn;
 	uint32_t nr;
 	uint32_t pad;
+	uint64_t first_pfn;
 };
 /*
  * XEN_DMOP_modified_memory (dm.c modified_memory()): mark the pfns of the

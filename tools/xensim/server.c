@@ -1072,6 +1072,79 @@ static void op_evtchn(struct sim_server *srv, struct sim_client *c, uint32_t op,
 	}
 }
 
+/*
+ * XEN_DOMCTL_shadow_op: the reply carries the stats and the part of the
+ * dirty bitmap that can hold a set bit (the domain's p2m); a bitmap larger
+ * than SIM_WIRE_MAX_BULK (a guest above 4 GiB) travels in a memfd instead.
+ */
+static void op_shadow(struct sim_server *srv, const uint8_t *p, size_t len, struct sim_reply *r)
+{
+	struct sim_wire_shadow_op q;
+	struct sim_wire_shadow_reply rep = { 0 };
+	struct sim_shadow_op sc;
+	uint8_t *bitmap = NULL;
+	size_t blen = 0;
+
+	NEED(len >= sizeof(q));
+	memcpy(&q, p, sizeof(q));
+	sc = (struct sim_shadow_op){ .op = q.op, .mode = q.mode, .pages = q.pages };
+	r->ret = sim_hv_shadow_op(srv->hv, q.domid, &sc, q.bitmap ? &bitmap : NULL, &blen);
+	if (r->ret < 0)
+		goto out;
+	rep.pages = sc.pages;
+	rep.fault_count = sc.fault_count;
+	rep.dirty_count = sc.dirty_count;
+	rep.bitmap_len = blen;
+	r->len = sizeof(rep);
+	if (blen <= SIM_WIRE_MAX_BULK) {
+		if (blen)
+			memcpy(srv->tx + sizeof(rep), bitmap, blen);
+		r->len += blen;
+	} else {
+		int fd = memfd_create("xensim-dirty-bitmap", MFD_CLOEXEC);
+
+		if (fd < 0 || write_all(fd, bitmap, blen) < 0) {
+			logf_("dom%u: cannot pass a %zu-byte dirty bitmap (memfd): %s", q.domid,
+			      blen, strerror(errno));
+			/* CLEAN has cleared it already: the caller must know it lost it */
+			r->ret = -ENOMEM;
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+		rep.in_memfd = 1;
+		r->pass_fd = fd;
+		r->close_fd = true;
+	}
+	memcpy(srv->tx, &rep, sizeof(rep));
+out:
+	free(bitmap);
+}
+
+/* XEN_DMOP_modified_memory: one request per call of the library. */
+static void op_dm_modified_memory(struct sim_server *srv, const uint8_t *p, size_t len,
+				  struct sim_reply *r)
+{
+	struct sim_wire_dm_op q;
+	struct sim_dm_extent *x;
+
+	NEED(len >= sizeof(q));
+	memcpy(&q, p, sizeof(q));
+	if (q.n > SIM_WIRE_MAX_DM_EXTENTS) {
+		r->ret = -EINVAL;
+		return;
+	}
+	NEED(len >= sizeof(q) + (size_t)q.n * sizeof(*x));
+	x = malloc(q.n ? (size_t)q.n * sizeof(*x) : 1);
+	if (!x) {
+		r->ret = -ENOMEM;
+		return;
+	}
+	memcpy(x, p + sizeof(q), (size_t)q.n * sizeof(*x));
+	r->ret = sim_hv_modified_memory(srv->hv, q.domid, x, q.n);
+	free(x);
+}
+
 static void hypercall(struct sim_server *srv, struct sim_client *c, uint32_t op,
 		      const uint8_t *p, size_t len, struct sim_reply *r)
 {
@@ -1259,6 +1332,12 @@ static void hypercall(struct sim_server *srv, struct sim_client *c, uint32_t op,
 			r->len = (size_t)m.n * (sizeof(uint64_t) + sizeof(int32_t));
 		return;
 	}
+	case SIM_OP_SHADOW_OP:
+		op_shadow(srv, p, len, r);
+		return;
+	case SIM_OP_DM_MODIFIED_MEMORY:
+		op_dm_modified_memory(srv, p, len, r);
+		return;
 	case SIM_OP_UNMAP: {
 		uint32_t n;
 		uint64_t mbuf[SIM_WIRE_MAX_MAP];
@@ -1342,6 +1421,8 @@ static enum sim_fault_op fault_op(uint32_t op, bool *fired_here, bool *has_dom)
 	case SIM_OP_ENOMEM_WAITERS: *has_dom = false; return SIM_FOP_ENOMEM_WAITERS;
 	case SIM_OP_ENOMEM_RESUME: return SIM_FOP_ENOMEM_RESUME;
 	case SIM_OP_MAP: return SIM_FOP_MAP;
+	case SIM_OP_SHADOW_OP: return SIM_FOP_SHADOW_OP;
+	case SIM_OP_DM_MODIFIED_MEMORY: return SIM_FOP_DM_OP;
 	case SIM_OP_NOMINATE_GFN:
 		*fired_here = false;
 		return SIM_FOP_NOMINATE;
