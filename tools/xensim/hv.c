@@ -82,6 +82,7 @@
  *  - getinfo's cpu_time is wall-clock time since creation.
  *  - Writes through writable foreign mappings reach the oracle when the
  *    mapping goes away; verify skips gfns that still have one.
+ *  - Log-dirty mode: the DOC of hv_logdirty.c.
  *
  * DOC: Generated frames (scale mode, hv.h)
  *

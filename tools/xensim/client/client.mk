@@ -48,6 +48,19 @@ $(O)/tests/simlibs_probe: $(call objs_of,tests/integration/simlibs_probe.c) $(SI
 		-L$(O)/simlib -lxenctrl -lxenforeignmemory -lxenevtchn -lxenstore -lxendevicemodel
 ALL_TARGETS += $(O)/tests/simlibs_probe
 
+# xensim-save (tools/xensim/save.c), what `xensim save` runs: a toolstack
+# client of the host, so built against Debian's headers and linked against
+# the drop-in libraries, found through a DT_RPATH relative to the binary
+# (searched before LD_LIBRARY_PATH) so that it never meets the real ones.
+XENSIM_SAVE_OBJ := $(call objs_of,tools/xensim/save.c)
+$(XENSIM_SAVE_OBJ): CFLAGS_ALL += -std=gnu11
+$(O)/bin/xensim-save: $(XENSIM_SAVE_OBJ) $(SIMLIBS) $(SIMLIB_DEVLINKS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(XENSIM_SAVE_OBJ) -L$(O)/simlib -lxenctrl -lxenforeignmemory \
+		-Wl,--disable-new-dtags,-rpath,'$$ORIGIN/../simlib'
+ALL_TARGETS += $(O)/bin/xensim-save
+xensim: $(O)/bin/xensim-save
+
 SIMCL_COMMA := ,
 $(eval $(call add_unit_test,simclient_ut,tests/unit/simclient_ut.c,,-L$(O)/simlib -lxenctrl -lxenforeignmemory -lxenevtchn -lxenstore -lxendevicemodel -Wl$(SIMCL_COMMA)-rpath$(SIMCL_COMMA)$(abspath $(O))/simlib))
 $(O)/tests/simclient_ut: $(SIMLIBS) $(SIMLIB_DEVLINKS)
