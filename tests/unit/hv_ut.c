@@ -411,20 +411,32 @@ static void test_nominate_mapped_e2big(void)
 }
 
 /*
- * A writable foreign mapping holds a writable type reference, which makes
- * get_page_and_type(PGT_shared_page) fail: -EINVAL, not -E2BIG.
+ * A writable foreign mapping of an HVM/PVH guest's page takes no writable
+ * type reference (get_page_from_l1e(), paging_mode_external), only a
+ * reference: nominate gives -E2BIG, as for a read-only one.  A writable
+ * mapping of a shared page unshares it first; the private page it then
+ * holds cannot be nominated again until it is unmapped.
  */
-static void test_nominate_writable_mapped_einval(void)
+static void test_nominate_writable_mapped_e2big(void)
 {
 	struct sim_hv *hv = mk_hv();
-	uint32_t d = mk_dom(hv, 4);
-	uint64_t gfn = 2, mfn, h;
+	uint32_t d = mk_dom(hv, 4), e = mk_dom(hv, 4);
+	uint64_t gfn = 2, mfn, h, h2;
 	int err;
 
 	CU_ASSERT(sim_hv_map(hv, 1, d, &gfn, 1, true, &mfn, &err) == 0 && err == 0);
-	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 2, &h) == -EINVAL);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 2, &h) == -E2BIG);
 	sim_hv_unmap_owner(hv, 1);
 	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 2, &h) == 0);
+
+	share(hv, d, 3, e, 3);
+	h = nominate(hv, d, 3);
+	gfn = 3;
+	CU_ASSERT(sim_hv_map(hv, 1, d, &gfn, 1, true, &mfn, &err) == 0 && err == 0);
+	CU_ASSERT(info(hv, d).shr_pages == 1);   /* gfn 2 still nominated, 3 unshared */
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 3, &h2) == -E2BIG);
+	sim_hv_unmap_owner(hv, 1);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 3, &h2) == 0 && h2 != h);
 	done(hv);
 }
 
@@ -1563,7 +1575,7 @@ int main(void)
 		T(test_passthrough_exdev), T(test_no_such_domain),
 		T(test_implicit_enable_and_client_enabled), T(test_nominate),
 		T(test_nominate_not_sharable), T(test_nominate_mapped_e2big),
-		T(test_nominate_writable_mapped_einval), T(test_share),
+		T(test_nominate_writable_mapped_e2big), T(test_share),
 		T(test_share_after_write_fails), T(test_share_error_order_by_mfn),
 		T(test_share_same_frame_noop), T(test_share_three_way),
 		T(test_unshare_last_sharer_no_alloc), T(test_unshare_copy),

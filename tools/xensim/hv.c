@@ -28,11 +28,15 @@
  * show up there.
  *
  * Foreign mappings: sim_hv_map() takes one reference per mapped frame for
- * the owner (a client connection), like privcmd's get_page_from_gfn(): a
- * read-only reference (nominate then gives -E2BIG) or a writable one (a
- * PGT_writable type reference: nominate gives -EINVAL, as get_page_and_type
- * to PGT_shared_page fails in Xen).  A writable mapping of a shared gfn
- * unshares it first.  Writes made through a writable mapping are
+ * the owner (a client connection), like privcmd's get_page_from_gfn(), and
+ * nominate then gives -E2BIG.  A writable mapping takes no more than a
+ * read-only one: dom0's mapping of an HVM/PVH guest's page gets no
+ * PGT_writable type reference (get_page_from_l1e(): foreign mappings into
+ * a paging_mode_external() guest "don't contribute to writeable mapping
+ * refcounts"), so page_make_sharable() gets past its type check and fails
+ * on the reference count.  A writable mapping of a shared gfn unshares it
+ * first (the mapping's reference then keeps the private page from being
+ * nominated again).  Writes made through a writable mapping are
  * foreign writes the oracle cannot see; the oracle takes the page's content
  * when the writable mapping goes away (and verify skips gfns that still
  * have one).
@@ -56,8 +60,6 @@
  *    does give -ENODEV (vm_event's HAP check).
  *  - ring_enable on an enabled ring: -EBUSY (vm_event_enable()); xenctrl.h's
  *    comment says EINVAL.
- *  - A writable foreign mapping makes nominate fail with -EINVAL (a type
- *    conflict in get_page_and_type()), a read-only one with -E2BIG.
  *  - share of two gfns that are both holes succeeds (both INVALID_MFN),
  *    exactly as share_pages() does.
  *  - Domain destruction is atomic: no "dying" phase is observable, so

@@ -187,8 +187,8 @@ int sim_hv_wait_resumed(struct sim_hv *hv, uint32_t domid, uint32_t vcpu);
  * mfns[i] receives the frame to mmap (or SIM_INVALID_MFN) and err[i] 0 or
  * -EINVAL (hole) / -ENOENT (paged) as privcmd's mmapbatch_v2 reports.  A
  * writable mapping unshares the page first (and may fail with -ENOMEM in
- * err[i]).  Each mapped frame holds one extra reference until unmapped,
- * which is what makes nominate fail with -E2BIG.  Returns 0 or -errno for
+ * err[i]).  Each mapped frame, read-only or writable, holds one extra
+ * reference until unmapped, which is what makes nominate fail with -E2BIG.  Returns 0 or -errno for
  * the call as a whole (-ESRCH, -EPERM).
  */
 int sim_hv_map(struct sim_hv *hv, uint64_t owner, uint32_t domid,

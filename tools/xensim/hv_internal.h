@@ -74,7 +74,7 @@ struct sim_frame {
 	uint64_t gen;        /* generated content key (sim_hv_gen_fill()); 0: the memfd holds it */
 	uint32_t owner;      /* DOM: domid; SHARED: index into hv->shared */
 	uint32_t map_refs;   /* foreign mappings (read-only and writable) */
-	uint32_t map_rw;     /* of which writable (a PGT_writable type ref) */
+	uint32_t map_rw;     /* of which writable (their writes reach the oracle on unmap) */
 	uint8_t state;       /* enum sim_frame_state */
 	uint8_t special;     /* DOM: a Xen special page (the sharing ring) */
 	uint8_t gen_mat;     /* gen != 0 and materialised in the memfd (while mapped) */

@@ -19,9 +19,11 @@
  *    and range_share do not enable the client: a client without sharing
  *    gives -EINVAL.
  *  - nominate_page(): already shared -> its handle; not ram_rw -> -EINVAL;
- *    page_make_sharable(): dying -> -EBUSY; a writable type reference (our
- *    writable foreign mapping) -> -EINVAL; any other extra reference (a
- *    read-only foreign mapping) -> -E2BIG.
+ *    page_make_sharable(): dying -> -EBUSY; any extra reference -> -E2BIG,
+ *    a foreign mapping read-only or writable alike (a writable one takes
+ *    no type reference on an HVM/PVH guest's page; only a type conflict,
+ *    such as a writable grant mapping, gives -EINVAL, and xensim has no
+ *    grant mappings).
  *  - share_pages(): both gfns on the same mfn -> 0 (this includes two
  *    holes, both INVALID_MFN: Xen returns success there too); the frame
  *    with the lower mfn is looked up first, so which handle error comes
@@ -658,10 +660,8 @@ static int sim_nominate(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn, uint
 	/* page_make_sharable() */
 	if (d->dying)
 		return -EBUSY;
-	if (f->map_rw)
-		return -EINVAL;   /* get_page_and_type(PGT_shared_page) vs a writable type */
 	if (f->map_refs)
-		return -E2BIG;
+		return -E2BIG;   /* count_info beyond PGC_allocated + our own reference */
 	s = sim_shared_alloc(hv, &idx);
 	if (!s)
 		return -ENOMEM;
