@@ -39,6 +39,11 @@
  *                                       "gfns": [the dirty gfns]}
  *   simlibs_probe mark DOM FIRST NR     xendevicemodel_modified_memory();
  *                                       prints "ok" or "errno N"
+ *   simlibs_probe holes DOM FIRST N     map gfns FIRST .. FIRST+N-1 read-only
+ *                                       with per-page errors; prints
+ *                                       {"mapped": N, "holes": [[first,
+ *                                       last], ...], "nominate_hole": errno
+ *                                       of nominating the first hole}
  *   simlibs_probe logdirty-thief DOM MS [giveback]
  *                                       a second log-dirty user: CLEAN the
  *                                       whole p2m every 5 ms for MS ms (with
@@ -52,7 +57,9 @@
  * saying what was expected.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -421,6 +428,55 @@ static int probe_xs_commit(const char *path, const char *value)
 	return failures ? 1 : 0;
 }
 
+static int probe_holes(uint32_t dom, unsigned long first, unsigned long n)
+{
+	xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+	xenforeignmemory_handle *fm = xenforeignmemory_open(NULL, 0);
+	xen_pfn_t *gfns = calloc(n ? n : 1, sizeof(*gfns));
+	int *err = calloc(n ? n : 1, sizeof(*err));
+	unsigned long mapped = 0, hole = ULONG_MAX, run = ULONG_MAX;
+	int nominate_errno = 0, first_range = 1;
+	uint64_t h;
+	void *p;
+
+	if (!xch || !fm || !gfns || !err || !n) {
+		printf("FAIL: %s\n", strerror(errno));
+		return 1;
+	}
+	for (unsigned long i = 0; i < n; i++)
+		gfns[i] = first + i;
+	p = xenforeignmemory_map(fm, dom, PROT_READ, n, gfns, err);
+	CHECK(p != NULL, "map of %lu pages of d%u: %s", n, dom, strerror(errno));
+	if (!p)
+		return 1;
+	printf("{\"holes\": [");
+	for (unsigned long i = 0; i <= n; i++) {
+		bool is_hole = i < n && err[i] == -EINVAL;
+
+		CHECK(i == n || !err[i] || err[i] == -EINVAL, "gfn %#lx: err %d", first + i, err[i]);
+		if (i < n && !err[i])
+			mapped++;
+		if (is_hole && run == ULONG_MAX)
+			run = i;
+		if (!is_hole && run != ULONG_MAX) {
+			printf("%s[%lu, %lu]", first_range ? "" : ", ", first + run, first + i - 1);
+			first_range = 0;
+			if (hole == ULONG_MAX)
+				hole = first + run;
+			run = ULONG_MAX;
+		}
+	}
+	xenforeignmemory_unmap(fm, p, n);
+	if (hole != ULONG_MAX && xc_memshr_nominate_gfn(xch, dom, hole, &h) < 0)
+		nominate_errno = errno;
+	printf("], \"mapped\": %lu, \"nominate_hole\": %d}\n", mapped, nominate_errno);
+	free(gfns);
+	free(err);
+	xenforeignmemory_close(fm);
+	xc_interface_close(xch);
+	return failures ? 1 : 0;
+}
+
 /* Prints "ok", or "errno N" (exit 0 either way: the test judges). */
 static int print_rc(int rc)
 {
@@ -599,6 +655,8 @@ int main(int argc, char **argv)
 		return probe_logdirty_op((uint32_t)parse_ul(argv[2]), XEN_DOMCTL_SHADOW_OP_CLEAN);
 	if (argc == 3 && !strcmp(argv[1], "logdirty-peek"))
 		return probe_logdirty_op((uint32_t)parse_ul(argv[2]), XEN_DOMCTL_SHADOW_OP_PEEK);
+	if (argc == 5 && !strcmp(argv[1], "holes"))
+		return probe_holes((uint32_t)parse_ul(argv[2]), parse_ul(argv[3]), parse_ul(argv[4]));
 	if (argc == 5 && !strcmp(argv[1], "mark"))
 		return probe_mark((uint32_t)parse_ul(argv[2]), parse_ul(argv[3]), parse_ul(argv[4]));
 	if ((argc == 4 || (argc == 5 && !strcmp(argv[4], "giveback"))) &&
@@ -610,6 +668,6 @@ int main(int argc, char **argv)
 		" share SDOM SGFN CDOM CGFN | share-range SDOM CDOM FIRST LAST |"
 		" watch-virq SECS | xs-commit PATH VALUE | logdirty-enable DOM |"
 		" logdirty-off DOM | logdirty-clean DOM | logdirty-peek DOM |"
-		" mark DOM FIRST NR | logdirty-thief DOM MS [giveback]\n");
+		" mark DOM FIRST NR | holes DOM FIRST N | logdirty-thief DOM MS [giveback]\n");
 	return 2;
 }

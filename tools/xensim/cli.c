@@ -557,11 +557,12 @@ int sim_cli_info(const char *sock, int json)
 			printf("%s{\"name\": ", i ? ", " : "");
 			json_str(stdout, t.d[i].name);
 			printf(", \"domid\": %u, \"tot_pages\": %" PRIu64 ", \"shr_pages\": %" PRIu64
+			       ", \"nr_gfns\": %" PRIu64 ", \"holes\": %" PRIu64
 			       ", \"paused_vcpus\": %u, \"longest_vcpu_pause_ms\": %" PRIu64
 			       ", \"logdirty\": %s, \"logdirty_faults\": %" PRIu64 "}",
-			       t.d[i].domid, t.d[i].tot_pages, t.d[i].shr_pages, t.d[i].paused_vcpus,
-			       t.d[i].longest_pause_ns / 1000000, t.d[i].logdirty ? "true" : "false",
-			       t.d[i].logdirty_faults);
+			       t.d[i].domid, t.d[i].tot_pages, t.d[i].shr_pages, t.d[i].nr_gfns,
+			       t.d[i].nr_holes, t.d[i].paused_vcpus, t.d[i].longest_pause_ns / 1000000,
+			       t.d[i].logdirty ? "true" : "false", t.d[i].logdirty_faults);
 		}
 		printf("], \"faults\": ");
 		print_faults_json(&fs);
@@ -592,12 +593,12 @@ int sim_cli_info(const char *sock, int json)
 		} else {
 			printf("fault_injection      : off\n");
 		}
-		printf("%-32s %5s %10s %10s %8s %15s\n", "Name", "ID", "tot_pages", "shr_pages",
-		       "logdirty", "logdirty_faults");
+		printf("%-32s %5s %10s %10s %10s %8s %15s\n", "Name", "ID", "tot_pages", "shr_pages",
+		       "holes", "logdirty", "logdirty_faults");
 		for (unsigned int i = 0; i < t.n; i++)
-			printf("%-32s %5u %10" PRIu64 " %10" PRIu64 " %8s %15" PRIu64 "\n",
+			printf("%-32s %5u %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8s %15" PRIu64 "\n",
 			       t.d[i].name, t.d[i].domid, t.d[i].tot_pages, t.d[i].shr_pages,
-			       t.d[i].logdirty ? "on" : "off", t.d[i].logdirty_faults);
+			       t.d[i].nr_holes, t.d[i].logdirty ? "on" : "off", t.d[i].logdirty_faults);
 	}
 	status = SIM_EXIT_OK;
 	free_domains(&t);

@@ -11,11 +11,13 @@
  * (FALLOC_FL_PUNCH_HOLE), so host RSS really drops when sharing frees a
  * frame and a newly allocated frame reads as zeros without being touched.
  *
- * Domains are created fully populated (gfns 0 .. nr_pages-1, ram_rw, zero
- * content); HVM and PVH domains also get the sharing ring page, a Xen
- * special page at gfn max(nr_pages, max_pages) (HVM_PARAM_SHARING_RING_PFN),
- * which is not counted in tot_pages (it plays the part of the special pages
- * libxl adds beyond maxmem).  Domain ids count up from 1 and wrap below
+ * Domains are created fully populated, where libxl puts their RAM
+ * (sim_ram_layout(): the VGA window of an HVM guest and the MMIO hole
+ * below 4 GiB are holes, RAM beyond the hole goes on from 4 GiB), ram_rw,
+ * zero content; HVM and PVH domains also get the sharing ring page, a Xen
+ * special page right above the RAM max_pages would span
+ * (HVM_PARAM_SHARING_RING_PFN), which is not counted in tot_pages (it
+ * plays the part of the special pages libxl adds beyond maxmem).  Domain ids count up from 1 and wrap below
  * DOMID_FIRST_RESERVED, skipping live ids, so a destroyed id is not reused
  * soon (Xen behaves the same way).
  *
@@ -65,8 +67,11 @@
  *  - Domain destruction is atomic: no "dying" phase is observable, so
  *    nominate's -EBUSY cannot happen; frames of a destroyed domain that are
  *    still foreign-mapped live on as orphans (Xen keeps a zombie domain).
- *  - The sharing ring page is a special page at gfn max(nr_pages,
- *    max_pages), not counted in tot_pages, never removed from the p2m.
+ *  - The sharing ring page is a special page right above the RAM of
+ *    max(nr_pages, max_pages) (libxl puts the special pages in the MMIO
+ *    hole below 4 GiB, which would make every p2m 4 GiB long), not counted
+ *    in tot_pages, never removed from the p2m.  Video RAM, the ACPI
+ *    tables and the other special pages are not modelled.
  *  - vm_event_resume() consumes at most one ring's worth of responses per
  *    call (Xen trusts rsp_prod; a bad consumer must not hang the model).
  *  - Ring disable leaves vCPUs paused by a request paused, as Xen does.
@@ -528,6 +533,85 @@ void sim_hv_physinfo(struct sim_hv *hv, uint64_t *total, uint64_t *free_frames)
 	sim_unlock(hv);
 }
 
+/* ---- guest-physical layout --------------------------------------------------- */
+
+#define SIM_GFN_4G (1ULL << (32 - SIM_PAGE_SHIFT))
+/* HVM: HVM_BELOW_4G_MMIO_LENGTH of <xen/hvm/e820.h> below 4 GiB */
+#define SIM_HVM_MMIO_GFN ((uint64_t)HVM_BELOW_4G_MMIO_START >> SIM_PAGE_SHIFT)
+/*
+ * PVH: libxl__build_hvm() starts the hole at the lowest of the special
+ * pages (X86_HVM_END_SPECIAL_REGION - X86_HVM_NR_SPECIAL_PAGES = 0xfeff8),
+ * LAPIC_BASE_ADDRESS (0xfee00000) and ACPI_INFO_PHYSICAL_ADDRESS
+ * (0xfc000000) of libxl_arch.h: the last.
+ */
+#define SIM_PVH_MMIO_GFN (0xfc000000ULL >> SIM_PAGE_SHIFT)
+/* meminit_hvm(): "skipping VGA hole 0xA0000-0xC0000" (LIBXL_VGA_HOLE_SIZE 0x20) */
+#define SIM_VGA_FIRST_GFN 0xa0ULL
+#define SIM_VGA_END_GFN 0xc0ULL
+
+static void sim_layout_add(struct sim_ram_layout *l, uint64_t first, uint64_t end)
+{
+	if (end > first && l->nr < SIM_RAM_RANGES) {
+		l->r[l->nr].first = first;
+		l->r[l->nr].end = end;
+		l->nr++;
+	}
+}
+
+void sim_ram_layout(enum sim_dom_type type, uint64_t nr_pages, struct sim_ram_layout *out)
+{
+	uint64_t low = nr_pages, mmio = type == SIM_DOM_HVM ? SIM_HVM_MMIO_GFN : SIM_PVH_MMIO_GFN;
+
+	memset(out, 0, sizeof(*out));
+	if (type == SIM_DOM_PV) {
+		sim_layout_add(out, 0, nr_pages);
+		return;
+	}
+	if (low > mmio)
+		low = mmio;
+	if (type == SIM_DOM_HVM && low > SIM_VGA_FIRST_GFN) {
+		sim_layout_add(out, 0, SIM_VGA_FIRST_GFN);
+		sim_layout_add(out, SIM_VGA_END_GFN, low);
+	} else {
+		sim_layout_add(out, 0, low);
+	}
+	sim_layout_add(out, SIM_GFN_4G, SIM_GFN_4G + (nr_pages - low));
+}
+
+uint64_t sim_ram_layout_pages(const struct sim_ram_layout *l)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < l->nr; i++)
+		n += l->r[i].end - l->r[i].first;
+	return n;
+}
+
+uint64_t sim_ram_layout_end(const struct sim_ram_layout *l)
+{
+	return l->nr ? l->r[l->nr - 1].end : 0;
+}
+
+uint64_t sim_ram_layout_gfn(const struct sim_ram_layout *l, uint64_t idx)
+{
+	for (unsigned int i = 0; i < l->nr; i++) {
+		uint64_t len = l->r[i].end - l->r[i].first;
+
+		if (idx < len)
+			return l->r[i].first + idx;
+		idx -= len;
+	}
+	return sim_ram_layout_end(l) + idx;   /* beyond RAM: the caller's bug */
+}
+
+bool sim_ram_layout_has(const struct sim_ram_layout *l, uint64_t gfn)
+{
+	for (unsigned int i = 0; i < l->nr; i++)
+		if (gfn >= l->r[i].first && gfn < l->r[i].end)
+			return true;
+	return false;
+}
+
 /* ---- domains -------------------------------------------------------------- */
 
 struct sim_dom *sim_dom_get(struct sim_hv *hv, uint32_t domid)
@@ -570,34 +654,43 @@ int sim_p2m_grow(struct sim_dom *d, uint64_t nr_gfns)
 		d->p2m[g].logdirty = 0;
 		d->oracle[g] = SIM_ORACLE_HOLE;
 	}
+	d->nr_holes += nr_gfns - d->nr_gfns;
 	d->nr_gfns = nr_gfns;
 	return 0;
 }
 
-/* Give the frames of gfns 0 .. nr_pages-1 (and the ring page) to a new domain. */
+/* Give the frames of the domain's RAM (and the ring page) to a new domain. */
 static int sim_dom_populate(struct sim_hv *hv, struct sim_dom *d, uint64_t nr_pages)
 {
 	bool ring = d->type != SIM_DOM_PV;
-	uint64_t ring_gfn = nr_pages > d->max_pages ? nr_pages : d->max_pages;
-	uint64_t need = nr_pages + (ring ? 1 : 0);
+	struct sim_ram_layout ram, span;
+	uint64_t ram_pages, ring_gfn, need;
 	int rc;
 
+	sim_ram_layout(d->type, nr_pages, &ram);
+	sim_ram_layout(d->type, nr_pages > d->max_pages ? nr_pages : d->max_pages, &span);
+	ram_pages = sim_ram_layout_pages(&ram);
+	ring_gfn = sim_ram_layout_end(&span);
+	need = ram_pages + (ring ? 1 : 0);
 	if (need > hv->nr_free)
 		return -ENOMEM;
-	rc = sim_p2m_grow(d, ring ? ring_gfn + 1 : nr_pages);
+	rc = sim_p2m_grow(d, ring ? ring_gfn + 1 : sim_ram_layout_end(&ram));
 	if (rc)
 		return rc;
-	for (uint64_t g = 0; g < nr_pages; g++) {
-		uint32_t mfn = sim_frame_alloc(hv);
+	for (unsigned int i = 0; i < ram.nr; i++) {
+		for (uint64_t g = ram.r[i].first; g < ram.r[i].end; g++) {
+			uint32_t mfn = sim_frame_alloc(hv);
 
-		hv->frames[mfn].state = SIM_FRAME_DOM;
-		hv->frames[mfn].owner = d->domid;
-		hv->frames[mfn].gfn = g;
-		d->p2m[g].mfn = mfn;
-		d->p2m[g].type = SIM_P2M_RAM_RW;
-		d->oracle[g] = hv->zero_hash;
+			hv->frames[mfn].state = SIM_FRAME_DOM;
+			hv->frames[mfn].owner = d->domid;
+			hv->frames[mfn].gfn = g;
+			d->p2m[g].mfn = mfn;
+			d->p2m[g].type = SIM_P2M_RAM_RW;
+			d->oracle[g] = hv->zero_hash;
+		}
 	}
-	d->tot_pages = nr_pages;
+	d->tot_pages = ram_pages;
+	d->nr_holes -= ram_pages;
 	if (ring) {
 		uint32_t mfn = sim_frame_alloc(hv);
 
@@ -607,6 +700,7 @@ static int sim_dom_populate(struct sim_hv *hv, struct sim_dom *d, uint64_t nr_pa
 		hv->frames[mfn].special = 1;
 		d->p2m[ring_gfn].mfn = mfn;
 		d->p2m[ring_gfn].type = SIM_P2M_RING;
+		d->nr_holes--;
 		d->ring_gfn = ring_gfn;
 	}
 	return 0;
@@ -813,6 +907,7 @@ static void sim_dom_info(const struct sim_dom *d, struct sim_dominfo *info)
 	info->max_pages = d->max_pages;
 	info->shr_pages = d->shr_pages;
 	info->nr_gfns = d->nr_gfns;
+	info->nr_holes = d->nr_holes;
 	info->nr_online_vcpus = d->nr_vcpus;
 	info->paused_vcpus = paused;
 	info->cpu_time_ns = (uint64_t)sim_elapsed_ns(&d->created);
@@ -836,12 +931,44 @@ int sim_hv_domain_getinfo(struct sim_hv *hv, uint32_t first, unsigned int max,
 }
 
 /*
+ * guest_remove_page() of gfn g: a shared gfn is unshared first in Xen (then
+ * freed); the net effect, done directly here, is dropping the domain's
+ * reference -- except that Xen's unshare of a non-last sharer needs a free
+ * frame, so with none left it fails -ENOMEM here too.  0 when removed,
+ * 1 when g holds no RAM (a hole, the ring page), -ENOMEM.
+ */
+static int sim_remove_gfn(struct sim_hv *hv, struct sim_dom *d, uint64_t g)
+{
+	struct sim_p2m *e = &d->p2m[g];
+
+	if (e->type == SIM_P2M_SHARED) {
+		if (hv->shared[hv->frames[e->mfn].owner].nr > 1 &&
+		    (hv->nr_free == 0 || d->tot_pages >= d->max_pages)) {
+			sim_share_enomem(hv, d, 0, g, false);
+			return -ENOMEM;
+		}
+		sim_share_drop(hv, d, g);
+		/* the unshare of guest_remove_page() marks it dirty */
+		sim_logdirty_mark(d, g);
+	} else if (e->type == SIM_P2M_RAM_RW) {
+		d->tot_pages--;
+		sim_frame_release(hv, e->mfn);
+	} else {
+		return 1;
+	}
+	e->type = SIM_P2M_HOLE;
+	e->logdirty = 0;
+	e->mfn = SIM_MFN_NONE;
+	d->oracle[g] = SIM_ORACLE_HOLE;
+	sim_oracle_set_gen(d, g, false);
+	d->nr_holes++;
+	return 0;
+}
+
+/*
  * Balloon out up to nr frames, highest gfns first, as a balloon driver's
- * XENMEM_decrease_reservation would (guest_remove_page()).  A shared gfn is
- * unshared first in Xen (then freed); the net effect, done directly here,
- * is dropping the domain's reference -- except that Xen's unshare of a
- * non-last sharer needs a free frame, so with none left it fails -ENOMEM
- * here too.  Returns the number of frames given back, or -errno if none.
+ * XENMEM_decrease_reservation would.  Returns the number of frames given
+ * back, or -errno if none.
  */
 int sim_hv_decrease_reservation(struct sim_hv *hv, uint32_t domid, uint64_t nr)
 {
@@ -857,36 +984,37 @@ int sim_hv_decrease_reservation(struct sim_hv *hv, uint32_t domid, uint64_t nr)
 	}
 	sim_punch_begin(hv, nr < d->nr_gfns ? nr : d->nr_gfns);
 	for (uint64_t g = d->nr_gfns; g-- > 0 && done < nr;) {
-		struct sim_p2m *e = &d->p2m[g];
+		int r = sim_remove_gfn(hv, d, g);
 
-		if (e->type == SIM_P2M_SHARED) {
-			if (hv->shared[hv->frames[e->mfn].owner].nr > 1 &&
-			    (hv->nr_free == 0 || d->tot_pages >= d->max_pages)) {
-				sim_share_enomem(hv, d, 0, g, false);
-				rc = -ENOMEM;
-				break;
-			}
-			sim_share_drop(hv, d, g);
-			/* guest_remove_page() unshares first, which marks it dirty */
-			sim_logdirty_mark(d, g);
-		} else if (e->type == SIM_P2M_RAM_RW) {
-			d->tot_pages--;
-			sim_frame_release(hv, e->mfn);
-		} else {
-			continue;
+		if (r < 0) {
+			rc = r;
+			break;
 		}
-		e->type = SIM_P2M_HOLE;
-		e->logdirty = 0;
-		e->mfn = SIM_MFN_NONE;
-		d->oracle[g] = SIM_ORACLE_HOLE;
-		sim_oracle_set_gen(d, g, false);
-		done++;
+		if (r == 0)
+			done++;
 	}
 	sim_punch_flush(hv);
 out:
 	sim_unlock(hv);
 	if (done)
 		return done > INT32_MAX ? INT32_MAX : (int)done;
+	return rc;
+}
+
+int sim_hv_remove_page(struct sim_hv *hv, uint32_t domid, uint64_t gfn)
+{
+	struct sim_dom *d;
+	int rc;
+
+	sim_lock(hv);
+	d = sim_dom_get(hv, domid);
+	if (!d || d->dying)
+		rc = -ESRCH;
+	else if (gfn >= d->nr_gfns)
+		rc = -EINVAL;
+	else if ((rc = sim_remove_gfn(hv, d, gfn)) > 0)
+		rc = -EINVAL;
+	sim_unlock(hv);
 	return rc;
 }
 

@@ -82,10 +82,36 @@ int sim_hv_frames_fd(const struct sim_hv *hv);
 
 enum sim_dom_type { SIM_DOM_PV, SIM_DOM_PVH, SIM_DOM_HVM };
 
+/*
+ * Where a guest's RAM lies, as libxl lays it out (libxl__build_hvm(),
+ * xg_dom_x86.c meminit_hvm()): nr_pages of RAM from gfn 0 up, except that
+ *  - an HVM or PVH guest's RAM stops at the MMIO hole below 4 GiB and goes
+ *    on from 4 GiB: the hole is HVM_BELOW_4G_MMIO_LENGTH (256 MiB, from
+ *    0xF0000000) for HVM, and for PVH what holds the LAPIC, the ACPI
+ *    tables and the special pages (64 MiB, from ACPI_INFO_PHYSICAL_ADDRESS
+ *    0xFC000000), so guests above 3840 / 4032 MiB have RAM above 4 GiB;
+ *  - an HVM guest (it has a device model) leaves the legacy VGA window
+ *    0xA0000-0xBFFFF unpopulated (LIBXL_VGA_HOLE_SIZE pages less RAM);
+ *    the ROM window 0xC0000-0xFFFFF above it is RAM.
+ * A PV guest's nr_pages are gfns 0 .. nr_pages-1.  Every other gfn below
+ * the highest one is a hole.  Up to three ranges of gfns, ascending.
+ */
+#define SIM_RAM_RANGES 3
+struct sim_ram_layout {
+	unsigned int nr;
+	struct { uint64_t first, end; } r[SIM_RAM_RANGES];
+};
+void sim_ram_layout(enum sim_dom_type type, uint64_t nr_pages, struct sim_ram_layout *out);
+uint64_t sim_ram_layout_pages(const struct sim_ram_layout *l);   /* RAM pages */
+uint64_t sim_ram_layout_end(const struct sim_ram_layout *l);     /* highest RAM gfn + 1 */
+/* The gfn of RAM page idx (idx < sim_ram_layout_pages()), in gfn order. */
+uint64_t sim_ram_layout_gfn(const struct sim_ram_layout *l, uint64_t idx);
+bool sim_ram_layout_has(const struct sim_ram_layout *l, uint64_t gfn);
+
 struct sim_dom_spec {
 	char name[64];
 	enum sim_dom_type type;
-	uint64_t nr_pages;      /* populated at creation: gfns 0 .. nr_pages-1 */
+	uint64_t nr_pages;      /* RAM: populated at creation where sim_ram_layout() says */
 	uint64_t max_pages;
 	uint32_t vcpus;
 	bool passthrough;       /* has a pci= device: sharing gives -EXDEV */
@@ -108,6 +134,7 @@ struct sim_dominfo {
 	uint64_t max_pages;
 	uint64_t shr_pages;      /* gfns of this domain that map a shared frame */
 	uint64_t nr_gfns;        /* size of the p2m (highest gfn + 1) */
+	uint64_t nr_holes;       /* gfns below nr_gfns that map nothing */
 	uint32_t nr_online_vcpus;
 	uint32_t paused_vcpus;   /* vCPUs paused on an unshare ENOMEM */
 	/* how long the longest-waiting of them has waited (0: none); Xen
@@ -144,6 +171,12 @@ int sim_hv_domain_getinfo(struct sim_hv *hv, uint32_t first, unsigned int max,
  * (-ENOMEM: a shared gfn could not be unshared) when none was.
  */
 int sim_hv_decrease_reservation(struct sim_hv *hv, uint32_t domid, uint64_t nr);
+/*
+ * guest_remove_page() of one gfn: it becomes a hole (a domain builder
+ * leaving a gfn unpopulated).  0, or -EINVAL not RAM, -ENOMEM (a shared
+ * gfn could not be unshared), -ESRCH.
+ */
+int sim_hv_remove_page(struct sim_hv *hv, uint32_t domid, uint64_t gfn);
 /* Host physinfo: total and free frames. */
 void sim_hv_physinfo(struct sim_hv *hv, uint64_t *total, uint64_t *free_frames);
 

@@ -57,6 +57,7 @@
 #include <xen/xen.h>
 #include <xen/memory.h>
 #include <xen/vm_event.h>
+#include <xen/hvm/e820.h>
 #include <xen/hvm/params.h>
 
 #include "hv.h"
@@ -139,6 +140,7 @@ struct sim_dom {
 	bool enomem_waiter;
 	int pause_count;
 	uint64_t nr_gfns;
+	uint64_t nr_holes;         /* p2m entries of type SIM_P2M_HOLE */
 	struct sim_p2m *p2m;
 	uint64_t *oracle;
 	uint64_t *oracle_gen;      /* bitmap: oracle[gfn] is a generated key (NULL: none ever) */

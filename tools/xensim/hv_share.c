@@ -895,6 +895,7 @@ int sim_hv_add_to_physmap(struct sim_hv *hv, uint32_t sdom, uint64_t sgfn,
 		goto out;
 	cd->p2m[cgfn].mfn = (uint32_t)smfn;
 	cd->p2m[cgfn].type = SIM_P2M_SHARED;
+	cd->nr_holes--;
 	/* The client now reads what the source's guest last wrote there. */
 	cd->oracle[cgfn] = sd->oracle[sgfn];
 	sim_oracle_set_gen(cd, cgfn, sim_oracle_is_gen(sd, sgfn));
@@ -1295,15 +1296,17 @@ int sim_hv_audit(struct sim_hv *hv)
 
 	for (uint32_t id = 0; id < SIM_DOMID_MAX; id++) {
 		struct sim_dom *d = hv->doms[id];
-		uint64_t tot = 0, shr = 0;
+		uint64_t tot = 0, shr = 0, holes = 0;
 
 		if (!d)
 			continue;
 		for (uint64_t g = 0; g < d->nr_gfns; g++) {
 			struct sim_p2m *e = &d->p2m[g];
 
-			if (e->type == SIM_P2M_HOLE)
+			if (e->type == SIM_P2M_HOLE) {
+				holes++;
 				continue;
+			}
 			if (e->mfn >= hv->nr_frames) {
 				AUDIT_ERR("d%u gfn 0x%llx maps invalid mfn\n", id, (unsigned long long)g);
 				continue;
@@ -1329,6 +1332,9 @@ int sim_hv_audit(struct sim_hv *hv)
 		if (shr != d->shr_pages)
 			AUDIT_ERR("d%u shr_pages %llu, p2m holds %llu shared gfns\n", id,
 				  (unsigned long long)d->shr_pages, (unsigned long long)shr);
+		if (holes != d->nr_holes)
+			AUDIT_ERR("d%u nr_holes %llu, p2m holds %llu holes\n", id,
+				  (unsigned long long)d->nr_holes, (unsigned long long)holes);
 		errors += sim_logdirty_audit(d);
 		sum_shr += d->shr_pages;
 	}

@@ -603,9 +603,20 @@ static void guests_check(struct sim_server *srv)
 	}
 }
 
+/*
+ * Loading a guest's memory.  Images and cores name guest-physical gfns;
+ * a generated profile numbers RAM pages (indexed), which the guest's
+ * layout places.  A core lists every page the dumped guest had: the RAM
+ * gfns it does not list are given back afterwards (seen), so its holes --
+ * ballooned pages -- stay holes.
+ */
 struct load_ctx {
 	struct sim_hv *hv;
 	uint32_t domid;
+	const struct sim_ram_layout *ram;
+	bool indexed;
+	uint64_t *seen;              /* cores: bit per gfn listed */
+	char why[160];               /* a page the layout has no room for */
 };
 
 /* The domain starts zero-filled, so zero pages need no write. */
@@ -613,11 +624,64 @@ static int load_sink(void *arg, uint64_t gfn, const void *page)
 {
 	static const uint8_t zero[SIM_PAGE_SIZE];
 	struct load_ctx *l = arg;
+	bool is_zero = memcmp(page, zero, SIM_PAGE_SIZE) == 0;
 
-	if (memcmp(page, zero, SIM_PAGE_SIZE) == 0)
+	if (l->indexed) {
+		gfn = sim_ram_layout_gfn(l->ram, gfn);
+	} else if (!sim_ram_layout_has(l->ram, gfn)) {
+		if (is_zero)
+			return 0;   /* a hole reads as zeros: nothing is lost */
+		snprintf(l->why, sizeof(l->why), "gfn %#" PRIx64 " holds data but is a hole of "
+			 "the guest's layout (VGA window, MMIO hole or beyond its memory)", gfn);
+		return -EINVAL;
+	}
+	if (l->seen)
+		l->seen[gfn / 64] |= 1ULL << (gfn % 64);
+	if (is_zero)
 		return 0;
 	return sim_hv_guest_write(l->hv, l->domid, SIM_HV_LOADER_VCPU, gfn, 0, page,
 				  SIM_PAGE_SIZE);
+}
+
+/* The guest's memory from its content keys; err gets a reason. */
+static int guest_load(struct sim_server *srv, struct sim_guest *g,
+		      const struct sim_ram_layout *ram, char *err, size_t errlen)
+{
+	uint64_t span = sim_ram_layout_end(ram), pages = sim_ram_layout_pages(ram);
+	struct load_ctx lc = { .hv = srv->hv, .domid = g->domid, .ram = ram };
+	int rc = 0;
+
+	err[0] = '\0';
+	switch (g->cfg.content) {
+	case SIM_CONTENT_IMAGE:
+		rc = sim_guest_load_image(g->cfg.content_path, span, load_sink, &lc, err, errlen);
+		break;
+	case SIM_CONTENT_CORE:
+		lc.seen = calloc((span + 63) / 64, sizeof(*lc.seen));
+		if (!lc.seen)
+			return -ENOMEM;
+		rc = sim_guest_load_core(g->cfg.content_path, span, load_sink, &lc, err, errlen);
+		for (unsigned int i = 0; !rc && i < ram->nr; i++)
+			for (uint64_t gfn = ram->r[i].first; !rc && gfn < ram->r[i].end; gfn++)
+				if (!(lc.seen[gfn / 64] >> (gfn % 64) & 1))
+					rc = sim_hv_remove_page(srv->hv, g->domid, gfn);
+		free(lc.seen);
+		break;
+	case SIM_CONTENT_PROFILE:
+		lc.indexed = true;
+		rc = sim_guest_gen_profile(&g->cfg.profile, g->cfg.os_dir, g->cfg.seed, pages,
+					   load_sink, &lc, err, errlen);
+		break;
+	case SIM_CONTENT_GENERATED:   /* sim_generated: keys only (genmem.h) */
+		rc = sim_genmem_load(srv->hv, g->domid, &g->cfg.profile, g->cfg.seed, ram,
+				     err, errlen);
+		break;
+	default:
+		break;
+	}
+	if (rc && lc.why[0])
+		snprintf(err, errlen, "%.600s: %s", g->cfg.content_path, lc.why);
+	return rc;
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -638,7 +702,7 @@ static int guest_create(struct sim_server *srv, const char *filename, const char
 	struct sim_guest *g = calloc(1, sizeof(*g));
 	struct sim_dominfo infos[64];
 	struct timespec t0, t1;
-	struct load_ctx lc;
+	struct sim_ram_layout ram;
 	char err[SIM_XLCFG_ERR_MAX];
 	uint32_t first = 0;
 	int rc, n;
@@ -677,29 +741,8 @@ static int guest_create(struct sim_server *srv, const char *filename, const char
 	}
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	lc = (struct load_ctx){ srv->hv, g->domid };
-	err[0] = '\0';
-	switch (g->cfg.content) {
-	case SIM_CONTENT_IMAGE:
-		rc = sim_guest_load_image(g->cfg.content_path, g->cfg.spec.nr_pages, load_sink,
-					  &lc, err, sizeof(err));
-		break;
-	case SIM_CONTENT_CORE:
-		rc = sim_guest_load_core(g->cfg.content_path, g->cfg.spec.nr_pages, load_sink,
-					 &lc, err, sizeof(err));
-		break;
-	case SIM_CONTENT_PROFILE:
-		rc = sim_guest_gen_profile(&g->cfg.profile, g->cfg.os_dir, g->cfg.seed,
-					   g->cfg.spec.nr_pages, load_sink, &lc, err, sizeof(err));
-		break;
-	case SIM_CONTENT_GENERATED:   /* sim_generated: keys only (genmem.h) */
-		rc = sim_genmem_load(srv->hv, g->domid, &g->cfg.profile, g->cfg.seed,
-				     g->cfg.spec.nr_pages, err, sizeof(err));
-		break;
-	default:
-		rc = 0;
-		break;
-	}
+	sim_ram_layout(g->cfg.spec.type, g->cfg.spec.nr_pages, &ram);
+	rc = guest_load(srv, g, &ram, err, sizeof(err));
 	if (rc) {
 		cli_error(msg, msglen, "%s: loading memory of \"%s\": %s", filename,
 			  g->cfg.spec.name, err[0] ? err : strerror(-rc));
@@ -721,8 +764,8 @@ static int guest_create(struct sim_server *srv, const char *filename, const char
 	}
 	struct sim_vcpu_params vp = {
 		.domid = g->domid, .nr_vcpus = g->cfg.spec.vcpus, .rate = g->cfg.write_rate,
-		.working_set = g->cfg.working_set, .nr_pages = g->cfg.spec.nr_pages,
-		.seed = g->cfg.seed, .write_aim = g->cfg.write_aim,
+		.working_set = g->cfg.working_set, .nr_pages = sim_ram_layout_pages(&ram),
+		.ram = ram, .seed = g->cfg.seed, .write_aim = g->cfg.write_aim,
 	};
 	rc = sim_vcpus_start(srv->hv, &vp, &g->vcpus);
 	if (rc) {
