@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * hv_ut.c - one test per rule of the Xen 4.17 sharing semantics that
- * libsimhv (tools/xensim/hv.c, hv_share.c) reproduces.  Every test ends by
+ * libsimhv (tools/xensim/hv_*.c) reproduces.  Every test ends by
  * checking the counters invariant and the audit walk, so a rule that is
  * "obeyed" by corrupting the bookkeeping still fails.
  */

@@ -46,8 +46,8 @@
  * must drain its ring and re-check its waiters on any event, never count
  * events.
  *
- * Thread safety: one mutex; hv.c fires under its own lock, the server from
- * its poll loop.
+ * Thread safety: one mutex; the model fires under its own lock, the server
+ * from its poll loop.
  */
 #include "fault.h"
 
@@ -59,7 +59,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv_internal.h"
+
+/* XENMEM_SHARING_OP_S/C_HANDLE_INVALID, the share op's errors */
+#ifndef __XEN_TOOLS__
+#define __XEN_TOOLS__ 1
+#endif
+#include <xen/xen.h>
+#include <xen/memory.h>
 
 struct sim_fault_err {
 	int err;

@@ -3,12 +3,13 @@
  * hv.h - the simulated Xen 4.17 hypervisor: host frames, domains, p2m and
  * memory sharing, as seen from outside the hypervisor.
  *
- * This is the contract between the pure model (hv.c, unit-tested in-process)
- * and the xensim server (server.c), which exposes it over a socket to the
- * drop-in libxenctrl / libxenforeignmemory / libxenevtchn libraries.  The
+ * This is the contract between the pure model (hv_*.c, hv_internal.h says
+ * which part does what; unit-tested in-process) and the xensim server
+ * (server.c), which exposes it over a socket to the drop-in libraries.  The
  * semantics are those of ../shared/briefs/xen-4.17-sharing.md, checked
- * against Xen 4.17's xen/arch/x86/mm/mem_sharing.c; docs/xensim.md lists
- * every place where the model knowingly differs.
+ * against Xen 4.17's xen/arch/x86/mm/mem_sharing.c, paging.c and the rest;
+ * docs/xensim.md lists every place where the model knowingly differs, and
+ * so does the DOC below.
  *
  * Conventions:
  *  - Every function returns 0 (or a count) on success and a negative errno
@@ -28,6 +29,44 @@
  *  - An oracle records, for every (domain, gfn), the 64-bit hash of what the
  *    guest last wrote there; sim_hv_verify() compares every populated gfn's
  *    frame with it.  Guest writes go only through sim_hv_guest_write().
+ *
+ * DOC: Where the model knowingly differs from Xen 4.17 (code, not comments,
+ * was followed where the two disagree)
+ *
+ *  - Enabling sharing on a PV guest gives -EOPNOTSUPP (is_hvm_domain() is
+ *    checked first); the brief's -ENODEV is the HAP check, and HAP is always
+ *    on here, so -ENODEV never comes from control.  The ring on a PV guest
+ *    does give -ENODEV (vm_event's HAP check).
+ *  - ring_enable on an enabled ring: -EBUSY (vm_event_enable()); xenctrl.h's
+ *    comment says EINVAL.
+ *  - share of two gfns that are both holes succeeds (both INVALID_MFN),
+ *    exactly as share_pages() does.
+ *  - Domain destruction is atomic: no "dying" phase is observable, so
+ *    nominate's -EBUSY cannot happen; frames of a destroyed domain that are
+ *    still foreign-mapped live on as orphans (Xen keeps a zombie domain).
+ *  - The sharing ring page is a special page right above the RAM of
+ *    max(nr_pages, max_pages) (libxl puts the special pages in the MMIO
+ *    hole below 4 GiB, which would make every p2m 4 GiB long), not counted
+ *    in tot_pages, never removed from the p2m.  Video RAM, the ACPI
+ *    tables and the other special pages are not modelled.
+ *  - vm_event_resume() consumes at most one ring's worth of responses per
+ *    call (Xen trusts rsp_prod; a bad consumer must not hang the model).
+ *  - Ring disable leaves vCPUs paused by a request paused, as Xen does.
+ *  - Patched, no ring: a vCPU paused on ENOMEM carries its own pause (as
+ *    the patch's vcpu_pause + mem_sharing_enomem_wait), released only by
+ *    sim_hv_enomem_resume() (XENMEM_sharing_op_enomem_resume); neither
+ *    the ring's resume (-ENODEV without a ring) nor a domain unpause does.
+ *  - compare_share leaves both gfns nominated when they differ, and enables
+ *    sharing on both domains implicitly.
+ *  - decrease_reservation frees the highest populated gfns; a shared gfn's
+ *    reference is dropped directly where Xen unshares then frees (same
+ *    counters, same -ENOMEM when the unshare could not allocate).
+ *  - range_share runs to the end in one call (no continuation / opaque);
+ *    grant-reference ops, fork and fork_reset are not modelled.
+ *  - getinfo's cpu_time is wall-clock time since creation.
+ *  - Writes through writable foreign mappings reach the oracle when the
+ *    mapping goes away; verify skips gfns that still have one.
+ *  - Log-dirty mode: the DOC of hv_logdirty.c.
  */
 #ifndef XENSIM_HV_H
 #define XENSIM_HV_H

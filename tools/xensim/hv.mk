@@ -1,7 +1,8 @@
 # The simulated Xen 4.17 hypervisor model (libsimhv), linked into the xensim
 # server, and its unit tests.
-SIMHV_SRCS := tools/xensim/hv.c tools/xensim/hv_share.c tools/xensim/hv_logdirty.c \
-	tools/xensim/fault.c
+SIMHV_SRCS := tools/xensim/hv_internal.c tools/xensim/hv_dom.c tools/xensim/hv_mem.c \
+	tools/xensim/hv_gen.c tools/xensim/hv_share.c tools/xensim/hv_logdirty.c \
+	tools/xensim/hv_audit.c tools/xensim/fault.c
 # <xen/domctl.h> (the shadow op's constants) pulls in xen/hvm/save.h, which
 # needs GNU C's anonymous unions.
 $(call objs_of,tools/xensim/hv_logdirty.c tests/unit/logdirty_ut.c): CFLAGS_ALL += -std=gnu11

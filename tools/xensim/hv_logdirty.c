@@ -72,6 +72,8 @@
 #include <string.h>
 
 #include "hv_internal.h"
+#include "hv_logdirty.h"
+#include "hv_share.h"
 
 #include <xen/domctl.h>   /* after hv_internal.h: it needs <stdint.h> and __XEN_TOOLS__ */
 
@@ -81,71 +83,9 @@
 #define SIM_LD_MAX_PFNS \
 	(SIM_LD_NODE_ENTRIES * SIM_LD_NODE_ENTRIES * SIM_LD_NODE_ENTRIES * SIM_LD_LEAF_PFNS)
 
-static size_t sim_ld_words(uint64_t nr_gfns)
-{
-	return (size_t)((nr_gfns + 63) / 64);
-}
-
 static bool sim_ld_test(const struct sim_dom *d, uint64_t gfn)
 {
 	return d->dirty_bitmap && (d->dirty_bitmap[gfn / 64] >> (gfn % 64) & 1);
-}
-
-/* paging_mark_pfn_dirty() */
-void sim_logdirty_mark(struct sim_dom *d, uint64_t gfn)
-{
-	uint64_t bit = 1ULL << (gfn % 64);
-
-	if (!d->logdirty || gfn >= d->nr_gfns)
-		return;
-	if (!d->dirty_bitmap) {
-		d->dirty_bitmap = calloc(sim_ld_words(d->nr_gfns), sizeof(*d->dirty_bitmap));
-		if (!d->dirty_bitmap) {
-			/* recorded; the next CLEAN or PEEK answers -ENOMEM */
-			d->dirty_failed_allocs++;
-			return;
-		}
-	}
-	if (d->dirty_bitmap[gfn / 64] & bit)
-		return;
-	d->dirty_bitmap[gfn / 64] |= bit;
-	d->dirty_count++;
-}
-
-/* A guest write reaches a ram_rw gfn: the fault of a write-protected one. */
-void sim_logdirty_write_fault(struct sim_dom *d, uint64_t gfn)
-{
-	struct sim_p2m *e = &d->p2m[gfn];
-
-	if (!e->logdirty)
-		return;
-	d->logdirty_faults++;
-	sim_logdirty_mark(d, gfn);
-	e->logdirty = 0;   /* p2m_change_type_one(logdirty -> ram_rw) */
-}
-
-/* The p2m grows (sim_p2m_grow()): so does the bitmap, with clear bits. */
-int sim_logdirty_grow(struct sim_dom *d, uint64_t nr_gfns)
-{
-	size_t old = sim_ld_words(d->nr_gfns), words = sim_ld_words(nr_gfns);
-	uint64_t *b;
-
-	if (!d->dirty_bitmap || words <= old)
-		return 0;
-	b = realloc(d->dirty_bitmap, words * sizeof(*b));
-	if (!b)
-		return -ENOMEM;
-	memset(b + old, 0, (words - old) * sizeof(*b));
-	d->dirty_bitmap = b;
-	return 0;
-}
-
-/* paging_free_log_dirty_bitmap() */
-void sim_logdirty_free(struct sim_dom *d)
-{
-	free(d->dirty_bitmap);
-	d->dirty_bitmap = NULL;
-	d->dirty_failed_allocs = 0;
 }
 
 /* p2m_change_entry_type_global(ram_rw <-> ram_logdirty) */
