@@ -275,7 +275,11 @@ void srv_guests_check(struct sim_server *srv)
  * a generated profile numbers RAM pages (indexed), which the guest's
  * layout places.  A core lists every page the dumped guest had: the RAM
  * gfns it does not list are given back afterwards (seen), so its holes --
- * ballooned pages -- stay holes.
+ * ballooned pages -- stay holes, and a page of it in a hole of the layout
+ * is an error (a core of another kind of guest).  A raw image holds all of
+ * guest-physical memory as pmemsave reads it, the VGA RAM of the window
+ * an HVM guest leaves as a hole included: pages in holes are left out
+ * (and counted in the host's log).
  */
 struct load_ctx {
 	struct sim_hv *hv;
@@ -283,7 +287,9 @@ struct load_ctx {
 	const struct sim_ram_layout *ram;
 	bool indexed;
 	uint64_t *seen;              /* cores: bit per gfn listed */
-	char why[160];               /* a page the layout has no room for */
+	uint64_t dropped;            /* images: data pages in holes, not RAM */
+	uint64_t first_dropped;
+	char why[160];               /* a core's page the layout has no room for */
 };
 
 /* The domain starts zero-filled, so zero pages need no write. */
@@ -298,6 +304,16 @@ static int load_sink(void *arg, uint64_t gfn, const void *page)
 	} else if (!sim_ram_layout_has(l->ram, gfn)) {
 		if (is_zero)
 			return 0;   /* a hole reads as zeros: nothing is lost */
+		if (!l->seen) {
+			/*
+			 * A raw image is guest-physical memory as QEMU's pmemsave
+			 * reads it, VGA RAM and MMIO included: not the guest's RAM.
+			 */
+			if (!l->dropped++)
+				l->first_dropped = gfn;
+			return 0;
+		}
+		/* a core lists populated pages only: this one is not the guest's */
 		snprintf(l->why, sizeof(l->why), "gfn %#" PRIx64 " holds data but is a hole of "
 			 "the guest's layout (VGA window, MMIO hole or beyond its memory)", gfn);
 		return -EINVAL;
@@ -348,6 +364,10 @@ static int guest_load(struct sim_server *srv, struct sim_guest *g,
 	}
 	if (rc && lc.why[0])
 		snprintf(err, errlen, "%.600s: %s", g->cfg.content_path, lc.why);
+	if (!rc && lc.dropped)
+		srv_log("dom%u (%s): %" PRIu64 " image pages with data lie in holes of its layout "
+			"(the first at gfn %#" PRIx64 "): not guest RAM, left out", g->domid,
+			g->cfg.spec.name, lc.dropped, lc.first_dropped);
 	return rc;
 }
 
