@@ -239,10 +239,8 @@ static int model_nominate(struct mdom *d, int g, uint64_t *handle)
 		*handle = f->handle;
 		return 0;
 	}
-	if (f->rw)
-		return -EINVAL;
-	if (f->ro)
-		return -E2BIG;
+	if (f->ro || f->rw)
+		return -E2BIG;   /* a foreign mapping, writable or not: an extra reference */
 	return 1;   /* will succeed: the caller records the handle hv returns */
 }
 

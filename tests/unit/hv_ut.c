@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * hv_ut.c - one test per rule of the Xen 4.17 sharing semantics that
- * libsimhv (tools/xensim/hv.c, hv_share.c) reproduces.  Every test ends by
+ * libsimhv (tools/xensim/hv_*.c) reproduces.  Every test ends by
  * checking the counters invariant and the audit walk, so a rule that is
  * "obeyed" by corrupting the bookkeeping still fails.
  */
@@ -412,20 +412,32 @@ static void test_nominate_mapped_e2big(void)
 }
 
 /*
- * A writable foreign mapping holds a writable type reference, which makes
- * get_page_and_type(PGT_shared_page) fail: -EINVAL, not -E2BIG.
+ * A writable foreign mapping of an HVM/PVH guest's page takes no writable
+ * type reference (get_page_from_l1e(), paging_mode_external), only a
+ * reference: nominate gives -E2BIG, as for a read-only one.  A writable
+ * mapping of a shared page unshares it first; the private page it then
+ * holds cannot be nominated again until it is unmapped.
  */
-static void test_nominate_writable_mapped_einval(void)
+static void test_nominate_writable_mapped_e2big(void)
 {
 	struct sim_hv *hv = mk_hv();
-	uint32_t d = mk_dom(hv, 4);
-	uint64_t gfn = 2, mfn, h;
+	uint32_t d = mk_dom(hv, 4), e = mk_dom(hv, 4);
+	uint64_t gfn = 2, mfn, h, h2;
 	int err;
 
 	CU_ASSERT(sim_hv_map(hv, 1, d, &gfn, 1, true, &mfn, &err) == 0 && err == 0);
-	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 2, &h) == -EINVAL);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 2, &h) == -E2BIG);
 	sim_hv_unmap_owner(hv, 1);
 	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 2, &h) == 0);
+
+	share(hv, d, 3, e, 3);
+	h = nominate(hv, d, 3);
+	gfn = 3;
+	CU_ASSERT(sim_hv_map(hv, 1, d, &gfn, 1, true, &mfn, &err) == 0 && err == 0);
+	CU_ASSERT(info(hv, d).shr_pages == 1);   /* gfn 2 still nominated, 3 unshared */
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 3, &h2) == -E2BIG);
+	sim_hv_unmap_owner(hv, 1);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 3, &h2) == 0 && h2 != h);
 	done(hv);
 }
 
@@ -1557,6 +1569,106 @@ static void test_verify_catches_shared_write_and_lost_page(void)
 	done(hv);
 }
 
+/* ---- guest-physical layout and holes ------------------------------------------ */
+
+/*
+ * libxl's layouts: PV RAM from 0; HVM without the VGA window 0xa0-0xbf;
+ * RAM beyond the MMIO hole (HVM from 0xF0000000, PVH from 0xFC000000) goes
+ * on at 4 GiB; page index to gfn and membership follow.
+ */
+static void test_ram_layout(void)
+{
+	struct sim_ram_layout l;
+
+	sim_ram_layout(SIM_DOM_PV, 5000, &l);
+	CU_ASSERT(l.nr == 1 && l.r[0].first == 0 && l.r[0].end == 5000);
+	sim_ram_layout(SIM_DOM_PVH, 5000, &l);
+	CU_ASSERT(l.nr == 1 && l.r[0].end == 5000 && sim_ram_layout_has(&l, 0xa5));
+	sim_ram_layout(SIM_DOM_HVM, 100, &l);
+	CU_ASSERT(l.nr == 1 && sim_ram_layout_pages(&l) == 100);
+	sim_ram_layout(SIM_DOM_HVM, 5000, &l);
+	CU_ASSERT(l.nr == 2 && l.r[0].first == 0 && l.r[0].end == 0xa0 &&
+		  l.r[1].first == 0xc0 && l.r[1].end == 5000);
+	CU_ASSERT(sim_ram_layout_pages(&l) == 5000 - 32 && sim_ram_layout_end(&l) == 5000);
+	CU_ASSERT(!sim_ram_layout_has(&l, 0xa0) && !sim_ram_layout_has(&l, 0xbf) &&
+		  sim_ram_layout_has(&l, 0x9f) && sim_ram_layout_has(&l, 0xc0));
+	CU_ASSERT(sim_ram_layout_gfn(&l, 0x9f) == 0x9f && sim_ram_layout_gfn(&l, 0xa0) == 0xc0);
+	/* 4000 MiB: 3840 below the HVM hole, 160 from 4 GiB */
+	sim_ram_layout(SIM_DOM_HVM, 4000ULL * 256, &l);
+	CU_ASSERT(l.nr == 3 && l.r[1].end == 0xf0000 && l.r[2].first == 0x100000 &&
+		  l.r[2].end == 0x100000 + 160 * 256);
+	CU_ASSERT(sim_ram_layout_pages(&l) == 4000ULL * 256 - 32);
+	sim_ram_layout(SIM_DOM_PVH, 4000ULL * 256, &l);
+	CU_ASSERT(l.nr == 1 && l.r[0].end == 4000ULL * 256);
+	sim_ram_layout(SIM_DOM_PVH, 4100ULL * 256, &l);
+	CU_ASSERT(l.nr == 2 && l.r[0].end == 0xfc000 && l.r[1].first == 0x100000 &&
+		  l.r[1].end == 0x100000 + 68 * 256);
+	CU_ASSERT(sim_ram_layout_gfn(&l, 0xfc000) == 0x100000);
+	CU_ASSERT(!sim_ram_layout_has(&l, 0xfc000) && !sim_ram_layout_has(&l, 0xfffff));
+	sim_ram_layout(SIM_DOM_PV, 4100ULL * 256, &l);
+	CU_ASSERT(l.nr == 1 && l.r[0].end == 4100ULL * 256);
+}
+
+/*
+ * An HVM guest's p2m has the VGA window as holes below its highest gfn:
+ * getinfo counts them apart from RAM, a map gives -EINVAL for each hole
+ * page only, nominate and a guest write of one -EINVAL; a balloon adds
+ * holes, and the audit checks the count.
+ */
+static void test_hvm_vga_hole(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t d = mk_dom(hv, 256);
+	uint64_t gfns[4] = { 0x9f, 0xa0, 0xbf, 0xc0 }, mfns[4], h;
+	int err[4];
+	uint8_t page[SIM_PAGE_SIZE];
+	struct sim_dominfo di = info(hv, d);
+
+	CU_ASSERT(di.tot_pages == 256 - 32 && di.nr_holes == 32 && di.nr_gfns == 257);
+	CU_ASSERT(sim_hv_map(hv, 5, d, gfns, 4, false, mfns, err) == 0);
+	CU_ASSERT(err[0] == 0 && err[1] == -EINVAL && err[2] == -EINVAL && err[3] == 0);
+	CU_ASSERT(mfns[1] == SIM_INVALID_MFN && mfns[2] == SIM_INVALID_MFN);
+	sim_hv_unmap_owner(hv, 5);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 0xa5, &h) == -EINVAL);
+	memset(page, 1, sizeof(page));
+	CU_ASSERT(sim_hv_guest_write(hv, d, 0, 0xa5, 0, page, sizeof(page)) == -EINVAL);
+	CU_ASSERT(sim_hv_guest_read(hv, d, 0xa5, page) == -EINVAL);
+	CU_ASSERT(sim_hv_decrease_reservation(hv, d, 3) == 3);
+	CU_ASSERT(info(hv, d).nr_holes == 35 && info(hv, d).tot_pages == 256 - 35);
+	CU_ASSERT(sim_hv_remove_page(hv, d, 7) == 0);
+	CU_ASSERT(sim_hv_remove_page(hv, d, 7) == -EINVAL);
+	CU_ASSERT(sim_hv_remove_page(hv, d, 0xa1) == -EINVAL);
+	CU_ASSERT(info(hv, d).nr_holes == 36);
+	done(hv);
+}
+
+/*
+ * A PVH guest above 4032 MiB: RAM stops at 0xFC000000 and goes on at
+ * 4 GiB; the 64 MiB between are holes, counted and refused as such.
+ */
+static void test_pvh_mmio_hole(void)
+{
+	struct sim_hv_config cfg = base_cfg();
+	struct sim_hv *hv;
+	uint64_t n = 0xfc000 + 100, gfns[3] = { 0xfbfff, 0xfc000, 0x100000 }, mfns[3], h;
+	uint32_t d;
+	int err[3];
+	struct sim_dominfo di;
+
+	cfg.nr_frames = n + 1024;
+	hv = mk_hv_cfg(cfg);
+	d = mk_dom_spec(hv, SIM_DOM_PVH, n, 0, false);
+	di = info(hv, d);
+	CU_ASSERT(di.tot_pages == n && di.nr_holes == 0x4000 && di.nr_gfns == 0x100000 + 100 + 1);
+	CU_ASSERT(sim_hv_map(hv, 5, d, gfns, 3, false, mfns, err) == 0);
+	CU_ASSERT(err[0] == 0 && err[1] == -EINVAL && err[2] == 0);
+	sim_hv_unmap_owner(hv, 5);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 0xfe000, &h) == -EINVAL);
+	fill(hv, d, 0x100000 + 99, 0x42);
+	CU_ASSERT(page_is(hv, d, 0x100000 + 99, 0x42));
+	done(hv);
+}
+
 UT_MAIN("hv", NULL, NULL,
 	UT(test_domain_ids_and_dom0),
 	UT(test_getinfo_fields),
@@ -1572,7 +1684,7 @@ UT_MAIN("hv", NULL, NULL,
 	UT(test_nominate),
 	UT(test_nominate_not_sharable),
 	UT(test_nominate_mapped_e2big),
-	UT(test_nominate_writable_mapped_einval),
+	UT(test_nominate_writable_mapped_e2big),
 	UT(test_share),
 	UT(test_share_after_write_fails),
 	UT(test_share_error_order_by_mfn),
@@ -1609,4 +1721,7 @@ UT_MAIN("hv", NULL, NULL,
 	UT(test_verify_catches_shared_write_and_lost_page),
 	UT(test_recent_nominations),
 	UT(test_residue),
-	UT(test_shared_frames))
+	UT(test_shared_frames),
+	UT(test_ram_layout),
+	UT(test_hvm_vga_hole),
+	UT(test_pvh_mmio_hole))
