@@ -405,7 +405,7 @@ static void test_modified_memory(void)
  */
 static void test_modified_memory_unshare_enomem(void)
 {
-	struct sim_hv *hv = mk_hv_frames(1024);
+	struct sim_hv *hv = mk_hv_frames(1100);
 	uint32_t a = mk_dom(hv, 500), b = mk_dom(hv, 500), c;
 	struct sim_hv_residue res;
 	uint8_t bits[64];
@@ -415,7 +415,7 @@ static void test_modified_memory_unshare_enomem(void)
 
 	share(hv, a, 1, b, 1);
 	sim_hv_physinfo(hv, &total, &nfree);
-	c = mk_dom(hv, nfree - 1);   /* with its ring page: the last free frame */
+	c = mk_dom(hv, nfree - SIM_NR_SPECIAL_PAGES);   /* with its special pages: every free frame */
 	sim_hv_physinfo(hv, &total, &nfree);
 	CU_ASSERT_FATAL(nfree == 0 && c != 0);
 	CU_ASSERT(sim_hv_ring_enable(hv, a, &port) == 0);

@@ -547,12 +547,13 @@ int sim_cli_info(const char *sock, int json)
 		       ", \"sum_shr_pages\": %" PRIu64 ", \"invariant_ok\": %s, \"patched\": %s"
 		       ", \"nr_cpus\": %" PRIu64 ", \"foreign_mappings\": %" PRIu64
 		       ", \"nominated_unshared\": %" PRIu64 ", \"unshare_enomem\": %" PRIu64
-		       ", \"domains\": [",
+		       ", \"frame_merge_preemptions\": %" PRIu64 ", \"domains\": [",
 		       pi.total_pages, pi.free_pages, pi.total_pages / 256, pi.free_pages / 256,
 		       freed, used, res.sum_shr_pages,
 		       res.sum_shr_pages == res.freed_pages + res.used_frames ? "true" : "false",
 		       c.patched ? "true" : "false", pi.nr_cpus,
-		       res.foreign_mappings, res.nominated_unshared, res.unshare_enomem);
+		       res.foreign_mappings, res.nominated_unshared, res.unshare_enomem,
+		       res.frame_merge_preemptions);
 		for (unsigned int i = 0; i < t.n; i++) {
 			printf("%s{\"name\": ", i ? ", " : "");
 			json_str(stdout, t.d[i].name);
@@ -584,6 +585,8 @@ int sim_cli_info(const char *sock, int json)
 		       res.nominated_unshared);
 		printf("unshare_enomem       : %" PRIu64 " (unshares that found no free frame)\n",
 		       res.unshare_enomem);
+		printf("frame_merge_preempts : %" PRIu64 " (frame-to-frame merges that yielded half way)\n",
+		       res.frame_merge_preemptions);
 		if (fs.enabled) {
 			printf("fault_injection      : seed %" PRIu64 ", rate %g\n", fs.seed, fs.rate);
 			for (unsigned int k = 0; k < SIM_FK_NR; k++)

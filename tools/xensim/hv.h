@@ -44,11 +44,13 @@
  *  - Domain destruction is atomic: no "dying" phase is observable, so
  *    nominate's -EBUSY cannot happen; frames of a destroyed domain that are
  *    still foreign-mapped live on as orphans (Xen keeps a zombie domain).
- *  - The sharing ring page is a special page right above the RAM of
- *    max(nr_pages, max_pages) (libxl puts the special pages in the MMIO
- *    hole below 4 GiB, which would make every p2m 4 GiB long), not counted
- *    in tot_pages, never removed from the p2m.  Video RAM, the ACPI
- *    tables and the other special pages are not modelled.
+ *  - libxl's eight special pages (paging, access and sharing rings,
+ *    bufioreq, xenstore, ioreq, identity page table, console; the sharing
+ *    ring is the third) lie right above the RAM of max(nr_pages,
+ *    max_pages) (libxl puts them in the MMIO hole below 4 GiB, which would
+ *    make every p2m 4 GiB long), not counted in tot_pages, never removed
+ *    from the p2m; only the sharing ring has a function.  Video RAM and
+ *    the ACPI tables are not modelled.
  *  - vm_event_resume() consumes at most one ring's worth of responses per
  *    call (Xen trusts rsp_prod; a bad consumer must not hang the model).
  *  - Ring disable leaves vCPUs paused by a request paused, as Xen does.
@@ -79,6 +81,13 @@
 
 #define SIM_PAGE_SHIFT 12
 #define SIM_PAGE_SIZE (1u << SIM_PAGE_SHIFT)
+/*
+ * libxl's special pages of an HVM/PVH guest (xg_dom_x86.c: special_pfn(),
+ * SPECIALPAGE_PAGING .. _CONSOLE): eight pages above the RAM, the sharing
+ * ring the third.
+ */
+#define SIM_NR_SPECIAL_PAGES 8u
+#define SIM_SPECIALPAGE_SHARING 2u
 #define SIM_INVALID_MFN (~0ULL)
 
 struct sim_hv;
@@ -311,6 +320,9 @@ int sim_hv_recent_nominations(struct sim_hv *hv, uint32_t domid, uint64_t *gfns,
  *  unshare_enomem      unshares (guest writes, writable maps, balloons)
  *                      that found no free frame since the host started:
  *                      how a test knows its memory pressure really hit
+ *  frame_merge_preemptions  times a frame-to-frame merge of the batched op
+ *                      dropped the lock half way (hypervisor-patch 0009's
+ *                      preemption point, every 64 gfns moved)
  * and, read in the same critical section so that guests writing meanwhile
  * cannot make them disagree, the sharing counters and the sum of every
  * domain's shr_pages (the invariant sum_shr_pages == freed + used).
@@ -320,6 +332,7 @@ struct sim_hv_residue {
 	uint64_t nominated_unshared;
 	uint64_t freed_pages, used_frames, sum_shr_pages;
 	uint64_t unshare_enomem;
+	uint64_t frame_merge_preemptions;
 };
 void sim_hv_get_residue(struct sim_hv *hv, struct sim_hv_residue *out);
 

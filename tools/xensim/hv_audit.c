@@ -77,7 +77,7 @@ int sim_hv_audit(struct sim_hv *hv)
 				  (unsigned long long)m);
 		if (f->state == SIM_FRAME_DOM) {
 			struct sim_dom *d = sim_dom_get(hv, f->owner);
-			uint8_t want = f->special ? SIM_P2M_RING : SIM_P2M_RAM_RW;
+			uint8_t want = f->special ? SIM_P2M_SPECIAL : SIM_P2M_RAM_RW;
 
 			if (!d || f->gfn >= d->nr_gfns || d->p2m[f->gfn].mfn != m ||
 			    d->p2m[f->gfn].type != want)
@@ -143,7 +143,7 @@ int sim_hv_audit(struct sim_hv *hv)
 				AUDIT_ERR("d%u gfn 0x%llx maps invalid mfn\n", id, (unsigned long long)g);
 				continue;
 			}
-			if (e->type == SIM_P2M_RAM_RW || e->type == SIM_P2M_RING) {
+			if (e->type == SIM_P2M_RAM_RW || e->type == SIM_P2M_SPECIAL) {
 				struct sim_frame *f = &hv->frames[e->mfn];
 
 				if (e->type == SIM_P2M_RAM_RW)

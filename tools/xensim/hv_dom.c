@@ -10,10 +10,10 @@
  * Domains are created fully populated, where libxl puts their RAM
  * (sim_ram_layout(): the VGA window of an HVM guest and the MMIO hole
  * below 4 GiB are holes, RAM beyond the hole goes on from 4 GiB), ram_rw,
- * zero content; HVM and PVH domains also get the sharing ring page, a Xen
- * special page right above the RAM max_pages would span
- * (HVM_PARAM_SHARING_RING_PFN), which is not counted in tot_pages (it
- * plays the part of the special pages libxl adds beyond maxmem).  Domain
+ * zero content; HVM and PVH domains also get libxl's eight special pages
+ * right above the RAM max_pages would span, the sharing ring
+ * (HVM_PARAM_SHARING_RING_PFN) the third as in xg_dom_x86.c, so the
+ * ring is not the highest gfn; they are not counted in tot_pages.  Domain
  * ids count up from 1 and wrap below DOMID_FIRST_RESERVED, skipping live
  * ids, so a destroyed id is not reused soon (Xen behaves the same way).
  * dom0 exists from sim_hv_create() on: PV, the caller of every hypercall.
@@ -113,22 +113,22 @@ bool sim_ram_layout_has(const struct sim_ram_layout *l, uint64_t gfn)
 
 /* ---- domains -------------------------------------------------------------- */
 
-/* Give the frames of the domain's RAM (and the ring page) to a new domain. */
+/* Give the frames of the domain's RAM (and the special pages) to a new domain. */
 static int sim_dom_populate(struct sim_hv *hv, struct sim_dom *d, uint64_t nr_pages)
 {
-	bool ring = d->type != SIM_DOM_PV;
+	unsigned int nr_special = d->type != SIM_DOM_PV ? SIM_NR_SPECIAL_PAGES : 0;
 	struct sim_ram_layout ram, span;
-	uint64_t ram_pages, ring_gfn, need;
+	uint64_t ram_pages, special_gfn, need;
 	int rc;
 
 	sim_ram_layout(d->type, nr_pages, &ram);
 	sim_ram_layout(d->type, nr_pages > d->max_pages ? nr_pages : d->max_pages, &span);
 	ram_pages = sim_ram_layout_pages(&ram);
-	ring_gfn = sim_ram_layout_end(&span);
-	need = ram_pages + (ring ? 1 : 0);
+	special_gfn = sim_ram_layout_end(&span);
+	need = ram_pages + nr_special;
 	if (need > hv->nr_free)
 		return -ENOMEM;
-	rc = sim_p2m_grow(d, ring ? ring_gfn + 1 : sim_ram_layout_end(&ram));
+	rc = sim_p2m_grow(d, nr_special ? special_gfn + nr_special : sim_ram_layout_end(&ram));
 	if (rc)
 		return rc;
 	for (unsigned int i = 0; i < ram.nr; i++) {
@@ -145,18 +145,20 @@ static int sim_dom_populate(struct sim_hv *hv, struct sim_dom *d, uint64_t nr_pa
 	}
 	d->tot_pages = ram_pages;
 	d->nr_holes -= ram_pages;
-	if (ring) {
+	for (unsigned int i = 0; i < nr_special; i++) {
 		uint32_t mfn = sim_frame_alloc(hv);
+		uint64_t g = special_gfn + i;
 
 		hv->frames[mfn].state = SIM_FRAME_DOM;
 		hv->frames[mfn].owner = d->domid;
-		hv->frames[mfn].gfn = ring_gfn;
+		hv->frames[mfn].gfn = g;
 		hv->frames[mfn].special = 1;
-		d->p2m[ring_gfn].mfn = mfn;
-		d->p2m[ring_gfn].type = SIM_P2M_RING;
+		d->p2m[g].mfn = mfn;
+		d->p2m[g].type = SIM_P2M_SPECIAL;
 		d->nr_holes--;
-		d->ring_gfn = ring_gfn;
 	}
+	if (nr_special)
+		d->ring_gfn = special_gfn + SIM_SPECIALPAGE_SHARING;
 	return 0;
 }
 
@@ -177,7 +179,7 @@ static void sim_dom_release_memory(struct sim_hv *hv, struct sim_dom *d)
 		case SIM_P2M_RAM_RW:
 			d->tot_pages--;
 			/* fall through */
-		case SIM_P2M_RING:
+		case SIM_P2M_SPECIAL:
 			sim_frame_release(hv, e->mfn);
 			break;
 		default:

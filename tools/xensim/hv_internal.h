@@ -82,12 +82,15 @@ struct sim_frame {
 	uint32_t map_refs;   /* foreign mappings (read-only and writable) */
 	uint32_t map_rw;     /* of which writable (their writes reach the oracle on unmap) */
 	uint8_t state;       /* enum sim_frame_state */
-	uint8_t special;     /* DOM: a Xen special page (the sharing ring) */
+	uint8_t special;     /* DOM: a special page (SIM_P2M_SPECIAL) */
 	uint8_t gen_mat;     /* gen != 0 and materialised in the memfd (while mapped) */
 };
 _Static_assert(sizeof(struct sim_frame) <= 32, "frame table entry must stay small");
 
-enum sim_p2m_type { SIM_P2M_HOLE = 0, SIM_P2M_RAM_RW, SIM_P2M_SHARED, SIM_P2M_RING };
+/* SPECIAL: one of the pages libxl populates for Xen and the toolstack
+ * (the sharing ring, xenstore and console rings, ...): not guest RAM to
+ * the model, never nominated, not in tot_pages. */
+enum sim_p2m_type { SIM_P2M_HOLE = 0, SIM_P2M_RAM_RW, SIM_P2M_SHARED, SIM_P2M_SPECIAL };
 
 struct sim_p2m {
 	uint32_t mfn;        /* SIM_MFN_NONE for holes */
@@ -224,6 +227,7 @@ struct sim_hv {
 	char panic[256];             /* non-empty: a Xen BUG() was hit, the host is down */
 	struct sim_faults *faults;   /* NULL: no fault injection */
 	uint64_t nr_unshare_enomem;  /* unshares that found no free frame (sim_share_enomem()) */
+	uint64_t frame_merge_preemptions; /* sim_merge_spanned() dropped the lock */
 };
 
 /* ---- the core (hv_internal.c); every caller holds the host lock ---- */

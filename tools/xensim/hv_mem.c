@@ -478,7 +478,7 @@ long sim_hv_verify(struct sim_hv *hv, struct sim_mismatch *out, unsigned int max
 				const struct sim_p2m *e = &d->p2m[g];
 				bool ok;
 
-				if (e->type == SIM_P2M_RING)
+				if (e->type == SIM_P2M_SPECIAL)
 					continue;
 				if (e->type == SIM_P2M_HOLE) {
 					ok = d->oracle[g] == SIM_ORACLE_HOLE;   /* else: a lost page */

@@ -38,6 +38,13 @@
  *    the host (modelled: sim_share_pages, hv->panic, the server exits);
  *    the patched hypervisor refuses it with -EDEADLK (hypervisor-patch/
  *    0008) and range_share skips such a page.
+ *  - the batched op merges two frames that both back gfns of third
+ *    domains one gfn at a time (hypervisor-patch/ 0009,
+ *    sim_merge_spanned()): each step re-checks under the lock that both
+ *    frames are shared and equal and that the gfn is still on the frame
+ *    being emptied, and every 64 gfns the lock is dropped and taken again
+ *    (the hypercall's preemption point), so guests' writes, unshares and
+ *    destroys interleave with a long merge as they do on Xen.
  *  - the accounting: nr_shared_mfns, nr_saved_mfns and per-domain
  *    shr_pages move exactly where Xen moves them, so the invariant
  *    sum(shr_pages) == nr_saved + nr_shared holds after every operation.
@@ -56,6 +63,7 @@
  * helper") and the patched one pauses the vCPU and raises VIRQ_ENOMEM.
  */
 #include <errno.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -709,8 +717,8 @@ static bool sim_spans_other(const struct sim_shared *s, uint32_t a, uint32_t b)
  *
  * compare: the patched compare-and-share op (hypervisor-patch/ 0002) merges
  * the source frame into the client frame instead when only the client frame
- * spans other domains, and merges nothing (XENSHARE_CMPSHR_SPANNED) when
- * both do.  The plain share of a patched hypervisor (0008) cannot swap (the
+ * spans other domains, and merges nothing here (XENSHARE_CMPSHR_SPANNED)
+ * when both do: sim_merge_spanned() (0009) then moves the gfns one by one.  The plain share of a patched hypervisor (0008) cannot swap (the
  * caller expects the client gfns to move) and returns -EDEADLK.
  */
 static int sim_share_pages(struct sim_hv *hv, struct sim_dom *sd, uint64_t sgfn, uint64_t sh,
@@ -1038,6 +1046,7 @@ void sim_hv_get_residue(struct sim_hv *hv, struct sim_hv_residue *out)
 	out->freed_pages = (uint64_t)hv->nr_saved;
 	out->used_frames = (uint64_t)hv->nr_shared;
 	out->unshare_enomem = hv->nr_unshare_enomem;
+	out->frame_merge_preemptions = hv->frame_merge_preemptions;
 	for (uint32_t id = 0; id < SIM_DOMID_MAX; id++)
 		if (hv->doms[id])
 			out->sum_shr_pages += hv->doms[id]->shr_pages;
@@ -1126,6 +1135,127 @@ static bool sim_frames_equal(struct sim_hv *hv, uint32_t a, uint32_t b)
 		      SIM_PAGE_SIZE) == 0;
 }
 
+#define SIM_SPANNED_PREEMPT_EVERY 64   /* 0009's SPANNED_PREEMPT_EVERY */
+
+/* The frame a pair's gfn is on, if that gfn is shared; else SIM_INVALID_MFN. */
+static uint64_t sim_pair_frame(struct sim_hv *hv, uint32_t domid, uint64_t gfn)
+{
+	struct sim_dom *d = sim_dom_get(hv, domid);
+
+	if (!d || gfn >= d->nr_gfns || d->p2m[gfn].type != SIM_P2M_SHARED)
+		return SIM_INVALID_MFN;
+	return d->p2m[gfn].mfn;
+}
+
+/*
+ * One step of 0009's move_one_shared_gfn(), under the lock: move one gfn
+ * of frame from (the pair's own gfn there last) to frame to.  0 with
+ * *emptied, or the pair's result.
+ */
+static int sim_move_one_gfn(struct sim_hv *hv, uint64_t from, uint64_t to,
+			    uint32_t pair_dom, uint64_t pair_gfn, int from_gone,
+			    int to_gone, bool *emptied)
+{
+	struct sim_shared *fs = sim_grab(hv, from), *ts = sim_grab(hv, to);
+	struct sim_gref g = { .domid = pair_dom, .gfn = pair_gfn };
+	struct sim_dom *d;
+	uint32_t fidx;
+
+	if (!fs)
+		return from_gone;
+	if (!ts)
+		return to_gone;
+	if (!sim_frames_equal(hv, (uint32_t)from, (uint32_t)to))
+		return XENSHARE_CMPSHR_DIFFERENT;
+	for (uint32_t i = 0; i < fs->nr; i++)
+		if (fs->rmap[i].domid != pair_dom || fs->rmap[i].gfn != pair_gfn) {
+			g = fs->rmap[i];
+			break;
+		}
+	d = sim_dom_get(hv, g.domid);
+	if (!d || g.gfn >= d->nr_gfns || d->p2m[g.gfn].type != SIM_P2M_SHARED ||
+	    d->p2m[g.gfn].mfn != from)
+		return from_gone;
+	if (ts->nr == ts->cap) {
+		/* room first, so that the move cannot fail half way */
+		uint32_t cap = ts->cap ? ts->cap * 2 : 2;
+		struct sim_gref *r = realloc(ts->rmap, cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		ts->rmap = r;
+		ts->cap = cap;
+	}
+	sim_rmap_del(hv, fs, d, g.gfn);
+	(void)sim_rmap_add(hv, ts, d, g.gfn);
+	d->p2m[g.gfn].mfn = (uint32_t)to;
+	*emptied = fs->nr == 0;
+	if (*emptied) {
+		fidx = hv->frames[from].owner;
+		sim_shared_dispose(hv, fidx);
+		sim_frame_release(hv, (uint32_t)from);
+		hv->nr_shared--;
+		hv->nr_saved++;
+	}
+	return 0;
+}
+
+/*
+ * 0009's share_spanned_frames(): the frame with fewer gfns is emptied into
+ * the other one gfn at a time; the lock is dropped every
+ * SIM_SPANNED_PREEMPT_EVERY gfns, and each step looks both frames up again
+ * through the pair's gfns.  Called and returning with the lock held.
+ */
+static int sim_merge_spanned(struct sim_hv *hv, const xenshare_cmpshr_pair_t *p)
+{
+	uint32_t from_dom = p->client_domain, to_dom = p->source_domain;
+	uint64_t from_gfn = p->client_gfn, to_gfn = p->source_gfn;
+	int from_gone = XENMEM_SHARING_OP_C_HANDLE_INVALID;
+	int to_gone = XENMEM_SHARING_OP_S_HANDLE_INVALID;
+	uint64_t smfn = sim_pair_frame(hv, to_dom, to_gfn);
+	uint64_t cmfn = sim_pair_frame(hv, from_dom, from_gfn);
+	unsigned long moved = 0;
+
+	if (smfn == SIM_INVALID_MFN)
+		return to_gone;
+	if (cmfn == SIM_INVALID_MFN)
+		return from_gone;
+	if (sim_grab(hv, cmfn)->nr > sim_grab(hv, smfn)->nr) {
+		from_dom = p->source_domain;
+		from_gfn = p->source_gfn;
+		to_dom = p->client_domain;
+		to_gfn = p->client_gfn;
+		from_gone = XENMEM_SHARING_OP_S_HANDLE_INVALID;
+		to_gone = XENMEM_SHARING_OP_C_HANDLE_INVALID;
+	}
+	for (;;) {
+		uint64_t from = sim_pair_frame(hv, from_dom, from_gfn);
+		uint64_t to = sim_pair_frame(hv, to_dom, to_gfn);
+		bool emptied = false;
+		int rc;
+
+		if (from == SIM_INVALID_MFN)
+			return from_gone;
+		if (to == SIM_INVALID_MFN)
+			return to_gone;
+		if (from == to)
+			return XENSHARE_CMPSHR_SHARED;
+		rc = sim_move_one_gfn(hv, from, to, from_dom, from_gfn, from_gone, to_gone,
+				      &emptied);
+		if (rc)
+			return rc;
+		if (emptied)
+			return XENSHARE_CMPSHR_SHARED;
+		if (!(++moved % SIM_SPANNED_PREEMPT_EVERY)) {
+			/* hypercall_preempt_check(): other work runs meanwhile */
+			hv->frame_merge_preemptions++;
+			sim_unlock(hv);
+			sched_yield();
+			sim_lock(hv);
+		}
+	}
+}
+
 static int sim_cmpshr_one(struct sim_hv *hv, xenshare_cmpshr_pair_t *p)
 {
 	struct sim_dom *sd, *cd;
@@ -1170,6 +1300,8 @@ static int sim_cmpshr_one(struct sim_hv *hv, xenshare_cmpshr_pair_t *p)
 	if (!sim_frames_equal(hv, (uint32_t)smfn, (uint32_t)cmfn))
 		return XENSHARE_CMPSHR_DIFFERENT;
 	rc = sim_share_pages(hv, sd, p->source_gfn, sh, cd, p->client_gfn, ch, true, false);
+	if (rc == XENSHARE_CMPSHR_SPANNED)
+		return sim_merge_spanned(hv, p);
 	return rc ? rc : XENSHARE_CMPSHR_SHARED;
 }
 

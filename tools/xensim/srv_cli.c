@@ -154,6 +154,7 @@ void srv_op_cli(struct sim_server *srv, struct sim_client *c, uint32_t op,
 		out.used_frames = res.used_frames;
 		out.sum_shr_pages = res.sum_shr_pages;
 		out.unshare_enomem = res.unshare_enomem;
+		out.frame_merge_preemptions = res.frame_merge_preemptions;
 		memcpy(srv->tx, &out, sizeof(out));
 		r->ret = 0;
 		r->len = sizeof(out);

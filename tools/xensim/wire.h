@@ -169,6 +169,7 @@ struct sim_wire_cli_residue {
 	uint64_t nominated_unshared;
 	uint64_t freed_pages, used_frames, sum_shr_pages;   /* one snapshot */
 	uint64_t unshare_enomem;
+	uint64_t frame_merge_preemptions;
 };
 
 struct sim_wire_hello {
