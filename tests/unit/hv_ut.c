@@ -1555,8 +1555,10 @@ static void test_recent_nominations(void)
  * (two clients on one frame count twice) and drops to 0 when the clients
  * go; nominated_unshared counts shared frames with exactly one sharer, so
  * a nomination raises it, a merge of two such frames removes both, and a
- * guest write to a nominated page (unshare) removes it.  The sharing
- * counters it carries are one snapshot that satisfies the invariant.
+ * guest write to a nominated page (unshare) removes it; of those,
+ * nominated_unmerged counts the frames that never had a second sharer
+ * (a frame left alone by an unshare is not one).  The sharing counters it
+ * carries are one snapshot that satisfies the invariant.
  */
 static void test_residue(void)
 {
@@ -1581,6 +1583,7 @@ static void test_residue(void)
 	nominate(hv, b, 5);
 	sim_hv_get_residue(hv, &r);
 	CU_ASSERT(r.foreign_mappings == 0 && r.nominated_unshared == 2);
+	CU_ASSERT(r.nominated_unmerged == 2);
 	share(hv, a, 6, b, 6);             /* a merged pair: two sharers, not counted */
 	sim_hv_get_residue(hv, &r);
 	CU_ASSERT(r.nominated_unshared == 2);
@@ -1590,9 +1593,11 @@ static void test_residue(void)
 	fill(hv, a, 4, 0x44);              /* the guest writes its nominated page */
 	sim_hv_get_residue(hv, &r);
 	CU_ASSERT(r.nominated_unshared == 1);
+	CU_ASSERT(r.nominated_unmerged == 1);
 	fill(hv, a, 6, 0x66);              /* unshare leaves b's gfn 6 alone on the frame */
 	sim_hv_get_residue(hv, &r);
 	CU_ASSERT(r.nominated_unshared == 2);
+	CU_ASSERT(r.nominated_unmerged == 1);
 	done(hv);
 }
 
