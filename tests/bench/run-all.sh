@@ -16,7 +16,7 @@ mkdir -p "$O/bench"
 out="$O/bench/results-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 : > "$out"
 export BENCH_OUT="$out"
-order="images convergence churn scale"
+order="images convergence churn dirty scale"
 [ -n "${BENCH_ONLY:-}" ] && order=$BENCH_ONLY
 failed=
 start=$(date +%s)
