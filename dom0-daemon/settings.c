@@ -394,9 +394,13 @@ const struct xsd_setting xsd_settings[] = {
 	  "Most CPU time the scanner may use, in percent of one CPU.  When pass_target "
 	  "would need more, passes take longer (and stats show it)." },
 	{ "reserve", XSD_T_SIZE, "64M", true, "SIZE", 0, (double)(1ull << 32), NULL, FIELD(reserve_pages), parse_size,
-	  "Stop sharing while free host memory is below this.  Every page saved can be "
-	  "asked back by an unshare when a guest writes it; the reserve keeps room for "
-	  "that.  Units: M (MiB), G (GiB) or p (4 KiB pages); 0 turns the check off." },
+	  "Free host memory to keep for unshares: every page saved can be asked back "
+	  "when a guest writes it.  Below it the daemon asks for memory (dom0_balloon).  "
+	  "Sharing itself goes on below it (each share frees a frame as it puts a page "
+	  "at risk); domains whose unshares would crash them (no sharing ring, unpatched "
+	  "hypervisor) get no new share while free memory is below the reserve plus "
+	  "their pages at risk.  Units: M (MiB), G (GiB) or p (4 KiB pages); 0 turns "
+	  "the check off." },
 	{ "dom0_balloon", XSD_T_BOOL, "on", true, "on|off", 0, 0, bool_choices, FIELD(dom0_balloon), parse_bool,
 	  "When free host memory is below the reserve, or a guest waits because an "
 	  "unshare found no free memory, lower dom0's memory target "

@@ -12,10 +12,19 @@
  * instead).  The engine's part:
  *
  *  - Reserve: xc_physinfo() is read at most every 100 ms; while free host
- *    pages are below reserve_pages, no new share is made (sharing only adds
- *    pages at risk), and the shortfall is published as pages_needed and
- *    passed to the daemon's need-memory callback (the daemon balloons dom0
- *    down through xenstore, which is its business, not the engine's).
+ *    pages are below reserve_pages, the shortfall is published as
+ *    pages_needed and passed to the daemon's need-memory callback (the
+ *    daemon balloons dom0 down through xenstore, which is its business,
+ *    not the engine's).  Sharing goes on below the reserve: each share
+ *    frees one frame and puts one page at risk, so free memory plus the
+ *    pages at risk stay what they were, and unsharing everything only
+ *    returns the host to where it was before sharing.  The risk is taken
+ *    by whoever uses the freed memory (a new guest, a balloon-up), which
+ *    the reserve governs (docs/design.md section 7); a host filled before
+ *    the daemon started converges like any other.  The only memory limit
+ *    of sharing itself is Xen's heap for its metadata: a share that fails
+ *    with ENOMEM while fewer than SHR_ENOMEM_MIN_PAGES are free pauses
+ *    sharing until that much is free again.
  *  - Rings: for every scanned domain with a ring page
  *    (HVM_PARAM_SHARING_RING_PFN), the ring is enabled and its event
  *    channel bound.  A request pauses sharing, counts in memory_requests,
@@ -161,7 +170,7 @@ void shr_reserve_fini(struct shr_reserve *r)
 
 bool shr_reserve_allows_sharing(const struct shr_reserve *r)
 {
-	return !r->reserve_paused && !r->enomem_paused;
+	return !r->heap_paused && !r->enomem_paused;
 }
 
 void shr_reserve_enomem(struct shr_reserve *r, uint32_t domid, uint32_t gfn)
@@ -171,10 +180,16 @@ void shr_reserve_enomem(struct shr_reserve *r, uint32_t domid, uint32_t gfn)
 	if (now - r->enomem_warned_s >= 60) {
 		shr_warn("d%u gfn 0x%x share: out of memory (ENOMEM: Xen's heap for sharing "
 			 "metadata, or libxenctrl's buffers in dom0): retried next pass; "
-			 "sharing pauses if free memory is below the reserve", domid, gfn);
+			 "sharing pauses while fewer than %u pages are free", domid, gfn,
+			 SHR_ENOMEM_MIN_PAGES);
 		r->enomem_warned_s = now;
 	}
 	shr_reserve_check(r, true);
+	if (r->host_free < SHR_ENOMEM_MIN_PAGES && !r->heap_paused) {
+		shr_notice("reserve: a share found no memory with %llu free host pages: "
+			   "sharing paused", (unsigned long long)r->host_free);
+		r->heap_paused = true;
+	}
 }
 
 bool shr_reserve_allows_domain(const struct shr_reserve *r, const struct shr_dom *d)
@@ -390,19 +405,25 @@ void shr_reserve_check(struct shr_reserve *r, bool force)
 	r->pages_needed = need;
 
 	if (free_pages < r->params->reserve_pages) {
-		if (!r->reserve_paused)
-			shr_notice("reserve: %llu free host pages < reserve %llu: sharing paused",
+		if (!r->below_reserve)
+			shr_notice("reserve: %llu free host pages < reserve %llu: asking for "
+				   "memory (sharing goes on: each share frees a frame)",
 				   (unsigned long long)free_pages,
 				   (unsigned long long)r->params->reserve_pages);
-		r->reserve_paused = true;
-	} else if (r->reserve_paused) {
-		shr_notice("reserve: %llu free host pages: sharing resumed",
+		r->below_reserve = true;
+	} else if (r->below_reserve) {
+		shr_notice("reserve: %llu free host pages: the reserve is met again",
 			   (unsigned long long)free_pages);
-		r->reserve_paused = false;
+		r->below_reserve = false;
 	}
-	/* after an unshare ENOMEM, share again only once memory is back */
-	if (r->enomem_paused && !waiting &&
-	    free_pages >= r->params->reserve_pages + SHR_ENOMEM_MIN_PAGES) {
+	if (r->heap_paused && free_pages >= SHR_ENOMEM_MIN_PAGES) {
+		shr_notice("reserve: %llu free host pages after a share ENOMEM: sharing resumed",
+			   (unsigned long long)free_pages);
+		r->heap_paused = false;
+	}
+	/* after an unshare ENOMEM, share again once the waiting vCPUs are
+	 * served and some memory is back */
+	if (r->enomem_paused && !waiting && free_pages >= SHR_ENOMEM_MIN_PAGES) {
 		shr_notice("reserve: %llu free host pages after unshare ENOMEM: sharing resumed",
 			   (unsigned long long)free_pages);
 		r->enomem_paused = false;

@@ -17,7 +17,8 @@
 #define SHR_RESERVE_CHECK_S 0.1       /* physinfo at most every 100 ms */
 /* After an unshare ENOMEM: ask for at least this much room (8 MiB) on top
  * of the waiting domains' pages at risk (each counted up to the max), and
- * share again only once the reserve plus this much is free. */
+ * share again only once this much is free; after a share ENOMEM (Xen's
+ * heap for sharing metadata) the same. */
 #define SHR_ENOMEM_MIN_PAGES 2048u
 /* ring-less domains listed per VIRQ_ENOMEM round; more are listed next round */
 #define SHR_VIRQ_MAX_WAITERS 256u
@@ -39,8 +40,8 @@ struct shr_reserve {
 	double enomem_warned_s;
 	uint64_t host_total, host_free;      /* pages, at the last check */
 	uint64_t hv_freed, hv_used;          /* the hypervisor's sharing counters */
-	bool reserve_paused;                 /* free < reserve, or the hypervisor was out
-						of memory for a share */
+	bool below_reserve;                  /* free < reserve: memory asked for */
+	bool heap_paused;                    /* a share found no memory: until it is back */
 	bool enomem_paused;                  /* an unshare found no memory: until it is back */
 	uint64_t pages_needed, memory_requests;
 	uint64_t unprotected_at_risk;        /* pages saved in domains an unshare ENOMEM would crash */

@@ -66,9 +66,9 @@
 	X(host_free_pages, U64, GAUGE, PAGES, HOST, "free_pages", SHR_MIRROR | SHR_HV | SHR_REQUIRED, \
 	  "", "free host memory (xc_physinfo)") \
 	X(reserve_pages, U64, GAUGE, PAGES, HOST, "reserve_pages", SHR_MIRROR | SHR_REQUIRED, \
-	  "xenshare_reserve_bytes", "the reserve setting: no new share is made while free host memory is below it") \
+	  "xenshare_reserve_bytes", "the reserve setting: free host memory kept for unshares; below it the daemon asks for memory") \
 	X(sharing_paused, BOOL, GAUGE, NONE, HOST, "sharing_paused", SHR_MIRROR | SHR_REQUIRED, \
-	  "xenshare_sharing_paused", "no new share is made (free memory below the reserve, or a guest waiting for memory)") \
+	  "xenshare_sharing_paused", "no new share is made (a share or an unshare found no free memory, until it is back)") \
 	X(pages_at_risk, U64, GAUGE, PAGES, HOST, "pages_at_risk", 0, \
 	  "xenshare_pages_at_risk", "pages an unshare storm could ask back (= pages_sharing)") \
 	X(pages_needed, U64, GAUGE, PAGES, HOST, "pages_needed", 0, \

@@ -558,9 +558,10 @@ static void test_mode_on_to_zero_evicts(void)
 /* ---- running ------------------------------------------------------------------------ */
 
 /* Proves run's answers: nothing to scan asks for a 1 s sleep; free memory
- * below the reserve pauses the run (200 ms, nothing mapped) and asks the
- * need-memory callback; a hypervisor without sharing found by a nominate
- * stops the engine's work (1 s, nothing tried any more). */
+ * below the reserve asks the need-memory callback and the run goes on
+ * sharing (reserve_ut and merge_ut prove the pause a share ENOMEM makes);
+ * a hypervisor without sharing found by a nominate stops the engine's work
+ * (1 s, nothing tried any more). */
 static uint64_t needed;
 
 static void need_memory(void *arg, uint64_t pages)
@@ -587,15 +588,15 @@ static void test_run_answers(void)
 	/* the host is read at most every 100 ms: events force a reading */
 	UT_ASSERT_EQ(shr_engine_handle_events(e), 0);
 	maps = stats(e).mappings;
-	UT_ASSERT_EQ(shr_engine_run(e, 1000000), 200000000);
-	UT_ASSERT_EQ(stats(e).mappings, maps);
+	CU_ASSERT(shr_engine_run(e, 1000000) < 200000000);
+	CU_ASSERT(stats(e).mappings > maps);
 	UT_ASSERT_EQ(needed, 40);
-	CU_ASSERT_TRUE(stats(e).sharing_paused);
+	CU_ASSERT_FALSE(stats(e).sharing_paused);
 	UT_ASSERT_EQ(stats(e).pages_needed, 40);
 
 	fx_host_set_free(1000);
 	UT_ASSERT_EQ(shr_engine_handle_events(e), 0);
-	CU_ASSERT_FALSE(stats(e).sharing_paused);
+	UT_ASSERT_EQ(stats(e).pages_needed, 0);
 	UT_ASSERT_EQ(fx_inject(FX_NOMINATE, FX_ANY_DOM, FX_ANY_GFN, 1, 0, -ENOSYS), 0);
 	while (!fx_calls(FX_NOMINATE))
 		CU_ASSERT_FATAL(shr_engine_run(e, 1) >= 0);
