@@ -140,12 +140,14 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Full passes: these tests count what a pass looks at and asks; passes
+ * driven by the dirty log have their own (scan_ut, engine_dirty). */
 static struct shr_params params(unsigned int max_sharers)
 {
 	return (struct shr_params){
 		.batch_pages = 256, .max_sharers = max_sharers, .pass_target_s = 0,
 		.cpu_cap = 1, .reserve_pages = 0, .settle_ratio = 0.001,
-		.protocol = SHR_PROTO_UPSTREAM,
+		.protocol = SHR_PROTO_UPSTREAM, .scan_mode = SHR_SCAN_FULL,
 	};
 }
 
@@ -455,7 +457,10 @@ static void test_modes(void)
 	s = stats(e);
 	CU_ASSERT_EQUAL(s.pages_sharing, GUEST_PAGES - 1);   /* N/2 zero pages each */
 	CU_ASSERT_EQUAL(s.zero_pages_sharing, s.pages_sharing);
-	CU_ASSERT_EQUAL(s.pages_scanned, 2 * 2 * GUEST_PAGES);
+	/* two passes over both guests' RAM and the special pages libxl puts
+	 * above it (at most 8 each, the ring page never) */
+	CU_ASSERT(s.pages_scanned >= 2 * 2 * GUEST_PAGES &&
+		  s.pages_scanned < 2 * 2 * (GUEST_PAGES + 8));
 	CU_ASSERT_EQUAL(shr_engine_audit(e), 0);
 	shr_engine_free(e);
 }
