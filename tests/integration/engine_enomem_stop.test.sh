@@ -31,32 +31,53 @@ no_crash() {
 	[ "$(jq '[.[] | select(.name | test("^w[123]$"))] | length' "$T/list.json")" = 3 ] ||
 		fail "$1: guests lost: $(jq -c '[.[].name]' "$T/list.json")"
 }
-paused_vcpus() { "$XENSIM" list --json | jq '[.[] | select(.name != "hog") | .paused_vcpus] | add'; }
+paused_vcpus() { "$XENSIM" list --json | jq '[.[] | select(.name | startswith("hog") | not) | .paused_vcpus] | add'; }
 some_waiting() { [ "$(paused_vcpus)" -gt 0 ] 2>/dev/null; }
 none_waiting() { [ "$(paused_vcpus)" = 0 ]; }
-# hog_create: a domain of all but 2 MiB of the free memory (the guests'
-# writers move free memory meanwhile: tried again, smaller, on ENOMEM)
+# hog_create: domains (hog1, hog2, ...) taking all but about 2 MiB of the
+# free memory (the guests' writers and the sharing move free memory
+# meanwhile: tried again, smaller, on ENOMEM); called again, it tops up.
+HOGS=0
 hog_create() {
 	for try in 1 2 3 4 5; do
 		free_mib=$("$XENSIM" info --json | jq -r .free_mib)
+		[ "$free_mib" -gt 3 ] || return 0
 		cat > "$T/hog.cfg" <<CFG
-name = "hog"
+name = "hog$((HOGS + 1))"
 type = "hvm"
-memory = $((free_mib - 1 - try * try * 2))
+memory = $((free_mib - 1 - try * try))
 vcpus = 1
 CFG
-		"$XENSIM" create "$T/hog.cfg" >>"$T/create.log" 2>&1 && return 0
+		if "$XENSIM" create "$T/hog.cfg" >>"$T/create.log" 2>&1; then
+			HOGS=$((HOGS + 1))
+			return 0
+		fi
 	done
 	fail "hog: $(tail -1 "$T/create.log")"
 }
-hog_destroy() { "$XENSIM" destroy hog >/dev/null 2>&1 || fail "destroy hog"; }
+hog_destroy() {
+	while [ "$HOGS" -gt 0 ]; do
+		"$XENSIM" destroy "hog$HOGS" >/dev/null 2>&1 || fail "destroy hog$HOGS"
+		HOGS=$((HOGS - 1))
+	done
+}
+# hog_wait WHAT: memory taken until a vCPU waits for it (the writers may
+# have little left to unshare, or the first hog left room: topped up)
+hog_wait() {
+	hog_create
+	for top in 1 2 3; do
+		wait_for 10 some_waiting && return 0
+		hog_create
+	done
+	fail "$1: no vCPU waits for memory (free $("$XENSIM" info --json | jq -r .free_mib) MiB)"
+}
 # consumer_start / kill9: the daemon, or shr-engine-run without rings
 consumer_start() {
 	if [ "$CONSUMER" = daemon ]; then
 		xsd_start
 		return
 	fi
-	ids=$("$XENSIM" list --json | jq -r '.[] | select(.domid > 0 and .name != "hog") | .domid' | tr '\n' ' ')
+	ids=$("$XENSIM" list --json | jq -r '.[] | select(.domid > 0 and (.name | startswith("hog") | not)) | .domid' | tr '\n' ' ')
 	# shellcheck disable=SC2086
 	LD_LIBRARY_PATH="$SIMLIB" "$RUN" --no-ring --protocol batched --passes 0 --seconds 600 \
 		$ids > "$T/run.json" 2>> "$T/daemon.err" &
@@ -85,8 +106,7 @@ phase() {
 
 	if [ "$CONSUMER" = daemon ]; then
 		# a clean stop while vCPUs wait and no memory can be had
-		hog_create
-		wait_for 30 some_waiting || fail "$kind: no vCPU waits for memory (free $("$XENSIM" info --json | jq -r .free_mib) MiB)"
+		hog_wait "$kind"
 		xsd_stop
 		sleep 1
 		no_crash "$kind, after SIGTERM with vCPUs waiting"
@@ -100,8 +120,7 @@ phase() {
 	r=0
 	while [ $r -lt "$rounds" ]; do
 		r=$((r + 1))
-		hog_create
-		wait_for 30 some_waiting || fail "$kind round $r: no vCPU waits for memory"
+		hog_wait "$kind round $r"
 		rand_sleep "$r$$"
 		kill9
 		no_crash "$kind round $r, after kill -9"
