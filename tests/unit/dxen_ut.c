@@ -19,7 +19,7 @@
 #include <CUnit/CUnit.h>
 #include <xenctrl.h>
 
-#include "../../dom0-daemon/xen.h"
+#include "dom0-daemon/xen.h"
 #include "ut_common.h"
 
 /* ---- the scripted libxenctrl -------------------------------------------- */

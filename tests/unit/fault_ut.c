@@ -17,8 +17,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include "../../tools/xensim/hv_internal.h"
-#include "../../hypervisor-patch/include/xenshare_cmpshr.h"
+#include "tools/xensim/hv_internal.h"
+#include "hypervisor-patch/include/xenshare_cmpshr.h"
 #include "ut_common.h"
 
 /* ---- helpers ------------------------------------------------------------- */

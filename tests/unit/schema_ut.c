@@ -13,8 +13,8 @@
 #include <CUnit/CUnit.h>
 #include <json-c/json.h>
 
-#include "../../dom0-daemon/schema.h"
-#include "../../dom0-daemon/settings.h"   /* XSD_PAGE_SIZE */
+#include "dom0-daemon/schema.h"
+#include "dom0-daemon/settings.h"   /* XSD_PAGE_SIZE */
 #include "ut_common.h"
 
 #ifndef XSD_DOCS_DIR

@@ -63,7 +63,7 @@
 
 #include <xen/xen.h>
 
-#include "../../hypervisor-patch/include/xenshare_cmpshr.h"
+#include "hypervisor-patch/include/xenshare_cmpshr.h"
 #include "cli.h"
 #include "genmem.h"
 #include "guest.h"

@@ -32,9 +32,9 @@
 #include <xenctrl.h>
 #include <xenforeignmemory.h>
 
-#include "../../../libshare/engine.h"
-#include "../../../libshare/log.h"
-#include "../../unit/ut_common.h"
+#include "libshare/engine.h"
+#include "libshare/log.h"
+#include "tests/unit/ut_common.h"
 
 #define GUEST_MIB 8
 #define GUEST_PAGES (GUEST_MIB * 256)
