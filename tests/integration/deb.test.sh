@@ -1,14 +1,13 @@
 #!/bin/sh
-# xenshare-test: release-only
 # `make deb` builds a package that holds the daemon, the tools, the unit,
 # the default config as a conffile and the man pages, and depends on the
 # Debian packages of the libraries the binaries link (libxenmisc4.17 for
 # libxenctrl among them), so `apt install ./xenshare_*.deb` pulls in the
 # runtime the build used.  Its version is the file VERSION.
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-fail() { echo "FAIL: $*"; exit 1; }
-cd "$top" || exit 1
+. "$(dirname "$0")/common.sh"
+need_tool dpkg-deb dpkg
+cd "$TOP" || fail "cd $TOP"
 out=$(make --no-print-directory O="$O" deb 2>"$O/deb.err" | tail -n 1) || fail "make deb: $(tail -5 "$O/deb.err")"
 [ -f "$out" ] || fail "make deb printed '$out', not a package"
 list=$(dpkg-deb -c "$out") || fail "dpkg-deb -c"
