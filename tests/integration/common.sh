@@ -100,6 +100,7 @@ kill_at_exit() { BG_PIDS="$BG_PIDS $*"; }
 
 cleanup() {
 	_rc=$?
+	set +e    # (a test may run under set -e: nothing here may change its status)
 	for _p in $BG_PIDS; do kill "$_p" 2>/dev/null; done
 	[ -n "$XSD_PID" ] && kill -9 "$XSD_PID" 2>/dev/null
 	_p=$(cat "$T/run/xenshared.pid" 2>/dev/null) && [ -n "$_p" ] && kill -9 "$_p" 2>/dev/null
@@ -236,11 +237,11 @@ ideal() { LD_LIBRARY_PATH="$SIMLIB" "$IDEAL" "$@"; }
 
 # ---- the daemon ----------------------------------------------------------------
 
-# write_conf [lines on stdin]: the daemon's config $CONF: the base below,
-# with the given lines added (a given setting replaces the base line of
-# the same name).
+# write_conf [LINE...]: the daemon's config $CONF: the base below, with
+# the given lines (arguments, or stdin when there are none) added; a given
+# setting replaces the base line of the same name.
 write_conf() {
-	cat > "$T/extra.conf"
+	if [ $# -gt 0 ]; then printf '%s\n' "$@"; else cat; fi > "$T/extra.conf"
 	{
 		for kv in "control_socket = $T/run/control.sock" "pidfile = $T/run/xenshared.pid" \
 			  "pass_target = 2" "cpu_cap = 100" "reserve = 0" "xenstore_stats_interval = 1"; do

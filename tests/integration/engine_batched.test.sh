@@ -16,10 +16,7 @@ doms=$(for i in 1 2 3 4; do printf '%s ' "$(domid_of "mix$i")"; done)
 want=$(ideal $doms | jq -r .ideal) || fail "shr-ideal"
 note "ideal savings: $want pages"
 
-write_conf <<CFG
-pass_target = 1
-log_level = notice
-CFG
+write_conf "pass_target = 1" "log_level = notice"
 xsd_start || fail "daemon did not start"
 wait_scans 2
 got=$(stat_value .host.sharing_freed_pages)

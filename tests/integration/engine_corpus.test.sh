@@ -27,10 +27,7 @@ want=$(ideal "$d1" "$d2" | jq -r .ideal) || fail "shr-ideal"
 note "ideal savings of the two images: $want pages"
 [ "$want" -gt 50000 ] || fail "ideal $want: images not loaded as expected"
 
-write_conf <<CFG
-pass_target = 1
-log_level = notice
-CFG
+write_conf "pass_target = 1" "log_level = notice"
 xsd_start || fail "daemon did not start"
 wait_scans 2
 got=$(stat_value .host.sharing_freed_pages)

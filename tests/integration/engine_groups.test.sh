@@ -21,10 +21,7 @@ merged=$(ideal "$a1" "$a2" "$b1" "$b2" | jq -r .ideal) || fail "shr-ideal"
 note "ideal: $per_group pages within groups, $merged if groups were ignored"
 [ "$merged" -gt "$per_group" ] || fail "contents not identical across groups: the test proves nothing"
 
-write_conf <<CFG
-pass_target = 1
-log_level = notice
-CFG
+write_conf "pass_target = 1" "log_level = notice"
 xsd_start || fail "daemon did not start"
 wait_scans 2
 got=$(stat_value .host.sharing_freed_pages)

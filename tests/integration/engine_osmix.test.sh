@@ -21,10 +21,7 @@ want=$(echo "$ideal_json" | jq -r .ideal)
 note "ideal savings: $want pages of $(echo "$ideal_json" | jq -r .pages)"
 [ "$want" -gt 10000 ] || fail "the mix has too few duplicates to prove anything ($want)"
 
-write_conf <<CFG
-pass_target = 1
-log_level = notice
-CFG
+write_conf "pass_target = 1" "log_level = notice"
 xsd_start || fail "daemon did not start"
 wait_scans 1
 first=$(stat_value .host.sharing_freed_pages)
