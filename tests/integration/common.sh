@@ -86,7 +86,7 @@ need_corpus() {
 # ---- the test's directory, and what is stopped at exit -------------------------
 
 _n=${0##*/}
-T=$(mktemp -d "${TMPDIR:-/tmp}/xenshare-${_n%%.*}.XXXXXX") || { echo "FAIL: mktemp" >&2; exit 1; }
+T=$(mktemp -d "${TMPDIR:-/tmp}/xenshare-itest-${_n%%.*}.XXXXXX") || { echo "FAIL: mktemp" >&2; exit 1; }
 export XENSIM_SOCKET="$T/sim.sock"
 export RUNTIME_DIRECTORY="$T/run"
 CONF="$T/xenshared.conf"
