@@ -254,8 +254,7 @@ void shr_page_forget(struct shr_doms *t, struct shr_dom *d, uint32_t gfn,
 		shr_index_remove(&t->index, SHR_UNSTABLE, lo, ref);
 		break;
 	case SHR_PS_SOURCE:
-		if (!shr_index_remove(&t->index, SHR_STABLE, lo, ref))
-			shr_index_remove(&t->index, SHR_FULL, lo, ref);
+		shr_index_drop_frame(&t->index, lo, ref);
 		break;
 	default:
 		break;

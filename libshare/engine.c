@@ -58,6 +58,7 @@ struct shr_engine {
 	struct shr_rate rate;
 	struct shr_stats st;         /* the counters the parts keep (get_stats adds readings) */
 	double last_pass_s;          /* duration of the last complete pass */
+	double lost_aged_s;          /* when the lost keys last aged (index.h) */
 	bool settled;
 	double cpu_s;
 };
@@ -377,18 +378,20 @@ int shr_engine_domain_record(struct shr_engine *e, uint32_t domid,
 	if (!d)
 		return -ESRCH;
 	rec->held = d->held;
-	rec->logdirty = d->logdirty;
+	/* a log inherited and not yet taken back is still to be released */
+	rec->logdirty = d->logdirty || d->logdirty_before;
 	return 0;
 }
 
 /*
  * The frames whose stable entry pointed into a removed domain live on with
  * their other sharers, and their SHARED pages adopt the entry when next
- * looked at (scan.c).  Resting pages are looked at up to 8 passes late,
- * and meanwhile the new twins of a domain created since would form a
- * second frame of the same content; the two can then never be merged, as
- * merging a frame that backs gfns of more than two domains would panic Xen
- * (merge.c).  So every SHARED page is looked at in the next pass.
+ * looked at (scan.c).  Resting pages are looked at up to 8 passes late (a
+ * domain scanned from its dirty log: at its sweep), and meanwhile the new
+ * twins of a domain created since would form a second frame of the same
+ * content, which only the hypervisor's frame-to-frame merge can join to
+ * the first (merge.c, shr_merge_rejoin), and only with the batched op.  So
+ * every SHARED page is looked at in the next pass.
  */
 static void wake_shared_pages(struct shr_engine *e)
 {
@@ -399,9 +402,30 @@ static void wake_shared_pages(struct shr_engine *e)
 			continue;
 		/* setting the state again clears its rest count: due at once */
 		for (uint32_t g = 0; g < d->pages.nr; g++)
-			if (shr_ps_state(d->pages.pstate[g]) == SHR_PS_SHARED)
+			if (shr_ps_state(d->pages.pstate[g]) == SHR_PS_SHARED) {
 				shr_ps_set_state(&d->pages.pstate[g], SHR_PS_SHARED);
+				shr_pages_look_at(&d->pages, g);
+			}
 	}
+}
+
+/*
+ * The lost keys (index.h) age once every page has surely been looked at
+ * since: 9 passes (a resting page is looked at at least one pass in 8),
+ * or a sweep period when a domain is scanned from its dirty log.
+ */
+static void age_lost_keys(struct shr_engine *e, double now)
+{
+	double period = 9 * (e->last_pass_s > e->params.pass_target_s ? e->last_pass_s
+								       : e->params.pass_target_s);
+
+	for (unsigned int i = 0; i < e->doms.nr; i++)
+		if (e->doms.v[i]->logdirty && e->params.sweep_period_s > period)
+			period = e->params.sweep_period_s;
+	if (now - e->lost_aged_s < period)
+		return;
+	shr_index_age_lost(&e->doms.index);
+	e->lost_aged_s = now;
 }
 
 void shr_engine_remove_domain(struct shr_engine *e, uint32_t domid)
@@ -478,6 +502,7 @@ static void pass_end(struct shr_engine *e, double now)
 		e->settled ? ", settled" : "");
 	e->scan.pass++;
 	e->scan.pages_total = 0;
+	age_lost_keys(e, now);
 }
 
 static double pass_fraction(const struct shr_engine *e)

@@ -38,6 +38,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define LOAD_MAX_NUM 22        /* rebuild when (live + tombs) > cap * 22/25 */
 #define LOAD_MAX_DEN 25
@@ -212,6 +213,30 @@ bool shr_index_remove(struct shr_index *idx, enum shr_side side,
 	return true;
 }
 
+static void note_lost(struct shr_index *idx, uint32_t tag)
+{
+	idx->lost[idx->lost_cur][tag % SHR_INDEX_LOST_SLOTS] = tag;
+}
+
+void shr_index_age_lost(struct shr_index *idx)
+{
+	idx->lost_cur ^= 1;
+	memset(idx->lost[idx->lost_cur], 0, sizeof(idx->lost[idx->lost_cur]));
+}
+
+bool shr_index_drop_frame(struct shr_index *idx, uint32_t key_lo, uint32_t ref)
+{
+	for (int side = SHR_STABLE; side <= SHR_FULL; side++) {
+		int64_t s = shr_index_slot_of(idx, (enum shr_side)side, key_lo, ref);
+
+		if (s >= 0) {
+			note_lost(idx, idx->side[side].slots[s].tag);
+			return shr_index_remove(idx, (enum shr_side)side, key_lo, ref);
+		}
+	}
+	return false;
+}
+
 int shr_index_remove_range(struct shr_index *idx, uint32_t first, uint32_t n)
 {
 	int rc = 0;
@@ -223,6 +248,8 @@ int shr_index_remove_range(struct shr_index *idx, uint32_t first, uint32_t n)
 			uint32_t ref = t->slots[i].ref;
 
 			if (ref < SHR_REF_TOMB && ref - first < n) {
+				if (side != SHR_UNSTABLE)
+					note_lost(idx, t->slots[i].tag);
 				t->slots[i].ref = SHR_REF_TOMB;
 				t->live--;
 				t->tombs++;

@@ -42,7 +42,14 @@
  * when both frames have other sharers nothing is merged (SHR_SPANNED; if
  * both gfns are on the same frame, nominate returns the same handle and
  * the pair is simply done).  The batched op does the same inside the
- * hypervisor, under its locks (hypervisor-patch/ 0002).
+ * hypervisor, under its locks (hypervisor-patch/ 0002), and with 0009
+ * merges two such frames gfn by gfn instead of answering SPANNED.
+ *
+ * Frame pairs (shr_merge_rejoin, batched op only): two pages already
+ * shared on two frames of one content, which happens when a stable entry
+ * is lost with its frame still shared and twins seen meanwhile form a
+ * second frame (docs/design.md, section 5).  Both pages stay shared
+ * whatever the outcome; frames_done() only moves the sharer count.
  *
  * Batched (hypervisor-patch/): up to XENSHARE_CMPSHR_MAX_BATCH pairs per
  * hypercall; the hypervisor nominates, compares under its lock and shares.
@@ -104,11 +111,18 @@ static unsigned int queue_limit(const struct shr_merge *m)
 	return m->proto == SHR_PROTO_BATCHED ? m->cap_pairs : SHR_MERGE_UPSTREAM_QUEUE;
 }
 
-static void queue_pair(struct shr_merge *m, uint32_t src, uint32_t cli, uint64_t key)
+static void queue_frames(struct shr_merge *m, uint32_t src, uint32_t cli, uint64_t key,
+			 uint16_t frame_gfns)
 {
 	if (m->nr_pairs >= queue_limit(m))
 		shr_merge_flush(m);
-	m->pairs[m->nr_pairs++] = (struct shr_pair){ .key = key, .src = src, .cli = cli };
+	m->pairs[m->nr_pairs++] = (struct shr_pair){ .key = key, .src = src, .cli = cli,
+						     .frame_gfns = frame_gfns };
+}
+
+static void queue_pair(struct shr_merge *m, uint32_t src, uint32_t cli, uint64_t key)
+{
+	queue_frames(m, src, cli, key, 0);
 }
 
 static void insert_unique(struct shr_merge *m, struct shr_dom *d, uint32_t gfn, uint64_t key)
@@ -134,18 +148,24 @@ static void insert_unique(struct shr_merge *m, struct shr_dom *d, uint32_t gfn, 
 	shr_pages_set(&d->pages, gfn, SHR_PS_WATCH);
 }
 
-/* One more sharer for the stable entry in slot; at max_sharers the entry
+/* n more sharers for the stable entry in slot; at max_sharers the entry
  * moves to the full side (if that fails for memory, it stays: still
  * correct, since lookups skip full entries either way). */
-static void stable_bump(struct shr_merge *m, int64_t slot, uint64_t key)
+static void stable_add(struct shr_merge *m, int64_t slot, uint64_t key, unsigned int n)
 {
 	uint16_t *c = shr_index_sharers(&m->doms->index, SHR_STABLE, slot);
 	uint32_t ref = shr_index_ref(&m->doms->index, SHR_STABLE, slot);
 
-	if (++*c < m->params->max_sharers)
+	*c = (uint16_t)(*c + n < UINT16_MAX ? *c + n : UINT16_MAX);
+	if (*c < m->params->max_sharers)
 		return;
 	if (shr_index_insert(&m->doms->index, SHR_FULL, key, ref, *c) == 0)
 		shr_index_remove(&m->doms->index, SHR_STABLE, (uint32_t)key, ref);
+}
+
+static void stable_bump(struct shr_merge *m, int64_t slot, uint64_t key)
+{
+	stable_add(m, slot, key, 1);
 }
 
 void shr_merge_consider(struct shr_merge *m, struct shr_dom *d, uint32_t gfn,
@@ -233,6 +253,44 @@ void shr_merge_adopted(struct shr_merge *m, struct shr_dom *d, uint32_t gfn, uin
 	}
 }
 
+void shr_merge_rejoin(struct shr_merge *m, struct shr_dom *d, uint32_t gfn, uint64_t key)
+{
+	uint32_t ref = d->ref_base + gfn, sgfn;
+	struct shr_dom *sd;
+	int mine, theirs;
+	uint64_t h, sh;
+	int64_t s;
+
+	if (m->proto != SHR_PROTO_BATCHED || m->no_frame_merge ||
+	    !shr_index_lost(&m->doms->index, key))
+		return;
+	s = shr_index_find(&m->doms->index, SHR_STABLE, key, ref, m->params->max_sharers);
+	if (s < 0)
+		return;
+	sd = shr_dom_of_ref(m->doms, shr_index_ref(&m->doms->index, SHR_STABLE, s), &sgfn);
+	if (!sd || sd->group != d->group || !shr_dom_mergeable(sd) ||
+	    !shr_reserve_allows_domain(m->reserve, sd) || !shr_reserve_allows_domain(m->reserve, d))
+		return;
+	/* Read-only queries first: both gfns on shared frames (a source still
+	 * private is the first pair of its entry, not a frame yet), and the
+	 * sum within max_sharers; then the frames' handles (nominate of a
+	 * shared gfn only returns it) tell whether they are two frames. */
+	theirs = shr_xen_gfn_shared(m->xen, sd->domid, sgfn);
+	mine = shr_xen_gfn_shared(m->xen, d->domid, gfn);
+	if (theirs <= 0 || mine <= 0 ||
+	    *shr_index_sharers(&m->doms->index, SHR_STABLE, s) + (unsigned int)mine >
+	    m->params->max_sharers)
+		return;
+	if (shr_xen_nominate(m->xen, sd->domid, sgfn, &sh) ||
+	    shr_xen_nominate(m->xen, d->domid, gfn, &h) || h == sh)
+		return;
+	/* a frame pair already queued for this frame merges this page too */
+	for (unsigned int i = 0; i < m->nr_pairs; i++)
+		if (m->pairs[i].frame_gfns && m->pairs[i].src == sd->ref_base + sgfn)
+			return;
+	queue_frames(m, sd->ref_base + sgfn, ref, key, (uint16_t)mine);
+}
+
 /* A pair did not add a sharer to src's frame: undo the optimistic count;
  * a source left alone returns to the unstable side. */
 static void src_release(struct shr_merge *m, struct shr_dom *sd, uint32_t sgfn, uint64_t key)
@@ -262,7 +320,7 @@ static void src_release(struct shr_merge *m, struct shr_dom *sd, uint32_t sgfn, 
 			shr_index_remove(&m->doms->index, SHR_FULL, sd->pages.key_lo[sgfn], ref);
 		return;
 	}
-	shr_index_remove(&m->doms->index, side, sd->pages.key_lo[sgfn], ref);
+	shr_index_drop_frame(&m->doms->index, sd->pages.key_lo[sgfn], ref);
 	shr_pages_set(&sd->pages, sgfn, SHR_PS_NEW);
 	insert_unique(m, sd, sgfn, key);
 	/* alone again, and perhaps nominated by the failed pairs */
@@ -284,6 +342,55 @@ static void refuse_page(struct shr_merge *m, struct shr_dom *d, uint32_t gfn, in
 		  d->domid, gfn, -err);
 	shr_page_forget(m->doms, d, gfn, SHR_PS_NOSHARE);
 	shr_pages_back_off(&d->pages, gfn);
+}
+
+/*
+ * A frame pair's outcome: both pages were shared before and stay shared
+ * whatever happens, so no page changes state; only a merge moves the
+ * source's sharer count.  A hypervisor that answers SPANNED does not merge
+ * frames (no 0009): frame pairs stop.
+ */
+static void frames_done(struct shr_merge *m, const struct shr_pair *p, struct shr_dom *sd,
+			uint32_t sgfn, struct shr_dom *cd, uint32_t cgfn, enum shr_verdict v,
+			int err)
+{
+	int64_t slot;
+
+	switch (v) {
+	case SHR_SHARED:
+		m->st->frame_merges++;
+		m->merged++;
+		slot = shr_index_slot_of(&m->doms->index, SHR_STABLE, sd->pages.key_lo[sgfn],
+					 p->src);
+		if (slot >= 0)
+			stable_add(m, slot, p->key, p->frame_gfns);
+		return;
+	case SHR_SPANNED:
+		shr_info("merge: the hypervisor does not merge two shared frames (SPANNED, "
+			 "no hypervisor-patch 0009): frames of one content may stay apart "
+			 "after guests come and go");
+		m->no_frame_merge = true;
+		return;
+	case SHR_DIFFERENT:
+		m->st->compare_mismatch++;
+		return;
+	case SHR_SRC_STALE:
+	case SHR_CLI_STALE:
+		/* a guest wrote one side: its next look sees the broken share */
+		m->st->share_raced++;
+		return;
+	case SHR_FAILED:
+		break;
+	}
+	if (err == -EPERM || err == -EACCES) {
+		shr_warn("merge: d%u gfn 0x%x with d%u gfn 0x%x: frame merge refused "
+			 "(errno %d): no more frame pairs", cd->domid, cgfn, sd->domid, sgfn, -err);
+		m->no_frame_merge = true;
+		return;
+	}
+	m->st->share_failed++;
+	shr_debug("merge: d%u gfn 0x%x with d%u gfn 0x%x: frame merge: errno %d",
+		  cd->domid, cgfn, sd->domid, sgfn, -err);
 }
 
 /*
@@ -641,7 +748,8 @@ static void flush_upstream_chunk(struct shr_merge *m, const struct shr_pair *pai
 		struct up_pair *u = &up[i];
 
 		*u = (struct up_pair){ 0 };
-		if (!resolve(m, p, &u->sd, &u->sgfn, &u->cd, &u->cgfn))
+		/* frame pairs need the batched op (shr_merge_rejoin): dropped */
+		if (p->frame_gfns || !resolve(m, p, &u->sd, &u->sgfn, &u->cd, &u->cgfn))
 			continue;
 		if (pair_blocked(m, u->sd, u->cd)) {
 			src_release(m, u->sd, u->sgfn, p->key);
@@ -736,8 +844,10 @@ static void flush_batched(struct shr_merge *m)
 		if (!resolve(m, p, &sd, &sgfn, &cd, &cgfn))
 			continue;
 		if (pair_blocked(m, sd, cd)) {
-			src_release(m, sd, sgfn, p->key);
-			cli_retry_later(cd, cgfn, false);
+			if (!p->frame_gfns) {
+				src_release(m, sd, sgfn, p->key);
+				cli_retry_later(cd, cgfn, false);
+			}
 			continue;
 		}
 		m->pairs[n] = *p;
@@ -769,7 +879,7 @@ static void flush_batched(struct shr_merge *m)
 			struct shr_dom *sd, *cd;
 			uint32_t sgfn, cgfn;
 
-			if (!resolve(m, p, &sd, &sgfn, &cd, &cgfn))
+			if (p->frame_gfns || !resolve(m, p, &sd, &sgfn, &cd, &cgfn))
 				continue;
 			src_release(m, sd, sgfn, p->key);
 			cli_retry_later(cd, cgfn, false);
@@ -788,6 +898,10 @@ static void flush_batched(struct shr_merge *m)
 			continue;
 		m->st->share_attempts++;
 		v = shr_xen_cmpshr_verdict(&m->cmp[i], &err);
+		if (p->frame_gfns) {
+			frames_done(m, p, sd, sgfn, cd, cgfn, v, err);
+			continue;
+		}
 		if (v == SHR_FAILED && err != -ENOMEM && err != -ENOSYS) {
 			/* The reaction depends on which side failed: the
 			 * upstream path tells (rare, so its cost is fine). */

@@ -27,6 +27,8 @@
 struct shr_pair {
 	uint64_t key;                /* the client's key (= the source's, if equal) */
 	uint32_t src, cli;           /* refs */
+	uint16_t frame_gfns;         /* a frame pair (shr_merge_rejoin): the gfns on
+				      * the client's frame; 0 for a plain pair */
 };
 
 struct shr_merge {
@@ -41,6 +43,7 @@ struct shr_merge {
 	unsigned int nr_pairs, cap_pairs;
 	enum shr_protocol proto;     /* UPSTREAM or BATCHED, as in use */
 	bool no_sharing;             /* the hypervisor has no sharing at all (ENOSYS) */
+	bool no_frame_merge;         /* the batched op answers SPANNED: no frame pairs */
 	uint64_t merged;             /* pages merged (saved) since the owner last reset it */
 };
 
@@ -58,6 +61,10 @@ void shr_merge_consider(struct shr_merge *m, struct shr_dom *d, uint32_t gfn,
 			uint64_t key, bool zero);
 /* d's gfn just became the stable source of its frame: queue its unique twins. */
 void shr_merge_adopted(struct shr_merge *m, struct shr_dom *d, uint32_t gfn, uint64_t key);
+/* d's gfn, SHARED and unchanged, whose key lost a stable entry while
+ * another entry exists: if its frame is a second one of that content,
+ * queue a frame pair (the hypervisor moves the smaller frame's gfns). */
+void shr_merge_rejoin(struct shr_merge *m, struct shr_dom *d, uint32_t gfn, uint64_t key);
 /* Verifies and shares every queued pair. */
 void shr_merge_flush(struct shr_merge *m);
 

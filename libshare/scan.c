@@ -27,7 +27,8 @@
  *    SHARED page whose frame lost its stable entry (its source was
  *    rewritten, or its domain destroyed) adopts the entry, so later twins
  *    still join the frame, and pages indexed as unique meanwhile join it
- *    at once (shr_merge_adopted);
+ *    at once (shr_merge_adopted); if another entry of that content formed
+ *    meanwhile, the page is offered for a frame merge (shr_merge_rejoin);
  *  - a UNIQUE page that changed moves to its new key (the old unstable
  *    entry is dropped, so stale entries never accumulate);
  *  - anything else is offered to the merge step (merge on first sight).
@@ -134,10 +135,13 @@ static void scan_page(struct shr_scan *sc, struct shr_dom *d, uint32_t gfn,
 		if (same && !share_lost_unseen(sc, d, gfn)) {
 			shr_pages_calm(&d->pages, gfn);
 			shr_ps_rest_more(&d->pages.pstate[gfn]);
-			if (!shr_index_has_stable(&sc->doms->index, key) &&
-			    shr_index_insert(&sc->doms->index, SHR_STABLE, key, ref, 2) == 0) {
-				shr_pages_set(&d->pages, gfn, SHR_PS_SOURCE);
-				shr_merge_adopted(sc->merge, d, gfn, key);
+			if (!shr_index_has_stable(&sc->doms->index, key)) {
+				if (shr_index_insert(&sc->doms->index, SHR_STABLE, key, ref, 2) == 0) {
+					shr_pages_set(&d->pages, gfn, SHR_PS_SOURCE);
+					shr_merge_adopted(sc->merge, d, gfn, key);
+				}
+			} else {
+				shr_merge_rejoin(sc->merge, d, gfn, key);
 			}
 			return;
 		}
@@ -330,7 +334,16 @@ static bool logdirty_take(struct shr_scan *sc, struct shr_dom *d)
 		return false;
 	}
 	rc = shr_xen_logdirty_enable(sc->xen, d->domid);
-	if (rc == -EINVAL && d->logdirty_before) {
+	/* Xen keeps dirty_count across OFF and ENABLE: a CLEAN now (the first
+	 * pass looks at every page anyway) makes it count this log's bits */
+	if (rc == 0) {
+		rc = shr_xen_logdirty_read(sc->xen, d->domid, true, d->pages.nr, &bits, &count);
+		if (rc) {
+			shr_warn("d%u: log-dirty: first clean: errno %d: full passes", d->domid, -rc);
+			logdirty_drop(sc, d, true, "the hypervisor refuses log-dirty");
+			return false;
+		}
+	} else if (rc == -EINVAL && d->logdirty_before) {
 		/* left on by the previous xenshared, unless someone took it since */
 		rc = shr_xen_logdirty_read(sc->xen, d->domid, false, d->pages.nr, &bits, &count);
 		if (rc == 0 && !logdirty_ours(d, bits, count))
@@ -412,8 +425,11 @@ void shr_scan_forget_domain(struct shr_scan *sc, struct shr_dom *d)
 	const uint64_t *bits;
 	uint64_t count;
 
-	if (!d->logdirty || d->gone)
+	/* a log the previous xenshared left on and this one has not taken
+	 * back yet is released the same way */
+	if (!(d->logdirty || d->logdirty_before) || d->gone)
 		return;
+	d->logdirty_before = false;
 	/* off only if it is still ours (a toolstack may hold it now) */
 	if (shr_xen_logdirty_read(sc->xen, d->domid, false, d->pages.nr, &bits, &count) == 0 &&
 	    logdirty_ours(d, bits, count))

@@ -97,6 +97,8 @@
 	  "xenshare_share_failed_total", "shares refused for another reason") \
 	X(compare_mismatch, U64, COUNTER, COUNT, COUNTERS, "compare_mismatch", 0, \
 	  "xenshare_compare_mismatch_total", "candidates whose full compare found them different") \
+	X(frame_merges, U64, COUNTER, COUNT, COUNTERS, "frame_merges", 0, \
+	  "xenshare_frame_merges_total", "second frames of one content merged into the first by the hypervisor (both already shared with other domains)") \
 	X(unshares, U64, COUNTER, COUNT, COUNTERS, "unshares", SHR_MIRROR | SHR_REQUIRED, \
 	  "xenshare_unshares_total", "shares the engine found broken by a guest's write") \
 	X(unshares_rewritten, U64, COUNTER, COUNT, COUNTERS, "unshares_rewritten", SHR_MIRROR, \

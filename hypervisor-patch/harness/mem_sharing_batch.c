@@ -11,13 +11,15 @@
  * cs->done moves past it.  Invariants:
  *  - every pair below cs->done has its result in guest memory, and no pair
  *    above it has been acted upon, so a continuation never runs a pair
- *    twice or skips one; only a failed write-back (-EFAULT) leaves the pair
- *    at cs->done acted upon, and running a pair again is harmless (an
- *    already-shared gfn keeps its handle, sharing a frame with itself is a
- *    no-op);
- *  - preemption is checked between pairs only, never inside one, and not
- *    after the last one, so a batch always makes progress and a finished
- *    batch never creates a continuation.
+ *    twice or skips one; only a failed write-back (-EFAULT) or a pair that
+ *    asks for preemption itself leaves the pair at cs->done acted upon, and
+ *    running a pair again is harmless (an already-shared gfn keeps its
+ *    handle, sharing a frame with itself is a no-op, a frame-to-frame merge
+ *    goes on where it stopped);
+ *  - the driver checks for preemption between pairs only, not after the
+ *    last one, and a pair asks for it (-ERESTART) only after making
+ *    progress, so a batch always makes progress and a finished batch never
+ *    creates a continuation.
  *
  * The code here is kept free of mem_sharing internals so that it can be
  * compiled unchanged by a user-space test harness (as tools/tests/vpci does
@@ -50,6 +52,8 @@ int mem_sharing_cmpshr_batch(struct mem_sharing_op_compare_share *cs)
             return -EFAULT;
 
         pair.result = mem_sharing_cmpshr_pair(&pair);
+        if ( pair.result == -ERESTART )
+            return -ERESTART;
 
         if ( copy_to_guest_offset(pairs, cs->done, &pair, 1) )
             return -EFAULT;

@@ -27,7 +27,9 @@ bool mem_sharing_frames_equal(mfn_t a, mfn_t b);
 
 /*
  * One pair: nominate both gfns, compare, share when identical (in
- * mem_sharing.c).  Returns XENMEM_SHARING_CMPSHR_* or a negative error.
+ * mem_sharing.c).  Returns XENMEM_SHARING_CMPSHR_* or a negative error, or
+ * -ERESTART when it needs preemption half-way: the pair has made progress,
+ * has no result yet, and finishes when run again.
  */
 int mem_sharing_cmpshr_pair(const xen_mem_sharing_cmpshr_pair_t *pair);
 

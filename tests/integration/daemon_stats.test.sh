@@ -62,7 +62,7 @@ for sec in daemon host counters; do
 			fail "stats: .$sec.$k is in no list"
 	done
 done
-identity=" domid name group mode policy_source note in_engine held_group "
+identity=" domid name group mode policy_source note in_engine held_group full_why "
 for k in $(jq -r '.domains[0] | keys[]' "$T/stats.json"); do
 	case $identity in *" $k "*) continue ;; esac
 	awk -v k="$k" '$3 == k { f = 1 } END { exit !f }' "$T/domain" || fail "stats: domains[].$k is in no list"

@@ -8,7 +8,7 @@ set -u
 . "$(dirname "$0")/common.sh"
 need_tool dpkg-deb dpkg
 cd "$TOP" || fail "cd $TOP"
-out=$(make --no-print-directory O="$O" deb 2>"$O/deb.err" | tail -n 1) || fail "make deb: $(tail -5 "$O/deb.err")"
+out=$(make --no-print-directory O="$O" deb 2>"$O/deb.err" | grep '\.deb$' | tail -n 1) || fail "make deb: $(tail -5 "$O/deb.err")"
 [ -f "$out" ] || fail "make deb printed '$out', not a package"
 list=$(dpkg-deb -c "$out") || fail "dpkg-deb -c"
 for f in ./usr/sbin/xenshared ./usr/bin/xenshare-stat ./usr/bin/xenshare-estimate \

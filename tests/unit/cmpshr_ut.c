@@ -41,6 +41,9 @@ static struct {
 	/* preemption: answer of the Nth check (1-based) is preempt_every divides N */
 	unsigned int checks;
 	unsigned int preempt_every;
+	/* the pair of this source gfn asks for preemption this many times */
+	uint64_t restart_gfn;
+	unsigned int restarts_left;
 	/* frames */
 	unsigned char frame[NR_FRAMES][PAGE_SIZE];
 	int maps;
@@ -67,6 +70,10 @@ int mem_sharing_cmpshr_pair(const xen_mem_sharing_cmpshr_pair_t *pair)
 	if (hv.calls < MAX_PAIRS * 2)
 		hv.called_gfn[hv.calls] = pair->source_gfn;
 	hv.calls++;
+	if (pair->source_gfn == hv.restart_gfn && hv.restarts_left) {
+		hv.restarts_left--;
+		return -ERESTART;
+	}
 	return expected_result(pair);
 }
 
@@ -224,6 +231,34 @@ static void test_no_continuation_after_last_pair(void)
 	CU_ASSERT_EQUAL(hv.checks, 2); /* none after the last pair */
 }
 
+/*
+ * A pair that asks for preemption half-way (a long frame-to-frame merge):
+ * the batch returns -ERESTART with done still at that pair and its result
+ * not written, and the continuation runs that pair again until it has a
+ * result, then the rest, each other pair once.
+ */
+static void test_pair_preempted_runs_again(void)
+{
+	struct mem_sharing_op_compare_share cs;
+	unsigned int i, nr = 6;
+
+	hv_reset();
+	hv.restart_gfn = 1002;
+	hv.restarts_left = 2;
+	fill_pairs(nr);
+	cs = make_op(nr);
+	CU_ASSERT_EQUAL(mem_sharing_cmpshr_batch(&cs), -ERESTART);
+	CU_ASSERT_EQUAL(cs.done, 2);
+	CU_ASSERT_EQUAL(pairs[2].result, 0x5a5a5a5a); /* no result yet */
+	CU_ASSERT_EQUAL(mem_sharing_cmpshr_batch(&cs), -ERESTART);
+	CU_ASSERT_EQUAL(cs.done, 2);
+	CU_ASSERT_EQUAL(mem_sharing_cmpshr_batch(&cs), 0);
+	CU_ASSERT_EQUAL(cs.done, nr);
+	CU_ASSERT_EQUAL(hv.calls, nr + 2);
+	for (i = 0; i < nr; i++)
+		CU_ASSERT_EQUAL(pairs[i].result, expected_result(&pairs[i]));
+}
+
 /* An empty batch (the daemon's probe) succeeds without touching anything. */
 static void test_empty_batch(void)
 {
@@ -354,6 +389,7 @@ UT_MAIN("cmpshr (hypervisor-patch batch driver)", NULL, NULL,
 	UT(test_in_fields_untouched),
 	UT(test_continuation_runs_each_pair_once),
 	UT(test_no_continuation_after_last_pair),
+	UT(test_pair_preempted_runs_again),
 	UT(test_empty_batch),
 	UT(test_done_past_end_rejected),
 	UT(test_done_at_end_is_finished),

@@ -36,7 +36,9 @@
  *    the share fail with a handle error;
  *  - the batched op of hypervisor-patch/ per pair: nominate both, compare
  *    under the lock, share; a client frame spanning a third domain is
- *    merged the other way round, or SPANNED when both frames span;
+ *    merged the other way round, and when both frames span the smaller
+ *    one's gfns move to the other (hypervisor-patch 0009; SPANNED with
+ *    cfg.no_frame_merge, a series without 0009);
  *  - debug_gfn: the gfns on a shared frame, -EINVAL for a private page;
  *  - the counters: per-domain shr_pages and tot_pages, nr_saved_mfns and
  *    nr_shared_mfns, so that sum(shr_pages) = saved + shared always holds
@@ -429,8 +431,9 @@ static bool grab(const struct fx_frame *f)
 
 /*
  * share_pages(); compare: the batched op's own share, which merges the
- * other way round when only the client frame spans a third domain and
- * merges nothing when both do (XENSHARE_CMPSHR_SPANNED).
+ * other way round when only the client frame spans a third domain, and
+ * when both do moves the smaller frame's gfns (0009) or, without 0009,
+ * merges nothing (XENSHARE_CMPSHR_SPANNED).
  */
 static int share_pages(struct fx_dom *sd, uint64_t sgfn, uint64_t sh, struct fx_dom *cd,
 		       uint64_t cgfn, uint64_t ch, bool compare)
@@ -467,12 +470,18 @@ static int share_pages(struct fx_dom *sd, uint64_t sgfn, uint64_t sh, struct fx_
 			fprintf(stderr, "fake_xen: PANIC: %s\n", H.panic);
 			return -EHOSTDOWN;
 		}
-		if (spans_other(sf, sd->domid, cd->domid))
-			return XENSHARE_CMPSHR_SPANNED;
+		if (spans_other(sf, sd->domid, cd->domid)) {
+			if (H.cfg.no_frame_merge)
+				return XENSHARE_CMPSHR_SPANNED;
+			/* 0009: gfn by gfn, the smaller frame into the other */
+			if (cf->nr <= sf->nr)
+				goto merge;
+		}
 		t = sf;
 		sf = cf;
 		cf = t;
 	}
+merge:
 	for (struct fx_dom *d = H.doms; d; d = d->next)
 		for (uint64_t g = 0; g < d->nr_gfns; g++)
 			if (d->p2m[g] == cf)

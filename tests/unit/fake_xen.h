@@ -48,6 +48,8 @@ struct fx_cfg {
 	bool no_mem_sharing;         /* no CONFIG_MEM_SHARING: sharing ops give ENOSYS */
 	bool no_evtchn;              /* libxenevtchn cannot be opened */
 	bool no_devicemodel;         /* libxendevicemodel cannot be opened (no dirty log) */
+	bool no_frame_merge;         /* patched without 0009: two spanned frames are
+					SPANNED, not merged */
 };
 
 /* A fresh host (whatever the previous test left is freed); and the end. */

@@ -183,6 +183,43 @@ static void test_remove_range(void)
 	shr_index_fini(&idx);
 }
 
+/* Proves the memory of lost frames: a stable entry dropped as a frame
+ * (from the stable or the full side) and a removed domain's stable entries
+ * are remembered, an unstable entry and a plain remove are not, an
+ * unrelated key is not, and a mark survives one aging and not two. */
+static void test_lost_frames(void)
+{
+	struct shr_index idx;
+
+	shr_index_init(&idx, key_lo, NULL);
+	CU_ASSERT_EQUAL(shr_index_insert(&idx, SHR_STABLE, keys[1], 1, 2), 0);
+	CU_ASSERT_EQUAL(shr_index_insert(&idx, SHR_FULL, keys[2], 2, 256), 0);
+	CU_ASSERT_EQUAL(shr_index_insert(&idx, SHR_STABLE, keys[3], 3, 2), 0);
+	CU_ASSERT_EQUAL(shr_index_insert(&idx, SHR_UNSTABLE, keys[4], 4, 0), 0);
+	CU_ASSERT_EQUAL(shr_index_insert(&idx, SHR_STABLE, keys[5], 5, 2), 0);
+	CU_ASSERT_EQUAL(shr_index_insert(&idx, SHR_UNSTABLE, keys[6], 6, 0), 0);
+	CU_ASSERT_TRUE(shr_index_drop_frame(&idx, (uint32_t)keys[1], 1));
+	CU_ASSERT_TRUE(shr_index_drop_frame(&idx, (uint32_t)keys[2], 2));
+	CU_ASSERT_FALSE(shr_index_drop_frame(&idx, (uint32_t)keys[4], 4)); /* unstable */
+	CU_ASSERT_TRUE(shr_index_remove(&idx, SHR_STABLE, (uint32_t)keys[3], 3));
+	CU_ASSERT_EQUAL(shr_index_remove_range(&idx, 5, 2), 0);
+	CU_ASSERT_FALSE(shr_index_has_stable(&idx, keys[1]));
+	CU_ASSERT_FALSE(shr_index_has_stable(&idx, keys[2]));
+	CU_ASSERT_TRUE(shr_index_lost(&idx, keys[1]));
+	CU_ASSERT_TRUE(shr_index_lost(&idx, keys[2]));
+	CU_ASSERT_FALSE(shr_index_lost(&idx, keys[3]));
+	CU_ASSERT_FALSE(shr_index_lost(&idx, keys[4]));
+	CU_ASSERT_TRUE(shr_index_lost(&idx, keys[5]));
+	CU_ASSERT_FALSE(shr_index_lost(&idx, keys[6]));
+	CU_ASSERT_FALSE(shr_index_lost(&idx, keys[7]));
+	shr_index_age_lost(&idx);
+	CU_ASSERT_TRUE(shr_index_lost(&idx, keys[1]));
+	shr_index_age_lost(&idx);
+	CU_ASSERT_FALSE(shr_index_lost(&idx, keys[1]));
+	CU_ASSERT_FALSE(shr_index_lost(&idx, keys[5]));
+	shr_index_fini(&idx);
+}
+
 /* Proves the memory cost: 100k unique pages cost at most 8/0.75 bytes per
  * entry on the unstable side (the budget arithmetic of docs/design.md). */
 static void test_bytes_per_entry(void)
@@ -203,4 +240,5 @@ UT_MAIN("index", setup, teardown,
 	UT(test_stable_cap),
 	UT(test_full_side),
 	UT(test_remove_range),
+	UT(test_lost_frames),
 	UT(test_bytes_per_entry))

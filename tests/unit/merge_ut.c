@@ -379,31 +379,42 @@ static void test_spanned_swapped(void)
 	}
 }
 
+/* X on a frame of d1 and d2, and on another frame of d3 and d4 (another
+ * tool shared them); frame_merge: the hypervisor has patch 0009. */
+static void two_frames_setup(bool patched, bool frame_merge)
+{
+	uint64_t h1, h2, h3, h4;
+
+	fx_reset(&(struct fx_cfg){ .host_pages = 4096, .patched = patched,
+				   .no_frame_merge = !frame_merge });
+	for (uint32_t d = 1; d <= 4; d++)
+		UT_ASSERT_EQ_FATAL(fx_dom_create(d, NR), 0);
+	for (uint32_t d = 1; d <= 4; d++)
+		fix_fill(d, 0, NR, 100 * d, 1);
+	for (uint32_t d = 1; d <= 4; d++)
+		UT_ASSERT_EQ(fx_write(d, 3, 42), 0);
+	UT_ASSERT_EQ(fx_nominate(1, 3, &h1), 0);
+	UT_ASSERT_EQ(fx_nominate(2, 3, &h2), 0);
+	UT_ASSERT_EQ(fx_share(1, 3, h1, 2, 3, h2), 0);
+	UT_ASSERT_EQ(fx_nominate(3, 3, &h3), 0);
+	UT_ASSERT_EQ(fx_nominate(4, 3, &h4), 0);
+	UT_ASSERT_EQ(fx_share(3, 3, h3, 4, 3, h4), 0);
+}
+
 /* Results table, SHR_SPANNED (both frames have other sharers; the
- * batched op's SPANNED, the upstream path's own check, a patched plain
- * share's EDEADLK): nothing is merged, the client becomes NOSHARE and
- * backs off, the source returns to the unstable side; no panic. */
+ * batched op's SPANNED without patch 0009, the upstream path's own check,
+ * a patched plain share's EDEADLK): nothing is merged, the client becomes
+ * NOSHARE and backs off, the source returns to the unstable side; no
+ * panic. */
 static void test_spanned_refused(void)
 {
 	for (int i = 0; i < 3; i++) {
 		enum shr_protocol proto = i == 1 ? SHR_PROTO_BATCHED : SHR_PROTO_UPSTREAM;
 		struct shr_params p = fix_params();
 		struct fx_host_stats h;
-		uint64_t h1, h2, h3, h4;
 		struct fix f;
 
-		/* X on a frame of d1 and d2, and on another frame of d3 and d4 */
-		fix_host(4096, i > 0, 4, NR);
-		for (uint32_t d = 1; d <= 4; d++)
-			fix_fill(d, 0, NR, 100 * d, 1);
-		for (uint32_t d = 1; d <= 4; d++)
-			UT_ASSERT_EQ(fx_write(d, 3, 42), 0);
-		UT_ASSERT_EQ(fx_nominate(1, 3, &h1), 0);
-		UT_ASSERT_EQ(fx_nominate(2, 3, &h2), 0);
-		UT_ASSERT_EQ(fx_share(1, 3, h1, 2, 3, h2), 0);
-		UT_ASSERT_EQ(fx_nominate(3, 3, &h3), 0);
-		UT_ASSERT_EQ(fx_nominate(4, 3, &h4), 0);
-		UT_ASSERT_EQ(fx_share(3, 3, h3, 4, 3, h4), 0);
+		two_frames_setup(i > 0, false);
 		p.protocol = proto;
 		fix_open(&f, &p);
 		fix_add(&f, 1, SHR_MODE_ON, "g");
@@ -425,6 +436,104 @@ static void test_spanned_refused(void)
 		UT_ASSERT_EQ(h.nr_saved, 2);
 		if (i == 2)
 			UT_ASSERT_EQ(fx_calls(FX_SHARE), 1);
+		fix_done(&f);
+	}
+}
+
+/* Results table, SHR_SHARED for two spanned frames (batched op with
+ * hypervisor-patch 0009): the hypervisor merges the two frames, every gfn
+ * of both ends on one frame, nothing panics, and the engine counts the
+ * client as shared. */
+static void test_spanned_frames_merged(void)
+{
+	struct shr_params p = fix_params();
+	struct fx_host_stats h;
+	struct fix f;
+
+	two_frames_setup(true, true);
+	p.protocol = SHR_PROTO_BATCHED;
+	fix_open(&f, &p);
+	fix_add(&f, 1, SHR_MODE_ON, "g");
+	fix_add(&f, 3, SHR_MODE_ON, "g");
+	fix_pass(&f);
+	fx_host(&h);
+	CU_ASSERT_PTR_NULL(h.panic);
+	UT_ASSERT_EQ(fx_sharers(1, 3), 4);
+	UT_ASSERT_EQ(fx_frame(1, 3), fx_frame(3, 3));
+	UT_ASSERT_EQ(fx_frame(2, 3), fx_frame(4, 3));
+	UT_ASSERT_EQ(h.nr_saved, 3);
+	UT_ASSERT_EQ(fix_state(&f, 1, 3), SHR_PS_SOURCE);
+	UT_ASSERT_EQ(fix_state(&f, 3, 3), SHR_PS_SHARED);
+	fix_done(&f);
+}
+
+/*
+ * The engine's own split: X shared by d1, d4 and d5 with d1's page as the
+ * stable source; d1 rewrites it (the entry is lost, d4 and d5 rest on the
+ * frame unindexed) and X appears in d2 and d3, which the engine scans
+ * first: they form a second frame of X.  With the batched op and patch
+ * 0009 the resting sharers, when next looked at, are offered as frame
+ * pairs and the hypervisor merges the two frames: one frame of 4 gfns, one
+ * frame_merges.  Without 0009 the first frame pair answers SPANNED, frame
+ * pairs stop and the pages stay SHARED on their two frames.  The upstream
+ * protocol (whose own pair order here happens not to split X) never
+ * offers frame pairs.
+ */
+static void test_split_frames_rejoined(void)
+{
+	for (int i = 0; i < 3; i++) {
+		bool merge = i == 0;
+		enum shr_protocol proto = i == 2 ? SHR_PROTO_UPSTREAM : SHR_PROTO_BATCHED;
+		struct shr_params p = fix_params();
+		struct fx_host_stats h;
+		unsigned int passes = 0;
+		struct fix f;
+
+		fx_reset(&(struct fx_cfg){ .host_pages = 8192, .patched = true,
+					   .no_frame_merge = !merge });
+		for (uint32_t d = 1; d <= 5; d++) {
+			UT_ASSERT_EQ_FATAL(fx_dom_create(d, NR), 0);
+			fix_fill(d, 0, NR, 1000 * d, 1);
+		}
+		UT_ASSERT_EQ(fx_write(1, 3, 42), 0);
+		UT_ASSERT_EQ(fx_write(4, 3, 42), 0);
+		UT_ASSERT_EQ(fx_write(5, 3, 42), 0);
+		p.protocol = proto;
+		fix_open(&f, &p);
+		for (uint32_t d = 1; d <= 5; d++)
+			fix_add(&f, d, SHR_MODE_ON, "g");
+		fix_passes(&f, 2);
+		UT_ASSERT_EQ_FATAL(fx_sharers(1, 3), 3);
+		UT_ASSERT_EQ_FATAL(fix_state(&f, 1, 3), SHR_PS_SOURCE);
+
+		UT_ASSERT_EQ(fx_write(1, 3, 7), 0);      /* the source is rewritten */
+		UT_ASSERT_EQ(fx_write(2, 3, 42), 0);
+		UT_ASSERT_EQ(fx_write(3, 3, 42), 0);
+		while (fx_sharers(2, 3) < 2 && passes++ < 20)
+			fix_pass(&f);
+		UT_ASSERT_EQ_FATAL(fx_frame(2, 3), fx_frame(3, 3));
+		if (proto == SHR_PROTO_BATCHED) /* a second frame of X */
+			CU_ASSERT_NOT_EQUAL_FATAL(fx_frame(2, 3), fx_frame(4, 3));
+
+		fix_passes(&f, 10);                      /* d4, d5 looked at again */
+		fx_host(&h);
+		CU_ASSERT_PTR_NULL(h.panic);
+		if (proto == SHR_PROTO_UPSTREAM) {
+			UT_ASSERT_EQ(f.st.frame_merges, 0);
+			fix_done(&f);
+			continue;
+		}
+		UT_ASSERT_EQ(fix_state(&f, 4, 3), SHR_PS_SHARED);
+		UT_ASSERT_EQ(fix_state(&f, 5, 3), SHR_PS_SHARED);
+		if (merge) {
+			UT_ASSERT_EQ(fx_frame(2, 3), fx_frame(4, 3));
+			UT_ASSERT_EQ(fx_sharers(4, 3), 4);
+			UT_ASSERT_EQ(f.st.frame_merges, 1);
+		} else {
+			CU_ASSERT_NOT_EQUAL(fx_frame(2, 3), fx_frame(4, 3));
+			UT_ASSERT_EQ(fx_sharers(4, 3), 2);
+			UT_ASSERT_EQ(f.st.frame_merges, 0);
+		}
 		fix_done(&f);
 	}
 }
@@ -856,6 +965,8 @@ UT_MAIN("merge", NULL, NULL,
 	UT(test_stale_handles),
 	UT(test_spanned_swapped),
 	UT(test_spanned_refused),
+	UT(test_spanned_frames_merged),
+	UT(test_split_frames_rejoined),
 	UT(test_nominate_refused),
 	UT(test_domain_dying_or_gone),
 	UT(test_sharing_refused),
