@@ -59,7 +59,7 @@ printf 'name = "big"\ntype = "pvh"\nmemory = 4100\nsim_generated = "zero=0.5,uni
 "$XENSIM" create "$T/big.cfg" >/dev/null 2>&1 || fail "create big"
 big=$(domid_of big)
 [ "$(info_of big tot_pages)" = $((4100 * 256)) ] && [ "$(info_of big holes)" = 16384 ] &&
-	[ "$(info_of big nr_gfns)" = $((0x100000 + 68 * 256 + 1)) ] ||
+	[ "$(info_of big nr_gfns)" = $((0x100000 + 68 * 256 + 8)) ] ||
 	fail "big: $("$XENSIM" info --json | jq -c '.domains[] | select(.name == "big")')"
 sim_probe holes "$big" $((0xfbff0)) $((0x4020)) >"$T/p" || fail "probe holes big: $(cat "$T/p")"
 jq -e '.holes == [[1032192, 1048575]] and .mapped == 32 and .nominate_hole == 22' "$T/p" >/dev/null ||
