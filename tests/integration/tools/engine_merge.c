@@ -38,6 +38,9 @@
 
 #define GUEST_MIB 8
 #define GUEST_PAGES (GUEST_MIB * 256)
+/* libxl's special pages above an HVM/PVH guest's RAM (xg_dom_x86.c),
+ * the sharing ring among them */
+#define SPECIAL_PAGES 8
 
 static char obuild[PATH_MAX];       /* $O */
 static char tmpdir[PATH_MAX];
@@ -140,12 +143,16 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Every pass looks at every page (SHR_SCAN_FULL): the cases count pages
+ * scanned and hypercalls per pass, which a pass from the dirty log (what
+ * xensim's log-dirty model gives SHR_SCAN_AUTO) changes; engine_dirty
+ * proves that scanning. */
 static struct shr_params params(unsigned int max_sharers)
 {
 	return (struct shr_params){
 		.batch_pages = 256, .max_sharers = max_sharers, .pass_target_s = 0,
 		.cpu_cap = 1, .reserve_pages = 0, .settle_ratio = 0.001,
-		.protocol = SHR_PROTO_UPSTREAM,
+		.protocol = SHR_PROTO_UPSTREAM, .scan_mode = SHR_SCAN_FULL,
 	};
 }
 
@@ -455,7 +462,11 @@ static void test_modes(void)
 	s = stats(e);
 	CU_ASSERT_EQUAL(s.pages_sharing, GUEST_PAGES - 1);   /* N/2 zero pages each */
 	CU_ASSERT_EQUAL(s.zero_pages_sharing, s.pages_sharing);
-	CU_ASSERT_EQUAL(s.pages_scanned, 2 * 2 * GUEST_PAGES);
+	/* a's and b's RAM in each of two passes, and no more than their
+	 * special pages above it that map (all but the sharing ring, which
+	 * the engine leaves alone): none of c's */
+	CU_ASSERT(s.pages_scanned >= 2 * 2 * GUEST_PAGES);
+	CU_ASSERT(s.pages_scanned <= 2 * 2 * (GUEST_PAGES + SPECIAL_PAGES - 1));
 	CU_ASSERT_EQUAL(shr_engine_audit(e), 0);
 	shr_engine_free(e);
 }
