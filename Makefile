@@ -7,7 +7,11 @@
 #
 #   make                 release build of everything
 #   make check           unit + integration tests, then the same under
-#                        ASan+UBSan, then a clang -Werror build
+#                        ASan+UBSan, then a clang -Werror build; ends with
+#                        every skipped test and why (tests/skip-list.txt)
+#   make check-unit      the unit binaries of one VARIANT (also: make unit)
+#   make check-integration  the integration scripts of one VARIANT
+#   make check-variant   both, for one VARIANT
 #   make bench           benchmarks (not part of check), JSON lines on stdout
 #   make soak            the daemon against a fault-injecting host for
 #                        SOAK_SECONDS (default 600; tests/soak/soak.sh),
@@ -54,32 +58,50 @@ endif
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(INCLUDES) $(CFLAGS)
 LDFLAGS_ALL = $(BASE_LDFLAGS) $(LDFLAGS)
 
-INCLUDES := -I$(O)/include
+# The generated headers, and the top of the tree: a file includes another
+# module's header by its path from the top ("libshare/engine.h"), its own
+# module's by name alone.
+INCLUDES := -I$(O)/include -I.
 ALL_TARGETS :=
 UNIT_TESTS :=
 INSTALL_RULES :=
 
-.PHONY: all check check-one unit integration bench soak install clean
+.PHONY: all check check-variant check-unit check-integration unit bench soak install clean
 all:
 
-include mk/rules.mk
--include $(filter-out mk/rules.mk,$(sort $(wildcard */*.mk */*/*.mk */*/*/*.mk)))
+# The fragments, each named once: a fragment that is missing is an error,
+# never a part of the build silently left out.
+FRAGMENTS := libshare/libshare.mk dom0-daemon/daemon.mk \
+	tools/xensim/hv.mk tools/xensim/xensim.mk tools/xensim/client/client.mk \
+	tools/xenshare-stat/stat.mk hypervisor-patch/hvpatch.mk docs/man/man.mk \
+	tests/fuzz/fuzz.mk tests/bench/bench.mk tests/e2e/e2e.mk mk/deb.mk
+
+include mk/rules.mk $(FRAGMENTS)
 
 all: $(ALL_TARGETS)
 
 # Tests of one variant: every unit binary, then the integration scripts.
-check-one: unit integration
+check-variant: check-unit check-integration
 
-unit: $(UNIT_TESTS)
+check-unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
-integration: all
-	@O=$(abspath $(O)) VARIANT=$(VARIANT) tests/integration/run-all.sh
+# `make unit`: the name helpers' instructions use for check-unit
+unit: check-unit
 
+# SKIP_REPORT (set by `make check`): the file the skips are collected in
+check-integration: all
+	@O=$(abspath $(O)) VARIANT=$(VARIANT) SKIP_REPORT=$(SKIP_REPORT) tests/integration/run-all.sh
+
+# Both variants, the clang build, then the skips of every variant with
+# their reasons: the last lines say what was not tested here.
+CHECK_SKIPS := $(abspath build)/check-skips.txt
 check:
-	$(MAKE) VARIANT=release check-one
-	$(MAKE) VARIANT=san unit integration
+	@mkdir -p $(dir $(CHECK_SKIPS)) && : >$(CHECK_SKIPS)
+	$(MAKE) VARIANT=release check-variant SKIP_REPORT=$(CHECK_SKIPS)
+	$(MAKE) VARIANT=san check-variant SKIP_REPORT=$(CHECK_SKIPS)
 	$(MAKE) VARIANT=clang CC=clang all
+	@tests/integration/run-all.sh --report $(CHECK_SKIPS)
 
 # Build output goes to stderr: stdout carries only the JSON result lines.
 bench:

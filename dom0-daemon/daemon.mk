@@ -21,16 +21,9 @@ XSD_LDLIBS := -lxenctrl -lxenforeignmemory -lxenevtchn -lxendevicemodel -lxensto
 # in for libxenctrl).  Everything else is C11.
 $(call objs_of,dom0-daemon/xen.c tests/unit/dxen_ut.c): CFLAGS_ALL += -std=gnu11
 
-# The engine is built by libshare/libshare.mk (helper "engine"); until that
-# fragment exists only the unit tests of the daemon's own modules build.
-ifneq ($(and $(wildcard libshare/libshare.mk),$(wildcard dom0-daemon/main.c)),)
 $(eval $(call add_prog,xenshared,$(XSD_SRCS),share,$(XSD_LDLIBS)))
 xenshared: $(O)/bin/xenshared
 INSTALL_RULES += install-xenshared
-else
-xenshared:
-	@echo "xenshared: libshare/libshare.mk (the engine) is missing; not building the daemon" >&2; exit 1
-endif
 
 $(eval $(call add_unit_test,settings_ut,tests/unit/settings_ut.c dom0-daemon/settings.c,,))
 $(eval $(call add_unit_test,config_ut,tests/unit/config_ut.c dom0-daemon/config.c dom0-daemon/settings.c,,))

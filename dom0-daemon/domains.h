@@ -19,7 +19,7 @@
 
 #include <xenstore.h>
 
-#include "../libshare/engine.h"
+#include "libshare/engine.h"
 #include "policy.h"
 #include "settings.h"
 #include "xen.h"

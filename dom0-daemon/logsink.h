@@ -13,7 +13,7 @@
 
 #include <stdbool.h>
 
-#include "../libshare/log.h"
+#include "libshare/log.h"
 
 /* to_syslog: syslog(3) facility daemon; else stderr ("<N>" prefixes when
  * stderr is systemd's journal stream, "xenshared: level: " otherwise). */

@@ -61,8 +61,8 @@
 #include <systemd/sd-daemon.h>
 #include <xenstore.h>
 
-#include "../libshare/engine.h"
-#include "../libshare/log.h"
+#include "libshare/engine.h"
+#include "libshare/log.h"
 #include "balloon.h"
 #include "cli.h"
 #include "clock.h"

@@ -18,7 +18,7 @@
 
 #include <xenstore.h>
 
-#include "../libshare/engine.h"
+#include "libshare/engine.h"
 #include "domains.h"
 #include "json.h"
 #include "xen.h"

@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../libshare/engine.h"
+#include "libshare/engine.h"
 #include "json.h"
 
 /* The daemon's own values, beside the engine's (columns: libshare/stats.h). */

@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../libshare/engine.h"
+#include "libshare/engine.h"
 
 #define XSD_GROUP_MAX 63            /* engine's policy.group[64] minus the NUL */
 #define XSD_NAME_MAX 63             /* engine's domain name[64] minus the NUL */

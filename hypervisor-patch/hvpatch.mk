@@ -2,7 +2,7 @@
 # that the patch series adds, and a shortcut to build the hypervisor.
 #
 #   make O=... cmpshr_ut     the harness test ($(O)/tests/cmpshr_ut, run by
-#                            `make unit` / `make check`)
+#                            `make check-unit` / `make check`)
 #   make O=... hvpatch       hypervisor-patch/build.sh into $(O)/hvpatch
 #                            (downloads Debian's xen source, ~2 min; not
 #                            part of `all`)

@@ -50,7 +50,7 @@ libshare: $(O)/lib/libshare.a $(O)/tests/fingerprint_ut $(O)/tests/index_ut \
 	$(O)/tests/xen_ut $(O)/bin/shr-ideal $(O)/bin/shr-engine-run $(O)/bin/shr-engine-merge
 
 # libshare's module graph has no cycle and docs/design.md shows it as it is
-# (a script run by `make unit` like a unit test).
+# (a script run by `make check-unit` like a unit test).
 $(O)/tests/module_graph_check: tests/unit/module_graph_check.sh
 	@mkdir -p $(@D)
 	printf '#!/bin/sh\nexec sh %s\n' "$(abspath $<)" > $@

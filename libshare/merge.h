@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../hypervisor-patch/include/xenshare_cmpshr.h"
+#include "hypervisor-patch/include/xenshare_cmpshr.h"
 #include "dom.h"
 #include "fingerprint.h"
 #include "params.h"

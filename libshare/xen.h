@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../hypervisor-patch/include/xenshare_cmpshr.h"
+#include "hypervisor-patch/include/xenshare_cmpshr.h"
 
 struct shr_xen;
 

@@ -2,7 +2,7 @@
 #
 #   $(eval $(call add_lib,NAME,SRCS))                  -> $(O)/lib/libNAME.a
 #   $(eval $(call add_prog,NAME,SRCS,LIBS,LDLIBS))     -> $(O)/bin/NAME
-#   $(eval $(call add_unit_test,NAME,SRCS,LIBS,LDLIBS))-> $(O)/tests/NAME, run by `make unit`
+#   $(eval $(call add_unit_test,NAME,SRCS,LIBS,LDLIBS))-> $(O)/tests/NAME, run by `make check-unit`
 #                                                         (linked with CUnit and the shared
 #                                                         runner tests/unit/ut_common.c)
 #   $(eval $(call add_shlib,SONAME,SRCS,MAPFILE,LIBS,LDLIBS)) -> $(O)/simlib/SONAME

@@ -1,5 +1,5 @@
 #!/bin/sh
-# man-check.sh GOLDEN_DIR STAT_POD "POD..." - the man page checks of `make unit`:
+# man-check.sh GOLDEN_DIR STAT_POD "POD..." - the man page checks of `make check-unit`:
 #  1. podchecker reports neither an error nor a warning on any page;
 #  2. xenshare-stat(1) explains every number xenshare-stat prints: each
 #     column of the golden table, each summary line, each JSON key and each

@@ -5,15 +5,13 @@
 #   make O=... man         build them
 #   $(O)/tests/man_check   podchecker on every page (warnings fail) and a
 #                          check that every number xenshare-stat prints is
-#                          explained in xenshare-stat(1); run by `make unit`
+#                          explained in xenshare-stat(1); run by `make check-unit`
 #
 # Pages from a .pod.in get sections generated from the daemon's tables,
 # so they cannot drift from the code: at a line @XENSHARE_SETTINGS@ the
 # settings (`xenshared --print-settings=pod`, xenshared.conf(5)), at a line
 # @XENSHARE_STATS@ the statistics (`xenshared --print-stats=pod`,
-# xenshared(8) and xenshare-stat(1)).  While the daemon cannot be built (no
-# libshare or no dom0-daemon/main.c) the sections say so instead, and the
-# build warns.
+# xenshared(8) and xenshare-stat(1)).
 
 MAN_SRC := docs/man
 MAN_PLAIN := xenshare-estimate.1 xl-mem-sharing.5
@@ -34,23 +32,12 @@ endef
 $(foreach p,$(MAN_PLAIN),$(eval $(call man_rule,$(p),$(MAN_SRC)/$(p).pod)))
 $(foreach p,$(MAN_GEN),$(eval $(call man_rule,$(p),$(O)/man/$(p).pod)))
 
-ifneq ($(and $(wildcard libshare/libshare.mk),$(wildcard dom0-daemon/main.c)),)
 $(O)/man/xenshared-settings.pod: $(O)/bin/xenshared
 	@mkdir -p $(@D)
 	$(O)/bin/xenshared --print-settings=pod > $@.tmp && mv $@.tmp $@
 $(O)/man/xenshared-stats.pod: $(O)/bin/xenshared
 	@mkdir -p $(@D)
 	$(O)/bin/xenshared --print-stats=pod > $@.tmp && mv $@.tmp $@
-else
-$(O)/man/xenshared-settings.pod: $(MAN_SRC)/man.mk
-	@mkdir -p $(@D)
-	@echo "man: WARNING: xenshared not buildable here; xenshared.conf(5) lacks its settings table" >&2
-	printf '=head1 SETTINGS\n\nB<This build had no xenshared to generate this section from.>\nRun B<xenshared --print-settings=pod> for the list of settings.\n\n' > $@
-$(O)/man/xenshared-stats.pod: $(MAN_SRC)/man.mk
-	@mkdir -p $(@D)
-	@echo "man: WARNING: xenshared not buildable here; the man pages lack the statistics" >&2
-	printf '=head1 STATISTICS\n\nB<This build had no xenshared to generate this section from.>\nRun B<xenshared --print-stats=pod> for the list of statistics.\n\n' > $@
-endif
 
 # @XENSHARE_<NAME>@ on a line of its own is replaced by
 # $(O)/man/xenshared-<name>.pod; an include point of another name is an error.
@@ -62,7 +49,7 @@ $(O)/man/%.pod: $(MAN_SRC)/%.pod.in $(MAN_INCLUDES)
 	       print l; while ((getline l < inc) > 0) print l; next } { print }' \
 	    $< > $@.tmp && mv $@.tmp $@
 
-# The check is a generated script so that `make unit` runs it like a unit test.
+# The check is a generated script so that `make check-unit` runs it like a unit test.
 $(O)/tests/man_check: $(MAN_SRC)/man.mk $(MAN_SRC)/man-check.sh $(MAN_PODS) $(MAN_PAGES)
 	@mkdir -p $(@D)
 	printf '#!/bin/sh\nexec sh %s %s %s %s\n' "$(abspath $(MAN_SRC)/man-check.sh)" \

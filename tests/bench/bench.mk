@@ -12,10 +12,10 @@ $(call objs_of,tests/bench/xxh3_avx2.c): CFLAGS_ALL += -mavx2
 bench-tools: $(O)/bin/bench-xxh3
 
 # Unit tests of the hypervisor model's generated frames (the scale mode
-# the scale benchmark runs on); also run by `make unit`.
+# the scale benchmark runs on); also run by `make check-unit`.
 $(eval $(call add_unit_test,hv_gen_ut,tests/unit/hv_gen_ut.c,simhv,))
-.PHONY: hv-gen-check
-hv-gen-check: $(O)/tests/hv_gen_ut
+.PHONY: check-hv-gen
+check-hv-gen: $(O)/tests/hv_gen_ut
 	$(O)/tests/hv_gen_ut
 
 # bench-churn-writer: rewrites guest pages with content common to all

@@ -57,10 +57,8 @@ fuzz: $(FUZZERS)
 # malformed wire.h messages at a running xensim: xensim's dispatch is static
 # in server.c, so its robustness is tested through the socket
 # (tests/integration/fuzz_wire.test.sh).
-ifneq ($(wildcard tests/fuzz/wire_storm.c),)
 $(O)/tests/fuzz_wire_storm: $(call objs_of,tests/fuzz/wire_storm.c)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^
 ALL_TARGETS += $(O)/tests/fuzz_wire_storm
 fuzz-wire-storm: $(O)/tests/fuzz_wire_storm
-endif

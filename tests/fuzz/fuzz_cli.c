@@ -11,7 +11,7 @@
 
 #include "fuzz_common.h"
 
-#include "../../dom0-daemon/cli.h"
+#include "dom0-daemon/cli.h"
 
 #define MAX_ARGS 32
 

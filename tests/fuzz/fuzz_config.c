@@ -17,7 +17,7 @@
 
 #include "fuzz_common.h"
 
-#include "../../dom0-daemon/config.h"
+#include "dom0-daemon/config.h"
 
 static struct xsd_config defaults;
 

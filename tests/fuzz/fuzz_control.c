@@ -30,8 +30,8 @@
 
 #include "fuzz_common.h"
 
-#include "../../dom0-daemon/control.h"
-#include "../../dom0-daemon/logsink.h"
+#include "dom0-daemon/control.h"
+#include "dom0-daemon/logsink.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

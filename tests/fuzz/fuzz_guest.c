@@ -20,7 +20,7 @@
 
 #include "fuzz_common.h"
 
-#include "../../tools/xensim/guest.h"
+#include "tools/xensim/guest.h"
 
 static char dir[] = "/tmp/xenshare-fuzz-guest.XXXXXX";
 static char path_plain[sizeof(dir) + 16], path_zst[sizeof(dir) + 16];

@@ -24,7 +24,7 @@
 
 #include "fuzz_common.h"
 
-#include "../../tools/xenshare-stat/image.h"
+#include "tools/xenshare-stat/image.h"
 
 static char dir[] = "/tmp/xenshare-fuzz-image.XXXXXX";
 static char path[sizeof(dir) + 16];

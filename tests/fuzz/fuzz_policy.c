@@ -24,8 +24,8 @@
 
 #include "fuzz_common.h"
 
-#include "../../dom0-daemon/config.h"
-#include "../../dom0-daemon/policy.h"
+#include "dom0-daemon/config.h"
+#include "dom0-daemon/policy.h"
 
 #define MAX_PERMS 8
 

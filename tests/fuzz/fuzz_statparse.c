@@ -23,7 +23,7 @@
 
 #include "fuzz_common.h"
 
-#include "../../tools/xenshare-stat/statparse.h"
+#include "tools/xenshare-stat/statparse.h"
 
 static void note_cb(const char *note, void *arg)
 {

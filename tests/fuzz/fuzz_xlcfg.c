@@ -21,8 +21,8 @@
 
 #include "fuzz_common.h"
 
-#include "../../tools/xensim/guest.h"
-#include "../../tools/xensim/xlcfg.h"
+#include "tools/xensim/guest.h"
+#include "tools/xensim/xlcfg.h"
 
 #define MAX_OVERRIDES 8
 

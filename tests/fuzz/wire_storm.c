@@ -43,7 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../tools/xensim/wire.h"
+#include "tools/xensim/wire.h"
 
 #define REPLY_TIMEOUT_MS 5000
 #define BUF_MAX (SIM_WIRE_MAX_MSG + 4096)

@@ -4,9 +4,11 @@
 # memory/target (dom0_balloon), by what is needed and never below
 # dom0_min_memory; with dom0_balloon = off dom0 is left alone.
 set -u
-. "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/common.sh"
+need_tool jq
+need_built "$XSD" "$XENSIM" "$SIMLIB"
 
-"$XENSIM" start --mem 512 --dom0-mem 256 --pidfile "$T/sim.pid" --log "$T/sim.log" >/dev/null || fail "xensim start"
+sim_start --mem 512 --dom0-mem 256
 guest b1 1 mem_sharing=on
 guest b2 2 mem_sharing=on
 target() { "$XENSIM" xenstore-read /local/domain/0/memory/target; }

@@ -5,7 +5,9 @@
 # running config, a good one is applied, restart-only settings are kept
 # with a warning.
 set -u
-. "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/common.sh"
+need_tool jq
+need_built "$XSD" "$XENSIM" "$SIMLIB"
 
 # -- command line: exit 2 and a message
 "$XSD" --bogus >/dev/null 2>"$T/out" && fail "--bogus accepted"
@@ -49,7 +51,7 @@ check_bad 'default_group = a/b\n' "1: default_group: 'a/b' is not a group name"
 check_bad 'log_level = info\0\n' '1: line contains a NUL byte'
 
 # -- starting with a bad file: exit 1, nothing created
-sim_start 512
+sim_start --mem 512 --dom0-mem 64
 guest g1 1 mem_sharing=on
 guest g2 2 mem_sharing=on
 { cat "$CONF"; echo "batch_pages = 0"; } > "$T/bad-start.conf"

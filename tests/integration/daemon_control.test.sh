@@ -7,10 +7,12 @@
 # the command itself.  `xenshared -C` by a user the socket refuses says
 # "permission denied" with its own exit status, not "no daemon answers".
 set -u
-. "$(dirname "$0")/daemon_lib.sh"
-command -v python3 >/dev/null || skip "python3 not installed"
+. "$(dirname "$0")/common.sh"
+need_tool jq
+need_built "$XSD" "$XENSIM" "$SIMLIB"
+need_tool python3
 
-sim_start 256
+sim_start --mem 256 --dom0-mem 64
 write_conf </dev/null
 xsd_start || fail "daemon did not start"
 SOCK="$T/run/control.sock"
@@ -47,7 +49,7 @@ while True:
     time.sleep(1)
 PY
 HOG=$!
-trap 'kill $HOG 2>/dev/null; cleanup' EXIT INT TERM
+kill_at_exit $HOG
 wait_for 10 test -e "$T/hog.ready" || fail "the stuck agent did not connect"
 
 # the operator is served at once, several times in a row
@@ -86,7 +88,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	grep -q "no daemon" "$T/err" && fail "-C as another user says no daemon"
 	# a stopped daemon is still "no daemon" (3), for root
 	kill -TERM "$(xsd_pid)"
-	wait "$XSD_FG_PID"
+	wait "$XSD_PID"
 	ctl ping; [ $? -eq 3 ] || fail "-C with no daemon: exit not 3"
 else
 	note "(not root, or no setpriv: the permission-denied check is not exercised)"

@@ -10,8 +10,8 @@
 # audit-clean, no foreign mapping left once it stopped, and that faults were
 # really injected.  The seed is printed; DAEMON_FAULTS_SEED reproduces a run.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
+. "$(dirname "$0")/common.sh"
 SOAK_SECONDS=${DAEMON_FAULTS_SECONDS:-45} SOAK_SEED=${DAEMON_FAULTS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d " ")} \
 SOAK_RATE=0.02 SOAK_KINDS="all,events=0.5" SOAK_GUESTS=4 SOAK_GUEST_MIB=48 SOAK_WRITE_RATE=600 SOAK_FROZEN=10 \
 SOAK_SAMPLE=1 \
-	"$here/../soak/soak.sh" >/dev/null
+	"$TOP/tests/soak/soak.sh" >/dev/null

@@ -9,13 +9,15 @@
 # over; a clean stop removes it; a forged node of a live process refuses,
 # a node from another boot does not.
 set -u
-. "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/common.sh"
+need_tool jq
+need_built "$XSD" "$XENSIM" "$SIMLIB"
 
 NODE=/tool/xenshared/owner
 node() { "$XENSIM" xenstore-read "$NODE" 2>/dev/null; }
 node_pid() { node | sed -n 's/^pid=\([0-9]*\) start=[0-9]* boot=[0-9a-f-]*$/\1/p'; }
 
-sim_start 512
+sim_start --mem 512 --dom0-mem 64
 guest h1 1 mem_sharing=on
 guest h2 2 mem_sharing=on
 write_conf </dev/null
@@ -101,6 +103,6 @@ for forged in "pid=$$ start=$start boot=00000000-0000-0000-0000-000000000000" \
 	xsd_start || fail "a stale node ($forged) was not taken over"
 	[ "$(node_pid)" = "$(xsd_pid)" ] || fail "node not taken over from '$forged': '$(node)'"
 	kill -TERM "$(xsd_pid)"
-	wait "$XSD_FG_PID" || fail "SIGTERM after taking over '$forged': exit status $?"
+	wait "$XSD_PID" || fail "SIGTERM after taking over '$forged': exit status $?"
 done
 pass daemon_hostlock

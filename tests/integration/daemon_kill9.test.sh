@@ -7,9 +7,11 @@
 # Then SIGTERM stops it cleanly: socket, pidfile and xenstore mirror
 # removed, exit status 0.
 set -u
-. "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/common.sh"
+need_tool jq
+need_built "$XSD" "$XENSIM" "$SIMLIB"
 
-sim_start 768
+sim_start --mem 768 --dom0-mem 64
 for n in 1 2 3 4; do guest "k$n" "$n" mem_sharing=on; done
 write_conf <<CFG
 pass_target = 1

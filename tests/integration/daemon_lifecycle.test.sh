@@ -5,9 +5,11 @@
 # audit is clean, nothing leaks into the xenstore mirror, and every guest
 # page still reads back what the guest wrote.
 set -u
-. "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/common.sh"
+need_tool jq
+need_built "$XSD" "$XENSIM" "$SIMLIB"
 
-sim_start 768
+sim_start --mem 768 --dom0-mem 64
 guest a1 1 mem_sharing=on
 guest a2 2 mem_sharing=on
 guest a3 3 mem_sharing=on

@@ -4,17 +4,18 @@
 # RELOADING=1 / READY=1 (also a failed one: the old config keeps running),
 # and says STOPPING=1 on SIGTERM.  A stand-in listener plays systemd.
 set -u
-. "$(dirname "$0")/daemon_lib.sh"
-
+. "$(dirname "$0")/common.sh"
+need_tool jq
 LISTEN="$O/tests/daemon_notify_listen"
-[ -x "$LISTEN" ] || skip "$LISTEN not built"
-sim_start 256
+need_built "$XSD" "$XENSIM" "$SIMLIB" "$LISTEN"
+
+sim_start --mem 256 --dom0-mem 64
 guest n1 1 mem_sharing=on
 write_conf </dev/null
 
 "$LISTEN" "$T/notify.sock" >> "$T/notify.log" &  # append: the test truncates it
 lpid=$!
-trap 'kill $lpid 2>/dev/null; cleanup' EXIT INT TERM
+kill_at_exit $lpid
 sleep 0.2
 NOTIFY_SOCKET="$T/notify.sock" xsd_start || fail "daemon did not start"
 has() { grep -q "$1" "$T/notify.log"; }
@@ -34,6 +35,6 @@ wait_for 5 has 'READY=1' || fail "a failed reload left the daemon in RELOADING"
 ctl ping | jtrue '.ok == true' || fail "daemon gone after a failed reload"
 
 kill -TERM "$(xsd_pid)"
-wait "$XSD_FG_PID" || fail "SIGTERM: non-zero exit"
+wait "$XSD_PID" || fail "SIGTERM: non-zero exit"
 has 'STOPPING=1' || fail "no STOPPING=1"
 pass daemon_notify

@@ -4,9 +4,11 @@
 # and nothing of that domain is shared; fixing or breaking the nodes of a
 # running domain is picked up through the watches.
 set -u
-. "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/common.sh"
+need_tool jq
+need_built "$XSD" "$XENSIM" "$SIMLIB"
 
-sim_start 512
+sim_start --mem 512 --dom0-mem 64
 guest g1 1 mem_sharing=on
 guest g2 2 mem_sharing=on
 guest g3 3 mem_sharing=on        # node handed to the guest, guest writes "on"

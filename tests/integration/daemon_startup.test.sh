@@ -4,7 +4,9 @@
 # instance, a control socket path taken by a file; and a CPU without VMX
 # makes the daemon refuse sharing per domain with the reason, not crash.
 set -u
-. "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/common.sh"
+need_tool jq
+need_built "$XSD" "$XENSIM" "$SIMLIB"
 
 write_conf </dev/null
 leftovers() { [ -e "$T/run/control.sock" ] || [ -e "$T/run/xenshared.pid" ]; }
@@ -51,7 +53,7 @@ xsd_env "$XSD" -d -f "$CONF" 2>"$T/out"
 grep -q "another xenshared is running (pid $(xsd_pid)" "$T/out" || { cat "$T/out"; fail "no clear second-instance message"; }
 ctl ping | jtrue '.ok == true' || fail "the first instance suffered from the second"
 kill -TERM "$(xsd_pid)"
-wait "$XSD_FG_PID" || fail "SIGTERM: non-zero exit"
+wait "$XSD_PID" || fail "SIGTERM: non-zero exit"
 
 # the control socket path is a regular file: refuse, do not delete it
 mkdir -p "$T/run"

@@ -10,7 +10,9 @@
 # daemon/host/counters objects and the mirror hold nothing that is not a
 # line.  So a line added to a list is shown everywhere, or this fails.
 set -u
-. "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/common.sh"
+need_tool jq
+need_built "$XSD" "$XENSIM" "$SIMLIB"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 
 # lists FILE MACRO: one line per list line, "name section key prom flags"
@@ -35,7 +37,7 @@ for f in "$top/dom0-daemon/schema.h" "$top/libshare/stats.h"; do
 	[ "$got" = "$want" ] || fail "$f has $want list lines, $got were read"
 done
 
-sim_start 512
+sim_start --mem 512 --dom0-mem 64
 guest s1 11 mem_sharing=on
 guest s2 12 mem_sharing=on
 write_conf </dev/null

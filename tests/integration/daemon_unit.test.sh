@@ -1,5 +1,4 @@
 #!/bin/sh
-# xenshare-test: release-only
 # daemon_unit: the systemd unit stays hardened and stays runnable.
 #  - systemd-analyze verify finds nothing to say about it (a misspelt or
 #    misvalued directive is ignored by systemd with a warning, not refused);
@@ -9,13 +8,15 @@
 #  - every system call the daemon makes against xensim (start, passes,
 #    control commands, reload, SIGHUP, clean stop) is allowed by the unit's
 #    SystemCallFilter=, so the filter cannot make it fail with EPERM.
-# Release only: a sanitizer runtime makes calls (setrlimit, personality)
-# that the daemon the unit starts never makes.
+# Release variant only (tests/skip-list.txt): a sanitizer runtime makes
+# calls (setrlimit, personality) that the daemon the unit starts never makes.
 set -u
-. "$(dirname "$0")/daemon_lib.sh"
-command -v systemd-analyze >/dev/null || skip "systemd-analyze not installed"
-command -v strace >/dev/null || skip "strace not installed"
-UNIT="$(cd "$(dirname "$0")/../.." && pwd)/dom0-daemon/xenshared.service"
+. "$(dirname "$0")/common.sh"
+need_tool jq
+need_built "$XSD" "$XENSIM" "$SIMLIB"
+need_tool systemd-analyze systemd
+need_tool strace
+UNIT="$TOP/dom0-daemon/xenshared.service"
 # 1.4 with systemd 252 (Debian 12); docs/operations.md gives the breakdown
 UNIT_EXPOSURE=14
 
@@ -70,7 +71,7 @@ expand $allow | sort -u > "$T/allowed.all"
 expand $deny | sort -u > "$T/denied"
 comm -23 "$T/allowed.all" "$T/denied" > "$T/allowed"
 
-sim_start 512
+sim_start --mem 512 --dom0-mem 64
 guest u1 1 mem_sharing=on
 guest u2 2 mem_sharing=on
 write_conf </dev/null

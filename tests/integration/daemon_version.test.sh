@@ -5,7 +5,9 @@
 # xenshare-stat -V (and the version of its table and JSON), xenshare-estimate
 # -V and the man pages' footers.
 set -u
-. "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/common.sh"
+need_tool jq
+need_built "$XSD" "$XENSIM" "$SIMLIB"
 version=$(cat "$(dirname "$0")/../../VERSION") || fail "no VERSION file"
 [ -n "$version" ] || fail "VERSION is empty"
 note "VERSION: $version"
@@ -26,7 +28,7 @@ for page in "$O"/man/man*/*.[158]; do
 done
 [ "$n" -ge 5 ] || fail "only $n man pages in $O/man"
 
-sim_start 256
+sim_start --mem 256 --dom0-mem 64
 write_conf </dev/null
 xsd_start || fail "daemon did not start"
 ctl ping | jtrue ".version == \"$version\"" || fail "ping: $(ctl ping)"

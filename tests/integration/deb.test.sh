@@ -1,5 +1,4 @@
 #!/bin/sh
-# xenshare-test: release-only
 # `make deb` builds a package that holds the daemon, the tools, the unit,
 # the default config as a conffile, the man pages, the copyright, a
 # changelog and the monitoring rules and dashboard, and depends on the
@@ -12,9 +11,9 @@
 # installation, keep an operator's `systemctl disable` on upgrade, stop it
 # on removal and purge its state, in dh_installsystemd's manner.
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-fail() { echo "FAIL: $*"; exit 1; }
-cd "$top" || exit 1
+. "$(dirname "$0")/common.sh"
+need_tool dpkg-deb dpkg
+cd "$TOP" || fail "cd $TOP"
 out=$(make --no-print-directory O="$O" deb 2>"$O/deb.err" | grep '\.deb$' | tail -n 1) || fail "make deb: $(tail -5 "$O/deb.err")"
 [ -f "$out" ] || fail "make deb printed '$out', not a package"
 list=$(dpkg-deb -c "$out") || fail "dpkg-deb -c"

@@ -3,14 +3,12 @@
 # guests, 256 MiB each: idle, and page cache full of shared libraries) as
 # two guests of one group.  Proves the real daemon reaches >= 99% of their
 # ideal savings (computed by shr-ideal from the loaded pages) with zero
-# mismatches.  Skipped (77) when the corpus is not there.
+# mismatches.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null || (cd "$here/../.." && pwd))
-CORPUS="$top/../shared/corpus"
-[ -f "$CORPUS/idle.raw.zst" ] && [ -f "$CORPUS/pagecache.raw.zst" ] ||
-	{ echo "SKIP: corpus not found in $CORPUS"; exit 77; }
-. "$here/tools/engine_lib.sh"
+. "$(dirname "$0")/common.sh"
+need_tool jq
+need_built "$XSD" "$XENSIM" "$SIMLIB" "$IDEAL"
+need_corpus idle pagecache
 
 sim_start --mem 1024 --dom0-mem 64
 for img in idle pagecache; do
@@ -29,10 +27,10 @@ want=$(ideal "$d1" "$d2" | jq -r .ideal) || fail "shr-ideal"
 note "ideal savings of the two images: $want pages"
 [ "$want" -gt 50000 ] || fail "ideal $want: images not loaded as expected"
 
-write_conf </dev/null
-xsd_start
+write_conf "pass_target = 1" "log_level = notice"
+xsd_start || fail "daemon did not start"
 wait_scans 2
-got=$(stat .host.sharing_freed_pages)
+got=$(stat_value .host.sharing_freed_pages)
 r=$(ratio "$got" "$want")
 note "$got pages saved ($r of ideal)"
 at_least "$r" 0.99 || fail "savings $got < 99% of the ideal $want"

@@ -14,63 +14,62 @@
 #    log-dirty mode;
 #  - verify finds no wrong page, the audit is clean.
 set -u
-. "$(dirname "$0")/tools/engine_lib.sh"
+. "$(dirname "$0")/common.sh"
+need_tool jq
+need_built "$XSD" "$XENSIM" "$SIMLIB"
 
 sim_start --mem 2048 --dom0-mem 64
 for i in 1 2 3 4; do
-	guest "dl$i" 128 "os=0.5,zero=0.15,dup=0.1,unique=0.25" "$i" \
-		sim_write_rate=40 sim_working_set=4096
+	guest "dl$i" "$i" type=hvm memory=128 sim_profile=os=0.5,zero=0.15,dup=0.1,unique=0.25 \
+		mem_sharing=on sim_write_rate=40 sim_working_set=4096
 done
-write_conf <<CFG
-pass_target = 1
-scan_mode = auto
-CFG
-xsd_start
-dirty_all() { [ "$(stat '[.domains[] | select(.logdirty == true)] | length')" = 4 ]; }
+write_conf "log_level = notice" "pass_target = 1" "scan_mode = auto"
+xsd_start || fail "daemon did not start"
+dirty_all() { [ "$(stat_value '[.domains[] | select(.logdirty == true)] | length')" = 4 ]; }
 wait_for 60 dirty_all || fail "not every domain scanned from its dirty log: $(stats | jq -c '[.domains[] | {domid, logdirty, full_why}]')"
 ld_on() { [ "$("$XENSIM" info --json | jq "[.domains[] | select(.logdirty)] | length")" = "$1" ]; }
 ld_on 4 || fail "xensim does not show log-dirty on for the four guests"
 
 # a settled host: dirty-log passes against what a full pass would scan
 wait_scans 2
-s0=$(stat .counters.pages_scanned) p0=$(stat .daemon.full_scans)
+s0=$(stat_value .counters.pages_scanned) p0=$(stat_value .daemon.full_scans)
 wait_scans 5
-s1=$(stat .counters.pages_scanned) p1=$(stat .daemon.full_scans)
+s1=$(stat_value .counters.pages_scanned) p1=$(stat_value .daemon.full_scans)
 total=$("$XENSIM" info --json | jq '[.domains[] | select(.domid > 0) | .tot_pages] | add')
 per_pass=$(((s1 - s0) / (p1 - p0)))
 note "dirty-log passes: $per_pass pages looked at per pass, of $total"
 [ "$per_pass" -lt $((total / 20)) ] || fail "a dirty-log pass looked at $per_pass pages, more than 5% of $total"
-saved=$(stat .host.sharing_freed_pages)
+saved=$(stat_value .host.sharing_freed_pages)
 [ "$saved" -gt $((total / 4)) ] || fail "only $saved pages saved"
 
 # the toolstack's live save of dl1 while the daemon holds its log
 id1=$(domid_of dl1)
 "$XENSIM" save --live --checkpoint dl1 "$T/dl1.save" > "$T/save.out" 2>&1 ||
 	fail "xensim save lost dirty pages or failed: $(tail -3 "$T/save.out")"
-taken() { [ "$(stat ".domains[] | select(.domid == $id1) | .logdirty")" = false ]; }
+taken() { [ "$(stat_value ".domains[] | select(.domid == $id1) | .logdirty")" = false ]; }
 wait_for 20 taken || fail "the daemon still scans d$id1 from a log the save took"
-note "after the save: d$id1 $(stats | jq -c ".domains[] | select(.domid == $id1) | {logdirty, full_why}"); logdirty_lost $(stat .counters.logdirty_lost)"
-[ "$(stat .counters.logdirty_lost)" -ge 1 ] || fail "logdirty_lost did not count the takeover"
+note "after the save: d$id1 $(stats | jq -c ".domains[] | select(.domid == $id1) | {logdirty, full_why}"); logdirty_lost $(stat_value .counters.logdirty_lost)"
+[ "$(stat_value .counters.logdirty_lost)" -ge 1 ] || fail "logdirty_lost did not count the takeover"
 verify_clean
 
 # kill -9 while the logs are held: the next daemon takes them back
 ld_on 3 || fail "log-dirty not on for the other three guests"
 kill -9 "$XSD_PID"; wait "$XSD_PID" 2>/dev/null; XSD_PID=
 ld_on 3 || fail "log-dirty gone with the killed daemon?"
-xsd_start
-all_back() { [ "$(stat '[.domains[] | select(.logdirty == true)] | length')" = 4 ] 2>/dev/null; }
+xsd_start || fail "daemon did not start again"
+all_back() { [ "$(stat_value '[.domains[] | select(.logdirty == true)] | length')" = 4 ] 2>/dev/null; }
 wait_for 60 all_back || fail "the restarted daemon did not take its dirty logs back: $(stats | jq -c '[.domains[] | {domid, logdirty, full_why}]')"
-ctl_audit=$(LD_LIBRARY_PATH="$SIMLIB" "$XSD" -f "$CONF" -C audit)
+ctl_audit=$(ctl audit)
 echo "$ctl_audit" | jq -e '.ok == true' >/dev/null || fail "audit: $ctl_audit"
 xsd_stop
 ld_on 0 || fail "a clean stop left log-dirty on: $("$XENSIM" info --json | jq -c '[.domains[] | {domid, logdirty}]')"
 
 # killed again, and the next daemon stopped as soon as it is up (before
 # its first pass took the logs back): it still turns them off
-xsd_start
+xsd_start || fail "daemon did not start again"
 wait_for 60 all_back || fail "log-dirty not taken again"
 kill -9 "$XSD_PID"; wait "$XSD_PID" 2>/dev/null; XSD_PID=
-xsd_start
+xsd_start || fail "daemon did not start again"
 xsd_stop
 ld_on 0 || fail "a daemon stopped before taking the logs back left log-dirty on: $("$XENSIM" info --json | jq -c '[.domains[] | {domid, logdirty}]')"
 verify_clean

@@ -16,11 +16,12 @@
 # dom0 ballooning is off: the daemon cannot make memory itself, so the
 # guests really wait until the hog goes.
 set -u
-. "$(dirname "$0")/tools/engine_lib.sh"
+. "$(dirname "$0")/common.sh"
+need_tool jq
+RUN="$O/bin/shr-engine-run"
+need_built "$XSD" "$XENSIM" "$SIMLIB" "$RUN"
 
 ROUNDS=${ROUNDS:-20}
-RUN="$O/bin/shr-engine-run"
-[ -x "$RUN" ] || skip "$RUN not built"
 
 # no_crash WHEN: the three guests exist and none has crashed (a crashed
 # domain may also be gone from the list already)
@@ -40,12 +41,12 @@ none_waiting() { [ "$(paused_vcpus)" = 0 ]; }
 HOGS=0
 hog_create() {
 	for try in 1 2 3 4 5; do
-		free_mib=$("$XENSIM" info --json | jq -r .free_mib)
-		[ "$free_mib" -gt 3 ] || return 0
+		mib=$(free_mib)
+		[ "$mib" -gt 3 ] || return 0
 		cat > "$T/hog.cfg" <<CFG
 name = "hog$((HOGS + 1))"
 type = "hvm"
-memory = $((free_mib - 1 - try * try))
+memory = $((mib - 1 - try * try))
 vcpus = 1
 CFG
 		if "$XENSIM" create "$T/hog.cfg" >>"$T/create.log" 2>&1; then
@@ -69,12 +70,12 @@ hog_wait() {
 		wait_for 10 some_waiting && return 0
 		hog_create
 	done
-	fail "$1: no vCPU waits for memory (free $("$XENSIM" info --json | jq -r .free_mib) MiB)"
+	fail "$1: no vCPU waits for memory (free $(free_mib) MiB)"
 }
 # consumer_start / kill9: the daemon, or shr-engine-run without rings
 consumer_start() {
 	if [ "$CONSUMER" = daemon ]; then
-		xsd_start
+		xsd_start || fail "daemon did not start"
 		return
 	fi
 	ids=$("$XENSIM" list --json | jq -r '.[] | select(.domid > 0 and (.name | startswith("hog") | not)) | .domid' | tr '\n' ' ')
@@ -96,7 +97,7 @@ phase() {
 	# part of the guest keep shared pages to run out of memory with for
 	# every round
 	for i in 1 2 3; do
-		guest "w$i" 96 "os=0.6,zero=0.2,dup=0.1,unique=0.1" "$((i + 40))" \
+		guest "w$i" "$((i + 40))" type=hvm memory=96 sim_profile=os=0.6,zero=0.2,dup=0.1,unique=0.1 mem_sharing=on \
 			sim_write_rate=400 sim_working_set=20000
 	done
 	consumer_start
@@ -142,13 +143,12 @@ phase() {
 	for i in 1 2 3; do "$XENSIM" unpause "w$i" >/dev/null || fail "unpause w$i"; done
 	verify_clean
 	kill9
-	"$XENSIM" stop >/dev/null 2>&1
-	wait "$SIM_PID" 2>/dev/null
-	SIM_PID=
-	rm -f "$XENSIM_SOCKET"
+	sim_stop
 }
 
 write_conf <<CFG
+pass_target = 1
+log_level = notice
 reserve = 0
 dom0_balloon = off
 CFG

@@ -11,7 +11,9 @@
 #    (until the savings themselves met the reserve);
 #  - verify finds no wrong page, no guest crashed.
 set -u
-. "$(dirname "$0")/tools/engine_lib.sh"
+. "$(dirname "$0")/common.sh"
+need_tool jq
+need_built "$XSD" "$XENSIM" "$SIMLIB" "$IDEAL"
 
 PROFILE="os=0.5,zero=0.15,dup=0.1,unique=0.25"
 
@@ -19,7 +21,8 @@ PROFILE="os=0.5,zero=0.15,dup=0.1,unique=0.25"
 # memory left: well below the 128 MiB reserve)
 fill() {
 	for i in 1 2 3 4 5 6 7 8; do
-		guest "f$i" 112 "$PROFILE" "$((i + 60))"
+		guest "f$i" "$((i + 60))" type=hvm memory=112 sim_profile="$PROFILE" \
+			mem_sharing=on sim_write_rate=0
 	done
 }
 converged() {
@@ -28,7 +31,7 @@ converged() {
 		wait_scans 1
 		# shellcheck disable=SC2086
 		want=$(ideal $ids | jq -r .ideal) || fail "$1: shr-ideal"
-		got=$(stat .host.sharing_freed_pages)
+		got=$(stat_value .host.sharing_freed_pages)
 		at_least "$(ratio "$got" "$want")" 0.99 && break
 	done
 	note "$1: $got pages saved of the ideal $want ($(ratio "$got" "$want")) in $pass pass(es); free $("$XENSIM" info --json | jq -r .free_mib) MiB"
@@ -39,23 +42,17 @@ phase_end() {
 		fail "$1: a guest crashed"
 	verify_clean
 	xsd_stop
-	"$XENSIM" stop >/dev/null 2>&1
-	wait "$SIM_PID" 2>/dev/null
-	SIM_PID=
-	rm -f "$XENSIM_SOCKET"
+	sim_stop
 }
 
-write_conf <<CFG
-reserve = 128M
-dom0_balloon = off
-CFG
+write_conf "reserve = 128M" "dom0_balloon = off" "pass_target = 1"
 
 # the guests first, then the daemon
 sim_start --mem 1024 --dom0-mem 64 --patched
 fill
 free0=$("$XENSIM" info --json | jq -r .free_mib)
 [ "$free0" -lt 128 ] || fail "the host is not full: $free0 MiB free"
-xsd_start
+xsd_start || fail "daemon did not start"
 wait_scans 1
 grep -q "< reserve .*sharing goes on" "$T/daemon.err" ||
 	fail "the daemon did not find the host below its reserve"
@@ -64,8 +61,8 @@ phase_end "before"
 
 # the daemon first, then the guests back to back
 sim_start --mem 1024 --dom0-mem 64 --patched
-xsd_start
+xsd_start || fail "daemon did not start"
 fill
 converged "created back to back while the daemon ran"
 phase_end "back to back"
-echo "PASS: engine_fullhost (a host below its reserve converges, guests created before or while the daemon runs)"
+pass "engine_fullhost (a host below its reserve converges, guests created before or while the daemon runs)"

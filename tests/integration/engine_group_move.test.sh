@@ -11,19 +11,22 @@
 # E moves to a, then back to b; then A moves to b (a domain that was a
 # source of its group's frames).
 set -u
-. "$(dirname "$0")/tools/engine_lib.sh"
+. "$(dirname "$0")/common.sh"
+need_tool jq
+need_built "$XSD" "$XENSIM" "$SIMLIB"
 
 sim_start --mem 1024 --dom0-mem 64
 profile="os=0.5,zero=0.15,dup=0.1,unique=0.25"
-guest A 64 "$profile" 11 mem_sharing_group=a sim_write_rate=50 sim_working_set=512
-guest B 64 "$profile" 11 mem_sharing_group=b sim_write_rate=50 sim_working_set=512
-guest E 64 "$profile" 11 mem_sharing_group=b sim_write_rate=50 sim_working_set=512
+guest A 11 type=hvm memory=64 "sim_profile=$profile" mem_sharing=on mem_sharing_group=a sim_write_rate=50 sim_working_set=512
+guest B 11 type=hvm memory=64 "sim_profile=$profile" mem_sharing=on mem_sharing_group=b sim_write_rate=50 sim_working_set=512
+guest E 11 type=hvm memory=64 "sim_profile=$profile" mem_sharing=on mem_sharing_group=b sim_write_rate=50 sim_working_set=512
 a=$(domid_of A) b=$(domid_of B) e=$(domid_of E)
 
 write_conf <<CFG
+log_level = notice
 pass_target = 1
 CFG
-xsd_start
+xsd_start || fail "daemon did not start"
 wait_scans 2
 
 group_of() { "$XENSIM" xenstore-read "/local/domain/$1/memshare/group"; }

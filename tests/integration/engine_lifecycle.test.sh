@@ -7,9 +7,11 @@
 # that savings converge after the churn: on the patched hypervisor to 99%
 # of what any merger could reach, on the upstream one to a measured figure.
 set -u
-. "$(dirname "$0")/tools/engine_lib.sh"
+. "$(dirname "$0")/common.sh"
+need_tool jq
+need_built "$XSD" "$XENSIM" "$SIMLIB" "$IDEAL"
 
-audit() { LD_LIBRARY_PATH="$SIMLIB" "$XSD" -f "$CONF" -C audit; }
+audit() { ctl audit; }
 
 # churn KIND BAR MIN [xensim start options]: one host, three
 # destroy/create rounds with a pause in each, then at least MIN and up to
@@ -19,19 +21,18 @@ churn() {
 	shift 3
 	sim_start --mem 1024 --dom0-mem 64 "$@"
 	for i in 1 2 3 4; do
-		guest "life$i" 48 "os=0.5,zero=0.15,dup=0.1,unique=0.25" "$((i + 40))" \
-			sim_write_rate=200 sim_working_set=2048
+		guest "life$i" "$((i + 40))" type=hvm memory=48 sim_profile=os=0.5,zero=0.15,dup=0.1,unique=0.25 \
+			mem_sharing=on sim_write_rate=200 sim_working_set=2048
 	done
-	write_conf <<CFG
-pass_target = 6
-CFG
-	xsd_start
+	write_conf "log_level = notice" "pass_target = 6"
+	xsd_start || fail "$kind: daemon did not start"
 	wait_scans 1
 	for round in 1 2 3; do
 		sleep 1
 		"$XENSIM" destroy "life$round" >/dev/null 2>&1 || fail "$kind: destroy life$round"
 		"$XENSIM" pause life4 >/dev/null 2>&1 || fail "$kind: pause"
-		guest "new$round" 48 "os=0.5,zero=0.15,dup=0.1,unique=0.25" "$((round + 50))"
+		guest "new$round" "$((round + 50))" type=hvm memory=48 sim_profile=os=0.5,zero=0.15,dup=0.1,unique=0.25 \
+			mem_sharing=on sim_write_rate=0
 		sleep 1
 		"$XENSIM" unpause life4 >/dev/null 2>&1 || fail "$kind: unpause"
 		audit | jq -e '.engine_violations == 0 and .table_violations == 0' >/dev/null ||
@@ -52,22 +53,20 @@ CFG
 	for pass in 1 2 3 4 5 6 7 8; do
 		wait_scans 1
 		want=$(ideal $ids | jq -r .ideal) || fail "$kind: shr-ideal"
-		got=$(stat .host.sharing_freed_pages)
-		volatile=$(stat .counters.pages_volatile)
+		got=$(stat_value .host.sharing_freed_pages)
+		volatile=$(stat_value .counters.pages_volatile)
 		reach=$((want - volatile))
 		[ "$pass" -ge "$min" ] && at_least "$(ratio "$got" "$reach")" "$bar" && break
 	done
 	[ "$volatile" -le 2048 ] || fail "$kind: $volatile volatile pages, more than the 2048 life4 writes"
-	note "$kind: after the churn of domains: $got pages saved in $pass pass(es) = $(ratio "$got" "$reach") of the reachable ideal ($want byte-exact, $volatile volatile); frame_merges $(stat .counters.frame_merges)"
+	note "$kind: after the churn of domains: $got pages saved in $pass pass(es) = $(ratio "$got" "$reach") of the reachable ideal ($want byte-exact, $volatile volatile); frame_merges $(stat_value .counters.frame_merges)"
 	at_least "$(ratio "$got" "$reach")" "$bar" ||
 		fail "$kind: savings $got below $bar of the reachable ideal $reach after 8 passes"
-	[ "$(stat '.domains | length')" = 4 ] || fail "$kind: daemon knows $(stat '.domains | length') domains, 4 live"
+	[ "$(stat_value '.domains | length')" = 4 ] || fail "$kind: daemon knows $(stat_value '.domains | length') domains, 4 live"
 	audit | jq -e '.engine_violations == 0' >/dev/null || fail "$kind: final audit: $(audit)"
 	verify_clean
 	xsd_stop
-	"$XENSIM" stop >/dev/null 2>&1
-	wait "$SIM_PID" 2>/dev/null
-	SIM_PID=
+	sim_stop
 }
 
 churn patched 0.99 1 --patched

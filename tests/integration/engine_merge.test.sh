@@ -11,9 +11,8 @@
 set -u
 . "$(dirname "$0")/common.sh"
 PROG="$O/bin/shr-engine-merge"
-[ -x "$PROG" ] || skip "$PROG not built"
-out=$(mktemp /tmp/engine-merge.XXXXXX)
-trap 'rm -f "$out"' EXIT
+need_built "$XENSIM" "$SIMLIB" "$PROG"
+out="$T/merge.out"
 if "$PROG" >"$out" 2>&1; then
 	grep -E '^ +(tests|asserts) ' "$out"
 	echo "PASS: engine_merge"

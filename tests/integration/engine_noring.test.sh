@@ -9,13 +9,14 @@
 # domain crashes, no vCPU waits, and verify is clean.  (The engine is
 # driven directly: the daemon always takes the rings.)
 set -u
-. "$(dirname "$0")/tools/engine_lib.sh"
+. "$(dirname "$0")/common.sh"
+need_tool jq
 RUN="$O/bin/shr-engine-run"
-[ -x "$RUN" ] || skip "$RUN not built"
+need_built "$XENSIM" "$SIMLIB" "$RUN"
 
 sim_start --mem 1280 --dom0-mem 512
 for i in 1 2 3 4; do
-	guest "nr$i" 96 "os=0.6,zero=0.2,dup=0.1,unique=0.1" "$((i + 70))" \
+	guest "nr$i" "$((i + 70))" type=hvm memory=96 sim_profile=os=0.6,zero=0.2,dup=0.1,unique=0.1 mem_sharing=on \
 		sim_write_rate=1000 sim_working_set=24576
 done
 ids=$("$XENSIM" list --json | jq -r '.[] | select(.domid > 0) | .domid' | tr '\n' ' ')
@@ -25,15 +26,9 @@ LD_LIBRARY_PATH="$SIMLIB" "$RUN" --no-ring --balloon --reserve 2048 --passes 0 -
 RUN_PID=$!
 shared() { [ "$("$XENSIM" info --json | jq -r .sharing_freed_pages)" -gt 20000 ]; }
 wait_for 60 shared || fail "no sharing ($("$XENSIM" info --json | jq -r .sharing_freed_pages) pages)"
-free_mib=$("$XENSIM" info --json | jq -r .free_mib)
-cat > "$T/hog.cfg" <<CFG
-name = "hog"
-type = "hvm"
-memory = $((free_mib - 4))
-vcpus = 1
-CFG
-"$XENSIM" create "$T/hog.cfg" >>"$T/create.log" 2>&1 || fail "hog: $(tail -1 "$T/create.log")"
-note "hog of $((free_mib - 4)) MiB created after $("$XENSIM" info --json | jq -r .sharing_freed_pages) pages were saved"
+free=$(free_mib)
+hog $((free - 4)) || fail "hog: $(tail -1 "$T/create.log")"
+note "hog of $((free - 4)) MiB created after $("$XENSIM" info --json | jq -r .sharing_freed_pages) pages were saved"
 lowered() { [ "$("$XENSIM" xenstore-read /local/domain/0/memory/target)" -lt "$target0" ]; }
 wait_for 20 lowered || fail "the engine never asked for memory (dom0 target still $target0 KiB)"
 note "dom0 target $target0 -> $("$XENSIM" xenstore-read /local/domain/0/memory/target) KiB"

@@ -7,11 +7,13 @@
 # first full pass, that xensim's oracle finds no page different from what
 # its guest wrote, and that the engine's own audit is clean.
 set -u
-. "$(dirname "$0")/tools/engine_lib.sh"
+. "$(dirname "$0")/common.sh"
+need_tool jq
+need_built "$XSD" "$XENSIM" "$SIMLIB" "$IDEAL"
 
 sim_start --mem 1024 --dom0-mem 64
 for i in 1 2 3 4; do
-	guest "mix$i" 64 "os=0.5,zero=0.15,dup=0.1,unique=0.25" "$i"
+	guest "mix$i" "$i" type=hvm memory=64 sim_profile=os=0.5,zero=0.15,dup=0.1,unique=0.25 sim_write_rate=0 mem_sharing=on
 done
 doms=$(for i in 1 2 3 4; do printf '%s ' "$(domid_of "mix$i")"; done)
 ideal_json=$(ideal $doms) || fail "shr-ideal"
@@ -19,16 +21,16 @@ want=$(echo "$ideal_json" | jq -r .ideal)
 note "ideal savings: $want pages of $(echo "$ideal_json" | jq -r .pages)"
 [ "$want" -gt 10000 ] || fail "the mix has too few duplicates to prove anything ($want)"
 
-write_conf </dev/null
-xsd_start
+write_conf "pass_target = 1" "log_level = notice"
+xsd_start || fail "daemon did not start"
 wait_scans 1
-first=$(stat .host.sharing_freed_pages)
+first=$(stat_value .host.sharing_freed_pages)
 note "after the first full pass: $first pages saved ($(ratio "$first" "$want") of ideal)"
 wait_scans 2
-got=$(stat .host.sharing_freed_pages)
+got=$(stat_value .host.sharing_freed_pages)
 r=$(ratio "$got" "$want")
-note "after three passes: $got pages saved ($r of ideal), protocol $(stat .daemon.protocol)"
-[ "$(stat .daemon.protocol)" = upstream ] || fail "unpatched host but protocol $(stat .daemon.protocol)"
+note "after three passes: $got pages saved ($r of ideal), protocol $(stat_value .daemon.protocol)"
+[ "$(stat_value .daemon.protocol)" = upstream ] || fail "unpatched host but protocol $(stat_value .daemon.protocol)"
 at_least "$r" 0.99 || fail "savings $got < 99% of the ideal $want"
 at_least "$(ratio "$first" "$want")" 0.90 || fail "first pass reached only $first of $want"
 [ "$got" -le "$want" ] || fail "saved $got pages, more than the ideal $want: pages of different content merged"

@@ -8,13 +8,14 @@
 # memory hog, standing in for dom0's balloon driver): no crash, every vCPU
 # runs again, verify clean.
 set -u
-. "$(dirname "$0")/tools/engine_lib.sh"
+. "$(dirname "$0")/common.sh"
+need_tool jq
 RUN="$O/bin/shr-engine-run"
-[ -x "$RUN" ] || skip "$RUN not built"
+need_built "$XENSIM" "$SIMLIB" "$RUN"
 
 sim_start --mem 768 --dom0-mem 64 --patched
 for i in 1 2 3 4; do
-	guest "vq$i" 96 "os=0.6,zero=0.2,dup=0.1,unique=0.1" "$((i + 60))" \
+	guest "vq$i" "$((i + 60))" type=hvm memory=96 sim_profile=os=0.6,zero=0.2,dup=0.1,unique=0.1 mem_sharing=on \
 		sim_write_rate=1500 sim_working_set=24576
 done
 ids=$("$XENSIM" list --json | jq -r '.[] | select(.domid > 0) | .domid' | tr '\n' ' ')
@@ -23,15 +24,9 @@ LD_LIBRARY_PATH="$SIMLIB" "$RUN" --no-ring --protocol batched --passes 0 --secon
 RUN_PID=$!
 shared() { [ "$("$XENSIM" info --json | jq -r .sharing_freed_pages)" -gt 20000 ]; }
 wait_for 60 shared || fail "no sharing ($("$XENSIM" info --json | jq -r .sharing_freed_pages) pages)"
-free_mib=$("$XENSIM" info --json | jq -r .free_mib)
-cat > "$T/hog.cfg" <<CFG
-name = "hog"
-type = "hvm"
-memory = $((free_mib - 4))
-vcpus = 1
-CFG
-"$XENSIM" create "$T/hog.cfg" >>"$T/create.log" 2>&1 || fail "hog: $(tail -1 "$T/create.log")"
-note "hog of $((free_mib - 4)) MiB created after $("$XENSIM" info --json | jq -r .sharing_freed_pages) pages were saved"
+free=$(free_mib)
+hog $((free - 4)) || fail "hog: $(tail -1 "$T/create.log")"
+note "hog of $((free - 4)) MiB created after $("$XENSIM" info --json | jq -r .sharing_freed_pages) pages were saved"
 waiting() { [ "$("$XENSIM" list --json | jq '[.[] | .paused_vcpus] | add')" -gt 0 ]; }
 wait_for 60 waiting || fail "no vCPU paused on ENOMEM within 60 s"
 note "paused on ENOMEM: $("$XENSIM" list --json | jq -c '[.[] | select(.paused_vcpus > 0) | .name]')"

@@ -1,41 +1,29 @@
 #!/bin/sh
-# xenshare-test: release-only
-#
 # Builds every libFuzzer target of tests/fuzz/ (make fuzz, clang with
 # -fsanitize=fuzzer,address,undefined into $O/fuzz/) and runs each for a
 # short bounded time on its seed corpus, after replaying the reproducers
 # kept in tests/fuzz/crashes/<target>/.  Any crash, sanitizer report,
 # broken property, leak or timeout fails the test and names the input that
-# caused it.  Release variant only: the fuzzers carry their own ASan/UBSan,
-# a second run under VARIANT=san would test the same thing again.
+# caused it.  Release variant only (tests/skip-list.txt): the fuzzers carry
+# their own ASan/UBSan, a second run under VARIANT=san would test the same
+# thing again.
 #
 #   FUZZ_SMOKE_SECONDS  per fuzzer (default 12; docs/fuzzing.md says how to
 #                       run them for hours)
-# Exit 0 pass, 77 skip (no clang fuzzer runtime), else fail.
+# Exit 0 pass, else fail (also without clang or its fuzzer runtime).
 set -u
-: "${O:?O must name the build folder}"
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
+. "$(dirname "$0")/common.sh"
 secs=${FUZZ_SMOKE_SECONDS:-12}
-T=$(mktemp -d "${TMPDIR:-/tmp}/fuzz_smoke.XXXXXX")
-trap 'rm -rf "$T"' EXIT
 
-# clang and its fuzzer runtime (Debian: clang, libclang-rt-14-dev; see
-# scripts/packages/fuzz.txt)
-if ! command -v clang >/dev/null 2>&1; then
-	echo "fuzz_smoke: skipped: clang is not installed (scripts/packages/fuzz.txt)"
-	exit 77
-fi
+# clang and its fuzzer runtime (scripts/packages/fuzz.txt)
+need_tool clang
 printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n' >"$T/probe.c"
-if ! clang -fsanitize=fuzzer,address,undefined -o "$T/probe" "$T/probe.c" >"$T/probe.log" 2>&1; then
-	echo "fuzz_smoke: skipped: clang cannot link -fsanitize=fuzzer (libclang-rt-14-dev missing?):"
-	sed 's/^/  /' "$T/probe.log" | head -5
-	exit 77
-fi
+clang -fsanitize=fuzzer,address,undefined -o "$T/probe" "$T/probe.c" >"$T/probe.log" 2>&1 ||
+	fail "clang cannot link -fsanitize=fuzzer: Debian package libclang-rt-14-dev (scripts/packages/fuzz.txt): $(head -3 "$T/probe.log")"
 
 # build (a nested make: drop the outer make's jobserver, which this shell
 # does not pass on)
-if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top" -j2 O="$O" VARIANT=release fuzz \
+if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$TOP" -j2 O="$O" VARIANT=release fuzz \
 		>"$T/build.log" 2>&1; then
 	echo "FAIL: make fuzz"
 	tail -30 "$T/build.log"
@@ -46,8 +34,8 @@ failed=
 for f in "$O"/fuzz/fuzz_*; do
 	[ -x "$f" ] || continue
 	name=${f##*/fuzz_}
-	corpus="$top/tests/fuzz/corpus/$name"
-	crashes="$top/tests/fuzz/crashes/$name"
+	corpus="$TOP/tests/fuzz/corpus/$name"
+	crashes="$TOP/tests/fuzz/crashes/$name"
 	mkdir -p "$T/work/$name" "$T/art"
 
 	# known reproducers first: each must run clean once its bug is fixed
@@ -55,16 +43,16 @@ for f in "$O"/fuzz/fuzz_*; do
 		for r in "$crashes"/*; do
 			case "$r" in *.md|*.txt.md) continue ;; esac
 			if "$f" -runs=1 -rss_limit_mb=2048 -timeout=10 "$r" >"$T/$name.replay" 2>&1; then
-				echo "   $name: reproducer ${r#$top/} runs clean now: move it to tests/fuzz/corpus/$name/ as a regression seed"
+				echo "   $name: reproducer ${r#$TOP/} runs clean now: move it to tests/fuzz/corpus/$name/ as a regression seed"
 			else
-				echo "FAIL: $name: open bug, reproducer ${r#$top/} still fails:"
+				echo "FAIL: $name: open bug, reproducer ${r#$TOP/} still fails:"
 				grep -E "ERROR|runtime error|property broken|SUMMARY" "$T/$name.replay" | head -5 | sed 's/^/     /'
 				case " $failed " in *" $name "*) ;; *) failed="$failed $name" ;; esac
 			fi
 		done
 	fi
 
-	echo "== fuzz: $name (${secs} s on ${corpus#$top/})"
+	echo "== fuzz: $name (${secs} s on ${corpus#$TOP/})"
 	if ! "$f" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
 			-artifact_prefix="$T/art/$name-" "$T/work/$name" "$corpus" >"$T/$name.log" 2>&1; then
 		echo "FAIL: $name: the fuzzer found a failing input:"

@@ -10,18 +10,10 @@
 #   FUZZ_WIRE_SECONDS (default 20), FUZZ_WIRE_SEED (default: random, printed)
 # Exit 0 pass, 1 fail.
 set -u
-: "${O:?O must name the build folder}"
-X="$O/bin/xensim"
+. "$(dirname "$0")/common.sh"
 STORM="$O/tests/fuzz_wire_storm"
-here=$(cd "$(dirname "$0")" && pwd)
-[ -x "$X" ] || { echo "no $X"; exit 1; }
-[ -x "$STORM" ] || { echo "no $STORM (tests/fuzz/fuzz.mk builds it with 'all')"; exit 1; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/fuzz_wire.XXXXXX")
-S="$T/host.sock"
-export XENSIM_SOCKET="$S"
-trap '"$X" stop >/dev/null 2>&1; [ -f "$T/pid" ] && kill "$(cat "$T/pid")" 2>/dev/null; rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; tail -20 "$T/host.log" 2>/dev/null; exit 1; }
-wait_for() { i=0; while ! eval "$1"; do i=$((i + 1)); [ $i -lt 100 ] || return 1; sleep 0.1; done; }
+need_built "$XENSIM" "$STORM"
+up() { [ -S "$XENSIM_SOCKET" ] && "$XENSIM" list >/dev/null 2>&1; }
 
 secs=${FUZZ_WIRE_SECONDS:-20}
 seed=${FUZZ_WIRE_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
@@ -30,8 +22,9 @@ echo "fuzz_wire: seed $seed, $secs s (FUZZ_WIRE_SEED=$seed reproduces the storm)
 # with fault injection on, so the storm also runs the fault paths (a fault
 # is an error reply like any other; the probes use the CLI's exemption-free
 # connections and must still be answered)
-"$X" start -F --mem 256 --dom0-mem 32 --faults "$seed:0.1" --pidfile "$T/pid" >"$T/host.out" 2>"$T/host.log" &
-wait_for '[ -S "$S" ] && "$X" list >/dev/null 2>&1' || fail "host did not come up"
+"$XENSIM" start -F --mem 256 --dom0-mem 32 --faults "$seed:0.1" --pidfile "$T/pid" >"$T/host.out" 2>"$T/sim.log" &
+SIM_PID=$!
+wait_for 10 up || fail "host did not come up"
 # two small guests for the storm's domids to hit
 cat >"$T/g.cfg" <<CFG
 name = "fuzzguest"
@@ -39,17 +32,17 @@ memory = 8
 sim_profile = "zero=0.5,unique=0.5"
 mem_sharing = "on"
 CFG
-"$X" create "$T/g.cfg" >"$T/c.out" 2>&1 || fail "create: $(cat "$T/c.out")"
-"$X" create "$T/g.cfg" name=fuzzguest2 >"$T/c.out" 2>&1 || fail "create: $(cat "$T/c.out")"
+"$XENSIM" create "$T/g.cfg" >"$T/c.out" 2>&1 || fail "create: $(cat "$T/c.out")"
+"$XENSIM" create "$T/g.cfg" name=fuzzguest2 >"$T/c.out" 2>&1 || fail "create: $(cat "$T/c.out")"
 
-"$STORM" "$S" "$secs" "$seed" >"$T/storm.out" 2>&1
+"$STORM" "$XENSIM_SOCKET" "$secs" "$seed" >"$T/storm.out" 2>&1
 rc=$?
 cat "$T/storm.out"
 [ $rc = 0 ] || fail "storm (seed $seed) broke a rule, see above"
 kill -0 "$(cat "$T/pid")" 2>/dev/null || fail "host died during the storm"
-"$X" list >"$T/list" 2>&1 || fail "xensim list after the storm: $(cat "$T/list")"
-"$X" stop >/dev/null 2>&1 || fail "xensim stop after the storm"
-wait_for '[ ! -e "$S" ]' || fail "host did not stop"
-grep -qE "Sanitizer|runtime error" "$T/host.log" && fail "sanitizer report in the host log"
+"$XENSIM" list >"$T/list" 2>&1 || fail "xensim list after the storm: $(cat "$T/list")"
+"$XENSIM" stop >/dev/null 2>&1 || fail "xensim stop after the storm"
+wait_for 10 test ! -e "$XENSIM_SOCKET" || fail "host did not stop"
+grep -qE "Sanitizer|runtime error" "$T/sim.log" && fail "sanitizer report in the host log"
 echo "fuzz_wire: ok"
 exit 0

@@ -8,30 +8,19 @@
 #   - the image really carries the series (the boot option of patch 0001
 #     and the compare-and-share op of patch 0002 are in xen-syms).
 # First run ~2-3 min (download + build); later runs reuse $O/hvpatch.
-# Skips (77) when it cannot possibly work here (not root and apt has no
-# xen source entry), in the non-release passes of `make check` (the
-# hypervisor does not depend on VARIANT), or with XENSHARE_SKIP_HVPATCH=1.
+# Skips (77) with XENSHARE_SKIP_HVPATCH=1; runs in the release variant only
+# (tests/skip-list.txt: the hypervisor does not depend on our variant).
 set -eu
-top=$(cd "$(dirname "$0")/../.." && pwd)
-: "${O:?O must name the build folder}"
-
-if [ "${XENSHARE_SKIP_HVPATCH:-0}" = 1 ]; then
-	echo "skip: XENSHARE_SKIP_HVPATCH=1"; exit 77
-fi
-# The hypervisor does not depend on our build variant: build it once per
-# `make check`, in the release pass, not again for san.
-case "${VARIANT:-release}" in
-release) ;;
-*) echo "skip: VARIANT=$VARIANT (the hypervisor build is checked in the release pass)"; exit 77 ;;
-esac
+. "$(dirname "$0")/common.sh"
+[ "${XENSHARE_SKIP_HVPATCH:-0}" != 1 ] || skip "XENSHARE_SKIP_HVPATCH=1"
 if [ "$(id -u)" != 0 ] && [ -z "$(apt-cache showsrc xen 2>/dev/null | head -n1)" ]; then
-	echo "skip: not root and apt lists no xen source (build.sh would need to add deb-src)"; exit 77
+	fail "not root and apt lists no xen source: hypervisor-patch/build.sh needs a deb-src entry, which only root can add"
 fi
 
 out=$O/hvpatch-test.out
 mkdir -p "$O"
 start=$(date +%s)
-if ! "$top/hypervisor-patch/build.sh" -w "$O/hvpatch" -j 2 >"$out" 2>"$out.err"; then
+if ! "$TOP/hypervisor-patch/build.sh" -w "$O/hvpatch" -j 2 >"$out" 2>"$out.err"; then
 	tail -n 30 "$out.err"
 	echo "FAIL: build.sh failed (log: $out.err)"; exit 1
 fi

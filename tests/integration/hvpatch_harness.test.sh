@@ -6,10 +6,9 @@
 # that the public structure block of harness/include/emul.h matches the
 # lines the patch adds to xen/include/public/memory.h.  No network, no build.
 set -eu
-top=$(cd "$(dirname "$0")/../.." && pwd)
-hp=$top/hypervisor-patch
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/common.sh"
+hp=$TOP/hypervisor-patch
+tmp=$T
 fail=0
 
 patch=$(grep -l '^+++ b/xen/arch/x86/mm/mem_sharing_batch.c$' "$hp"/patches/*.patch || true)

@@ -8,35 +8,31 @@
 # runs first in the release pass and builds the tools, so CI runs this test
 # too); skips (77) when there is none.
 set -eu
-top=$(cd "$(dirname "$0")/../.." && pwd)
-: "${O:?O must name the build folder}"
+. "$(dirname "$0")/common.sh"
 has_tools() { [ -e "$1/tools/xl/xl_parse.o" ] && [ -e "$1/tools/libs/light/libxenlight.so" ]; }
 if [ -n "${HVPATCH_TREE:-}" ]; then
-	T=$HVPATCH_TREE
+	tree=$HVPATCH_TREE
 elif has_tools "$O/hvpatch/tree"; then
-	T=$O/hvpatch/tree
+	tree=$O/hvpatch/tree
 else
-	T=${E2E_CACHE:-$O/e2e-cache}/hvpatch/tree
+	tree=${E2E_CACHE:-$O/e2e-cache}/hvpatch/tree
 fi
-if ! has_tools "$T"; then
-	echo "skip: no tools build in $T nor $O/hvpatch/tree (run hypervisor-patch/build.sh --tools, or set HVPATCH_TREE)"
-	exit 77
-fi
-echo "tools tree: $T"
-grep -q mem_sharing_group "$T/tools/xl/xl_parse.c" ||
-	{ echo "FAIL: $T/tools/xl/xl_parse.c lacks patch 0006"; exit 1; }
+has_tools "$tree" ||
+	skip "no tools build in $tree nor $O/hvpatch/tree (run hypervisor-patch/build.sh --tools, or set HVPATCH_TREE)"
+echo "tools tree: $tree"
+grep -q mem_sharing_group "$tree/tools/xl/xl_parse.c" ||
+	{ echo "FAIL: $tree/tools/xl/xl_parse.c lacks patch 0006"; exit 1; }
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-libdirs=$(find "$T/tools/libs" -name '*.so' -printf '%h\n' | sort -u)
+tmp=$T
+libdirs=$(find "$tree/tools/libs" -name '*.so' -printf '%h\n' | sort -u)
 L=
 for d in $libdirs; do L="$L -L$d -Wl,-rpath-link,$d"; done
-objcopy --redefine-sym main=xl_main "$T/tools/xl/xl.o" "$tmp/xl_nomain.o"
+objcopy --redefine-sym main=xl_main "$tree/tools/xl/xl.o" "$tmp/xl_nomain.o"
 # shellcheck disable=SC2046,SC2086
-if ! gcc -Wall -Werror -D__XEN_TOOLS__ -I"$T/tools/include" -I"$T/tools/xl" \
-	-I"$T/tools/libs/light" -I"$T/tools/libs/util" \
-	-o "$tmp/probe" "$top/hypervisor-patch/harness/xl/xlcfg_probe.c" "$tmp/xl_nomain.o" \
-	$(ls "$T"/tools/xl/*.o | grep -v '/xl\.o$') $L \
+if ! gcc -Wall -Werror -D__XEN_TOOLS__ -I"$tree/tools/include" -I"$tree/tools/xl" \
+	-I"$tree/tools/libs/light" -I"$tree/tools/libs/util" \
+	-o "$tmp/probe" "$TOP/hypervisor-patch/harness/xl/xlcfg_probe.c" "$tmp/xl_nomain.o" \
+	$(ls "$tree"/tools/xl/*.o | grep -v '/xl\.o$') $L \
 	-lxenlight -lxlutil -lxenctrl -lxentoollog -lxenstore -lyajl -lpthread >"$tmp/cc.log" 2>&1; then
 	cat "$tmp/cc.log"; echo "FAIL: could not link the probe"; exit 1
 fi

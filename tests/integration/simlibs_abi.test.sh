@@ -7,23 +7,12 @@
 # hypervisor's xc_memshr_compare_share in libxenctrl.  Also checks that the
 # committed generated stubs still match the installed libxen-dev.
 set -u
-: "${O:?O must name the build folder}"
-root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/common.sh"
+need_built "$SIMLIB"
+need_tool objdump binutils
+need_tool python3
 sys=/usr/lib/x86_64-linux-gnu
-
-# Build the libraries if the top-level build did not (client.mk is one
-# directory deeper than the Makefile's */*/*.mk include).
-if [ ! -e "$O/simlib/libxenstore.so.4" ] || [ ! -e "$O/simlib/libxendevicemodel.so.1" ]; then
-	if make -C "$root" -n O="$O" VARIANT="${VARIANT:-release}" simlibs >/dev/null 2>&1; then
-		make -C "$root" -s O="$O" VARIANT="${VARIANT:-release}" simlibs >&2 || exit 1
-	else
-		make -C "$root" -s -f Makefile -f tools/xensim/client/client.mk \
-			O="$O" VARIANT="${VARIANT:-release}" simlibs >&2 || exit 1
-	fi
-fi
-
-command -v objdump >/dev/null || { echo "objdump missing"; exit 77; }
-[ -e "$sys/libxenctrl.so.4.17" ] || { echo "Debian's libxenctrl not installed"; exit 77; }
+[ -e "$sys/libxenctrl.so.4.17" ] || fail "Debian's libxenctrl ($sys/libxenctrl.so.4.17) is not installed: Debian package libxen-dev (scripts/packages/client.txt)"
 
 exports() {
 	objdump -T "$1" | awk '$0 !~ /\*UND\*/ && NF >= 6 { print $(NF-1), $NF }' | sort
@@ -54,8 +43,6 @@ done
 rm -f "$O/simlibs_abi.want" "$O/simlibs_abi.got"
 
 # The committed stubs and version scripts must match the installed libxen-dev.
-if command -v python3 >/dev/null; then
-	"$root/tools/xensim/client/gen-stubs.py" --check >/dev/null || {
-		echo "generated stubs out of date: run make simlibs-regen"; fail=1; }
-fi
+"$TOP/tools/xensim/client/gen-stubs.py" --check >/dev/null || {
+	echo "generated stubs out of date: run make simlibs-regen"; fail=1; }
 exit $fail

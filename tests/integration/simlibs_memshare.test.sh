@@ -13,13 +13,10 @@
 # INVALID prints "problem with client handle").  Those are the tool's bugs,
 # reproduced faithfully.
 set -u
-: "${O:?O must name the build folder}"
-root=$(cd "$(dirname "$0")/../.." && pwd)
-X="$O/bin/xensim"
-[ -x "$X" ] || { echo "no $X (build it: make O=$O xensim)"; exit 1; }
-if [ ! -e "$O/simlib/libxenctrl.so.4.17" ]; then
-	make -C "$root" -s O="$O" VARIANT="${VARIANT:-release}" simlibs >&2 || exit 1
-fi
+. "$(dirname "$0")/common.sh"
+need_built "$XENSIM" "$SIMLIB"
+need_tool apt-get apt
+need_tool dpkg-deb dpkg
 
 # ---- fetch xen-memshare -----------------------------------------------------
 cache="$O/debcache"
@@ -31,24 +28,12 @@ if [ -z "$MS" ]; then
 	( cd "$cache" && { [ -n "$ver" ] && apt-get download -q "xen-utils-4.17=$ver" ||
 			   apt-get download -q xen-utils-4.17; } ) >"$cache/download.log" 2>&1
 	deb=$(ls "$cache"/xen-utils-4.17_*.deb 2>/dev/null | head -1)
-	if [ -z "$deb" ]; then
-		echo "cannot download xen-utils-4.17:"; tail -3 "$cache/download.log"
-		exit 77
-	fi
-	dpkg-deb -x "$deb" "$cache/x" || { echo "dpkg-deb -x $deb failed"; exit 1; }
+	[ -n "$deb" ] || skip "cannot download xen-utils-4.17: $(tail -3 "$cache/download.log")"
+	dpkg-deb -x "$deb" "$cache/x" || fail "dpkg-deb -x $deb failed"
 	MS=$(find "$cache/x" -name xen-memshare -type f | head -1)
-	[ -n "$MS" ] || { echo "no xen-memshare in $deb"; exit 1; }
+	[ -n "$MS" ] || fail "no xen-memshare in $deb"
 fi
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/simlibs_memshare.XXXXXX")
-S="$T/host.sock"
-export XENSIM_SOCKET="$S"
-stop_host() {
-	"$X" stop >/dev/null 2>&1 || { [ -f "$T/pid" ] && kill "$(cat "$T/pid")" 2>/dev/null; }
-	rm -rf "$T"
-}
-trap stop_host EXIT
-fail() { echo "FAIL: $*"; [ -f "$S.log" ] && tail -5 "$S.log"; exit 1; }
 # A sanitizer build of the libraries (VARIANT=san) needs its runtimes loaded
 # first in a program that was not built with them; xen-memshare never closes
 # its interface, so leak reports would be about the tool, not about us.
@@ -57,25 +42,25 @@ ms() {
 	LD_PRELOAD="$preload" ASAN_OPTIONS="detect_leaks=0:${ASAN_OPTIONS:-}" \
 		LD_LIBRARY_PATH="$O/simlib" "$MS" "$@"
 }
-json_num() { "$X" info --json | grep -o "\"$1\": [0-9]*" | head -1 | grep -o '[0-9]*$'; }
+info_num() { "$XENSIM" info --json | grep -o "\"$1\": [0-9]*" | head -1 | grep -o '[0-9]*$'; }
 # shr NAME: shr_pages of domain NAME
-shr() { "$X" info --json | grep -o "\"name\": \"$1\", \"domid\": [0-9]*, \"tot_pages\": [0-9]*, \"shr_pages\": [0-9]*" |
+shr() { "$XENSIM" info --json | grep -o "\"name\": \"$1\", \"domid\": [0-9]*, \"tot_pages\": [0-9]*, \"shr_pages\": [0-9]*" |
 	grep -o '[0-9]*$'; }
-counters() { echo "freed=$(json_num sharing_freed_pages) used=$(json_num sharing_used_frames)"; }
+counters() { echo "freed=$(info_num sharing_freed_pages) used=$(info_num sharing_used_frames)"; }
 expect_counters() {
 	got=$(counters)
 	[ "$got" = "$1" ] || fail "$2: counters $got, expected $1"
-	"$X" info --json | grep -q '"invariant_ok": true' || fail "$2: sum(shr_pages) != freed + used"
+	"$XENSIM" info --json | grep -q '"invariant_ok": true' || fail "$2: sum(shr_pages) != freed + used"
 }
 handle_of() { sed -n 's/^handle = \(0x[0-9a-f]*\)$/\1/p' "$1"; }
 
-"$X" start --mem 512 --dom0-mem 64 --debug-build --pidfile "$T/pid" >"$T/start.out" ||
+"$XENSIM" start --mem 512 --dom0-mem 64 --debug-build --pidfile "$T/pid" >"$T/start.out" ||
 	fail "start: $(cat "$T/start.out")"
 printf 'name = "src"\ntype = "pvh"\nmemory = 16\nmaxmem = 32\n' >"$T/g.cfg"
-"$X" create "$T/g.cfg" >/dev/null 2>&1 || fail "create src"
-"$X" create "$T/g.cfg" name=dst >/dev/null 2>&1 || fail "create dst"
-"$X" create "$T/g.cfg" name=pvg type=pv >/dev/null 2>&1 || fail "create pvg"
-ids=$("$X" list --json | grep -o '"name": "[a-z]*", "domid": [0-9]*' | sed 's/.*"name": "\([a-z]*\)", "domid": \([0-9]*\)/\1=\2/')
+"$XENSIM" create "$T/g.cfg" >/dev/null 2>&1 || fail "create src"
+"$XENSIM" create "$T/g.cfg" name=dst >/dev/null 2>&1 || fail "create dst"
+"$XENSIM" create "$T/g.cfg" name=pvg type=pv >/dev/null 2>&1 || fail "create pvg"
+ids=$("$XENSIM" list --json | grep -o '"name": "[a-z]*", "domid": [0-9]*' | sed 's/.*"name": "\([a-z]*\)", "domid": \([0-9]*\)/\1=\2/')
 eval "$ids" 2>/dev/null
 src=${src:?no src id}; dst=${dst:?no dst id}; pvg=${pvg:?no pvg id}
 
@@ -133,9 +118,9 @@ ms debug-gfn "$src" 7 >"$T/out" 2>&1 || fail "debug-gfn: $(cat "$T/out")"
 
 # range: refused unless both domains are paused; then shares gfns 100..199
 if ms range "$src" "$dst" 100 199 >"$T/out" 2>&1; then fail "range on running domains"; fi
-"$X" pause src && "$X" pause dst || fail "pause"
+"$XENSIM" pause src && "$XENSIM" pause dst || fail "pause"
 ms range "$src" "$dst" 100 199 >"$T/out" 2>&1 || fail "range: $(cat "$T/out")"
-"$X" unpause src && "$X" unpause dst || fail "unpause"
+"$XENSIM" unpause src && "$XENSIM" unpause dst || fail "unpause"
 expect_counters "freed=101 used=104" "after range"
 
 # audit (debug build of the hypervisor) and disable
@@ -144,6 +129,6 @@ grep -q "Audit returned 0 errors" "$T/out" || fail "audit: $(cat "$T/out")"
 ms disable "$src" >"$T/out" 2>&1 || fail "disable: $(cat "$T/out")"
 
 # no guest can read anything but what it wrote
-"$X" verify >"$T/out" 2>&1 || fail "verify: $(cat "$T/out")"
+"$XENSIM" verify >"$T/out" 2>&1 || fail "verify: $(cat "$T/out")"
 echo "xen-memshare ($MS) behaves as on Xen against xensim"
 exit 0

@@ -5,26 +5,20 @@
 # the savings must add up, groups must never be merged, and bad inputs must
 # fail with the file named and a non-zero exit.
 set -u
-: "${O:?O must name the build folder}"
+. "$(dirname "$0")/common.sh"
 bin=$O/bin/xenshare-estimate
-[ -x "$bin" ] || { echo "skip: $bin not built (libshare missing?)"; exit 77; }
-command -v jq >/dev/null || { echo "skip: jq not installed"; exit 77; }
-top=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
-corpus=$top/../shared/corpus
-[ -r "$corpus/idle.raw.zst" ] && [ -r "$corpus/pagecache.raw.zst" ] ||
-	{ echo "skip: corpus not found at $corpus"; exit 77; }
-work=$O/stat-estimate-test
-rm -rf "$work" && mkdir -p "$work" || exit 1
-trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+need_tool jq
+need_tool zstd
+need_built "$bin"
+need_corpus idle pagecache
 
-# one image decompressed into the build folder, the other read as .zst
-zstd -q -d "$corpus/idle.raw.zst" -o "$work/idle.raw" || fail "zstd -d"
-TMPDIR=$work "$bin" --json "$work/idle.raw" "$corpus/pagecache.raw.zst" >"$work/one.json" \
-	2>"$work/err" || fail "estimate exited $?: $(cat "$work/err")"
+# one image decompressed into the test directory, the other read as .zst
+zstd -q -d "$CORPUS/idle.raw.zst" -o "$T/idle.raw" || fail "zstd -d"
+TMPDIR=$T "$bin" --json "$T/idle.raw" "$CORPUS/pagecache.raw.zst" >"$T/one.json" \
+	2>"$T/err" || fail "estimate exited $?: $(cat "$T/err")"
 
 check() { # jq-expression expected what
-	got=$(jq -r "$1" "$work/$4") || fail "jq $1"
+	got=$(jq -r "$1" "$T/$4") || fail "jq $1"
 	[ "$got" = "$2" ] || fail "$3: expected $2, got $got"
 }
 # README: idle 65536 pages, 42840 zero, 16323 distinct non-zero, 6373 duplicates
@@ -45,53 +39,53 @@ check '(.total.zero.pages + .total.within.pages + .total.across.pages) == .total
 check '.groups[0].saved.pages == .groups[0].pages - .groups[0].distinct_nonzero - 1' \
 	true "saved = pages - distinct contents" one.json
 check '.total.fp_collisions' 0 "fingerprint collisions" one.json
-across=$(jq -r '.total.across.pages' "$work/one.json")
+across=$(jq -r '.total.across.pages' "$T/one.json")
 [ "$across" -gt 0 ] || fail "two Debian kernels share nothing across guests?"
 
 # two groups: nothing across, zero pages counted per group
-"$bin" --json "$work/idle.raw:a" "$corpus/pagecache.raw.zst:b" >"$work/two.json" 2>"$work/err" ||
-	fail "estimate with groups exited $?: $(cat "$work/err")"
+"$bin" --json "$T/idle.raw:a" "$CORPUS/pagecache.raw.zst:b" >"$T/two.json" 2>"$T/err" ||
+	fail "estimate with groups exited $?: $(cat "$T/err")"
 check '.groups | length' 2 "group count" two.json
 check '.total.across.pages' 0 "across groups" two.json
 check '.total.zero.pages' 49099 "zero savings per group" two.json
 
 # the same image twice in one group: every non-zero distinct page is shared across
-"$bin" --json "$work/idle.raw" "$work/idle.raw" >"$work/twice.json" 2>/dev/null || fail "twice"
+"$bin" --json "$T/idle.raw" "$T/idle.raw" >"$T/twice.json" 2>/dev/null || fail "twice"
 check '.total.across.pages' 16323 "identical guests" twice.json
 
 # the text report says the same
-"$bin" "$work/idle.raw" >"$work/text" 2>&1 || fail "text report"
-grep -q "42840" "$work/text" || fail "text report lacks the zero count"
+"$bin" "$T/idle.raw" >"$T/text" 2>&1 || fail "text report"
+grep -q "42840" "$T/text" || fail "text report lacks the zero count"
 
 # --progress draws a bar on stderr that ends at 100%; without it, nothing on a non-tty
-"$bin" --progress "$work/idle.raw" >/dev/null 2>"$work/progress" || fail "--progress exit $?"
-tr '\r' '\n' <"$work/progress" | grep -q '100.0%' || fail "--progress: no bar ending at 100%"
-"$bin" "$work/idle.raw" >/dev/null 2>"$work/progress" || fail "estimate exit $?"
-[ ! -s "$work/progress" ] || fail "progress drawn on a non-terminal: $(head -c 200 "$work/progress")"
+"$bin" --progress "$T/idle.raw" >/dev/null 2>"$T/progress" || fail "--progress exit $?"
+tr '\r' '\n' <"$T/progress" | grep -q '100.0%' || fail "--progress: no bar ending at 100%"
+"$bin" "$T/idle.raw" >/dev/null 2>"$T/progress" || fail "estimate exit $?"
+[ ! -s "$T/progress" ] || fail "progress drawn on a non-terminal: $(head -c 200 "$T/progress")"
 
 # bad inputs: the file is named, the exit is 1; bad usage is 2
-head -c 10000 "$work/idle.raw" >"$work/odd.raw"
-head -c 1000000 "$corpus/idle.raw.zst" >"$work/cut.zst"
-printf 'not memory' >"$work/garbage"
+head -c 10000 "$T/idle.raw" >"$T/odd.raw"
+head -c 1000000 "$CORPUS/idle.raw.zst" >"$T/cut.zst"
+printf 'not memory' >"$T/garbage"
 for f in odd.raw cut.zst garbage missing; do
-	"$bin" "$work/$f" >/dev/null 2>"$work/err"
+	"$bin" "$T/$f" >/dev/null 2>"$T/err"
 	rc=$?
 	[ $rc = 1 ] || fail "$f: exit $rc, expected 1"
-	grep -q "$work/$f" "$work/err" || fail "$f: error does not name the file: $(cat "$work/err")"
+	grep -q "$T/$f" "$T/err" || fail "$f: error does not name the file: $(cat "$T/err")"
 done
 # a FIFO (or any file that is not a regular one) is refused at once: opening
 # it must not wait for a writer
-mkfifo "$work/fifo" || fail "mkfifo"
-timeout 10 "$bin" "$work/fifo" >/dev/null 2>"$work/err"
+mkfifo "$T/fifo" || fail "mkfifo"
+timeout 10 "$bin" "$T/fifo" >/dev/null 2>"$T/err"
 rc=$?
 [ $rc = 1 ] || fail "a FIFO as image: exit $rc, expected 1 (124: it blocked)"
-grep -q "not a regular file" "$work/err" || fail "a FIFO as image: $(cat "$work/err")"
+grep -q "not a regular file" "$T/err" || fail "a FIFO as image: $(cat "$T/err")"
 "$bin" >/dev/null 2>&1; [ $? = 2 ] || fail "no argument: expected exit 2"
-"$bin" --bogus "$work/idle.raw" >/dev/null 2>&1; [ $? = 2 ] || fail "bad option: expected exit 2"
-"$bin" "$work/idle.raw:" >/dev/null 2>&1; [ $? = 2 ] || fail "empty group: expected exit 2"
+"$bin" --bogus "$T/idle.raw" >/dev/null 2>&1; [ $? = 2 ] || fail "bad option: expected exit 2"
+"$bin" "$T/idle.raw:" >/dev/null 2>&1; [ $? = 2 ] || fail "empty group: expected exit 2"
 # a group the daemon refuses (default_group, memshare/group) is refused with
 # the daemon's own message: both use one validator (settings.c)
-"$bin" "$work/idle.raw:a/b" >/dev/null 2>"$work/err"; [ $? = 2 ] || fail "group a/b: expected exit 2"
-grep -qF "'a/b' is not a group name (1..63 of A-Z a-z 0-9 . _ -)" "$work/err" ||
-	fail "group a/b: not the daemon's message: $(cat "$work/err")"
+"$bin" "$T/idle.raw:a/b" >/dev/null 2>"$T/err"; [ $? = 2 ] || fail "group a/b: expected exit 2"
+grep -qF "'a/b' is not a group name (1..63 of A-Z a-z 0-9 . _ -)" "$T/err" ||
+	fail "group a/b: not the daemon's message: $(cat "$T/err")"
 echo "stat_estimate: ok"

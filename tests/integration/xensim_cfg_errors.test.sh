@@ -5,32 +5,26 @@
 # exit 1 (at once) and a message naming the file and the problem; the host
 # stays up and no half-built domain is left behind.  Exit 0 pass, else fail.
 set -u
-: "${O:?O must name the build folder}"
-X="$O/bin/xensim"
-root=$(cd "$(dirname "$0")/../.." && pwd)
-[ -x "$X" ] || { echo "no $X"; exit 1; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/xensim_cfg.XXXXXX")
-export XENSIM_SOCKET="$T/host.sock"
-trap '"$X" stop >/dev/null 2>&1; rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/common.sh"
+need_built "$XENSIM"
 
 # expect_error FILE NEEDLE [key=value...]: create fails with exit 1 and NEEDLE in the message
 expect_error() {
 	f=$1 needle=$2
 	shift 2
-	"$X" create "$f" "$@" >"$T/out" 2>&1
+	"$XENSIM" create "$f" "$@" >"$T/out" 2>&1
 	rc=$?
 	[ "$rc" = 1 ] || fail "create $f $*: exit $rc, expected 1 ($(cat "$T/out"))"
 	grep -q -- "$needle" "$T/out" || fail "create $f $*: message lacks '$needle': $(cat "$T/out")"
 }
 
-"$X" start --mem 512 --dom0-mem 64 >/dev/null || fail "start"
+"$XENSIM" start --mem 512 --dom0-mem 64 >/dev/null || fail "start"
 
 good="$T/good.cfg"
 printf 'name = "g"\ntype = "pvh"\nmemory = 16\n' >"$good"
 
 # a corrupted file: libxlutil's syntax error with file and line
-cp "$root/tools/xensim/examples/guest1.cfg" "$T/corrupt.cfg"
+cp "$TOP/tools/xensim/examples/guest1.cfg" "$T/corrupt.cfg"
 sed -i 's/^memory = 512$/memory = = 512 "/' "$T/corrupt.cfg"
 expect_error "$T/corrupt.cfg" "corrupt.cfg:[0-9]*: config parsing error"
 head -c 3000 /dev/urandom >"$T/random.cfg"
@@ -67,7 +61,7 @@ mkfifo "$T/fifo"
 expect_fast() {
 	f=$1 needle=$2
 	shift 2
-	timeout 10 "$X" create "$f" "$@" >"$T/out" 2>&1
+	timeout 10 "$XENSIM" create "$f" "$@" >"$T/out" 2>&1
 	rc=$?
 	[ "$rc" = 1 ] || fail "create $f $*: exit $rc, expected 1 at once ($(cat "$T/out"))"
 	grep -q -- "$needle" "$T/out" || fail "create $f $*: message lacks '$needle': $(cat "$T/out")"
@@ -76,7 +70,7 @@ expect_fast "$good" "sim_image = \"$T/fifo\": a FIFO, not a regular file" "sim_i
 expect_fast "$good" "sim_core = \"$T/fifo\": a FIFO, not a regular file" "sim_core=$T/fifo"
 expect_fast "$good" 'sim_image = "/dev/null": a character device' 'sim_image=/dev/null'
 expect_fast "$good" "a directory, not a regular file" "sim_core=$T"
-timeout 10 "$X" list >/dev/null || fail "the host does not answer after a FIFO as sim_image"
+timeout 10 "$XENSIM" list >/dev/null || fail "the host does not answer after a FIFO as sim_image"
 
 # An ELF that is not a core (an object file given the dump-core sections) is
 # refused as sim_core, by the same rule xenshare-estimate applies to it.
@@ -96,20 +90,20 @@ fi
 expect_error "$good" 'creating domain "g"' 'memory=2048'
 
 # a name clash
-"$X" create "$good" >/dev/null 2>&1 || fail "good config refused"
+"$XENSIM" create "$good" >/dev/null 2>&1 || fail "good config refused"
 expect_error "$good" 'already exists'
 
 # nothing half-built was left: only dom0 and g
-"$X" list --json >"$T/list" || fail "host died"
+"$XENSIM" list --json >"$T/list" || fail "host died"
 [ "$(grep -c '"domid"' "$T/list")" = 2 ] || fail "leftover domains: $(cat "$T/list")"
-"$X" verify >/dev/null || fail "verify after errors"
+"$XENSIM" verify >/dev/null || fail "verify after errors"
 
 # start's own files never block either: a FIFO as pid file or (without a
 # reader) as log makes the start fail at once with the path
-timeout 10 "$X" start --socket "$T/other.sock" --mem 64 --pidfile "$T/fifo" >"$T/out" 2>&1
+timeout 10 "$XENSIM" start --socket "$T/other.sock" --mem 64 --pidfile "$T/fifo" >"$T/out" 2>&1
 [ $? = 1 ] || fail "start with a FIFO as pid file: $(cat "$T/out")"
 grep -q "pid file $T/fifo" "$T/out" || fail "pid file message: $(cat "$T/out")"
-timeout 10 "$X" start --socket "$T/other.sock" --mem 64 --log "$T/fifo" >"$T/out" 2>&1
+timeout 10 "$XENSIM" start --socket "$T/other.sock" --mem 64 --log "$T/fifo" >"$T/out" 2>&1
 [ $? = 1 ] || fail "start with a FIFO as log: $(cat "$T/out")"
 grep -q "cannot open log $T/fifo.*FIFO nobody reads" "$T/out" || fail "log message: $(cat "$T/out")"
 echo "xensim_cfg_errors: ok"

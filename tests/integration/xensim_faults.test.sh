@@ -8,17 +8,8 @@
 # 77 skip, else fail.
 set -u
 . "$(dirname "$0")/common.sh"
-PROBE="$O/tests/simlibs_probe"
-[ -x "$PROBE" ] || skip "$PROBE not built"
-T=$(mktemp -d "${TMPDIR:-/tmp}/xensim_faults.XXXXXX")
-export XENSIM_SOCKET="$T/host.sock"
-trap '"$XENSIM" stop >/dev/null 2>&1; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; [ -f "$XENSIM_SOCKET.log" ] && tail -5 "$XENSIM_SOCKET.log"; exit 1; }
-preload=$(ldd "$SIMLIB/libxenctrl.so.4.17" | awk '/lib(asan|ubsan)\.so/ { printf "%s ", $3 }')
-probe() {
-	LD_PRELOAD="$preload" ASAN_OPTIONS="detect_leaks=0:${ASAN_OPTIONS:-}" \
-		LD_LIBRARY_PATH="$SIMLIB" "$PROBE" "$@"
-}
+need_tool jq
+need_built "$XENSIM" "$SIMLIB" "$O/tests/simlibs_probe"
 faults() { "$XENSIM" info --json | jq -c ".faults$1"; }
 guest_cfg() {   # NAME [key = value lines...]
 	name=$1
@@ -41,7 +32,7 @@ for run in 1 2; do
 	"$XENSIM" create "$T/g.cfg" >/dev/null 2>&1 || fail "create"
 	: >"$T/run$run"
 	for gfn in $(seq 0 59); do
-		probe nominate 1 "$gfn" >>"$T/run$run" 2>&1
+		sim_probe nominate 1 "$gfn" >>"$T/run$run" 2>&1
 		[ "$run" = 2 ] && { "$XENSIM" list >/dev/null; "$XENSIM" info --json >/dev/null; }
 	done
 	n=$(grep -c FAIL "$T/run$run")
@@ -63,17 +54,17 @@ grep FAIL "$T/run1" | grep -qv -e 'Cannot allocate memory' -e 'Argument list too
 # maps: the whole call, then single pages; the CLI itself is never faulted
 "$XENSIM" start --mem 256 --dom0-mem 32 --faults 3:1:map-call,xenstore >/dev/null || fail "start map-call"
 "$XENSIM" create "$T/g.cfg" >/dev/null 2>&1 || fail "create (CLI faulted?)"
-probe map-nominate 1 0 >"$T/m" 2>&1 && fail "a map at rate 1 succeeded"
+sim_probe map-nominate 1 0 >"$T/m" 2>&1 && fail "a map at rate 1 succeeded"
 grep -q 'map of 256 pages.*Cannot allocate memory' "$T/m" || fail "whole map: $(cat "$T/m")"
 [ "$(faults .injected.\"map-call\")" = 1 ] || fail "map-call count: $(faults .injected)"
 # a commit answers EAGAIN; the command line's writes are not faulted
-[ "$(probe xs-commit /local/domain/0/probe 1)" = EAGAIN ] || fail "commit at rate 1 did not meet EAGAIN"
+[ "$(sim_probe xs-commit /local/domain/0/probe 1)" = EAGAIN ] || fail "commit at rate 1 did not meet EAGAIN"
 [ "$(faults .injected.xenstore)" = 1 ] || fail "xenstore count: $(faults .injected)"
 "$XENSIM" xenstore-write /local/domain/0/probe 2 || fail "the CLI's write was faulted"
 "$XENSIM" stop
 "$XENSIM" start --mem 256 --dom0-mem 32 --faults 3:0.5:map-page >/dev/null || fail "start map-page"
 "$XENSIM" create "$T/g.cfg" >/dev/null 2>&1 || fail "create"
-probe map-nominate 1 0 >"$T/m" 2>&1
+sim_probe map-nominate 1 0 >"$T/m" 2>&1
 bad=$(grep -c '^FAIL.*page [0-9]*: err' "$T/m")
 [ "$bad" -ge 80 ] && [ "$bad" -le 176 ] || fail "$bad of 256 pages failed at rate 0.5: $(head -3 "$T/m")"
 grep '^FAIL.*page [0-9]*: err' "$T/m" | grep -qv -e 'err -12$' -e 'err -2$' && fail "a page error privcmd does not give"
@@ -90,11 +81,11 @@ for kind in event-drop event-double; do
 	guest_cfg b "vcpus = 1" "sim_write_rate = 400" "sim_working_set = 4096"
 	"$XENSIM" create "$T/a.cfg" >/dev/null 2>&1 && "$XENSIM" create "$T/b.cfg" >/dev/null 2>&1 || fail "create a, b"
 	"$XENSIM" pause b
-	probe share-range "$(domid_of a)" "$(domid_of b)" 0 4095 | grep -q '^shared 4096 failed 0$' || fail "share-range"
+	sim_probe share-range "$(domid_of a)" "$(domid_of b)" 0 4095 | grep -q '^shared 4096 failed 0$' || fail "share-range"
 	free=$("$XENSIM" info --json | jq .free_mib)
 	guest_cfg hog "memory = $((free - 1))"
 	"$XENSIM" create "$T/hog.cfg" >/dev/null 2>&1 || fail "hog"
-	probe watch-virq 6 >"$T/virq" &
+	sim_probe watch-virq 6 >"$T/virq" &
 	pp=$!
 	wait_for 5 grep -q ready "$T/virq" || fail "the probe did not bind VIRQ_ENOMEM"
 	"$XENSIM" unpause b

@@ -8,19 +8,8 @@
 # and none once that tenant is gone.  Exit 0 pass, 77 skip, else fail.
 set -u
 . "$(dirname "$0")/common.sh"
-PROBE="$O/tests/simlibs_probe"
-[ -x "$PROBE" ] || skip "$PROBE not built"
-T=$(mktemp -d "${TMPDIR:-/tmp}/xensim_frames.XXXXXX")
-export XENSIM_SOCKET="$T/host.sock"
-trap '"$XENSIM" stop >/dev/null 2>&1; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; [ -f "$T/host.sock.log" ] && tail -5 "$T/host.sock.log"; exit 1; }
-# A sanitizer build of the libraries needs its runtimes loaded first in a
-# program built without them (as simlibs_memshare does for xen-memshare).
-preload=$(ldd "$SIMLIB/libxenctrl.so.4.17" | awk '/lib(asan|ubsan)\.so/ { printf "%s ", $3 }')
-probe() {
-	LD_PRELOAD="$preload" ASAN_OPTIONS="detect_leaks=0:${ASAN_OPTIONS:-}" \
-		LD_LIBRARY_PATH="$SIMLIB" "$PROBE" "$@"
-}
+need_tool jq
+need_built "$XENSIM" "$SIMLIB" "$O/tests/simlibs_probe"
 
 "$XENSIM" start --mem 512 --dom0-mem 64 >/dev/null || fail "start"
 for g in a:blue b:blue c:red; do
@@ -33,11 +22,11 @@ a=$(domid_of a) b=$(domid_of b) c=$(domid_of c)
 
 [ "$("$XENSIM" frames --json | jq '.nr_frames')" = 0 ] || fail "frames before any sharing: $("$XENSIM" frames --json)"
 # (all pages are zero: sharing any two is correct, and verify agrees below)
-probe share "$c" 9 "$a" 3 >/dev/null || fail "share c:9 a:3"
-h3=$(probe share "$c" 9 "$b" 12 | awk '/^handle/ { print $2 }')
+sim_probe share "$c" 9 "$a" 3 >/dev/null || fail "share c:9 a:3"
+h3=$(sim_probe share "$c" 9 "$b" 12 | awk '/^handle/ { print $2 }')
 [ -n "$h3" ] || fail "share c:9 b:12"
-probe share "$b" 4 "$b" 5 >/dev/null || fail "share b:4 b:5"
-hn=$(probe nominate "$a" 7 | awk '/^handle/ { print $2 }')
+sim_probe share "$b" 4 "$b" 5 >/dev/null || fail "share b:4 b:5"
+hn=$(sim_probe nominate "$a" 7 | awk '/^handle/ { print $2 }')
 [ -n "$hn" ] || fail "nominate a:7"
 
 "$XENSIM" frames --json >"$T/f.json" || fail "frames --json"

@@ -16,23 +16,10 @@
 #  - bad requests fail cleanly and leave the guest running: no such
 #    domain, dom0, a FIFO as FILE, a live save of a PV guest (Debian's Xen
 #    has no shadow paging: no log-dirty for PV).
-# Exit 0 pass, 77 skip, else fail.
 set -u
 . "$(dirname "$0")/common.sh"
-PROBE="$O/tests/simlibs_probe"
-[ -x "$PROBE" ] || skip "$PROBE not built"
-[ -x "$O/bin/xensim-save" ] || skip "$O/bin/xensim-save not built"
-T=$(mktemp -d "${TMPDIR:-/tmp}/xensim_save.XXXXXX")
-export XENSIM_SOCKET="$T/host.sock"
-trap '"$XENSIM" stop >/dev/null 2>&1; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; [ -f "$T/host.sock.log" ] && tail -5 "$T/host.sock.log"; exit 1; }
-# A sanitizer build of the libraries needs its runtimes loaded first in a
-# program built without them (as simlibs_memshare does for xen-memshare).
-preload=$(ldd "$SIMLIB/libxenctrl.so.4.17" | awk '/lib(asan|ubsan)\.so/ { printf "%s ", $3 }')
-probe() {
-	LD_PRELOAD="$preload" ASAN_OPTIONS="detect_leaks=0:${ASAN_OPTIONS:-}" \
-		LD_LIBRARY_PATH="$SIMLIB" "$PROBE" "$@"
-}
+need_tool jq
+need_built "$XENSIM" "$SIMLIB" "$O/tests/simlibs_probe" "$O/bin/xensim-save"
 info_of() { "$XENSIM" info --json | jq -r ".domains[] | select(.name == \"$1\") | .$2"; }
 state_of() { "$XENSIM" list --json | jq -r ".[] | select(.name == \"$1\") | .state"; }
 logdirty_on() { [ "$(info_of "$1" logdirty)" = true ]; }
@@ -69,8 +56,8 @@ logdirty_on w && fail "log-dirty still on after the save"
 [ "$(wc -c <"$T/img")" -le $((256 * 1048576)) ] || fail "image larger than the guest's memory"
 
 # 2. someone holds log-dirty mode: the save takes it over
-[ "$(probe logdirty-enable "$w")" = ok ] || fail "probe enable"
-[ "$(probe logdirty-enable "$w")" = "errno 22" ] || fail "second enable not EINVAL"
+[ "$(sim_probe logdirty-enable "$w")" = ok ] || fail "probe enable"
+[ "$(sim_probe logdirty-enable "$w")" = "errno 22" ] || fail "second enable not EINVAL"
 rm -f "$T/img"
 "$XENSIM" save --live --checkpoint --json w "$T/img" >"$T/s2" 2>"$T/s2.err" ||
 	fail "save over another log-dirty user: exit $?: $(cat "$T/s2" "$T/s2.err")"
@@ -92,7 +79,7 @@ thief() {
 			[ "$i" -lt 1000 ] || fail "the save never turned log-dirty on"
 			sleep 0.01
 		done
-		probe logdirty-thief "$w" 100 "$@" >"$T/thief.out" || fail "thief: $(cat "$T/thief.out")"
+		sim_probe logdirty-thief "$w" 100 "$@" >"$T/thief.out" || fail "thief: $(cat "$T/thief.out")"
 		tail -1 "$T/thief.out" >"$T/thief"
 		wait "$spid"
 		src=$?
@@ -122,7 +109,7 @@ grep -q "oracle: 0 of [0-9]* pages of the image differ" "$T/s4" || fail "save ou
 printf 'name = "r"\ntype = "pvh"\nmemory = 256\nsim_image = "%s"\n' "$T/img" >"$T/r.cfg"
 "$XENSIM" create "$T/r.cfg" >"$T/e" 2>&1 || fail "restore from the image: $(cat "$T/e")"
 r=$(domid_of r)
-[ "$(probe logdirty-enable "$r")" = ok ] || fail "probe enable on r"
+[ "$(sim_probe logdirty-enable "$r")" = ok ] || fail "probe enable on r"
 "$XENSIM" save --checkpoint r "$T/img2" >"$T/s5" 2>&1 || fail "save of the restored guest: $(cat "$T/s5")"
 logdirty_on r && fail "a non-live save leaves another user's log-dirty mode on (xg_sr_save.c's cleanup ends it)"
 cmp -s "$T/img" "$T/img2" || fail "the restored guest saves to other bytes"
@@ -145,4 +132,4 @@ mkfifo "$T/fifo"
 "$XENSIM" save --checkpoint p "$T/pv" >"$T/e" 2>&1 || fail "non-live save of a PV guest: $(cat "$T/e")"
 [ "$(wc -c <"$T/pv")" = $((16 * 1048576)) ] || fail "PV image: $(wc -c <"$T/pv") bytes"
 "$XENSIM" verify >/dev/null || fail "verify at the end"
-echo "ok"
+echo "PASS: xensim_save"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # soak.sh - the daemon against a host that injects faults, for a long time.
 #
-# xenshared (started as tests/integration/daemon_lib.sh starts it) runs
+# xenshared (started as tests/integration/common.sh starts it) runs
 # against a simulated Xen 4.17 host started with `xensim start --faults`
 # (hypercalls fail, foreign maps fail whole or per page, notifications are
 # lost or doubled; docs/xensim.md).  SOAK_GUESTS guests in two sharing
@@ -25,9 +25,9 @@
 #
 # Output: one JSON object per line on stdout -- a "sample" line every
 # 10th sample, then one "result" line with every check -- and a plain
-# summary on stderr.  Exit 0 pass, 1 fail, 77 the binaries are missing.
-# On failure the work directory (host log, daemon log, samples) is kept and
-# named, with the seed that reproduces the faults.
+# summary on stderr.  Exit 0 pass, 1 fail (also when a tool or binary is
+# missing).  On failure the work directory (host log, daemon log, samples)
+# is kept and named; the seed that reproduces the faults is printed first.
 #
 # Settings (environment):
 #   O              build folder (required), e.g. build/release
@@ -40,9 +40,9 @@
 #   SOAK_FREE_MIN  frames that count as "memory free" (1024)
 #   SOAK_SAMPLE    seconds between samples (2)
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-INTEGRATION_DIR="$here/../integration"
-. "$INTEGRATION_DIR/daemon_lib.sh"
+. "$(dirname "$0")/../integration/common.sh"
+need_tool jq
+need_built "$XSD" "$XENSIM" "$SIMLIB"
 
 secs=${SOAK_SECONDS:-600}
 seed=${SOAK_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
@@ -59,13 +59,6 @@ sample_s=${SOAK_SAMPLE:-2}
 [ "$nguests" -ge 4 ] || { echo "SOAK_GUESTS must be at least 4" >&2; exit 2; }
 
 say() { echo "soak: $*" >&2; }
-# a set-up failure keeps the logs too (daemon_lib's fail removes them)
-fail() {
-	KEEP=1
-	say "FAIL: $* (seed $seed; logs kept in $T)"
-	[ -f "$T/daemon.err" ] && tail -5 "$T/daemon.err" | sed 's/^/  daemon: /' >&2
-	exit 1
-}
 failed=""
 check() {   # NAME OK(0/1) DETAIL
 	if [ "$2" = 0 ]; then
@@ -89,9 +82,8 @@ say "  hog $hog, patched $patched; reproduce with SOAK_SEED=$seed (work dir $T)"
 host_mib=$((nguests * gmib + 68 + 64))
 hvopt=""
 [ "$patched" = 1 ] && hvopt="--patched"
-"$XENSIM" start --mem "$host_mib" --dom0-mem 68 $hvopt --debug-build \
-	--faults "$seed:$rate:$kinds" --pidfile "$T/sim.pid" --log "$T/sim.log" >/dev/null ||
-	fail "xensim start --faults $seed:$rate:$kinds"
+# shellcheck disable=SC2086
+sim_start --mem "$host_mib" --dom0-mem 68 $hvopt --debug-build --faults "$seed:$rate:$kinds"
 i=0
 while [ $i -lt "$nguests" ]; do
 	i=$((i + 1))
@@ -119,7 +111,6 @@ dom0_balloon = on
 dom0_min_memory = 64M
 CFG
 xsd_start || fail "the daemon did not come up under faults (see $T/daemon.err)"
-XSD_PID=$(xsd_pid)
 say "daemon pid $XSD_PID up; host $host_mib MiB"
 
 # ---- the run -------------------------------------------------------------------
@@ -251,7 +242,6 @@ jq -cn --arg seed "$seed" --arg rate "$rate" --arg kinds "$kinds" --argjson secs
 	  daemon: ($stats[0] // {} | {host, counters: (.counters // {} | {pages_sharing, share_attempts, share_raced, share_failed, unshares, hypercalls, mappings})}),
 	  checks: $checks, work_dir: $dir}'
 if [ -n "$failed" ]; then
-	KEEP=1
 	say "FAILED:$failed (seed $seed; logs kept in $T: sim.log, daemon.err, samples.jsonl)"
 	exit 1
 fi

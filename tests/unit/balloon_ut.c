@@ -7,7 +7,7 @@
 #include <CUnit/CUnit.h>
 #include <stdbool.h>
 
-#include "../../dom0-daemon/balloon.h"
+#include "dom0-daemon/balloon.h"
 #include "ut_common.h"
 
 /* Proves a request lowers the target by exactly the pages needed, counted

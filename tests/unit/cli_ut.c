@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../dom0-daemon/cli.h"
-#include "../../dom0-daemon/config.h"
+#include "dom0-daemon/cli.h"
+#include "dom0-daemon/config.h"
 #include "ut_common.h"
 
 /* Parses the NULL-terminated words; returns the status, stderr in err. */

@@ -22,8 +22,8 @@
 
 #include <CUnit/CUnit.h>
 
-#include "../../hypervisor-patch/harness/mem_sharing_batch.h"
-#include "../../hypervisor-patch/include/xenshare_cmpshr.h"
+#include "hypervisor-patch/harness/mem_sharing_batch.h"
+#include "hypervisor-patch/include/xenshare_cmpshr.h"
 #include "ut_common.h"
 
 #define MAX_PAIRS 64

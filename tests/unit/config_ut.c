@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../dom0-daemon/config.h"
+#include "dom0-daemon/config.h"
 #include "ut_common.h"
 
 static int parse(const char *text, struct xsd_config *cfg, char *err, size_t errlen)

@@ -20,9 +20,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../../dom0-daemon/control.h"
-#include "../../dom0-daemon/json.h"
-#include "../../dom0-daemon/logsink.h"
+#include "dom0-daemon/control.h"
+#include "dom0-daemon/json.h"
+#include "dom0-daemon/logsink.h"
 #include "ut_common.h"
 
 static char *json_of_string(const char *s, size_t n)

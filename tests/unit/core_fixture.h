@@ -15,12 +15,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../../libshare/audit.h"
-#include "../../libshare/dom.h"
-#include "../../libshare/log.h"
-#include "../../libshare/merge.h"
-#include "../../libshare/reserve.h"
-#include "../../libshare/scan.h"
+#include "libshare/audit.h"
+#include "libshare/dom.h"
+#include "libshare/log.h"
+#include "libshare/merge.h"
+#include "libshare/reserve.h"
+#include "libshare/scan.h"
 #include "fake_xen.h"
 #include "log_capture.h"
 

@@ -16,10 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <xenctrl.h>
 
-#include "../../dom0-daemon/xen.h"
+#include "dom0-daemon/xen.h"
+#include "ut_common.h"
 
 /* ---- the scripted libxenctrl -------------------------------------------- */
 
@@ -262,23 +263,10 @@ static void test_sharing_probe(void)
 	xsd_xen_close(x);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("xen", NULL, NULL);
-	CU_add_test(s, "open errors", test_open_errors);
-	CU_add_test(s, "list in batches", test_list_batches);
-	CU_add_test(s, "list error", test_list_error);
-	CU_add_test(s, "one domain", test_one_domain);
-	CU_add_test(s, "sharing counters", test_sharing_counters);
-	CU_add_test(s, "sharing probe", test_sharing_probe);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("xen", NULL, NULL,
+	UT(test_open_errors),
+	UT(test_list_batches),
+	UT(test_list_error),
+	UT(test_one_domain),
+	UT(test_sharing_counters),
+	UT(test_sharing_probe))

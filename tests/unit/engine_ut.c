@@ -16,7 +16,7 @@
 
 #include <CUnit/CUnit.h>
 
-#include "../../libshare/engine.h"
+#include "libshare/engine.h"
 #include "core_fixture.h"
 #include "ut_common.h"
 

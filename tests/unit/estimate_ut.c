@@ -16,8 +16,8 @@
 #include <CUnit/CUnit.h>
 #include <json-c/json.h>
 
-#include "../../tools/xenshare-stat/estfmt.h"
-#include "../../tools/xenshare-stat/estimate.h"
+#include "tools/xenshare-stat/estfmt.h"
+#include "tools/xenshare-stat/estimate.h"
 #include "ut_common.h"
 
 #define PG 4096u

@@ -24,7 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../../libshare/xen.h"
+#include "libshare/xen.h"
 
 #define FX_PAGE_SIZE 4096u
 #define FX_ANY_DOM UINT32_MAX

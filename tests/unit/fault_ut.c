@@ -12,13 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include "../../tools/xensim/hv_internal.h"
-#include "../../hypervisor-patch/include/xenshare_cmpshr.h"
+#include "tools/xensim/hv_internal.h"
+#include "hypervisor-patch/include/xenshare_cmpshr.h"
+#include "ut_common.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -473,28 +474,12 @@ static void test_same_seed_same_faults(void)
 	sim_hv_destroy(hv);
 }
 
-int main(void)
-{
-	static const struct { const char *name; CU_TestFunc fn; } tests[] = {
-#define T(f) { #f, f }
-		T(test_parse), T(test_deterministic), T(test_rate),
-		T(test_nominate_fault_leaves_no_trace), T(test_share_fault_leaves_no_trace),
-		T(test_compare_share_pair_faults), T(test_map_page_faults),
-		T(test_same_seed_same_faults),
-#undef T
-	};
-	CU_pSuite suite;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("fault", NULL, NULL);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			return 2;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("fault", NULL, NULL,
+	UT(test_parse),
+	UT(test_deterministic),
+	UT(test_rate),
+	UT(test_nominate_fault_leaves_no_trace),
+	UT(test_share_fault_leaves_no_trace),
+	UT(test_compare_share_pair_faults),
+	UT(test_map_page_faults),
+	UT(test_same_seed_same_faults))

@@ -6,7 +6,7 @@
 #include <CUnit/CUnit.h>
 #include <string.h>
 
-#include "../../libshare/fingerprint.h"
+#include "libshare/fingerprint.h"
 #include "ut_common.h"
 
 static uint8_t page_a[SHR_PAGE_SIZE] __attribute__((aligned(4096)));

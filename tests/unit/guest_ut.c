@@ -17,7 +17,7 @@
 #include <CUnit/CUnit.h>
 #include <zstd.h>
 
-#include "../../tools/xensim/guest.h"
+#include "tools/xensim/guest.h"
 #include "ut_common.h"
 
 #define PG 4096u

@@ -17,8 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../dom0-daemon/hostlock.h"
-#include "../../dom0-daemon/logsink.h"
+#include "dom0-daemon/hostlock.h"
+#include "dom0-daemon/logsink.h"
 #include "ut_common.h"
 
 /* Proves a record survives format and parse unchanged, and that anything

@@ -14,8 +14,8 @@
 
 #include <CUnit/CUnit.h>
 
-#include "../../tools/xensim/hv_internal.h"
-#include "../../hypervisor-patch/include/xenshare_cmpshr.h"
+#include "tools/xensim/hv_internal.h"
+#include "hypervisor-patch/include/xenshare_cmpshr.h"
 #include "ut_common.h"
 
 #define NPAGES 64

@@ -15,7 +15,7 @@
 #include <CUnit/CUnit.h>
 #include <zstd.h>
 
-#include "../../tools/xenshare-stat/image.h"
+#include "tools/xenshare-stat/image.h"
 #include "ut_common.h"
 
 #define PG 4096u

@@ -3,7 +3,7 @@
 #include <CUnit/CUnit.h>
 #include <stdlib.h>
 
-#include "../../libshare/index.h"
+#include "libshare/index.h"
 #include "ut_common.h"
 
 /* The "engine" of these tests: key of ref r is keys[r]. */

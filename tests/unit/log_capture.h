@@ -7,7 +7,7 @@
 #ifndef LOG_CAPTURE_H
 #define LOG_CAPTURE_H
 
-#include "../../libshare/log.h"
+#include "libshare/log.h"
 
 /* Messages go to the counting sink (and to stderr with UT_LOG=1 set). */
 void log_capture(void);

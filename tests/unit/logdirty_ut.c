@@ -11,9 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 
-#include "../../tools/xensim/hv_internal.h"
+#include "tools/xensim/hv_internal.h"
+#include "ut_common.h"
 
 #include <xen/domctl.h>
 
@@ -488,29 +489,15 @@ static void test_audit_finds_lost_mark(void)
 	done(hv);
 }
 
-int main(void)
-{
-	static const struct { const char *name; CU_TestFunc fn; } tests[] = {
-#define T(f) { #f, f }
-		T(test_shadow_op_errors), T(test_pv_guest), T(test_writes_fault_once_per_round),
-		T(test_off_keeps_dirty_count), T(test_clean_pages_and_leaves), T(test_unshare_marks),
-		T(test_modified_memory), T(test_modified_memory_unshare_enomem),
-		T(test_bitmap_grows_with_p2m), T(test_clean_while_off_protects),
-		T(test_audit_finds_lost_mark),
-#undef T
-	};
-	CU_pSuite suite;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("logdirty", NULL, NULL);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			return 2;
-	CU_basic_set_mode(CU_BRM_NORMAL);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("logdirty", NULL, NULL,
+	UT(test_shadow_op_errors),
+	UT(test_pv_guest),
+	UT(test_writes_fault_once_per_round),
+	UT(test_off_keeps_dirty_count),
+	UT(test_clean_pages_and_leaves),
+	UT(test_unshare_marks),
+	UT(test_modified_memory),
+	UT(test_modified_memory_unshare_enomem),
+	UT(test_bitmap_grows_with_p2m),
+	UT(test_clean_while_off_protects),
+	UT(test_audit_finds_lost_mark))

@@ -3,7 +3,7 @@
 #include <CUnit/CUnit.h>
 #include <string.h>
 
-#include "../../libshare/page_state.h"
+#include "libshare/page_state.h"
 #include "ut_common.h"
 
 /* Proves state and level are independent fields of the byte. */

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../dom0-daemon/config.h"
-#include "../../dom0-daemon/policy.h"
+#include "dom0-daemon/config.h"
+#include "dom0-daemon/policy.h"
 #include "ut_common.h"
 
 #define GUEST 7

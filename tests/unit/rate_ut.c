@@ -2,7 +2,7 @@
 /* rate_ut - unit tests of libshare/rate.c (pass schedule and CPU cap). */
 #include <CUnit/CUnit.h>
 
-#include "../../libshare/rate.h"
+#include "libshare/rate.h"
 #include "ut_common.h"
 
 /* Proves that ahead of schedule the engine sleeps exactly its lead: half

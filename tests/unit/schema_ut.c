@@ -10,11 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <json-c/json.h>
 
-#include "../../dom0-daemon/schema.h"
-#include "../../dom0-daemon/settings.h"   /* XSD_PAGE_SIZE */
+#include "dom0-daemon/schema.h"
+#include "dom0-daemon/settings.h"   /* XSD_PAGE_SIZE */
+#include "ut_common.h"
 
 #ifndef XSD_DOCS_DIR
 #error "XSD_DOCS_DIR must name docs/"
@@ -463,26 +464,13 @@ static void test_docs_current(void)
 	free(md);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("schema", NULL, NULL);
-	CU_add_test(s, "an added line", test_added_line);
-	CU_add_test(s, "json: every line", test_json_every_line);
-	CU_add_test(s, "mirror text", test_mirror_text);
-	CU_add_test(s, "get and set", test_get_set);
-	CU_add_test(s, "unique keys", test_unique_keys);
-	CU_add_test(s, "prometheus names", test_prometheus_names);
-	CU_add_test(s, "columns", test_columns);
-	CU_add_test(s, "docs cover the lists", test_docs_cover_lists);
-	CU_add_test(s, "docs current", test_docs_current);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UT_MAIN("schema", NULL, NULL,
+	UT(test_added_line),
+	UT(test_json_every_line),
+	UT(test_mirror_text),
+	UT(test_get_set),
+	UT(test_unique_keys),
+	UT(test_prometheus_names),
+	UT(test_columns),
+	UT(test_docs_cover_lists),
+	UT(test_docs_current))

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../dom0-daemon/settings.h"
+#include "dom0-daemon/settings.h"
 #include "ut_common.h"
 
 static char *print_to_string(enum xsd_settings_format fmt)

@@ -34,8 +34,8 @@
 #include <xenforeignmemory.h>
 #include <xenstore.h>
 
-#include "../../hypervisor-patch/include/xenshare_cmpshr.h"
-#include "../../tools/xensim/wire.h"
+#include "hypervisor-patch/include/xenshare_cmpshr.h"
+#include "tools/xensim/wire.h"
 #include "ut_common.h"
 
 /* exported by the (patched or drop-in) libxenctrl, declared by nobody */

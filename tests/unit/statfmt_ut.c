@@ -20,7 +20,7 @@
 #include <CUnit/CUnit.h>
 #include <json-c/json.h>
 
-#include "../../tools/xenshare-stat/statfmt.h"
+#include "tools/xenshare-stat/statfmt.h"
 #include "ut_common.h"
 #include "xenshare_version.h"
 

@@ -11,7 +11,7 @@
 
 #include <CUnit/CUnit.h>
 
-#include "../../tools/xenshare-stat/statparse.h"
+#include "tools/xenshare-stat/statparse.h"
 #include "ut_common.h"
 
 /* The example of docs/control-protocol.md, comments removed, plus a second domain. */

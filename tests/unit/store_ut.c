@@ -10,7 +10,7 @@
 
 #include <CUnit/CUnit.h>
 
-#include "../../tools/xensim/store.h"
+#include "tools/xensim/store.h"
 #include "ut_common.h"
 
 #define MAX_EVENTS 64

@@ -15,8 +15,8 @@
 
 #include <CUnit/CUnit.h>
 
-#include "../../tools/xensim/vcpu.h"
-#include "../../tools/xensim/hv_internal.h"   /* XENMEM_SHARING_OP_*_HANDLE_INVALID */
+#include "tools/xensim/vcpu.h"
+#include "tools/xensim/hv_internal.h"   /* XENMEM_SHARING_OP_*_HANDLE_INVALID */
 #include "ut_common.h"
 
 static struct sim_hv *hv;

@@ -26,8 +26,8 @@
 #include <xen/hvm/params.h>
 #include <xen/vm_event.h>
 
-#include "../../libshare/log.h"
-#include "../../libshare/xen.h"
+#include "libshare/log.h"
+#include "libshare/xen.h"
 #include "log_capture.h"
 #include "ut_common.h"
 

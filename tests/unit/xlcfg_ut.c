@@ -8,7 +8,7 @@
 
 #include <CUnit/CUnit.h>
 
-#include "../../tools/xensim/xlcfg.h"
+#include "tools/xensim/xlcfg.h"
 #include "ut_common.h"
 
 static struct sim_guest_cfg g;

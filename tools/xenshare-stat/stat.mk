@@ -2,9 +2,7 @@
 #
 # xenshare-stat reads the daemon's reply by its tables of statistics
 # (dom0-daemon/schema.c).  xenshare-estimate links libshare (fingerprint.h:
-# the daemon's own fingerprint and compare) and libzstd (.zst images).  Its rules are only
-# defined once libshare/libshare.mk exists, so a tree without the engine
-# still builds everything else.
+# the daemon's own fingerprint and compare) and libzstd (.zst images).
 #
 # json-c parses the daemon's reply and writes --json; libxenctrl (on test
 # machines xensim's drop-in via LD_LIBRARY_PATH) and libxenstore are read
@@ -38,7 +36,6 @@ XSE_SRCS := $(XST_DIR)/image.c $(XST_DIR)/estimate.c $(XST_DIR)/estfmt.c
 $(eval $(call add_unit_test,image_ut,tests/unit/image_ut.c $(XST_DIR)/image.c,,-lzstd))
 $(eval $(call add_unit_test,estimate_ut,tests/unit/estimate_ut.c $(XSE_SRCS),,-ljson-c -lzstd))
 
-ifneq ($(wildcard libshare/libshare.mk),)
 # dom0-daemon/settings.c: the daemon's group name validator, so an estimate
 # never takes a group the daemon would refuse
 $(eval $(call add_prog,xenshare-estimate,$(XST_DIR)/xenshare-estimate.c $(XSE_SRCS) dom0-daemon/settings.c,share,-ljson-c -lzstd))
@@ -51,6 +48,5 @@ install-xenshare-estimate: $(O)/bin/xenshare-estimate
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(O)/bin/xenshare-estimate $(DESTDIR)$(PREFIX)/bin/xenshare-estimate
 INSTALL_RULES += install-xenshare-estimate
-endif
 
 xenshare-stat: $(O)/tests/statfmt_ut $(O)/tests/statparse_ut $(O)/tests/image_ut $(O)/tests/estimate_ut

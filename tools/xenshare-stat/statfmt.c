@@ -33,7 +33,7 @@
 
 #include <json-c/json.h>
 
-#include "../../dom0-daemon/settings.h"   /* xsd_protocol_name() */
+#include "dom0-daemon/settings.h"   /* xsd_protocol_name() */
 #include "xenshare_version.h"
 
 #define PAGES_PER_MIB (1048576u / XST_PAGE_SIZE)

@@ -45,7 +45,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../../dom0-daemon/schema.h"
+#include "dom0-daemon/schema.h"
 
 #define XST_PAGE_SIZE 4096u
 #define XST_NAME_LEN 64

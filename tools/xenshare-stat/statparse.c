@@ -18,8 +18,8 @@
 
 #include <json-c/json.h>
 
-#include "../../dom0-daemon/settings.h"   /* xsd_protocol_name() */
-#include "../../dom0-daemon/xen.h"        /* XSD_DOMID_FIRST_RESERVED */
+#include "dom0-daemon/settings.h"   /* xsd_protocol_name() */
+#include "dom0-daemon/xen.h"        /* XSD_DOMID_FIRST_RESERVED */
 
 struct parse_ctx {
 	char *err;

@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../dom0-daemon/settings.h"   /* the daemon's group name rules */
-#include "../../libshare/fingerprint.h"
+#include "dom0-daemon/settings.h"   /* the daemon's group name rules */
+#include "libshare/fingerprint.h"
 #include "estfmt.h"
 #include "estimate.h"
 #include "image.h"

@@ -13,10 +13,10 @@ $(eval $(call add_unit_test,hv_model_ut,tests/unit/hv_model_ut.c,simhv,))
 $(eval $(call add_unit_test,fault_ut,tests/unit/fault_ut.c,simhv,-lm))
 $(eval $(call add_unit_test,logdirty_ut,tests/unit/logdirty_ut.c,simhv,))
 
-.PHONY: simhv hv-check
+.PHONY: simhv check-hv
 simhv: $(O)/lib/libsimhv.a
 
-hv-check: $(O)/tests/hv_ut $(O)/tests/hv_model_ut $(O)/tests/fault_ut $(O)/tests/logdirty_ut
+check-hv: $(O)/tests/hv_ut $(O)/tests/hv_model_ut $(O)/tests/fault_ut $(O)/tests/logdirty_ut
 	$(O)/tests/hv_ut
 	$(O)/tests/hv_model_ut
 	$(O)/tests/fault_ut

@@ -72,7 +72,7 @@
 #include "hv_internal.h"
 #include "hv_gen.h"
 #include "hv_share.h"
-#include "../../hypervisor-patch/include/xenshare_cmpshr.h"
+#include "hypervisor-patch/include/xenshare_cmpshr.h"
 
 /* p2m_ram_shared of xen/arch/x86/include/asm/p2m.h, reported in requests. */
 #define SIM_XEN_P2M_RAM_SHARED 12

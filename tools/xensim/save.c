@@ -35,10 +35,11 @@
  * gfn * 4096 of FILE; a gfn the hypervisor reports as a hole (err -EINVAL,
  * Xen's XTAB type) reads as zeros there.  Zero pages are not written but
  * left (or punched) as holes of the file, so an image is as sparse as the
- * guest: in_file says which pages hold data.  The sharing ring page of an
- * HVM/PVH guest (HVM_PARAM_SHARING_RING_PFN, above its RAM) is not guest
- * memory and stays out of the image, which ends after the last page that
- * mapped, so it fits the `memory` of the guest it came from.  Any other
+ * guest: in_file says which pages hold data.  libxl's eight special pages
+ * of an HVM/PVH guest (above its RAM, found from the sharing ring's
+ * HVM_PARAM_SHARING_RING_PFN, the third of them) are not guest memory and
+ * stay out of the image, which ends after the last page that mapped, so it
+ * fits the `memory` of the guest it came from.  Any other
  * mapping error fails the save, as write_batch() does.
  *
  * Exit status: 0 saved, 1 the save failed (the host refused, a call
@@ -62,6 +63,8 @@
 #include <xenforeignmemory.h>
 #include <xen/hvm/params.h>
 
+#include "hv.h"
+
 #define BATCH 1024                   /* xg_sr_common.h MAX_BATCH_SIZE */
 #define SPP_MAX_ITERATIONS 5         /* xg_sr_save.c simple_precopy_policy() */
 #define SPP_TARGET_DIRTY_COUNT 50
@@ -78,7 +81,7 @@ struct save_ctx {
 	const char *path;
 	int fd;
 	uint64_t p2m_size;              /* xc_domain_nr_gpfns() */
-	uint64_t ring_pfn;              /* the sharing ring page, or UINT64_MAX */
+	uint64_t special_pfn;           /* the first special page, or UINT64_MAX */
 	xc_hypercall_buffer_t dirty_bitmap_hbuf;
 	size_t bitmap_pages;
 	unsigned long *in_file;         /* bit per gfn: FILE holds data for it */
@@ -166,6 +169,12 @@ static int flush_batch(struct save_ctx *s, const xen_pfn_t *pfns, unsigned int n
 	return rc;
 }
 
+/* One of libxl's special pages: not guest memory, never in the image. */
+static bool is_special(const struct save_ctx *s, uint64_t pfn)
+{
+	return pfn >= s->special_pfn && pfn - s->special_pfn < SIM_NR_SPECIAL_PAGES;
+}
+
 /* send_dirty_pages(): every pfn whose bit is set (all of them: bitmap NULL). */
 static int send_pages(struct save_ctx *s, const unsigned long *bitmap)
 {
@@ -174,7 +183,7 @@ static int send_pages(struct save_ctx *s, const unsigned long *bitmap)
 	uint64_t count = 0;
 
 	for (uint64_t p = 0; p < s->p2m_size; p++) {
-		if ((bitmap && !test_bit_(bitmap, p)) || p == s->ring_pfn)
+		if ((bitmap && !test_bit_(bitmap, p)) || is_special(s, p))
 			continue;
 		batch[n++] = p;
 		count++;
@@ -277,7 +286,7 @@ static int check_image(struct save_ctx *s)
 		uint8_t *map;
 
 		for (uint64_t p = first; p < s->p2m_size && p < first + BATCH; p++)
-			if (p != s->ring_pfn)
+			if (!is_special(s, p))
 				batch[n++] = p;
 		if (!n)
 			continue;
@@ -327,10 +336,10 @@ static int setup(struct save_ctx *s)
 	if (xc_domain_nr_gpfns(s->xch, s->domid, &nr) < 0)
 		return fail(s, "p2m size of d%u: %s", s->domid, strerror(errno));
 	s->p2m_size = nr;
-	s->ring_pfn = UINT64_MAX;
+	s->special_pfn = UINT64_MAX;
 	if (di.hvm && xc_hvm_param_get(s->xch, s->domid, HVM_PARAM_SHARING_RING_PFN, &ring) == 0 &&
-	    ring)
-		s->ring_pfn = ring;
+	    ring >= SIM_SPECIALPAGE_SHARING)
+		s->special_pfn = ring - SIM_SPECIALPAGE_SHARING;
 
 	/* a FIFO or a device would block or make no image: a regular file only */
 	s->fd = open(s->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);

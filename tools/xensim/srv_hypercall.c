@@ -34,7 +34,7 @@
 
 #include <xen/xen.h>
 
-#include "../../hypervisor-patch/include/xenshare_cmpshr.h"
+#include "hypervisor-patch/include/xenshare_cmpshr.h"
 #include "srv_guest.h"
 
 static struct sim_binding *binding_find(struct sim_server *srv, uint64_t cookie, uint32_t port)

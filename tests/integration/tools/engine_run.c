@@ -32,8 +32,8 @@
 
 #include <xenstore.h>
 
-#include "../../../libshare/engine.h"
-#include "../../../libshare/log.h"
+#include "libshare/engine.h"
+#include "libshare/log.h"
 
 static void print_stats(struct shr_engine *e, double t)
 {

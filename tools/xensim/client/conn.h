@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "../wire.h"
+#include "tools/xensim/wire.h"
 
 struct sim_conn {
 	int fd;

@@ -41,7 +41,7 @@
 
 #include <xenctrl.h>
 
-#include "../../../hypervisor-patch/include/xenshare_cmpshr.h"
+#include "hypervisor-patch/include/xenshare_cmpshr.h"
 #include "conn.h"
 #include "fmap.h"
 
