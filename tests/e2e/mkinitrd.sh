@@ -82,7 +82,8 @@ add_elf "$bin/e2e-enomem" /usr/sbin/e2e-enomem
 cp "$E2E_SRC/phase-enomem.sh" "$d/e2e/phase-enomem.sh"
 # The group-move phase (tenant isolation).
 cp "$E2E_SRC/phase-group.sh" "$d/e2e/phase-group.sh"
-# The share that panics an unpatched host (hypervisor-patch 0008).
+# The share that panics an unpatched host (hypervisor-patch 0008) and the
+# frame-to-frame merge (0009).
 add_elf "$bin/e2e-spanning" /usr/sbin/e2e-spanning
 for p in xenshared xenshare-stat; do
 	[ -x "$O/bin/$p" ] || e2e_die "$O/bin/$p not built (make O=\$O all)"
