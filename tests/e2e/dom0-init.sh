@@ -631,6 +631,8 @@ else
 fi
 
 # ------------------------------------------------------------- phase 1
+# Phase "scan cost" (tests/e2e/phase-scancost.sh) runs inside phase 1.
+. /e2e/phase-scancost.sh
 create_guest guest1 || die guests "xl create guest1 failed"
 create_guest guest2 || die guests "xl create guest2 failed"
 wait_for 300 guests_ready_or_lost guest1 guest2
@@ -690,6 +692,9 @@ if [ -n "${E2E_INJECT_CRASH:-}" ]; then
 	say "E2E_INJECT_CRASH: crashing $E2E_INJECT_CRASH (domain $(domid_of "$E2E_INJECT_CRASH")) with xen-hvmcrash"
 	xen-hvmcrash "$(domid_of "$E2E_INJECT_CRASH")" 2>&1 | sed 's/^/E2E INFO xen-hvmcrash: /'
 fi
+# Phase "scan cost" (phase-scancost.sh): its sampler starts now, its check
+# comes before guest2 is destroyed.
+sc_begin
 for i in 1 2 3 4 5; do
 	read_hv
 	[ "$INVARIANT" = unsettled ] || break
@@ -750,6 +755,8 @@ else
 fi
 OK1=$(verdicts guest1 OK)
 check_verdicts guest-verdicts-after-unshare "guest1:$OK1"
+
+sc_check
 
 # ------------------------------------------ destroy a guest under the sharer
 read_hv
