@@ -14,9 +14,10 @@
 # Environment: E2E_TIMEOUT (s, default 1500), E2E_XEN (use this hypervisor
 # image), E2E_XEN_ARGS (extra hypervisor boot options), E2E_SKIP_BUILD=1
 # (reuse the images built by the previous run), E2E_PREBUILT=1 (take
-# $O/bin/xenshared and xenshare-stat as they are, without make), E2E_MODE=
-# control (no daemon: guests only verify their memory), E2E_TCG_THREAD=single
-# (one emulation thread), E2E_INJECT_CRASH=<guest> (test of the evidence capture).
+# $O/bin/xenshared, xenshare-stat and bench-xxh3 as they are, without make),
+# E2E_MODE=control (no daemon: guests only verify their memory),
+# E2E_TCG_THREAD=single (one emulation thread), E2E_INJECT_CRASH=<guest>
+# (test of the evidence capture).
 set -eu
 . "$(dirname "$0")/common.sh"
 
