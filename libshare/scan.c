@@ -638,8 +638,10 @@ int shr_scan_batch(struct shr_scan *sc)
 			continue;
 		sc->fp[i] = shr_fp_page(sc->key, base + (size_t)i * SHR_PAGE_SIZE, &zero);
 		sc->zero[i] = zero;
+		/* fingerprints, not gfns asked for: a guest's p2m can be
+		 * mostly holes (a PVH guest's special pages sit below 4 GiB) */
+		sc->st->pages_scanned++;
 	}
-	sc->st->pages_scanned += n;
 	shr_xen_unmap(sc->xen, addr, n);
 	release_nominated(sc, d, n);
 

@@ -345,6 +345,53 @@ check_spanning_share() { # check-name
 		check "$1" FAIL "e2e-spanning rc=$rc: $(echo "$sp_out" | tail -n 3 | tr '\n' ' ')" ;;
 	esac
 }
+# hypervisor-patch 0009 on real Xen: two shared frames of one content that
+# both back gfns of domains outside the pair, merged by one pair of the
+# batched op, gfn by gfn (e2e-spanning frames, tests/e2e/spanning-probe.c).
+# Four donor domains as above: frame X on a and b, frame Y on c and d.
+# share-frames: one gfn of each domain (a frame of 4 gfns); share-frames-
+# preempt: 300 gfns of a and 400 of c, so the merge moves 301 gfns across
+# the hypervisor's preemption checks (every 64) into a frame of 702.  Both:
+# result SHARED, one frame, the bytes intact, the hypervisor's freed count
+# + 1 and used frames - 1, no domain's shr_pages changed.  Run while no
+# daemon runs (phase 2, while guest3 boots), and a call during which a
+# guest's shr_pages moved is tried again at other gfns: the counters are
+# the whole host's.
+check_frames_merge() {
+	local d i donors='' fr_out rc=0 base=100000 name na nc try made=yes
+	if [ "${E2E_HV_FROM_SERIES:-no}" != yes ] || [ "$E2E_HV_BATCHED" != yes ]; then
+		check share-frames SKIP "the hypervisor was not built from this series with the batched op"
+		check share-frames-preempt SKIP "the hypervisor was not built from this series with the batched op"
+		return
+	fi
+	for i in 1 2 3 4; do
+		d=$(empty_domain) || { made="cannot create the donor domains: $d"; break; }
+		donors="$donors $d"
+	done
+	for name in share-frames:1:1 share-frames-preempt:300:400; do
+		na=${name#*:} nc=${name##*:} name=${name%%:*} na=${na%:*}
+		rc=1 fr_out=$made
+		if [ "$made" = yes ]; then
+			for try in 1 2 3; do
+				# shellcheck disable=SC2086
+				fr_out=$($DAEMON_ENV e2e-spanning frames $donors $base "$na" "$nc" 2>&1)
+				rc=$?
+				base=$(printf '%x' $((0x$base + 0x1000)))
+				[ "$rc" = 3 ] || break
+				say "$name: $(echo "$fr_out" | tail -n 1): again"
+			done
+		fi
+		read_hv
+		if [ "$rc" = 0 ] && xl info >/dev/null 2>&1; then
+			check "$name" PASS "donors$donors: $(echo "$fr_out" | tail -n 1); host up, invariant $INVARIANT"
+		else
+			check "$name" FAIL "e2e-spanning frames rc=$rc: $(echo "$fr_out" | tail -n 3 | tr '\n' ' ')"
+		fi
+	done
+	for d in $donors; do
+		e2e-enomem destroy "$d" >/dev/null 2>&1 || say "destroying donor d$d failed"
+	done
+}
 # Patch 0006 on real Xen: the nodes xl wrote from guest3's config, their
 # values and their permissions (owner dom0, the guest may read only).
 check_xl_nodes() { # check-name domid
@@ -584,6 +631,8 @@ else
 fi
 
 # ------------------------------------------------------------- phase 1
+# Phase "scan cost" (tests/e2e/phase-scancost.sh) runs inside phase 1.
+. /e2e/phase-scancost.sh
 create_guest guest1 || die guests "xl create guest1 failed"
 create_guest guest2 || die guests "xl create guest2 failed"
 wait_for 300 guests_ready_or_lost guest1 guest2
@@ -643,6 +692,9 @@ if [ -n "${E2E_INJECT_CRASH:-}" ]; then
 	say "E2E_INJECT_CRASH: crashing $E2E_INJECT_CRASH (domain $(domid_of "$E2E_INJECT_CRASH")) with xen-hvmcrash"
 	xen-hvmcrash "$(domid_of "$E2E_INJECT_CRASH")" 2>&1 | sed 's/^/E2E INFO xen-hvmcrash: /'
 fi
+# Phase "scan cost" (phase-scancost.sh): its sampler starts now, its check
+# comes before guest2 is destroyed.
+sc_begin
 for i in 1 2 3 4 5; do
 	read_hv
 	[ "$INVARIANT" = unsettled ] || break
@@ -704,6 +756,8 @@ fi
 OK1=$(verdicts guest1 OK)
 check_verdicts guest-verdicts-after-unshare "guest1:$OK1"
 
+sc_check
+
 # ------------------------------------------ destroy a guest under the sharer
 read_hv
 before=$FREED
@@ -739,6 +793,8 @@ if [ -n "$PROTO2" ]; then
 	OK1=$(verdicts guest1 OK)
 	if [ "${E2E_PATCHED_XL:-no}" = yes ]; then xl3=xl-patched; else xl3=xl; fi
 	create_guest guest3 $xl3 || die guests-$PROTO2 "$xl3 create guest3 failed"
+	# while guest3 boots and no daemon runs: the frame-to-frame merge
+	check_frames_merge
 	wait_for 300 guests_ready_or_lost guest3
 	guest_ready guest3 ||
 		{ diag_guest_once guest3 ready "not ready (alive: $(guest_alive guest3 && echo yes || echo no))"; die guests-$PROTO2 "guest3 not ready"; }

@@ -9,7 +9,8 @@
 # libraries first, plus libgcc_s.so.1 which xl dlopens through
 # pthread_cancel), the xen-* kernel modules, the guest kernel and initramfs,
 # the harness's probe from $O/e2e-bin and the project's $O/bin/xenshared and
-# xenshare-stat.  /init is dom0-init.sh.
+# xenshare-stat, and bench-xxh3 (the scan cost's raw XXH3 rate).  /init is
+# dom0-init.sh.
 # guest image: busybox, the static guest-fill and guest-init.sh as /init.
 set -eu
 . "$(dirname "$0")/common.sh"
@@ -82,9 +83,12 @@ add_elf "$bin/e2e-enomem" /usr/sbin/e2e-enomem
 cp "$E2E_SRC/phase-enomem.sh" "$d/e2e/phase-enomem.sh"
 # The group-move phase (tenant isolation).
 cp "$E2E_SRC/phase-group.sh" "$d/e2e/phase-group.sh"
-# The share that panics an unpatched host (hypervisor-patch 0008).
+# The share that panics an unpatched host (hypervisor-patch 0008) and the
+# frame-to-frame merge (0009).
 add_elf "$bin/e2e-spanning" /usr/sbin/e2e-spanning
-for p in xenshared xenshare-stat; do
+# The scan cost (bench-xxh3: raw XXH3).
+cp "$E2E_SRC/phase-scancost.sh" "$d/e2e/phase-scancost.sh"
+for p in xenshared xenshare-stat bench-xxh3; do
 	[ -x "$O/bin/$p" ] || e2e_die "$O/bin/$p not built (make O=\$O all)"
 	add_elf "$O/bin/$p" "/usr/sbin/$p"
 done

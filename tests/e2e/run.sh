@@ -14,9 +14,10 @@
 # Environment: E2E_TIMEOUT (s, default 1500), E2E_XEN (use this hypervisor
 # image), E2E_XEN_ARGS (extra hypervisor boot options), E2E_SKIP_BUILD=1
 # (reuse the images built by the previous run), E2E_PREBUILT=1 (take
-# $O/bin/xenshared and xenshare-stat as they are, without make), E2E_MODE=
-# control (no daemon: guests only verify their memory), E2E_TCG_THREAD=single
-# (one emulation thread), E2E_INJECT_CRASH=<guest> (test of the evidence capture).
+# $O/bin/xenshared, xenshare-stat and bench-xxh3 as they are, without make),
+# E2E_MODE=control (no daemon: guests only verify their memory),
+# E2E_TCG_THREAD=single (one emulation thread), E2E_INJECT_CRASH=<guest>
+# (test of the evidence capture).
 set -eu
 . "$(dirname "$0")/common.sh"
 
@@ -34,11 +35,11 @@ if [ "${E2E_SKIP_BUILD:-0}" != 1 ]; then
 	xen=$("$E2E_SRC/build-xen.sh")
 	e2e_log "hypervisor ready at $(stamp) s"
 	make -s -C "$E2E_TOP" O="$O" e2e-tools >&2 || e2e_die "building the e2e tools failed"
-	# The project's daemon and xenshare-stat (make all has built them
+	# The project's daemon, xenshare-stat and bench-xxh3 (make all has built them
 	# already under make check).
 	if [ "${E2E_PREBUILT:-0}" != 1 ]; then
-		make -s -C "$E2E_TOP" O="$O" "$O/bin/xenshared" "$O/bin/xenshare-stat" >&2 ||
-			e2e_die "building xenshared and xenshare-stat failed"
+		make -s -C "$E2E_TOP" O="$O" "$O/bin/xenshared" "$O/bin/xenshare-stat" "$O/bin/bench-xxh3" >&2 ||
+			e2e_die "building xenshared, xenshare-stat and bench-xxh3 failed"
 	fi
 	"$E2E_SRC/mkinitrd.sh"
 	cp "$xen" "$E2E_WORK/xen"

@@ -89,12 +89,14 @@ static void test_unmapped_before_nominate(void)
 }
 
 /* Results table, "err[i] from the mapping": a hole is recorded (HOLE,
- * backed off, not counted volatile) and never read; a shared page that
- * became a hole counts as an unshare; a hole populated again is a fresh
- * page and is merged. */
+ * backed off, not counted volatile) and never read (nor counted in
+ * pages_scanned, which counts fingerprints); a shared page that became a
+ * hole counts as an unshare; a hole populated again is a fresh page and
+ * is merged. */
 static void test_hole_in_batch(void)
 {
 	struct shr_params p = fix_params();
+	uint64_t scanned;
 	struct shr_dom *d2;
 	struct fix f;
 
@@ -102,7 +104,10 @@ static void test_hole_in_batch(void)
 	UT_ASSERT_EQ(fx_hole(1, 5), 0);
 	/* a page the mapping call cannot give (paged out) is a hole too */
 	UT_ASSERT_EQ(fx_inject(FX_MAP_PAGE, 2, 9, 1, 1, -ENOENT), 0);
+	scanned = f.st.pages_scanned;
 	fix_pass(&f);
+	/* the first pass maps every gfn of both domains; two are holes */
+	UT_ASSERT_EQ(f.st.pages_scanned - scanned, 2 * NR - 2);
 	d2 = shr_dom_find(&f.doms, 2);
 	UT_ASSERT_EQ(fix_state(&f, 2, 9), SHR_PS_HOLE);
 	UT_ASSERT_EQ(fix_state(&f, 1, 9), SHR_PS_UNIQUE);

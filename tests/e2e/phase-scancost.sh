@@ -1,0 +1,104 @@
+# Phase "scan cost" of the e2e dom0 (sourced by dom0-init.sh; uses its
+# helpers: say, check, daemon_ctl, wait_for, D1, DAEMON_PID, T0).
+# See docs/e2e.md, check scan-cost.
+#
+# On the real hypervisor, in one boot: the daemon's pages fingerprinted
+# per second of its engine's CPU (pages_scanned / engine_cpu_s, both from
+# `xenshared -C stats`) over a window after its first complete pass (the
+# first pass's merging is over, the p2m's holes are backed off), beside
+# bench-xxh3's raw XXH3 rate over SC_RAW_PAGES of guest1's pages copied
+# into dom0 once (e2e-probe dump), measured before and after the window.
+# Under TCG and a shared machine both rates are emulated and noisy: the
+# ratio is the figure, the check asks only that both were measured.
+#
+# A sampler reads the daemon's counters every 2 s into /tmp/sc.samples,
+# one line of key=value each: t= (dom0's uptime), the counters by their
+# stats names, and process_cpu_s (the daemon process's utime + stime).
+SC_RAW_PAGES=8192           # guest pages bench-xxh3 hashes (32 MiB)
+SC_PASS_WAIT_S=900          # the first complete pass may take this long
+SC_WINDOW_S=60              # the window after it, at least
+
+sc_info() { echo "E2E INFO scancost t=$(( $(cut -d. -f1 /proc/uptime) - T0 ))s $*"; }
+sc_now() { cut -d' ' -f1 /proc/uptime; }
+# the daemon process's CPU seconds (utime + stime, USER_HZ = 100)
+sc_proc_cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$DAEMON_PID/stat" 2>/dev/null; }
+sc_sample() {
+	local s k line
+	s=$(daemon_ctl stats)
+	line="t=$(sc_now)"
+	for k in full_scans pages_scanned mapped_pages engine_cpu_s; do
+		line="$line $k=$(echo "$s" | grep -o "\"$k\":[0-9.]*" | head -n1 | sed 's/.*://')"
+	done
+	echo "$line process_cpu_s=$(sc_proc_cpu)"
+}
+sc_sampler() {
+	while :; do
+		sc_sample >>/tmp/sc.samples
+		sleep 2
+	done
+}
+# a field of a sample line by its key
+sc_f() { echo "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p; s/^$2=\([^ ]*\).*/\1/p"; }
+# the first sample whose field is at least the value
+sc_first() { awk -v k="$1" -v v="$2" '{ for (i = 1; i <= NF; i++) if (index($i, k "=") == 1 && substr($i, length(k) + 2) + 0 >= v) { print; exit } }' /tmp/sc.samples; }
+# b - a, with decimals
+sc_sub() { awk -v a="$2" -v b="$1" 'BEGIN { printf "%.2f", b - a }'; }
+sc_pass_done() { [ -n "$(sc_first full_scans 1)" ]; }
+sc_window_done() { # t of the window's first sample
+	awk -v t0="$1" -v w="$SC_WINDOW_S" 'END { split($1, a, "="); exit !(a[2] - t0 >= w) }' /tmp/sc.samples
+}
+# bench-xxh3 over SC_RAW_PAGES of guest1's pages, copied into dom0 once:
+# prints bench-xxh3's pages_per_cpu_s (the faster kernel), or nothing.
+sc_raw() {
+	local out
+	out=$(e2e-probe dump "$D1" /tmp/raw.pages "$SC_RAW_PAGES" 2>&1) ||
+		{ sc_info "e2e-probe dump: $out" >&2; rm -f /tmp/raw.pages; return 1; }
+	bench-xxh3 --min-cpu 0.3 /tmp/raw.pages >/tmp/raw.json 2>&1
+	rm -f /tmp/raw.pages
+	sc_info "raw: $out $(cat /tmp/raw.json)" >&2
+	sed -n 's/.*"pages_per_cpu_s":\([0-9.]*\).*/\1/p' /tmp/raw.json
+}
+
+# Right after phase 1's sharing check: the first raw figure, the sampler.
+sc_begin() {
+	SC_ON=no
+	[ -n "$DAEMON_PID" ] || return 0
+	SC_ON=yes
+	: >/tmp/sc.samples
+	SC_RAW1=$(sc_raw)
+	sc_sampler &
+	SC_SAMPLER=$!
+	sc_info "sampler started; raw XXH3 ${SC_RAW1:-?} pages/CPU-s"
+}
+
+# scan-cost: after phase 1's verdict checks, before guest2 is destroyed.
+sc_check() {
+	local first last dpg dmap dcpu dproc rate rate_p raw pct detail
+	[ "$SC_ON" = yes ] || return 0
+	wait_for "$SC_PASS_WAIT_S" sc_pass_done
+	first=$(sc_first full_scans 1)
+	[ -z "$first" ] || wait_for $((SC_WINDOW_S + 30)) sc_window_done "$(sc_f "$first" t)"
+	kill "$SC_SAMPLER" 2>/dev/null
+	SC_RAW2=$(sc_raw)
+	last=$(tail -n 1 /tmp/sc.samples)
+	if [ -z "$first" ] || [ "$first" = "$last" ] || [ -z "$SC_RAW1$SC_RAW2" ]; then
+		check scan-cost FAIL "no window after the first complete pass (first: '$first', last: '$last') or no raw figure (raw '$SC_RAW1' '$SC_RAW2')"
+		return
+	fi
+	dpg=$(( $(sc_f "$last" pages_scanned) - $(sc_f "$first" pages_scanned) ))
+	dmap=$(( $(sc_f "$last" mapped_pages) - $(sc_f "$first" mapped_pages) ))
+	dcpu=$(sc_sub "$(sc_f "$last" engine_cpu_s)" "$(sc_f "$first" engine_cpu_s)")
+	dproc=$(sc_sub "$(sc_f "$last" process_cpu_s)" "$(sc_f "$first" process_cpu_s)")
+	rate=$(awk -v p="$dpg" -v c="$dcpu" 'BEGIN { if (c > 0) printf "%d", p / c; else print 0 }')
+	rate_p=$(awk -v p="$dpg" -v c="$dproc" 'BEGIN { if (c > 0) printf "%d", p / c; else print 0 }')
+	# the mean of the raw figures that were measured
+	raw=$(echo "$SC_RAW1 $SC_RAW2" | awk '{ for (i = 1; i <= NF; i++) { s += $i; n++ } } END { if (n) printf "%d", s / n; else print 0 }')
+	pct=$(awk -v a="$rate" -v b="$raw" 'BEGIN { if (b > 0) printf "%.1f", 100 * a / b; else print 0 }')
+	echo "E2E SCANCOST daemon_pages_per_cpu_s=$rate raw_pages_per_cpu_s=$raw percent=$pct pages=$dpg gfns_mapped=$dmap engine_cpu_s=$dcpu process_cpu_s=$dproc seconds=$(sc_sub "$(sc_f "$last" t)" "$(sc_f "$first" t)")"
+	detail="scan cost: daemon $rate pages/CPU-s = $pct% of raw XXH3 $raw pages/s (${SC_RAW1:-?} before, ${SC_RAW2:-?} after, $SC_RAW_PAGES guest pages); window $(sc_sub "$(sc_f "$last" t)" "$(sc_f "$first" t)") s after the first complete pass, passes $(sc_f "$first" full_scans) to $(sc_f "$last" full_scans): $dpg pages fingerprinted, $dmap gfns mapped (holes included), $dcpu s engine CPU, $dproc s process CPU ($rate_p pages per process CPU-s)"
+	if [ "$dpg" -gt 0 ] && [ "$rate" -gt 0 ] && [ "$raw" -gt 0 ]; then
+		check scan-cost PASS "$detail"
+	else
+		check scan-cost FAIL "$detail"
+	fi
+}
