@@ -28,7 +28,11 @@
 # Events go on past CHURN_EVENTS until the daemon's share_attempts counter
 # (pages offered to the hypervisor for a merge) reaches CHURN_MIN_SHARES.
 #
-# Every CHURN_SAMPLE events, one JSON line (stdout, and CHURN_OUT if set):
+# Every CHURN_SAMPLE events, one JSON line (stdout, and CHURN_OUT if set),
+# "event": "sample", taken right after the event (savings under churn),
+# then the daemon gets a full pass with no event and a "settled" line
+# follows (where savings settle after that much churn; the first settled
+# line, at 0 events, is the host before any event).  Each line has:
 #   events, shares (share_attempts), saved (the daemon's
 #   host.sharing_freed_pages), ideal (shr-ideal over the live guests, as
 #   engine_lib.sh's `ideal`), volatile (the daemon's pages_volatile: pages
@@ -53,11 +57,16 @@
 #   - foreign mappings come back to the steady value (what the daemon held
 #     per sharing guest before any event, times the guests alive now)
 #     within 30 s, and to 0 once the daemon has stopped (SIGTERM)
-#   - nominated-unshared frames (shared frames with one sharer: what a
-#     destroyed domain's partners keep, the daemon's stable side) are at
-#     most CHURN_NOMINATED_MAX (0.05) of the guest pages: each destroy
-#     leaves thousands, so a leak per event exceeds it within tens of events
 #   - at least CHURN_EVENTS events and CHURN_MIN_SHARES share attempts ran
+# Two passes after that, a "later" line records where the savings went
+# with more time (a figure, not a check).  Nominated-unshared frames (shared
+# frames with one sharer) are recorded, not checked: their number follows
+# the content, not the events (a destroyed guest's twins stay alone on
+# their frames, tens of thousands after a corpus image goes, and a page
+# whose content is nowhere else saves nothing either way), and from outside
+# a nomination the engine lost looks the same as one it keeps; the engine
+# finds those itself from Xen's shr_pages (docs/design.md, "Pages left
+# nominated") and its audit checks the frames it believes shared.
 #
 # Output: the JSON lines on stdout, a "result" line last; progress and
 # checks on stderr.  Exit 0 pass, 1 fail, 77 binaries or corpus missing.
@@ -70,7 +79,7 @@
 #   CHURN_GUESTS      guests, >= 8 (8)            CHURN_GAP   s between events (0.3)
 #   CHURN_SAMPLE      events per JSON line (50)   CHURN_WRITE_RATE pages/s (100)
 #   CHURN_BAR         final ratio (0.99)          CHURN_OUT   JSON lines file
-#   CHURN_NOMINATED_MAX  fraction of guest pages (0.05)
+#   CHURN_SETTLE      1/0 (1): after each sample, one more a full pass later
 #   CHURN_PATCHED     patched hypervisor, 1/0 (1; 0: Xen 4.17's plain
 #                     share, which cannot merge two shared frames: the
 #                     savings check then fails, as docs/performance.md says)
@@ -93,9 +102,9 @@ gap=${CHURN_GAP:-0.3}
 every=${CHURN_SAMPLE:-50}
 wrate=${CHURN_WRITE_RATE:-100}
 bar=${CHURN_BAR:-0.99}
-nom_max=${CHURN_NOMINATED_MAX:-0.05}
 out=${CHURN_OUT:-}
 patched=${CHURN_PATCHED:-1}
+settle=${CHURN_SETTLE:-1}
 [ "$nguests" -ge 8 ] || { echo "CHURN_GUESTS must be at least 8" >&2; exit 2; }
 # events beyond CHURN_EVENTS to reach CHURN_MIN_SHARES: at most this many
 events_cap=$((events_min * 4 + 100))
@@ -114,8 +123,9 @@ check() {   # NAME OK(0/1) DETAIL
 	jq -cn --arg n "$1" --argjson ok "$([ "$2" = 0 ] && echo true || echo false)" --arg d "${3:-}" \
 		'{check: $n, ok: $ok, detail: $d}' >>"$T/checks.jsonl"
 }
-emit() {   # one JSON line to stdout and CHURN_OUT
+emit() {   # one JSON line to stdout, CHURN_OUT and lines.jsonl
 	printf '%s\n' "$1"
+	printf '%s\n' "$1" >>"$T/lines.jsonl"
 	[ -n "$out" ] && printf '%s\n' "$1" >>"$out"
 	return 0
 }
@@ -201,16 +211,17 @@ wait_passes() {
 	wait_for 600 scans_at_least $((base + $1)) || fail "no $1 full pass(es) within 600 s"
 }
 
-# sample EVENTS: one JSON line of the host's state
+# sample EVENTS KIND: one JSON line of the host's state; KIND "sample"
+# (right after an event) or "settled" (a full pass after it)
 sample() {
 	stats >"$T/stats.json" || fail "daemon stats unreachable after $1 events"
 	"$XENSIM" info --json >"$T/info.json" || fail "xensim info failed after $1 events"
 	# shellcheck disable=SC2046
 	LD_LIBRARY_PATH="$SIMLIB" "$IDEAL" $(live_ids) >"$T/ideal.json" || fail "shr-ideal failed after $1 events"
-	line=$(jq -cn --argjson ev "$1" --argjson t "$(($(date +%s) - t0))" --argjson rss "$(rss)" \
+	line=$(jq -cn --arg kind "$2" --argjson ev "$1" --argjson t "$(($(date +%s) - t0))" --argjson rss "$(rss)" \
 		--slurpfile s "$T/stats.json" --slurpfile i "$T/info.json" --slurpfile d "$T/ideal.json" '
 		$s[0] as $s | $i[0] as $i | ($d[0].ideal - $s.counters.pages_volatile) as $reach |
-		{event: "sample", events: $ev, t: $t, shares: $s.counters.share_attempts,
+		{event: $kind, events: $ev, t: $t, shares: $s.counters.share_attempts,
 		 saved: $s.host.sharing_freed_pages, ideal: $d[0].ideal,
 		 volatile: $s.counters.pages_volatile, reachable: $reach,
 		 ratio: (if $reach > 0 then ($s.host.sharing_freed_pages / $reach * 10000 | round) / 10000 else 0 end),
@@ -225,13 +236,13 @@ sample() {
 t0=$(date +%s)
 wait_passes 2
 alive "$XSD_PID" || fail "the daemon died in its first passes"
-sample 0
+sample 0 settled
 rss0=$(printf '%s\n' "$line" | jq .rss_kib)
 maps0=$(printf '%s\n' "$line" | jq .foreign_mappings)
 say "baseline: $(printf '%s\n' "$line" | jq -c '{saved, reachable, ratio, rss_kib, foreign_mappings, nominated_unshared}')"
 
 # ---- the events ----------------------------------------------------------------
-n=0 shares=0
+n=0 shares=0 settled_at=-1
 n_same=0 n_new=0 n_reboot=0 n_pause=0 n_unpause=0 n_balloon=0
 # destroy_slot SLOT: the slot's guest goes (unpaused first is not needed:
 # xl destroy takes a paused domain too)
@@ -311,9 +322,15 @@ while [ $n -lt "$events_min" ] || { [ "$shares" -lt "$min_shares" ] && [ $n -lt 
 	sleep "$gap"
 	if [ $((n % every)) = 0 ]; then
 		alive "$XSD_PID" || fail "the daemon died by event $n"
-		sample $n
+		sample $n sample
 		shares=$(printf '%s\n' "$line" | jq .shares)
-		say "$n events: $(printf '%s\n' "$line" | jq -c '{shares, ratio, rss_kib, foreign_mappings, nominated_unshared}')"
+		say "$n events: $(printf '%s\n' "$line" | jq -c '{shares, ratio_exact, rss_kib, foreign_mappings, nominated_unshared}')"
+		if [ "$settle" = 1 ]; then
+			wait_passes 2
+			sample $n settled
+			settled_at=$n
+			say "  a pass later: $(printf '%s\n' "$line" | jq -c '{ratio, ratio_exact, rss_kib, foreign_mappings, nominated_unshared}')"
+		fi
 	fi
 done
 events_json=$(jq -cn --argjson a $n_same --argjson b $n_new --argjson c $n_reboot --argjson d $n_pause \
@@ -324,9 +341,11 @@ say "$n events done: $events_json"
 # ---- the checks ----------------------------------------------------------------
 alive "$XSD_PID" || fail "the daemon died by the last event"
 # one full pass started after the last event: the pass under way then ends,
-# the next one runs whole
-wait_passes 2
-sample $n
+# the next one runs whole (taken already when the last event was sampled)
+if [ "$settled_at" != $n ]; then
+	wait_passes 2
+	sample $n settled
+fi
 final=$line
 shares=$(printf '%s\n' "$final" | jq .shares)
 [ $n -ge "$events_min" ]
@@ -336,6 +355,12 @@ check share-attempts $? "$shares share attempts (>= $min_shares)"
 r_final=$(printf '%s\n' "$final" | jq .ratio)
 at_least "$r_final" "$bar"
 check savings $? "$(printf '%s\n' "$final" | jq -r '"\(.saved) saved of \(.reachable) reachable (\(.ideal) byte-exact, \(.volatile) volatile)"') = $r_final, bar $bar, one pass after the last event"
+
+# two passes more (a figure, not a check): tells a slow convergence from
+# savings lost for good
+wait_passes 2
+sample $n later
+later=$line
 
 ctl ping | jtrue '.ok == true'
 check daemon-ping $? ""
@@ -356,9 +381,6 @@ steady=$((maps0 * live / nguests))
 maps_steady() { [ "$("$XENSIM" info --json | jq .foreign_mappings)" -le "$steady" ]; }
 wait_for 30 maps_steady
 check mappings-steady $? "$("$XENSIM" info --json | jq .foreign_mappings) frames mapped, steady value $steady ($maps0 for $nguests guests)"
-nom=$(printf '%s\n' "$final" | jq .nominated_unshared)
-[ "$(awk -v a="$nom" -v b="$pages1" -v m="$nom_max" 'BEGIN { print (a <= b * m) ? 0 : 1 }')" = 0 ]
-check nominated-unshared $? "$nom nominated-unshared frames, at most $nom_max of $pages1 guest pages"
 
 "$XENSIM" verify >"$T/verify.out" 2>&1
 rc=$?
@@ -379,11 +401,13 @@ done
 
 # ---- result ------------------------------------------------------------------
 emit "$(jq -cn --argjson seed "$seed" --argjson n "$n" --argjson ev "$events_json" \
-	--argjson final "$final" --argjson rss0 "$rss0" --argjson secs $(($(date +%s) - t0)) \
+	--argjson final "$final" --argjson later "$later" --argjson rss0 "$rss0" --argjson secs $(($(date +%s) - t0)) \
+	--argjson smin "$(jq -s '[.[] | select(.event == "settled") | .ratio_exact] | min' "$T/lines.jsonl")" \
 	--slurpfile checks "$T/checks.jsonl" '
 	{event: "result", pass: ([$checks[] | .ok] | all), seed: $seed, events: $n, kinds: $ev,
-	 seconds: $secs, shares: $final.shares, final_ratio: $final.ratio, rss_kib_first: $rss0,
-	 rss_kib_last: $final.rss_kib, checks: $checks}')"
+	 seconds: $secs, shares: $final.shares, final_ratio: $final.ratio, final_ratio_exact: $final.ratio_exact, rss_kib_first: $rss0,
+	 rss_kib_last: $final.rss_kib, settled_min_ratio_exact: $smin,
+	 later_ratio: $later.ratio, later_ratio_exact: $later.ratio_exact, checks: $checks}')"
 if [ -n "$failed" ]; then
 	KEEP=1
 	say "FAILED:$failed (seed $seed; logs kept in $T)"

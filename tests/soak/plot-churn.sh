@@ -1,55 +1,54 @@
 #!/bin/sh
 # plot-churn.sh JSONL SVG: the curves of a churn soak (tests/soak/churn.sh's
-# "sample" lines) as one SVG of three panels over the lifecycle events:
-# savings as a fraction of the reachable and of the byte-exact ideal, the
-# daemon's RSS, and the two leak gauges (foreign mappings, nominated-unshared
-# frames).  The last sample of a run is the one taken a full pass after its
-# last event, at the same event count.  Needs gnuplot and jq.
+# JSON lines) as one SVG of three panels over the lifecycle events: savings
+# as a fraction of the byte-exact and of the reachable ideal, the daemon's
+# RSS, and the two leak gauges (foreign mappings, nominated-unshared
+# frames).  Each panel has two curves: right after the events ("sample"
+# lines: the daemon still catching up) and a full pass later ("settled"
+# lines).  Needs gnuplot and jq.
 set -eu
 [ $# = 2 ] || { echo "usage: $0 CHURN.jsonl OUT.svg" >&2; exit 2; }
 in=$1 out=$2
 [ -s "$in" ] || { echo "$0: $in: no such file or empty" >&2; exit 1; }
 command -v gnuplot >/dev/null || { echo "$0: gnuplot not installed" >&2; exit 1; }
 dat=$(mktemp /tmp/plot-churn.XXXXXX)
-fin=$(mktemp /tmp/plot-churn.XXXXXX)
-trap 'rm -f "$dat" "$fin"' EXIT
+set_=$(mktemp /tmp/plot-churn.XXXXXX)
+trap 'rm -f "$dat" "$set_"' EXIT
 # columns: events, ratio, ratio_exact, RSS MiB, foreign mappings,
 # nominated-unshared (a missing field is NaN: gnuplot leaves it out)
 cols='[.events, .ratio, .ratio_exact, .rss_kib / 1024, .foreign_mappings, .nominated_unshared]
 	| map(. // "NaN") | @tsv'
-# the curve: every sample but the last; the last, a pass after the last
-# event, is drawn on its own
-jq -rs "[.[] | select(.event == \"sample\")] | .[:-1][] | $cols" "$in" >"$dat"
-jq -rs "[.[] | select(.event == \"sample\")] | .[-1:][] | $cols" "$in" >"$fin"
-[ -s "$dat" ] || { echo "$0: fewer than two sample lines in $in" >&2; exit 1; }
+jq -r "select(.event == \"sample\") | $cols" "$in" >"$dat"
+jq -r "select(.event == \"settled\") | $cols" "$in" >"$set_"
+[ -s "$dat" ] || [ -s "$set_" ] || { echo "$0: no sample lines in $in" >&2; exit 1; }
 res=$(jq -r 'select(.event == "result") |
-	"seed \(.seed), \(.events) events, \(.shares) share attempts, final \(.final_ratio) of the reachable ideal, \(if .pass then "pass" else "FAIL" end)"' "$in")
+	"seed \(.seed), \(.events) events, \(.shares) share attempts; at the end \(.final_ratio_exact // "?") of the byte-exact ideal, \(if .pass then "pass" else "FAIL" end)"' "$in")
 gnuplot <<GP
-set terminal svg size 900,900 dynamic font "sans,11"
+set terminal svg size 1000,900 dynamic font "sans,11"
 set output "$out"
 set multiplot layout 3,1 title "churn soak: ${res:-(no result line)}"
 set datafile separator "\t"
 set grid
-set key below
+set key outside right top
+set lmargin 12
+set rmargin 36
 set xlabel "lifecycle events"
 set ylabel "saved / ideal"
 set yrange [0:1.1]
-plot "$dat" using 1:2 with linespoints lc 1 pt 7 title "of the reachable ideal (byte-exact - volatile)", \
-     "$dat" using 1:3 with linespoints lc 2 pt 5 title "of the byte-exact ideal", \
-     "$fin" using 1:2 with points lc 1 pt 6 ps 2 title "reachable, a full pass after the last event", \
-     "$fin" using 1:3 with points lc 2 pt 4 ps 2 title "byte-exact, a full pass after the last event"
-set autoscale y
+plot "$set_" using 1:3 with linespoints lc 2 pt 5 title "byte-exact, a pass later", \
+     "$set_" using 1:2 with linespoints lc 3 pt 4 dt 2 title "reachable, a pass later", \
+     "$dat" using 1:3 with linespoints lc 1 pt 7 title "byte-exact, right after"
 set yrange [0:*]
 set ylabel "daemon RSS (MiB)"
-plot "$dat" using 1:4 with linespoints lc 1 pt 7 title "VmRSS", \
-     "$fin" using 1:4 with points lc 1 pt 6 ps 2 title "a full pass after the last event"
+plot "$set_" using 1:4 with linespoints lc 2 pt 5 title "VmRSS, a pass later", \
+     "$dat" using 1:4 with linespoints lc 1 pt 7 title "VmRSS, right after"
 set ylabel "frames"
 set logscale y
 set yrange [1:*]
-plot "$dat" using 1:(\$5 > 0 ? \$5 : 1) with linespoints lc 1 pt 7 title "foreign mappings", \
-     "$dat" using 1:(\$6 > 0 ? \$6 : 1) with linespoints lc 2 pt 5 title "nominated-unshared frames", \
-     "$fin" using 1:(\$5 > 0 ? \$5 : 1) with points lc 1 pt 6 ps 2 notitle, \
-     "$fin" using 1:(\$6 > 0 ? \$6 : 1) with points lc 2 pt 4 ps 2 notitle
+plot "$set_" using 1:(\$6 > 0 ? \$6 : 1) with linespoints lc 2 pt 5 title "nominated-unshared, a pass later", \
+     "$dat" using 1:(\$6 > 0 ? \$6 : 1) with linespoints lc 1 pt 7 title "nominated-unshared, right after", \
+     "$set_" using 1:(\$5 > 0 ? \$5 : 1) with linespoints lc 4 pt 4 title "foreign mappings, a pass later", \
+     "$dat" using 1:(\$5 > 0 ? \$5 : 1) with linespoints lc 3 pt 6 title "foreign mappings, right after"
 unset multiplot
 GP
 echo "plot: $out"
