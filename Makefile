@@ -13,9 +13,14 @@
 #   make check-integration  the integration scripts of one VARIANT
 #   make check-variant   both, for one VARIANT
 #   make bench           benchmarks (not part of check), JSON lines on stdout
-#   make soak            the daemon against a fault-injecting host for
+#   make soak            soak-faults, then soak-churn (not part of check)
+#   make soak-faults     the daemon against a fault-injecting host for
 #                        SOAK_SECONDS (default 600; tests/soak/soak.sh),
-#                        JSON lines on stdout (not part of check)
+#                        JSON lines on stdout
+#   make soak-churn      500+ random guest lifecycle events under the daemon
+#                        (tests/soak/churn.sh, docs/soak.md), JSON lines on
+#                        stdout and in $(O)/soak/churn.jsonl, plotted into
+#                        $(O)/soak/churn.svg when gnuplot is there
 #   make install         DESTDIR=... PREFIX=/usr/local
 #   make <module>        build one module (libshare, xensim, xenshared, ...)
 
@@ -66,7 +71,7 @@ ALL_TARGETS :=
 UNIT_TESTS :=
 INSTALL_RULES :=
 
-.PHONY: all check check-variant check-unit check-integration unit bench soak install clean
+.PHONY: all check check-variant check-unit check-integration unit bench soak soak-faults soak-churn install clean
 all:
 
 # The fragments, each named once: a fragment that is missing is an error,
@@ -109,9 +114,19 @@ bench:
 	@O=$(abspath $(O)) tests/bench/run-all.sh
 
 # Build output goes to stderr: stdout carries only the JSON lines.
+# one after the other even under -j: both load the machine
 soak:
+	@$(MAKE) --no-print-directory soak-faults
+	@$(MAKE) --no-print-directory soak-churn
+soak-faults:
 	@$(MAKE) --no-print-directory all >&2
 	@O=$(abspath $(O)) VARIANT=$(VARIANT) tests/soak/soak.sh
+soak-churn:
+	@$(MAKE) --no-print-directory all >&2
+	@mkdir -p $(O)/soak && rm -f $(O)/soak/churn.jsonl
+	@O=$(abspath $(O)) VARIANT=$(VARIANT) CHURN_OUT=$(abspath $(O))/soak/churn.jsonl tests/soak/churn.sh
+	@if command -v gnuplot >/dev/null; then tests/soak/plot-churn.sh $(O)/soak/churn.jsonl $(O)/soak/churn.svg >&2; \
+	 else echo "gnuplot not installed: no plot of $(O)/soak/churn.jsonl" >&2; fi
 
 install: all $(INSTALL_RULES)
 
