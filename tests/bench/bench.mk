@@ -24,3 +24,9 @@ hv-gen-check: $(O)/tests/hv_gen_ut
 $(eval $(call add_prog,bench-churn-writer,tests/bench/churn_writer.c,,-lxenforeignmemory -lxenctrl))
 $(call objs_of,tests/bench/churn_writer.c): CFLAGS_ALL += -std=gnu11
 bench-tools: $(O)/bin/bench-churn-writer
+
+# bench-stats-poll: samples the daemon's control socket every few ms from
+# the moment its domain table is ready (the first-pass benchmark's clock).
+$(eval $(call add_prog,bench-stats-poll,tests/bench/stats_poll.c,,-ljson-c))
+bench-tools: $(O)/bin/bench-stats-poll
+
