@@ -378,7 +378,8 @@ int shr_engine_domain_record(struct shr_engine *e, uint32_t domid,
 	if (!d)
 		return -ESRCH;
 	rec->held = d->held;
-	rec->logdirty = d->logdirty;
+	/* a log inherited and not yet taken back is still to be released */
+	rec->logdirty = d->logdirty || d->logdirty_before;
 	return 0;
 }
 

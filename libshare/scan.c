@@ -334,7 +334,16 @@ static bool logdirty_take(struct shr_scan *sc, struct shr_dom *d)
 		return false;
 	}
 	rc = shr_xen_logdirty_enable(sc->xen, d->domid);
-	if (rc == -EINVAL && d->logdirty_before) {
+	/* Xen keeps dirty_count across OFF and ENABLE: a CLEAN now (the first
+	 * pass looks at every page anyway) makes it count this log's bits */
+	if (rc == 0) {
+		rc = shr_xen_logdirty_read(sc->xen, d->domid, true, d->pages.nr, &bits, &count);
+		if (rc) {
+			shr_warn("d%u: log-dirty: first clean: errno %d: full passes", d->domid, -rc);
+			logdirty_drop(sc, d, true, "the hypervisor refuses log-dirty");
+			return false;
+		}
+	} else if (rc == -EINVAL && d->logdirty_before) {
 		/* left on by the previous xenshared, unless someone took it since */
 		rc = shr_xen_logdirty_read(sc->xen, d->domid, false, d->pages.nr, &bits, &count);
 		if (rc == 0 && !logdirty_ours(d, bits, count))
@@ -416,8 +425,11 @@ void shr_scan_forget_domain(struct shr_scan *sc, struct shr_dom *d)
 	const uint64_t *bits;
 	uint64_t count;
 
-	if (!d->logdirty || d->gone)
+	/* a log the previous xenshared left on and this one has not taken
+	 * back yet is released the same way */
+	if (!(d->logdirty || d->logdirty_before) || d->gone)
 		return;
+	d->logdirty_before = false;
 	/* off only if it is still ours (a toolstack may hold it now) */
 	if (shr_xen_logdirty_read(sc->xen, d->domid, false, d->pages.nr, &bits, &count) == 0 &&
 	    logdirty_ours(d, bits, count))

@@ -12,7 +12,7 @@ $(call objs_of,tests/e2e/spanning-probe.c): CFLAGS_ALL += -std=gnu11
 
 $(E2E_BIN)/e2e-probe: $(call objs_of,tests/e2e/probe.c)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lxenctrl
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lxenctrl -lxenforeignmemory
 
 # The unshare-ENOMEM phase's hog and waiters tool (phase-enomem.sh).
 $(E2E_BIN)/e2e-enomem: $(call objs_of,tests/e2e/enomem-probe.c)

@@ -80,6 +80,8 @@ add_elf "$bin/e2e-probe" /usr/sbin/e2e-probe
 # The unshare-ENOMEM phase: its hog/waiters tool and its script.
 add_elf "$bin/e2e-enomem" /usr/sbin/e2e-enomem
 cp "$E2E_SRC/phase-enomem.sh" "$d/e2e/phase-enomem.sh"
+# The group-move phase (tenant isolation).
+cp "$E2E_SRC/phase-group.sh" "$d/e2e/phase-group.sh"
 # The share that panics an unpatched host (hypervisor-patch 0008).
 add_elf "$bin/e2e-spanning" /usr/sbin/e2e-spanning
 for p in xenshared xenshare-stat; do

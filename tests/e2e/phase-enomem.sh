@@ -22,8 +22,13 @@
 #     its ~7680 shared common pages (e2e-storm = a): ~15 MiB of unshares
 #     while ~9 MiB exist.  Upstream Xen puts the request on the ring and
 #     pauses the vCPU; the daemon must balloon, answer the ring and resume
-#     it, then again once the hog is gone;
-#  4. the path of patch 0004: guest1, opted out (no ring), is told through
+#     it.  While guest3 waits again, the stop protocol of the rings: a
+#     SIGTERM, a restart (takeover while memory is short) and a kill -9
+#     leave the ring enabled with the request unanswered; the hog goes
+#     while no daemon runs, and the next daemon takes the ring over and
+#     guest3 finishes;
+#  4. the path of patch 0004: guest1, which has no sharing ring (dom0-init.sh
+#     took its ring page away before the daemon saw it), is told through
 #     xenstore (/local/domain/<id>/e2e-storm = b, read by guest-fill
 #     --storm-node) to overwrite the second half: guest3 still holds those
 #     frames, so each write needs a new frame (a last sharer would be
@@ -61,12 +66,9 @@ enomem_hog() {
 	echo "$hog"
 }
 
-# The running daemon gets the phase's settings by a reload (SIGHUP), not a
-# restart: a restarted daemon re-merges frames that are already shared, and
-# on this hypervisor that panicked the host once two guests shared frames
-# (run 2026-11-26: "mm locking order violation: 24 > 16" in share_pages ->
-# set_shared_p2m_entry, docs/e2e.md).  reserve, dom0_balloon and
-# dom0_min_memory are reloadable; the protocol stays what it is.
+# The running daemon gets the phase's settings by a reload (SIGHUP):
+# reserve, dom0_balloon and dom0_min_memory are reloadable, the protocol
+# stays what it is.  The file is also what the phase's restarts start with.
 enomem_reload_daemon() { # min_mib
 	local proto
 	proto=$(daemon_proto)
@@ -91,13 +93,38 @@ enomem_reload_daemon() { # min_mib
 # the daemon's log lines of this phase
 enomem_log() { tail -n +"$((ENOMEM_LOG_FROM + 1))" /var/log/xenshared.log; }
 
-# The ring path on real Xen: guest3 (scanned, ring enabled) storms the first
-# half of its common pages while a hog holds the host's memory.  Checks
-# enomem-ring (the request came through guest3's ring, the daemon resumed
-# guest3, the storm completed once the hog went, no crash) and
-# enomem-ring-verdicts.
+# guest3's sharing ring as Xen and its page show it (e2e-probe ring):
+# "enabled=yes|no ... unanswered=<n>"
+ring_info() { e2e-probe ring "$1" 2>&1 | tail -n 1 | sed 's/^E2E-PROBE ring //'; }
+ring_unanswered() { ring_info "$1" | sed -n 's/.* unanswered=\([0-9]*\).*/\1/p'; }
+# A vCPU that used no CPU time over 2 s (paused: waiting for memory).
+vcpu_still() { # domid
+	local c0 c1
+	c0=$(dom_cpu "$1")
+	sleep 2
+	c1=$(dom_cpu "$1")
+	[ -n "$c0" ] && [ "$c0" = "$c1" ]
+}
+# Waiting on its ring: a request nobody answered, and its vCPU paused.
+ring_waits() { # domid
+	[ "$(ring_unanswered "$1")" -ge 1 ] 2>/dev/null && vcpu_still "$1"
+}
+log_lines() { wc -l </var/log/xenshared.log; }
+log_since() { tail -n +"$(($1 + 1))" /var/log/xenshared.log; }
+xen_crash_lines() { xl dmesg 2>/dev/null | grep -E "d$1.*(crash|Triple)|ENOMEM and no helper" | head -n 3; }
+
+# The ring path on real Xen, and the stop protocol of the rings
+# (docs/design.md, "The stop protocol"): guest3 (scanned, ring enabled)
+# storms the first half of its common pages while a hog holds the host's
+# memory.  enomem-ring: the request came through guest3's ring, the daemon
+# ballooned dom0 to its floor, answered and resumed guest3 with that
+# memory, and guest3 waits on its ring again.  Then, while it waits:
+# enomem-ring-stop (SIGTERM), enomem-ring-kill (a restarted daemon takes
+# the ring over, guest3 asks again, kill -9) and enomem-ring-takeover (the
+# hog is destroyed while no daemon runs; the next daemon takes the ring
+# over and guest3 finishes); then enomem-ring-verdicts.
 enomem_ring() {
-	local D3 hog OK1 OK3 i saw t_req detail ok resumed crash
+	local D3 hog OK1 OK3 i saw t_req detail ok resumed crash waits
 	D3=$(domid_of guest3)
 	if [ -z "$D3" ] || ! guest_alive guest3; then
 		check enomem-ring FAIL "guest3 is not alive before the ring storm"
@@ -124,30 +151,120 @@ enomem_ring() {
 		storm_done guest3 && break
 		sleep 1
 	done
-	# let it reach the floor and wait there a little before memory comes back
-	sleep 5
-	enomem_info "ring storm: request after ${t_req:-?} s; free=$(enomem_free) dom0 target=$(dom0_target) memory_requests=$(daemon_num memory_requests) guest3: $(e2e-probe state | grep "dom=$D3 ")"
-	e2e-enomem destroy "$hog" >/tmp/destroy-hog.log 2>&1 || enomem_info "destroying the hog: $(cat /tmp/destroy-hog.log)"
-	wait_for 180 storm_done guest3
+	# dom0 gives what it may (down to its floor), the daemon answers the
+	# ring with it, and guest3, still short, asks again and waits
+	waits=0
+	wait_for 90 sh -c "tail -n +$((ENOMEM_LOG_FROM + 1)) /var/log/xenshared.log | grep -q 'd$D3 resumed after unshare ENOMEM'" &&
+		wait_for 60 ring_waits "$D3" && waits=1
+	enomem_info "ring storm: request after ${t_req:-?} s; free=$(enomem_free) dom0 target=$(dom0_target) memory_requests=$(daemon_num memory_requests) guest3: $(e2e-probe state | grep "dom=$D3 ") ring: $(ring_info "$D3")"
 	enomem_log | grep -E "d$D3 |balloon" | head -n 8 | sed 's/^/E2E INFO enomem ring xenshared: /'
 	resumed=$(enomem_log | grep -c "d$D3 resumed after unshare ENOMEM")
-	crash=$(xl dmesg 2>/dev/null | grep -E "d$D3.*(crash|Triple)|ENOMEM and no helper" | head -n 3)
-	detail="$(grep -m1 "E2E-GUEST guest3 storm done" "$(console_log guest3)" | tr -d '\r'); request on d$D3's ring after ${t_req:-never} s; daemon 'd$D3 resumed after unshare ENOMEM' lines=$resumed; memory_requests=$(daemon_num memory_requests)"
+	crash=$(xen_crash_lines "$D3")
+	detail="request on d$D3's ring after ${t_req:-never} s; daemon 'd$D3 resumed after unshare ENOMEM' lines=$resumed; dom0 target $(dom0_target) KiB; memory_requests=$(daemon_num memory_requests); then waiting at the floor: $( [ $waits = 1 ] && echo yes || echo no), ring $(ring_info "$D3")"
 	ok=1
 	[ "$saw" = 1 ] || { ok=0; detail="$detail; no 'd$D3 unshare ENOMEM' (ring request) in the daemon's log"; }
-	storm_done guest3 || { ok=0; detail="$detail; storm not done 180 s after the hog went"; }
-	[ "$resumed" -gt 0 ] || { ok=0; detail="$detail; guest3 never resumed by the daemon"; }
+	[ "$resumed" -gt 0 ] || { ok=0; detail="$detail; guest3 never resumed by the daemon with dom0's memory"; }
+	[ "$waits" = 1 ] || { ok=0; detail="$detail; guest3 does not wait on its ring (storm done: $(storm_done guest3 && echo yes || echo no))"; }
 	guest_alive guest3 || { ok=0; detail="$detail; guest3 not alive"; }
 	[ -z "$crash" ] || { ok=0; detail="$detail; Xen: $crash"; }
 	if [ $ok = 1 ]; then check enomem-ring PASS "$detail"; else
 		check enomem-ring FAIL "$detail"
 		diag_guest_once guest3 enomem-ring "ring storm failed"
 	fi
+	enomem_ring_stop "$D3"
+	enomem_ring_kill "$D3"
+	enomem_ring_takeover "$D3" "$hog"
 	check_verdicts enomem-ring-verdicts "guest1:$OK1 guest3:$OK3"
 }
 
+# A clean stop (SIGTERM) while guest3 waits: the daemon exits 0 and says
+# the request stays; the ring is still enabled with the request unanswered
+# on it, and guest3 waits on, paused, not crashed.
+enomem_ring_stop() { # domid
+	local D3=$1 from stay ring detail ok=1 crash
+	from=$(log_lines)
+	end_daemon TERM
+	stay=$(log_since "$from" | grep "d$D3: [0-9]* vCPUs wait for memory" | head -n 1)
+	ring=$(ring_info "$D3")
+	detail="xenshared exit status $DAEMON_RC after SIGTERM; its log: '${stay:-nothing about d$D3}'; ring $ring"
+	[ "$DAEMON_RC" = 0 ] || { ok=0; detail="$detail; want exit status 0"; }
+	[ -n "$stay" ] || ok=0
+	case $ring in *enabled=yes*) ;; *) ok=0; detail="$detail; the ring is not enabled any more" ;; esac
+	[ "$(ring_unanswered "$D3")" -ge 1 ] 2>/dev/null || { ok=0; detail="$detail; no unanswered request on the ring"; }
+	vcpu_still "$D3" || { ok=0; detail="$detail; guest3's vCPU runs (nobody should have answered it)"; }
+	guest_alive guest3 || { ok=0; detail="$detail; guest3 not alive"; }
+	crash=$(xen_crash_lines "$D3")
+	[ -z "$crash" ] || { ok=0; detail="$detail; Xen: $crash"; }
+	if [ $ok = 1 ]; then check enomem-ring-stop PASS "$detail"; else check enomem-ring-stop FAIL "$detail"; fi
+}
+
+# A daemon started while guest3 waits and memory is still short takes the
+# ring over (answers the request its predecessor left, re-enables the
+# ring); guest3, still short of memory, asks again on the new ring.  Then
+# kill -9: the ring stays enabled with that request unanswered, guest3
+# waits on, not crashed.
+enomem_ring_kill() { # domid
+	local D3=$1 from took ring detail ok=1 crash waits=0
+	from=$(log_lines)
+	if ! launch_daemon "restart while d$D3 waits on its ring, memory still short"; then
+		check enomem-ring-kill FAIL "xenshared did not start again: $(log_since "$from" | tail -n 5 | tr '\n' ' ')"
+		return
+	fi
+	wait_for 60 sh -c "tail -n +$((from + 1)) /var/log/xenshared.log | grep -q 'd$D3 ring: taken over; [1-9]'" &&
+		wait_for 60 ring_waits "$D3" && waits=1
+	took=$(log_since "$from" | grep "d$D3 ring: taken over" | head -n 1)
+	enomem_info "restarted daemon pid $DAEMON_PID: ${took:-no takeover line}; ring $(ring_info "$D3")"
+	end_daemon KILL
+	sleep 2
+	ring=$(ring_info "$D3")
+	detail="restart: '${took:-no takeover of the ring of d$D3}', guest3 asked again and waits: $( [ $waits = 1 ] && echo yes || echo no); after kill -9 (exit status $DAEMON_RC): ring $ring"
+	[ -n "$took" ] || ok=0
+	[ "$waits" = 1 ] || ok=0
+	case $ring in *enabled=yes*) ;; *) ok=0; detail="$detail; the ring is not enabled any more" ;; esac
+	[ "$(ring_unanswered "$D3")" -ge 1 ] 2>/dev/null || { ok=0; detail="$detail; no unanswered request on the ring"; }
+	vcpu_still "$D3" || { ok=0; detail="$detail; guest3's vCPU runs"; }
+	guest_alive guest3 || { ok=0; detail="$detail; guest3 not alive"; }
+	crash=$(xen_crash_lines "$D3")
+	[ -z "$crash" ] || { ok=0; detail="$detail; Xen: $crash"; }
+	if [ $ok = 1 ]; then check enomem-ring-kill PASS "$detail"; else check enomem-ring-kill FAIL "$detail"; fi
+}
+
+# The memory comes back while no daemon runs (the hog is destroyed):
+# nobody answers, guest3 keeps waiting.  The next daemon takes the ring
+# over (the killed one's owner node is stale, not a running daemon),
+# answers the request, and guest3 finishes its storm.
+enomem_ring_takeover() { # domid hog
+	local D3=$1 hog=$2 from took owner ring detail ok=1 crash still=0 free
+	e2e-enomem destroy "$hog" >/tmp/destroy-hog.log 2>&1 || enomem_info "destroying the hog: $(cat /tmp/destroy-hog.log)"
+	sleep 3
+	free=$(enomem_free)
+	ring_waits "$D3" && still=1
+	from=$(log_lines)
+	if ! launch_daemon "restart after a kill -9, memory back"; then
+		check enomem-ring-takeover FAIL "xenshared did not start again: $(log_since "$from" | tail -n 5 | tr '\n' ' ')"
+		return
+	fi
+	wait_for 120 storm_done guest3
+	took=$(log_since "$from" | grep "d$D3 ring: taken over" | head -n 1)
+	owner=$(log_since "$from" | grep "/tool/xenshared/owner was" | head -n 1)
+	ring=$(ring_info "$D3")
+	detail="hog gone, no daemon: free $free pages, guest3 still waiting: $( [ $still = 1 ] && echo yes || echo no); restart (pid $DAEMON_PID): '${took:-no takeover of the ring of d$D3}'; '${owner:-no stale owner taken over}'; $(grep -m1 "E2E-GUEST guest3 storm done" "$(console_log guest3)" | tr -d '\r'); ring $ring"
+	[ "$still" = 1 ] || ok=0
+	[ -n "$took" ] || ok=0
+	[ -n "$owner" ] || ok=0
+	storm_done guest3 || { ok=0; detail="$detail; storm not done 120 s after the restart"; }
+	[ "$(ring_unanswered "$D3")" = 0 ] || { ok=0; detail="$detail; requests left unanswered"; }
+	guest_alive guest3 || { ok=0; detail="$detail; guest3 not alive"; }
+	crash=$(xen_crash_lines "$D3")
+	[ -z "$crash" ] || { ok=0; detail="$detail; Xen: $crash"; }
+	if [ $ok = 1 ]; then check enomem-ring-takeover PASS "$detail"; else
+		check enomem-ring-takeover FAIL "$detail"
+		diag_guest_once guest3 enomem-ring "ring takeover failed"
+	fi
+}
+
 phase_enomem() {
-	local target0 tot0 min_mib hog free0 free1 st line w t_storm t_wait waited detail ok
+	local target0 tot0 min_mib hog free0 free1 st line w t_storm t_wait waited detail ok ring
 	local cpu0 cpu1 target_floor req dmesg_crash paused_lines resumed_lines OK1 OK3 i
 	enomem_info "---- phase enomem: unshare ENOMEM on the real hypervisor"
 	if ! guest_alive guest1; then
@@ -178,20 +295,20 @@ phase_enomem() {
 		return
 	fi
 	enomem_ring
-	# The daemon enables the sharing vm_event ring of every guest it scans
-	# (xl gives PVH guests a ring page): unshare ENOMEM then takes the
-	# ring path.  The path of hypervisor-patch 0004 is that of a domain
-	# without a ring: one opted out, which keeps its shared pages while the
-	# daemon releases it and disables its ring.  guest1 is opted out.
-	xenstore-write /local/domain/$D1/memshare/enabled off
-	# (stats keeps listing it, with "in_engine":false; the log says when
-	# the engine let it go)
-	if ! wait_for 30 sh -c "tail -n +$((ENOMEM_LOG_FROM + 1)) /var/log/xenshared.log | grep -q 'd$D1 removed'"; then
-		check enomem-setup FAIL "the daemon did not release guest1 (d$D1) 30 s after its opt-out: $(daemon_ctl stats | grep -o "{\"domid\":$D1,[^}]*}")"
+	if [ -z "$DAEMON_PID" ] || ! daemon_ping; then
+		check enomem-setup FAIL "no daemon answers after the ring steps: $(tail -n 5 /var/log/xenshared.log | tr '\n' ' ')"
 		return
 	fi
-	enomem_log | grep -i -E "VIRQ|ring|reload|d$D1 " | head -n 8 | sed 's/^/E2E INFO enomem xenshared: /'
-	enomem_info "guest1 opted out: $(e2e-probe stats | grep "dom=$D1 ")"
+	# The path of hypervisor-patch 0004 is that of a domain without a
+	# sharing ring: guest1, whose ring page dom0-init.sh took away before
+	# the daemon first saw it (a ring, once enabled, stays with a domain
+	# holding shared pages, opted out or not).
+	ring=$(ring_info "$D1")
+	case $ring in
+	*pfn=0\ *) ;;
+	*) check enomem-setup FAIL "guest1 (d$D1) has a sharing ring: $ring"; return ;;
+	esac
+	enomem_info "guest1 has no sharing ring ($ring; daemon: $(grep "d$D1 ring" /var/log/xenshared.log | tail -n 1)): $(e2e-probe stats | grep "dom=$D1 ")"
 
 	# the hog: an empty HVM domain that never runs, made by e2e-enomem
 	# (not xl: xl's kernel loader once failed to decompress the kernel here)
@@ -201,7 +318,7 @@ phase_enomem() {
 		return
 	fi
 	free1=$(enomem_free)
-	check enomem-setup PASS "daemon reloaded (reserve = 0, dom0_balloon = on, dom0_min_memory = ${min_mib}M, dom0 target ${target0} KiB); hog d$hog holds the host's memory: free $free0 -> $free1 pages, xl info free_memory=$(xl_info_mb free_memory)MiB"
+	check enomem-setup PASS "daemon reloaded (reserve = 0, dom0_balloon = on, dom0_min_memory = ${min_mib}M, dom0 target ${target0} KiB); guest1 without a sharing ring ($ring); hog d$hog holds the host's memory: free $free0 -> $free1 pages, xl info free_memory=$(xl_info_mb free_memory)MiB"
 
 	# the storm
 	OK1=$(verdicts guest1 OK) OK3=$(verdicts guest3 OK)
@@ -257,8 +374,8 @@ phase_enomem() {
 	if wait_for 180 storm_done; then
 		sleep 2
 		w=$(enomem_waiters)
-		resumed_lines=$(enomem_log | grep -c "resumed after unshare ENOMEM")
-		detail="$(grep -m1 "E2E-GUEST guest1 storm done" "$(console_log guest1)" | tr -d '\r'), after the hog went: $w; daemon 'resumed after unshare ENOMEM' lines=$resumed_lines: $(enomem_log | grep "resumed after unshare ENOMEM" | tail -n 1)"
+		resumed_lines=$(enomem_log | grep -c "d$D1 resumed after unshare ENOMEM")
+		detail="$(grep -m1 "E2E-GUEST guest1 storm done" "$(console_log guest1)" | tr -d '\r'), after the hog went: $w; daemon 'd$D1 resumed after unshare ENOMEM' lines=$resumed_lines: $(enomem_log | grep "d$D1 resumed after unshare ENOMEM" | tail -n 1)"
 		case $w in
 		*waiters=0*) [ "$resumed_lines" -gt 0 ] && check enomem-resumed PASS "$detail" || check enomem-resumed FAIL "$detail" ;;
 		*) check enomem-resumed FAIL "$detail" ;;

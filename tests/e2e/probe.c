@@ -1,11 +1,12 @@
 /*
- * e2e-probe - read the hypervisor's sharing counters from inside dom0.
+ * e2e-probe - read the hypervisor's sharing state from inside dom0.
  *
  * DOC: Overview
  * The e2e harness needs the hypervisor's own numbers, independent of the
  * daemon, to judge it: xc_sharing_freed_pages (frames saved),
- * xc_sharing_used_frames (shared frames in use) and every domain's
- * shr_pages/tot_pages.  `xl info` rounds these to MiB; this prints pages.
+ * xc_sharing_used_frames (shared frames in use), every domain's
+ * shr_pages/tot_pages, and the state of a domain's sharing ring.  `xl info`
+ * rounds the counters to MiB; this prints pages.
  *
  *   e2e-probe stats           E2E-PROBE freed=<n> used=<n>
  *                             E2E-PROBE dom=<id> tot=<n> shr=<n>   (each domain)
@@ -16,6 +17,35 @@
  *                             tot=<n> shr=<n>  (the evidence when a guest is
  *                             lost: crashed, shut down, dying, or alive but
  *                             silent -- cpu_ns tells spinning from blocked)
+ *   e2e-probe shr-trace <dom> <seconds> <rise>
+ *                             reads the domain's shr_pages every 20 ms (a
+ *                             group move's eviction, dom0-init.sh).  SIGUSR1
+ *                             arms it: the caller sends it once the daemon
+ *                             says the domain is evicting.  Prints
+ *                             E2E-PROBE shr-trace dom=<id> start=<n>
+ *                             arm_ms=<t> rises_before_arm=<k> min=<n>
+ *                             rises_before_zero=<k> gained_before_zero=<n>
+ *                             zero_ms=<t> rose_ms=<t> end=<n> samples=<n>
+ *                             (-1: never; the zero and the rises before it
+ *                             are counted from the arming on).  A rise is a
+ *                             reading above the one before it: something
+ *                             shared a page of the domain; the first 16
+ *                             rises are printed as they come, armed or not:
+ *                             E2E-PROBE shr-rise t_ms=<t> from=<n> to=<n>
+ *                             armed=<0|1>.  Returns once shr_pages is back
+ *                             at <rise> after the zero, or after <seconds>.
+ *   e2e-probe ring <dom>      the domain's sharing vm_event ring, read from
+ *                             its page (mapped read-only) and Xen:
+ *                             E2E-PROBE ring dom=<id> pfn=<gfn> enabled=<yes|no>
+ *                             req_prod=<n> rsp_prod=<n> unanswered=<n>.
+ *                             "enabled" asks Xen to enable the ring: EBUSY
+ *                             means a helper's ring is enabled; if the call
+ *                             succeeds, no ring was enabled, and it is
+ *                             disabled again at once (exit 1).
+ *   e2e-probe no-ring <dom>   sets the domain's HVM_PARAM_SHARING_RING_PFN to
+ *                             0, as a toolstack that gives a guest no sharing
+ *                             ring page leaves it (only before a ring is
+ *                             enabled: an enabled ring keeps its page)
  *
  * Invariant checked by `stats` (from mem_sharing.c): the sum of shr_pages
  * over all domains equals freed + used; a violation exits 3 (judged only on
@@ -23,10 +53,18 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
 #include <xenctrl.h>
+#include <xenforeignmemory.h>
+#include <xen/hvm/params.h>
+#include <xen/vm_event.h>
 
 #define MAX_DOMAINS 64
 
@@ -122,18 +160,222 @@ static int probe_state(xc_interface *xch)
 	return 0;
 }
 
-static int probe_control(xc_interface *xch, const char *arg)
+static int parse_ulong(const char *arg, unsigned long max, const char *what, unsigned long *out)
 {
 	char *end;
-	unsigned long dom;
 
 	errno = 0;
-	dom = strtoul(arg, &end, 10);
-	if (errno || *end || end == arg || dom >= 0x7ff0) {
-		fprintf(stderr, "e2e-probe: bad domain id '%s'\n", arg);
-		return 2;
+	*out = strtoul(arg, &end, 10);
+	if (errno || *end || end == arg || *out > max) {
+		fprintf(stderr, "e2e-probe: bad %s '%s'\n", what, arg);
+		return -1;
 	}
-	if (xc_memshr_control(xch, (uint32_t)dom, 1)) {
+	return 0;
+}
+
+static int parse_dom(const char *arg, uint32_t *out)
+{
+	unsigned long v;
+
+	if (parse_ulong(arg, 0x7fef, "domain id", &v))
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One domain's shr_pages; -1 when it is gone or unreadable. */
+static int64_t dom_shr(xc_interface *xch, uint32_t dom)
+{
+	xc_domaininfo_t info;
+
+	if (xc_domain_getinfolist(xch, dom, 1, &info) != 1 || info.domain != dom)
+		return -1;
+	return (int64_t)info.shr_pages;
+}
+
+static volatile sig_atomic_t trace_armed;
+
+static void trace_arm(int sig)
+{
+	(void)sig;
+	trace_armed = 1;
+}
+
+/*
+ * The eviction of a domain moved to another group, seen by the hypervisor:
+ * from the moment the daemon reports it evicting (the arming), its
+ * shr_pages must fall to 0 without rising on the way (nothing of it is
+ * shared while it evicts), then rise again (it shares in its new group).
+ * Before the arming it may still merge legitimately, in its old group.
+ */
+static int probe_shr_trace(xc_interface *xch, char **argv)
+{
+	struct sigaction sa = { .sa_handler = trace_arm };
+	unsigned long secs, rise;
+	int64_t t0, now, start, prev, cur = 0, min = -1, end, arm_ms = -1, zero_ms = -1, rose_ms = -1;
+	int64_t gained = 0;
+	unsigned long samples = 0, rises = 0, rises_before_arm = 0, printed_rises = 0;
+	uint32_t dom;
+
+	if (parse_dom(argv[0], &dom) || parse_ulong(argv[1], 3600, "seconds", &secs) ||
+	    parse_ulong(argv[2], 1ul << 30, "rise", &rise))
+		return 2;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL)) {
+		fprintf(stderr, "e2e-probe: shr-trace: sigaction: %s\n", strerror(errno));
+		return 1;
+	}
+	t0 = now_ms();
+	start = prev = end = dom_shr(xch, dom);
+	if (start < 0) {
+		fprintf(stderr, "e2e-probe: shr-trace: no domain %u\n", dom);
+		return 1;
+	}
+	do {
+		bool first_armed = false;
+
+		usleep(20000);
+		now = now_ms();
+		/* a reading taken after the signal counts as armed */
+		if (trace_armed && arm_ms < 0) {
+			arm_ms = now - t0;
+			first_armed = true;
+		}
+		cur = dom_shr(xch, dom);
+		if (cur < 0) {
+			fprintf(stderr, "e2e-probe: shr-trace: domain %u gone after %" PRId64 " ms\n",
+				dom, now - t0);
+			break;
+		}
+		samples++;
+		end = cur;
+		if (cur > prev && zero_ms < 0 && printed_rises < 16) {
+			printed_rises++;
+			printf("E2E-PROBE shr-rise t_ms=%" PRId64 " from=%" PRId64 " to=%" PRId64
+			       " armed=%d\n", now - t0, prev, cur, arm_ms >= 0);
+		}
+		if (arm_ms < 0) {
+			rises_before_arm += cur > prev;
+		} else if (zero_ms < 0) {
+			if (first_armed || cur < min)
+				min = cur;
+			if (!first_armed && cur > prev) {
+				rises++;
+				gained += cur - prev;
+			}
+			if (cur == 0)
+				zero_ms = now - t0;
+		} else if (rose_ms < 0 && cur > 0) {
+			rose_ms = now - t0;
+		}
+		prev = cur;
+	} while (now - t0 < (int64_t)secs * 1000 && !(zero_ms >= 0 && cur >= (int64_t)rise));
+	printf("E2E-PROBE shr-trace dom=%u start=%" PRId64 " arm_ms=%" PRId64 " rises_before_arm=%lu"
+	       " min=%" PRId64 " rises_before_zero=%lu gained_before_zero=%" PRId64
+	       " zero_ms=%" PRId64 " rose_ms=%" PRId64 " end=%" PRId64 " samples=%lu\n",
+	       dom, start, arm_ms, rises_before_arm, min, rises, gained, zero_ms, rose_ms, end,
+	       samples);
+	return 0;
+}
+
+/*
+ * The sharing ring as the stop protocol leaves it (docs/design.md, "The
+ * stop protocol"): still enabled, and the requests no helper answered still
+ * on it (req_prod ahead of rsp_prod).
+ */
+static int probe_ring(xc_interface *xch, const char *arg)
+{
+	xenforeignmemory_handle *fm;
+	const vm_event_sring_t *sring;
+	xen_pfn_t gfn;
+	uint64_t pfn = 0;
+	uint32_t dom, port;
+	RING_IDX req, rsp;
+	const char *enabled;
+	int err = 0, rc = 0;
+
+	if (parse_dom(arg, &dom))
+		return 2;
+	if (xc_hvm_param_get(xch, dom, HVM_PARAM_SHARING_RING_PFN, &pfn)) {
+		fprintf(stderr, "e2e-probe: ring: d%u HVM_PARAM_SHARING_RING_PFN: %s\n", dom,
+			strerror(errno));
+		return 1;
+	}
+	if (!pfn) {
+		printf("E2E-PROBE ring dom=%u pfn=0 enabled=no\n", dom);
+		return 1;
+	}
+	if (!xc_memshr_ring_enable(xch, dom, &port)) {
+		/* nobody's ring: undo our own enable at once */
+		enabled = "no";
+		rc = 1;
+		if (xc_memshr_ring_disable(xch, dom))
+			fprintf(stderr, "e2e-probe: ring: d%u disabling the ring it enabled: %s\n", dom,
+				strerror(errno));
+	} else if (errno == EBUSY) {
+		enabled = "yes";
+	} else {
+		fprintf(stderr, "e2e-probe: ring: d%u xc_memshr_ring_enable: %s\n", dom,
+			strerror(errno));
+		enabled = "unknown";
+		rc = 1;
+	}
+	fm = xenforeignmemory_open(NULL, 0);
+	if (!fm) {
+		fprintf(stderr, "e2e-probe: xenforeignmemory_open: %s\n", strerror(errno));
+		return 1;
+	}
+	gfn = (xen_pfn_t)pfn;
+	sring = xenforeignmemory_map(fm, dom, PROT_READ, 1, &gfn, &err);
+	if (!sring || err) {
+		fprintf(stderr, "e2e-probe: ring: d%u mapping gfn 0x%" PRIx64 ": %s\n", dom, pfn,
+			strerror(sring ? -err : errno));
+		if (sring)
+			xenforeignmemory_unmap(fm, (void *)sring, 1);
+		xenforeignmemory_close(fm);
+		return 1;
+	}
+	req = sring->req_prod;
+	rsp = sring->rsp_prod;
+	xenforeignmemory_unmap(fm, (void *)sring, 1);
+	xenforeignmemory_close(fm);
+	printf("E2E-PROBE ring dom=%u pfn=0x%" PRIx64 " enabled=%s req_prod=%u rsp_prod=%u"
+	       " unanswered=%u\n", dom, pfn, enabled, req, rsp, req - rsp);
+	return rc;
+}
+
+static int probe_no_ring(xc_interface *xch, const char *arg)
+{
+	uint64_t pfn = 0;
+	uint32_t dom;
+
+	if (parse_dom(arg, &dom))
+		return 2;
+	if (xc_hvm_param_get(xch, dom, HVM_PARAM_SHARING_RING_PFN, &pfn) ||
+	    xc_hvm_param_set(xch, dom, HVM_PARAM_SHARING_RING_PFN, 0)) {
+		fprintf(stderr, "e2e-probe: no-ring: d%u HVM_PARAM_SHARING_RING_PFN: %s\n", dom,
+			strerror(errno));
+		return 1;
+	}
+	printf("E2E-PROBE no-ring dom=%u was_pfn=0x%" PRIx64 "\n", dom, pfn);
+	return 0;
+}
+
+static int probe_control(xc_interface *xch, const char *arg)
+{
+	uint32_t dom;
+
+	if (parse_dom(arg, &dom))
+		return 2;
+	if (xc_memshr_control(xch, dom, 1)) {
 		int err = errno;
 
 		printf("E2E-PROBE control=%s errno=%d (%s)\n",
@@ -141,7 +383,7 @@ static int probe_control(xc_interface *xch, const char *arg)
 		       strerror(err));
 		return 1;
 	}
-	printf("E2E-PROBE control=ok dom=%lu\n", dom);
+	printf("E2E-PROBE control=ok dom=%u\n", dom);
 	return 0;
 }
 
@@ -152,10 +394,14 @@ int main(int argc, char **argv)
 
 	if (argc == 2 && (!strcmp(argv[1], "stats") || !strcmp(argv[1], "state")))
 		;
-	else if (argc == 3 && !strcmp(argv[1], "control"))
+	else if (argc == 3 && (!strcmp(argv[1], "control") || !strcmp(argv[1], "ring") ||
+			       !strcmp(argv[1], "no-ring")))
+		;
+	else if (argc == 5 && !strcmp(argv[1], "shr-trace"))
 		;
 	else {
-		fprintf(stderr, "Usage: e2e-probe stats | e2e-probe state | e2e-probe control <domid>\n");
+		fprintf(stderr, "Usage: e2e-probe stats | state | control <domid> | ring <domid> |"
+			" no-ring <domid> | shr-trace <domid> <seconds> <rise>\n");
 		return 2;
 	}
 	xch = xc_interface_open(NULL, NULL, 0);
@@ -163,8 +409,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "e2e-probe: xc_interface_open: %s\n", strerror(errno));
 		return 1;
 	}
-	if (argc == 3)
+	if (!strcmp(argv[1], "control"))
 		rc = probe_control(xch, argv[2]);
+	else if (!strcmp(argv[1], "ring"))
+		rc = probe_ring(xch, argv[2]);
+	else if (!strcmp(argv[1], "no-ring"))
+		rc = probe_no_ring(xch, argv[2]);
+	else if (!strcmp(argv[1], "shr-trace"))
+		rc = probe_shr_trace(xch, argv + 2);
 	else if (!strcmp(argv[1], "state"))
 		rc = probe_state(xch);
 	else

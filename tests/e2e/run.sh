@@ -11,7 +11,7 @@
 # them to $E2E_WORK/result.txt and exits 0 when no check failed and the
 # result line was seen, else 1 (printing the last 100 serial lines).
 #
-# Environment: E2E_TIMEOUT (s, default 480), E2E_XEN (use this hypervisor
+# Environment: E2E_TIMEOUT (s, default 1500), E2E_XEN (use this hypervisor
 # image), E2E_XEN_ARGS (extra hypervisor boot options), E2E_SKIP_BUILD=1
 # (reuse the images built by the previous run), E2E_PREBUILT=1 (take
 # $O/bin/xenshared and xenshare-stat as they are, without make), E2E_MODE=
@@ -67,7 +67,7 @@ xen_args="console=com1 com1=115200,8n1 dom0_mem=768M,max:768M dom0_max_vcpus=1 b
 dom0_args="console=hvc0 loglevel=4"
 # E2E_TCG_THREAD=single: one host thread for both emulated CPUs (QEMU's
 # round-robin TCG) instead of one per CPU; a control for races in the
-# multi-threaded emulation of SVM (docs/e2e.md, "open").
+# multi-threaded emulation of SVM (docs/e2e.md, "Known emulator problems").
 tcg_thread=${E2E_TCG_THREAD:-multi}
 # E2E_QEMU_CPU: the emulated CPU model (-cpu), e.g. max,-rdtscp,-avx,-avx2
 # to take AVX (new in QEMU 7.2's TCG) out of the picture.

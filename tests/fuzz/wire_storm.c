@@ -179,7 +179,7 @@ static const uint32_t ops[] = {
 	SIM_OP_ADD_TO_PHYSMAP, SIM_OP_RANGE_SHARE, SIM_OP_DEBUG_GFN, SIM_OP_AUDIT,
 	SIM_OP_FREED_PAGES, SIM_OP_USED_FRAMES, SIM_OP_RING_ENABLE, SIM_OP_RING_DISABLE,
 	SIM_OP_DOMAIN_RESUME, SIM_OP_COMPARE_SHARE, SIM_OP_ENOMEM_WAITERS,
-	SIM_OP_ENOMEM_RESUME, SIM_OP_MAP,
+	SIM_OP_ENOMEM_RESUME, SIM_OP_MAP, SIM_OP_SHADOW_OP, SIM_OP_DM_MODIFIED_MEMORY,
 	SIM_OP_UNMAP, SIM_OP_EVTCHN_BIND_INTERDOMAIN, SIM_OP_EVTCHN_BIND_VIRQ,
 	SIM_OP_EVTCHN_UNBIND, SIM_OP_EVTCHN_NOTIFY, SIM_OP_EVENT, SIM_OP_XS_READ,
 	SIM_OP_XS_WRITE, SIM_OP_XS_MKDIR, SIM_OP_XS_RM, SIM_OP_XS_DIRECTORY,
@@ -263,12 +263,23 @@ static size_t make_payload(uint32_t op, uint8_t *p)
 			p[n++] = 0;
 		}
 	}
-	if (op == SIM_OP_MAP || op == SIM_OP_UNMAP || op == SIM_OP_COMPARE_SHARE) {
-		uint32_t cnt = below(3) ? (uint32_t)below(8) : (uint32_t)pick_u64();
+	if (op == SIM_OP_SHADOW_OP && below(2)) {
+		/* a log-dirty op Xen knows: OFF, ENABLE_LOGDIRTY, CLEAN, PEEK, ENABLE, an allocation op */
+		static const uint32_t sops[] = { 0, 2, 11, 12, 32, 30, 31, 1 };
+		uint32_t mode = (uint32_t)below(5);
 
-		memcpy(p + (op == SIM_OP_MAP ? 8 : 0), &cnt, 4);
+		memcpy(p + 4, &sops[below(sizeof(sops) / sizeof(sops[0]))], 4);
+		memcpy(p + 8, &mode, 4);
+	}
+	if (op == SIM_OP_MAP || op == SIM_OP_UNMAP || op == SIM_OP_COMPARE_SHARE ||
+	    op == SIM_OP_DM_MODIFIED_MEMORY) {
+		uint32_t cnt = below(3) ? (uint32_t)below(8) : (uint32_t)pick_u64();
+		size_t at = op == SIM_OP_MAP ? 8 : op == SIM_OP_DM_MODIFIED_MEMORY ? 4 : 0;
+		size_t each = op == SIM_OP_COMPARE_SHARE ? 48 : op == SIM_OP_DM_MODIFIED_MEMORY ? 16 : 8;
+
+		memcpy(p + at, &cnt, 4);
 		if (cnt <= 4096 && below(2)) {
-			size_t want = (op == SIM_OP_MAP ? 16 : 8) + (size_t)cnt * (op == SIM_OP_COMPARE_SHARE ? 48 : 8);
+			size_t want = (op == SIM_OP_MAP ? 16 : 8) + (size_t)cnt * each;
 
 			if (want > n) {
 				fill_random(p + n, want - n);

@@ -9,7 +9,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 fail() { echo "FAIL: $*"; exit 1; }
 cd "$top" || exit 1
-out=$(make --no-print-directory O="$O" deb 2>"$O/deb.err" | tail -n 1) || fail "make deb: $(tail -5 "$O/deb.err")"
+out=$(make --no-print-directory O="$O" deb 2>"$O/deb.err" | grep '\.deb$' | tail -n 1) || fail "make deb: $(tail -5 "$O/deb.err")"
 [ -f "$out" ] || fail "make deb printed '$out', not a package"
 list=$(dpkg-deb -c "$out") || fail "dpkg-deb -c"
 for f in ./usr/sbin/xenshared ./usr/bin/xenshare-stat ./usr/bin/xenshare-estimate \

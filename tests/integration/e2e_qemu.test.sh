@@ -43,16 +43,13 @@ if ! "$top/tests/e2e/fetch.sh" >/dev/null 2>"$O/e2e-fetch.err"; then
 	echo "e2e_qemu: skipped: cannot download the Debian packages (no network to the archive?)"
 	exit 77
 fi
-# Up to three boots.  On this emulated AMD SVM/NPT machine (QEMU 7.2 TCG),
-# unpinned, about one boot in four lost a guest, with its pages shared or
-# not: the guests died of lost CPU state (host registers after VMRUN, a GS
-# base of 0), and dom0's own programs crashed in most boots as well
-# (docs/e2e.md, "Guests lost on the emulated machine").  run.sh now pins
-# dom0 and the guests to separate CPUs, which made six boots in a row
-# clean; the retries stay until CI confirms it.  A failure that
-# repeats three times fails the test; each failed attempt's serial log,
-# with its E2E DIAG evidence, is kept and every retry is printed, so the
-# intermittent failure stays visible.
+# Up to three boots.  This emulated AMD SVM/NPT machine (QEMU 7.2 TCG)
+# loses vCPU state now and then, pinned or not: a guest dies of it, with
+# its pages shared or not, or a dom0 program crashes (docs/e2e.md, "Known
+# emulator problems").  A failure that repeats three times fails the
+# test; each failed attempt's serial log, with its E2E DIAG evidence, is
+# kept and every retry is printed, so the intermittent failure stays
+# visible.
 work=${E2E_WORK:-$O/e2e}
 attempt=1
 while :; do

@@ -1,8 +1,9 @@
 #!/bin/sh
-# The drop-in libraries of tools/xensim/client/ export exactly what Debian's
-# Xen 4.17 client libraries export -- same sonames, same symbol names in the
-# same version nodes -- so any program linked against libxen-dev resolves
-# every symbol against them.  The only addition allowed is the patched
+# The drop-in libraries of tools/xensim/client/ (libxenctrl,
+# libxenforeignmemory, libxenevtchn, libxenstore, libxendevicemodel) export
+# exactly what Debian's Xen 4.17 client libraries export -- same sonames,
+# same symbol names in the same version nodes -- so any program linked
+# against libxen-dev resolves every symbol against them.  The only addition allowed is the patched
 # hypervisor's xc_memshr_compare_share in libxenctrl.  Also checks that the
 # committed generated stubs still match the installed libxen-dev.
 set -u
@@ -12,7 +13,7 @@ sys=/usr/lib/x86_64-linux-gnu
 
 # Build the libraries if the top-level build did not (client.mk is one
 # directory deeper than the Makefile's */*/*.mk include).
-if [ ! -e "$O/simlib/libxenstore.so.4" ]; then
+if [ ! -e "$O/simlib/libxenstore.so.4" ] || [ ! -e "$O/simlib/libxendevicemodel.so.1" ]; then
 	if make -C "$root" -n O="$O" VARIANT="${VARIANT:-release}" simlibs >/dev/null 2>&1; then
 		make -C "$root" -s O="$O" VARIANT="${VARIANT:-release}" simlibs >&2 || exit 1
 	else
@@ -29,7 +30,8 @@ exports() {
 }
 
 fail=0
-for pair in libxenctrl.so.4.17 libxenforeignmemory.so.1 libxenevtchn.so.1 libxenstore.so.4; do
+for pair in libxenctrl.so.4.17 libxenforeignmemory.so.1 libxenevtchn.so.1 libxenstore.so.4 \
+	libxendevicemodel.so.1; do
 	ours=$O/simlib/$pair
 	[ -e "$ours" ] || { echo "missing $ours"; fail=1; continue; }
 	soname=$(objdump -p "$ours" | awk '$1 == "SONAME" { print $2 }')

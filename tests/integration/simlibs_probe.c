@@ -30,20 +30,46 @@
  *   simlibs_probe xs-commit PATH VALUE  write PATH in a transaction and
  *                                       commit it; prints "committed" or
  *                                       "EAGAIN" (both exit 0)
+ *   simlibs_probe logdirty-enable DOM   XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY
+ *   simlibs_probe logdirty-off DOM      XEN_DOMCTL_SHADOW_OP_OFF
+ *                                       (both print "ok" or "errno N")
+ *   simlibs_probe logdirty-clean DOM    CLEAN (logdirty-peek: PEEK) of the
+ *   simlibs_probe logdirty-peek DOM     whole p2m; prints {"pages": N,
+ *                                       "dirty_count": N, "fault_count": N,
+ *                                       "gfns": [the dirty gfns]}
+ *   simlibs_probe mark DOM FIRST NR     xendevicemodel_modified_memory();
+ *                                       prints "ok" or "errno N"
+ *   simlibs_probe holes DOM FIRST N     map gfns FIRST .. FIRST+N-1 read-only
+ *                                       with per-page errors; prints
+ *                                       {"mapped": N, "holes": [[first,
+ *                                       last], ...], "nominate_hole": errno
+ *                                       of nominating the first hole}
+ *   simlibs_probe logdirty-thief DOM MS [giveback]
+ *                                       a second log-dirty user: CLEAN the
+ *                                       whole p2m every 5 ms for MS ms (with
+ *                                       giveback: hand each CLEAN's bits back
+ *                                       with modified_memory at once); prints
+ *                                       "ready" after the first CLEAN, then
+ *                                       {"cleans": N, "stolen": N,
+ *                                       "given_back": N, "paused_at_end": B}
  *
  * Exit status 0 when every check holds; each failing check prints one line
  * saying what was expected.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <xenctrl.h>
+#include <xendevicemodel.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
 #include <xenstore.h>
@@ -402,6 +428,200 @@ static int probe_xs_commit(const char *path, const char *value)
 	return failures ? 1 : 0;
 }
 
+static int probe_holes(uint32_t dom, unsigned long first, unsigned long n)
+{
+	xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+	xenforeignmemory_handle *fm = xenforeignmemory_open(NULL, 0);
+	xen_pfn_t *gfns = calloc(n ? n : 1, sizeof(*gfns));
+	int *err = calloc(n ? n : 1, sizeof(*err));
+	unsigned long mapped = 0, hole = ULONG_MAX, run = ULONG_MAX;
+	int nominate_errno = 0, first_range = 1;
+	uint64_t h;
+	void *p;
+
+	if (!xch || !fm || !gfns || !err || !n) {
+		printf("FAIL: %s\n", strerror(errno));
+		return 1;
+	}
+	for (unsigned long i = 0; i < n; i++)
+		gfns[i] = first + i;
+	p = xenforeignmemory_map(fm, dom, PROT_READ, n, gfns, err);
+	CHECK(p != NULL, "map of %lu pages of d%u: %s", n, dom, strerror(errno));
+	if (!p)
+		return 1;
+	printf("{\"holes\": [");
+	for (unsigned long i = 0; i <= n; i++) {
+		bool is_hole = i < n && err[i] == -EINVAL;
+
+		CHECK(i == n || !err[i] || err[i] == -EINVAL, "gfn %#lx: err %d", first + i, err[i]);
+		if (i < n && !err[i])
+			mapped++;
+		if (is_hole && run == ULONG_MAX)
+			run = i;
+		if (!is_hole && run != ULONG_MAX) {
+			printf("%s[%lu, %lu]", first_range ? "" : ", ", first + run, first + i - 1);
+			first_range = 0;
+			if (hole == ULONG_MAX)
+				hole = first + run;
+			run = ULONG_MAX;
+		}
+	}
+	xenforeignmemory_unmap(fm, p, n);
+	if (hole != ULONG_MAX && xc_memshr_nominate_gfn(xch, dom, hole, &h) < 0)
+		nominate_errno = errno;
+	printf("], \"mapped\": %lu, \"nominate_hole\": %d}\n", mapped, nominate_errno);
+	free(gfns);
+	free(err);
+	xenforeignmemory_close(fm);
+	xc_interface_close(xch);
+	return failures ? 1 : 0;
+}
+
+/* Prints "ok", or "errno N" (exit 0 either way: the test judges). */
+static int print_rc(int rc)
+{
+	if (rc < 0)
+		printf("errno %d\n", errno);
+	else
+		printf("ok\n");
+	return 0;
+}
+
+static int probe_shadow(uint32_t dom, unsigned int sop)
+{
+	xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+	int rc;
+
+	if (!xch) {
+		printf("FAIL: xc_interface_open: %s\n", strerror(errno));
+		return 1;
+	}
+	rc = print_rc(xc_shadow_control(xch, dom, sop, NULL, 0));
+	xc_interface_close(xch);
+	return rc;
+}
+
+static int probe_mark(uint32_t dom, unsigned long first, unsigned long nr)
+{
+	xendevicemodel_handle *dm = xendevicemodel_open(NULL, 0);
+	int rc;
+
+	if (!dm) {
+		printf("FAIL: xendevicemodel_open: %s\n", strerror(errno));
+		return 1;
+	}
+	rc = print_rc(xendevicemodel_modified_memory(dm, (domid_t)dom, first, (uint32_t)nr));
+	xendevicemodel_close(dm);
+	return rc;
+}
+
+static int test_bit_(const unsigned long *b, uint64_t i)
+{
+	return (int)(b[i / (8 * sizeof(*b))] >> (i % (8 * sizeof(*b))) & 1);
+}
+
+static int probe_logdirty_op(uint32_t dom, unsigned int sop)
+{
+	xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+	DECLARE_HYPERCALL_BUFFER(unsigned long, bitmap);
+	xc_shadow_op_stats_t st = { 0, 0 };
+	xen_pfn_t nr = 0;
+	int pages, first = 1;
+	long long r;
+
+	if (!xch || xc_domain_nr_gpfns(xch, dom, &nr) < 0) {
+		printf("FAIL: d%u: %s\n", dom, strerror(errno));
+		return 1;
+	}
+	pages = (int)((nr + 8 * XC_PAGE_SIZE - 1) / (8 * XC_PAGE_SIZE));
+	bitmap = xc_hypercall_buffer_alloc_pages(xch, bitmap, pages);
+	CHECK(bitmap != NULL, "bitmap of %d pages: %s", pages, strerror(errno));
+	if (!bitmap)
+		return 1;
+	r = xc_logdirty_control(xch, dom, sop, HYPERCALL_BUFFER(bitmap), nr, 0, &st);
+	if (r < 0) {
+		printf("errno %d\n", errno);
+	} else {
+		CHECK(r == (long long)nr, "pages %lld, asked %lu", r, (unsigned long)nr);
+		printf("{\"pages\": %lld, \"dirty_count\": %u, \"fault_count\": %u, \"gfns\": [",
+		       r, st.dirty_count, st.fault_count);
+		for (uint64_t g = 0; g < nr; g++)
+			if (test_bit_(bitmap, g)) {
+				printf("%s%llu", first ? "" : ", ", (unsigned long long)g);
+				first = 0;
+			}
+		printf("]}\n");
+	}
+	xc_hypercall_buffer_free_pages(xch, bitmap, pages);
+	xc_interface_close(xch);
+	return failures ? 1 : 0;
+}
+
+static int probe_logdirty_thief(uint32_t dom, unsigned int ms, int giveback)
+{
+	xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+	xendevicemodel_handle *dm = xendevicemodel_open(NULL, 0);
+	DECLARE_HYPERCALL_BUFFER(unsigned long, bitmap);
+	struct xen_dm_op_modified_memory_extent *x = NULL;
+	unsigned long cleans = 0, stolen = 0, given = 0;
+	xen_pfn_t nr = 0;
+	xc_dominfo_t di;
+	double end;
+	int pages;
+
+	if (!xch || !dm || xc_domain_nr_gpfns(xch, dom, &nr) < 0) {
+		printf("FAIL: d%u: %s\n", dom, strerror(errno));
+		return 1;
+	}
+	pages = (int)((nr + 8 * XC_PAGE_SIZE - 1) / (8 * XC_PAGE_SIZE));
+	bitmap = xc_hypercall_buffer_alloc_pages(xch, bitmap, pages);
+	x = calloc(nr, sizeof(*x));
+	if (!bitmap || !x) {
+		printf("FAIL: %s\n", strerror(errno));
+		return 1;
+	}
+	end = now_s() + ms / 1000.0;
+	do {
+		uint32_t n = 0;
+		long long r = xc_logdirty_control(xch, dom, XEN_DOMCTL_SHADOW_OP_CLEAN,
+						  HYPERCALL_BUFFER(bitmap), nr, 0, NULL);
+
+		CHECK(r == (long long)nr, "CLEAN of d%u: %lld (%s)", dom, r, strerror(errno));
+		if (r != (long long)nr)
+			break;
+		/* the dirty gfns, one extent per run */
+		for (uint64_t g = 0; g < nr; g++) {
+			if (!test_bit_(bitmap, g))
+				continue;
+			stolen++;
+			if (n && x[n - 1].first_pfn + x[n - 1].nr == g)
+				x[n - 1].nr++;
+			else
+				x[n++] = (struct xen_dm_op_modified_memory_extent){ .first_pfn = g, .nr = 1 };
+		}
+		if (giveback && n) {
+			CHECK(xendevicemodel_modified_memory_bulk(dm, (domid_t)dom, x, n) == 0,
+			      "modified_memory of %u extents: %s", n, strerror(errno));
+			for (uint32_t i = 0; i < n; i++)
+				given += x[i].nr;
+		}
+		if (!cleans++) {
+			printf("ready\n");
+			fflush(stdout);
+		}
+		usleep(5000);
+	} while (now_s() < end);
+	di.paused = 0;
+	CHECK(xc_domain_getinfo(xch, dom, 1, &di) == 1, "getinfo d%u: %s", dom, strerror(errno));
+	printf("{\"cleans\": %lu, \"stolen\": %lu, \"given_back\": %lu, \"paused_at_end\": %s}\n",
+	       cleans, stolen, given, di.paused ? "true" : "false");
+	free(x);
+	xc_hypercall_buffer_free_pages(xch, bitmap, pages);
+	xendevicemodel_close(dm);
+	xc_interface_close(xch);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "stubs"))
@@ -427,9 +647,27 @@ int main(int argc, char **argv)
 		return probe_watch_virq((unsigned int)parse_ul(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "xs-commit"))
 		return probe_xs_commit(argv[2], argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "logdirty-enable"))
+		return probe_shadow((uint32_t)parse_ul(argv[2]), XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY);
+	if (argc == 3 && !strcmp(argv[1], "logdirty-off"))
+		return probe_shadow((uint32_t)parse_ul(argv[2]), XEN_DOMCTL_SHADOW_OP_OFF);
+	if (argc == 3 && !strcmp(argv[1], "logdirty-clean"))
+		return probe_logdirty_op((uint32_t)parse_ul(argv[2]), XEN_DOMCTL_SHADOW_OP_CLEAN);
+	if (argc == 3 && !strcmp(argv[1], "logdirty-peek"))
+		return probe_logdirty_op((uint32_t)parse_ul(argv[2]), XEN_DOMCTL_SHADOW_OP_PEEK);
+	if (argc == 5 && !strcmp(argv[1], "holes"))
+		return probe_holes((uint32_t)parse_ul(argv[2]), parse_ul(argv[3]), parse_ul(argv[4]));
+	if (argc == 5 && !strcmp(argv[1], "mark"))
+		return probe_mark((uint32_t)parse_ul(argv[2]), parse_ul(argv[3]), parse_ul(argv[4]));
+	if ((argc == 4 || (argc == 5 && !strcmp(argv[4], "giveback"))) &&
+	    !strcmp(argv[1], "logdirty-thief"))
+		return probe_logdirty_thief((uint32_t)parse_ul(argv[2]),
+					    (unsigned int)parse_ul(argv[3]), argc == 5);
 	fprintf(stderr, "usage: simlibs_probe stubs | map-nominate DOM GFN | xs-info DOM |"
 		" watch-introduce SECS | bench DOM PAGES SECS | nominate DOM GFN |"
 		" share SDOM SGFN CDOM CGFN | share-range SDOM CDOM FIRST LAST |"
-		" watch-virq SECS | xs-commit PATH VALUE\n");
+		" watch-virq SECS | xs-commit PATH VALUE | logdirty-enable DOM |"
+		" logdirty-off DOM | logdirty-clean DOM | logdirty-peek DOM |"
+		" mark DOM FIRST NR | holes DOM FIRST N | logdirty-thief DOM MS [giveback]\n");
 	return 2;
 }

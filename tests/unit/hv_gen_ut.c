@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * hv_gen_ut.c - unit tests of the hypervisor model's generated frames (the
- * scale mode of tools/xensim/hv.c, hv.h "generated memory"): content that
+ * scale mode of tools/xensim/hv_gen.c, hv.h "generated memory"): content that
  * is a pure function of a key, in the memfd only while mapped, and every
  * sharing rule still exact on top of it (verify and audit are the judges).
  */

@@ -38,13 +38,13 @@
 #include "ut_common.h"
 
 #define MAX_DOMS 5
-#define MAX_GFNS 48          /* nr_pages <= 40, + ring, + slack */
+#define MAX_GFNS 56          /* nr_pages <= 40, + 4 of max_pages, + the special pages */
 #define MAX_FRAMES 4096      /* model frame objects (ids recycled) */
 #define MAX_MAPS 256
 #define VERIFY_EVERY 8
 #define POOL_FRAMES 110      /* host frames beyond dom0: small, so ENOMEM happens */
 
-enum mstate { M_HOLE, M_PRIV, M_SHARED, M_RING };
+enum mstate { M_HOLE, M_PRIV, M_SHARED, M_SPECIAL };
 
 struct mframe {
 	bool used;
@@ -99,12 +99,13 @@ static struct {
 
 enum { S_WRITE, S_WRITE_ENOMEM, S_NOMINATE, S_SHARE, S_SHARE_STALE, S_SHARE_BADH,
        S_MAP, S_UNMAP, S_CREATE, S_DESTROY, S_BALLOON, S_ATP, S_CMPSHR, S_CRASH,
-       S_RESUME, S_PAUSE, S_FWRITE, S_RING_REQ, S_RING_FULL, S_SHARE_DEADLK, S_NSTATS };
+       S_RESUME, S_PAUSE, S_FWRITE, S_RING_REQ, S_RING_FULL, S_SHARE_DEADLK, S_FRAME_MERGE,
+       S_NSTATS };
 static const char *stat_names[S_NSTATS] = {
 	"writes", "write-enomem", "nominates", "shares", "stale-shares", "bad-handle-shares",
 	"maps", "unmaps", "creates", "destroys", "balloons", "add-to-physmap",
 	"compare-share", "crashes", "resumes", "pauses", "foreign-writes",
-	"ring-requests", "ring-full", "share-edeadlk",
+	"ring-requests", "ring-full", "share-edeadlk", "frame-merges",
 };
 
 static uint64_t rnd(void)
@@ -171,7 +172,7 @@ static void mgfn_drop(struct mdom *d, int g)
 
 	if (x->state == M_HOLE)
 		return;
-	if (x->state == M_RING) {
+	if (x->state == M_SPECIAL) {
 		M.free_frames++;
 	} else {
 		f = &M.f[x->frame];
@@ -232,17 +233,15 @@ static int model_nominate(struct mdom *d, int g, uint64_t *handle)
 	struct mframe *f;
 
 	*handle = 0;
-	if (g >= d->nr_gfns || x->state == M_HOLE || x->state == M_RING)
+	if (g >= d->nr_gfns || x->state == M_HOLE || x->state == M_SPECIAL)
 		return -EINVAL;
 	f = &M.f[x->frame];
 	if (x->state == M_SHARED) {
 		*handle = f->handle;
 		return 0;
 	}
-	if (f->rw)
-		return -EINVAL;
-	if (f->ro)
-		return -E2BIG;
+	if (f->ro || f->rw)
+		return -E2BIG;   /* a foreign mapping, writable or not: an extra reference */
 	return 1;   /* will succeed: the caller records the handle hv returns */
 }
 
@@ -497,7 +496,7 @@ static void op_write(void)
 		EXPECT(rc, -EAGAIN, "write while paused");
 		return;
 	}
-	if (d->g[g].state == M_HOLE || d->g[g].state == M_RING) {
+	if (d->g[g].state == M_HOLE || d->g[g].state == M_SPECIAL) {
 		EXPECT(rc, -EINVAL, "write to a hole");
 		return;
 	}
@@ -758,13 +757,15 @@ static void op_create(void)
 	snprintf(spec.name, sizeof(spec.name), "m%ld", M.step);
 	spec.type = rn(2) ? SIM_DOM_HVM : SIM_DOM_PVH;
 	spec.nr_pages = 8 + rn(33);
-	if (M.free_frames >= 9 && M.free_frames <= 41 && rn(2))
-		spec.nr_pages = (uint64_t)M.free_frames - 1;   /* take the whole pool: ENOMEM follows */
+	if (M.free_frames >= 8 + SIM_NR_SPECIAL_PAGES &&
+	    M.free_frames <= 40 + SIM_NR_SPECIAL_PAGES && rn(2))
+		/* take the whole pool: ENOMEM follows */
+		spec.nr_pages = (uint64_t)M.free_frames - SIM_NR_SPECIAL_PAGES;
 	spec.max_pages = spec.nr_pages + (rn(3) ? 0 : rn(5));
 	spec.vcpus = 1;
 	rc = sim_hv_domain_create(M.hv, &spec, &domid);
 	M.stats[S_CREATE]++;
-	if ((long)spec.nr_pages + 1 > M.free_frames) {
+	if ((long)(spec.nr_pages + SIM_NR_SPECIAL_PAGES) > M.free_frames) {
 		EXPECT(rc, -ENOMEM, "create without enough frames");
 		return;
 	}
@@ -776,7 +777,7 @@ static void op_create(void)
 	d->domid = domid;
 	d->nr_pages = (int)spec.nr_pages;
 	d->max_pages = (int)spec.max_pages;
-	d->nr_gfns = d->max_pages + 1;
+	d->nr_gfns = d->max_pages + SIM_NR_SPECIAL_PAGES;
 	d->tot = d->nr_pages;
 	for (int g = 0; g < MAX_GFNS; g++) {
 		d->g[g].state = M_HOLE;
@@ -787,8 +788,9 @@ static void op_create(void)
 		d->g[g].frame = mframe_new();
 		M.f[d->g[g].frame].sharers = 1;
 	}
-	d->g[d->max_pages].state = M_RING;
-	M.free_frames -= d->nr_pages + 1;
+	for (unsigned int i = 0; i < SIM_NR_SPECIAL_PAGES; i++)
+		d->g[d->max_pages + i].state = M_SPECIAL;
+	M.free_frames -= d->nr_pages + SIM_NR_SPECIAL_PAGES;
 	EXPECT(sim_hv_memshr_control(M.hv, domid, true), 0, "enable sharing");
 	if (rn(2)) {
 		uint64_t ring_gfn = 0;
@@ -797,7 +799,7 @@ static void op_create(void)
 		EXPECT(sim_hv_ring_enable(M.hv, domid, &d->port), 0, "ring enable");
 		EXPECT(sim_hv_get_param(M.hv, domid, HVM_PARAM_SHARING_RING_PFN, &ring_gfn), 0,
 		       "ring param");
-		EXPECT(ring_gfn, d->max_pages, "ring gfn above RAM");
+		EXPECT(ring_gfn, d->max_pages + SIM_SPECIALPAGE_SHARING, "ring gfn above RAM");
 		EXPECT(sim_hv_map(M.hv, 9, domid, &ring_gfn, 1, true, &d->ring_mfn, &err), 0, "ring map");
 		EXPECT(err, 0, "ring map err");
 		SHARED_RING_INIT((vm_event_sring_t *)sim_frame_ptr(M.hv, (uint32_t)d->ring_mfn));
@@ -943,8 +945,15 @@ static void op_compare_share(void)
 			/* the fixed op merges the source frame into the client's */
 			model_merge(cd[i], cg[i], sd[i], sg[i]);
 			want[i] = XENSHARE_CMPSHR_SHARED;
+		} else if (M.f[cd[i]->g[cg[i]].frame].sharers <= M.f[sd[i]->g[sg[i]].frame].sharers) {
+			/* both span (0009): the smaller frame's gfns move, the client's on a tie */
+			model_merge(sd[i], sg[i], cd[i], cg[i]);
+			want[i] = XENSHARE_CMPSHR_SHARED;
+			M.stats[S_FRAME_MERGE]++;
 		} else {
-			want[i] = XENSHARE_CMPSHR_SPANNED;
+			model_merge(cd[i], cg[i], sd[i], sg[i]);
+			want[i] = XENSHARE_CMPSHR_SHARED;
+			M.stats[S_FRAME_MERGE]++;
 		}
 		EXPECT(p[i].result, want[i], "compare_share pair result");
 	}
@@ -1058,7 +1067,7 @@ static void check_read(struct mdom *d, int g)
 		EXPECT(rc, -EINVAL, "read of a hole");
 		return;
 	}
-	if (d->g[g].state == M_RING)
+	if (d->g[g].state == M_SPECIAL)
 		return;
 	EXPECT(rc, 0, "read");
 	if (memcmp(page, d->g[g].data, SIM_PAGE_SIZE))

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * hv_ut.c - one test per rule of the Xen 4.17 sharing semantics that
- * libsimhv (tools/xensim/hv.c, hv_share.c) reproduces.  Every test ends by
+ * libsimhv (tools/xensim/hv_*.c) reproduces.  Every test ends by
  * checking the counters invariant and the audit walk, so a rule that is
  * "obeyed" by corrupting the bookkeeping still fails.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,7 +187,8 @@ static void test_domain_ids_and_dom0(void)
 	done(hv);
 }
 
-/* getinfo fills every field: pages, p2m size with the ring page above RAM, flags, vcpus, name. */
+/* getinfo fills every field: pages, p2m size with the special pages above RAM (the
+ * sharing ring the third of them), flags, vcpus, name. */
 static void test_getinfo_fields(void)
 {
 	struct sim_hv *hv = mk_hv();
@@ -197,13 +199,13 @@ static void test_getinfo_fields(void)
 	CU_ASSERT(di.tot_pages == 10);
 	CU_ASSERT(di.max_pages == 12);
 	CU_ASSERT(di.shr_pages == 0);
-	CU_ASSERT(di.nr_gfns == 13);
+	CU_ASSERT(di.nr_gfns == 12 + SIM_NR_SPECIAL_PAGES);
 	CU_ASSERT(di.flags & SIM_DOMF_HVM);
 	CU_ASSERT(di.flags & SIM_DOMF_RUNNING);
 	CU_ASSERT(di.nr_online_vcpus == 2 && di.paused_vcpus == 0);
 	CU_ASSERT(strcmp(di.name, "guest-1") == 0);
 	CU_ASSERT(sim_hv_get_param(hv, d, HVM_PARAM_SHARING_RING_PFN, &ring) == 0);
-	CU_ASSERT(ring == 12);
+	CU_ASSERT(ring == 12 + SIM_SPECIALPAGE_SHARING);
 	CU_ASSERT(sim_hv_get_param(hv, 0, HVM_PARAM_SHARING_RING_PFN, &ring) == -EINVAL);
 	CU_ASSERT(sim_hv_domain_pause(hv, d) == 0);
 	CU_ASSERT(info(hv, d).flags & SIM_DOMF_PAUSED);
@@ -220,7 +222,7 @@ static void test_guest_write_read(void)
 	uint32_t d = mk_dom(hv, 8);
 	uint8_t page[SIM_PAGE_SIZE];
 
-	CU_ASSERT(free_frames(hv) == before - 9);   /* 8 + the ring page */
+	CU_ASSERT(free_frames(hv) == before - 8 - SIM_NR_SPECIAL_PAGES);
 	CU_ASSERT(page_is(hv, d, 3, 0));
 	CU_ASSERT(sim_hv_guest_write(hv, d, 0, 3, 100, "abc", 3) == 0);
 	CU_ASSERT(sim_hv_guest_read(hv, d, 3, page) == 0);
@@ -381,7 +383,8 @@ static void test_nominate(void)
 	done(hv);
 }
 
-/* Only ram_rw is sharable: holes, out-of-range gfns and the ring page give -EINVAL. */
+/* Only ram_rw is sharable: holes, out-of-range gfns and the special pages
+ * (the sharing ring among them) give -EINVAL. */
 static void test_nominate_not_sharable(void)
 {
 	struct sim_hv *hv = mk_hv();
@@ -391,7 +394,8 @@ static void test_nominate_not_sharable(void)
 	CU_ASSERT(sim_hv_decrease_reservation(hv, d, 1) == 1);
 	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 3, &h) == -EINVAL);   /* ballooned hole */
 	CU_ASSERT(h == 0);
-	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 4, &h) == -EINVAL);   /* the ring page */
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 4, &h) == -EINVAL);   /* a special page */
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 4 + SIM_SPECIALPAGE_SHARING, &h) == -EINVAL);
 	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 1000, &h) == -EINVAL);
 	done(hv);
 }
@@ -412,20 +416,32 @@ static void test_nominate_mapped_e2big(void)
 }
 
 /*
- * A writable foreign mapping holds a writable type reference, which makes
- * get_page_and_type(PGT_shared_page) fail: -EINVAL, not -E2BIG.
+ * A writable foreign mapping of an HVM/PVH guest's page takes no writable
+ * type reference (get_page_from_l1e(), paging_mode_external), only a
+ * reference: nominate gives -E2BIG, as for a read-only one.  A writable
+ * mapping of a shared page unshares it first; the private page it then
+ * holds cannot be nominated again until it is unmapped.
  */
-static void test_nominate_writable_mapped_einval(void)
+static void test_nominate_writable_mapped_e2big(void)
 {
 	struct sim_hv *hv = mk_hv();
-	uint32_t d = mk_dom(hv, 4);
-	uint64_t gfn = 2, mfn, h;
+	uint32_t d = mk_dom(hv, 4), e = mk_dom(hv, 4);
+	uint64_t gfn = 2, mfn, h, h2;
 	int err;
 
 	CU_ASSERT(sim_hv_map(hv, 1, d, &gfn, 1, true, &mfn, &err) == 0 && err == 0);
-	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 2, &h) == -EINVAL);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 2, &h) == -E2BIG);
 	sim_hv_unmap_owner(hv, 1);
 	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 2, &h) == 0);
+
+	share(hv, d, 3, e, 3);
+	h = nominate(hv, d, 3);
+	gfn = 3;
+	CU_ASSERT(sim_hv_map(hv, 1, d, &gfn, 1, true, &mfn, &err) == 0 && err == 0);
+	CU_ASSERT(info(hv, d).shr_pages == 1);   /* gfn 2 still nominated, 3 unshared */
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 3, &h2) == -E2BIG);
+	sim_hv_unmap_owner(hv, 1);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 3, &h2) == 0 && h2 != h);
 	done(hv);
 }
 
@@ -606,7 +622,7 @@ static void test_enomem_with_ring(void)
 	uint64_t ring_gfn, ring_mfn;
 	int err;
 
-	cfg.nr_frames = 16 + 2 * 5 + 40;
+	cfg.nr_frames = 16 + 2 * (4 + SIM_NR_SPECIAL_PAGES) + 40;
 	hv = mk_hv_cfg(cfg);
 	sim_hv_set_notify(hv, on_notify, &n);
 	a = mk_dom(hv, 4);
@@ -661,7 +677,7 @@ static void test_enomem_no_ring_crashes(void)
 	uint32_t a, b;
 	uint64_t before;
 
-	cfg.nr_frames = 16 + 2 * 5 + 3;
+	cfg.nr_frames = 16 + 2 * (4 + SIM_NR_SPECIAL_PAGES) + 3;
 	hv = mk_hv_cfg(cfg);
 	a = mk_dom(hv, 4);
 	b = mk_dom(hv, 4);
@@ -675,7 +691,7 @@ static void test_enomem_no_ring_crashes(void)
 	CU_ASSERT(sim_hv_wait_resumed(hv, b, 0) == -ESRCH);
 	before = free_frames(hv);
 	CU_ASSERT(sim_hv_domain_destroy(hv, b) == 0);
-	CU_ASSERT(free_frames(hv) == before + 4);   /* 3 private + ring; the shared frame stays with a */
+	CU_ASSERT(free_frames(hv) == before + 3 + SIM_NR_SPECIAL_PAGES); /* the shared frame stays with a */
 	done(hv);
 }
 
@@ -687,7 +703,7 @@ static void test_enomem_no_ring_patched(void)
 	struct sim_hv *hv;
 	uint32_t a, b, w[4];
 
-	cfg.nr_frames = 16 + 2 * 5 + 3;
+	cfg.nr_frames = 16 + 2 * (4 + SIM_NR_SPECIAL_PAGES) + 3;
 	cfg.patched = true;
 	hv = mk_hv_cfg(cfg);
 	sim_hv_set_notify(hv, on_notify, &n);
@@ -729,7 +745,7 @@ static void test_enomem_resume_op(void)
 	CU_ASSERT(sim_hv_enomem_resume(hv, 0) == -ENOSYS);
 	sim_hv_destroy(hv);
 
-	cfg.nr_frames = 16 + 2 * 5 + 3;
+	cfg.nr_frames = 16 + 2 * (4 + SIM_NR_SPECIAL_PAGES) + 3;
 	cfg.patched = true;
 	hv = mk_hv_cfg(cfg);
 	a = mk_dom(hv, 4);
@@ -782,7 +798,7 @@ static void test_enomem_ring_full(void)
 
 	FRONT_RING_INIT(&probe, (vm_event_sring_t *)probe_page, SIM_PAGE_SIZE);
 	ring_size = RING_SIZE(&probe);
-	cfg.nr_frames = 16 + 2 * 5 + 3;
+	cfg.nr_frames = 16 + 2 * (4 + SIM_NR_SPECIAL_PAGES) + 3;
 	hv = mk_hv_cfg(cfg);
 	sim_hv_set_notify(hv, on_notify, &n);
 	a = mk_dom(hv, 4);
@@ -1057,10 +1073,10 @@ static void test_add_to_physmap(void)
 	h = nominate(hv, a, 2);
 	CU_ASSERT(sim_hv_memshr_control(hv, b, true) == 0);
 	CU_ASSERT(sim_hv_add_to_physmap(hv, a, 2, h, b, 1) == XENMEM_SHARING_OP_C_HANDLE_INVALID);
-	CU_ASSERT(sim_hv_add_to_physmap(hv, a, 2, h + 1, b, 9) == XENMEM_SHARING_OP_S_HANDLE_INVALID);
-	CU_ASSERT(sim_hv_add_to_physmap(hv, a, 3, h, b, 9) == XENMEM_SHARING_OP_S_HANDLE_INVALID);
-	CU_ASSERT(sim_hv_add_to_physmap(hv, a, 2, h, b, 9) == 0);
-	CU_ASSERT(page_is(hv, b, 9, 0x6b));
+	CU_ASSERT(sim_hv_add_to_physmap(hv, a, 2, h + 1, b, 20) == XENMEM_SHARING_OP_S_HANDLE_INVALID);
+	CU_ASSERT(sim_hv_add_to_physmap(hv, a, 3, h, b, 20) == XENMEM_SHARING_OP_S_HANDLE_INVALID);
+	CU_ASSERT(sim_hv_add_to_physmap(hv, a, 2, h, b, 20) == 0);
+	CU_ASSERT(page_is(hv, b, 20, 0x6b));
 	CU_ASSERT(info(hv, b).shr_pages == 1 && info(hv, b).tot_pages == 4);
 	CU_ASSERT(sim_hv_sharing_freed_pages(hv) == 1);
 	CU_ASSERT(sim_hv_debug_gfn(hv, a, 2) == 2);
@@ -1294,8 +1310,9 @@ static void test_patched_share_third_domain_refused(void)
 /* The patched compare-and-share (hypervisor-patch/ 0002, fixed): a client
  * frame that spans a third domain is not a panic; the source frame merges
  * into it instead (both gfns end on one frame, the third domain's gfn
- * untouched), and when both frames span other domains nothing merges
- * (XENSHARE_CMPSHR_SPANNED). */
+ * untouched), and when both frames span other domains the smaller one's
+ * gfns move to the other (0009): one frame of five gfns, one more frame
+ * saved, every domain's shr_pages unchanged. */
 static void test_compare_share_spanning_frames(void)
 {
 	struct sim_hv_config cfg = base_cfg();
@@ -1327,13 +1344,166 @@ static void test_compare_share_spanning_frames(void)
 	CU_ASSERT(sim_hv_compare_share(hv, p, 2) == 0);
 	CU_ASSERT(sim_hv_panic_reason(hv) == NULL);
 	CU_ASSERT(p[0].result == XENSHARE_CMPSHR_SHARED);
-	CU_ASSERT(p[1].result == XENSHARE_CMPSHR_SPANNED);
+	CU_ASSERT(p[1].result == XENSHARE_CMPSHR_SHARED);
 	CU_ASSERT(mfn_of(hv, c, 1) == mfn_of(hv, a, 1));
 	CU_ASSERT(mfn_of(hv, b, 1) == mfn_of(hv, a, 1));
-	CU_ASSERT(mfn_of(hv, d, 2) != mfn_of(hv, a, 1));
-	CU_ASSERT(sim_hv_debug_gfn(hv, a, 1) == 3);
-	CU_ASSERT((uint64_t)sim_hv_sharing_freed_pages(hv) == freed + 1);
+	CU_ASSERT(mfn_of(hv, d, 2) == mfn_of(hv, a, 1));
+	CU_ASSERT(mfn_of(hv, c, 2) == mfn_of(hv, a, 1));
+	CU_ASSERT(sim_hv_debug_gfn(hv, a, 1) == 5);
+	CU_ASSERT((uint64_t)sim_hv_sharing_freed_pages(hv) == freed + 2);
+	CU_ASSERT(info(hv, a).shr_pages == 1 && info(hv, b).shr_pages == 1 &&
+		  info(hv, c).shr_pages == 2 && info(hv, d).shr_pages == 1);
 	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	done(hv);
+}
+
+/*
+ * A frame-to-frame merge long enough to cross 0009's preemption point: a
+ * frame X of 201 gfns (zero pages of a and b) and a frame Y of 72 (c, d
+ * and e) of the same bytes; the pair names Y's side as client and X's as
+ * source, and Y, the smaller, moves: 72 gfns, the lock dropped once (every
+ * 64).  One frame of 273 gfns, one more frame saved, every domain's
+ * shr_pages unchanged, the invariant and verify() clean.
+ */
+static void test_frame_merge_preempted(void)
+{
+	struct sim_hv_config cfg = base_cfg();
+	struct sim_dominfo before[5];
+	xenshare_cmpshr_pair_t p;
+	struct sim_hv_residue res;
+	struct sim_hv *hv;
+	uint32_t dom[5];
+	uint64_t freed;
+
+	cfg.patched = true;
+	cfg.nr_frames = 2048;
+	hv = mk_hv_cfg(cfg);
+	dom[0] = mk_dom(hv, 128);
+	dom[1] = mk_dom(hv, 128);
+	dom[2] = mk_dom(hv, 80);
+	dom[3] = mk_dom(hv, 4);
+	dom[4] = mk_dom(hv, 4);
+	for (uint64_t g = 1; g < 101; g++)
+		share(hv, dom[0], 0, dom[0], g);
+	for (uint64_t g = 0; g < 100; g++)
+		share(hv, dom[0], 0, dom[1], g);
+	for (uint64_t g = 1; g < 70; g++)
+		share(hv, dom[2], 0, dom[2], g);
+	share(hv, dom[2], 0, dom[3], 1);
+	share(hv, dom[2], 0, dom[4], 1);
+	CU_ASSERT_FATAL(sim_hv_debug_gfn(hv, dom[0], 0) == 201);
+	CU_ASSERT_FATAL(sim_hv_debug_gfn(hv, dom[2], 0) == 72);
+	for (int i = 0; i < 5; i++)
+		before[i] = info(hv, dom[i]);
+	freed = (uint64_t)sim_hv_sharing_freed_pages(hv);
+	p = (xenshare_cmpshr_pair_t){ .source_domain = dom[1], .source_gfn = 5,
+				      .client_domain = dom[3], .client_gfn = 1 };
+	CU_ASSERT(sim_hv_compare_share(hv, &p, 1) == 0);
+	CU_ASSERT(p.result == XENSHARE_CMPSHR_SHARED);
+	CU_ASSERT(sim_hv_debug_gfn(hv, dom[4], 1) == 273);
+	CU_ASSERT(mfn_of(hv, dom[2], 69) == mfn_of(hv, dom[0], 0));
+	CU_ASSERT((uint64_t)sim_hv_sharing_freed_pages(hv) == freed + 1);
+	for (int i = 0; i < 5; i++)
+		CU_ASSERT(info(hv, dom[i]).shr_pages == before[i].shr_pages);
+	sim_hv_get_residue(hv, &res);
+	CU_ASSERT(res.frame_merge_preemptions == 1);
+	CU_ASSERT(res.sum_shr_pages == res.freed_pages + res.used_frames);
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	done(hv);
+}
+
+/*
+ * Two large frames of one content, each with gfns of three domains,
+ * merged while a guest writes into the frame being emptied: the merge
+ * moves ~150 gfns and drops the lock every 64, so the writer's unshares
+ * land between steps.  Whatever the interleaving: the pair ends SHARED
+ * (its own gfns are not written), verify() finds no page wrong and the
+ * invariant holds, round after round.
+ */
+struct span_writer {
+	struct sim_hv *hv;
+	uint32_t dom;
+	atomic_bool go, busy, stop;
+	atomic_long writes;
+};
+
+static void *span_writer_thread(void *arg)
+{
+	struct span_writer *w = arg;
+	uint8_t page[16];
+	unsigned int x = 99;
+
+	memset(page, 0x77, sizeof(page));
+	while (!atomic_load(&w->stop)) {
+		atomic_store(&w->busy, true);
+		if (atomic_load(&w->go)) {
+			x = x * 1103515245u + 12345u;
+			if (sim_hv_guest_write(w->hv, w->dom, 0, 1 + (x >> 8) % 149, 0, page,
+					       sizeof(page)) == 0)
+				atomic_fetch_add(&w->writes, 1);
+		}
+		atomic_store(&w->busy, false);
+	}
+	return NULL;
+}
+
+static void test_frame_merge_concurrent_writes(void)
+{
+	struct sim_hv_config cfg = base_cfg();
+	struct sim_hv_residue res;
+	struct span_writer w;
+	xenshare_cmpshr_pair_t p;
+	struct sim_hv *hv;
+	uint32_t a, b, c, d;
+	pthread_t t;
+	int rounds = 0;
+
+	cfg.patched = true;
+	cfg.nr_frames = 4096;
+	hv = mk_hv_cfg(cfg);
+	a = mk_dom(hv, 200);
+	b = mk_dom(hv, 200);
+	c = mk_dom(hv, 200);
+	d = mk_dom(hv, 200);
+	memset(&w, 0, sizeof(w));
+	w.hv = hv;
+	w.dom = b;
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, span_writer_thread, &w) == 0);
+	do {
+		/* X: a:0, b:0..149, c:199 (152 gfns); Y: d:0..159, c:198 (161) */
+		fill(hv, a, 0, 0);
+		for (uint64_t g = 0; g < 150; g++) {
+			fill(hv, b, g, 0);
+			share(hv, a, 0, b, g);
+		}
+		fill(hv, c, 199, 0);
+		share(hv, a, 0, c, 199);
+		for (uint64_t g = 0; g < 160; g++)
+			fill(hv, d, g, 0);
+		for (uint64_t g = 1; g < 160; g++)
+			share(hv, d, 0, d, g);
+		fill(hv, c, 198, 0);
+		share(hv, d, 0, c, 198);
+		p = (xenshare_cmpshr_pair_t){ .source_domain = d, .source_gfn = 0,
+					      .client_domain = a, .client_gfn = 0 };
+		atomic_store(&w.go, true);
+		CU_ASSERT(sim_hv_compare_share(hv, &p, 1) == 0);
+		atomic_store(&w.go, false);
+		while (atomic_load(&w.busy))
+			;
+		CU_ASSERT(p.result == XENSHARE_CMPSHR_SHARED);
+		CU_ASSERT(mfn_of(hv, a, 0) == mfn_of(hv, d, 0));
+		sim_hv_get_residue(hv, &res);
+		CU_ASSERT(res.sum_shr_pages == res.freed_pages + res.used_frames);
+		CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	} while (++rounds < 20 || (atomic_load(&w.writes) < 20 && rounds < 2000));
+	atomic_store(&w.stop, true);
+	pthread_join(t, NULL);
+	sim_hv_get_residue(hv, &res);
+	CU_ASSERT(res.frame_merge_preemptions > 0);
+	CU_ASSERT(atomic_load(&w.writes) >= 20);
+	printf("\n  frame merges: %d rounds, %ld guest writes in them, %" PRIu64 " preemptions\n",
+	       rounds, atomic_load(&w.writes), res.frame_merge_preemptions);
 	done(hv);
 }
 
@@ -1557,6 +1727,108 @@ static void test_verify_catches_shared_write_and_lost_page(void)
 	done(hv);
 }
 
+/* ---- guest-physical layout and holes ------------------------------------------ */
+
+/*
+ * libxl's layouts: PV RAM from 0; HVM without the VGA window 0xa0-0xbf;
+ * RAM beyond the MMIO hole (HVM from 0xF0000000, PVH from 0xFC000000) goes
+ * on at 4 GiB; page index to gfn and membership follow.
+ */
+static void test_ram_layout(void)
+{
+	struct sim_ram_layout l;
+
+	sim_ram_layout(SIM_DOM_PV, 5000, &l);
+	CU_ASSERT(l.nr == 1 && l.r[0].first == 0 && l.r[0].end == 5000);
+	sim_ram_layout(SIM_DOM_PVH, 5000, &l);
+	CU_ASSERT(l.nr == 1 && l.r[0].end == 5000 && sim_ram_layout_has(&l, 0xa5));
+	sim_ram_layout(SIM_DOM_HVM, 100, &l);
+	CU_ASSERT(l.nr == 1 && sim_ram_layout_pages(&l) == 100);
+	sim_ram_layout(SIM_DOM_HVM, 5000, &l);
+	CU_ASSERT(l.nr == 2 && l.r[0].first == 0 && l.r[0].end == 0xa0 &&
+		  l.r[1].first == 0xc0 && l.r[1].end == 5000);
+	CU_ASSERT(sim_ram_layout_pages(&l) == 5000 - 32 && sim_ram_layout_end(&l) == 5000);
+	CU_ASSERT(!sim_ram_layout_has(&l, 0xa0) && !sim_ram_layout_has(&l, 0xbf) &&
+		  sim_ram_layout_has(&l, 0x9f) && sim_ram_layout_has(&l, 0xc0));
+	CU_ASSERT(sim_ram_layout_gfn(&l, 0x9f) == 0x9f && sim_ram_layout_gfn(&l, 0xa0) == 0xc0);
+	/* 4000 MiB: 3840 below the HVM hole, 160 from 4 GiB */
+	sim_ram_layout(SIM_DOM_HVM, 4000ULL * 256, &l);
+	CU_ASSERT(l.nr == 3 && l.r[1].end == 0xf0000 && l.r[2].first == 0x100000 &&
+		  l.r[2].end == 0x100000 + 160 * 256);
+	CU_ASSERT(sim_ram_layout_pages(&l) == 4000ULL * 256 - 32);
+	sim_ram_layout(SIM_DOM_PVH, 4000ULL * 256, &l);
+	CU_ASSERT(l.nr == 1 && l.r[0].end == 4000ULL * 256);
+	sim_ram_layout(SIM_DOM_PVH, 4100ULL * 256, &l);
+	CU_ASSERT(l.nr == 2 && l.r[0].end == 0xfc000 && l.r[1].first == 0x100000 &&
+		  l.r[1].end == 0x100000 + 68 * 256);
+	CU_ASSERT(sim_ram_layout_gfn(&l, 0xfc000) == 0x100000);
+	CU_ASSERT(!sim_ram_layout_has(&l, 0xfc000) && !sim_ram_layout_has(&l, 0xfffff));
+	sim_ram_layout(SIM_DOM_PV, 4100ULL * 256, &l);
+	CU_ASSERT(l.nr == 1 && l.r[0].end == 4100ULL * 256);
+}
+
+/*
+ * An HVM guest's p2m has the VGA window as holes below its highest gfn:
+ * getinfo counts them apart from RAM, a map gives -EINVAL for each hole
+ * page only, nominate and a guest write of one -EINVAL; a balloon adds
+ * holes, and the audit checks the count.
+ */
+static void test_hvm_vga_hole(void)
+{
+	struct sim_hv *hv = mk_hv();
+	uint32_t d = mk_dom(hv, 256);
+	uint64_t gfns[4] = { 0x9f, 0xa0, 0xbf, 0xc0 }, mfns[4], h;
+	int err[4];
+	uint8_t page[SIM_PAGE_SIZE];
+	struct sim_dominfo di = info(hv, d);
+
+	CU_ASSERT(di.tot_pages == 256 - 32 && di.nr_holes == 32 &&
+		  di.nr_gfns == 256 + SIM_NR_SPECIAL_PAGES);
+	CU_ASSERT(sim_hv_map(hv, 5, d, gfns, 4, false, mfns, err) == 0);
+	CU_ASSERT(err[0] == 0 && err[1] == -EINVAL && err[2] == -EINVAL && err[3] == 0);
+	CU_ASSERT(mfns[1] == SIM_INVALID_MFN && mfns[2] == SIM_INVALID_MFN);
+	sim_hv_unmap_owner(hv, 5);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 0xa5, &h) == -EINVAL);
+	memset(page, 1, sizeof(page));
+	CU_ASSERT(sim_hv_guest_write(hv, d, 0, 0xa5, 0, page, sizeof(page)) == -EINVAL);
+	CU_ASSERT(sim_hv_guest_read(hv, d, 0xa5, page) == -EINVAL);
+	CU_ASSERT(sim_hv_decrease_reservation(hv, d, 3) == 3);
+	CU_ASSERT(info(hv, d).nr_holes == 35 && info(hv, d).tot_pages == 256 - 35);
+	CU_ASSERT(sim_hv_remove_page(hv, d, 7) == 0);
+	CU_ASSERT(sim_hv_remove_page(hv, d, 7) == -EINVAL);
+	CU_ASSERT(sim_hv_remove_page(hv, d, 0xa1) == -EINVAL);
+	CU_ASSERT(info(hv, d).nr_holes == 36);
+	done(hv);
+}
+
+/*
+ * A PVH guest above 4032 MiB: RAM stops at 0xFC000000 and goes on at
+ * 4 GiB; the 64 MiB between are holes, counted and refused as such.
+ */
+static void test_pvh_mmio_hole(void)
+{
+	struct sim_hv_config cfg = base_cfg();
+	struct sim_hv *hv;
+	uint64_t n = 0xfc000 + 100, gfns[3] = { 0xfbfff, 0xfc000, 0x100000 }, mfns[3], h;
+	uint32_t d;
+	int err[3];
+	struct sim_dominfo di;
+
+	cfg.nr_frames = n + 1024;
+	hv = mk_hv_cfg(cfg);
+	d = mk_dom_spec(hv, SIM_DOM_PVH, n, 0, false);
+	di = info(hv, d);
+	CU_ASSERT(di.tot_pages == n && di.nr_holes == 0x4000 &&
+		  di.nr_gfns == 0x100000 + 100 + SIM_NR_SPECIAL_PAGES);
+	CU_ASSERT(sim_hv_map(hv, 5, d, gfns, 3, false, mfns, err) == 0);
+	CU_ASSERT(err[0] == 0 && err[1] == -EINVAL && err[2] == 0);
+	sim_hv_unmap_owner(hv, 5);
+	CU_ASSERT(sim_hv_nominate_gfn(hv, d, 0xfe000, &h) == -EINVAL);
+	fill(hv, d, 0x100000 + 99, 0x42);
+	CU_ASSERT(page_is(hv, d, 0x100000 + 99, 0x42));
+	done(hv);
+}
+
 UT_MAIN("hv", NULL, NULL,
 	UT(test_domain_ids_and_dom0),
 	UT(test_getinfo_fields),
@@ -1572,7 +1844,7 @@ UT_MAIN("hv", NULL, NULL,
 	UT(test_nominate),
 	UT(test_nominate_not_sharable),
 	UT(test_nominate_mapped_e2big),
-	UT(test_nominate_writable_mapped_einval),
+	UT(test_nominate_writable_mapped_e2big),
 	UT(test_share),
 	UT(test_share_after_write_fails),
 	UT(test_share_error_order_by_mfn),
@@ -1604,9 +1876,14 @@ UT_MAIN("hv", NULL, NULL,
 	UT(test_share_third_domain_panics),
 	UT(test_patched_share_third_domain_refused),
 	UT(test_compare_share_spanning_frames),
+	UT(test_frame_merge_preempted),
+	UT(test_frame_merge_concurrent_writes),
 	UT(test_verify_catches_corruption),
 	UT(test_verify_catches_wrong_share),
 	UT(test_verify_catches_shared_write_and_lost_page),
 	UT(test_recent_nominations),
 	UT(test_residue),
-	UT(test_shared_frames))
+	UT(test_shared_frames),
+	UT(test_ram_layout),
+	UT(test_hvm_vga_hole),
+	UT(test_pvh_mmio_hole))

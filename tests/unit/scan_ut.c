@@ -694,6 +694,60 @@ static void test_dirty_log_after_kill(void)
 	}
 }
 
+/* Proves a restarted engine stopped before it took back the dirty log its
+ * killed predecessor left on turns that log off when it is still its own
+ * (sentinel present) and leaves it on when the toolstack took it since:
+ * a clean stop leaves no log-dirty mode behind that nobody holds. */
+static void test_dirty_log_stop_before_takeback(void)
+{
+	for (int own = 0; own < 2; own++) {
+		struct shr_params p = fix_params();
+		struct fix f;
+		struct shr_dom *d;
+
+		dirty_pair(&f, &p);
+		fix_pass(&f);
+		fix_kill(&f);
+		if (!own)
+			UT_ASSERT_EQ(fx_logdirty_takeover(1), 0);
+		fix_open(&f, &p);
+		d = fix_add(&f, 1, SHR_MODE_ON, "g");
+		d->logdirty_before = true;
+		CU_ASSERT_FALSE(d->logdirty);
+		fix_done(&f);                      /* no pass: stopped at once */
+		UT_ASSERT_EQ(fx_logdirty_on(1), own == 0);
+	}
+}
+
+/* Proves a log taken afresh counts only its own bits: Xen keeps
+ * dirty_count across OFF and ENABLE, so an engine that stops (log off,
+ * count left over), is followed by one that takes the log again and is
+ * killed before its first round, leaves a log the next engine still
+ * recognises as its own (and turns off at its stop). */
+static void test_dirty_log_fresh_take(void)
+{
+	struct shr_params p = fix_params();
+	struct fix f;
+	struct shr_dom *d;
+
+	dirty_pair(&f, &p);
+	for (uint32_t g = 1; g < 9; g++)
+		UT_ASSERT_EQ(fx_write(1, g, 900 + g), 0);
+	fix_close(&f);                             /* log off, count 8 kept */
+	CU_ASSERT_FALSE(fx_logdirty_on(1));
+	fix_open(&f, &p);
+	fix_add(&f, 1, SHR_MODE_ON, "g");
+	fix_add(&f, 2, SHR_MODE_ON, "g");
+	fix_passes(&f, 2);                         /* full pass, then taken */
+	CU_ASSERT_TRUE(fx_logdirty_on(1));
+	fix_kill(&f);
+	fix_open(&f, &p);
+	d = fix_add(&f, 1, SHR_MODE_ON, "g");
+	d->logdirty_before = true;
+	fix_done(&f);
+	CU_ASSERT_FALSE(fx_logdirty_on(1));
+}
+
 /* Proves domains without a sentinel page (no ring page, or the ring page
  * is the highest gfn, which modified_memory cannot mark) and hosts
  * without libxendevicemodel are scanned in full, and say why. */
@@ -779,6 +833,8 @@ UT_MAIN("scan", NULL, NULL,
 	UT(test_dirty_log_sentinel_forged),
 	UT(test_dirty_log_stop),
 	UT(test_dirty_log_after_kill),
+	UT(test_dirty_log_stop_before_takeback),
+	UT(test_dirty_log_fresh_take),
 	UT(test_dirty_log_unavailable),
 	UT(test_dirty_log_mode_full),
 	UT(test_dirty_log_sweep))

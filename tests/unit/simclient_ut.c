@@ -29,6 +29,7 @@
 #include <CUnit/CUnit.h>
 #define XC_WANT_COMPAT_MAP_FOREIGN_API   /* xen-memshare's xc_map_foreign_range */
 #include <xenctrl.h>
+#include <xendevicemodel.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
 #include <xenstore.h>
@@ -39,6 +40,9 @@
 
 /* exported by the (patched or drop-in) libxenctrl, declared by nobody */
 extern xenshare_cmpshr_fn xc_memshr_compare_share;
+/* exported by libxenctrl, declared in Xen's private tools/libs/ctrl/xc_private.h */
+int xc__hypercall_bounce_pre(xc_interface *xch, xc_hypercall_buffer_t *bounce);
+void xc__hypercall_bounce_post(xc_interface *xch, xc_hypercall_buffer_t *bounce);
 
 #define FAKE_FRAMES 8192u
 #define FAKE_MFN_BASE 100u
@@ -47,6 +51,9 @@ extern xenshare_cmpshr_fn xc_memshr_compare_share;
 #define FAKE_DISCONTIG_GFN 9u    /* gfn 9 maps an out-of-run frame */
 #define FAKE_VIRQ_PORT 33u
 #define FAKE_HANDLE(gfn) (0x1000u + (gfn))
+#define FAKE_BITMAP_INLINE 64u       /* bitmap bytes a shadow op reply carries inline */
+#define FAKE_BITMAP_MEMFD 300000u    /* ... or in a memfd (> SIM_WIRE_MAX_BULK), for pages beyond 8 x this */
+#define FAKE_BITMAP_BYTE(i) ((uint8_t)((i) * 7u + 1u))
 
 /* ---- the fake server ---------------------------------------------------- */
 
@@ -67,7 +74,11 @@ static struct {
 	int patched;
 	struct { char path[128]; char val[256]; size_t len; } node[64];
 	unsigned int nr_nodes;
-} fk = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	int pass_fd;                 /* a reply's fd to pass (closed once sent), or -1 */
+	struct sim_wire_shadow_op shadow;   /* the last shadow op asked */
+	struct { uint32_t domid, n; uint64_t first_pfn; } dm[8];   /* dm_ops, in order */
+	unsigned int nr_dm;
+} fk = { .lock = PTHREAD_MUTEX_INITIALIZER, .pass_fd = -1 };
 
 static uint64_t fake_gfn_to_mfn(uint64_t gfn)
 {
@@ -260,6 +271,55 @@ static int64_t fake_handle(uint64_t cookie, uint32_t op, const uint8_t *p,
 		}
 		return 0;
 	}
+	case SIM_OP_SHADOW_OP: {
+		struct sim_wire_shadow_reply rep = { .fault_count = 7, .dirty_count = 9 };
+		uint8_t *b;
+
+		if (len != sizeof(fk.shadow))
+			return -EPROTO;
+		memcpy(&fk.shadow, p, sizeof(fk.shadow));
+		if (fk.shadow.domid != 1)
+			return -EINVAL;
+		rep.pages = fk.shadow.pages;
+		if (fk.shadow.bitmap) {
+			rep.bitmap_len = (fk.shadow.pages + 7) / 8;
+			if (fk.shadow.pages > 8ull * FAKE_BITMAP_MEMFD)
+				rep.bitmap_len = FAKE_BITMAP_MEMFD;
+			else if (rep.bitmap_len > FAKE_BITMAP_INLINE)
+				rep.bitmap_len = FAKE_BITMAP_INLINE;
+		}
+		b = rep.bitmap_len == FAKE_BITMAP_MEMFD ? malloc(FAKE_BITMAP_MEMFD) : out + sizeof(rep);
+		for (uint32_t i = 0; b && i < rep.bitmap_len; i++)
+			b[i] = FAKE_BITMAP_BYTE(i);
+		*outlen = sizeof(rep);
+		if (rep.bitmap_len == FAKE_BITMAP_MEMFD) {
+			fk.pass_fd = memfd_create("fake-bitmap", MFD_CLOEXEC);
+			if (!b || fk.pass_fd < 0 ||
+			    write(fk.pass_fd, b, FAKE_BITMAP_MEMFD) != FAKE_BITMAP_MEMFD)
+				return -EIO;
+			free(b);
+			rep.in_memfd = 1;
+		} else {
+			*outlen += rep.bitmap_len;
+		}
+		memcpy(out, &rep, sizeof(rep));
+		return 0;
+	}
+	case SIM_OP_DM_MODIFIED_MEMORY: {
+		struct sim_wire_dm_op q;
+		struct sim_dm_extent x = { 0 };
+
+		if (len < sizeof(q))
+			return -EPROTO;
+		memcpy(&q, p, sizeof(q));
+		if (len != sizeof(q) + q.n * sizeof(x))
+			return -EPROTO;
+		if (q.n)
+			memcpy(&x, p + sizeof(q), sizeof(x));
+		if (fk.nr_dm < 8)
+			fk.dm[fk.nr_dm++] = (typeof(fk.dm[0])){ q.domid, q.n, x.first_pfn };
+		return q.domid == 1 ? 0 : -EINVAL;
+	}
 	case SIM_OP_EVTCHN_BIND_VIRQ: {
 		struct sim_wire_evtchn e;
 
@@ -437,7 +497,10 @@ static void *fake_conn_thread(void *arg)
 			continue;
 		}
 		ret = fake_handle(cookie, h.op, in + sizeof(h), h.len, out, &outlen);
-		fake_send(fd, h.op, h.seq, ret, out, outlen, -1);
+		fake_send(fd, h.op, h.seq, ret, out, outlen, ret < 0 ? -1 : fk.pass_fd);
+		if (fk.pass_fd >= 0)
+			close(fk.pass_fd);
+		fk.pass_fd = -1;
 		pthread_mutex_unlock(&fk.lock);
 	}
 	pthread_mutex_lock(&fk.lock);
@@ -1096,6 +1159,156 @@ static void test_stubs_enosys(void)
 	xc_interface_close(xch);
 }
 
+/*
+ * Hypercall buffers work as libxenctrl's: DECLARE_HYPERCALL_BUFFER plus
+ * alloc_pages gives zeroed page-aligned memory the caller uses through its
+ * pointer, the byte-sized kind frees with its own header, bounce copies in
+ * and out by direction, arrays hand back the buffer stored at an index.
+ */
+static void test_hypercall_buffers(void)
+{
+	xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+	DECLARE_HYPERCALL_BUFFER(uint8_t, pages);
+	DECLARE_HYPERCALL_BUFFER(uint64_t, bytes);
+	DECLARE_HYPERCALL_BUFFER(char, elem);
+	xc_hypercall_buffer_array_t *arr;
+	xc_hypercall_buffer_t bounce;
+	char user[32] = "in", *got;
+	size_t zero = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(xch);
+	pages = xc_hypercall_buffer_alloc_pages(xch, pages, 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pages);
+	CU_ASSERT_EQUAL((uintptr_t)pages % XC_PAGE_SIZE, 0);
+	for (size_t i = 0; i < 3 * XC_PAGE_SIZE; i++)
+		zero += pages[i] == 0;
+	CU_ASSERT_EQUAL(zero, 3 * XC_PAGE_SIZE);
+	pages[3 * XC_PAGE_SIZE - 1] = 1;
+	CU_ASSERT_PTR_EQUAL(HYPERCALL_BUFFER(pages)->hbuf, pages);
+	xc_hypercall_buffer_free_pages(xch, pages, 3);
+
+	bytes = xc_hypercall_buffer_alloc(xch, bytes, 10000);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bytes);
+	bytes[10000 / 8 - 1] = 42;
+	xc_hypercall_buffer_free(xch, bytes);
+
+	memset(&bounce, 0, sizeof(bounce));
+	bounce.ubuf = user;
+	bounce.sz = sizeof(user);
+	bounce.dir = 3;   /* XC_HYPERCALL_BUFFER_BOUNCE_BOTH of xc_private.h */
+	CU_ASSERT_EQUAL(xc__hypercall_bounce_pre(xch, &bounce), 0);
+	CU_ASSERT_STRING_EQUAL(bounce.hbuf, "in");
+	strcpy(bounce.hbuf, "out");
+	xc__hypercall_bounce_post(xch, &bounce);
+	CU_ASSERT_STRING_EQUAL(user, "out");
+
+	arr = xc_hypercall_buffer_array_create(xch, 2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(arr);
+	elem = xc_hypercall_buffer_array_alloc(xch, arr, 1, elem, 64);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(elem);
+	strcpy(elem, "slot1");
+	got = xc__hypercall_buffer_array_get(xch, arr, 1, HYPERCALL_BUFFER(elem));
+	CU_ASSERT_STRING_EQUAL(got, "slot1");
+	xc_hypercall_buffer_array_destroy(xch, arr);
+	xc_interface_close(xch);
+}
+
+/*
+ * xc_logdirty_control() asks with the handle's buffer, writes ceil(pages/8)
+ * bytes into it -- what the host sent, then zeros -- also when the bitmap
+ * comes in a memfd, returns the pages and fills the stats; a null handle
+ * asks for no bitmap; xc_shadow_control() passes op and mode; errors are
+ * -1/errno.
+ */
+static void test_xc_logdirty(void)
+{
+	xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+	DECLARE_HYPERCALL_BUFFER(uint8_t, bitmap);
+	xc_shadow_op_stats_t st = { 0, 0 };
+	unsigned long big = 8ul * FAKE_BITMAP_MEMFD + 800000;   /* 400000 bytes of bitmap */
+	unsigned int mb = 5, ok = 0;
+	long long r;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(xch);
+	bitmap = xc_hypercall_buffer_alloc_pages(xch, bitmap, 100);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bitmap);
+	memset(bitmap, 0xff, 100 * XC_PAGE_SIZE);
+	r = xc_logdirty_control(xch, 1, XEN_DOMCTL_SHADOW_OP_CLEAN, HYPERCALL_BUFFER(bitmap),
+				1000, XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL, &st);
+	CU_ASSERT_EQUAL(r, 1000);
+	CU_ASSERT(fk.shadow.domid == 1 && fk.shadow.op == XEN_DOMCTL_SHADOW_OP_CLEAN &&
+		  fk.shadow.mode == XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL && fk.shadow.bitmap == 1 &&
+		  fk.shadow.pages == 1000);
+	CU_ASSERT(st.fault_count == 7 && st.dirty_count == 9);
+	for (uint32_t i = 0; i < 125; i++)
+		ok += bitmap[i] == (i < FAKE_BITMAP_INLINE ? FAKE_BITMAP_BYTE(i) : 0);
+	CU_ASSERT_EQUAL(ok, 125);
+	CU_ASSERT_EQUAL(bitmap[125], 0xff);   /* nothing beyond ceil(pages/8) */
+
+	memset(bitmap, 0xff, 100 * XC_PAGE_SIZE);
+	r = xc_logdirty_control(xch, 1, XEN_DOMCTL_SHADOW_OP_PEEK, HYPERCALL_BUFFER(bitmap),
+				big, 0, NULL);
+	CU_ASSERT_EQUAL(r, (long long)big);
+	ok = 0;
+	for (uint32_t i = 0; i < big / 8; i++)
+		ok += bitmap[i] == (i < FAKE_BITMAP_MEMFD ? FAKE_BITMAP_BYTE(i) : 0);
+	CU_ASSERT_EQUAL(ok, big / 8);
+	CU_ASSERT_EQUAL(bitmap[big / 8], 0xff);
+
+	r = xc_logdirty_control(xch, 1, XEN_DOMCTL_SHADOW_OP_CLEAN, NULL, 64, 0, &st);
+	CU_ASSERT(r == 64 && fk.shadow.bitmap == 0);
+	errno = 0;
+	r = xc_logdirty_control(xch, 2, XEN_DOMCTL_SHADOW_OP_PEEK, HYPERCALL_BUFFER(bitmap),
+				64, 0, &st);
+	CU_ASSERT(r == -1 && errno == EINVAL);
+	CU_ASSERT_EQUAL(xc_shadow_control(xch, 1, XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY, &mb, 0), 0);
+	CU_ASSERT(fk.shadow.op == XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY && fk.shadow.bitmap == 0 &&
+		  mb == 5);
+	CU_ASSERT_EQUAL(xc_shadow_control(xch, 1, XEN_DOMCTL_SHADOW_OP_OFF, NULL, 0), 0);
+	CU_ASSERT_EQUAL(fk.shadow.op, XEN_DOMCTL_SHADOW_OP_OFF);
+	xc_hypercall_buffer_free_pages(xch, bitmap, 100);
+	xc_interface_close(xch);
+}
+
+/*
+ * libxendevicemodel: modified_memory sends its extent; a bulk call larger
+ * than a message goes as several, the last extents first (Xen's order);
+ * errors are -1/errno; restrict() refuses other domains with EPERM.
+ */
+static void test_devicemodel(void)
+{
+	xendevicemodel_handle *dm = xendevicemodel_open(NULL, 0);
+	size_t n = SIM_WIRE_MAX_DM_EXTENTS + 5;
+	struct xen_dm_op_modified_memory_extent *x = calloc(n, sizeof(*x));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dm);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+	fk.nr_dm = 0;
+	CU_ASSERT_EQUAL(xendevicemodel_modified_memory(dm, 1, 77, 3), 0);
+	CU_ASSERT(fk.nr_dm == 1 && fk.dm[0].domid == 1 && fk.dm[0].n == 1 &&
+		  fk.dm[0].first_pfn == 77);
+	for (size_t i = 0; i < n; i++)
+		x[i] = (struct xen_dm_op_modified_memory_extent){ .first_pfn = i, .nr = 1 };
+	fk.nr_dm = 0;
+	CU_ASSERT_EQUAL(xendevicemodel_modified_memory_bulk(dm, 1, x, (uint32_t)n), 0);
+	CU_ASSERT(fk.nr_dm == 2 && fk.dm[0].n == SIM_WIRE_MAX_DM_EXTENTS && fk.dm[0].first_pfn == 5 &&
+		  fk.dm[1].n == 5 && fk.dm[1].first_pfn == 0);
+	errno = 0;
+	CU_ASSERT_EQUAL(xendevicemodel_modified_memory(dm, 3, 1, 1), -1);
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	CU_ASSERT_EQUAL(xendevicemodel_restrict(dm, 1), 0);
+	errno = 0;
+	CU_ASSERT_EQUAL(xendevicemodel_modified_memory(dm, 3, 1, 1), -1);
+	CU_ASSERT_EQUAL(errno, EPERM);
+	CU_ASSERT_EQUAL(xendevicemodel_restrict(dm, 2), -1);
+	CU_ASSERT_EQUAL(xendevicemodel_modified_memory(dm, 1, 1, 1), 0);
+	errno = 0;
+	CU_ASSERT_EQUAL(xendevicemodel_set_mem_type(dm, 1, HVMMEM_ram_rw, 0, 1), -1);
+	CU_ASSERT_EQUAL(errno, ENOSYS);
+	free(x);
+	CU_ASSERT_EQUAL(xendevicemodel_close(dm), 0);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -1116,6 +1329,9 @@ int main(void)
 		UT(test_xenstore_unwatch_filter),
 		UT(test_xenstore_as_guest),
 		UT(test_stubs_enosys),
+		UT(test_hypercall_buffers),
+		UT(test_xc_logdirty),
+		UT(test_devicemodel),
 	};
 	int failed;
 

@@ -150,12 +150,9 @@ static void setup_enomem(uint32_t *a, uint32_t *b)
 	}
 	sim_hv_physinfo(hv, &total, &free_frames);
 	snprintf(spec.name, sizeof(spec.name), "filler");
-	/* the filler's special ring page takes a frame too */
-	for (uint64_t extra = 0; extra < 4; extra++) {
-		spec.nr_pages = spec.max_pages = free_frames - extra;
-		if (sim_hv_domain_create(hv, &spec, &filler) == 0)
-			break;
-	}
+	/* the filler's special pages take frames too */
+	spec.nr_pages = spec.max_pages = free_frames - SIM_NR_SPECIAL_PAGES;
+	CU_ASSERT_FATAL(sim_hv_domain_create(hv, &spec, &filler) == 0);
 	sim_hv_physinfo(hv, &total, &free_frames);
 	CU_ASSERT_FATAL(free_frames == 0);
 }

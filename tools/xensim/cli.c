@@ -332,6 +332,69 @@ out:
 	return status;
 }
 
+int sim_cli_save(const char *sock, const char *dom, const char *file, bool live,
+		 bool checkpoint, bool json)
+{
+	struct cli_conn c;
+	struct dom_table t;
+	char self[PATH_MAX], helper[PATH_MAX + 16], id[16], *slash;
+	char *argv[8];
+	uint32_t domid;
+	ssize_t n;
+	int argc = 0;
+
+	if (cli_connect(sock, 0, &c)) {
+		cli_close(&c);
+		return SIM_EXIT_FAIL;
+	}
+	if (fetch_domains(&c, &t) < 0) {
+		fprintf(stderr, "xensim: save: cannot list domains\n");
+		cli_close(&c);
+		return SIM_EXIT_FAIL;
+	}
+	if (resolve_dom(&t, dom, &domid)) {
+		fprintf(stderr, "xensim: save: no domain named or numbered \"%s\"\n", dom);
+		free_domains(&t);
+		cli_close(&c);
+		return SIM_EXIT_FAIL;
+	}
+	free_domains(&t);
+	cli_close(&c);
+	if (domid == 0) {
+		fprintf(stderr, "xensim: save: dom0 cannot be saved\n");
+		return SIM_EXIT_USAGE;
+	}
+	/* the helper lives next to this binary */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0) {
+		fprintf(stderr, "xensim: save: /proc/self/exe: %s\n", strerror(errno));
+		return SIM_EXIT_FAIL;
+	}
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(helper, sizeof(helper), "%s/xensim-save", self);
+	snprintf(id, sizeof(id), "%u", domid);
+	argv[argc++] = helper;
+	if (live)
+		argv[argc++] = "--live";
+	if (checkpoint)
+		argv[argc++] = "--checkpoint";
+	if (json)
+		argv[argc++] = "--json";
+	argv[argc++] = id;
+	argv[argc++] = (char *)file;
+	argv[argc] = NULL;
+	if (setenv(SIM_WIRE_ENV_SOCKET, sock, 1) < 0) {
+		fprintf(stderr, "xensim: save: %s\n", strerror(errno));
+		return SIM_EXIT_FAIL;
+	}
+	execv(helper, argv);
+	fprintf(stderr, "xensim: save: cannot run %s: %s\n", helper, strerror(errno));
+	return SIM_EXIT_FAIL;
+}
+
 int sim_cli_list(const char *sock, int json)
 {
 	struct cli_conn c;
@@ -484,19 +547,23 @@ int sim_cli_info(const char *sock, int json)
 		       ", \"sum_shr_pages\": %" PRIu64 ", \"invariant_ok\": %s, \"patched\": %s"
 		       ", \"nr_cpus\": %" PRIu64 ", \"foreign_mappings\": %" PRIu64
 		       ", \"nominated_unshared\": %" PRIu64 ", \"unshare_enomem\": %" PRIu64
-		       ", \"domains\": [",
+		       ", \"frame_merge_preemptions\": %" PRIu64 ", \"domains\": [",
 		       pi.total_pages, pi.free_pages, pi.total_pages / 256, pi.free_pages / 256,
 		       freed, used, res.sum_shr_pages,
 		       res.sum_shr_pages == res.freed_pages + res.used_frames ? "true" : "false",
 		       c.patched ? "true" : "false", pi.nr_cpus,
-		       res.foreign_mappings, res.nominated_unshared, res.unshare_enomem);
+		       res.foreign_mappings, res.nominated_unshared, res.unshare_enomem,
+		       res.frame_merge_preemptions);
 		for (unsigned int i = 0; i < t.n; i++) {
 			printf("%s{\"name\": ", i ? ", " : "");
 			json_str(stdout, t.d[i].name);
 			printf(", \"domid\": %u, \"tot_pages\": %" PRIu64 ", \"shr_pages\": %" PRIu64
-			       ", \"paused_vcpus\": %u, \"longest_vcpu_pause_ms\": %" PRIu64 "}",
-			       t.d[i].domid, t.d[i].tot_pages, t.d[i].shr_pages, t.d[i].paused_vcpus,
-			       t.d[i].longest_pause_ns / 1000000);
+			       ", \"nr_gfns\": %" PRIu64 ", \"holes\": %" PRIu64
+			       ", \"paused_vcpus\": %u, \"longest_vcpu_pause_ms\": %" PRIu64
+			       ", \"logdirty\": %s, \"logdirty_faults\": %" PRIu64 "}",
+			       t.d[i].domid, t.d[i].tot_pages, t.d[i].shr_pages, t.d[i].nr_gfns,
+			       t.d[i].nr_holes, t.d[i].paused_vcpus, t.d[i].longest_pause_ns / 1000000,
+			       t.d[i].logdirty ? "true" : "false", t.d[i].logdirty_faults);
 		}
 		printf("], \"faults\": ");
 		print_faults_json(&fs);
@@ -518,6 +585,8 @@ int sim_cli_info(const char *sock, int json)
 		       res.nominated_unshared);
 		printf("unshare_enomem       : %" PRIu64 " (unshares that found no free frame)\n",
 		       res.unshare_enomem);
+		printf("frame_merge_preempts : %" PRIu64 " (frame-to-frame merges that yielded half way)\n",
+		       res.frame_merge_preemptions);
 		if (fs.enabled) {
 			printf("fault_injection      : seed %" PRIu64 ", rate %g\n", fs.seed, fs.rate);
 			for (unsigned int k = 0; k < SIM_FK_NR; k++)
@@ -527,10 +596,12 @@ int sim_cli_info(const char *sock, int json)
 		} else {
 			printf("fault_injection      : off\n");
 		}
-		printf("%-32s %5s %10s %10s\n", "Name", "ID", "tot_pages", "shr_pages");
+		printf("%-32s %5s %10s %10s %10s %8s %15s\n", "Name", "ID", "tot_pages", "shr_pages",
+		       "holes", "logdirty", "logdirty_faults");
 		for (unsigned int i = 0; i < t.n; i++)
-			printf("%-32s %5u %10" PRIu64 " %10" PRIu64 "\n", t.d[i].name, t.d[i].domid,
-			       t.d[i].tot_pages, t.d[i].shr_pages);
+			printf("%-32s %5u %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8s %15" PRIu64 "\n",
+			       t.d[i].name, t.d[i].domid, t.d[i].tot_pages, t.d[i].shr_pages,
+			       t.d[i].nr_holes, t.d[i].logdirty ? "on" : "off", t.d[i].logdirty_faults);
 	}
 	status = SIM_EXIT_OK;
 	free_domains(&t);

@@ -14,6 +14,8 @@
 #define SIM_EXIT_MISMATCH 3
 #define SIM_EXIT_PANIC 4       /* the host's server: the simulated Xen hit a BUG() */
 
+#include <stdbool.h>
+
 /* Socket path: --socket, else $XENSIM_SOCKET, else the default. */
 const char *sim_cli_socket(const char *opt);
 
@@ -25,6 +27,14 @@ int sim_cli_verify(const char *sock, int json);
 /* Every shared frame: mfn, handle, sharers (domid, gfn); docs/xensim.md. */
 int sim_cli_frames(const char *sock, int json);
 int sim_cli_stop(const char *sock);
+/*
+ * `save`: runs xensim-save (tools/xensim/save.c), the toolstack's save as a
+ * client of the host through the drop-in libraries, on the domain named or
+ * numbered dom; its exit status (3: its oracle found lost pages).  Returns
+ * only on failure to start it.
+ */
+int sim_cli_save(const char *sock, const char *dom, const char *file, bool live,
+		 bool checkpoint, bool json);
 /* xenstore-read/-write/-ls/-chmod acting as domain as_domid. */
 int sim_cli_xenstore(const char *sock, const char *cmd, unsigned int as_domid,
 		     int argc, char **argv);

@@ -21,8 +21,9 @@
  * the point where the operation would otherwise succeed, before it changes
  * anything, and it is an error real Xen 4.17 (or libxenctrl, privcmd) gives
  * that operation in that state:
- *  - any libxenctrl call can fail with ENOMEM before it reaches Xen, when
- *    its hypercall buffer cannot be allocated (SIM_FC_CALL);
+ *  - any libxenctrl or libxendevicemodel call can fail with ENOMEM before
+ *    it reaches Xen, when its hypercall buffer cannot be allocated
+ *    (SIM_FC_CALL);
  *  - nominate of a page that would become shared can also meet a transient
  *    extra reference (-E2BIG, a backend's mapping), a writable type
  *    reference (-EINVAL, a writable grant mapping) or Xen's xmalloc
@@ -45,8 +46,8 @@
  * must drain its ring and re-check its waiters on any event, never count
  * events.
  *
- * Thread safety: one mutex; hv.c fires under its own lock, the server from
- * its poll loop.
+ * Thread safety: one mutex; the model fires under its own lock, the server
+ * from its poll loop.
  */
 #include "fault.h"
 
@@ -58,7 +59,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv_internal.h"
+
+/* XENMEM_SHARING_OP_S/C_HANDLE_INVALID, the share op's errors */
+#ifndef __XEN_TOOLS__
+#define __XEN_TOOLS__ 1
+#endif
+#include <xen/xen.h>
+#include <xen/memory.h>
 
 struct sim_fault_err {
 	int err;
@@ -100,6 +107,8 @@ static const struct {
 	[SIM_FOP_ENOMEM_WAITERS] = { "enomem_waiters", SIM_FK_HYPERCALL, CALL_ENOMEM },
 	[SIM_FOP_ENOMEM_RESUME] = { "enomem_resume", SIM_FK_HYPERCALL, CALL_ENOMEM },
 	[SIM_FOP_MAP] = { "map", SIM_FK_MAP_CALL, CALL_ENOMEM },
+	[SIM_FOP_SHADOW_OP] = { "shadow_op", SIM_FK_HYPERCALL, CALL_ENOMEM },
+	[SIM_FOP_DM_OP] = { "dm_op", SIM_FK_HYPERCALL, CALL_ENOMEM },
 #undef CALL_ENOMEM
 };
 

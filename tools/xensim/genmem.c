@@ -6,8 +6,10 @@
  *
  * Layout, as sim_guest_gen_profile() (guest.c) lays out a profile guest:
  * sim_profile_count() gives the page counts; the os pages are one run of
- * gfns starting at a seeded gfn (wrapping), and the zero, dup and unique
- * pages fill the other gfns in a seeded Fisher-Yates order.  Keys:
+ * RAM pages starting at a seeded page (wrapping), and the zero, dup and
+ * unique pages fill the other pages in a seeded Fisher-Yates order.  The
+ * i-th RAM page is the i-th RAM gfn of the guest's layout (hv.h), which
+ * skips its holes; "gfn" below means that page number.  Keys:
  *   os      mix(TAG_OS, 0, i) for the i-th page of the run: the same in
  *           every guest, whatever its seed;
  *   zero    0 (the domain starts zero-filled: nothing to assign);
@@ -118,9 +120,9 @@ int sim_genmem_keys(const struct sim_profile *p, uint64_t seed, uint64_t nr_page
 }
 
 int sim_genmem_load(struct sim_hv *hv, uint32_t domid, const struct sim_profile *p,
-		    uint64_t seed, uint64_t nr_pages, char *err, size_t errlen)
+		    uint64_t seed, const struct sim_ram_layout *ram, char *err, size_t errlen)
 {
-	uint64_t *keys;
+	uint64_t nr_pages = sim_ram_layout_pages(ram), *keys, *k;
 	int rc;
 
 	err[0] = '\0';
@@ -131,13 +133,18 @@ int sim_genmem_load(struct sim_hv *hv, uint32_t domid, const struct sim_profile 
 		return -ENOMEM;
 	}
 	rc = sim_genmem_keys(p, seed, nr_pages, keys);
-	for (uint64_t g = 0; !rc && g < nr_pages; g += KEY_BATCH) {
-		unsigned int n = nr_pages - g < KEY_BATCH ? (unsigned int)(nr_pages - g) : KEY_BATCH;
+	k = keys;
+	for (unsigned int r = 0; !rc && r < ram->nr; r++) {
+		for (uint64_t g = ram->r[r].first; !rc && g < ram->r[r].end; g += KEY_BATCH) {
+			unsigned int n = ram->r[r].end - g < KEY_BATCH ?
+					 (unsigned int)(ram->r[r].end - g) : KEY_BATCH;
 
-		rc = sim_hv_gen_assign(hv, domid, g, n, keys + g);
-		if (rc)
-			snprintf(err, errlen, "generated memory: gfns %#llx+%u: %s",
-				 (unsigned long long)g, n, strerror(-rc));
+			rc = sim_hv_gen_assign(hv, domid, g, n, k);
+			if (rc)
+				snprintf(err, errlen, "generated memory: gfns %#llx+%u: %s",
+					 (unsigned long long)g, n, strerror(-rc));
+			k += n;
+		}
 	}
 	if (rc && !err[0])
 		snprintf(err, errlen, "generated memory: %s", strerror(-rc));

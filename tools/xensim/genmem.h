@@ -20,16 +20,17 @@
 #include "xlcfg.h"
 
 /*
- * Assigns the generated content of a guest of nr_pages built from profile
- * p and seed to domid's gfns 0 .. nr_pages-1.  0 or a negative errno with a
+ * Assigns the generated content of a guest of nr_pages RAM pages built
+ * from profile p and seed to domid's RAM: page i of the keys below goes to
+ * the i-th RAM gfn of its layout ram.  0 or a negative errno with a
  * one-line reason in err.
  */
 int sim_genmem_load(struct sim_hv *hv, uint32_t domid, const struct sim_profile *p,
-		    uint64_t seed, uint64_t nr_pages, char *err, size_t errlen);
+		    uint64_t seed, const struct sim_ram_layout *ram, char *err, size_t errlen);
 
 /*
- * The keys themselves (keys[gfn] for gfn < nr_pages, 0 = zero page), for
- * tests and for computing the ideal savings.  0 or -ENOMEM.
+ * The keys themselves (keys[i] for RAM page i < nr_pages, 0 = zero page),
+ * for tests and for computing the ideal savings.  0 or -ENOMEM.
  */
 int sim_genmem_keys(const struct sim_profile *p, uint64_t seed, uint64_t nr_pages,
 		    uint64_t *keys);

@@ -3,12 +3,13 @@
  * hv.h - the simulated Xen 4.17 hypervisor: host frames, domains, p2m and
  * memory sharing, as seen from outside the hypervisor.
  *
- * This is the contract between the pure model (hv.c, unit-tested in-process)
- * and the xensim server (server.c), which exposes it over a socket to the
- * drop-in libxenctrl / libxenforeignmemory / libxenevtchn libraries.  The
+ * This is the contract between the pure model (hv_*.c, hv_internal.h says
+ * which part does what; unit-tested in-process) and the xensim server
+ * (server.c), which exposes it over a socket to the drop-in libraries.  The
  * semantics are those of ../shared/briefs/xen-4.17-sharing.md, checked
- * against Xen 4.17's xen/arch/x86/mm/mem_sharing.c; docs/xensim.md lists
- * every place where the model knowingly differs.
+ * against Xen 4.17's xen/arch/x86/mm/mem_sharing.c, paging.c and the rest;
+ * docs/xensim.md lists every place where the model knowingly differs, and
+ * so does the DOC below.
  *
  * Conventions:
  *  - Every function returns 0 (or a count) on success and a negative errno
@@ -28,6 +29,46 @@
  *  - An oracle records, for every (domain, gfn), the 64-bit hash of what the
  *    guest last wrote there; sim_hv_verify() compares every populated gfn's
  *    frame with it.  Guest writes go only through sim_hv_guest_write().
+ *
+ * DOC: Where the model knowingly differs from Xen 4.17 (code, not comments,
+ * was followed where the two disagree)
+ *
+ *  - Enabling sharing on a PV guest gives -EOPNOTSUPP (is_hvm_domain() is
+ *    checked first); the brief's -ENODEV is the HAP check, and HAP is always
+ *    on here, so -ENODEV never comes from control.  The ring on a PV guest
+ *    does give -ENODEV (vm_event's HAP check).
+ *  - ring_enable on an enabled ring: -EBUSY (vm_event_enable()); xenctrl.h's
+ *    comment says EINVAL.
+ *  - share of two gfns that are both holes succeeds (both INVALID_MFN),
+ *    exactly as share_pages() does.
+ *  - Domain destruction is atomic: no "dying" phase is observable, so
+ *    nominate's -EBUSY cannot happen; frames of a destroyed domain that are
+ *    still foreign-mapped live on as orphans (Xen keeps a zombie domain).
+ *  - libxl's eight special pages (paging, access and sharing rings,
+ *    bufioreq, xenstore, ioreq, identity page table, console; the sharing
+ *    ring is the third) lie right above the RAM of max(nr_pages,
+ *    max_pages) (libxl puts them in the MMIO hole below 4 GiB, which would
+ *    make every p2m 4 GiB long), not counted in tot_pages, never removed
+ *    from the p2m; only the sharing ring has a function.  Video RAM and
+ *    the ACPI tables are not modelled.
+ *  - vm_event_resume() consumes at most one ring's worth of responses per
+ *    call (Xen trusts rsp_prod; a bad consumer must not hang the model).
+ *  - Ring disable leaves vCPUs paused by a request paused, as Xen does.
+ *  - Patched, no ring: a vCPU paused on ENOMEM carries its own pause (as
+ *    the patch's vcpu_pause + mem_sharing_enomem_wait), released only by
+ *    sim_hv_enomem_resume() (XENMEM_sharing_op_enomem_resume); neither
+ *    the ring's resume (-ENODEV without a ring) nor a domain unpause does.
+ *  - compare_share leaves both gfns nominated when they differ, and enables
+ *    sharing on both domains implicitly.
+ *  - decrease_reservation frees the highest populated gfns; a shared gfn's
+ *    reference is dropped directly where Xen unshares then frees (same
+ *    counters, same -ENOMEM when the unshare could not allocate).
+ *  - range_share runs to the end in one call (no continuation / opaque);
+ *    grant-reference ops, fork and fork_reset are not modelled.
+ *  - getinfo's cpu_time is wall-clock time since creation.
+ *  - Writes through writable foreign mappings reach the oracle when the
+ *    mapping goes away; verify skips gfns that still have one.
+ *  - Log-dirty mode: the DOC of hv_logdirty.c.
  */
 #ifndef XENSIM_HV_H
 #define XENSIM_HV_H
@@ -40,6 +81,13 @@
 
 #define SIM_PAGE_SHIFT 12
 #define SIM_PAGE_SIZE (1u << SIM_PAGE_SHIFT)
+/*
+ * libxl's special pages of an HVM/PVH guest (xg_dom_x86.c: special_pfn(),
+ * SPECIALPAGE_PAGING .. _CONSOLE): eight pages above the RAM, the sharing
+ * ring the third.
+ */
+#define SIM_NR_SPECIAL_PAGES 8u
+#define SIM_SPECIALPAGE_SHARING 2u
 #define SIM_INVALID_MFN (~0ULL)
 
 struct sim_hv;
@@ -82,10 +130,36 @@ int sim_hv_frames_fd(const struct sim_hv *hv);
 
 enum sim_dom_type { SIM_DOM_PV, SIM_DOM_PVH, SIM_DOM_HVM };
 
+/*
+ * Where a guest's RAM lies, as libxl lays it out (libxl__build_hvm(),
+ * xg_dom_x86.c meminit_hvm()): nr_pages of RAM from gfn 0 up, except that
+ *  - an HVM or PVH guest's RAM stops at the MMIO hole below 4 GiB and goes
+ *    on from 4 GiB: the hole is HVM_BELOW_4G_MMIO_LENGTH (256 MiB, from
+ *    0xF0000000) for HVM, and for PVH what holds the LAPIC, the ACPI
+ *    tables and the special pages (64 MiB, from ACPI_INFO_PHYSICAL_ADDRESS
+ *    0xFC000000), so guests above 3840 / 4032 MiB have RAM above 4 GiB;
+ *  - an HVM guest (it has a device model) leaves the legacy VGA window
+ *    0xA0000-0xBFFFF unpopulated (LIBXL_VGA_HOLE_SIZE pages less RAM);
+ *    the ROM window 0xC0000-0xFFFFF above it is RAM.
+ * A PV guest's nr_pages are gfns 0 .. nr_pages-1.  Every other gfn below
+ * the highest one is a hole.  Up to three ranges of gfns, ascending.
+ */
+#define SIM_RAM_RANGES 3
+struct sim_ram_layout {
+	unsigned int nr;
+	struct { uint64_t first, end; } r[SIM_RAM_RANGES];
+};
+void sim_ram_layout(enum sim_dom_type type, uint64_t nr_pages, struct sim_ram_layout *out);
+uint64_t sim_ram_layout_pages(const struct sim_ram_layout *l);   /* RAM pages */
+uint64_t sim_ram_layout_end(const struct sim_ram_layout *l);     /* highest RAM gfn + 1 */
+/* The gfn of RAM page idx (idx < sim_ram_layout_pages()), in gfn order. */
+uint64_t sim_ram_layout_gfn(const struct sim_ram_layout *l, uint64_t idx);
+bool sim_ram_layout_has(const struct sim_ram_layout *l, uint64_t gfn);
+
 struct sim_dom_spec {
 	char name[64];
 	enum sim_dom_type type;
-	uint64_t nr_pages;      /* populated at creation: gfns 0 .. nr_pages-1 */
+	uint64_t nr_pages;      /* RAM: populated at creation where sim_ram_layout() says */
 	uint64_t max_pages;
 	uint32_t vcpus;
 	bool passthrough;       /* has a pci= device: sharing gives -EXDEV */
@@ -108,12 +182,23 @@ struct sim_dominfo {
 	uint64_t max_pages;
 	uint64_t shr_pages;      /* gfns of this domain that map a shared frame */
 	uint64_t nr_gfns;        /* size of the p2m (highest gfn + 1) */
+	uint64_t nr_holes;       /* gfns below nr_gfns that map nothing */
 	uint32_t nr_online_vcpus;
 	uint32_t paused_vcpus;   /* vCPUs paused on an unshare ENOMEM */
 	/* how long the longest-waiting of them has waited (0: none); Xen
 	 * keeps no such time, xensim's list shows it to find frozen guests */
 	uint64_t longest_pause_ns;
 	uint64_t cpu_time_ns;
+	/*
+	 * Log-dirty (sim_hv_shadow_op()): whether the domain is in log-dirty
+	 * mode, and how many log-dirty write faults its vCPUs took since it
+	 * was created -- first writes to a page write-protected by an enable
+	 * or a CLEAN, the cost log-dirty mode puts on a guest (Xen counts no
+	 * such thing for HAP guests: its fault_count stays 0).
+	 */
+	uint64_t logdirty_faults;
+	uint32_t logdirty;
+	uint32_t pad;
 	uint8_t uuid[16];
 	char name[64];
 };
@@ -134,6 +219,12 @@ int sim_hv_domain_getinfo(struct sim_hv *hv, uint32_t first, unsigned int max,
  * (-ENOMEM: a shared gfn could not be unshared) when none was.
  */
 int sim_hv_decrease_reservation(struct sim_hv *hv, uint32_t domid, uint64_t nr);
+/*
+ * guest_remove_page() of one gfn: it becomes a hole (a domain builder
+ * leaving a gfn unpopulated).  0, or -EINVAL not RAM, -ENOMEM (a shared
+ * gfn could not be unshared), -ESRCH.
+ */
+int sim_hv_remove_page(struct sim_hv *hv, uint32_t domid, uint64_t gfn);
 /* Host physinfo: total and free frames. */
 void sim_hv_physinfo(struct sim_hv *hv, uint64_t *total, uint64_t *free_frames);
 
@@ -177,8 +268,8 @@ int sim_hv_wait_resumed(struct sim_hv *hv, uint32_t domid, uint32_t vcpu);
  * mfns[i] receives the frame to mmap (or SIM_INVALID_MFN) and err[i] 0 or
  * -EINVAL (hole) / -ENOENT (paged) as privcmd's mmapbatch_v2 reports.  A
  * writable mapping unshares the page first (and may fail with -ENOMEM in
- * err[i]).  Each mapped frame holds one extra reference until unmapped,
- * which is what makes nominate fail with -E2BIG.  Returns 0 or -errno for
+ * err[i]).  Each mapped frame, read-only or writable, holds one extra
+ * reference until unmapped, which is what makes nominate fail with -E2BIG.  Returns 0 or -errno for
  * the call as a whole (-ESRCH, -EPERM).
  */
 int sim_hv_map(struct sim_hv *hv, uint64_t owner, uint32_t domid,
@@ -229,6 +320,9 @@ int sim_hv_recent_nominations(struct sim_hv *hv, uint32_t domid, uint64_t *gfns,
  *  unshare_enomem      unshares (guest writes, writable maps, balloons)
  *                      that found no free frame since the host started:
  *                      how a test knows its memory pressure really hit
+ *  frame_merge_preemptions  times a frame-to-frame merge of the batched op
+ *                      dropped the lock half way (hypervisor-patch 0009's
+ *                      preemption point, every 64 gfns moved)
  * and, read in the same critical section so that guests writing meanwhile
  * cannot make them disagree, the sharing counters and the sum of every
  * domain's shr_pages (the invariant sum_shr_pages == freed + used).
@@ -238,6 +332,7 @@ struct sim_hv_residue {
 	uint64_t nominated_unshared;
 	uint64_t freed_pages, used_frames, sum_shr_pages;
 	uint64_t unshare_enomem;
+	uint64_t frame_merge_preemptions;
 };
 void sim_hv_get_residue(struct sim_hv *hv, struct sim_hv_residue *out);
 
@@ -309,6 +404,50 @@ void sim_hv_set_notify(struct sim_hv *hv, sim_hv_notify_fn *fn, void *arg);
  */
 int sim_hv_enomem_waiters(struct sim_hv *hv, uint32_t *domids, unsigned int max);
 int sim_hv_enomem_resume(struct sim_hv *hv, uint32_t domid);
+
+/* ---- log-dirty (XEN_DOMCTL_shadow_op, XEN_DMOP_modified_memory) --------- */
+
+/*
+ * XEN_DOMCTL_shadow_op as paging_domctl() of Xen 4.17 runs it for a guest
+ * with HAP (HVM, PVH) and, on Debian's hypervisor built without shadow
+ * paging, for a PV guest (hv_logdirty.c says which error comes when).
+ * op and mode are XEN_DOMCTL_SHADOW_OP_* and its mode flags; pages is
+ * CLEAN/PEEK's bitmap size in pages, and comes back as the number of pages
+ * the bitmap covers; fault_count and dirty_count are CLEAN/PEEK's stats.
+ */
+struct sim_shadow_op {
+	uint32_t op;
+	uint32_t mode;
+	uint64_t pages;
+	uint32_t fault_count;
+	uint32_t dirty_count;
+};
+/*
+ * bitmap: NULL for a null dirty_bitmap handle (CLEAN still clears).  Else
+ * *bitmap gets a malloc'd buffer (NULL when empty) of *bitmap_len bytes:
+ * the first of the ceil(pages / 8) bytes Xen copies out, as many as can
+ * hold a set bit (the domain's p2m); every byte after them is zero.
+ * Returns 0 or -errno.
+ */
+int sim_hv_shadow_op(struct sim_hv *hv, uint32_t domid, struct sim_shadow_op *sc,
+		     uint8_t **bitmap, size_t *bitmap_len);
+
+/* One extent of XEN_DMOP_modified_memory: struct xen_dm_op_modified_memory_extent. */
+struct sim_dm_extent {
+	uint32_t nr;
+	uint32_t pad;
+	uint64_t first_pfn;
+};
+/*
+ * XEN_DMOP_modified_memory (dm.c modified_memory()): mark the pfns of the
+ * extents dirty, unsharing shared ones first.  0 (also when the domain is
+ * not in log-dirty mode), or -errno: -ESRCH, -EPERM dom0, -EINVAL a PV
+ * guest, an empty extent, one ending beyond the domain's highest gfn or a
+ * non-zero pad (extents are taken last first, and those taken before the
+ * bad one stay marked, as in Xen).
+ */
+int sim_hv_modified_memory(struct sim_hv *hv, uint32_t domid,
+			   const struct sim_dm_extent *extents, unsigned int n);
 
 /* ---- generated memory (scale mode) --------------------------------------- */
 

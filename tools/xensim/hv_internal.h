@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * hv_internal.h - private data structures of the simulated hypervisor
- * (hv.c: host frames, domains, guest access, foreign mappings, oracle;
- * hv_share.c: memory sharing, the sharing vm_event ring, audit).
+ * hv_internal.h - private data structures of the simulated hypervisor and
+ * the core primitives on them (hv_internal.c: the lock, frames, domains'
+ * bookkeeping), which the parts of the model build on: hv_dom.c (host,
+ * domains, layout), hv_mem.c (guest access, foreign mappings, oracle),
+ * hv_share.c (memory sharing, the sharing vm_event ring), hv_logdirty.c
+ * (log-dirty mode), hv_gen.c (generated frames), hv_audit.c (the
+ * consistency walk).  Each part's own header says what the others may use
+ * of it; the public API is hv.h.
  *
  * Data structures (all arrays, so every operation is O(1) apart from the
  * ones that are O(n) in Xen too -- share merging a client's reverse map,
@@ -57,6 +62,7 @@
 #include <xen/xen.h>
 #include <xen/memory.h>
 #include <xen/vm_event.h>
+#include <xen/hvm/e820.h>
 #include <xen/hvm/params.h>
 
 #include "hv.h"
@@ -64,8 +70,8 @@
 #define SIM_MFN_NONE UINT32_MAX        /* 32-bit mfn fields: no frame */
 #define SIM_DOMID_MAX DOMID_FIRST_RESERVED  /* domids 0 .. 0x7fef */
 #define SIM_MAX_GFNS (1ULL << 28)      /* p2m growth limit (1 TiB of gfns) */
-#define SIM_ORACLE_HOLE 0ULL
-#define SIM_RECENT_NOMINATIONS 64     /* per domain, see sim_hv_recent_nominations() */           /* oracle value: gfn expected to be a hole */
+#define SIM_ORACLE_HOLE 0ULL           /* oracle value: gfn expected to be a hole */
+#define SIM_RECENT_NOMINATIONS 64     /* per domain, see sim_hv_recent_nominations() */
 
 enum sim_frame_state { SIM_FRAME_FREE, SIM_FRAME_DOM, SIM_FRAME_SHARED, SIM_FRAME_ORPHAN };
 
@@ -74,19 +80,28 @@ struct sim_frame {
 	uint64_t gen;        /* generated content key (sim_hv_gen_fill()); 0: the memfd holds it */
 	uint32_t owner;      /* DOM: domid; SHARED: index into hv->shared */
 	uint32_t map_refs;   /* foreign mappings (read-only and writable) */
-	uint32_t map_rw;     /* of which writable (a PGT_writable type ref) */
+	uint32_t map_rw;     /* of which writable (their writes reach the oracle on unmap) */
 	uint8_t state;       /* enum sim_frame_state */
-	uint8_t special;     /* DOM: a Xen special page (the sharing ring) */
+	uint8_t special;     /* DOM: a special page (SIM_P2M_SPECIAL) */
 	uint8_t gen_mat;     /* gen != 0 and materialised in the memfd (while mapped) */
 };
 _Static_assert(sizeof(struct sim_frame) <= 32, "frame table entry must stay small");
 
-enum sim_p2m_type { SIM_P2M_HOLE = 0, SIM_P2M_RAM_RW, SIM_P2M_SHARED, SIM_P2M_RING };
+/* SPECIAL: one of the pages libxl populates for Xen and the toolstack
+ * (the sharing ring, xenstore and console rings, ...): not guest RAM to
+ * the model, never nominated, not in tot_pages. */
+enum sim_p2m_type { SIM_P2M_HOLE = 0, SIM_P2M_RAM_RW, SIM_P2M_SHARED, SIM_P2M_SPECIAL };
 
 struct sim_p2m {
 	uint32_t mfn;        /* SIM_MFN_NONE for holes */
 	uint32_t rmap_idx;   /* SHARED: position in the frame's reverse map */
 	uint8_t type;        /* enum sim_p2m_type */
+	/*
+	 * RAM_RW only: p2m_ram_logdirty, write-protected by a log-dirty enable
+	 * or CLEAN until the guest's next write faults (hv_logdirty.c); any
+	 * other change of the entry's type clears it.
+	 */
+	uint8_t logdirty;
 };
 
 struct sim_gref { uint32_t domid; uint32_t pad; uint64_t gfn; };
@@ -133,6 +148,7 @@ struct sim_dom {
 	bool enomem_waiter;
 	int pause_count;
 	uint64_t nr_gfns;
+	uint64_t nr_holes;         /* p2m entries of type SIM_P2M_HOLE */
 	struct sim_p2m *p2m;
 	uint64_t *oracle;
 	uint64_t *oracle_gen;      /* bitmap: oracle[gfn] is a generated key (NULL: none ever) */
@@ -155,6 +171,19 @@ struct sim_dom {
 	 */
 	uint64_t recent_nom[SIM_RECENT_NOMINATIONS];
 	uint32_t recent_pos, recent_n;
+	/*
+	 * Log-dirty (hv_logdirty.c): paging_mode_log_dirty(); the bitmap, a
+	 * bit per gfn of the p2m (NULL: not allocated, Xen's log_dirty.top ==
+	 * INVALID_MFN); dirty_count, the bits that went 0 -> 1 since the last
+	 * CLEAN; failed_allocs, marks lost for want of memory since the bitmap
+	 * was last freed; logdirty_faults, write faults on p2m_ram_logdirty
+	 * entries since creation (for `xensim info`; Xen keeps no such count).
+	 */
+	bool logdirty;
+	uint64_t *dirty_bitmap;
+	uint64_t dirty_count;
+	uint32_t dirty_failed_allocs;
+	uint64_t logdirty_faults;
 };
 
 struct sim_map_slot { uint32_t mfn; uint32_t ro; uint32_t rw; };
@@ -198,32 +227,54 @@ struct sim_hv {
 	char panic[256];             /* non-empty: a Xen BUG() was hit, the host is down */
 	struct sim_faults *faults;   /* NULL: no fault injection */
 	uint64_t nr_unshare_enomem;  /* unshares that found no free frame (sim_share_enomem()) */
+	uint64_t frame_merge_preemptions; /* sim_merge_spanned() dropped the lock */
 };
 
-/* hv.c: lock, frames, domains */
+/* ---- the core (hv_internal.c); every caller holds the host lock ---- */
+
+/* the host lock; sim_unlock() delivers the notifications queued under it */
 void sim_lock(struct sim_hv *hv);
 void sim_unlock(struct sim_hv *hv);
 void sim_queue_notify(struct sim_hv *hv, uint32_t domid, uint32_t port);
-uint8_t *sim_frame_ptr(struct sim_hv *hv, uint32_t mfn);
-uint32_t sim_frame_alloc(struct sim_hv *hv);
-void sim_frame_release(struct sim_hv *hv, uint32_t mfn);
-struct sim_dom *sim_dom_get(struct sim_hv *hv, uint32_t domid);
-int sim_p2m_grow(struct sim_dom *d, uint64_t nr_gfns);
-uint64_t sim_page_hash(const void *page);
-void sim_dom_crash(struct sim_hv *hv, struct sim_dom *d);
+/* a vCPU may have become runnable: wake sim_hv_wait_resumed() */
 void sim_wake_vcpus(struct sim_hv *hv);
-/* generated frames (scale mode) */
-const uint8_t *sim_frame_content(struct sim_hv *hv, uint32_t mfn, uint8_t *buf);
-void sim_gen_materialise(struct sim_hv *hv, uint32_t mfn);
-void sim_gen_make_private(struct sim_hv *hv, uint32_t mfn);
+
+/* frames */
+uint64_t sim_page_hash(const void *page);
+uint8_t *sim_frame_ptr(struct sim_hv *hv, uint32_t mfn);
+uint32_t sim_frame_alloc(struct sim_hv *hv);   /* reads as zeros; SIM_MFN_NONE if none */
+void sim_frame_free(struct sim_hv *hv, uint32_t mfn);
+/* the owner lets go: freed now, or with its last foreign mapping (an orphan) */
+void sim_frame_release(struct sim_hv *hv, uint32_t mfn);
+/* forget a frame's generated content (it is freed or reassigned) */
+void sim_gen_forget(struct sim_hv *hv, struct sim_frame *f);
+/*
+ * Freeing many frames: their holes are punched as sorted runs at
+ * sim_punch_flush(); nothing may allocate between begin and flush.
+ */
+void sim_punch_begin(struct sim_hv *hv, uint64_t max_frames);
+void sim_punch_frame(struct sim_hv *hv, uint32_t mfn);
+void sim_punch_flush(struct sim_hv *hv);
+
+/* domains */
+struct sim_dom *sim_dom_get(struct sim_hv *hv, uint32_t domid);
+void sim_dom_free(struct sim_dom *d);
+/* grow the p2m (and oracle, bitmaps) to nr_gfns, new gfns holes */
+int sim_p2m_grow(struct sim_dom *d, uint64_t nr_gfns);
+/* domain_crash(): shut down with reason crash */
+void sim_dom_crash(struct sim_hv *hv, struct sim_dom *d);
 bool sim_oracle_is_gen(const struct sim_dom *d, uint64_t gfn);
 void sim_oracle_set_gen(struct sim_dom *d, uint64_t gfn, bool gen);
 
-/* hv_share.c: sharing core used by hv.c */
-int sim_share_unshare(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn);
-void sim_share_drop(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn);
-int sim_share_enomem(struct sim_hv *hv, struct sim_dom *d, uint32_t vcpu,
-		     uint64_t gfn, bool guest);
-void sim_ring_teardown(struct sim_hv *hv, struct sim_dom *d);
+/*
+ * The log-dirty bitmap (what marks when, and the ops: hv_logdirty.c):
+ * paging_mark_pfn_dirty(); a guest write to gfn, which takes the log-dirty
+ * fault of a write-protected entry; the bitmap's growth with the p2m and
+ * its end.
+ */
+void sim_logdirty_mark(struct sim_dom *d, uint64_t gfn);
+void sim_logdirty_write_fault(struct sim_dom *d, uint64_t gfn);
+int sim_logdirty_grow(struct sim_dom *d, uint64_t nr_gfns);
+void sim_logdirty_free(struct sim_dom *d);
 
 #endif /* XENSIM_HV_INTERNAL_H */

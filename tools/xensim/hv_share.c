@@ -2,7 +2,7 @@
 /*
  * hv_share.c - memory sharing of the simulated Xen 4.17 hypervisor:
  * XENMEM_sharing_op_* (nominate, share, add_physmap, range_share,
- * debug_gfn, audit), XEN_DOMCTL_mem_sharing_op (control), unshare on write,
+ * debug_gfn), XEN_DOMCTL_mem_sharing_op (control), unshare on write,
  * the sharing vm_event ring, and the patched hypervisor's batched
  * compare-and-share.
  *
@@ -19,9 +19,11 @@
  *    and range_share do not enable the client: a client without sharing
  *    gives -EINVAL.
  *  - nominate_page(): already shared -> its handle; not ram_rw -> -EINVAL;
- *    page_make_sharable(): dying -> -EBUSY; a writable type reference (our
- *    writable foreign mapping) -> -EINVAL; any other extra reference (a
- *    read-only foreign mapping) -> -E2BIG.
+ *    page_make_sharable(): dying -> -EBUSY; any extra reference -> -E2BIG,
+ *    a foreign mapping read-only or writable alike (a writable one takes
+ *    no type reference on an HVM/PVH guest's page; only a type conflict,
+ *    such as a writable grant mapping, gives -EINVAL, and xensim has no
+ *    grant mappings).
  *  - share_pages(): both gfns on the same mfn -> 0 (this includes two
  *    holes, both INVALID_MFN: Xen returns success there too); the frame
  *    with the lower mfn is looked up first, so which handle error comes
@@ -36,6 +38,13 @@
  *    the host (modelled: sim_share_pages, hv->panic, the server exits);
  *    the patched hypervisor refuses it with -EDEADLK (hypervisor-patch/
  *    0008) and range_share skips such a page.
+ *  - the batched op merges two frames that both back gfns of third
+ *    domains one gfn at a time (hypervisor-patch/ 0009,
+ *    sim_merge_spanned()): each step re-checks under the lock that both
+ *    frames are shared and equal and that the gfn is still on the frame
+ *    being emptied, and every 64 gfns the lock is dropped and taken again
+ *    (the hypercall's preemption point), so guests' writes, unshares and
+ *    destroys interleave with a long merge as they do on Xen.
  *  - the accounting: nr_shared_mfns, nr_saved_mfns and per-domain
  *    shr_pages move exactly where Xen moves them, so the invariant
  *    sum(shr_pages) == nr_saved + nr_shared holds after every operation.
@@ -54,12 +63,15 @@
  * helper") and the patched one pauses the vCPU and raises VIRQ_ENOMEM.
  */
 #include <errno.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hv_internal.h"
+#include "hv_gen.h"
+#include "hv_share.h"
 #include "../../hypervisor-patch/include/xenshare_cmpshr.h"
 
 /* p2m_ram_shared of xen/arch/x86/include/asm/p2m.h, reported in requests. */
@@ -189,6 +201,8 @@ int sim_share_unshare(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn)
 		hv->frames[old].gfn = gfn;
 		d->tot_pages++;
 		e->type = SIM_P2M_RAM_RW;
+		e->logdirty = 0;
+		sim_logdirty_mark(d, gfn);   /* private_page_found: paging_mark_dirty() */
 		return 0;
 	}
 	/* alloc_domheap_page(d): the pool and the domain's max_pages. */
@@ -212,6 +226,8 @@ int sim_share_unshare(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn)
 	d->tot_pages++;
 	e->mfn = mfn;
 	e->type = SIM_P2M_RAM_RW;
+	e->logdirty = 0;
+	sim_logdirty_mark(d, gfn);
 	return 0;
 }
 
@@ -654,10 +670,8 @@ static int sim_nominate(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn, uint
 	/* page_make_sharable() */
 	if (d->dying)
 		return -EBUSY;
-	if (f->map_rw)
-		return -EINVAL;   /* get_page_and_type(PGT_shared_page) vs a writable type */
 	if (f->map_refs)
-		return -E2BIG;
+		return -E2BIG;   /* count_info beyond PGC_allocated + our own reference */
 	s = sim_shared_alloc(hv, &idx);
 	if (!s)
 		return -ENOMEM;
@@ -672,6 +686,7 @@ static int sim_nominate(struct sim_hv *hv, struct sim_dom *d, uint64_t gfn, uint
 	f->gfn = 0;
 	d->tot_pages--;
 	e->type = SIM_P2M_SHARED;
+	e->logdirty = 0;
 	hv->nr_shared++;
 	*handle = s->handle;
 	sim_recent_nominated(d, gfn);
@@ -702,8 +717,8 @@ static bool sim_spans_other(const struct sim_shared *s, uint32_t a, uint32_t b)
  *
  * compare: the patched compare-and-share op (hypervisor-patch/ 0002) merges
  * the source frame into the client frame instead when only the client frame
- * spans other domains, and merges nothing (XENSHARE_CMPSHR_SPANNED) when
- * both do.  The plain share of a patched hypervisor (0008) cannot swap (the
+ * spans other domains, and merges nothing here (XENSHARE_CMPSHR_SPANNED)
+ * when both do: sim_merge_spanned() (0009) then moves the gfns one by one.  The plain share of a patched hypervisor (0008) cannot swap (the
  * caller expects the client gfns to move) and returns -EDEADLK.
  */
 static int sim_share_pages(struct sim_hv *hv, struct sim_dom *sd, uint64_t sgfn, uint64_t sh,
@@ -890,6 +905,7 @@ int sim_hv_add_to_physmap(struct sim_hv *hv, uint32_t sdom, uint64_t sgfn,
 		goto out;
 	cd->p2m[cgfn].mfn = (uint32_t)smfn;
 	cd->p2m[cgfn].type = SIM_P2M_SHARED;
+	cd->nr_holes--;
 	/* The client now reads what the source's guest last wrote there. */
 	cd->oracle[cgfn] = sd->oracle[sgfn];
 	sim_oracle_set_gen(cd, cgfn, sim_oracle_is_gen(sd, sgfn));
@@ -1030,6 +1046,7 @@ void sim_hv_get_residue(struct sim_hv *hv, struct sim_hv_residue *out)
 	out->freed_pages = (uint64_t)hv->nr_saved;
 	out->used_frames = (uint64_t)hv->nr_shared;
 	out->unshare_enomem = hv->nr_unshare_enomem;
+	out->frame_merge_preemptions = hv->frame_merge_preemptions;
 	for (uint32_t id = 0; id < SIM_DOMID_MAX; id++)
 		if (hv->doms[id])
 			out->sum_shr_pages += hv->doms[id]->shr_pages;
@@ -1118,6 +1135,127 @@ static bool sim_frames_equal(struct sim_hv *hv, uint32_t a, uint32_t b)
 		      SIM_PAGE_SIZE) == 0;
 }
 
+#define SIM_SPANNED_PREEMPT_EVERY 64   /* 0009's SPANNED_PREEMPT_EVERY */
+
+/* The frame a pair's gfn is on, if that gfn is shared; else SIM_INVALID_MFN. */
+static uint64_t sim_pair_frame(struct sim_hv *hv, uint32_t domid, uint64_t gfn)
+{
+	struct sim_dom *d = sim_dom_get(hv, domid);
+
+	if (!d || gfn >= d->nr_gfns || d->p2m[gfn].type != SIM_P2M_SHARED)
+		return SIM_INVALID_MFN;
+	return d->p2m[gfn].mfn;
+}
+
+/*
+ * One step of 0009's move_one_shared_gfn(), under the lock: move one gfn
+ * of frame from (the pair's own gfn there last) to frame to.  0 with
+ * *emptied, or the pair's result.
+ */
+static int sim_move_one_gfn(struct sim_hv *hv, uint64_t from, uint64_t to,
+			    uint32_t pair_dom, uint64_t pair_gfn, int from_gone,
+			    int to_gone, bool *emptied)
+{
+	struct sim_shared *fs = sim_grab(hv, from), *ts = sim_grab(hv, to);
+	struct sim_gref g = { .domid = pair_dom, .gfn = pair_gfn };
+	struct sim_dom *d;
+	uint32_t fidx;
+
+	if (!fs)
+		return from_gone;
+	if (!ts)
+		return to_gone;
+	if (!sim_frames_equal(hv, (uint32_t)from, (uint32_t)to))
+		return XENSHARE_CMPSHR_DIFFERENT;
+	for (uint32_t i = 0; i < fs->nr; i++)
+		if (fs->rmap[i].domid != pair_dom || fs->rmap[i].gfn != pair_gfn) {
+			g = fs->rmap[i];
+			break;
+		}
+	d = sim_dom_get(hv, g.domid);
+	if (!d || g.gfn >= d->nr_gfns || d->p2m[g.gfn].type != SIM_P2M_SHARED ||
+	    d->p2m[g.gfn].mfn != from)
+		return from_gone;
+	if (ts->nr == ts->cap) {
+		/* room first, so that the move cannot fail half way */
+		uint32_t cap = ts->cap ? ts->cap * 2 : 2;
+		struct sim_gref *r = realloc(ts->rmap, cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		ts->rmap = r;
+		ts->cap = cap;
+	}
+	sim_rmap_del(hv, fs, d, g.gfn);
+	(void)sim_rmap_add(hv, ts, d, g.gfn);
+	d->p2m[g.gfn].mfn = (uint32_t)to;
+	*emptied = fs->nr == 0;
+	if (*emptied) {
+		fidx = hv->frames[from].owner;
+		sim_shared_dispose(hv, fidx);
+		sim_frame_release(hv, (uint32_t)from);
+		hv->nr_shared--;
+		hv->nr_saved++;
+	}
+	return 0;
+}
+
+/*
+ * 0009's share_spanned_frames(): the frame with fewer gfns is emptied into
+ * the other one gfn at a time; the lock is dropped every
+ * SIM_SPANNED_PREEMPT_EVERY gfns, and each step looks both frames up again
+ * through the pair's gfns.  Called and returning with the lock held.
+ */
+static int sim_merge_spanned(struct sim_hv *hv, const xenshare_cmpshr_pair_t *p)
+{
+	uint32_t from_dom = p->client_domain, to_dom = p->source_domain;
+	uint64_t from_gfn = p->client_gfn, to_gfn = p->source_gfn;
+	int from_gone = XENMEM_SHARING_OP_C_HANDLE_INVALID;
+	int to_gone = XENMEM_SHARING_OP_S_HANDLE_INVALID;
+	uint64_t smfn = sim_pair_frame(hv, to_dom, to_gfn);
+	uint64_t cmfn = sim_pair_frame(hv, from_dom, from_gfn);
+	unsigned long moved = 0;
+
+	if (smfn == SIM_INVALID_MFN)
+		return to_gone;
+	if (cmfn == SIM_INVALID_MFN)
+		return from_gone;
+	if (sim_grab(hv, cmfn)->nr > sim_grab(hv, smfn)->nr) {
+		from_dom = p->source_domain;
+		from_gfn = p->source_gfn;
+		to_dom = p->client_domain;
+		to_gfn = p->client_gfn;
+		from_gone = XENMEM_SHARING_OP_S_HANDLE_INVALID;
+		to_gone = XENMEM_SHARING_OP_C_HANDLE_INVALID;
+	}
+	for (;;) {
+		uint64_t from = sim_pair_frame(hv, from_dom, from_gfn);
+		uint64_t to = sim_pair_frame(hv, to_dom, to_gfn);
+		bool emptied = false;
+		int rc;
+
+		if (from == SIM_INVALID_MFN)
+			return from_gone;
+		if (to == SIM_INVALID_MFN)
+			return to_gone;
+		if (from == to)
+			return XENSHARE_CMPSHR_SHARED;
+		rc = sim_move_one_gfn(hv, from, to, from_dom, from_gfn, from_gone, to_gone,
+				      &emptied);
+		if (rc)
+			return rc;
+		if (emptied)
+			return XENSHARE_CMPSHR_SHARED;
+		if (!(++moved % SIM_SPANNED_PREEMPT_EVERY)) {
+			/* hypercall_preempt_check(): other work runs meanwhile */
+			hv->frame_merge_preemptions++;
+			sim_unlock(hv);
+			sched_yield();
+			sim_lock(hv);
+		}
+	}
+}
+
 static int sim_cmpshr_one(struct sim_hv *hv, xenshare_cmpshr_pair_t *p)
 {
 	struct sim_dom *sd, *cd;
@@ -1162,6 +1300,8 @@ static int sim_cmpshr_one(struct sim_hv *hv, xenshare_cmpshr_pair_t *p)
 	if (!sim_frames_equal(hv, (uint32_t)smfn, (uint32_t)cmfn))
 		return XENSHARE_CMPSHR_DIFFERENT;
 	rc = sim_share_pages(hv, sd, p->source_gfn, sh, cd, p->client_gfn, ch, true, false);
+	if (rc == XENSHARE_CMPSHR_SPANNED)
+		return sim_merge_spanned(hv, p);
 	return rc ? rc : XENSHARE_CMPSHR_SHARED;
 }
 
@@ -1181,165 +1321,4 @@ int sim_hv_compare_share(struct sim_hv *hv, struct xenshare_cmpshr_pair *pairs, 
 	}
 	sim_unlock(hv);
 	return 0;
-}
-
-/* ---- audit ------------------------------------------------------------------- */
-
-#define AUDIT_ERR(...) do { errors++; fprintf(stderr, "xensim hv: audit: " __VA_ARGS__); } while (0)
-
-/*
- * Xen's audit() walks the shared frames; this one also checks the frame
- * table, per-domain counters, mapping references and the global invariant,
- * since the model can afford it.  Debug builds only, as in Xen.
- */
-int sim_hv_audit(struct sim_hv *hv)
-{
-	int errors = 0;
-	uint64_t nr_free = 0, shared_found = 0, sum_shr = 0, sum_saved = 0;
-	uint64_t gen_found = 0, gen_mat_found = 0;
-	uint32_t *refs;
-
-	if (hv->cfg.no_mem_sharing)
-		return -ENOSYS;
-	if (!hv->cfg.debug_build)
-		return -EOPNOTSUPP;
-	refs = calloc(hv->nr_frames, sizeof(*refs));
-	if (!refs)
-		return -ENOMEM;
-	sim_lock(hv);
-	for (uint32_t m = hv->free_head; m != SIM_MFN_NONE; m = (uint32_t)hv->frames[m].gfn) {
-		if (m >= hv->nr_frames || hv->frames[m].state != SIM_FRAME_FREE || ++nr_free > hv->nr_frames) {
-			AUDIT_ERR("free list broken at mfn 0x%x\n", m);
-			break;
-		}
-	}
-	if (nr_free != hv->nr_free)
-		AUDIT_ERR("free list holds %llu frames, counter says %llu\n",
-			  (unsigned long long)nr_free, (unsigned long long)hv->nr_free);
-
-	for (uint64_t m = 0; m < hv->nr_frames; m++) {
-		struct sim_frame *f = &hv->frames[m];
-
-		if (f->map_rw > f->map_refs)
-			AUDIT_ERR("mfn 0x%llx: more writable than total mapping refs\n",
-				  (unsigned long long)m);
-		if (f->state == SIM_FRAME_FREE && f->map_refs)
-			AUDIT_ERR("mfn 0x%llx: free but mapped\n", (unsigned long long)m);
-		if (f->state == SIM_FRAME_FREE && f->gen)
-			AUDIT_ERR("mfn 0x%llx: free but holds generated content\n", (unsigned long long)m);
-		if (f->gen_mat && (!f->gen || !f->map_refs))
-			AUDIT_ERR("mfn 0x%llx: materialised generated frame without mapping\n",
-				  (unsigned long long)m);
-		if (f->gen) {
-			gen_found++;
-			gen_mat_found += f->gen_mat;
-		}
-		if (f->state == SIM_FRAME_ORPHAN && !f->map_refs)
-			AUDIT_ERR("mfn 0x%llx: orphan without references (leaked)\n",
-				  (unsigned long long)m);
-		if (f->state == SIM_FRAME_DOM) {
-			struct sim_dom *d = sim_dom_get(hv, f->owner);
-			uint8_t want = f->special ? SIM_P2M_RING : SIM_P2M_RAM_RW;
-
-			if (!d || f->gfn >= d->nr_gfns || d->p2m[f->gfn].mfn != m ||
-			    d->p2m[f->gfn].type != want)
-				AUDIT_ERR("mfn 0x%llx: owned by d%u gfn 0x%llx, p2m disagrees (lost frame)\n",
-					  (unsigned long long)m, f->owner, (unsigned long long)f->gfn);
-		}
-		if (f->state == SIM_FRAME_SHARED) {
-			struct sim_shared *s;
-
-			if (f->owner >= hv->shared_cap || !hv->shared[f->owner].handle ||
-			    hv->shared[f->owner].mfn != m) {
-				AUDIT_ERR("mfn 0x%llx: shared without sharing info\n", (unsigned long long)m);
-				continue;
-			}
-			s = &hv->shared[f->owner];
-			if (!s->nr) {
-				AUDIT_ERR("mfn 0x%llx shared, but empty gfn list\n", (unsigned long long)m);
-				continue;
-			}
-			shared_found++;
-			sum_saved += s->nr - 1;
-			for (uint32_t i = 0; i < s->nr; i++) {
-				struct sim_gref *g = &s->rmap[i];
-				struct sim_dom *d = sim_dom_get(hv, g->domid);
-
-				if (!d || g->gfn >= d->nr_gfns) {
-					AUDIT_ERR("Unknown dom %u / gfn 0x%llx for MFN 0x%llx\n", g->domid,
-						  (unsigned long long)g->gfn, (unsigned long long)m);
-					continue;
-				}
-				if (d->p2m[g->gfn].mfn != m || d->p2m[g->gfn].type != SIM_P2M_SHARED ||
-				    d->p2m[g->gfn].rmap_idx != i)
-					AUDIT_ERR("Incorrect P2M for d%u gfn 0x%llx, expecting MFN 0x%llx\n",
-						  g->domid, (unsigned long long)g->gfn, (unsigned long long)m);
-			}
-		}
-	}
-	if (gen_found != hv->nr_gen || gen_mat_found != hv->nr_gen_mat)
-		AUDIT_ERR("generated frames %llu (%llu materialised), counters say %llu (%llu)\n",
-			  (unsigned long long)gen_found, (unsigned long long)gen_mat_found,
-			  (unsigned long long)hv->nr_gen, (unsigned long long)hv->nr_gen_mat);
-	if ((long)shared_found != hv->nr_shared)
-		AUDIT_ERR("Expected %ld shared mfns, found %llu\n", hv->nr_shared,
-			  (unsigned long long)shared_found);
-	if ((long)sum_saved != hv->nr_saved)
-		AUDIT_ERR("nr_saved_mfns %ld, rmaps account for %llu\n", hv->nr_saved,
-			  (unsigned long long)sum_saved);
-
-	for (uint32_t id = 0; id < SIM_DOMID_MAX; id++) {
-		struct sim_dom *d = hv->doms[id];
-		uint64_t tot = 0, shr = 0;
-
-		if (!d)
-			continue;
-		for (uint64_t g = 0; g < d->nr_gfns; g++) {
-			struct sim_p2m *e = &d->p2m[g];
-
-			if (e->type == SIM_P2M_HOLE)
-				continue;
-			if (e->mfn >= hv->nr_frames) {
-				AUDIT_ERR("d%u gfn 0x%llx maps invalid mfn\n", id, (unsigned long long)g);
-				continue;
-			}
-			if (e->type == SIM_P2M_RAM_RW || e->type == SIM_P2M_RING) {
-				struct sim_frame *f = &hv->frames[e->mfn];
-
-				if (e->type == SIM_P2M_RAM_RW)
-					tot++;
-				if (f->state != SIM_FRAME_DOM || f->owner != id || f->gfn != g)
-					AUDIT_ERR("d%u gfn 0x%llx: private mfn 0x%x not owned (m2p)\n", id,
-						  (unsigned long long)g, e->mfn);
-			} else if (e->type == SIM_P2M_SHARED) {
-				shr++;
-				if (hv->frames[e->mfn].state != SIM_FRAME_SHARED)
-					AUDIT_ERR("d%u gfn 0x%llx: p2m shared, frame is not\n", id,
-						  (unsigned long long)g);
-			}
-		}
-		if (tot != d->tot_pages)
-			AUDIT_ERR("d%u tot_pages %llu, p2m holds %llu private frames\n", id,
-				  (unsigned long long)d->tot_pages, (unsigned long long)tot);
-		if (shr != d->shr_pages)
-			AUDIT_ERR("d%u shr_pages %llu, p2m holds %llu shared gfns\n", id,
-				  (unsigned long long)d->shr_pages, (unsigned long long)shr);
-		sum_shr += d->shr_pages;
-	}
-	if ((long)sum_shr != hv->nr_saved + hv->nr_shared)
-		AUDIT_ERR("sum(shr_pages) %llu != nr_saved %ld + nr_shared %ld\n",
-			  (unsigned long long)sum_shr, hv->nr_saved, hv->nr_shared);
-
-	for (struct sim_map_owner *o = hv->owners; o; o = o->next) {
-		for (uint32_t i = 0; i < o->cap; i++)
-			if (o->slots[i].mfn != SIM_MFN_NONE)
-				refs[o->slots[i].mfn] += o->slots[i].ro + o->slots[i].rw;
-	}
-	for (uint64_t m = 0; m < hv->nr_frames; m++)
-		if (refs[m] != hv->frames[m].map_refs)
-			AUDIT_ERR("mfn 0x%llx: %u mapping refs, owners hold %u\n", (unsigned long long)m,
-				  hv->frames[m].map_refs, refs[m]);
-	sim_unlock(hv);
-	free(refs);
-	return errors;
 }

@@ -7,7 +7,7 @@
  * Each vCPU thread wakes every 10 ms, earns rate/nr_vcpus/100 write
  * credits, and spends each credit on one write of a whole page of fresh
  * seeded-random content to a gfn drawn from the domain's working set (a
- * seeded set of distinct gfns).  Writes go through sim_hv_guest_write()
+ * seeded set of distinct RAM gfns, never one of the layout's holes).  Writes go through sim_hv_guest_write()
  * with the thread's vCPU number, so they unshare shared pages and update
  * the oracle exactly as a guest store would on Xen.
  *
@@ -130,7 +130,7 @@ static uint64_t vcpu_pick_gfn(struct sim_vcpu_set *set, uint64_t *rng)
 		if (n > 0) {
 			uint64_t gfn = recent[splitmix64(rng) % (uint64_t)n];
 
-			if (gfn < set->p.nr_pages)
+			if (set->p.ram.nr ? sim_ram_layout_has(&set->p.ram, gfn) : gfn < set->p.nr_pages)
 				return gfn;
 		}
 	}
@@ -215,7 +215,7 @@ int sim_vcpus_start(struct sim_hv *hv, const struct sim_vcpu_params *p,
 		return -ENOMEM;
 	}
 	for (uint64_t i = 0; i < p->nr_pages; i++)
-		all[i] = i;
+		all[i] = p->ram.nr ? sim_ram_layout_gfn(&p->ram, i) : i;
 	for (uint64_t i = 0; i < set->nr_ws; i++) {
 		uint64_t j = i + splitmix64(&rng) % (p->nr_pages - i);
 		uint64_t t = all[i];

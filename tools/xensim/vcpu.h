@@ -19,7 +19,9 @@ struct sim_vcpu_params {
 	uint32_t nr_vcpus;
 	double rate;             /* pages per second for the whole domain */
 	uint64_t working_set;    /* how many distinct gfns get written */
-	uint64_t nr_pages;       /* gfns 0 .. nr_pages-1 are RAM */
+	uint64_t nr_pages;       /* RAM pages */
+	/* where they are (sim_ram_layout()); none (nr 0): gfns 0 .. nr_pages-1 */
+	struct sim_ram_layout ram;
 	uint64_t seed;
 	double write_aim;        /* 0..1: share of writes aimed at recently nominated gfns */
 };

@@ -43,6 +43,13 @@
 #define SIM_WIRE_VERSION 1
 #define SIM_WIRE_MAX_MSG (256 * 1024)
 #define SIM_WIRE_MAX_MAP 4096          /* gfns per SIM_OP_MAP */
+/*
+ * Bulk payloads (a dirty bitmap, dm_op extents) travel inline up to this
+ * many bytes: a Unix socket refuses a message larger than its send buffer
+ * (net.core.wmem_default, 208 KiB on a stock kernel), whatever
+ * SIM_WIRE_MAX_MSG says.  Larger ones go in a memfd or in several calls.
+ */
+#define SIM_WIRE_MAX_BULK (128 * 1024)
 
 struct sim_wire_hdr {
 	uint32_t op;
@@ -66,6 +73,9 @@ enum sim_wire_op {
 	SIM_OP_DOMAIN_DESTROY,       /* sim_wire_dom */
 	SIM_OP_DECREASE_RESERVATION, /* sim_wire_dom_nr */
 	SIM_OP_GET_PARAM,            /* sim_wire_param -> sim_wire_u64 */
+	SIM_OP_SHADOW_OP,            /* sim_wire_shadow_op -> sim_wire_shadow_reply, then
+				      * its bitmap_len bytes of dirty bitmap, or a memfd
+				      * holding them (in_memfd) when they do not fit */
 
 	/* libxenctrl: memory sharing */
 	SIM_OP_MEMSHR_CONTROL = 30,  /* sim_wire_dom_nr (nr = enable) */
@@ -94,6 +104,9 @@ enum sim_wire_op {
 	SIM_OP_EVTCHN_UNBIND,        /* sim_wire_evtchn (port) */
 	SIM_OP_EVTCHN_NOTIFY,        /* sim_wire_evtchn (port) */
 	SIM_OP_EVENT,                /* pushed on EVENTS: sim_wire_evtchn (port) */
+
+	/* libxendevicemodel */
+	SIM_OP_DM_MODIFIED_MEMORY = 70, /* sim_wire_dm_op + n x struct sim_dm_extent */
 
 	/* libxenstore (paths and values are NUL-terminated strings) */
 	SIM_OP_XS_READ = 80,         /* path -> value bytes (ret = length) */
@@ -156,6 +169,7 @@ struct sim_wire_cli_residue {
 	uint64_t nominated_unshared;
 	uint64_t freed_pages, used_frames, sum_shr_pages;   /* one snapshot */
 	uint64_t unshare_enomem;
+	uint64_t frame_merge_preemptions;
 };
 
 struct sim_wire_hello {
@@ -190,6 +204,21 @@ struct sim_wire_range { uint32_t sdom, cdom; uint64_t first_gfn, last_gfn; };
 struct sim_wire_physinfo { uint64_t total_pages, free_pages, nr_cpus, cpu_khz; };
 struct sim_wire_map { uint32_t domid; uint32_t writable; uint32_t n; uint32_t pad; };
 struct sim_wire_evtchn { uint32_t domid; uint32_t port; };
+/* XEN_DOMCTL_shadow_op; bitmap: 1 for a non-null dirty_bitmap handle */
+struct sim_wire_shadow_op { uint32_t domid, op, mode, bitmap; uint64_t pages; };
+/*
+ * Bytes of the bitmap after bitmap_len are zero up to ceil(pages / 8):
+ * only those that can hold a set bit (the domain's p2m) travel.
+ */
+struct sim_wire_shadow_reply {
+	uint64_t pages;
+	uint32_t fault_count, dirty_count;
+	uint64_t bitmap_len;
+	uint32_t in_memfd;
+	uint32_t pad;
+};
+struct sim_wire_dm_op { uint32_t domid; uint32_t n; };   /* n extents follow */
+#define SIM_WIRE_MAX_DM_EXTENTS (SIM_WIRE_MAX_BULK / sizeof(struct sim_dm_extent))
 struct sim_wire_xs_perm { uint32_t id; uint32_t perms; };  /* XS_PERM_* of xenstore_lib.h */
 
 #endif /* XENSIM_WIRE_H */

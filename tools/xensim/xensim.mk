@@ -19,6 +19,8 @@ XENSIM_COMMA := ,
 # dependencies) pins xensim to the real libraries in libxenlight's libdir.
 XENSIM_XENLIBDIR := $(shell pkg-config --variable=libdir xlutil 2>/dev/null || echo /usr/lib/x86_64-linux-gnu)
 XENSIM_SRCS := tools/xensim/main.c tools/xensim/cli.c tools/xensim/server.c \
+	tools/xensim/srv.c tools/xensim/srv_guest.c tools/xensim/srv_xenstore.c \
+	tools/xensim/srv_hypercall.c tools/xensim/srv_cli.c \
 	tools/xensim/store.c tools/xensim/xlcfg.c tools/xensim/guest.c tools/xensim/vcpu.c \
 	tools/xensim/genmem.c
 $(eval $(call add_prog,xensim,$(XENSIM_SRCS),simhv,-lxlutil -lzstd -Wl$(XENSIM_COMMA)--disable-new-dtags$(XENSIM_COMMA)-rpath$(XENSIM_COMMA)$(XENSIM_XENLIBDIR)))

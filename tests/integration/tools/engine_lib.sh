@@ -88,9 +88,11 @@ write_conf() {
 xsd_start() {
 	LD_LIBRARY_PATH="$SIMLIB" "$XSD" -f "$CONF" -d 2>>"$T/daemon.err" &
 	XSD_PID=$!
-	wait_for 20 test -S "$T/control.sock" || fail "daemon did not start"
+	# answering, not just the socket file (a killed daemon leaves its file)
+	wait_for 20 stats_answer || fail "daemon did not start"
 }
 stats() { LD_LIBRARY_PATH="$SIMLIB" "$XSD" -f "$CONF" -C stats; }
+stats_answer() { stats >/dev/null 2>&1; }
 # stat FILTER: one value of the daemon's stats (empty if unreachable).
 stat() { stats 2>/dev/null | jq -r "$1" 2>/dev/null; }
 scans_at_least() { [ "$(stat .daemon.full_scans)" -ge "$1" ] 2>/dev/null; }

@@ -117,7 +117,7 @@ static uint32_t guest(const char *name, const char *profile, unsigned int seed)
 	f = fopen(cfg, "w");
 	if (!f)
 		return 0;
-	fprintf(f, "name = \"%s\"\ntype = \"hvm\"\nmemory = %d\nvcpus = 1\n"
+	fprintf(f, "name = \"%s\"\ntype = \"pvh\"\nmemory = %d\nvcpus = 1\n"
 		"sim_profile = \"%s\"\nsim_seed = %u\n", name, GUEST_MIB, profile, seed);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "env -u LD_LIBRARY_PATH %s/bin/xensim create %s 2>/dev/null",

@@ -18,14 +18,16 @@ $(eval $(call add_shlib,libxenctrl.so.4.17,$(SIMCL)/xc.c $(SIMCL)/fmap.c $(SIMCL
 $(eval $(call add_shlib,libxenforeignmemory.so.1,$(SIMCL)/xfm.c $(SIMCL)/fmap.c $(SIMCL)/xenforeignmemory-stubs.c $(SIMCL_COMMON),$(SIMCL)/xenforeignmemory.map,,-lxentoollog))
 $(eval $(call add_shlib,libxenevtchn.so.1,$(SIMCL)/xevtchn.c $(SIMCL)/xenevtchn-stubs.c $(SIMCL_COMMON),$(SIMCL)/xenevtchn.map,,-lxentoollog))
 $(eval $(call add_shlib,libxenstore.so.4,$(SIMCL)/xs.c $(SIMCL)/xenstore-stubs.c $(SIMCL_COMMON),$(SIMCL)/xenstore.map,,-lxentoollog))
+$(eval $(call add_shlib,libxendevicemodel.so.1,$(SIMCL)/xdm.c $(SIMCL)/xendevicemodel-stubs.c $(SIMCL_COMMON),$(SIMCL)/xendevicemodel.map,,-lxentoollog))
 
 SIMLIBS := $(O)/simlib/libxenctrl.so.4.17 $(O)/simlib/libxenforeignmemory.so.1 \
-	$(O)/simlib/libxenevtchn.so.1 $(O)/simlib/libxenstore.so.4
+	$(O)/simlib/libxenevtchn.so.1 $(O)/simlib/libxenstore.so.4 \
+	$(O)/simlib/libxendevicemodel.so.1
 
 # Unversioned development links, so a test program can link with
 # -L$(O)/simlib against exactly the libraries it will run with.
 SIMLIB_DEVLINKS := $(O)/simlib/libxenctrl.so $(O)/simlib/libxenforeignmemory.so \
-	$(O)/simlib/libxenevtchn.so $(O)/simlib/libxenstore.so
+	$(O)/simlib/libxenevtchn.so $(O)/simlib/libxenstore.so $(O)/simlib/libxendevicemodel.so
 $(O)/simlib/libxenctrl.so: $(O)/simlib/libxenctrl.so.4.17
 	ln -sf $(notdir $<) $@
 $(O)/simlib/libxenforeignmemory.so: $(O)/simlib/libxenforeignmemory.so.1
@@ -34,6 +36,8 @@ $(O)/simlib/libxenevtchn.so: $(O)/simlib/libxenevtchn.so.1
 	ln -sf $(notdir $<) $@
 $(O)/simlib/libxenstore.so: $(O)/simlib/libxenstore.so.4
 	ln -sf $(notdir $<) $@
+$(O)/simlib/libxendevicemodel.so: $(O)/simlib/libxendevicemodel.so.1
+	ln -sf $(notdir $<) $@
 ALL_TARGETS += $(SIMLIB_DEVLINKS)
 
 # Probe program of tests/integration/simlibs_probe.test.sh: built against
@@ -41,11 +45,24 @@ ALL_TARGETS += $(SIMLIB_DEVLINKS)
 $(O)/tests/simlibs_probe: $(call objs_of,tests/integration/simlibs_probe.c) $(SIMLIBS) $(SIMLIB_DEVLINKS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(call objs_of,tests/integration/simlibs_probe.c) \
-		-L$(O)/simlib -lxenctrl -lxenforeignmemory -lxenevtchn -lxenstore
+		-L$(O)/simlib -lxenctrl -lxenforeignmemory -lxenevtchn -lxenstore -lxendevicemodel
 ALL_TARGETS += $(O)/tests/simlibs_probe
 
+# xensim-save (tools/xensim/save.c), what `xensim save` runs: a toolstack
+# client of the host, so built against Debian's headers and linked against
+# the drop-in libraries, found through a DT_RPATH relative to the binary
+# (searched before LD_LIBRARY_PATH) so that it never meets the real ones.
+XENSIM_SAVE_OBJ := $(call objs_of,tools/xensim/save.c)
+$(XENSIM_SAVE_OBJ): CFLAGS_ALL += -std=gnu11
+$(O)/bin/xensim-save: $(XENSIM_SAVE_OBJ) $(SIMLIBS) $(SIMLIB_DEVLINKS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(XENSIM_SAVE_OBJ) -L$(O)/simlib -lxenctrl -lxenforeignmemory \
+		-Wl,--disable-new-dtags,-rpath,'$$ORIGIN/../simlib'
+ALL_TARGETS += $(O)/bin/xensim-save
+xensim: $(O)/bin/xensim-save
+
 SIMCL_COMMA := ,
-$(eval $(call add_unit_test,simclient_ut,tests/unit/simclient_ut.c,,-L$(O)/simlib -lxenctrl -lxenforeignmemory -lxenevtchn -lxenstore -Wl$(SIMCL_COMMA)-rpath$(SIMCL_COMMA)$(abspath $(O))/simlib))
+$(eval $(call add_unit_test,simclient_ut,tests/unit/simclient_ut.c,,-L$(O)/simlib -lxenctrl -lxenforeignmemory -lxenevtchn -lxenstore -lxendevicemodel -Wl$(SIMCL_COMMA)-rpath$(SIMCL_COMMA)$(abspath $(O))/simlib))
 $(O)/tests/simclient_ut: $(SIMLIBS) $(SIMLIB_DEVLINKS)
 
 .PHONY: simlibs simlibs-regen simlibs-check-gen

@@ -277,11 +277,21 @@ int64_t sim_conn_call(struct sim_conn *c, uint32_t op,
 		      const struct iovec *req, int nreq,
 		      const struct iovec *rep, int nrep, size_t *replen)
 {
+	return sim_conn_call_fd(c, op, req, nreq, rep, nrep, replen, NULL);
+}
+
+int64_t sim_conn_call_fd(struct sim_conn *c, uint32_t op,
+			 const struct iovec *req, int nreq,
+			 const struct iovec *rep, int nrep, size_t *replen,
+			 int *fd_out)
+{
 	struct sim_wire_hdr hdr;
 	int64_t ret;
 	long n;
 	int rc;
 
+	if (fd_out)
+		*fd_out = -1;
 	pthread_mutex_lock(&c->lock);
 	if (c->fd < 0) {
 		ret = -EBADF;
@@ -292,7 +302,7 @@ int64_t sim_conn_call(struct sim_conn *c, uint32_t op,
 		ret = rc;
 		goto out;
 	}
-	n = recv_msg(c, &hdr, rep, nrep, NULL, 0);
+	n = recv_msg(c, &hdr, rep, nrep, fd_out, 0);
 	if (n < 0) {
 		ret = n;
 		goto out;
@@ -309,6 +319,10 @@ int64_t sim_conn_call(struct sim_conn *c, uint32_t op,
 		ret = -EPROTO;
 out:
 	pthread_mutex_unlock(&c->lock);
+	if (ret < 0 && fd_out && *fd_out >= 0) {
+		close(*fd_out);
+		*fd_out = -1;
+	}
 	return ret;
 }
 

@@ -69,6 +69,14 @@ const char *sim_conn_socket_path(void);
 int64_t sim_conn_call(struct sim_conn *c, uint32_t op,
 		      const struct iovec *req, int nreq,
 		      const struct iovec *rep, int nrep, size_t *replen);
+/*
+ * Same, for a reply that may pass a file descriptor: *fd_out gets it (the
+ * caller closes it), or -1.
+ */
+int64_t sim_conn_call_fd(struct sim_conn *c, uint32_t op,
+			 const struct iovec *req, int nreq,
+			 const struct iovec *rep, int nrep, size_t *replen,
+			 int *fd_out);
 
 /* Same with one request buffer and one reply buffer. */
 int64_t sim_conn_call1(struct sim_conn *c, uint32_t op, const void *req,

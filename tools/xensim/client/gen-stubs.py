@@ -79,6 +79,8 @@ LIBS = [
      ["xfm.c"], {}, [], ""),
     ("xenevtchn", "libxenevtchn.so.1", ["xenevtchn.h"], ["xevtchn.c"], {}, [], ""),
     ("xenstore", "libxenstore.so.4", ["xenstore.h"], ["xs.c"], {}, [], ""),
+    ("xendevicemodel", "libxendevicemodel.so.1", ["xendevicemodel.h"], ["xdm.c"],
+     {}, [], ""),
 ]
 
 

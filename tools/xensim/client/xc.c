@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * xc.c - drop-in libxenctrl.so.4.17 for xensim: the calls the simulator
- * models (domains, host info, memory sharing, the sharing ring, compat
- * foreign mappings); every other export is a generated ENOSYS stub
- * (xenctrl-stubs.c).
+ * models (domains, host info, memory sharing, the sharing ring, log-dirty
+ * mode, hypercall buffers, compat foreign mappings); every other export is
+ * a generated ENOSYS stub (xenctrl-stubs.c).
  *
  * DOC: Overview
  * An xc_interface is one CALLS connection.  Each simulated hypercall is one
@@ -16,6 +16,13 @@
  * checks that the real library makes before the hypercall (NULL port,
  * NULL extent array) are repeated here with the same errno.
  *
+ * Hypercall buffers (xc_hypercall_buffer_alloc_pages() and the
+ * DECLARE_HYPERCALL_BUFFER machinery of xenctrl.h) are anonymous pages, as
+ * libxencall's are without /dev/xen/hypercall; the byte-sized kind keeps
+ * libxencall's page-count header in front, so one free works for both
+ * ways of allocating.  xc_logdirty_control() writes the dirty bitmap into
+ * such a buffer: ceil(pages / 8) bytes, as Xen copies them.
+ *
  * The compat xc_map_foreign_*() mappings are released by the caller with
  * plain munmap(), which the simulator cannot see.  They are recorded, and
  * before every hypercall the pages no longer mapped give their frame
@@ -25,10 +32,12 @@
  */
 #define XC_WANT_COMPAT_MAP_FOREIGN_API
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <xenctrl.h>
 
@@ -59,6 +68,9 @@ int xc_memshr_compare_share(struct xc_interface_core *xch,
 int xc_memshr_enomem_waiters(struct xc_interface_core *xch, uint16_t *domids,
 			     unsigned int *nr);
 int xc_memshr_enomem_resume(struct xc_interface_core *xch, uint32_t domid);
+/* exported, declared only in Xen's private tools/libs/ctrl/xc_private.h */
+int xc__hypercall_bounce_pre(xc_interface *xch, xc_hypercall_buffer_t *bounce);
+void xc__hypercall_bounce_post(xc_interface *xch, xc_hypercall_buffer_t *bounce);
 
 /* Hypervisor return value -> libxenctrl's (-1, errno). */
 static long xc_ret(int64_t rc)
@@ -622,6 +634,251 @@ int xc_memshr_compare_share(struct xc_interface_core *xch,
 	if (r >= 0 && got != nr * sizeof(*pairs))
 		r = -EPROTO;
 	return r < 0 ? (int)xc_ret(r) : 0;
+}
+
+/* ---- hypercall buffers (xc_hcall_buf.c, libxencall's buffer.c) --------- */
+
+/* libxencall's header in front of a byte-sized buffer: how many pages to free */
+struct sim_hbuf_header {
+	int nr_pages;
+	int pad[3];
+};
+
+/* xc_private.h's bounce directions */
+enum { SIM_BOUNCE_NONE = 0, SIM_BOUNCE_IN = 1, SIM_BOUNCE_OUT = 2, SIM_BOUNCE_BOTH = 3 };
+
+static void *hbuf_pages(int nr_pages)
+{
+	void *p;
+
+	if (nr_pages <= 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = mmap(NULL, (size_t)nr_pages << XC_PAGE_SHIFT, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void *xc__hypercall_buffer_alloc_pages(xc_interface *xch, xc_hypercall_buffer_t *b,
+				       int nr_pages)
+{
+	void *p = hbuf_pages(nr_pages);
+
+	(void)xch;
+	if (!p)
+		return NULL;
+	b->hbuf = p;
+	return p;
+}
+
+void xc__hypercall_buffer_free_pages(xc_interface *xch, xc_hypercall_buffer_t *b,
+				     int nr_pages)
+{
+	(void)xch;
+	if (b->hbuf && nr_pages > 0)
+		munmap(b->hbuf, (size_t)nr_pages << XC_PAGE_SHIFT);
+}
+
+void *xc__hypercall_buffer_alloc(xc_interface *xch, xc_hypercall_buffer_t *b, size_t size)
+{
+	size_t bytes = size + sizeof(struct sim_hbuf_header);
+	struct sim_hbuf_header *h;
+	size_t pages;
+
+	(void)xch;
+	if (bytes < size || bytes > ((size_t)INT_MAX << XC_PAGE_SHIFT)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	pages = (bytes + XC_PAGE_SIZE - 1) >> XC_PAGE_SHIFT;
+	h = hbuf_pages((int)pages);
+	if (!h)
+		return NULL;
+	h->nr_pages = (int)pages;
+	b->hbuf = h + 1;
+	return b->hbuf;
+}
+
+void xc__hypercall_buffer_free(xc_interface *xch, xc_hypercall_buffer_t *b)
+{
+	struct sim_hbuf_header *h = b->hbuf;
+
+	(void)xch;
+	if (!h)
+		return;
+	h--;
+	munmap(h, (size_t)h->nr_pages << XC_PAGE_SHIFT);
+}
+
+int xc__hypercall_bounce_pre(xc_interface *xch, xc_hypercall_buffer_t *b)
+{
+	/* a buffer not declared with DECLARE_HYPERCALL_BOUNCE: libxenctrl aborts too */
+	if (b->ubuf == (void *)-1 || b->dir == SIM_BOUNCE_NONE)
+		abort();
+	if (!b->ubuf) {
+		b->hbuf = NULL;
+		return 0;
+	}
+	if (!xc__hypercall_buffer_alloc(xch, b, b->sz))
+		return -1;
+	if (b->dir == SIM_BOUNCE_IN || b->dir == SIM_BOUNCE_BOTH)
+		memcpy(b->hbuf, b->ubuf, b->sz);
+	return 0;
+}
+
+void xc__hypercall_bounce_post(xc_interface *xch, xc_hypercall_buffer_t *b)
+{
+	if (b->ubuf == (void *)-1 || b->dir == SIM_BOUNCE_NONE)
+		abort();
+	if (!b->hbuf)
+		return;
+	if (b->dir == SIM_BOUNCE_OUT || b->dir == SIM_BOUNCE_BOTH)
+		memcpy(b->ubuf, b->hbuf, b->sz);
+	xc__hypercall_buffer_free(xch, b);
+}
+
+struct xc_hypercall_buffer_array {
+	unsigned int max_bufs;
+	xc_hypercall_buffer_t *bufs;
+};
+
+xc_hypercall_buffer_array_t *xc_hypercall_buffer_array_create(xc_interface *xch, unsigned n)
+{
+	xc_hypercall_buffer_array_t *a = malloc(sizeof(*a));
+
+	(void)xch;
+	if (!a)
+		return NULL;
+	a->bufs = calloc(n ? n : 1, sizeof(*a->bufs));
+	if (!a->bufs) {
+		free(a);
+		return NULL;
+	}
+	a->max_bufs = n;
+	return a;
+}
+
+void *xc__hypercall_buffer_array_alloc(xc_interface *xch, xc_hypercall_buffer_array_t *array,
+				       unsigned index, xc_hypercall_buffer_t *hbuf, size_t size)
+{
+	void *buf;
+
+	/* libxenctrl aborts on a bad index or a slot in use */
+	if (index >= array->max_bufs || array->bufs[index].hbuf)
+		abort();
+	buf = xc__hypercall_buffer_alloc(xch, hbuf, size);
+	if (buf)
+		array->bufs[index] = *hbuf;
+	return buf;
+}
+
+void *xc__hypercall_buffer_array_get(xc_interface *xch, xc_hypercall_buffer_array_t *array,
+				     unsigned index, xc_hypercall_buffer_t *hbuf)
+{
+	(void)xch;
+	if (index >= array->max_bufs || !array->bufs[index].hbuf)
+		abort();
+	*hbuf = array->bufs[index];
+	return array->bufs[index].hbuf;
+}
+
+void xc_hypercall_buffer_array_destroy(xc_interface *xc, xc_hypercall_buffer_array_t *array)
+{
+	if (!array)
+		return;
+	for (unsigned int i = 0; i < array->max_bufs; i++)
+		xc__hypercall_buffer_free(xc, &array->bufs[i]);
+	free(array->bufs);
+	free(array);
+}
+
+/* ---- log-dirty (XEN_DOMCTL_shadow_op) ----------------------------------- */
+
+/*
+ * One shadow op.  With bitmap (bytes long, what Xen would copy to the
+ * handle), the reply's bitmap lands there, zero-filled past what the host
+ * sent.
+ */
+static int64_t shadow_op(xc_interface *xch, uint32_t domid, unsigned int sop,
+			 unsigned int mode, uint64_t pages, uint8_t *bitmap, uint64_t bytes,
+			 struct sim_wire_shadow_reply *out)
+{
+	struct sim_wire_shadow_op req = {
+		.domid = domid, .op = sop, .mode = mode, .bitmap = bitmap != NULL,
+		.pages = pages,
+	};
+	size_t inline_max = SIM_WIRE_MAX_BULK;
+	struct iovec q = { &req, sizeof(req) };
+	struct iovec rep[2] = {
+		{ out, sizeof(*out) }, { bitmap, bytes < inline_max ? (size_t)bytes : inline_max },
+	};
+	size_t got = 0;
+	int fd = -1;
+	int64_t r;
+
+	if (!xch || !xch->connected)
+		return -EBADF;
+	memset(out, 0, sizeof(*out));
+	sim_fmap_sweep(&xch->conn, &xch->compat);
+	r = sim_conn_call_fd(&xch->conn, SIM_OP_SHADOW_OP, &q, 1, rep, bitmap ? 2 : 1, &got, &fd);
+	if (r < 0)
+		return r;
+	if (got < sizeof(*out) || out->bitmap_len > bytes ||
+	    (!out->in_memfd && got != sizeof(*out) + out->bitmap_len) ||
+	    (out->in_memfd && (fd < 0 || got != sizeof(*out)))) {
+		r = -EPROTO;
+		goto out;
+	}
+	if (out->in_memfd) {
+		uint64_t done = 0;
+
+		while (done < out->bitmap_len) {
+			ssize_t n = pread(fd, bitmap + done, (size_t)(out->bitmap_len - done),
+					  (off_t)done);
+
+			if (n <= 0) {
+				r = n < 0 ? -errno : -EPROTO;
+				goto out;
+			}
+			done += (uint64_t)n;
+		}
+	}
+	if (bitmap && bytes > out->bitmap_len)
+		memset(bitmap + out->bitmap_len, 0, (size_t)(bytes - out->bitmap_len));
+out:
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int xc_shadow_control(xc_interface *xch, uint32_t domid, unsigned int sop,
+		      unsigned int *mb, unsigned int mode)
+{
+	struct sim_wire_shadow_reply rep;
+
+	/* *mb (the paging pool of the allocation ops, not simulated) stays as it is */
+	(void)mb;
+	return (int)xc_ret(shadow_op(xch, domid, sop, mode, 0, NULL, 0, &rep));
+}
+
+long long xc_logdirty_control(xc_interface *xch, uint32_t domid, unsigned int sop,
+			      xc_hypercall_buffer_t *dirty_bitmap, unsigned long pages,
+			      unsigned int mode, xc_shadow_op_stats_t *stats)
+{
+	struct sim_wire_shadow_reply rep;
+	/* the buffer the handle names: a null handle when none was allocated */
+	uint8_t *bitmap = dirty_bitmap ? dirty_bitmap->hbuf : NULL;
+	int64_t r = shadow_op(xch, domid, sop, mode, pages, bitmap,
+			      ((uint64_t)pages + 7) / 8, &rep);
+
+	if (stats) {
+		stats->fault_count = rep.fault_count;
+		stats->dirty_count = rep.dirty_count;
+	}
+	if (r < 0)
+		return xc_ret(r);
+	return (long long)rep.pages;
 }
 
 /* ---- compat foreign mappings (xenctrl_compat.h) ------------------------- */

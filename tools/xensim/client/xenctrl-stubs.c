@@ -89,59 +89,6 @@ int writev_exact(int p0, const struct iovec * p1, int p2)
 	return (int)-1;
 }
 
-void xc__hypercall_bounce_post(xc_interface * p0, xc_hypercall_buffer_t * p1)
-{
-	(void)p0; (void)p1;
-	sim_stub_enosys("xc__hypercall_bounce_post");
-}
-
-int xc__hypercall_bounce_pre(xc_interface * p0, xc_hypercall_buffer_t * p1)
-{
-	(void)p0; (void)p1;
-	sim_stub_enosys("xc__hypercall_bounce_pre");
-	return (int)-1;
-}
-
-void *xc__hypercall_buffer_alloc(xc_interface * p0, xc_hypercall_buffer_t * p1, size_t p2)
-{
-	(void)p0; (void)p1; (void)p2;
-	sim_stub_enosys("xc__hypercall_buffer_alloc");
-	return NULL;
-}
-
-void *xc__hypercall_buffer_alloc_pages(xc_interface * p0, xc_hypercall_buffer_t * p1, int p2)
-{
-	(void)p0; (void)p1; (void)p2;
-	sim_stub_enosys("xc__hypercall_buffer_alloc_pages");
-	return NULL;
-}
-
-void *xc__hypercall_buffer_array_alloc(xc_interface * p0, xc_hypercall_buffer_array_t * p1, unsigned p2, xc_hypercall_buffer_t * p3, size_t p4)
-{
-	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
-	sim_stub_enosys("xc__hypercall_buffer_array_alloc");
-	return NULL;
-}
-
-void *xc__hypercall_buffer_array_get(xc_interface * p0, xc_hypercall_buffer_array_t * p1, unsigned p2, xc_hypercall_buffer_t * p3)
-{
-	(void)p0; (void)p1; (void)p2; (void)p3;
-	sim_stub_enosys("xc__hypercall_buffer_array_get");
-	return NULL;
-}
-
-void xc__hypercall_buffer_free(xc_interface * p0, xc_hypercall_buffer_t * p1)
-{
-	(void)p0; (void)p1;
-	sim_stub_enosys("xc__hypercall_buffer_free");
-}
-
-void xc__hypercall_buffer_free_pages(xc_interface * p0, xc_hypercall_buffer_t * p1, int p2)
-{
-	(void)p0; (void)p1; (void)p2;
-	sim_stub_enosys("xc__hypercall_buffer_free_pages");
-}
-
 int xc_add_mmu_update(xc_interface * p0, struct xc_mmu * p1, unsigned long long p2, unsigned long long p3)
 {
 	(void)p0; (void)p1; (void)p2; (void)p3;
@@ -1476,19 +1423,6 @@ int xc_hvm_unmap_pcidev_from_ioreq_server(xc_interface * p0, uint32_t p1, ioserv
 	return (int)-1;
 }
 
-xc_hypercall_buffer_array_t *xc_hypercall_buffer_array_create(xc_interface * p0, unsigned p1)
-{
-	(void)p0; (void)p1;
-	sim_stub_enosys("xc_hypercall_buffer_array_create");
-	return NULL;
-}
-
-void xc_hypercall_buffer_array_destroy(xc_interface * p0, xc_hypercall_buffer_array_t * p1)
-{
-	(void)p0; (void)p1;
-	sim_stub_enosys("xc_hypercall_buffer_array_destroy");
-}
-
 struct xendevicemodel_handle *xc_interface_dmod_handle(xc_interface * p0)
 {
 	(void)p0;
@@ -1620,13 +1554,6 @@ int xc_lockprof_reset(xc_interface * p0)
 	(void)p0;
 	sim_stub_enosys("xc_lockprof_reset");
 	return (int)-1;
-}
-
-long long xc_logdirty_control(xc_interface * p0, uint32_t p1, unsigned int p2, xc_hypercall_buffer_t * p3, unsigned long p4, unsigned int p5, xc_shadow_op_stats_t * p6)
-{
-	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4; (void)p5; (void)p6;
-	sim_stub_enosys("xc_logdirty_control");
-	return (long long)-1;
 }
 
 int xc_machphys_mfn_list(xc_interface * p0, unsigned long p1, xen_pfn_t * p2)
@@ -2335,13 +2262,6 @@ int xc_set_sched_opt_smt(xc_interface * p0, uint32_t p1)
 {
 	(void)p0; (void)p1;
 	sim_stub_enosys("xc_set_sched_opt_smt");
-	return (int)-1;
-}
-
-int xc_shadow_control(xc_interface * p0, uint32_t p1, unsigned int p2, unsigned int * p3, unsigned int p4)
-{
-	(void)p0; (void)p1; (void)p2; (void)p3; (void)p4;
-	sim_stub_enosys("xc_shadow_control");
 	return (int)-1;
 }
 
