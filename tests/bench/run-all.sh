@@ -6,7 +6,7 @@
 # lines are also kept in $O/bench/results-<UTC date>.jsonl (docs/bench/
 # holds the committed run that docs/performance.md describes).
 # BENCH_ONLY="images convergence" runs a subset of: images firstpass
-# convergence churn scale.  Progress notes go to
+# convergence ksm churn scale.  Progress notes go to
 # stderr.  Exit status: 0 when every benchmark ran (targets missed are
 # results, not failures), 1 when one could not run.
 set -u
@@ -17,7 +17,7 @@ mkdir -p "$O/bench"
 out="$O/bench/results-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 : > "$out"
 export BENCH_OUT="$out"
-order="images firstpass convergence churn scale"
+order="images firstpass convergence ksm churn scale"
 [ -n "${BENCH_ONLY:-}" ] && order=$BENCH_ONLY
 failed=
 start=$(date +%s)
@@ -46,6 +46,8 @@ jq -r '
 		"# convergence \(.run): 50/90/99% of ideal in \(f(.s_to_50))/\(f(.s_to_90))/\(f(.s_to_99)) s, CPU \(f(.cpu_s_to_50))/\(f(.cpu_s_to_90))/\(f(.cpu_s_to_99)) s; first pass \(f(.first_pass_s)) s reaching \(f(.fraction_of_ideal_after_first_pass * 100))%; \(f(.cpu_us_per_saved_page)) us CPU per saved page; verify mismatches \(.verify_mismatches)"
 	elif .bench == "first_pass" then
 		"# first pass (pass_target 0, \(.protocol)): 90% of the ideal in \(f(.s_to_90)) s wall (daemon CPU \(f(.cpu_s_to_90)) s, xensim \(f(.xensim_cpu_s_to_90)) s); target \(.target.s_to_90) s: \(met); load \(.loadavg_1m)/\(.loadavg_5m)/\(.loadavg_15m)"
+	elif .bench == "ksm_vs_xenshare" then
+		"# ksm vs xenshare \(.workload), \(.protocol): xenshared \(f(.xenshared_cpu_s_to_99)) s CPU to 99% of the ideal, ksmd \(f(.ksm.ksmd_cpu_s_to_99_of_final)) s to 99% of its \(.ksm.final_pages_sharing // "n/a") pages: ratio \(f(.ratio)) (with xensim \(f(.ratio_with_xensim))); target <= \(.target): \(met)"
 	elif .bench == "hypercalls" then
 		"# hypercalls \(.protocol): \(f(.hypercalls_per_merged_page)) hypercalls and \(f(.mappings_per_merged_page)) mappings per merged page (first pass) \(if .target then "target <= \(.target): \(met)" else "" end)"
 	elif .bench == "memory_per_page" then
