@@ -497,12 +497,17 @@ static void release_nominated(struct shr_scan *sc, struct shr_dom *d, unsigned i
 	unsigned int k = 0;
 	void *addr;
 
-	for (unsigned int i = 0; i < n && k < SHR_RELEASE_MAX; i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		uint32_t gfn = (uint32_t)sc->gfns[i];
 		int refs;
 
 		if (sc->err[i] || !shr_ps_suspect(d->pages.pstate[gfn]))
 			continue;
+		if (k == SHR_RELEASE_MAX) {
+			/* next pass, also when only the look bitmap is scanned */
+			shr_pages_look_at(&d->pages, gfn);
+			continue;
+		}
 		shr_ps_clear_suspect(&d->pages.pstate[gfn]);
 		refs = shr_xen_gfn_shared(sc->xen, d->domid, gfn);
 		if (refs >= 0 && refs <= 1)

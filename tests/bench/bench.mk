@@ -21,7 +21,7 @@ hv-gen-check: $(O)/tests/hv_gen_ut
 # bench-churn-writer: rewrites guest pages with content common to all
 # guests through writable foreign mappings (churn.bench.sh).  Built
 # against Debian's headers, run with LD_LIBRARY_PATH=$(O)/simlib.
-$(eval $(call add_prog,bench-churn-writer,tests/bench/churn_writer.c,,-lxenforeignmemory -lxenctrl))
+$(eval $(call add_prog,bench-churn-writer,tests/bench/churn_writer.c,,-lxenforeignmemory -lxendevicemodel -lxenctrl))
 $(call objs_of,tests/bench/churn_writer.c): CFLAGS_ALL += -std=gnu11
 bench-tools: $(O)/bin/bench-churn-writer
 

@@ -5,7 +5,8 @@
  * after every rewrite: the worst case for a deduplicator (each merge is
  * undone by the next write, a copy-on-write fault each time).
  *
- * Usage: bench-churn-writer --rate PAGES_PER_S --seconds S --pages N DOMID...
+ * Usage: bench-churn-writer --rate PAGES_PER_S --seconds S --pages N
+ *                           [--fresh] [--mark-dirty] DOMID...
  *
  * DOC: Overview
  *
@@ -20,7 +21,15 @@
  * the next look of the daemon can merge it again (a guest that keeps
  * re-initialising a buffer).  Content that changed between the daemon's
  * looks at two guests would never be seen as a pair.  Paced to --rate pages per second over all
- * domains.  Writes through writable foreign mappings reach xensim's
+ * domains.
+ *
+ * --fresh: the pattern also depends on the round, so every rewrite is new
+ * content (still the same in every guest): a page can only be merged again
+ * after the daemon has looked at it since the write.
+ * --mark-dirty: after each batch, XEN_DMOP_modified_memory over its gfns,
+ * as a device model does after writing into guest memory (QEMU's DMA):
+ * writes through a foreign mapping reach the guest's dirty log only that
+ * way, so a daemon scanning from the log sees them as it would a vCPU's.  Writes through writable foreign mappings reach xensim's
  * oracle when the mapping goes away, so `xensim verify` still judges them.
  * Stops after --seconds or on SIGTERM/SIGINT, then prints
  * {"pages_written":N,"seconds":S,"rounds":R}.
@@ -28,6 +37,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +47,7 @@
 #include <time.h>
 
 #include <xenctrl.h>
+#include <xendevicemodel.h>
 #include <xenforeignmemory.h>
 
 #define PAGE 4096u
@@ -58,12 +69,12 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void fill(uint8_t *page, uint64_t gfn)
+static void fill(uint8_t *page, uint64_t gfn, uint64_t salt)
 {
 	uint64_t *w = (uint64_t *)page;
 
 	for (unsigned int i = 0; i < PAGE / sizeof(*w); i++)
-		w[i] = 0x9e3779b97f4a7c15ULL ^ (gfn << 20) ^ i;
+		w[i] = 0x9e3779b97f4a7c15ULL ^ (gfn << 20) ^ (salt << 44) ^ i;
 }
 
 int main(int argc, char **argv)
@@ -72,6 +83,8 @@ int main(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'r' },
 		{ "seconds", required_argument, NULL, 's' },
 		{ "pages", required_argument, NULL, 'n' },
+		{ "fresh", no_argument, NULL, 'F' },
+		{ "mark-dirty", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	double rate = 0, seconds = 0, t0, t;
@@ -80,7 +93,9 @@ int main(int argc, char **argv)
 	unsigned int nr_dom = 0;
 	uint64_t written = 0, round = 0, pos = 0;
 	xenforeignmemory_handle *fmem;
-	char *end;
+	xendevicemodel_handle *dmod = NULL;
+	bool fresh = false, mark = false;
+	char *end = "";
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -88,6 +103,8 @@ int main(int argc, char **argv)
 		case 'r': rate = strtod(optarg, &end); break;
 		case 's': seconds = strtod(optarg, &end); break;
 		case 'n': pages = strtoul(optarg, &end, 10); break;
+		case 'F': fresh = true; continue;
+		case 'D': mark = true; continue;
 		default: return 2;
 		}
 		if (*end) {
@@ -105,12 +122,18 @@ int main(int argc, char **argv)
 		domids[nr_dom++] = (uint32_t)d;
 	}
 	if (!(rate > 0) || !(seconds > 0) || !pages || !nr_dom) {
-		fprintf(stderr, "usage: bench-churn-writer --rate PAGES_PER_S --seconds S --pages N DOMID...\n");
+		fprintf(stderr, "usage: bench-churn-writer --rate PAGES_PER_S --seconds S --pages N "
+			"[--fresh] [--mark-dirty] DOMID...\n");
 		return 2;
 	}
 	fmem = xenforeignmemory_open(NULL, 0);
 	if (!fmem) {
 		fprintf(stderr, "bench-churn-writer: xenforeignmemory_open: %s\n", strerror(errno));
+		return 1;
+	}
+	if (mark && !(dmod = xendevicemodel_open(NULL, 0))) {
+		fprintf(stderr, "bench-churn-writer: xendevicemodel_open: %s\n", strerror(errno));
+		xenforeignmemory_close(fmem);
 		return 1;
 	}
 	signal(SIGTERM, on_signal);
@@ -141,10 +164,17 @@ int main(int argc, char **argv)
 			}
 			for (unsigned int i = 0; i < n; i++)
 				if (!err[i]) {
-					fill(p + (size_t)i * PAGE, gfns[i]);
+					fill(p + (size_t)i * PAGE, gfns[i], fresh ? round + 1 : 0);
 					written++;
 				}
 			xenforeignmemory_unmap(fmem, p, n);
+			if (dmod && xendevicemodel_modified_memory(dmod, (domid_t)domids[d], pos, n)) {
+				fprintf(stderr, "bench-churn-writer: d%u modified_memory of gfn %#lx+%u: %s\n",
+					domids[d], (unsigned long)pos, n, strerror(errno));
+				xenforeignmemory_close(fmem);
+				xendevicemodel_close(dmod);
+				return 1;
+			}
 		}
 		pos += n;
 		if (pos >= pages) {
@@ -155,5 +185,7 @@ int main(int argc, char **argv)
 	printf("{\"pages_written\":%llu,\"seconds\":%.3f,\"rounds\":%llu}\n",
 	       (unsigned long long)written, now_s() - t0, (unsigned long long)round);
 	xenforeignmemory_close(fmem);
+	if (dmod)
+		xendevicemodel_close(dmod);
 	return 0;
 }

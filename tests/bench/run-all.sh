@@ -6,7 +6,7 @@
 # lines are also kept in $O/bench/results-<UTC date>.jsonl (docs/bench/
 # holds the committed run that docs/performance.md describes).
 # BENCH_ONLY="images convergence" runs a subset of: images firstpass
-# convergence ksm churn scale.  Progress notes go to
+# convergence ksm churn dirty scale.  Progress notes go to
 # stderr.  Exit status: 0 when every benchmark ran (targets missed are
 # results, not failures), 1 when one could not run.
 set -u
@@ -17,7 +17,7 @@ mkdir -p "$O/bench"
 out="$O/bench/results-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 : > "$out"
 export BENCH_OUT="$out"
-order="images firstpass convergence ksm churn scale"
+order="images firstpass convergence ksm churn dirty scale"
 [ -n "${BENCH_ONLY:-}" ] && order=$BENCH_ONLY
 failed=
 start=$(date +%s)

@@ -1507,6 +1507,101 @@ static void test_frame_merge_concurrent_writes(void)
 	done(hv);
 }
 
+/*
+ * A frame-to-frame merge while, on a host with no free frame, another
+ * thread writes a gfn of the frame being emptied (an unshare that finds
+ * no memory) and then destroys a domain with 150 gfns on that frame.
+ * Whatever the interleaving, round after round: the write takes the
+ * ENOMEM path (the vCPU paused, never a crash; or it succeeds if the merge
+ * already freed the emptied frame), the pair ends SHARED, the destroyed
+ * domain's gfns leave the frame, verify() finds no page wrong and the
+ * invariant holds.
+ */
+struct span_killer {
+	struct sim_hv *hv;
+	uint32_t writer, victim;
+	atomic_bool go, done;
+	int write_rc, destroy_rc;
+};
+
+static void *span_killer_thread(void *arg)
+{
+	struct span_killer *k = arg;
+	uint8_t page[16];
+
+	memset(page, 0x5a, sizeof(page));
+	while (!atomic_load(&k->go))
+		;
+	k->write_rc = sim_hv_guest_write(k->hv, k->writer, 0, 199, 0, page, sizeof(page));
+	k->destroy_rc = sim_hv_domain_destroy(k->hv, k->victim);
+	atomic_store(&k->done, true);
+	return NULL;
+}
+
+static void test_frame_merge_destroy_enomem(void)
+{
+	unsigned int enomem = 0;
+
+	for (int round = 0; round < 20; round++) {
+		struct sim_hv_config cfg = base_cfg();
+		struct sim_hv_residue res;
+		struct span_killer k;
+		xenshare_cmpshr_pair_t p;
+		struct sim_hv *hv;
+		uint32_t a, b, c, d;
+		pthread_t t;
+
+		cfg.patched = true;
+		cfg.nr_frames = 4096;
+		hv = mk_hv_cfg(cfg);
+		a = mk_dom(hv, 200);
+		b = mk_dom(hv, 200);
+		c = mk_dom(hv, 200);
+		d = mk_dom(hv, 200);
+		/* X: a:0, b:0..149, c:199 (152 gfns); Y: d:0..159, c:198 (161) */
+		fill(hv, a, 0, 0);
+		for (uint64_t g = 0; g < 150; g++) {
+			fill(hv, b, g, 0);
+			share(hv, a, 0, b, g);
+		}
+		fill(hv, c, 199, 0);
+		share(hv, a, 0, c, 199);
+		for (uint64_t g = 0; g < 160; g++)
+			fill(hv, d, g, 0);
+		for (uint64_t g = 1; g < 160; g++)
+			share(hv, d, 0, d, g);
+		fill(hv, c, 198, 0);
+		share(hv, d, 0, c, 198);
+		mk_dom_spec(hv, SIM_DOM_PV, free_frames(hv), 0, false);
+		CU_ASSERT_FATAL(free_frames(hv) == 0);
+		memset(&k, 0, sizeof(k));
+		k.hv = hv;
+		k.writer = c;
+		k.victim = b;
+		CU_ASSERT_FATAL(pthread_create(&t, NULL, span_killer_thread, &k) == 0);
+		p = (xenshare_cmpshr_pair_t){ .source_domain = d, .source_gfn = 0,
+					      .client_domain = a, .client_gfn = 0 };
+		atomic_store(&k.go, true);
+		CU_ASSERT(sim_hv_compare_share(hv, &p, 1) == 0);
+		pthread_join(t, NULL);
+		CU_ASSERT(p.result == XENSHARE_CMPSHR_SHARED);
+		CU_ASSERT(mfn_of(hv, a, 0) == mfn_of(hv, d, 0));
+		CU_ASSERT(k.destroy_rc == 0);
+		CU_ASSERT(k.write_rc == 0 || k.write_rc == -ENOMEM);
+		CU_ASSERT(!(info(hv, c).flags & SIM_DOMF_CRASHED));
+		if (k.write_rc == -ENOMEM) {
+			enomem++;
+			CU_ASSERT(info(hv, c).paused_vcpus == 1);
+		}
+		sim_hv_get_residue(hv, &res);
+		CU_ASSERT(res.sum_shr_pages == res.freed_pages + res.used_frames);
+		CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+		done(hv);
+	}
+	printf("\n  frame merges with a destroy and an unshare beside them: 20 rounds, "
+	       "%u unshares found no memory\n", enomem);
+}
+
 /* ---- leak-check helpers (xensim-only) ------------------------------------------------ */
 
 /*
@@ -1555,8 +1650,10 @@ static void test_recent_nominations(void)
  * (two clients on one frame count twice) and drops to 0 when the clients
  * go; nominated_unshared counts shared frames with exactly one sharer, so
  * a nomination raises it, a merge of two such frames removes both, and a
- * guest write to a nominated page (unshare) removes it.  The sharing
- * counters it carries are one snapshot that satisfies the invariant.
+ * guest write to a nominated page (unshare) removes it; of those,
+ * nominated_unmerged counts the frames that never had a second sharer
+ * (a frame left alone by an unshare is not one).  The sharing counters it
+ * carries are one snapshot that satisfies the invariant.
  */
 static void test_residue(void)
 {
@@ -1581,6 +1678,7 @@ static void test_residue(void)
 	nominate(hv, b, 5);
 	sim_hv_get_residue(hv, &r);
 	CU_ASSERT(r.foreign_mappings == 0 && r.nominated_unshared == 2);
+	CU_ASSERT(r.nominated_unmerged == 2);
 	share(hv, a, 6, b, 6);             /* a merged pair: two sharers, not counted */
 	sim_hv_get_residue(hv, &r);
 	CU_ASSERT(r.nominated_unshared == 2);
@@ -1590,9 +1688,11 @@ static void test_residue(void)
 	fill(hv, a, 4, 0x44);              /* the guest writes its nominated page */
 	sim_hv_get_residue(hv, &r);
 	CU_ASSERT(r.nominated_unshared == 1);
+	CU_ASSERT(r.nominated_unmerged == 1);
 	fill(hv, a, 6, 0x66);              /* unshare leaves b's gfn 6 alone on the frame */
 	sim_hv_get_residue(hv, &r);
 	CU_ASSERT(r.nominated_unshared == 2);
+	CU_ASSERT(r.nominated_unmerged == 1);
 	done(hv);
 }
 
@@ -1878,6 +1978,7 @@ UT_MAIN("hv", NULL, NULL,
 	UT(test_compare_share_spanning_frames),
 	UT(test_frame_merge_preempted),
 	UT(test_frame_merge_concurrent_writes),
+	UT(test_frame_merge_destroy_enomem),
 	UT(test_verify_catches_corruption),
 	UT(test_verify_catches_wrong_share),
 	UT(test_verify_catches_shared_write_and_lost_page),

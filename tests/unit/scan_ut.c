@@ -571,6 +571,40 @@ static void test_dirty_log_pass(void)
 	fix_done(&f);
 }
 
+/* Proves every page a killed xenshared left nominated is released on a
+ * domain scanned from its dirty log, although only SHR_RELEASE_MAX are
+ * released per batch: the rest keep their look bit for the next pass
+ * (nominating writes nothing to the log, so nothing else would bring
+ * them back before the background sweep). */
+static void test_dirty_log_release_beyond_batch(void)
+{
+	const uint32_t nr = 256, left = SHR_RELEASE_MAX + 20;
+	struct shr_params p = fix_params();
+	uint64_t h;
+	struct fix f;
+
+	p.no_rings = true;
+	p.batch_pages = 128;                       /* all left pages in one batch */
+	fix_host(4096, false, 2, nr);
+	fix_fill(1, 0, nr, 100, 1);
+	fix_fill(2, 0, nr, 5000, 1);
+	fx_dom_set_ring(1, nr - 2);
+	fx_dom_set_ring(2, nr - 2);
+	for (uint32_t g = 0; g < left; g++)
+		UT_ASSERT_EQ(fx_nominate(1, g, &h), 0);
+	fix_open(&f, &p);
+	fix_add(&f, 1, SHR_MODE_ON, "g");
+	fix_add(&f, 2, SHR_MODE_ON, "g");
+	fix_passes(&f, 2);                         /* marked; log taken, first releases */
+	CU_ASSERT_TRUE(shr_dom_find(&f.doms, 1)->logdirty);
+	UT_ASSERT_EQ(f.st.nominations_released, SHR_RELEASE_MAX);
+	fix_pass(&f);                              /* from the log: the rest */
+	UT_ASSERT_EQ(f.st.nominations_released, left);
+	for (uint32_t g = 0; g < left; g++)
+		UT_ASSERT_EQ(fx_sharers(1, g), -EINVAL);
+	fix_done(&f);
+}
+
 /* Proves the look bitmap keeps what the state machine waits on: a shared
  * page rewritten (an unshare: dirty) is looked at, found changed and put
  * in WATCH; with no further write it is looked at again next pass (its
@@ -829,6 +863,7 @@ UT_MAIN("scan", NULL, NULL,
 	UT(test_backed_off_not_mapped),
 	UT(test_dirty_log_pass),
 	UT(test_dirty_log_watch),
+	UT(test_dirty_log_release_beyond_batch),
 	UT(test_dirty_log_taken_over),
 	UT(test_dirty_log_sentinel_forged),
 	UT(test_dirty_log_stop),

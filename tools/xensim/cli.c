@@ -546,13 +546,15 @@ int sim_cli_info(const char *sock, int json)
 		       ", \"sharing_freed_pages\": %" PRId64 ", \"sharing_used_frames\": %" PRId64
 		       ", \"sum_shr_pages\": %" PRIu64 ", \"invariant_ok\": %s, \"patched\": %s"
 		       ", \"nr_cpus\": %" PRIu64 ", \"foreign_mappings\": %" PRIu64
-		       ", \"nominated_unshared\": %" PRIu64 ", \"unshare_enomem\": %" PRIu64
+		       ", \"nominated_unshared\": %" PRIu64 ", \"nominated_unmerged\": %" PRIu64
+		       ", \"unshare_enomem\": %" PRIu64
 		       ", \"frame_merge_preemptions\": %" PRIu64 ", \"domains\": [",
 		       pi.total_pages, pi.free_pages, pi.total_pages / 256, pi.free_pages / 256,
 		       freed, used, res.sum_shr_pages,
 		       res.sum_shr_pages == res.freed_pages + res.used_frames ? "true" : "false",
 		       c.patched ? "true" : "false", pi.nr_cpus,
-		       res.foreign_mappings, res.nominated_unshared, res.unshare_enomem,
+		       res.foreign_mappings, res.nominated_unshared, res.nominated_unmerged,
+		       res.unshare_enomem,
 		       res.frame_merge_preemptions);
 		for (unsigned int i = 0; i < t.n; i++) {
 			printf("%s{\"name\": ", i ? ", " : "");
@@ -583,6 +585,8 @@ int sim_cli_info(const char *sock, int json)
 		       res.foreign_mappings);
 		printf("nominated_unshared   : %" PRIu64 " (shared frames with one sharer)\n",
 		       res.nominated_unshared);
+		printf("nominated_unmerged   : %" PRIu64 " (of those, never merged with another)\n",
+		       res.nominated_unmerged);
 		printf("unshare_enomem       : %" PRIu64 " (unshares that found no free frame)\n",
 		       res.unshare_enomem);
 		printf("frame_merge_preempts : %" PRIu64 " (frame-to-frame merges that yielded half way)\n",

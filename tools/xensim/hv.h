@@ -317,6 +317,10 @@ int sim_hv_recent_nominations(struct sim_hv *hv, uint32_t domid, uint64_t *gfns,
  *                      but not (or no longer) merged.  A daemon's stable
  *                      side holds some legitimately; they stay after it
  *                      dies until the guest writes them, as in Xen.
+ *  nominated_unmerged  of those, the frames that never had a second
+ *                      sharer: what a failed merge or a killed daemon
+ *                      leaves (the rest are frames whose other sharers
+ *                      were unshared by writes)
  *  unshare_enomem      unshares (guest writes, writable maps, balloons)
  *                      that found no free frame since the host started:
  *                      how a test knows its memory pressure really hit
@@ -329,7 +333,7 @@ int sim_hv_recent_nominations(struct sim_hv *hv, uint32_t domid, uint64_t *gfns,
  */
 struct sim_hv_residue {
 	uint64_t foreign_mappings;
-	uint64_t nominated_unshared;
+	uint64_t nominated_unshared, nominated_unmerged;
 	uint64_t freed_pages, used_frames, sum_shr_pages;
 	uint64_t unshare_enomem;
 	uint64_t frame_merge_preemptions;

@@ -112,6 +112,7 @@ struct sim_shared {
 	uint32_t nr;         /* sharers (rmap entries) */
 	uint32_t cap;
 	uint32_t next_free;
+	bool merged;         /* has had two sharers (nominated_unmerged: never) */
 	struct sim_gref *rmap;
 };
 

@@ -112,6 +112,7 @@ static void sim_shared_dispose(struct sim_hv *hv, uint32_t idx)
 
 	s->handle = 0;
 	s->nr = 0;
+	s->merged = false;
 	if (s->cap > 16) {   /* keep small rmaps for reuse, give big ones back */
 		free(s->rmap);
 		s->rmap = NULL;
@@ -138,6 +139,7 @@ static int sim_rmap_add(struct sim_hv *hv, struct sim_shared *s, struct sim_dom 
 	s->rmap[s->nr].gfn = gfn;
 	d->p2m[gfn].rmap_idx = s->nr;
 	s->nr++;
+	s->merged |= s->nr > 1;
 	d->shr_pages++;
 	(void)hv;
 	return 0;
@@ -798,6 +800,7 @@ static int sim_share_pages(struct sim_hv *hv, struct sim_dom *sd, uint64_t sgfn,
 		e->mfn = (uint32_t)smfn;
 		sp->nr++;
 	}
+	sp->merged |= sp->nr > 1;
 	cidx = hv->frames[cmfn].owner;
 	cp->nr = 0;
 	sim_shared_dispose(hv, cidx);
@@ -1041,8 +1044,10 @@ void sim_hv_get_residue(struct sim_hv *hv, struct sim_hv_residue *out)
 	for (const struct sim_map_owner *o = hv->owners; o; o = o->next)
 		out->foreign_mappings += o->used;
 	for (uint32_t i = 0; i < hv->shared_cap; i++)
-		if (hv->shared[i].handle && hv->shared[i].nr == 1)
+		if (hv->shared[i].handle && hv->shared[i].nr == 1) {
 			out->nominated_unshared++;
+			out->nominated_unmerged += !hv->shared[i].merged;
+		}
 	out->freed_pages = (uint64_t)hv->nr_saved;
 	out->used_frames = (uint64_t)hv->nr_shared;
 	out->unshare_enomem = hv->nr_unshare_enomem;

@@ -150,6 +150,7 @@ void srv_op_cli(struct sim_server *srv, struct sim_client *c, uint32_t op,
 		sim_hv_get_residue(srv->hv, &res);
 		out.foreign_mappings = res.foreign_mappings;
 		out.nominated_unshared = res.nominated_unshared;
+		out.nominated_unmerged = res.nominated_unmerged;
 		out.freed_pages = res.freed_pages;
 		out.used_frames = res.used_frames;
 		out.sum_shr_pages = res.sum_shr_pages;

@@ -166,7 +166,7 @@ struct sim_wire_cli_guest {
 /* sim_hv_get_residue(): what clients left mapped or nominated */
 struct sim_wire_cli_residue {
 	uint64_t foreign_mappings;
-	uint64_t nominated_unshared;
+	uint64_t nominated_unshared, nominated_unmerged;
 	uint64_t freed_pages, used_frames, sum_shr_pages;   /* one snapshot */
 	uint64_t unshare_enomem;
 	uint64_t frame_merge_preemptions;

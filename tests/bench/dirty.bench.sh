@@ -1,0 +1,147 @@
+#!/bin/bash
+# dirty.bench.sh - a settled host: what the daemon costs when its guests
+# write little, scanning from the dirty log (scan_mode = dirty) against
+# full passes (scan_mode = full), side by side in one run.
+#
+# Host: BENCH_DIRTY_DOMS guests (default 16) of BENCH_DIRTY_MIB (4096)
+# with xensim's generated memory and the convergence benchmark's OS-image
+# mix, on the patched hypervisor.  Both modes run at the same pass target
+# (BENCH_DIRTY_PASS, default 3 s: the freshness asked of both) with
+# cpu_cap 100.  After the first full pass, bench-churn-writer rewrites 0.1%
+# of all guest pages per second with content that is new at every round
+# and the same in every guest (--fresh), telling the hypervisor through
+# XEN_DMOP_modified_memory, as a device model does (--mark-dirty): every
+# written page is mergeable again as soon as the daemon has looked at it.
+# Measured over BENCH_DIRTY_S seconds (default 30) after a warm-up of two
+# pass targets: the daemon's CPU seconds (utime + stime), pages it looked
+# at, the savings.  Then the writer stops and the time until the savings
+# stop moving is the freshness: how long newly mergeable content waits
+# (at most BENCH_DIRTY_SETTLE_MAX_S, default 120 s; null beyond).
+#
+# Then the same write rate (pages per second, absolute) on hosts of
+# BENCH_DIRTY_SIZES guests (default "4 16 64", i.e. 16, 64 and 256 GiB),
+# dirty mode only: the daemon's CPU per second should not grow with the
+# memory it holds.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+DOMS=${BENCH_DIRTY_DOMS:-16}
+MIB=${BENCH_DIRTY_MIB:-4096}
+PT=${BENCH_DIRTY_PASS:-3}
+WINDOW=${BENCH_DIRTY_S:-30}
+SETTLE_MAX=${BENCH_DIRTY_SETTLE_MAX_S:-120}
+SIZES=${BENCH_DIRTY_SIZES:-"4 16 64"}
+PROFILE="os=0.5,zero=0.15,dup=0.1,unique=0.25"
+N=$((MIB * 256))
+RATE=$((DOMS * N / 1000))               # 0.1% of the first host's pages per second
+WRITER="$O/bin/bench-churn-writer"
+[ -x "$WRITER" ] || die "$WRITER not built (make bench-tools)"
+WPID=
+
+# host_up NDOM MODE: a host of NDOM guests, the daemon at MODE, its first
+# full pass done (and, in dirty mode, every domain scanned from its log).
+host_up() {
+	local ndom=$1 mode=$2 i
+	sim_start $((ndom * (MIB + 2) + 1024)) --patched
+	IDS=
+	for i in $(seq "$ndom"); do
+		guest "g$i" "$MIB" 'mem_sharing = "on"' "sim_generated = \"$PROFILE\"" "sim_seed = $i"
+		IDS="$IDS $(domid_of "g$i")"
+	done
+	xsd_conf "pass_target = $PT" "cpu_cap = 100" "reserve = 0" "protocol = batched" \
+		"scan_mode = $mode" "sweep_period = 3600"
+	xsd_start
+	wait_stats 1800 '.daemon.full_scans >= 1' || die "$mode: no first pass in 1800 s"
+	if [ "$mode" = dirty ]; then
+		wait_stats 60 "[.domains[] | select(.logdirty)] | length == $ndom" ||
+			die "dirty: not every domain scanned from its log: $(stats | jq -c '[.domains[] | .full_why] | unique')"
+	fi
+}
+host_down() {
+	[ -n "$WPID" ] && { kill "$WPID" 2>/dev/null; wait "$WPID" 2>/dev/null; }
+	WPID=
+	xsd_stop
+	sim_stop
+}
+saved() { stats | jq -r .host.sharing_freed_pages; }
+scanned() { stats | jq -r .counters.pages_scanned; }
+
+# measure NDOM MODE: writer on, warm-up, window; sets CPU_PER_S, SCAN_PER_S,
+# SAVED_AVG, WRITTEN_PER_S, SETTLE_S
+measure() {
+	local ndom=$1 mode=$2 ws c0 c1 s0 s1 t0 t1 sum=0 k=0 last change tstop now
+	ws=$((N / 4))
+	# shellcheck disable=SC2086
+	LD_LIBRARY_PATH="$SIMLIB" "$WRITER" --rate "$RATE" --seconds 100000 --pages "$ws" \
+		--fresh --mark-dirty $IDS > "$T/writer.json" 2> "$T/writer.err" &
+	WPID=$!
+	sleep $((2 * PT))
+	kill -0 "$WPID" 2>/dev/null || die "$mode: writer died: $(cat "$T/writer.err")"
+	c0=$(cpu_s "$DPID") s0=$(scanned) t0=$(now_s)
+	while [ "$k" -lt "$WINDOW" ]; do
+		sleep 1
+		sum=$((sum + $(saved)))
+		k=$((k + 1))
+	done
+	c1=$(cpu_s "$DPID") s1=$(scanned) t1=$(now_s)
+	kill "$WPID"; wait "$WPID" 2>/dev/null; WPID=
+	tstop=$(now_s)
+	WRITTEN_PER_S=$(jq -r '.pages_written / .seconds' "$T/writer.json")
+	CPU_PER_S=$(calc "($c1 - $c0) / ($t1 - $t0)")
+	SCAN_PER_S=$(calc "($s1 - $s0) / ($t1 - $t0)")
+	SAVED_AVG=$((sum / k))
+	# freshness: the last change of the savings after the writes stopped
+	last=$(saved) change=$tstop
+	while :; do
+		sleep 0.5
+		now=$(now_s)
+		s1=$(saved)
+		[ "$s1" != "$last" ] && { last=$s1; change=$now; }
+		awk -v n="$now" -v c="$change" -v p="$PT" 'BEGIN { exit !(n - c > 3 * p) }' && break
+		if awk -v n="$now" -v t="$tstop" -v m="$SETTLE_MAX" 'BEGIN { exit !(n - t > m) }'; then
+			change=
+			break
+		fi
+	done
+	SETTLE_S=${change:+$(calc "$change - $tstop")}
+	SETTLE_S=${SETTLE_S:-null}
+	note "$mode, $ndom x $MIB MiB: daemon $CPU_PER_S CPU-s/s, $SCAN_PER_S pages looked at/s, writes $WRITTEN_PER_S pages/s, saved $SAVED_AVG, settled ${SETTLE_S} s after the writes"
+}
+
+note "dirty: $DOMS x $MIB MiB, $RATE pages/s rewritten (0.1%/s), pass_target $PT s"
+declare -A cpu settle
+for mode in dirty full; do
+	host_up "$DOMS" "$mode"
+	measure "$DOMS" "$mode"
+	cpu[$mode]=$CPU_PER_S settle[$mode]=$SETTLE_S
+	emit "$(jq -n --arg mode "$mode" --argjson doms "$DOMS" --argjson mib "$MIB" --argjson pt "$PT" \
+		--argjson rate "$WRITTEN_PER_S" --argjson cpu "$CPU_PER_S" --argjson scan "$SCAN_PER_S" \
+		--argjson saved "$SAVED_AVG" --argjson settle "$SETTLE_S" --argjson w "$WINDOW" \
+		'{bench: "dirty", mode: $mode, domains: $doms, guest_mib: $mib, pass_target_s: $pt,
+		  written_pages_per_s: $rate, window_s: $w, daemon_cpu_s_per_s: $cpu,
+		  pages_looked_at_per_s: $scan, saved_avg: $saved, settle_s: $settle}')"
+	host_down
+done
+emit "$(jq -n --argjson cd "${cpu[dirty]}" --argjson cf "${cpu[full]}" \
+	--argjson sd "${settle[dirty]}" --argjson sf "${settle[full]}" --argjson doms "$DOMS" '
+	{bench: "dirty_vs_full", domains: $doms,
+	 cpu_ratio_full_to_dirty: (if $cd > 0 then $cf / $cd else null end),
+	 settle_dirty_s: $sd, settle_full_s: $sf,
+	 target: "dirty-log CPU <= 1/20 of full passes at the same pass target; merged within 10 s",
+	 met: ($cd > 0 and $cf / $cd >= 20 and $sd != null and $sd <= 10)}')"
+
+# the daemon's CPU against the memory it holds, at one write rate
+for ndom in $SIZES; do
+	if [ "$ndom" = "$DOMS" ]; then
+		c=${cpu[dirty]} s=${settle[dirty]}
+	else
+		host_up "$ndom" dirty
+		measure "$ndom" dirty
+		c=$CPU_PER_S s=$SETTLE_S
+		host_down
+	fi
+	emit "$(jq -n --argjson doms "$ndom" --argjson mib "$MIB" --argjson rate "$RATE" \
+		--argjson cpu "$c" --argjson settle "$s" '
+		{bench: "dirty_size", domains: $doms, guest_gib: ($doms * $mib / 1024),
+		 written_pages_per_s: $rate, daemon_cpu_s_per_s: $cpu, settle_s: $settle}')"
+done
