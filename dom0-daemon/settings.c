@@ -387,9 +387,11 @@ const struct xsd_setting xsd_settings[] = {
 	  "Most guest pages that may share one machine frame (KSM's max_page_sharing).  "
 	  "Further copies start a new shared frame, so one write storm on a popular page "
 	  "costs at most this many unshares." },
-	{ "pass_target", XSD_T_DOUBLE, "30", true, "SECONDS", 1, 86400, NULL, FIELD(pass_target_s), parse_double,
+	{ "pass_target", XSD_T_DOUBLE, "30", true, "SECONDS", 0, 86400, NULL, FIELD(pass_target_s), parse_double,
 	  "Aim for one full pass over the memory of all opted-in domains in this time; "
-	  "the scan rate adapts to the amount of guest memory, within cpu_cap." },
+	  "the scan rate adapts to the amount of guest memory, within cpu_cap.  "
+	  "0 means no pacing: as fast as cpu_cap allows, each pass starting as the last "
+	  "one ends (the scanner then uses cpu_cap of a CPU for as long as it runs)." },
 	{ "cpu_cap", XSD_T_DOUBLE, "50", true, "PERCENT", 1, 100, NULL, FIELD(cpu_cap_percent), parse_double,
 	  "Most CPU time the scanner may use, in percent of one CPU.  When pass_target "
 	  "would need more, passes take longer (and stats show it)." },

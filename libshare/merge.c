@@ -35,13 +35,20 @@
  * lock under a page lock, a lock-order BUG() that panics the host (release
  * builds too).  The engine's clients are normally pages it just saw
  * private, but after a restart, or next to another sharing tool, a client
- * may sit on such a frame.  So the upstream path asks the hypervisor
- * first (pair_direction(): debug_gfn, one read-only query per pair): a
- * client alone on its frame is shared as queued; otherwise the pair is
- * shared the other way round when the source is alone on its frame, and
- * when both frames have other sharers nothing is merged (SHR_SPANNED; if
- * both gfns are on the same frame, nominate returns the same handle and
- * the pair is simply done).  The batched op does the same inside the
+ * may sit on such a frame.  So the upstream path makes sure of the
+ * client's frame first: a client alone on its frame is shared as queued;
+ * otherwise the pair is shared the other way round when the source is
+ * alone on its frame, and when both frames have other sharers nothing is
+ * merged (SHR_SPANNED; if both gfns are on the same frame, nominate
+ * returns the same handle and the pair is simply done).  How it makes
+ * sure costs nothing for the usual client, a page nobody shared: its
+ * nomination draws a new handle from Xen's global counter, and a handle
+ * that follows one the engine saw drawn in the same flush belongs to a
+ * frame made during the flush, i.e. by that very nomination (see "fresh
+ * handles" below); any frame that existed before has an older handle.
+ * Only a client whose handle does not follow on is asked about with
+ * debug_gfn (pair_direction(), one read-only query on each page), and one
+ * client per flush is, to start the chain.  The batched op does the same inside the
  * hypervisor, under its locks (hypervisor-patch/ 0002), and with 0009
  * merges two such frames gfn by gfn instead of answering SPANNED.
  *
@@ -495,6 +502,39 @@ static void pair_done(struct shr_merge *m, const struct shr_pair *p,
 	cli_retry_later(cd, cgfn, true);
 }
 
+/*
+ * Fresh handles.  Xen 4.17 gives a frame its handle from one global counter
+ * (get_next_handle()) when nominate makes a private page shared, and a
+ * nominate of a gfn already on a shared frame returns that frame's handle.
+ * So a nomination that returns exactly the handle after one the engine
+ * knows was drawn during this flush (fresh_handle) found a frame made
+ * after that draw: made by this nomination, from a private page now alone
+ * on it; a frame that existed when the flush began (another tool's, a
+ * previous daemon's, a clone's) has an older handle and is never taken for
+ * one.  The chain starts at a client that debug_gfn found private (its
+ * nomination draws the next handle) and follows every nomination that
+ * draws the next one (clients, and sources seen for the first time); a
+ * nomination that returns a larger handle means someone else drew one
+ * in between, and the chain starts again.  The inference holds only if
+ * every nomination of the flush passes through handle_seen() or the
+ * chain test: one the engine did not see could draw the next handle for
+ * a frame that then gains sharers.  Another agent sharing at the same
+ * moment could catch a client between its check and its share (with a
+ * chain, anywhere since the chain began: it draws the next handle and
+ * puts a third domain's gfn on that frame), as it could between a
+ * debug_gfn and the share: two sharing agents at once are not safe on an
+ * unpatched Xen either way.
+ */
+static void handle_seen(struct shr_merge *m, uint64_t h)
+{
+	if (!m->fresh_valid || h <= m->fresh_handle)
+		return;
+	if (h == m->fresh_handle + 1)
+		m->fresh_handle = h;
+	else
+		m->fresh_valid = false;
+}
+
 /* debug_gfn's answer: -EINVAL for a private gfn, else the gfns on its frame */
 static bool alone_on_frame(int gfns_on_frame)
 {
@@ -508,14 +548,16 @@ enum direction { AS_QUEUED, SWAPPED, BOTH_SPANNED };
  * third domain's p2m (see the overview): as queued (the client is private,
  * or alone on its frame), the other way round (the source is), or neither
  * (both frames have other sharers).  Xen's debug_gfn gives the number of
- * gfns on a page's frame.  0, or -errno of the query.
+ * gfns on a page's frame; *private: the client's page is private.  0, or
+ * -errno of the query.
  */
 static int pair_direction(struct shr_merge *m, struct shr_dom *sd, uint32_t sgfn,
-			  struct shr_dom *cd, uint32_t cgfn, enum direction *dir)
+			  struct shr_dom *cd, uint32_t cgfn, enum direction *dir, bool *private)
 {
 	int c = shr_xen_gfn_shared(m->xen, cd->domid, cgfn), s;
 
 	*dir = AS_QUEUED;
+	*private = c == -EINVAL;
 	if (alone_on_frame(c))
 		return 0;
 	if (c < 0)
@@ -529,25 +571,49 @@ static int pair_direction(struct shr_merge *m, struct shr_dom *sd, uint32_t sgfn
 
 /*
  * The client side of an upstream pair whose source holds handle sh: the
- * direction, then the client's nomination.  Returns true when that
- * settles the pair without a share (*v and *err for pair_done: an error,
- * SHR_SPANNED, or SHR_SHARED when both gfns are on one frame already,
- * which nominate shows as the same handle); false to go on with *ch and
- * *swap.
+ * client's nomination and the direction.  With a handle chain (see "fresh
+ * handles") the client is nominated first, and a handle that follows on
+ * settles the direction; otherwise debug_gfn does, before the nomination
+ * when it starts the chain.  Returns true when that settles the pair
+ * without a share (*v and *err for pair_done: an error, SHR_SPANNED, or
+ * SHR_SHARED when both gfns are on one frame already, which nominate
+ * shows as the same handle); false to go on with *ch and *swap.
  */
 static bool nominate_client(struct shr_merge *m, struct shr_dom *sd, uint32_t sgfn, uint64_t sh,
 			    struct shr_dom *cd, uint32_t cgfn, uint64_t *ch, bool *swap,
 			    enum shr_verdict *v, int *err)
 {
 	enum direction dir;
+	bool private;
 
 	*v = SHR_FAILED;
-	*err = pair_direction(m, sd, sgfn, cd, cgfn, &dir);
-	if (*err)
-		return true;
-	*err = shr_xen_nominate(m->xen, cd->domid, cgfn, ch);
-	if (*err)
-		return true;
+	if (m->fresh_valid) {
+		*err = shr_xen_nominate(m->xen, cd->domid, cgfn, ch);
+		if (*err)
+			return true;
+		if (*ch == m->fresh_handle + 1) {
+			/* a frame made by this nomination: the client alone on it */
+			m->fresh_handle = *ch;
+			*swap = false;
+			return false;
+		}
+		handle_seen(m, *ch);
+		*err = pair_direction(m, sd, sgfn, cd, cgfn, &dir, &private);
+		if (*err)
+			return true;
+	} else {
+		*err = pair_direction(m, sd, sgfn, cd, cgfn, &dir, &private);
+		if (*err)
+			return true;
+		*err = shr_xen_nominate(m->xen, cd->domid, cgfn, ch);
+		if (*err)
+			return true;
+		if (private) {
+			/* it was private: this nomination drew the next handle */
+			m->fresh_handle = *ch;
+			m->fresh_valid = true;
+		}
+	}
 	if (dir == BOTH_SPANNED) {
 		*v = *ch == sh ? SHR_SHARED : SHR_SPANNED;
 		return true;
@@ -598,6 +664,7 @@ static void upstream_one(struct shr_merge *m, const struct shr_pair *p,
 	*err = shr_xen_nominate(m->xen, sd->domid, sgfn, &sh);
 	if (*err)
 		return;
+	handle_seen(m, sh);
 	*who = WHO_CLI;
 	if (nominate_client(m, sd, sgfn, sh, cd, cgfn, &ch, &swap, v, err))
 		return;
@@ -769,6 +836,7 @@ static void flush_upstream_chunk(struct shr_merge *m, const struct shr_pair *pai
 					  WHO_SRC);
 				continue;
 			}
+			handle_seen(m, u->sh);
 		}
 		u->s_nominated = true;
 		if (nominate_client(m, u->sd, u->sgfn, u->sh, u->cd, u->cgfn, &u->ch, &u->swap,
@@ -920,6 +988,8 @@ void shr_merge_flush(struct shr_merge *m)
 {
 	if (!m->nr_pairs)
 		return;
+	/* a handle chain lives within one flush (see "fresh handles") */
+	m->fresh_valid = false;
 	if (m->proto == SHR_PROTO_BATCHED)
 		flush_batched(m);
 	else

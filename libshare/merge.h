@@ -44,6 +44,10 @@ struct shr_merge {
 	enum shr_protocol proto;     /* UPSTREAM or BATCHED, as in use */
 	bool no_sharing;             /* the hypervisor has no sharing at all (ENOSYS) */
 	bool no_frame_merge;         /* the batched op answers SPANNED: no frame pairs */
+	/* the upstream path's handle chain (merge.c, "fresh handles"): the
+	 * last handle known to be drawn in this flush, if any */
+	uint64_t fresh_handle;
+	bool fresh_valid;
 	uint64_t merged;             /* pages merged (saved) since the owner last reset it */
 };
 

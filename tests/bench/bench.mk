@@ -24,3 +24,15 @@ check-hv-gen: $(O)/tests/hv_gen_ut
 $(eval $(call add_prog,bench-churn-writer,tests/bench/churn_writer.c,,-lxenforeignmemory -lxendevicemodel -lxenctrl))
 $(call objs_of,tests/bench/churn_writer.c): CFLAGS_ALL += -std=gnu11
 bench-tools: $(O)/bin/bench-churn-writer
+
+# bench-stats-poll: samples the daemon's control socket every few ms from
+# the moment its domain table is ready (the first-pass benchmark's clock).
+$(eval $(call add_prog,bench-stats-poll,tests/bench/stats_poll.c,,-ljson-c))
+bench-tools: $(O)/bin/bench-stats-poll
+
+# bench-ksm-guest: one guest's pages, read from the (simulated) host and
+# copied into MADV_MERGEABLE memory for Linux KSM (ksm.bench.sh).  Built
+# against Debian's headers, run with LD_LIBRARY_PATH=$(O)/simlib.
+$(eval $(call add_prog,bench-ksm-guest,tests/bench/ksm_guest.c,,-lxenforeignmemory -lxenctrl))
+$(call objs_of,tests/bench/ksm_guest.c): CFLAGS_ALL += -std=gnu11
+bench-tools: $(O)/bin/bench-ksm-guest

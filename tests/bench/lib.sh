@@ -49,7 +49,9 @@ bench_cleanup() {
 	"$XENSIM" stop >/dev/null 2>&1
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
-trap bench_cleanup EXIT INT TERM
+# an interrupt ends the benchmark (a trap alone would let it run on)
+trap bench_cleanup EXIT
+trap 'exit 1' INT TERM
 
 # emit JSON: one result line (validated by jq, compacted), with the 1-minute
 # load average of the machine when it was taken (timings on a loaded

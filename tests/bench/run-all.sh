@@ -5,7 +5,8 @@
 # O (exported by the top Makefile) is the absolute build folder.  The JSON
 # lines are also kept in $O/bench/results-<UTC date>.jsonl (docs/bench/
 # holds the committed run that docs/performance.md describes).
-# BENCH_ONLY="images convergence" runs a subset.  Progress notes go to
+# BENCH_ONLY="images convergence" runs a subset of: images firstpass
+# convergence ksm churn dirty scale.  Progress notes go to
 # stderr.  Exit status: 0 when every benchmark ran (targets missed are
 # results, not failures), 1 when one could not run.
 set -u
@@ -16,7 +17,7 @@ mkdir -p "$O/bench"
 out="$O/bench/results-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 : > "$out"
 export BENCH_OUT="$out"
-order="images convergence churn dirty scale"
+order="images firstpass convergence ksm churn dirty scale"
 [ -n "${BENCH_ONLY:-}" ] && order=$BENCH_ONLY
 failed=
 start=$(date +%s)
@@ -38,11 +39,15 @@ echo "# xenshare benchmarks: $(jq -s length "$out") results in $total s ($out)"
 jq -r '
 	def f(x): if x == null then "n/a" elif (x|type) == "number" then (x * 1000 | round / 1000 | tostring) else (x|tostring) end;
 	def met: if .met == true then "MET" elif .met == false then "NOT MET" else "-" end;
-	if .skipped then "# \(.bench): skipped (\(.skipped))"
+	if .skipped then "# \(.bench)\(if .workload then " " + .workload else "" end): skipped (\(.skipped))"
 	elif .bench == "scan_cost" then
 		"# scan cost: \(f(.pages_per_cpu_s / 1e6)) M pages/CPU-s, \(f(.ratio * 100))% of raw XXH3 (\(f(.raw_xxh3_pages_per_s / 1e6)) M/s); target 1.2 M and 60%: \(met)"
 	elif .bench == "convergence" then
 		"# convergence \(.run): 50/90/99% of ideal in \(f(.s_to_50))/\(f(.s_to_90))/\(f(.s_to_99)) s, CPU \(f(.cpu_s_to_50))/\(f(.cpu_s_to_90))/\(f(.cpu_s_to_99)) s; first pass \(f(.first_pass_s)) s reaching \(f(.fraction_of_ideal_after_first_pass * 100))%; \(f(.cpu_us_per_saved_page)) us CPU per saved page; verify mismatches \(.verify_mismatches)"
+	elif .bench == "first_pass" then
+		"# first pass (pass_target 0, \(.protocol)): 90% of the ideal in \(f(.s_to_90)) s wall (daemon CPU \(f(.cpu_s_to_90)) s, xensim \(f(.xensim_cpu_s_to_90)) s); target \(.target.s_to_90) s: \(met); load \(.loadavg_1m)/\(.loadavg_5m)/\(.loadavg_15m)"
+	elif .bench == "ksm_vs_xenshare" then
+		"# ksm vs xenshare \(.workload), \(.protocol): xenshared \(f(.xenshared_cpu_s_to_99)) s CPU to 99% of the ideal, ksmd \(f(.ksm.ksmd_cpu_s_to_99_of_final)) s to 99% of its \(.ksm.final_pages_sharing // "n/a") pages: ratio \(f(.ratio)) (with xensim \(f(.ratio_with_xensim))); target <= \(.target): \(met)"
 	elif .bench == "hypercalls" then
 		"# hypercalls \(.protocol): \(f(.hypercalls_per_merged_page)) hypercalls and \(f(.mappings_per_merged_page)) mappings per merged page (first pass) \(if .target then "target <= \(.target): \(met)" else "" end)"
 	elif .bench == "memory_per_page" then

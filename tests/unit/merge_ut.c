@@ -85,9 +85,11 @@ static void hook_write(void *arg)
 
 /* Results table, SHR_SHARED (share, batched op): every twin becomes SHARED
  * on the source's frame, the source is SOURCE with a stable entry, the
- * engine's belief is the hypervisor's.  Upstream: each pair nominated,
- * asked about (debug_gfn) and shared, ONE mapping call per domain for the
- * chunk; batched: ONE hypercall for all pairs and no nominate. */
+ * engine's belief is the hypervisor's.  Upstream: each pair nominated and
+ * shared, ONE mapping call per domain for the chunk, and ONE debug_gfn for
+ * the whole flush (the first client starts the handle chain, every later
+ * client's fresh handle shows it alone on its frame); batched: ONE
+ * hypercall for all pairs and no nominate. */
 static void test_shared_both_protocols(void)
 {
 	for (int i = 0; i < 2; i++) {
@@ -112,6 +114,7 @@ static void test_shared_both_protocols(void)
 		if (proto == SHR_PROTO_UPSTREAM) {
 			UT_ASSERT_EQ(fx_calls(FX_NOMINATE), 2 * NR);
 			UT_ASSERT_EQ(fx_calls(FX_SHARE), NR);
+			UT_ASSERT_EQ(fx_calls(FX_DEBUG_GFN), 1);
 			/* 2 + 2 batches of the scan, one map per domain for the chunk */
 			UT_ASSERT_EQ(fx_calls(FX_MAP) - maps, 4 + 2);
 		} else {
@@ -377,6 +380,90 @@ static void test_spanned_swapped(void)
 		UT_ASSERT_EQ(h.nr_saved, 2);
 		fix_done(&f);
 	}
+}
+
+/* The upstream path's handle chain (merge.c, "fresh handles") in a flush
+ * of NR pairs, sources d3, clients d1, where d1:5 and d2:5 were put on one
+ * frame by another tool before the daemon started: the fresh clients
+ * need no debug_gfn, but d1:5's nomination returns that frame's older
+ * handle, so it is asked about (and its source, alone), and the pair is
+ * shared the other way round; without the check, share_pages() would
+ * move d2's gfn and Xen would panic.  Queries: one to start the chain,
+ * two for d1:5, and then d2:5 (a pair of its own later: both gfns on the
+ * frame, nothing to do but believe it). */
+static void test_handle_chain_old_frame(void)
+{
+	struct shr_params p = fix_params();
+	struct fx_host_stats h;
+	uint64_t h1, h2, debug;
+	struct fix f;
+
+	fix_host(4096, false, 3, NR);
+	fix_fill(1, 0, NR, 100, 1);
+	fix_fill(2, 0, NR, 500, 1);
+	fix_fill(3, 0, NR, 100, 1);
+	UT_ASSERT_EQ(fx_write(2, 5, 105), 0);
+	UT_ASSERT_EQ(fx_nominate(1, 5, &h1), 0);
+	UT_ASSERT_EQ(fx_nominate(2, 5, &h2), 0);
+	UT_ASSERT_EQ(fx_share(1, 5, h1, 2, 5, h2), 0);
+	p.batch_pages = NR;
+	fix_open(&f, &p);
+	fix_add(&f, 3, SHR_MODE_ON, "g");
+	fix_add(&f, 1, SHR_MODE_ON, "g");
+	fix_add(&f, 2, SHR_MODE_ON, "g");
+	/* d3's batch (all unique), then d1's: NR pairs in one flush */
+	UT_ASSERT_EQ_FATAL(shr_scan_batch(&f.scan), NR);
+	UT_ASSERT_EQ_FATAL(shr_scan_batch(&f.scan), NR);
+	shr_merge_flush(&f.merge);
+	fx_host(&h);
+	CU_ASSERT_PTR_NULL(h.panic);
+	UT_ASSERT_EQ(fx_calls(FX_DEBUG_GFN), 3);
+	UT_ASSERT_EQ(fx_sharers(3, 5), 3);
+	UT_ASSERT_EQ(fx_frame(3, 5), fx_frame(2, 5));
+	for (uint32_t g = 0; g < NR; g++)
+		UT_ASSERT_EQ(fx_frame(1, g), fx_frame(3, g));
+	debug = fx_calls(FX_DEBUG_GFN);
+	fix_pass(&f);
+	fx_host(&h);
+	CU_ASSERT_PTR_NULL(h.panic);
+	UT_ASSERT_EQ(fix_state(&f, 2, 5), SHR_PS_SHARED);
+	CU_ASSERT(fx_calls(FX_DEBUG_GFN) > debug);
+	UT_ASSERT_EQ(h.nr_saved, NR + 1);
+	fix_done(&f);
+}
+
+/* A hook: another agent draws a handle (nominates a page of d3, a domain
+ * the engine does not scan). */
+static void draw_handle(void *arg)
+{
+	uint64_t h;
+
+	(void)arg;
+	UT_ASSERT_EQ(fx_nominate(3, 0, &h), 0);
+}
+
+/* The handle chain breaks when another agent draws a handle in the middle
+ * of a flush: the next client's handle does not follow on, so it is asked
+ * about (debug_gfn), and the pair after it starts a new chain with a
+ * query of its own; every pair is still shared.  Queries: one to start,
+ * one for the client after the foreign draw, one to start again. */
+static void test_handle_chain_broken(void)
+{
+	struct fx_host_stats h;
+	struct fix f;
+
+	twins(&f, SHR_PROTO_UPSTREAM, 2);
+	UT_ASSERT_EQ_FATAL(fx_dom_create(3, NR), 0);
+	fix_fill(3, 0, NR, 900, 1);
+	/* nominations go source, client, source, ...: the 10th is pair 4's
+	 * client, and a foreign handle is drawn just before it */
+	UT_ASSERT_EQ(fx_hook(FX_NOMINATE, FX_ANY_DOM, FX_ANY_GFN, 10, draw_handle, NULL), 0);
+	fix_pass(&f);
+	fx_host(&h);
+	CU_ASSERT_PTR_NULL(h.panic);
+	UT_ASSERT_EQ(fx_calls(FX_DEBUG_GFN), 3);
+	UT_ASSERT_EQ(saved(), NR);
+	fix_done(&f);
 }
 
 /* X on a frame of d1 and d2, and on another frame of d3 and d4 (another
@@ -964,6 +1051,8 @@ UT_MAIN("merge", NULL, NULL,
 	UT(test_different_batched),
 	UT(test_stale_handles),
 	UT(test_spanned_swapped),
+	UT(test_handle_chain_old_frame),
+	UT(test_handle_chain_broken),
 	UT(test_spanned_refused),
 	UT(test_spanned_frames_merged),
 	UT(test_split_frames_rejoined),

@@ -116,6 +116,29 @@ static void test_numeric_validators(void)
 	xsd_config_release(&cfg);
 }
 
+/* Proves pass_target = 0 (no pacing, the engine's "as fast as cpu_cap
+ * allows") is accepted and reaches the engine as 0, and that negative
+ * values are still refused. */
+static void test_pass_target_zero(void)
+{
+	struct xsd_config cfg;
+	struct shr_params p;
+	char err[256];
+
+	CU_ASSERT_EQUAL(xsd_config_init_defaults(&cfg, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(parse_one("pass_target", NULL, "0", &cfg, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cfg.pass_target_s, 0.0);
+	xsd_config_to_params(&cfg, &p);
+	CU_ASSERT_EQUAL(p.pass_target_s, 0.0);
+	CU_ASSERT_EQUAL(parse_one("pass_target", NULL, "0.25", &cfg, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cfg.pass_target_s, 0.25);
+	CU_ASSERT_EQUAL(parse_one("pass_target", NULL, "-1", &cfg, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(parse_one("pass_target", NULL, "86401", &cfg, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "86401 is not in 0..86400");
+	CU_ASSERT_EQUAL(cfg.pass_target_s, 0.25);
+	xsd_config_release(&cfg);
+}
+
 /* Proves reserve sizes need a unit and convert to 4 KiB pages exactly. */
 static void test_size_units(void)
 {
@@ -244,6 +267,7 @@ UT_MAIN("settings", NULL, NULL,
 	UT(test_defaults_valid),
 	UT(test_table_sane),
 	UT(test_numeric_validators),
+	UT(test_pass_target_zero),
 	UT(test_size_units),
 	UT(test_other_validators),
 	UT(test_shipped_conf_matches),
