@@ -79,7 +79,8 @@ all:
 FRAGMENTS := libshare/libshare.mk dom0-daemon/daemon.mk \
 	tools/xensim/hv.mk tools/xensim/xensim.mk tools/xensim/client/client.mk \
 	tools/xenshare-stat/stat.mk hypervisor-patch/hvpatch.mk docs/man/man.mk \
-	tests/fuzz/fuzz.mk tests/bench/bench.mk tests/e2e/e2e.mk mk/deb.mk
+	tests/fuzz/fuzz.mk tests/bench/bench.mk tests/e2e/e2e.mk mk/deb.mk \
+	monitoring/monitoring.mk
 
 include mk/rules.mk $(FRAGMENTS)
 
