@@ -538,6 +538,28 @@ static void test_table_like(void)
 	free(o);
 }
 
+/* Sharing goes on below the reserve (the reserve governs admission): the
+ * table says PAUSED only when the daemon says so, and a host below its
+ * reserve has negative room and admits no guest. */
+static void test_table_below_reserve(void)
+{
+	struct xst_snapshot s = full;
+	uint64_t with = 99, without = 99;
+	char *o;
+
+	s.hv.free_pages = 60000;
+	o = render(xst_format_table, &s);
+	CU_ASSERT(strstr(o, "reserve 256.0 MiB   sharing active\n") != NULL);
+	CU_ASSERT(strstr(o, "room -162.2 MiB\n") != NULL);   /* 60000 - 65536 - 36000 */
+	free(o);
+	CU_ASSERT(xst_admission(&s, &s.domains[3], &with, &without));
+	CU_ASSERT(with == 0 && without == 0);
+	s.daemon.engine.sharing_paused = true;
+	o = render(xst_format_table, &s);
+	CU_ASSERT(strstr(o, "sharing PAUSED (no free memory)\n") != NULL);
+	free(o);
+}
+
 /* JSON and Prometheus carry the same headroom and admission figures. */
 static void test_headroom_json_prom(void)
 {
@@ -672,6 +694,7 @@ int main(void)
 		UT(test_admission),
 		UT(test_find_domain),
 		UT(test_table_like),
+		UT(test_table_below_reserve),
 		UT(test_headroom_json_prom),
 		UT(test_golden_full),
 		UT(test_golden_daemon_down),

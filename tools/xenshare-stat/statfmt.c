@@ -346,8 +346,7 @@ int xst_format_table(FILE *out, const struct xst_snapshot *s)
 		if (daemon_up(s))
 			fprintf(out, "   reserve %.1f MiB   sharing %s\n",
 				pages_mib(t.reserve_pages),
-				st->sharing_paused || t.free_pages < t.reserve_pages
-					? "PAUSED (free below reserve)" : "active");
+				st->sharing_paused ? "PAUSED (no free memory)" : "active");
 		else
 			fprintf(out, "   reserve -\n");
 	} else {
