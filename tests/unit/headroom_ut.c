@@ -66,14 +66,14 @@ static void test_admit_by_hand(void)
 	struct xst_profile p = { .mem_pages = 100, .shared_pages = 60, .saved_pages = 60 };
 	struct xst_profile none = { .mem_pages = 100 };
 
-	UT_ASSERT_EQ(xst_admit(&r, &p, 1000), 23);
-	UT_ASSERT_EQ(xst_admit(&r, &none, 1000), 10);
-	UT_ASSERT_EQ(xst_admit(&r, &p, 5), 5);            /* Xen's domain ids */
+	UT_ASSERT_EQ(xst_admit(&r, &p, 1, 1000), 23);
+	UT_ASSERT_EQ(xst_admit(&r, &none, 1, 1000), 10);
+	UT_ASSERT_EQ(xst_admit(&r, &p, 1, 5), 5);            /* Xen's domain ids */
 	r.reserve_pages = 50;                             /* 1000 - 40 (n - 1) >= 150 */
-	UT_ASSERT_EQ(xst_admit(&r, &p, 1000), 22);
-	UT_ASSERT_EQ(xst_admit(&r, &none, 1000), 9);
+	UT_ASSERT_EQ(xst_admit(&r, &p, 1, 1000), 22);
+	UT_ASSERT_EQ(xst_admit(&r, &none, 1, 1000), 9);
 	r.free_pages = 149;                               /* already short */
-	UT_ASSERT_EQ(xst_admit(&r, &p, 1000), 0);
+	UT_ASSERT_EQ(xst_admit(&r, &p, 1, 1000), 0);
 }
 
 /*
@@ -90,10 +90,10 @@ static void test_admit_convergence_binds(void)
 	struct xst_profile p = { .mem_pages = 100, .shared_pages = 100, .saved_pages = 20 };
 	struct xst_profile none = { .mem_pages = 100 };
 
-	UT_ASSERT_EQ(xst_admit(&r, &p, 1000), 0);
-	UT_ASSERT_EQ(xst_admit(&r, &none, 1000), 1);
+	UT_ASSERT_EQ(xst_admit(&r, &p, 1, 1000), 0);
+	UT_ASSERT_EQ(xst_admit(&r, &none, 1, 1000), 1);
 	r.free_pages = 5130;                              /* converged: 5050 >= 5050 */
-	UT_ASSERT_EQ(xst_admit(&r, &p, 1000), 1);
+	UT_ASSERT_EQ(xst_admit(&r, &p, 1, 1000), 1);
 }
 
 /* Against a burst of every shared page, sharing buys no admission: the
@@ -106,9 +106,9 @@ static void test_admit_full_burst(void)
 
 	xst_profile_of(&r, 91072, 40000, true, &p);
 	xst_profile_of(&r, 91072, 40000, false, &none);
-	UT_ASSERT_EQ(xst_admit(&r, &p, 100000), xst_admit(&r, &none, 100000));
+	UT_ASSERT_EQ(xst_admit(&r, &p, 1, 100000), xst_admit(&r, &none, 1, 100000));
 	/* (900000 - 65536 - 50000) / 131072 = 5.98 */
-	UT_ASSERT_EQ(xst_admit(&r, &none, 100000), 5);
+	UT_ASSERT_EQ(xst_admit(&r, &none, 1, 100000), 5);
 }
 
 /* More burst or more reserve never admits more. */
@@ -123,13 +123,13 @@ static void test_admit_monotone(void)
 		uint64_t n;
 
 		r.burst_percent = pct;
-		n = xst_admit(&r, &p, 100000);
+		n = xst_admit(&r, &p, 1, 100000);
 		CU_ASSERT(n <= last);
 		last = n;
 	}
 	r.burst_percent = 0;
 	/* n - 1 <= (900000 - 131072) / (131072 - 27777) = 7.44 */
-	UT_ASSERT_EQ(xst_admit(&r, &p, 100000), 8);
+	UT_ASSERT_EQ(xst_admit(&r, &p, 1, 100000), 8);
 }
 
 /* A profile that cannot be (no memory, saving more than it has) admits 0. */
@@ -139,10 +139,28 @@ static void test_admit_degenerate(void)
 	struct xst_profile empty = { 0 }, odd = { .mem_pages = 10, .saved_pages = 11 };
 	struct xst_profile all = { .mem_pages = 10, .shared_pages = 10, .saved_pages = 10 };
 
-	UT_ASSERT_EQ(xst_admit(&r, &empty, 1000), 0);
-	UT_ASSERT_EQ(xst_admit(&r, &odd, 1000), 0);
+	UT_ASSERT_EQ(xst_admit(&r, &empty, 1, 1000), 0);
+	UT_ASSERT_EQ(xst_admit(&r, &odd, 1, 1000), 0);
 	/* costs nothing once converged: bounded by the domain ids alone */
-	UT_ASSERT_EQ(xst_admit(&r, &all, XST_MAX_DOMAINS), XST_MAX_DOMAINS);
+	UT_ASSERT_EQ(xst_admit(&r, &all, 1, XST_MAX_DOMAINS), XST_MAX_DOMAINS);
+}
+
+/*
+ * Profiles in turn, from the first: A takes 100 and saves nothing, B takes
+ * 100 and gives 80 back.  From 1000 free: 900, 880, 780, 760, ... 160, 60
+ * (A, the 15th), then B finds 60 < 100: 15.  B first ends 140, 40 (A, the
+ * 16th): 16.
+ */
+static void test_admit_in_turn(void)
+{
+	struct xst_room r = { .free_pages = 1000 };
+	struct xst_profile ab[2] = { { .mem_pages = 100 },
+				     { .mem_pages = 100, .shared_pages = 80, .saved_pages = 80 } };
+	struct xst_profile ba[2] = { ab[1], ab[0] };
+
+	UT_ASSERT_EQ(xst_admit(&r, ab, 2, 1000), 15);
+	UT_ASSERT_EQ(xst_admit(&r, ba, 2, 1000), 16);
+	UT_ASSERT_EQ(xst_admit(&r, ab, 0, 1000), 0);
 }
 
 /* --burst takes a number from 0 to 100 and nothing else. */
@@ -171,4 +189,5 @@ UT_MAIN("headroom", NULL, NULL,
 	UT(test_admit_full_burst),
 	UT(test_admit_monotone),
 	UT(test_admit_degenerate),
+	UT(test_admit_in_turn),
 	UT(test_parse_burst))

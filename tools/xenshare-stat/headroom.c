@@ -51,24 +51,26 @@ static bool keeps_reserve(const struct xst_room *r, uint64_t free_pages, uint64_
 	return free_pages >= need;
 }
 
-uint64_t xst_admit(const struct xst_room *r, const struct xst_profile *p, uint64_t max_guests)
+uint64_t xst_admit(const struct xst_room *r, const struct xst_profile *p, size_t nr,
+		   uint64_t max_guests)
 {
 	uint64_t free_pages = r->free_pages, shared = r->shared_pages, freed = r->freed_pages;
 	uint64_t n = 0;
 
-	if (!p->mem_pages || p->saved_pages > p->mem_pages)
-		return 0;
-	while (n < max_guests) {
+	for (size_t i = 0; i < nr; i++)
+		if (!p[i].mem_pages || p[i].saved_pages > p[i].mem_pages)
+			return 0;
+	for (const struct xst_profile *g = p; nr && n < max_guests; g = g + 1 < p + nr ? g + 1 : p) {
 		/* created: its whole memory taken, nothing of it shared yet */
-		if (free_pages < p->mem_pages)
+		if (free_pages < g->mem_pages)
 			break;
-		free_pages -= p->mem_pages;
+		free_pages -= g->mem_pages;
 		if (!keeps_reserve(r, free_pages, shared, freed))
 			break;
 		/* converged: its saving back, its shared pages at risk */
-		free_pages += p->saved_pages;
-		shared += p->shared_pages;
-		freed += p->saved_pages;
+		free_pages += g->saved_pages;
+		shared += g->shared_pages;
+		freed += g->saved_pages;
 		if (!keeps_reserve(r, free_pages, shared, freed))
 			break;
 		n++;

@@ -28,11 +28,18 @@
  * step holds, never more than Xen's domain ids allow.  A profile that does
  * not share (the daemon is down, the domain opted out) saves 0 and adds
  * nothing at risk: N is then the count without sharing.
+ *
+ * Offline (xenshare-estimate), a host of a given size starts empty and the
+ * guests come from a set of images, in turn: each image's profile is what
+ * it saved and put on shared frames when it joined the images before it
+ * in its group (headroom of a guest like the first image: only its own
+ * zero pages and duplicates).
  */
 #ifndef XST_HEADROOM_H
 #define XST_HEADROOM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The burst the admission figure keeps the reserve against, in percent of
@@ -68,8 +75,12 @@ int64_t xst_room_pages(const struct xst_room *r);
 void xst_profile_of(const struct xst_room *r, uint64_t tot_pages, uint64_t shr_pages,
 		    bool shares, struct xst_profile *p);
 
-/* How many guests of profile p fit now (see above); at most max_guests. */
-uint64_t xst_admit(const struct xst_room *r, const struct xst_profile *p, uint64_t max_guests);
+/*
+ * How many guests fit now (see above), at most max_guests: guests of the
+ * profiles p[0..nr) in turn, p[0] first and again after p[nr - 1].
+ */
+uint64_t xst_admit(const struct xst_room *r, const struct xst_profile *p, size_t nr,
+		   uint64_t max_guests);
 
 /* Valid --burst argument: a number 0..100.  0 and *pct set, or -EINVAL. */
 int xst_parse_burst(const char *arg, double *pct);

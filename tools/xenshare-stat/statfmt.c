@@ -159,8 +159,8 @@ bool xst_admission(const struct xst_snapshot *s, const struct xst_domain *d,
 	xst_profile_of(&r, d->tot_pages, domain_shr(d), false, &none);
 	if (!p.mem_pages)
 		return false;
-	*with = xst_admit(&r, &p, XST_MAX_DOMAINS - s->nr_domains);
-	*without = xst_admit(&r, &none, XST_MAX_DOMAINS - s->nr_domains);
+	*with = xst_admit(&r, &p, 1, XST_MAX_DOMAINS - s->nr_domains);
+	*without = xst_admit(&r, &none, 1, XST_MAX_DOMAINS - s->nr_domains);
 	return true;
 }
 
