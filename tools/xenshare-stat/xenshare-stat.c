@@ -101,7 +101,7 @@ static void usage(FILE *f)
 "      --like DOMAIN      the table's admission line only for DOMAIN (name or\n"
 "                         domid; repeatable; default every guest)\n"
 "      --burst PERCENT    keep the reserve against a burst of PERCENT of the\n"
-"                         shared pages (0 to 100, default 50)\n"
+"                         shared pages (0 to 100, default %g)\n"
 "Sources:\n"
 "  -s, --socket PATH      daemon control socket (default " DEFAULT_SOCKET ")\n"
 "  -t, --timeout SECONDS  give up on the daemon after SECONDS (default 2)\n"
@@ -113,7 +113,8 @@ static void usage(FILE *f)
 "hypervisor's numbers are shown); 2 bad arguments (also an --output FILE that\n"
 "cannot be created, a --like DOMAIN that does not exist); 3 the hypervisor's counters could not be read; 4 internal\n"
 "error.\n"
-"Every column and total is explained in xenshare-stat(1).\n");
+"Every column and total is explained in xenshare-stat(1).\n",
+		XST_BURST_DEFAULT_PERCENT);
 }
 
 static int parse_seconds(const char *opt, const char *arg, double *out)
