@@ -104,7 +104,8 @@ stat --json -s "$sock" --burst 0 >"$work/s.json" || fail "exit $?"
 [ "$(jq '.domains[] | select(.name=="web1") | .admit.guests' "$work/s.json")" = 0 ] ||
 	fail "full host: $(jq -c '.domains[] | select(.name=="web1") | .admit' "$work/s.json")"
 
-# the daemon gone: nobody shares a new guest, so its figure is the one without
+# the daemon gone: nobody shares a new guest, so its figure is the one
+# without; an unknown guest is still exit 2 (the hypervisor lists them)
 kill -9 $daemon_pid
 wait $daemon_pid 2>/dev/null
 for k in $(seq "$fitted"); do
@@ -117,5 +118,12 @@ stat --json -s "$sock" --burst 0 >"$work/d.json" 2>/dev/null; rc=$?
 	fail "daemon down: $(jq -c '[.domains[] | .admit]' "$work/d.json")"
 [ "$(jq '.domains[] | select(.name=="web1") | .admit.guests' "$work/d.json")" -ge 1 ] ||
 	fail "daemon down: a destroyed guest's room is not seen"
+stat --like nosuch -s "$sock" >/dev/null 2>&1; rc=$?
+[ $rc = 2 ] || fail "daemon down: --like nosuch exit $rc, expected 2"
+# with neither the hypervisor nor the daemon there is no list to find a
+# guest in: the exit status says the hypervisor is unreadable (3), not
+# that the guest is missing (2)
+XENSIM_SOCKET=$work/none.sock stat --like nosuch -s "$work/none.sock" >/dev/null 2>&1; rc=$?
+[ $rc = 3 ] || fail "no sources: --like nosuch exit $rc, expected 3"
 "$xensim" verify >/dev/null 2>&1 || fail "xensim verify: a guest page differs from what the guest wrote"
 echo "stat_headroom: ok"

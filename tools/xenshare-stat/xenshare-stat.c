@@ -288,11 +288,16 @@ static int parse_args(int argc, char **argv, struct options *o)
 /*
  * A --like naming no domain of the snapshot is a question about a guest
  * that does not exist: said on stderr, exit 2 (checked on every snapshot,
- * since a domain may go while -b runs).
+ * since a domain may go while -b runs).  Without a list of domains (no
+ * hypervisor, no daemon) nothing can be said about one: the exit status
+ * says why instead.
  */
 static bool unknown_like(const struct options *o, const struct xst_snapshot *s)
 {
 	bool bad = false;
+
+	if (!s->hv.ok && s->daemon.state != XST_DAEMON_UP)
+		return false;
 
 	for (size_t i = 0; i < o->nr_like; i++) {
 		const struct xst_domain *d = xst_find_domain(s, o->like[i]);
