@@ -45,6 +45,7 @@ $(eval $(call add_fuzzer,policy,dom0-daemon/policy.c $(XSD_FUZZ_CFG),))
 $(eval $(call add_fuzzer,control,dom0-daemon/control.c dom0-daemon/json.c dom0-daemon/logsink.c,-ljson-c))
 $(eval $(call add_fuzzer,cli,dom0-daemon/cli.c dom0-daemon/schema.c dom0-daemon/json.c $(XSD_FUZZ_CFG),))
 $(eval $(call add_fuzzer,statparse,tools/xenshare-stat/statparse.c tools/xenshare-stat/statfmt.c \
+	tools/xenshare-stat/headroom.c \
 	dom0-daemon/schema.c dom0-daemon/json.c dom0-daemon/settings.c,-ljson-c -lm))
 $(eval $(call add_fuzzer,image,tools/xenshare-stat/image.c,-lzstd))
 $(eval $(call add_fuzzer,guest,tools/xensim/guest.c,-lzstd))

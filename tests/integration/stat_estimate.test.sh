@@ -2,8 +2,9 @@
 # xenshare-estimate on the real guest images of ../shared/corpus: the zero,
 # distinct and within-guest duplicate counts must equal the corpus README's
 # byte-for-byte counts exactly (raw and .zst input give the same answer),
-# the savings must add up, groups must never be merged, and bad inputs must
-# fail with the file named and a non-zero exit.
+# the savings must add up, groups must never be merged, the guests that
+# fit on a given host must be the count worked out from those numbers, and
+# bad inputs must fail with the file named and a non-zero exit.
 set -u
 . "$(dirname "$0")/common.sh"
 bin=$O/bin/xenshare-estimate
@@ -41,6 +42,38 @@ check '.groups[0].saved.pages == .groups[0].pages - .groups[0].distinct_nonzero 
 check '.total.fp_collisions' 0 "fingerprint collisions" one.json
 across=$(jq -r '.total.across.pages' "$T/one.json")
 [ "$across" -gt 0 ] || fail "two Debian kernels share nothing across guests?"
+
+# how many guests like these fit on a 2 GiB host (no reserve, no burst),
+# the two images in turn.  Without sharing 524288 / 65536 = 8.  With it,
+# idle needs 65536 to start and then holds only its 16324 contents (16323
+# distinct + the zero page); pagecache holds 56762 - 4558 (already in
+# idle: the across savings) = 52204.  Free after each guest: 507964,
+# 455760, 439436, 387232, 370908, 318704, 302380, 250176, 233852, 181648,
+# 165324, 113120, 96796, 44592 (the 14th), and idle's 65536 do not fit: 14.
+"$bin" -q --json --host-mem 2G --reserve 0 --burst 0 "$T/idle.raw" "$CORPUS/pagecache.raw.zst" \
+	>"$T/fit.json" 2>"$T/err" || fail "--host-mem exited $?: $(cat "$T/err")"
+check '.guests[0].new_contents' 16324 "idle's new contents" fit.json
+check '.guests[1].new_contents' 52204 "pagecache's new contents" fit.json
+check '.admission.without_sharing' 8 "guests without sharing" fit.json
+check '.admission.guests' 14 "guests with sharing" fit.json
+# against a burst of every shared page, sharing buys nothing
+"$bin" -q --json --host-mem 2G --reserve 0 --burst 100 "$T/idle.raw" "$CORPUS/pagecache.raw.zst" \
+	>"$T/fit100.json" 2>"$T/err" || fail "--burst 100 exited $?: $(cat "$T/err")"
+check '.admission.guests == .admission.without_sharing' true "--burst 100" fit100.json
+# the defaults (the daemon's reserve, a 50% burst) in words
+"$bin" -q --host-mem 2G "$T/idle.raw" "$CORPUS/pagecache.raw.zst" >"$T/fit.txt" 2>&1 ||
+	fail "--host-mem text exited $?"
+grep -q "^On a host of 2.0 GiB, [0-9]* guests like these images fit with sharing vs 7 without\$" \
+	"$T/fit.txt" || fail "admission line: $(grep 'On a host' "$T/fit.txt")"
+grep -q "reserve of 64.0 MiB\$" "$T/fit.txt" || fail "the daemon's default reserve not used"
+# the question without its host, or out of range, is a usage error
+for bad in "--burst 50" "--host-mem 2G --burst 101" "--host-mem 2G --burst x" "--host-mem 0" \
+	   "--host-mem 2X" "--host-mem 2G --reserve -1M"; do
+	# shellcheck disable=SC2086
+	"$bin" $bad "$T/idle.raw" >/dev/null 2>"$T/err"; rc=$?
+	[ $rc = 2 ] || fail "$bad: exit $rc, expected 2"
+	[ -s "$T/err" ] || fail "$bad: no message"
+done
 
 # two groups: nothing across, zero pages counted per group
 "$bin" --json "$T/idle.raw:a" "$CORPUS/pagecache.raw.zst:b" >"$T/two.json" 2>"$T/err" ||

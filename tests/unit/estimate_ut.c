@@ -142,6 +142,59 @@ static void test_known_split(void)
 	free_image(&ic);
 }
 
+/*
+ * Each guest's part when it joins the guests before it in its group, and
+ * the admission figure built from them.  A: 0 0 1 1 2 3 comes first: new
+ * contents zero, 1, 2, 3 (4); on shared frames the two zero pages and the
+ * two 1s (4).  C (other group): 0 1 1 5: new zero, 1, 5 (3); shared the two
+ * 1s (2).  B: 0 1 2 4 4 4 after A: new only 4 (1); shared its zero page
+ * and its 1 joining frames already shared (1 + 1), its 2 with A's 2 until
+ * now alone (2), its three 4s (3): 7.  A group's shared pages add up (zero
+ * 3, 1 3, 2 2, 4 3 = 11 = 4 + 7), and pages - new contents add up to its
+ * savings (2 + 5 = 7).
+ * On 20 pages free, no reserve, no burst, guests in turn A C B A C: free
+ * 20 -6 +2 = 16, -4 +1 = 13, -6 +5 = 12, -6 +2 = 8, -4 +1 = 5, and B's 6
+ * do not fit: 5 guests; without sharing 6 + 4 + 6 and A's 6 do not: 3.
+ * Against a burst of every shared page, sharing buys nothing: 3.
+ */
+static void test_marginals_and_admission(void)
+{
+	static const unsigned int A[] = { 0, 0, 1, 1, 2, 3 }, B[] = { 0, 1, 2, 4, 4, 4 },
+				  C[] = { 0, 1, 1, 5 };
+	struct xse_image ia, ib, ic;
+	struct xse_guest g[3];
+	struct xse_report rep;
+
+	make_image(&ia, A, 6);
+	make_image(&ib, B, 6);
+	make_image(&ic, C, 4);
+	guest(&g[0], &ia, "default");
+	guest(&g[1], &ic, "other");
+	guest(&g[2], &ib, "default");
+	CU_ASSERT_EQUAL_FATAL(xse_estimate(g, 3, &fnv_ops, NULL, NULL, &rep), 0);
+	CU_ASSERT_EQUAL(g[0].new_contents, 4);
+	CU_ASSERT_EQUAL(g[0].shared_added, 4);
+	CU_ASSERT_EQUAL(g[1].new_contents, 3);
+	CU_ASSERT_EQUAL(g[1].shared_added, 2);
+	CU_ASSERT_EQUAL(g[2].new_contents, 1);
+	CU_ASSERT_EQUAL(g[2].shared_added, 7);
+	CU_ASSERT_EQUAL((g[0].pages - g[0].new_contents) + (g[2].pages - g[2].new_contents),
+			xse_group_saved(&rep.groups[0]));
+	CU_ASSERT_EQUAL_FATAL(xse_admission(g, 3, 20, 0, 0, &rep), 0);
+	CU_ASSERT(rep.admission.asked);
+	CU_ASSERT_EQUAL(rep.admission.guests, 5);
+	CU_ASSERT_EQUAL(rep.admission.without_sharing, 3);
+	CU_ASSERT_EQUAL_FATAL(xse_admission(g, 3, 20, 0, 100, &rep), 0);
+	CU_ASSERT_EQUAL(rep.admission.guests, 3);
+	/* a reserve of 5: the fifth guest (C) would leave 8 - 4 = 4 free */
+	CU_ASSERT_EQUAL_FATAL(xse_admission(g, 3, 20, 5, 0, &rep), 0);
+	CU_ASSERT_EQUAL(rep.admission.guests, 4);
+	xse_report_free(&rep);
+	free_image(&ia);
+	free_image(&ib);
+	free_image(&ic);
+}
+
 /* With every fingerprint equal, the result is the same: equality is
  * decided by the bytes, and the collisions are counted. */
 static void test_collisions_do_not_merge(void)
@@ -273,6 +326,7 @@ static void test_report_formats(void)
 
 UT_MAIN("estimate", NULL, NULL,
 	UT(test_known_split),
+	UT(test_marginals_and_admission),
 	UT(test_collisions_do_not_merge),
 	UT(test_padding_skipped),
 	UT(test_index_growth),

@@ -122,6 +122,7 @@ static void build_fixtures(void)
 	strcpy(dm->version, "9.9.9");
 	full.nr_domains = 4;
 	full.domains = full_doms;
+	full.burst_percent = 50;
 
 	/* daemon down: same hypervisor, no daemon fields */
 	dmdown = full;
@@ -443,6 +444,146 @@ static void test_notes_agreement(void)
 	CU_ASSERT_EQUAL(l.n, 0);
 }
 
+/*
+ * Memory at risk is the memory saved (every shared page written); a 50%
+ * burst of the 72000 pages on shared frames needs 36000; room is what is
+ * left of free memory beyond the reserve and the burst.
+ */
+static void test_totals_headroom(void)
+{
+	struct xst_totals t;
+	struct xst_snapshot s = full;
+
+	xst_totals_compute(&full, &t);
+	CU_ASSERT(t.have_room);
+	UT_ASSERT_EQ(t.at_risk_pages, 50000);
+	UT_ASSERT_EQ(t.burst_pages, 36000);
+	UT_ASSERT_EQ(t.room_pages, 300000 - 65536 - 36000);
+	s.burst_percent = 100;                 /* capped by what sharing freed */
+	xst_totals_compute(&s, &t);
+	UT_ASSERT_EQ(t.burst_pages, 50000);
+	s.hv = (struct xst_hv){ .ok = false };  /* no numbers, no claim */
+	s.daemon.state = XST_DAEMON_ABSENT;
+	xst_totals_compute(&s, &t);
+	CU_ASSERT_FALSE(t.have_room);
+}
+
+/*
+ * The admission figure from a domain's own numbers: web1 is 131072 pages
+ * with 40000 shared, saving 40000 * 50000 / 72000 = 27777 once converged.
+ * With 900000 free, reserve 65536, no burst, the n-th guest is created
+ * while 900000 - (n - 1) (131072 - 27777) >= 131072 + 65536: 7 guests;
+ * 6 if they shared nothing.  A domain the daemon does not manage, or any
+ * domain while the daemon is down, gets the figure without sharing (the
+ * new guest would not be shared); dom0 gets none.
+ */
+static void test_admission(void)
+{
+	struct xst_snapshot s = full, down = dmdown;
+	uint64_t with = 99, without = 99;
+
+	s.hv.free_pages = 900000;
+	s.burst_percent = 0;
+	CU_ASSERT_FATAL(xst_admission(&s, &s.domains[1], &with, &without));
+	UT_ASSERT_EQ(with, 7);
+	UT_ASSERT_EQ(without, 6);
+	CU_ASSERT(xst_admission(&s, &s.domains[3], &with, &without));
+	UT_ASSERT_EQ(with, without);
+	CU_ASSERT_FALSE(xst_admission(&s, &s.domains[0], &with, &without));
+	down.hv.free_pages = 900000;
+	down.burst_percent = 0;
+	CU_ASSERT(xst_admission(&down, &down.domains[1], &with, &without));
+	UT_ASSERT_EQ(with, without);
+	UT_ASSERT_EQ(without, 6);              /* 900000 / 131072: no reserve known */
+	/* a burst can only lower it */
+	s.burst_percent = 50;
+	CU_ASSERT(xst_admission(&s, &s.domains[1], &with, &without));
+	CU_ASSERT(with < 7 && without <= 6);
+}
+
+/* --like finds a domain by name or domid, and nothing else. */
+static void test_find_domain(void)
+{
+	CU_ASSERT(xst_find_domain(&full, "web1") == &full.domains[1]);
+	CU_ASSERT(xst_find_domain(&full, "web \"two\"") == &full.domains[2]);
+	CU_ASSERT(xst_find_domain(&full, "7") == &full.domains[3]);
+	CU_ASSERT(xst_find_domain(&full, "3") == NULL);
+	CU_ASSERT(xst_find_domain(&full, "nosuch") == NULL);
+	CU_ASSERT(xst_find_domain(&full, "") == NULL);
+	CU_ASSERT(xst_find_domain(&full, "7x") == NULL);
+}
+
+/* The table answers --like for the domains named only, and its new lines
+ * stay within 80 columns. */
+static void test_table_like(void)
+{
+	static const char *const like[] = { "clone" };
+	struct xst_snapshot s = full;
+	char *o, *line, *save = NULL;
+
+	s.hv.free_pages = 900000;
+	o = render(xst_format_table, &s);
+	CU_ASSERT(strstr(o, " more like web1 (") != NULL);
+	CU_ASSERT(strstr(o, " more like clone (") != NULL);
+	free(o);
+	s.like = like;
+	s.nr_like = 1;
+	o = render(xst_format_table, &s);
+	CU_ASSERT(strstr(o, " more like web1 (") == NULL);
+	CU_ASSERT(strstr(o, "  12 more like clone (12 without sharing)\n") != NULL);
+	for (line = strtok_r(o, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, "Risk:", 5) || strstr(line, "more like") ||
+		    strstr(line, "burst of") || strstr(line, "shared pages:"))
+			CU_ASSERT(strlen(line) <= 80);
+	free(o);
+}
+
+/* Sharing goes on below the reserve (the reserve governs admission): the
+ * table says PAUSED only when the daemon says so, and a host below its
+ * reserve has negative room and admits no guest. */
+static void test_table_below_reserve(void)
+{
+	struct xst_snapshot s = full;
+	uint64_t with = 99, without = 99;
+	char *o;
+
+	s.hv.free_pages = 60000;
+	o = render(xst_format_table, &s);
+	CU_ASSERT(strstr(o, "reserve 256.0 MiB   sharing active\n") != NULL);
+	CU_ASSERT(strstr(o, "room -162.2 MiB\n") != NULL);   /* 60000 - 65536 - 36000 */
+	free(o);
+	CU_ASSERT(xst_admission(&s, &s.domains[3], &with, &without));
+	CU_ASSERT(with == 0 && without == 0);
+	s.daemon.engine.sharing_paused = true;
+	o = render(xst_format_table, &s);
+	CU_ASSERT(strstr(o, "sharing PAUSED (no free memory)\n") != NULL);
+	free(o);
+}
+
+/* JSON and Prometheus carry the same headroom and admission figures. */
+static void test_headroom_json_prom(void)
+{
+	char *j = render(xst_format_json, &full), *p = render(xst_format_prometheus, &full);
+	struct json_object *root = json_tokener_parse(j), *h, *v, *d;
+
+	CU_ASSERT_FATAL(root && json_object_object_get_ex(root, "headroom", &h));
+	CU_ASSERT(json_object_object_get_ex(h, "at_risk_pages", &v) && json_object_get_int64(v) == 50000);
+	CU_ASSERT(json_object_object_get_ex(h, "burst_pages", &v) && json_object_get_int64(v) == 36000);
+	CU_ASSERT(json_object_object_get_ex(h, "room_pages", &v) &&
+		  json_object_get_int64(v) == 300000 - 65536 - 36000);
+	d = json_object_array_get_idx(json_object_object_get(root, "domains"), 0);
+	CU_ASSERT(json_object_is_type(json_object_object_get(d, "admit"), json_type_null));
+	d = json_object_array_get_idx(json_object_object_get(root, "domains"), 3);
+	CU_ASSERT(json_object_object_get_ex(d, "admit", &v) &&
+		  json_object_get_int64(json_object_object_get(v, "guests")) == 3);
+	CU_ASSERT(strstr(p, "\nxenshare_at_risk_bytes 204800000\n") != NULL);
+	CU_ASSERT(strstr(p, "\nxenshare_burst_ratio 0.5000\n") != NULL);
+	CU_ASSERT(strstr(p, "\nxenshare_domain_admissible_guests{domain=\"clone\",domid=\"7\"} 3\n") != NULL);
+	json_object_put(root);
+	free(j);
+	free(p);
+}
+
 /* Golden outputs: all three formats for the three fixtures. */
 static void test_golden_full(void)
 {
@@ -549,6 +690,12 @@ int main(void)
 		UT(test_notes_disagreement),
 		UT(test_notes_invariant),
 		UT(test_notes_agreement),
+		UT(test_totals_headroom),
+		UT(test_admission),
+		UT(test_find_domain),
+		UT(test_table_like),
+		UT(test_table_below_reserve),
+		UT(test_headroom_json_prom),
 		UT(test_golden_full),
 		UT(test_golden_daemon_down),
 		UT(test_golden_hv_down),

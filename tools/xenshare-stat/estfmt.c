@@ -27,6 +27,7 @@ int xse_format_text(FILE *out, const struct xse_guest *guests, size_t n,
 		    const struct xse_report *rep)
 {
 	uint64_t saved = rep->saved_zero + rep->saved_within + rep->saved_across;
+	const struct xse_admission *a = &rep->admission;
 	int fw = 5, gw = 5;
 
 	for (size_t i = 0; i < n; i++) {
@@ -69,6 +70,13 @@ int xse_format_text(FILE *out, const struct xse_guest *guests, size_t n,
 	saved_line(out, "zero-only (mem_sharing=\"zero\")", rep->saved_zero, rep->pages);
 	fprintf(out, "Pages of different groups are never merged.  Fingerprint collisions "
 		"told apart by byte compare: %" PRIu64 ".\n", rep->fp_collisions);
+	if (a->asked)
+		fprintf(out, "\nOn a host of %.1f GiB, %" PRIu64 " guests like these images fit with "
+			"sharing vs %" PRIu64 " without\n(created one after another, the images in "
+			"turn, keeping a reserve of %.1f MiB\nagainst a burst of %g%% of the shared "
+			"pages).\n",
+			(double)a->host_pages / (PAGES_PER_MIB * 1024), a->guests, a->without_sharing,
+			(double)a->reserve_pages / PAGES_PER_MIB, a->burst_percent);
 	return ferror(out) ? -1 : 0;
 }
 
@@ -118,6 +126,8 @@ int xse_format_json(FILE *out, const struct xse_guest *guests, size_t n,
 		json_object_object_add(o, "zero_pages", json_object_new_uint64(g->zero_pages));
 		json_object_object_add(o, "distinct_nonzero", json_object_new_uint64(g->distinct_nonzero));
 		json_object_object_add(o, "dup_within", json_object_new_uint64(g->dup_within));
+		json_object_object_add(o, "new_contents", json_object_new_uint64(g->new_contents));
+		json_object_object_add(o, "shared_added", json_object_new_uint64(g->shared_added));
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(root, "guests", arr);
@@ -147,6 +157,19 @@ int xse_format_json(FILE *out, const struct xse_guest *guests, size_t n,
 	json_object_object_add(s, "zero_only", jsaved(rep->saved_zero, rep->pages));
 	json_object_object_add(s, "fp_collisions", json_object_new_uint64(rep->fp_collisions));
 	json_object_object_add(root, "total", s);
+	if (rep->admission.asked) {
+		const struct xse_admission *a = &rep->admission;
+		char buf[32];
+
+		s = json_object_new_object();
+		snprintf(buf, sizeof(buf), "%.1f", a->burst_percent);
+		json_object_object_add(s, "host_pages", json_object_new_uint64(a->host_pages));
+		json_object_object_add(s, "reserve_pages", json_object_new_uint64(a->reserve_pages));
+		json_object_object_add(s, "burst_percent", json_object_new_double_s(a->burst_percent, buf));
+		json_object_object_add(s, "guests", json_object_new_uint64(a->guests));
+		json_object_object_add(s, "without_sharing", json_object_new_uint64(a->without_sharing));
+		json_object_object_add(root, "admission", s);
+	}
 	rc = fprintf(out, "%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
 								     JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);

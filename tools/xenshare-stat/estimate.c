@@ -23,6 +23,8 @@
 
 #include <errno.h>
 #include <stdio.h>
+
+#include "headroom.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,9 +32,13 @@
 #define NO_GUEST UINT32_MAX
 #define PROGRESS_EVERY 4096u
 
+/* In a content's slot: more than one page has it (they share one frame).
+ * Slots are page numbers, far below 2^63. */
+#define SLOT_SHARED (1ull << 63)
+
 struct content {
 	uint64_t fp;
-	uint64_t slot;        /* page of the first occurrence: (first_guest, slot) */
+	uint64_t slot;        /* page of the first occurrence: (first_guest, slot), | SLOT_SHARED */
 	uint32_t first_guest; /* NO_GUEST: empty entry */
 	uint32_t last_guest;
 };
@@ -82,7 +88,15 @@ struct scan {
 	const struct xse_guest *guests;
 	const struct xse_fp_ops *ops;
 	uint64_t collisions;
+	uint64_t zero_seen;   /* zero pages of the group so far */
 };
+
+/* A page of a content seen before joins its frame: it is on a shared frame
+ * now, and so is the first page if it was alone until now. */
+static uint64_t joined(bool was_alone)
+{
+	return was_alone ? 2 : 1;
+}
 
 /* Looks the page up; inserts it if new.  Returns the entry. */
 static struct content *lookup(struct scan *s, uint64_t fp, const void *page,
@@ -105,7 +119,8 @@ static struct content *lookup(struct scan *s, uint64_t fp, const void *page,
 		}
 		if (c->fp != fp)
 			continue;
-		if (s->ops->equal(page, xse_image_slot(s->guests[c->first_guest].img, c->slot))) {
+		if (s->ops->equal(page, xse_image_slot(s->guests[c->first_guest].img,
+						       c->slot & ~SLOT_SHARED))) {
 			*is_new = false;
 			return c;
 		}
@@ -119,6 +134,7 @@ static int scan_guest(struct scan *s, struct xse_guest *g, uint32_t gi,
 	const struct xse_image *img = g->img;
 
 	g->pages = g->zero_pages = g->distinct_nonzero = g->dup_within = 0;
+	g->new_contents = g->shared_added = 0;
 	for (uint64_t i = 0; i < img->nr_slots; i++) {
 		const void *page = xse_image_slot(img, i);
 		struct content *c;
@@ -133,6 +149,11 @@ static int scan_guest(struct scan *s, struct xse_guest *g, uint32_t gi,
 		fp = s->ops->fp(s->ops->arg, page, &zero);
 		if (zero) {
 			g->zero_pages++;
+			if (s->zero_seen)
+				g->shared_added += joined(s->zero_seen == 1);
+			else
+				g->new_contents++;
+			s->zero_seen++;
 			continue;
 		}
 		if ((s->ix.used + 1) * 10 > (s->ix.mask + 1) * 7) {
@@ -142,6 +163,12 @@ static int scan_guest(struct scan *s, struct xse_guest *g, uint32_t gi,
 				return r;
 		}
 		c = lookup(s, fp, page, gi, i, &is_new);
+		if (is_new) {
+			g->new_contents++;
+		} else {
+			g->shared_added += joined(!(c->slot & SLOT_SHARED));
+			c->slot |= SLOT_SHARED;
+		}
 		if (c->last_guest == gi) {
 			g->dup_within++;
 		} else {
@@ -186,6 +213,7 @@ int xse_estimate(struct xse_guest *guests, size_t n, const struct xse_fp_ops *op
 		r = index_init(&s.ix, 1u << 16);
 		if (r < 0)
 			goto out;
+		s.zero_seen = 0;
 		for (size_t i = 0; i < n; i++) {
 			struct xse_guest *g = &guests[i];
 
@@ -219,6 +247,36 @@ out:
 	if (r < 0)
 		xse_report_free(rep);
 	return r;
+}
+
+int xse_admission(const struct xse_guest *guests, size_t n, uint64_t host_pages,
+		  uint64_t reserve_pages, double burst_percent, struct xse_report *rep)
+{
+	struct xse_admission *a = &rep->admission;
+	struct xst_room r = { .free_pages = host_pages, .reserve_pages = reserve_pages,
+			      .burst_percent = burst_percent };
+	struct xst_profile *with = calloc(n ? n : 1, sizeof(*with));
+	struct xst_profile *without = calloc(n ? n : 1, sizeof(*without));
+
+	*a = (struct xse_admission){ .asked = true, .host_pages = host_pages,
+				     .reserve_pages = reserve_pages, .burst_percent = burst_percent };
+	if (!with || !without) {
+		free(with);
+		free(without);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		with[i] = (struct xst_profile){ .mem_pages = guests[i].pages,
+						.shared_pages = guests[i].shared_added,
+						.saved_pages = guests[i].pages - guests[i].new_contents };
+		without[i] = (struct xst_profile){ .mem_pages = guests[i].pages };
+	}
+	/* dom0 holds one of Xen's domain ids */
+	a->guests = xst_admit(&r, with, n, XST_MAX_DOMAINS - 1);
+	a->without_sharing = xst_admit(&r, without, n, XST_MAX_DOMAINS - 1);
+	free(with);
+	free(without);
+	return 0;
 }
 
 void xse_report_free(struct xse_report *rep)

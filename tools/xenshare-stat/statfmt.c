@@ -29,11 +29,13 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
 #include "dom0-daemon/settings.h"   /* xsd_protocol_name() */
+#include "headroom.h"
 #include "xenshare_version.h"
 
 #define PAGES_PER_MIB (1048576u / XST_PAGE_SIZE)
@@ -65,6 +67,24 @@ static bool daemon_up(const struct xst_snapshot *s)
 static uint64_t domain_shr(const struct xst_domain *d)
 {
 	return d->in_hv ? d->shr_pages : d->dm.shr_pages;
+}
+
+/*
+ * The host as headroom.h sees it.  The pages on shared frames are
+ * saved + frames in use (the hypervisor's invariant), or the sum of
+ * shr_pages if a domain raced the reads and it came out larger: a larger
+ * count only asks for a larger burst.  Without the daemon nobody keeps a
+ * reserve: it counts as 0 (the output says it is unknown).
+ */
+static void room_of(const struct xst_snapshot *s, const struct xst_totals *t, struct xst_room *r)
+{
+	uint64_t shared = t->saved_pages + t->used_frames;
+
+	r->free_pages = t->free_pages;
+	r->reserve_pages = t->reserve_pages;
+	r->shared_pages = t->sum_shr_pages > shared ? t->sum_shr_pages : shared;
+	r->freed_pages = t->saved_pages;
+	r->burst_percent = s->burst_percent;
 }
 
 void xst_totals_compute(const struct xst_snapshot *s, struct xst_totals *t)
@@ -110,6 +130,53 @@ void xst_totals_compute(const struct xst_snapshot *s, struct xst_totals *t)
 	if (t->used_frames)
 		t->sharing_ratio = (double)(t->saved_pages + t->used_frames) /
 				   (double)t->used_frames;
+	if (t->have_saved && t->have_free) {
+		struct xst_room r;
+
+		room_of(s, t, &r);
+		t->have_room = true;
+		t->at_risk_pages = t->saved_pages;
+		t->burst_pages = xst_burst_pages(r.shared_pages, r.freed_pages, r.burst_percent);
+		t->room_pages = xst_room_pages(&r);
+	}
+}
+
+bool xst_admission(const struct xst_snapshot *s, const struct xst_domain *d,
+		   uint64_t *with, uint64_t *without)
+{
+	struct xst_totals t;
+	struct xst_profile p, none;
+	struct xst_room r;
+	bool shares = daemon_up(s) && d->in_daemon && strcmp(d->mode, "off") != 0;
+
+	if (d->domid == 0)
+		return false;
+	xst_totals_compute(s, &t);
+	if (!t.have_room)
+		return false;
+	room_of(s, &t, &r);
+	xst_profile_of(&r, d->tot_pages, domain_shr(d), shares, &p);
+	xst_profile_of(&r, d->tot_pages, domain_shr(d), false, &none);
+	if (!p.mem_pages)
+		return false;
+	*with = xst_admit(&r, &p, 1, XST_MAX_DOMAINS - s->nr_domains);
+	*without = xst_admit(&r, &none, 1, XST_MAX_DOMAINS - s->nr_domains);
+	return true;
+}
+
+const struct xst_domain *xst_find_domain(const struct xst_snapshot *s, const char *spec)
+{
+	char *end;
+	unsigned long id = strtoul(spec, &end, 10);
+	bool numeric = *spec >= '0' && *spec <= '9' && !*end;
+
+	for (size_t i = 0; i < s->nr_domains; i++)
+		if (!strcmp(s->domains[i].name, spec))
+			return &s->domains[i];
+	for (size_t i = 0; numeric && i < s->nr_domains; i++)
+		if (s->domains[i].domid == id)
+			return &s->domains[i];
+	return NULL;
 }
 
 /* ---- notes -------------------------------------------------------------- */
@@ -208,6 +275,36 @@ static const char *or_dash(const char *s)
 	return s && s[0] ? s : "-";
 }
 
+/* Whether the table shows the admission line of d (--like, or every guest). */
+static bool table_asks(const struct xst_snapshot *s, const struct xst_domain *d)
+{
+	if (!s->nr_like)
+		return true;
+	for (size_t i = 0; i < s->nr_like; i++)
+		if (xst_find_domain(s, s->like[i]) == d)
+			return true;
+	return false;
+}
+
+static void table_admission(FILE *out, const struct xst_snapshot *s)
+{
+	bool head = false;
+
+	for (size_t i = 0; i < s->nr_domains; i++) {
+		const struct xst_domain *d = &s->domains[i];
+		uint64_t with, without;
+
+		if (!table_asks(s, d) || !xst_admission(s, d, &with, &without))
+			continue;
+		if (!head)
+			fprintf(out, "\nFit now, one after another, keeping the reserve against a burst "
+				"of %g%%\nof the shared pages:\n", s->burst_percent);
+		head = true;
+		fprintf(out, "  %" PRIu64 " more like %s (%" PRIu64 " without sharing)\n", with,
+			d->name[0] ? d->name : "?", without);
+	}
+}
+
 int xst_format_table(FILE *out, const struct xst_snapshot *s)
 {
 	const struct xst_daemon *dm = &s->daemon;
@@ -249,13 +346,18 @@ int xst_format_table(FILE *out, const struct xst_snapshot *s)
 		if (daemon_up(s))
 			fprintf(out, "   reserve %.1f MiB   sharing %s\n",
 				pages_mib(t.reserve_pages),
-				st->sharing_paused || t.free_pages < t.reserve_pages
-					? "PAUSED (free below reserve)" : "active");
+				st->sharing_paused ? "PAUSED (no free memory)" : "active");
 		else
 			fprintf(out, "   reserve -\n");
 	} else {
 		fprintf(out, "Host:    -\n");
 	}
+	if (t.have_room)
+		fprintf(out, "Risk:    at risk %.1f MiB   burst %g%% %.1f MiB   room %.1f MiB%s\n",
+			pages_mib(t.at_risk_pages), s->burst_percent, pages_mib(t.burst_pages),
+			(double)t.room_pages / PAGES_PER_MIB, daemon_up(s) ? "" : " (no reserve)");
+	else
+		fprintf(out, "Risk:    -\n");
 
 	for (size_t i = 0; i < s->nr_domains; i++) {
 		int nl = (int)strlen(s->domains[i].name), gl = (int)strlen(s->domains[i].group);
@@ -296,6 +398,7 @@ int xst_format_table(FILE *out, const struct xst_snapshot *s)
 			pages_mib(d->tot_pages + shr), shr_s, saved, vol, uns, scan);
 	}
 
+	table_admission(out, s);
 	xst_note_foreach(s, note_counter, &nr_notes);
 	if (nr_notes) {
 		fprintf(out, "\nNotes:\n");
@@ -431,7 +534,40 @@ static struct json_object *json_totals(const struct xst_snapshot *s)
 	return o;
 }
 
-static struct json_object *json_domain(const struct xst_domain *d)
+static struct json_object *json_headroom(const struct xst_snapshot *s)
+{
+	struct xst_totals t;
+	struct json_object *o = json_object_new_object();
+
+	xst_totals_compute(s, &t);
+	if (!t.have_room) {
+		jadd(o, "at_risk_pages", NULL);
+		return o;
+	}
+	jadd(o, "freed_pages", json_object_new_uint64(t.saved_pages));
+	jadd(o, "at_risk_pages", json_object_new_uint64(t.at_risk_pages));
+	jadd(o, "free_pages", json_object_new_uint64(t.free_pages));
+	jadd(o, "reserve_pages", daemon_up(s) ? json_object_new_uint64(t.reserve_pages) : NULL);
+	jadd(o, "burst_percent", jdouble(s->burst_percent, 1));
+	jadd(o, "burst_pages", json_object_new_uint64(t.burst_pages));
+	jadd(o, "room_pages", json_object_new_int64(t.room_pages));
+	return o;
+}
+
+static struct json_object *json_admit(const struct xst_snapshot *s, const struct xst_domain *d)
+{
+	struct json_object *o;
+	uint64_t with, without;
+
+	if (!xst_admission(s, d, &with, &without))
+		return NULL;
+	o = json_object_new_object();
+	jadd(o, "guests", json_object_new_uint64(with));
+	jadd(o, "without_sharing", json_object_new_uint64(without));
+	return o;
+}
+
+static struct json_object *json_domain(const struct xst_snapshot *s, const struct xst_domain *d)
 {
 	static const bool none[XSD_NR_DOMAIN_STATS];
 	struct json_object *o = json_object_new_object();
@@ -449,6 +585,7 @@ static struct json_object *json_domain(const struct xst_domain *d)
 	json_stats(o, &xsd_stats_domain, SHR_SEC_DOMAIN, &d->dm, d->in_daemon ? d->dm_has : none);
 	/* engine_pages_sharing is in every reply (SHR_REQUIRED) */
 	jadd(o, "saved_mib", d->in_daemon ? jdouble(pages_mib(d->dm.engine_pages_sharing), 1) : NULL);
+	jadd(o, "admit", json_admit(s, d));
 	return o;
 }
 
@@ -463,9 +600,10 @@ int xst_format_json(FILE *out, const struct xst_snapshot *s)
 	jadd(root, "hypervisor", json_hv(s));
 	jadd(root, "daemon", json_daemon(s));
 	jadd(root, "totals", json_totals(s));
+	jadd(root, "headroom", json_headroom(s));
 	doms = json_object_new_array();
 	for (size_t i = 0; i < s->nr_domains; i++)
-		json_object_array_add(doms, json_domain(&s->domains[i]));
+		json_object_array_add(doms, json_domain(s, &s->domains[i]));
 	jadd(root, "domains", doms);
 	notes = json_object_new_array();
 	xst_note_foreach(s, note_to_json, notes);
@@ -589,6 +727,36 @@ static void prom_domains(FILE *out, const struct xst_snapshot *s)
 	}
 }
 
+/* The admission figure of each guest, with and without sharing. */
+static void prom_admission(FILE *out, const struct xst_snapshot *s)
+{
+	static const char *const names[2] = {
+		"xenshare_domain_admissible_guests",
+		"xenshare_domain_admissible_guests_without_sharing",
+	};
+	static const char *const helps[2] = {
+		"More guests like this domain that fit now, one after another, keeping the reserve against the burst.",
+		"The same if the new guests shared nothing.",
+	};
+
+	for (int k = 0; k < 2; k++) {
+		bool any = false;
+
+		for (size_t i = 0; i < s->nr_domains; i++) {
+			uint64_t v[2];
+
+			if (!xst_admission(s, &s->domains[i], &v[0], &v[1]))
+				continue;
+			if (!any)
+				prom_family(out, names[k], "gauge", helps[k]);
+			any = true;
+			fputs(names[k], out);
+			prom_domain_labels(out, &s->domains[i]);
+			fprintf(out, " %" PRIu64 "\n", v[k]);
+		}
+	}
+}
+
 #define PROM_U64(name, type, help, val) do { \
 	prom_family(out, name, type, help); \
 	fprintf(out, "%s %" PRIu64 "\n", name, (uint64_t)(val)); \
@@ -629,6 +797,20 @@ int xst_format_prometheus(FILE *out, const struct xst_snapshot *s)
 		PROM_U64("xenshare_host_free_bytes", "gauge", "Free host memory (xc_physinfo free_pages * 4096).",
 			 s->hv.free_pages * XST_PAGE_SIZE);
 	}
+	if (t.have_room) {
+		PROM_U64("xenshare_at_risk_bytes", "gauge",
+			 "Memory the guests could take back by writing every shared page: the saved memory.",
+			 t.at_risk_pages * XST_PAGE_SIZE);
+		PROM_F("xenshare_burst_ratio",
+		       "Fraction of the shared pages the admission figure keeps the reserve against (--burst).",
+		       "%.4f", s->burst_percent / 100.0);
+		PROM_U64("xenshare_burst_bytes", "gauge",
+			 "Memory a burst of that fraction of the shared pages needs, worst case.",
+			 t.burst_pages * XST_PAGE_SIZE);
+		prom_family(out, "xenshare_room_bytes", "gauge",
+			    "Free memory beyond the reserve and the burst; negative when short.");
+		fprintf(out, "xenshare_room_bytes %" PRId64 "\n", t.room_pages * (int64_t)XST_PAGE_SIZE);
+	}
 	if (daemon_up(s)) {
 		prom_daemon(out, &xsd_stats_daemon, &dm->own, dm->own_has);
 		prom_daemon(out, &xsd_stats_engine, &dm->engine, dm->engine_has);
@@ -662,6 +844,7 @@ int xst_format_prometheus(FILE *out, const struct xst_snapshot *s)
 			prom_domain_labels(out, &s->domains[i]);
 			fprintf(out, " %" PRIu64 "\n", domain_shr(&s->domains[i]));
 		}
+		prom_admission(out, s);
 	}
 	if (daemon_up(s))
 		prom_domains(out, s);

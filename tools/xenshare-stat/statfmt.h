@@ -100,6 +100,10 @@ struct xst_snapshot {
 	struct xst_daemon daemon;
 	size_t nr_domains;
 	struct xst_domain *domains;   /* sorted by domid */
+	/* how the admission figure is asked (the command line, not the host) */
+	double burst_percent;         /* burst kept against, % of shared pages */
+	size_t nr_like;               /* table: admission lines for these only */
+	const char *const *like;      /* domain names or domids; 0: every guest */
 };
 
 /* Numbers derived from a snapshot; see xenshare-stat(1) for each formula. */
@@ -114,9 +118,27 @@ struct xst_totals {
 	double sharing_ratio;         /* (saved + used) / used: guest pages per frame; 0 if none */
 	bool have_free;
 	uint64_t free_pages, reserve_pages;  /* reserve 0 if the daemon is down */
+	/* headroom.h; have_room when both saved_pages and free_pages are known */
+	bool have_room;
+	uint64_t at_risk_pages;       /* = saved_pages: every shared page written */
+	uint64_t burst_pages;         /* a burst of burst_percent, worst case */
+	int64_t room_pages;           /* free - reserve - burst */
 };
 
 void xst_totals_compute(const struct xst_snapshot *s, struct xst_totals *t);
+
+/*
+ * The admission figure for guests like d (headroom.h): false when it cannot
+ * be given (dom0, free or saved memory unknown).  *with: fitting now with
+ * sharing; *without: if the new guests shared nothing.  A guest the daemon
+ * does not share (daemon down, not managed, mode off) saves nothing, so
+ * both are the same.
+ */
+bool xst_admission(const struct xst_snapshot *s, const struct xst_domain *d,
+		   uint64_t *with, uint64_t *without);
+
+/* The domain named spec (its name, or its domid in decimal), or NULL. */
+const struct xst_domain *xst_find_domain(const struct xst_snapshot *s, const char *spec);
 
 /*
  * Calls fn once per note about the snapshot (daemon down, hypervisor

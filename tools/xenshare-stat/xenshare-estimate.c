@@ -24,6 +24,7 @@
 #include "libshare/fingerprint.h"
 #include "estfmt.h"
 #include "estimate.h"
+#include "headroom.h"
 #include "image.h"
 #include "xenshare_version.h"
 
@@ -47,6 +48,12 @@ static void usage(FILE *f)
 "name exists.\n"
 "\n"
 "  -j, --json         print one JSON object instead of the table\n"
+"  -m, --host-mem SIZE  also say how many guests like these images fit on a host\n"
+"                     with SIZE free for guests (e.g. 16G; M, G or p as in\n"
+"                     xenshared.conf), with sharing and without\n"
+"  -r, --reserve SIZE keep SIZE free for unshares (default: xenshared's, %s)\n"
+"  -b, --burst PERCENT  against a burst of PERCENT of the shared pages (0 to 100,\n"
+"                     default %g)\n"
 "  -p, --progress     always show a progress bar on stderr\n"
 "  -q, --no-progress  never show it (default: on a terminal, for inputs of 1 GiB\n"
 "                     or more)\n"
@@ -57,7 +64,8 @@ static void usage(FILE *f)
 "guest, duplicates across its guests.  Pages are identical only when all 4096\n"
 "bytes are: fingerprints (keyed XXH3, as in the daemon) only pick candidates.\n"
 "Exit status: 0 ok; 1 an image is unreadable or invalid; 2 bad arguments;\n"
-"4 internal error.  See xenshare-estimate(1).\n");
+"4 internal error.  See xenshare-estimate(1).\n",
+		xsd_setting_find("reserve")->def, XST_BURST_DEFAULT_PERCENT);
 }
 
 struct progress {
@@ -87,6 +95,22 @@ static void draw_progress(void *arg, uint64_t done, uint64_t total)
 	if (done >= total)
 		fputc('\n', stderr);
 	fflush(stderr);
+}
+
+/* SIZE in the daemon's syntax (its reserve setting's parser: M, G, p). */
+static int parse_size(const char *opt, const char *arg, uint64_t *pages)
+{
+	const struct xsd_setting *s = xsd_setting_find("reserve");
+	struct xsd_config cfg;
+	char why[256];
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (s->parse(s, NULL, arg, &cfg, why, sizeof(why)) < 0) {
+		fprintf(stderr, "xenshare-estimate: %s: %s\n", opt, why);
+		return -EINVAL;
+	}
+	*pages = cfg.reserve_pages;
+	return 0;
 }
 
 static uint64_t fp_daemon(void *arg, const void *page, bool *is_zero)
@@ -121,6 +145,9 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "host-mem", required_argument, NULL, 'm' },
+		{ "reserve", required_argument, NULL, 'r' },
+		{ "burst", required_argument, NULL, 'b' },
 		{ "progress", no_argument, NULL, 'p' },
 		{ "no-progress", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
@@ -136,13 +163,39 @@ int main(int argc, char **argv)
 	struct xse_fp_ops ops = { .fp = fp_daemon, .equal = shr_page_equal, .arg = &key };
 	struct progress prog = { .last_permille = -1 };
 	size_t n = 0;
-	uint64_t total = 0;
+	uint64_t total = 0, host_pages = 0, reserve_pages = 0;
+	double burst = XST_BURST_DEFAULT_PERCENT;
+	bool have_host = false, have_admission_opt = false;
 	int c, r, code = 4;
 
-	while ((c = getopt_long(argc, argv, "jpqVh", longopts, NULL)) != -1) {
+	if (parse_size("reserve", xsd_setting_find("reserve")->def, &reserve_pages) < 0)
+		return 4;
+	while ((c = getopt_long(argc, argv, "jm:r:b:pqVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
+			break;
+		case 'm':
+			if (parse_size("--host-mem", optarg, &host_pages) < 0)
+				return 2;
+			if (!host_pages) {
+				fprintf(stderr, "xenshare-estimate: --host-mem: a host needs memory\n");
+				return 2;
+			}
+			have_host = true;
+			break;
+		case 'r':
+			if (parse_size("--reserve", optarg, &reserve_pages) < 0)
+				return 2;
+			have_admission_opt = true;
+			break;
+		case 'b':
+			if (xst_parse_burst(optarg, &burst) < 0) {
+				fprintf(stderr, "xenshare-estimate: --burst: '%s' is not a percentage "
+					"between 0 and 100\n", optarg);
+				return 2;
+			}
+			have_admission_opt = true;
 			break;
 		case 'p':
 			progress_mode = 1;
@@ -160,6 +213,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "Try 'xenshare-estimate --help' for more information.\n");
 			return 2;
 		}
+	}
+	if (have_admission_opt && !have_host) {
+		fprintf(stderr, "xenshare-estimate: --reserve and --burst need --host-mem\n"
+			"Try 'xenshare-estimate --help' for more information.\n");
+		return 2;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "xenshare-estimate: no image given\n"
@@ -205,6 +263,10 @@ int main(int argc, char **argv)
 	r = xse_estimate(guests, n, &ops, draw_progress, &prog, &rep);
 	if (r < 0) {
 		fprintf(stderr, "xenshare-estimate: %s\n", strerror(-r));
+		goto out;
+	}
+	if (have_host && xse_admission(guests, n, host_pages, reserve_pages, burst, &rep) < 0) {
+		fprintf(stderr, "xenshare-estimate: out of memory\n");
 		goto out;
 	}
 	r = json ? xse_format_json(stdout, guests, n, &rep) : xse_format_text(stdout, guests, n, &rep);

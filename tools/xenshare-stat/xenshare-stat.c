@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "collect.h"
+#include "headroom.h"
 #include "statfmt.h"
 #include "statparse.h"
 #include "xenshare_version.h"
@@ -64,6 +65,9 @@ struct options {
 	const char *socket_path;
 	double timeout_s;
 	const char *output;   /* write atomically to this file instead of stdout */
+	double burst_percent; /* the admission figure's burst */
+	size_t nr_like;       /* --like: domains the table answers for */
+	const char **like;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -93,6 +97,11 @@ static void usage(FILE *f)
 "  -b, --batch            print snapshots one after another (for logs, pipes)\n"
 "  -n, --iterations N     with -b: stop after N snapshots (default: forever)\n"
 "  -d, --delay SECONDS    time between snapshots (default 2)\n"
+"Admission:\n"
+"      --like DOMAIN      the table's admission line only for DOMAIN (name or\n"
+"                         domid; repeatable; default every guest)\n"
+"      --burst PERCENT    keep the reserve against a burst of PERCENT of the\n"
+"                         shared pages (0 to 100, default %g)\n"
 "Sources:\n"
 "  -s, --socket PATH      daemon control socket (default " DEFAULT_SOCKET ")\n"
 "  -t, --timeout SECONDS  give up on the daemon after SECONDS (default 2)\n"
@@ -102,9 +111,10 @@ static void usage(FILE *f)
 "\n"
 "Exit status: 0 all numbers read; 1 daemon down or not answering (the\n"
 "hypervisor's numbers are shown); 2 bad arguments (also an --output FILE that\n"
-"cannot be created); 3 the hypervisor's counters could not be read; 4 internal\n"
+"cannot be created, a --like DOMAIN that does not exist); 3 the hypervisor's counters could not be read; 4 internal\n"
 "error.\n"
-"Every column and total is explained in xenshare-stat(1).\n");
+"Every column and total is explained in xenshare-stat(1).\n",
+		XST_BURST_DEFAULT_PERCENT);
 }
 
 static int parse_seconds(const char *opt, const char *arg, double *out)
@@ -135,7 +145,7 @@ static bool looks_like_number(const char *s)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_JSON = 256, OPT_PROM };
+	enum { OPT_JSON = 256, OPT_PROM, OPT_LIKE, OPT_BURST };
 	static const struct option longopts[] = {
 		{ "watch", optional_argument, NULL, 'w' },
 		{ "batch", no_argument, NULL, 'b' },
@@ -146,6 +156,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "like", required_argument, NULL, OPT_LIKE },
+		{ "burst", required_argument, NULL, OPT_BURST },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -154,7 +166,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int c;
 
 	*o = (struct options){ .format = FMT_TABLE, .delay_s = 2, .socket_path = DEFAULT_SOCKET,
-			       .timeout_s = 2 };
+			       .timeout_s = 2, .burst_percent = XST_BURST_DEFAULT_PERCENT };
+	o->like = calloc((size_t)argc, sizeof(*o->like));
+	if (!o->like) {
+		fprintf(stderr, "xenshare-stat: out of memory\n");
+		return -ENOMEM;
+	}
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":w::bn:d:o:s:t:Vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -210,6 +227,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (parse_seconds("--timeout", optarg, &o->timeout_s) < 0)
 				return -EINVAL;
 			break;
+		case OPT_LIKE:
+			if (!optarg[0]) {
+				fprintf(stderr, "xenshare-stat: --like: a domain name or domid is needed\n");
+				return -EINVAL;
+			}
+			o->like[o->nr_like++] = optarg;
+			break;
+		case OPT_BURST:
+			if (xst_parse_burst(optarg, &o->burst_percent) < 0) {
+				fprintf(stderr, "xenshare-stat: --burst: '%s' is not a percentage "
+					"between 0 and 100\n", optarg);
+				return -EINVAL;
+			}
+			break;
 		case 'V':
 			printf("xenshare-stat %s\n", XENSHARE_VERSION);
 			exit(EXIT_OK);
@@ -252,6 +283,34 @@ static int parse_args(int argc, char **argv, struct options *o)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * A --like naming no domain of the snapshot is a question about a guest
+ * that does not exist: said on stderr, exit 2 (checked on every snapshot,
+ * since a domain may go while -b runs).  Without a list of domains (no
+ * hypervisor, no daemon) nothing can be said about one: the exit status
+ * says why instead.
+ */
+static bool unknown_like(const struct options *o, const struct xst_snapshot *s)
+{
+	bool bad = false;
+
+	if (!s->hv.ok && s->daemon.state != XST_DAEMON_UP)
+		return false;
+
+	for (size_t i = 0; i < o->nr_like; i++) {
+		const struct xst_domain *d = xst_find_domain(s, o->like[i]);
+
+		if (!d) {
+			fprintf(stderr, "xenshare-stat: --like: no domain '%s' on this host\n", o->like[i]);
+			bad = true;
+		} else if (d->domid == 0) {
+			fprintf(stderr, "xenshare-stat: --like: '%s' is dom0, not a guest\n", o->like[i]);
+			bad = true;
+		}
+	}
+	return bad;
 }
 
 static int exit_code_of(const struct xst_snapshot *s)
@@ -384,6 +443,7 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o) < 0) {
 		fprintf(stderr, "Try 'xenshare-stat --help' for more information.\n");
+		free(o.like);
 		return EXIT_USAGE;
 	}
 	/*
@@ -398,6 +458,7 @@ int main(int argc, char **argv)
 	r = xst_collector_alloc(o.socket_path, (int)(o.timeout_s * 1000), &col);
 	if (r < 0) {
 		fprintf(stderr, "xenshare-stat: %s\n", strerror(-r));
+		free(o.like);
 		return EXIT_INTERNAL;
 	}
 
@@ -420,6 +481,13 @@ int main(int argc, char **argv)
 			break;
 		}
 		code = exit_code_of(&snap);
+		snap.burst_percent = o.burst_percent;
+		snap.nr_like = o.nr_like;
+		snap.like = o.like;
+		if (unknown_like(&o, &snap)) {
+			code = EXIT_USAGE;
+			break;
+		}
 		if (o.watch) {
 			r = draw(&o, &snap);
 		} else if (o.output) {
@@ -474,5 +542,6 @@ int main(int argc, char **argv)
 	}
 	xst_snapshot_put_domains(&snap);
 	xst_collector_free(col);
+	free(o.like);
 	return code;
 }
