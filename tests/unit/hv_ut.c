@@ -1412,6 +1412,26 @@ static void test_frame_merge_preempted(void)
 	done(hv);
 }
 
+/* Two frames of one content, each backing gfns of three domains (a..d of
+ * 200 gfns): X holds a:0, b:0..149 and c:199 (152 gfns), Y holds d:0..159
+ * and c:198 (161).  Merging a:0 (client) into d:0 (source) moves X. */
+static void span_frames(struct sim_hv *hv, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
+{
+	fill(hv, a, 0, 0);
+	for (uint64_t g = 0; g < 150; g++) {
+		fill(hv, b, g, 0);
+		share(hv, a, 0, b, g);
+	}
+	fill(hv, c, 199, 0);
+	share(hv, a, 0, c, 199);
+	for (uint64_t g = 0; g < 160; g++)
+		fill(hv, d, g, 0);
+	for (uint64_t g = 1; g < 160; g++)
+		share(hv, d, 0, d, g);
+	fill(hv, c, 198, 0);
+	share(hv, d, 0, c, 198);
+}
+
 /*
  * Two large frames of one content, each with gfns of three domains,
  * merged while a guest writes into the frame being emptied: the merge
@@ -1470,20 +1490,7 @@ static void test_frame_merge_concurrent_writes(void)
 	w.dom = b;
 	CU_ASSERT_FATAL(pthread_create(&t, NULL, span_writer_thread, &w) == 0);
 	do {
-		/* X: a:0, b:0..149, c:199 (152 gfns); Y: d:0..159, c:198 (161) */
-		fill(hv, a, 0, 0);
-		for (uint64_t g = 0; g < 150; g++) {
-			fill(hv, b, g, 0);
-			share(hv, a, 0, b, g);
-		}
-		fill(hv, c, 199, 0);
-		share(hv, a, 0, c, 199);
-		for (uint64_t g = 0; g < 160; g++)
-			fill(hv, d, g, 0);
-		for (uint64_t g = 1; g < 160; g++)
-			share(hv, d, 0, d, g);
-		fill(hv, c, 198, 0);
-		share(hv, d, 0, c, 198);
+		span_frames(hv, a, b, c, d);
 		p = (xenshare_cmpshr_pair_t){ .source_domain = d, .source_gfn = 0,
 					      .client_domain = a, .client_gfn = 0 };
 		atomic_store(&w.go, true);
@@ -1558,20 +1565,7 @@ static void test_frame_merge_destroy_enomem(void)
 		b = mk_dom(hv, 200);
 		c = mk_dom(hv, 200);
 		d = mk_dom(hv, 200);
-		/* X: a:0, b:0..149, c:199 (152 gfns); Y: d:0..159, c:198 (161) */
-		fill(hv, a, 0, 0);
-		for (uint64_t g = 0; g < 150; g++) {
-			fill(hv, b, g, 0);
-			share(hv, a, 0, b, g);
-		}
-		fill(hv, c, 199, 0);
-		share(hv, a, 0, c, 199);
-		for (uint64_t g = 0; g < 160; g++)
-			fill(hv, d, g, 0);
-		for (uint64_t g = 1; g < 160; g++)
-			share(hv, d, 0, d, g);
-		fill(hv, c, 198, 0);
-		share(hv, d, 0, c, 198);
+		span_frames(hv, a, b, c, d);
 		mk_dom_spec(hv, SIM_DOM_PV, free_frames(hv), 0, false);
 		CU_ASSERT_FATAL(free_frames(hv) == 0);
 		memset(&k, 0, sizeof(k));
