@@ -1412,6 +1412,22 @@ static void test_frame_merge_preempted(void)
 	done(hv);
 }
 
+/* A patched host with the four domains of span_frames(). */
+static struct sim_hv *span_host(uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
+{
+	struct sim_hv_config cfg = base_cfg();
+	struct sim_hv *hv;
+
+	cfg.patched = true;
+	cfg.nr_frames = 4096;
+	hv = mk_hv_cfg(cfg);
+	*a = mk_dom(hv, 200);
+	*b = mk_dom(hv, 200);
+	*c = mk_dom(hv, 200);
+	*d = mk_dom(hv, 200);
+	return hv;
+}
+
 /* Two frames of one content, each backing gfns of three domains (a..d of
  * 200 gfns): X holds a:0, b:0..149 and c:199 (152 gfns), Y holds d:0..159
  * and c:198 (161).  Merging a:0 (client) into d:0 (source) moves X. */
@@ -1469,7 +1485,6 @@ static void *span_writer_thread(void *arg)
 
 static void test_frame_merge_concurrent_writes(void)
 {
-	struct sim_hv_config cfg = base_cfg();
 	struct sim_hv_residue res;
 	struct span_writer w;
 	xenshare_cmpshr_pair_t p;
@@ -1478,13 +1493,7 @@ static void test_frame_merge_concurrent_writes(void)
 	pthread_t t;
 	int rounds = 0;
 
-	cfg.patched = true;
-	cfg.nr_frames = 4096;
-	hv = mk_hv_cfg(cfg);
-	a = mk_dom(hv, 200);
-	b = mk_dom(hv, 200);
-	c = mk_dom(hv, 200);
-	d = mk_dom(hv, 200);
+	hv = span_host(&a, &b, &c, &d);
 	memset(&w, 0, sizeof(w));
 	w.hv = hv;
 	w.dom = b;
@@ -1550,7 +1559,6 @@ static void test_frame_merge_destroy_enomem(void)
 	unsigned int enomem = 0;
 
 	for (int round = 0; round < 20; round++) {
-		struct sim_hv_config cfg = base_cfg();
 		struct sim_hv_residue res;
 		struct span_killer k;
 		xenshare_cmpshr_pair_t p;
@@ -1558,13 +1566,7 @@ static void test_frame_merge_destroy_enomem(void)
 		uint32_t a, b, c, d;
 		pthread_t t;
 
-		cfg.patched = true;
-		cfg.nr_frames = 4096;
-		hv = mk_hv_cfg(cfg);
-		a = mk_dom(hv, 200);
-		b = mk_dom(hv, 200);
-		c = mk_dom(hv, 200);
-		d = mk_dom(hv, 200);
+		hv = span_host(&a, &b, &c, &d);
 		span_frames(hv, a, b, c, d);
 		mk_dom_spec(hv, SIM_DOM_PV, free_frames(hv), 0, false);
 		CU_ASSERT_FATAL(free_frames(hv) == 0);

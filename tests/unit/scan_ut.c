@@ -704,6 +704,27 @@ static void test_dirty_log_stop(void)
 	fx_fini();
 }
 
+/* A restarted engine after a kill with domain 1's dirty log left on (its
+ * sentinel marked): the toolstack took the log over meanwhile unless own;
+ * domain 1 is added with the record saying the log was its own. */
+static struct shr_dom *restart_after_kill(struct fix *f, struct shr_params *p, bool own)
+{
+	struct shr_dom *d;
+
+	dirty_pair(f, p);
+	fix_pass(f);
+	fix_kill(f);
+	CU_ASSERT_TRUE(fx_logdirty_on(1));
+	if (!own) {
+		UT_ASSERT_EQ(fx_logdirty_takeover(1), 0);
+		UT_ASSERT_EQ(fx_write(1, 2, 321), 0);
+	}
+	fix_open(f, p);
+	d = fix_add(f, 1, SHR_MODE_ON, "g");
+	d->logdirty_before = true;         /* memshare/held: "... logdirty" */
+	return d;
+}
+
 /* Proves a restarted engine takes back a dirty log it left on (killed):
  * with the record saying it was its own and the sentinel still in the log,
  * it cleans it and scans from it; with the sentinel gone (the toolstack
@@ -713,19 +734,8 @@ static void test_dirty_log_after_kill(void)
 	for (int own = 0; own < 2; own++) {
 		struct shr_params p = fix_params();
 		struct fix f;
-		struct shr_dom *d;
+		struct shr_dom *d = restart_after_kill(&f, &p, own);
 
-		dirty_pair(&f, &p);
-		fix_pass(&f);
-		fix_kill(&f);                      /* log-dirty stays on, sentinel marked */
-		CU_ASSERT_TRUE(fx_logdirty_on(1));
-		if (!own) {
-			UT_ASSERT_EQ(fx_logdirty_takeover(1), 0);
-			UT_ASSERT_EQ(fx_write(1, 2, 321), 0);
-		}
-		fix_open(&f, &p);
-		d = fix_add(&f, 1, SHR_MODE_ON, "g");
-		d->logdirty_before = true;         /* memshare/held: "... logdirty" */
 		fix_passes(&f, 2);
 		UT_ASSERT_EQ(d->logdirty, own == 1);
 		CU_ASSERT_TRUE(fx_logdirty_on(1));
@@ -742,16 +752,8 @@ static void test_dirty_log_stop_before_takeback(void)
 	for (int own = 0; own < 2; own++) {
 		struct shr_params p = fix_params();
 		struct fix f;
-		struct shr_dom *d;
+		struct shr_dom *d = restart_after_kill(&f, &p, own);
 
-		dirty_pair(&f, &p);
-		fix_pass(&f);
-		fix_kill(&f);
-		if (!own)
-			UT_ASSERT_EQ(fx_logdirty_takeover(1), 0);
-		fix_open(&f, &p);
-		d = fix_add(&f, 1, SHR_MODE_ON, "g");
-		d->logdirty_before = true;
 		CU_ASSERT_FALSE(d->logdirty);
 		fix_done(&f);                      /* no pass: stopped at once */
 		UT_ASSERT_EQ(fx_logdirty_on(1), own == 0);
