@@ -95,6 +95,29 @@ static void guest(struct xse_guest *g, struct xse_image *img, const char *group)
 	g->img = img;
 }
 
+/* The three guests of the known split, estimated: g[0] is A and g[2] is
+ * B in group default, g[1] is C in group other (the images in im[]). */
+static void split_estimate(struct xse_image im[3], struct xse_guest g[3], struct xse_report *rep)
+{
+	static const unsigned int A[] = { 0, 0, 1, 1, 2, 3 }, B[] = { 0, 1, 2, 4, 4, 4 },
+				  C[] = { 0, 1, 1, 5 };
+
+	make_image(&im[0], A, 6);
+	make_image(&im[1], B, 6);
+	make_image(&im[2], C, 4);
+	guest(&g[0], &im[0], "default");
+	guest(&g[1], &im[2], "other");
+	guest(&g[2], &im[1], "default");
+	CU_ASSERT_EQUAL_FATAL(xse_estimate(g, 3, &fnv_ops, NULL, NULL, rep), 0);
+}
+
+static void split_free(struct xse_image im[3], struct xse_report *rep)
+{
+	xse_report_free(rep);
+	for (int i = 0; i < 3; i++)
+		free_image(&im[i]);
+}
+
 /*
  * Two guests in one group, one in another.  A: 0 0 1 1 2 3; B: 0 1 2 4 4 4;
  * C (other group): 0 1 1 5.
@@ -104,19 +127,11 @@ static void guest(struct xse_guest *g, struct xse_image *img, const char *group)
  */
 static void test_known_split(void)
 {
-	static const unsigned int A[] = { 0, 0, 1, 1, 2, 3 }, B[] = { 0, 1, 2, 4, 4, 4 },
-				  C[] = { 0, 1, 1, 5 };
-	struct xse_image ia, ib, ic;
+	struct xse_image im[3];
 	struct xse_guest g[3];
 	struct xse_report rep;
 
-	make_image(&ia, A, 6);
-	make_image(&ib, B, 6);
-	make_image(&ic, C, 4);
-	guest(&g[0], &ia, "default");
-	guest(&g[1], &ic, "other");
-	guest(&g[2], &ib, "default");
-	CU_ASSERT_EQUAL_FATAL(xse_estimate(g, 3, &fnv_ops, NULL, NULL, &rep), 0);
+	split_estimate(im, g, &rep);
 	CU_ASSERT_EQUAL_FATAL(rep.nr_groups, 2);
 	CU_ASSERT_STRING_EQUAL(rep.groups[0].name, "default");
 	CU_ASSERT_EQUAL(rep.groups[0].nr_guests, 2);
@@ -136,10 +151,7 @@ static void test_known_split(void)
 	CU_ASSERT_EQUAL(g[0].dup_within, 1);
 	CU_ASSERT_EQUAL(g[2].dup_within, 2);
 	CU_ASSERT_EQUAL(rep.fp_collisions, 0);
-	xse_report_free(&rep);
-	free_image(&ia);
-	free_image(&ib);
-	free_image(&ic);
+	split_free(im, &rep);
 }
 
 /*
@@ -159,19 +171,11 @@ static void test_known_split(void)
  */
 static void test_marginals_and_admission(void)
 {
-	static const unsigned int A[] = { 0, 0, 1, 1, 2, 3 }, B[] = { 0, 1, 2, 4, 4, 4 },
-				  C[] = { 0, 1, 1, 5 };
-	struct xse_image ia, ib, ic;
+	struct xse_image im[3];
 	struct xse_guest g[3];
 	struct xse_report rep;
 
-	make_image(&ia, A, 6);
-	make_image(&ib, B, 6);
-	make_image(&ic, C, 4);
-	guest(&g[0], &ia, "default");
-	guest(&g[1], &ic, "other");
-	guest(&g[2], &ib, "default");
-	CU_ASSERT_EQUAL_FATAL(xse_estimate(g, 3, &fnv_ops, NULL, NULL, &rep), 0);
+	split_estimate(im, g, &rep);
 	CU_ASSERT_EQUAL(g[0].new_contents, 4);
 	CU_ASSERT_EQUAL(g[0].shared_added, 4);
 	CU_ASSERT_EQUAL(g[1].new_contents, 3);
@@ -189,10 +193,7 @@ static void test_marginals_and_admission(void)
 	/* a reserve of 5: the fifth guest (C) would leave 8 - 4 = 4 free */
 	CU_ASSERT_EQUAL_FATAL(xse_admission(g, 3, 20, 5, 0, &rep), 0);
 	CU_ASSERT_EQUAL(rep.admission.guests, 4);
-	xse_report_free(&rep);
-	free_image(&ia);
-	free_image(&ib);
-	free_image(&ic);
+	split_free(im, &rep);
 }
 
 /* With every fingerprint equal, the result is the same: equality is
