@@ -39,6 +39,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define LOAD_MAX_NUM 22        /* rebuild when (live + tombs) > cap * 22/25 */
 #define LOAD_MAX_DEN 25
@@ -54,6 +55,67 @@ static inline uint32_t next_slot(uint32_t s, uint32_t cap)
 {
 	return s + 1 == cap ? 0 : s + 1;
 }
+
+/* Slot of tag in a lost set (cap > 0), or of the free slot it would take. */
+static uint32_t lost_slot(const struct shr_lost_set *ls, uint32_t tag)
+{
+	uint32_t s = slot_of(tag, ls->cap);
+
+	while (ls->tags[s] && ls->tags[s] != tag)
+		s = next_slot(s, ls->cap);
+	return s;
+}
+
+static bool lost_has(const struct shr_lost_set *ls, uint32_t tag)
+{
+	if (!tag)
+		return ls->has_zero;
+	return ls->cap && ls->tags[lost_slot(ls, tag)] == tag;
+}
+
+static void lost_free(struct shr_lost_set *ls)
+{
+	if (ls->tags)
+		munmap(ls->tags, (size_t)ls->cap * sizeof(*ls->tags));
+	*ls = (struct shr_lost_set){ 0 };
+}
+
+static int lost_add(struct shr_lost_set *ls, uint32_t tag)
+{
+	uint32_t s;
+
+	if (!tag) {
+		ls->has_zero = true;
+		return 0;
+	}
+	if (2 * ((uint64_t)ls->n + 1) > ls->cap) {
+		struct shr_lost_set g = { .cap = ls->cap ? 2 * ls->cap : 1024u,
+					  .has_zero = ls->has_zero };
+
+		if (g.cap < ls->cap)
+			return -ENOMEM;
+		/* Mapped, not malloc'ed: a generation's memory goes back to
+		 * the system the moment it ages, instead of leaving holes in
+		 * the heap between the index's own tables. */
+		g.tags = mmap(NULL, (size_t)g.cap * sizeof(*g.tags), PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (g.tags == MAP_FAILED)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < ls->cap; i++)
+			if (ls->tags[i])
+				g.tags[lost_slot(&g, ls->tags[i])] = ls->tags[i];
+		g.n = ls->n;
+		lost_free(ls);
+		*ls = g;
+	}
+	s = lost_slot(ls, tag);
+	if (!ls->tags[s]) {
+		ls->tags[s] = tag;
+		ls->n++;
+	}
+	return 0;
+}
+
 
 void shr_index_init(struct shr_index *idx, shr_key_lo_fn *key_lo, void *arg)
 {
@@ -71,6 +133,8 @@ void shr_index_fini(struct shr_index *idx)
 {
 	for (int side = 0; side < SHR_NR_SIDES; side++)
 		table_free(&idx->side[side]);
+	lost_free(&idx->lost[0]);
+	lost_free(&idx->lost[1]);
 }
 
 /* Rebuilds side into a table of new_cap slots (at least live + 1 free). */
@@ -213,15 +277,32 @@ bool shr_index_remove(struct shr_index *idx, enum shr_side side,
 	return true;
 }
 
-static void note_lost(struct shr_index *idx, uint32_t tag)
+/* A generation holds at most as many tags as the stable and full sides
+ * have slots (or LOST_MIN): past that, the older generation is forgotten
+ * early, so the memory of lost keys stays within the stable side's own
+ * size however fast domains come and go. */
+#define LOST_MIN 16384u
+
+static int note_lost(struct shr_index *idx, uint32_t tag)
 {
-	idx->lost[idx->lost_cur][tag % SHR_INDEX_LOST_SLOTS] = tag;
+	uint64_t limit = (uint64_t)idx->side[SHR_STABLE].cap + idx->side[SHR_FULL].cap;
+
+	if (idx->lost[idx->lost_cur].n >= (limit > LOST_MIN ? limit : LOST_MIN))
+		shr_index_age_lost(idx);
+	return lost_add(&idx->lost[idx->lost_cur], tag);
+}
+
+bool shr_index_lost(const struct shr_index *idx, uint64_t key)
+{
+	uint32_t tag = (uint32_t)(key >> 32);
+
+	return lost_has(&idx->lost[0], tag) || lost_has(&idx->lost[1], tag);
 }
 
 void shr_index_age_lost(struct shr_index *idx)
 {
 	idx->lost_cur ^= 1;
-	memset(idx->lost[idx->lost_cur], 0, sizeof(idx->lost[idx->lost_cur]));
+	lost_free(&idx->lost[idx->lost_cur]);
 }
 
 bool shr_index_drop_frame(struct shr_index *idx, uint32_t key_lo, uint32_t ref)
@@ -230,7 +311,7 @@ bool shr_index_drop_frame(struct shr_index *idx, uint32_t key_lo, uint32_t ref)
 		int64_t s = shr_index_slot_of(idx, (enum shr_side)side, key_lo, ref);
 
 		if (s >= 0) {
-			note_lost(idx, idx->side[side].slots[s].tag);
+			(void)note_lost(idx, idx->side[side].slots[s].tag);
 			return shr_index_remove(idx, (enum shr_side)side, key_lo, ref);
 		}
 	}
@@ -248,8 +329,8 @@ int shr_index_remove_range(struct shr_index *idx, uint32_t first, uint32_t n)
 			uint32_t ref = t->slots[i].ref;
 
 			if (ref < SHR_REF_TOMB && ref - first < n) {
-				if (side != SHR_UNSTABLE)
-					note_lost(idx, t->slots[i].tag);
+				if (side != SHR_UNSTABLE && note_lost(idx, t->slots[i].tag) && !rc)
+					rc = -ENOMEM;
 				t->slots[i].ref = SHR_REF_TOMB;
 				t->live--;
 				t->tombs++;
@@ -271,7 +352,8 @@ size_t shr_index_bytes(const struct shr_index *idx)
 {
 	return (size_t)idx->side[SHR_UNSTABLE].cap * sizeof(struct shr_index_entry) +
 	       ((size_t)idx->side[SHR_STABLE].cap + idx->side[SHR_FULL].cap) *
-	       (sizeof(struct shr_index_entry) + sizeof(uint16_t));
+	       (sizeof(struct shr_index_entry) + sizeof(uint16_t)) +
+	       ((size_t)idx->lost[0].cap + idx->lost[1].cap) * sizeof(uint32_t);
 }
 
 int shr_index_foreach(const struct shr_index *idx, enum shr_side side,

@@ -48,18 +48,29 @@ typedef uint32_t shr_key_lo_fn(uint32_t ref, void *arg);
  * Keys whose stable entry was dropped while its frame may live on with
  * other sharers (the source was rewritten or its domain removed): those
  * sharers rest on the frame unindexed, and twins seen meanwhile may form a
- * second frame of the same content.  A small direct-mapped memory of their
- * tags (the high 32 bits) tells the engine which shared pages to check for
- * the hypervisor's frame-to-frame merge; an overwritten entry costs a merge
- * found later, a false one two read-only queries.  Two generations: the
- * owner ages them once every page has been looked at since (a mark lives
- * one to two such cycles), so the queries stop once the sharers are found.
+ * second frame of the same content.  The set of their tags (the high 32
+ * bits) tells the engine which shared pages to check for the hypervisor's
+ * frame-to-frame merge; a false match costs two read-only queries.  It
+ * must forget no key: a sharer that finds its key missing here stays on
+ * its second frame for good.  A domain's removal drops all its stable
+ * entries at once, so each generation is an open-addressing set that
+ * grows to what it holds (4 bytes per slot, at most half full).  Two
+ * generations: the owner ages them once every page has been looked at
+ * since (a mark lives one to two such cycles), so the queries stop once
+ * the sharers are found; and a generation that would hold more tags than
+ * the stable and full sides have slots (or 16,384) ages them early, so
+ * the memory stays within the stable side's own however fast domains come
+ * and go (the marks then live one to two such bursts of removals).
  */
-#define SHR_INDEX_LOST_SLOTS 4096u
+struct shr_lost_set {
+	uint32_t *tags;            /* 0 is a free slot; tag 0 is has_zero */
+	uint32_t cap, n;
+	bool has_zero;
+};
 
 struct shr_index {
 	struct shr_table side[SHR_NR_SIDES];
-	uint32_t lost[2][SHR_INDEX_LOST_SLOTS];
+	struct shr_lost_set lost[2];
 	unsigned int lost_cur;     /* the generation marks go to */
 	shr_key_lo_fn *key_lo;
 	void *arg;
@@ -87,25 +98,21 @@ bool shr_index_has_stable(const struct shr_index *idx, uint64_t key);
 bool shr_index_remove(struct shr_index *idx, enum shr_side side,
 		      uint32_t key_lo, uint32_t ref);
 /* Removes ref's stable entry (from the stable or the full side) as a
- * frame that lost its entry: its key is remembered (shr_index_lost).
+ * frame that lost its entry: its key is remembered (shr_index_lost; a key
+ * that finds no memory to be remembered in is dropped all the same).
  * Returns whether it was there. */
 bool shr_index_drop_frame(struct shr_index *idx, uint32_t key_lo, uint32_t ref);
 /* Whether a stable entry with this key may have been dropped with its
  * frame still shared (see lost above). */
-static inline bool shr_index_lost(const struct shr_index *idx, uint64_t key)
-{
-	uint32_t tag = (uint32_t)(key >> 32);
-
-	return idx->lost[0][tag % SHR_INDEX_LOST_SLOTS] == tag ||
-	       idx->lost[1][tag % SHR_INDEX_LOST_SLOTS] == tag;
-}
+bool shr_index_lost(const struct shr_index *idx, uint64_t key);
 /* Forgets the older generation of lost keys. */
 void shr_index_age_lost(struct shr_index *idx);
 /* Slot of ref (inserted under key_lo) or -1. */
 int64_t shr_index_slot_of(const struct shr_index *idx, enum shr_side side,
 			  uint32_t key_lo, uint32_t ref);
 /* Removes every entry whose ref is in [first, first + n) and rebuilds;
- * stable entries among them are remembered as lost. */
+ * stable entries among them are remembered as lost.  -ENOMEM when a
+ * rebuild or a lost key found no memory (the entries are gone anyway). */
 int shr_index_remove_range(struct shr_index *idx, uint32_t first, uint32_t n);
 
 static inline uint32_t shr_index_ref(const struct shr_index *idx,

@@ -220,6 +220,65 @@ static void test_lost_frames(void)
 	shr_index_fini(&idx);
 }
 
+/* Proves no lost key is forgotten when a large domain goes: the 50,000
+ * stable entries of one removed ref range, plus a tag-0 key, are all
+ * remembered in one generation (the frames they left behind still wait for
+ * their sharers' frame merge), while keys that were never stable are not
+ * (but for the rare 32-bit tag they share with a remembered one). */
+static void test_lost_frames_of_a_large_domain(void)
+{
+	struct shr_index idx;
+	unsigned int remembered = 0, false_hits = 0;
+
+	shr_index_init(&idx, key_lo, NULL);
+	keys[NREFS - 1] = 0x00000000deadbeefULL; /* tag 0 */
+	for (uint32_t i = 0; i < 50000; i++)
+		CU_ASSERT_EQUAL_FATAL(shr_index_insert(&idx, SHR_STABLE, keys[i], i, 2), 0);
+	CU_ASSERT_EQUAL_FATAL(shr_index_insert(&idx, SHR_STABLE, keys[NREFS - 1], NREFS - 1, 2), 0);
+	CU_ASSERT_EQUAL(shr_index_remove_range(&idx, 0, 50000), 0);
+	CU_ASSERT_TRUE(shr_index_drop_frame(&idx, (uint32_t)keys[NREFS - 1], NREFS - 1));
+	for (uint32_t i = 0; i < 50000; i++)
+		remembered += shr_index_lost(&idx, keys[i]);
+	for (uint32_t i = 50000; i < 100000; i++)
+		false_hits += shr_index_lost(&idx, keys[i]);
+	CU_ASSERT_EQUAL(remembered, 50000);
+	/* the memory is of 32-bit tags: 50,000 other keys meet one of 50,000
+	 * remembered tags about 50000^2 / 2^32 = 0.6 times */
+	CU_ASSERT_TRUE(false_hits <= 4);
+	CU_ASSERT_TRUE(shr_index_lost(&idx, keys[NREFS - 1]));
+	shr_index_age_lost(&idx);
+	shr_index_age_lost(&idx);
+	CU_ASSERT_FALSE(shr_index_lost(&idx, keys[0]));
+	CU_ASSERT_FALSE(shr_index_lost(&idx, keys[NREFS - 1]));
+	shr_index_fini(&idx);
+	keys[NREFS - 1] = mix(NREFS);
+}
+
+/* Proves the memory of lost keys is bounded: 150 domains of 1,000 stable
+ * entries removed one after the other (150,000 tags against a stable
+ * side of a few thousand slots) leave at most two generations of 16,384
+ * tags, and the latest removals are all still remembered. */
+static void test_lost_frames_bounded(void)
+{
+	struct shr_index idx;
+	unsigned int remembered = 0, latest = 0;
+
+	shr_index_init(&idx, key_lo, NULL);
+	for (uint32_t c = 0; c < 150; c++) {
+		for (uint32_t i = c * 1000; i < (c + 1) * 1000; i++)
+			CU_ASSERT_EQUAL_FATAL(shr_index_insert(&idx, SHR_STABLE, keys[i], i, 2), 0);
+		CU_ASSERT_EQUAL(shr_index_remove_range(&idx, c * 1000, 1000), 0);
+	}
+	for (uint32_t i = 0; i < 150000; i++)
+		remembered += shr_index_lost(&idx, keys[i]);
+	for (uint32_t i = 140000; i < 150000; i++)
+		latest += shr_index_lost(&idx, keys[i]);
+	CU_ASSERT_TRUE(remembered >= 16384 && remembered <= 2 * 16384 + 4);
+	CU_ASSERT_EQUAL(latest, 10000);
+	CU_ASSERT_TRUE(shr_index_bytes(&idx) <= 2 * 4 * 2 * 16384 + 64 * 1024);
+	shr_index_fini(&idx);
+}
+
 /* Proves the memory cost: 100k unique pages cost at most 8/0.75 bytes per
  * entry on the unstable side (the budget arithmetic of docs/design.md). */
 static void test_bytes_per_entry(void)
@@ -241,4 +300,6 @@ UT_MAIN("index", setup, teardown,
 	UT(test_full_side),
 	UT(test_remove_range),
 	UT(test_lost_frames),
+	UT(test_lost_frames_of_a_large_domain),
+	UT(test_lost_frames_bounded),
 	UT(test_bytes_per_entry))
