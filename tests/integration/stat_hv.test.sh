@@ -91,10 +91,13 @@ grep -q "not JSON" "$T/err" || fail "garbage: message: $(cat "$T/err")"
 stop_fake
 
 # a valid reply (docs/control-protocol.md) whose numbers differ from the
-# hypervisor's: exit 0, daemon fields shown, the difference explained
+# hypervisor's: exit 0, daemon fields shown, the difference explained once
+# it lasts (the one-shot run reads three times), while a difference of a
+# few pages (motion between the reads) is not a note
 freed=$(jq '.hypervisor.sharing_freed_pages' "$T/s.json")
+diff=5000
 cat >"$T/reply.json" <<JSON
-{"version":"9.9.9","daemon":{"pid":4242,"uptime_s":10.5,"cpu_percent":3.5,"protocol":"upstream","full_scans":2,"pass_time_s":1.25,"pass_progress":0.5,"settled":false},"host":{"total_pages":262144,"free_pages":100000,"reserve_pages":16384,"pages_at_risk":1,"sharing_paused":false,"sharing_freed_pages":1,"sharing_used_frames":1},"counters":{"pages_shared":1,"pages_sharing":$((freed + 7)),"pages_unshared":5,"pages_volatile":3,"pages_scanned":99,"zero_pages_sharing":1,"share_attempts":9,"share_raced":1,"unshares":2},"domains":[{"domid":1,"name":"web1","group":"tenant-a","mode":"on","tot_pages":1,"shr_pages":1,"pages_sharing":12,"pages_volatile":3,"unshares_per_s":0.25,"scan_progress":0.5}]}
+{"version":"9.9.9","daemon":{"pid":4242,"uptime_s":10.5,"cpu_percent":3.5,"protocol":"upstream","full_scans":2,"pass_time_s":1.25,"pass_progress":0.5,"settled":false},"host":{"total_pages":262144,"free_pages":100000,"reserve_pages":16384,"pages_at_risk":1,"sharing_paused":false,"sharing_freed_pages":1,"sharing_used_frames":1},"counters":{"pages_shared":1,"pages_sharing":$((freed + diff)),"pages_unshared":5,"pages_volatile":3,"pages_scanned":99,"zero_pages_sharing":1,"share_attempts":9,"share_raced":1,"unshares":2},"domains":[{"domid":1,"name":"web1","group":"tenant-a","mode":"on","tot_pages":1,"shr_pages":1,"pages_sharing":12,"pages_volatile":3,"unshares_per_s":0.25,"scan_progress":0.5}]}
 JSON
 tr -d '\n' <"$T/reply.json" >"$T/reply.line" && echo >>"$T/reply.line"
 fake_daemon "$T/ok.sock" "file:$T/reply.line"
@@ -103,7 +106,7 @@ xst --json -s "$T/ok.sock" >"$T/o.json" 2>"$T/err"; rc=$?
 [ "$(jq -r '.daemon.state + " " + (.daemon.pid|tostring)' "$T/o.json")" = "up 4242" ] ||
 	fail "valid reply: daemon $(jq -c .daemon "$T/o.json")"
 [ "$(jq '.totals.saved_pages' "$T/o.json")" = "$freed" ] || fail "saved must stay the hypervisor's"
-jq -r '.notes[]' "$T/o.json" | grep -q "the hypervisor counts $freed pages saved, the daemon $((freed + 7))" ||
+jq -r '.notes[]' "$T/o.json" | grep -q "the hypervisor counts $freed pages saved, the daemon $((freed + diff))" ||
 	fail "disagreement not explained: $(jq -c .notes "$T/o.json")"
 [ "$(jq '.domains[] | select(.domid==1) | .pages_sharing' "$T/o.json")" = 12 ] ||
 	fail "per-domain daemon numbers not merged"
@@ -120,6 +123,15 @@ grep -q "^xenshare_saved_pages $freed\$" "$T/x.prom" || fail "prometheus saved p
 grep -q '^xenshare_daemon_up 1$' "$T/x.prom" || fail "prometheus daemon_up"
 grep -q '^xenshare_domain_saved_pages{domain="web1",domid="1"} 12$' "$T/x.prom" ||
 	fail "prometheus per-domain saved pages"
+stop_fake
+# the same reply 7 pages apart: motion, no note about it
+sed "s/\"pages_sharing\":$((freed + diff)),/\"pages_sharing\":$((freed + 7)),/" "$T/reply.line" >"$T/near.line"
+grep -q "\"pages_sharing\":$((freed + 7))," "$T/near.line" || fail "near reply not made"
+fake_daemon "$T/near.sock" "file:$T/near.line"
+xst --json -s "$T/near.sock" >"$T/near.json" 2>"$T/err" || fail "near reply: exit $?: $(cat "$T/err")"
+if jq -r '.notes[]' "$T/near.json" | grep -q "pages saved"; then
+	fail "a 7-page difference made a note: $(jq -c .notes "$T/near.json")"
+fi
 stop_fake
 
 # no hypervisor: exit 3, said on stderr (the daemon's state does not matter)

@@ -123,6 +123,9 @@ static void build_fixtures(void)
 	full.nr_domains = 4;
 	full.domains = full_doms;
 	full.burst_percent = 50;
+	/* a reader that has seen the differences last (struct xst_recon) */
+	for (int k = 0; k < XST_RECON_NR; k++)
+		full.recon.streak[k] = XST_RECON_READS;
 
 	/* daemon down: same hypervisor, no daemon fields */
 	dmdown = full;
@@ -417,16 +420,89 @@ static void test_notes_disagreement(void)
 	CU_ASSERT(has_note(&l, "domain 7 (clone) has 2000 shared pages"));
 }
 
-/* A broken hypervisor invariant (domains raced the reads) is reported. */
+/* A broken hypervisor invariant that lasts (domains raced the reads
+ * three times over) is reported. */
 static void test_notes_invariant(void)
 {
 	struct note_log l = { 0 };
 	struct xst_snapshot s = dmdown;
 
-	s.hv.freed_pages = 49999;
+	s.hv.freed_pages = 45000;
 	xst_note_foreach(&s, collect_note, &l);
-	CU_ASSERT(has_note(&l, "sum of shr_pages (72000) != freed + used (71999)"));
+	CU_ASSERT(has_note(&l, "sum of shr_pages (72000) != freed + used (67000) over 3 reads"));
 	CU_ASSERT(has_note(&l, "not answering"));
+}
+
+/* Motion between two reads reads calmly: a difference of 1 MiB or less,
+ * or of 1% or less, is never noted however long it lasts, and one beyond
+ * the threshold only after XST_RECON_READS consecutive reads; a read that
+ * agrees starts the count again. */
+static void test_notes_only_lasting_differences(void)
+{
+	struct xst_snapshot s = full;
+	struct xst_recon r = { { 0 } };
+	struct note_log l = { 0 };
+	struct xst_domain doms[3];
+
+	memcpy(doms, full.domains, sizeof(doms));
+	s.domains = doms;
+	s.nr_domains = 3;   /* without the foreign-shared "clone" */
+	s.domains[2].shr_pages = 30000;
+	/* 256 pages apart, and 1% of 49000: motion */
+	s.hv.freed_pages = 49000 + 256;
+	s.hv.used_frames = 21000 - 256 + 10;   /* 246 apart */
+	for (int i = 0; i < 5; i++)
+		xst_recon_update(&s, &r);
+	CU_ASSERT_FALSE(xst_recon_pending(&r));
+	s.recon = r;
+	xst_note_foreach(&s, collect_note, &l);
+	CU_ASSERT_EQUAL(l.n, 0);
+	/* 1000 pages apart (2%): noted at the third read, not before */
+	s.hv.freed_pages = 50000;
+	s.hv.used_frames = 21000;
+	s.domains[2].shr_pages = 31000;   /* the invariant holds */
+	for (int i = 1; i <= XST_RECON_READS; i++) {
+		xst_recon_update(&s, &r);
+		s.recon = r;
+		l.n = 0;
+		xst_note_foreach(&s, collect_note, &l);
+		CU_ASSERT_EQUAL(l.n, i == XST_RECON_READS);
+		CU_ASSERT_EQUAL(xst_recon_pending(&r), i < XST_RECON_READS);
+	}
+	CU_ASSERT(has_note(&l, "hypervisor counts 50000 pages saved, the daemon 49000"));
+	/* one agreeing read in between: the count starts again */
+	s.hv.freed_pages = 49000;
+	s.domains[2].shr_pages = 30000;
+	xst_recon_update(&s, &r);
+	s.hv.freed_pages = 50000;
+	s.domains[2].shr_pages = 31000;
+	xst_recon_update(&s, &r);
+	s.recon = r;
+	l.n = 0;
+	xst_note_foreach(&s, collect_note, &l);
+	CU_ASSERT_EQUAL(l.n, 0);
+	CU_ASSERT_TRUE(xst_recon_pending(&r));
+}
+
+/* A daemon whose first pass has not ended shows how far it is, not a pass
+ * time of 0.0 s and 0 full passes. */
+static void test_table_first_pass(void)
+{
+	struct xst_snapshot s = full;
+	char *o;
+
+	s.daemon.engine.full_scans = 0;
+	s.daemon.engine.pass_time_s = 0;
+	s.daemon.engine.pass_progress = 0.95;
+	o = render(xst_format_table, &s);
+	CU_ASSERT(strstr(o, "first pass 95%") != NULL);
+	CU_ASSERT(strstr(o, "pass time") == NULL);
+	CU_ASSERT(strstr(o, "full passes") == NULL);
+	free(o);
+	o = render(xst_format_table, &full);
+	CU_ASSERT(strstr(o, "pass time 4.2 s   3 full passes") != NULL);
+	CU_ASSERT(strstr(o, "first pass") == NULL);
+	free(o);
 }
 
 /* A daemon that agrees with the hypervisor produces no notes at all. */
@@ -690,6 +766,8 @@ int main(void)
 		UT(test_notes_disagreement),
 		UT(test_notes_invariant),
 		UT(test_notes_agreement),
+		UT(test_notes_only_lasting_differences),
+		UT(test_table_first_pass),
 		UT(test_totals_headroom),
 		UT(test_admission),
 		UT(test_find_domain),

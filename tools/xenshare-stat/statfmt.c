@@ -195,6 +195,54 @@ static void note(void (*fn)(const char *, void *), void *arg, const char *fmt, .
 	fn(buf, arg);
 }
 
+/* Beyond the threshold of struct xst_recon: more than 1 MiB and 1%. */
+static bool recon_differ(uint64_t a, uint64_t b)
+{
+	uint64_t diff = a > b ? a - b : b - a, big = a > b ? a : b;
+
+	return diff > XST_RECON_MIN_PAGES && diff > big / 100;
+}
+
+static void recon_differences(const struct xst_snapshot *s, bool differ[XST_RECON_NR])
+{
+	const struct shr_stats *st = &s->daemon.engine;
+	uint64_t sum_shr = 0;
+	bool both = s->hv.ok && daemon_up(s);
+
+	for (size_t i = 0; i < s->nr_domains; i++)
+		if (s->domains[i].in_hv)
+			sum_shr += s->domains[i].shr_pages;
+	differ[XST_RECON_SAVED] = both && recon_differ(st->pages_sharing, s->hv.freed_pages);
+	differ[XST_RECON_FRAMES] = both && recon_differ(st->pages_shared, s->hv.used_frames);
+	differ[XST_RECON_SUM] = s->hv.ok &&
+				recon_differ(sum_shr, s->hv.freed_pages + s->hv.used_frames);
+}
+
+void xst_recon_update(const struct xst_snapshot *s, struct xst_recon *r)
+{
+	bool differ[XST_RECON_NR];
+
+	recon_differences(s, differ);
+	for (int k = 0; k < XST_RECON_NR; k++)
+		r->streak[k] = differ[k] ? r->streak[k] + (r->streak[k] < XST_RECON_READS) : 0;
+}
+
+bool xst_recon_pending(const struct xst_recon *r)
+{
+	for (int k = 0; k < XST_RECON_NR; k++)
+		if (r->streak[k] && r->streak[k] < XST_RECON_READS)
+			return true;
+	return false;
+}
+
+static bool recon_lasted(const struct xst_snapshot *s, enum xst_recon_kind k)
+{
+	bool differ[XST_RECON_NR];
+
+	recon_differences(s, differ);
+	return differ[k] && s->recon.streak[k] >= XST_RECON_READS;
+}
+
 void xst_note_foreach(const struct xst_snapshot *s,
 		      void (*fn)(const char *note, void *arg), void *arg)
 {
@@ -209,7 +257,7 @@ void xst_note_foreach(const struct xst_snapshot *s,
 	if (!s->hv.ok)
 		note(fn, arg, "hypervisor counters unreadable (%s)%s", s->hv.error,
 		     daemon_up(s) ? ": showing the daemon's copy of them" : "");
-	if (s->hv.ok && daemon_up(s)) {
+	if (recon_lasted(s, XST_RECON_SAVED)) {
 		if (st->pages_sharing < s->hv.freed_pages)
 			note(fn, arg,
 			     "the hypervisor counts %" PRIu64 " pages saved, the daemon %" PRIu64
@@ -222,11 +270,11 @@ void xst_note_foreach(const struct xst_snapshot *s,
 			     ": guests wrote to (unshared) pages since the daemon counted, "
 			     "or shared pages went with a destroyed domain",
 			     s->hv.freed_pages, st->pages_sharing);
-		if (st->pages_shared != s->hv.used_frames)
-			note(fn, arg,
-			     "the hypervisor counts %" PRIu64 " shared frames in use, the daemon %" PRIu64,
-			     s->hv.used_frames, st->pages_shared);
 	}
+	if (recon_lasted(s, XST_RECON_FRAMES))
+		note(fn, arg,
+		     "the hypervisor counts %" PRIu64 " shared frames in use, the daemon %" PRIu64,
+		     s->hv.used_frames, st->pages_shared);
 	for (size_t i = 0; i < s->nr_domains; i++) {
 		const struct xst_domain *d = &s->domains[i];
 
@@ -250,11 +298,11 @@ void xst_note_foreach(const struct xst_snapshot *s,
 				     d->domid, d->name[0] ? d->name : "?");
 		}
 	}
-	if (s->hv.ok && sum_shr != s->hv.freed_pages + s->hv.used_frames)
+	if (recon_lasted(s, XST_RECON_SUM))
 		note(fn, arg,
 		     "sum of shr_pages (%" PRIu64 ") != freed + used (%" PRIu64
-		     "): domains changed between the hypervisor reads",
-		     sum_shr, s->hv.freed_pages + s->hv.used_frames);
+		     ") over %d reads: domains changed between the hypervisor reads",
+		     sum_shr, s->hv.freed_pages + s->hv.used_frames, XST_RECON_READS);
 }
 
 /* ---- table -------------------------------------------------------------- */
@@ -334,7 +382,11 @@ int xst_format_table(FILE *out, const struct xst_snapshot *s)
 	} else {
 		fprintf(out, "Saved:   - (neither the hypervisor nor the daemon could be read)\n");
 	}
-	if (daemon_up(s))
+	if (daemon_up(s) && !st->full_scans)
+		/* no pass has ended: there is no pass time to show yet */
+		fprintf(out, "Daemon:  CPU %.1f%%   first pass %.0f%%   settled: %s\n",
+			dm->own.cpu_percent, 100.0 * st->pass_progress, st->settled ? "yes" : "no");
+	else if (daemon_up(s))
 		fprintf(out, "Daemon:  CPU %.1f%%   pass time %.1f s   %" PRIu64
 			" full passes   pass progress %.0f%%   settled: %s\n",
 			dm->own.cpu_percent, st->pass_time_s, st->full_scans,

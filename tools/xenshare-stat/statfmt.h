@@ -95,6 +95,22 @@ struct xst_daemon {
 	bool engine_has[XSD_NR_ENGINE_STATS];
 };
 
+/*
+ * The differences between the two sources that ordinary motion makes: the
+ * daemon and the hypervisor are read at different instants while pages
+ * are shared and written, so for a moment their counts of saved pages and
+ * of frames, and the hypervisor's own sum of shr_pages against freed +
+ * used, disagree.  A difference is worth a note only when it is larger
+ * than XST_RECON_MIN_PAGES and than 1% of the larger count, in
+ * XST_RECON_READS consecutive reads.
+ */
+enum xst_recon_kind { XST_RECON_SAVED, XST_RECON_FRAMES, XST_RECON_SUM, XST_RECON_NR };
+#define XST_RECON_READS 3
+#define XST_RECON_MIN_PAGES 256u   /* 1 MiB */
+struct xst_recon {
+	unsigned int streak[XST_RECON_NR];   /* consecutive reads beyond the threshold */
+};
+
 struct xst_snapshot {
 	struct xst_hv hv;
 	struct xst_daemon daemon;
@@ -104,6 +120,9 @@ struct xst_snapshot {
 	double burst_percent;         /* burst kept against, % of shared pages */
 	size_t nr_like;               /* table: admission lines for these only */
 	const char *const *like;      /* domain names or domids; 0: every guest */
+	/* how long each difference has lasted, up to this snapshot (the
+	 * reader's history, xst_recon_update) */
+	struct xst_recon recon;
 };
 
 /* Numbers derived from a snapshot; see xenshare-stat(1) for each formula. */
@@ -140,10 +159,19 @@ bool xst_admission(const struct xst_snapshot *s, const struct xst_domain *d,
 /* The domain named spec (its name, or its domid in decimal), or NULL. */
 const struct xst_domain *xst_find_domain(const struct xst_snapshot *s, const char *spec);
 
+/* Carries r over to snapshot s: the streak of each difference beyond the
+ * threshold grows by one, that of every other starts again at 0. */
+void xst_recon_update(const struct xst_snapshot *s, struct xst_recon *r);
+/* Whether some difference is beyond the threshold but has not lasted
+ * XST_RECON_READS reads yet (a one-shot reader reads again). */
+bool xst_recon_pending(const struct xst_recon *r);
+
 /*
  * Calls fn once per note about the snapshot (daemon down, hypervisor
  * unreadable, the two disagreeing, the hypervisor's invariant broken,
- * shares the daemon does not manage).  Notes are full sentences.
+ * shares the daemon does not manage).  Notes are full sentences.  The
+ * differences of struct xst_recon are noted only once s->recon says they
+ * lasted.
  */
 void xst_note_foreach(const struct xst_snapshot *s,
 		      void (*fn)(const char *note, void *arg), void *arg);

@@ -46,6 +46,7 @@
 #include "xenshare_version.h"
 
 #define DEFAULT_SOCKET "/run/xenshared/control.sock"
+#define RECON_REREAD_NS 500000000L   /* a one-shot run's reads, 0.5 s apart */
 
 enum {
 	EXIT_OK = 0,
@@ -439,6 +440,7 @@ int main(int argc, char **argv)
 	bool tio_saved = false, quit = false;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct options o;
+	struct xst_recon recon = { { 0 } };
 	int code = EXIT_INTERNAL, r;
 
 	if (parse_args(argc, argv, &o) < 0) {
@@ -475,11 +477,26 @@ int main(int argc, char **argv)
 	}
 
 	for (long i = 0; !stop_requested && !quit; i++) {
-		if (xst_collect(col, &snap) < 0) {
+		int reads = 0;
+
+		/* A single read cannot tell a lasting difference between the
+		 * sources from motion: a one-shot run reads again, a short
+		 * while apart, while one is in doubt. */
+		do {
+			if (reads++)
+				nanosleep(&(struct timespec){ .tv_nsec = RECON_REREAD_NS }, NULL);
+			r = xst_collect(col, &snap);
+			if (r < 0)
+				break;
+			xst_recon_update(&snap, &recon);
+		} while (!o.watch && !o.batch && reads < XST_RECON_READS &&
+			 xst_recon_pending(&recon) && !stop_requested);
+		if (r < 0) {
 			fprintf(stderr, "xenshare-stat: out of memory\n");
 			code = EXIT_INTERNAL;
 			break;
 		}
+		snap.recon = recon;
 		code = exit_code_of(&snap);
 		snap.burst_percent = o.burst_percent;
 		snap.nr_like = o.nr_like;
