@@ -40,6 +40,8 @@ command -v lintian >/dev/null || fail "lintian not installed (scripts/packages/d
 lintian --fail-on error,warning "$out" >"$O/deb.lintian" 2>&1 ||
 	fail "lintian: $(grep -E '^[EW]:' "$O/deb.lintian" | head -20)"
 grep -E '^[EW]:' "$O/deb.lintian" && fail "lintian reported the above"
+# and the hardening Debian's build flags give (reported as infos only)
+lintian -I "$out" 2>/dev/null | grep -E '^I: .*hardening-' && fail "lintian: binaries not hardened (above)"
 
 work=$(mktemp -d) || fail "mktemp"
 trap 'rm -rf "$work"' EXIT

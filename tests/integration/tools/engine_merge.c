@@ -86,8 +86,8 @@ static int sim_start_opts(unsigned int mib, bool patched)
 		unsetenv("LD_LIBRARY_PATH");
 		snprintf(bin, sizeof(bin), "%s/bin/xensim", obuild);
 		snprintf(m, sizeof(m), "%u", mib);
-		freopen("/dev/null", "w", stdout);
-		freopen("/dev/null", "w", stderr);
+		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+			_exit(127);
 		char *argv[] = { "xensim", "start", "-F", "--socket", sock, "--mem", m,
 				 "--dom0-mem", "64", patched ? "--patched" : NULL, NULL };
 
