@@ -39,7 +39,8 @@
 #               one the admission figure promises to absorb.
 # Then the host is filled tighter than admission allows, as happens when
 # guests are started without asking it: the same guests created again
-# back to back, and a guest that does not share (the hog) taking free
+# back to back (dom0_balloon off meanwhile, so that every storm starts with
+# all of dom0), and a guest that does not share (the hog) taking free
 # memory down to the storm's need minus half of what dom0 can give (dom0
 # above dom0_min_memory): the storm needs more than is free and less than
 # free plus dom0's share.  The need is taken at its upper bound, a frame
@@ -277,9 +278,15 @@ for v in "short_reserve:$RESERVE:on" "short_no_balloon:$RESERVE:off" "short_no_r
 	IFS=: read -r name STORM_RESERVE STORM_BALLOON <<<"$v"
 	note "density: storm $name: the same $FITTED guests, reserve $STORM_RESERVE, dom0_balloon $STORM_BALLOON"
 	host_start
-	daemon_conf "$STORM_RESERVE" "$STORM_BALLOON"
+	# no ballooning while the guests are created back to back (free memory
+	# dips below the reserve until the daemon has shared them): every storm
+	# starts with all of dom0
+	daemon_conf "$STORM_RESERVE" off
 	xsd_start
 	refill "$FITTED"
+	daemon_conf "$STORM_RESERVE" "$STORM_BALLOON"
+	kill -HUP "$DPID"
+	sleep 1
 	NEED_PAGES=$("$XENSIM" list --json | jq '[.[] | select(.domid > 0) | .shr_pages] | add / 2 | floor')
 	want=$((NEED_PAGES - SHORT_PAGES))
 	hog_mib=$(( ($(free_pages) - want) / 256 ))
