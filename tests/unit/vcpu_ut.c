@@ -241,7 +241,8 @@ static void test_storm(void)
 	n = sim_hv_shared_gfns(hv, p.domid, &gfns);
 	CU_ASSERT_FATAL(n == 128);
 	CU_ASSERT(gfns[0] == 0 && gfns[127] == 127);
-	CU_ASSERT(sim_hv_shared_gfns(hv, 999, &gfns) == -ESRCH);
+	free(gfns);
+	CU_ASSERT(sim_hv_shared_gfns(hv, 999, &gfns) == -ESRCH && gfns == NULL);
 	n = sim_hv_shared_gfns(hv, p.domid, &gfns);
 	CU_ASSERT_FATAL(sim_vcpus_storm(hv, &p, gfns, 64, &set) == 0);
 	msleep(100);
@@ -249,6 +250,7 @@ static void test_storm(void)
 	CU_ASSERT(sim_hv_domain_getinfo(hv, p.domid, 1, &info) == 1);
 	CU_ASSERT(info.paused_vcpus == 2 && info.vcpu_pauses == 0);
 	CU_ASSERT(sim_hv_enomem_waiters(hv, w, 4) == 1 && w[0] == p.domid);
+	msleep(100);   /* both have waited at least this long when resumed */
 	/* memory back, then the patch's resume: the storm runs to its end */
 	CU_ASSERT(sim_hv_decrease_reservation(hv, filler, 100) == 100);
 	CU_ASSERT(sim_hv_enomem_resume(hv, p.domid) == 2);
