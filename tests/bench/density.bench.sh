@@ -71,29 +71,25 @@ mib_of() { # SIZE (512M, 1G, 0): MiB
 IDLE=$(corpus_raw idle)
 PAGECACHE=$(corpus_raw pagecache)
 
-# guest_n I: creates the I-th guest of the mix (the same one in every run)
-guest_n() {
-	local i=$1 name
-	case $((i % 4)) in
-	1) name=idle$i
-	   guest "$name" "$GUEST_MIB" 'mem_sharing = "on"' "sim_image = \"$IDLE\"" "sim_seed = $i" \
-		   'sim_write_rate = 20' 'sim_working_set = 4096' ;;
-	2) name=web$i
-	   guest "$name" "$GUEST_MIB" 'mem_sharing = "on"' \
-		   'sim_profile = "os=0.5,zero=0.15,dup=0.1,unique=0.25"' "sim_seed = $i" ;;
-	3) name=pagecache$i
-	   guest "$name" "$GUEST_MIB" 'mem_sharing = "on"' "sim_image = \"$PAGECACHE\"" "sim_seed = $i" \
-		   'sim_write_rate = 20' 'sim_working_set = 4096' ;;
-	0) name=app$i
-	   guest "$name" "$GUEST_MIB" 'mem_sharing = "on"' \
-		   'sim_profile = "os=0.3,zero=0.3,dup=0.1,unique=0.3"' "sim_seed = $i" ;;
-	esac
-}
-# create_n I: guest_n, but a create refused for want of memory returns 1
+# create_n I: creates the I-th guest of the mix (the same one in every
+# run); 1 when the host refused it for want of memory
 create_n() {
-	( die() { exit 1; }; guest_n "$1" ) 2>/dev/null && return 0
-	grep -q "Cannot allocate memory\|ENOMEM\|out of memory" "$T/create.out" 2>/dev/null ||
-		die "create of guest $1: $(cat "$T/create.out")"
+	local i=$1 name src writes=""
+	case $((i % 4)) in
+	1) name=idle$i src="sim_image = \"$IDLE\"" writes=1 ;;
+	2) name=web$i src='sim_profile = "os=0.5,zero=0.15,dup=0.1,unique=0.25"' ;;
+	3) name=pagecache$i src="sim_image = \"$PAGECACHE\"" writes=1 ;;
+	0) name=app$i src='sim_profile = "os=0.3,zero=0.3,dup=0.1,unique=0.3"' ;;
+	esac
+	{
+		printf 'name = "%s"\ntype = "pvh"\nmemory = %s\nmaxmem = %s\nvcpus = 1\n' \
+			"$name" "$GUEST_MIB" "$GUEST_MIB"
+		printf 'mem_sharing = "on"\n%s\nsim_seed = %s\n' "$src" "$i"
+		[ -z "$writes" ] || printf 'sim_write_rate = 20\nsim_working_set = 4096\n'
+	} > "$T/$name.cfg"
+	"$XENSIM" create "$T/$name.cfg" > "$T/create.out" 2>&1 && return 0
+	grep -q "Cannot allocate memory" "$T/create.out" ||
+		die "create $name: $(cat "$T/create.out")"
 	return 1
 }
 host_start() {
@@ -104,7 +100,7 @@ daemon_conf() { # RESERVE BALLOON
 	xsd_conf "reserve = $1" "dom0_balloon = $2" "dom0_min_memory = 512M" "pass_target = 0" \
 		"cpu_cap = 100" "protocol = batched"
 }
-xst_json() { LD_LIBRARY_PATH="$SIMLIB" "$XST" --json -s "$T/run/control.sock" "$@"; }
+xst_json() { LD_LIBRARY_PATH="$SIMLIB" "$XST" --json -s "$T/run/control.sock"; }
 free_pages() { "$XENSIM" info --json | jq -r '.free_mib * 256'; }
 
 saved_now() { stats | jq -r .host.sharing_freed_pages; }
