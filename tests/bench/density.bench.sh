@@ -61,6 +61,7 @@ RESERVE=${BENCH_DENSITY_RESERVE:-1G}
 STUCK_S=${BENCH_DENSITY_STUCK_S:-30}
 SETTLE_S=${BENCH_DENSITY_SETTLE_S:-15}
 MAX_GUESTS=${BENCH_DENSITY_MAX:-80}
+[ "$DOM0_MIB" -gt 512 ] || die "BENCH_DENSITY_DOM0_MIB must be above dom0_min_memory (512): the storms need dom0's balloon"
 XST="$O/bin/xenshare-stat"
 [ -x "$XST" ] || die "$XST not built"
 GUEST_PAGES=$((GUEST_MIB * 256 + 256))   # RAM and its special pages, with slack
