@@ -6,7 +6,7 @@
 # lines are also kept in $O/bench/results-<UTC date>.jsonl (docs/bench/
 # holds the committed run that docs/performance.md describes).
 # BENCH_ONLY="images convergence" runs a subset of: images firstpass
-# convergence ksm churn dirty scale.  Progress notes go to
+# convergence ksm churn dirty scale density.  Progress notes go to
 # stderr.  Exit status: 0 when every benchmark ran (targets missed are
 # results, not failures), 1 when one could not run.
 set -u
@@ -17,7 +17,7 @@ mkdir -p "$O/bench"
 out="$O/bench/results-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 : > "$out"
 export BENCH_OUT="$out"
-order="images firstpass convergence ksm churn dirty scale"
+order="images firstpass convergence ksm churn dirty scale density"
 [ -n "${BENCH_ONLY:-}" ] && order=$BENCH_ONLY
 failed=
 start=$(date +%s)
@@ -58,6 +58,10 @@ jq -r '
 		"# churn \(.run): \(f(.unshares_per_min)) unshares/min at \(f(.writes_per_min)) writes/min, saved \(f(.saved_avg)) pages (\(f(.saved_fraction_of_stable_ideal * 100))% of the ideal at the end), volatile \(.pages_volatile), daemon \(f(.daemon_cpu_percent))% CPU"
 	elif .bench == "scale" then
 		"# scale: \(.domains) domains, \(f(.guest_gib)) GiB: \(if .pass_complete then "pass \(f(.first_pass_s)) s" else "pass cut at \(f(.s)) s after \(.pages_scanned) pages (extrapolated \(f(.pass_s_extrapolated)) s)" end), saved \(f(.fraction_of_ideal * 100))% of the whole ideal, daemon RSS \(f(.daemon_vmrss_kb / 1024)) MiB (+\(f(.daemon_rss_bytes_per_scanned_page)) B per scanned page, index \(f(.index_bytes_per_page)) B/page), xensim RSS \(f(.xensim_vmrss_kb / 1024)) MiB; verify mismatches \(.verify_mismatches)"
+	elif .bench == "density" then
+		"# density: \(.fitted_with_sharing) guests of \(.guest_mib) MiB on \(.host_mib) MiB with sharing, \(.fitted_without_sharing) without (ratio \(f(.ratio))); fit \(f(.fit_s)) s, daemon CPU \(f(.daemon_cpu_s)) s"
+	elif .bench == "density_storm" then
+		"# storm \(.run) (reserve \(.reserve), dom0_balloon \(.dom0_balloon)): \(.guests_paused) of \(.guests) guests waited, longest wait per guest max \(f(.wait_per_guest_max_ms)) ms p99 \(f(.wait_per_guest_p99_ms)) ms; stuck \(.stuck_guests); dom0 gave \(f(.dom0_ballooned_mib)) MiB; crashed \(.crashed), verify mismatches \(.verify_mismatches)"
 	else "# \(.bench): \(tostring)" end' "$out"
 [ -z "$failed" ] || { echo "# benchmarks that could not run:$failed"; exit 1; }
 exit 0

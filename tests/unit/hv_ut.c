@@ -660,8 +660,10 @@ static void test_enomem_with_ring(void)
 	memcpy(RING_GET_RESPONSE(&back, back.rsp_prod_pvt), &rsp, sizeof(rsp));
 	back.rsp_prod_pvt++;
 	RING_PUSH_RESPONSES(&back);
+	CU_ASSERT(info(hv, b).vcpu_pauses == 0);   /* still waiting: not recorded yet */
 	CU_ASSERT(sim_hv_domain_resume(hv, b) == 0);
 	CU_ASSERT(info(hv, b).paused_vcpus == 0);
+	CU_ASSERT(info(hv, b).vcpu_pauses == 1 && info(hv, b).pause_max_ns > 0);
 	CU_ASSERT(sim_hv_wait_resumed(hv, b, 1) == 0);
 	CU_ASSERT(sim_hv_guest_write(hv, b, 1, 1, 0, "w", 1) == 0);
 	sim_hv_unmap_owner(hv, 5);
@@ -732,6 +734,8 @@ static void test_enomem_no_ring_patched(void)
  * waiting vCPUs and says how many; a second call finds none.  getinfo
  * times the longest wait (longest_pause_ns), from its start to its end.  An unpatched
  * hypervisor has neither op (-ENOSYS), as libxenctrl callers probe for.
+ * The ended wait is recorded: one pause, its length in the total, the
+ * maximum and the histogram bucket of its microseconds.
  */
 static void test_enomem_resume_op(void)
 {
@@ -754,6 +758,7 @@ static void test_enomem_resume_op(void)
 	mk_dom_spec(hv, SIM_DOM_PV, free_frames(hv), 0, false);
 	CU_ASSERT(sim_hv_enomem_resume(hv, 77) == -ESRCH);
 	CU_ASSERT(info(hv, b).longest_pause_ns == 0);
+	CU_ASSERT(info(hv, b).vcpu_pauses == 0 && info(hv, b).pause_max_ns == 0);
 	sim_hv_get_residue(hv, &res);
 	CU_ASSERT(res.unshare_enomem == 0);
 	CU_ASSERT(sim_hv_guest_write(hv, b, 0, 1, 0, "w", 1) == -ENOMEM);
@@ -773,8 +778,28 @@ static void test_enomem_resume_op(void)
 	CU_ASSERT(sim_hv_enomem_resume(hv, b) == 1);
 	CU_ASSERT(info(hv, b).paused_vcpus == 0);
 	CU_ASSERT(info(hv, b).longest_pause_ns == 0);
+	{
+		struct sim_dominfo di = info(hv, b);
+		uint64_t in_hist = 0;
+		unsigned int bucket = 0;
+
+		CU_ASSERT(di.vcpu_pauses == 1);
+		CU_ASSERT(di.pause_max_ns >= 20000000ULL && di.pause_max_ns < 10000000000ULL);
+		CU_ASSERT(di.pause_total_ns == di.pause_max_ns);
+		for (unsigned int i = 0; i < SIM_PAUSE_BUCKETS; i++) {
+			in_hist += di.pause_hist[i];
+			if (di.pause_hist[i])
+				bucket = i;
+		}
+		/* [2^i, 2^(i+1)) microseconds */
+		CU_ASSERT(in_hist == 1);
+		CU_ASSERT((1ULL << bucket) <= di.pause_max_ns / 1000 &&
+			  di.pause_max_ns / 1000 < (2ULL << bucket));
+		CU_ASSERT(info(hv, a).vcpu_pauses == 0);
+	}
 	CU_ASSERT(sim_hv_enomem_waiters(hv, w, 4) == 0);
 	CU_ASSERT(sim_hv_enomem_resume(hv, b) == 0);
+	CU_ASSERT(info(hv, b).vcpu_pauses == 1);   /* nothing was waiting: nothing recorded */
 	CU_ASSERT(sim_hv_wait_resumed(hv, b, 0) == 0);
 	done(hv);
 }

@@ -183,6 +183,90 @@ static void test_enomem_ring_then_destroy(void)
 	host_down();
 }
 
+/*
+ * A storm writes each given gfn exactly once with fresh content and ends
+ * by itself; its vCPUs split the list.  With no free frame, each vCPU
+ * pauses on the shared page it writes, stays paused while no memory comes
+ * (the patched hypervisor's ENOMEM list), and finishes once resumed with
+ * memory back; the waits are recorded, and every page is as written.
+ */
+static void test_storm(void)
+{
+	struct sim_vcpu_params p = { .nr_vcpus = 2, .seed = 5 };
+	struct sim_vcpu_set *set;
+	struct sim_dominfo info;
+	uint32_t a, filler = 0, w[4];
+	uint64_t *gfns;
+	long n;
+
+	host_up(4096, 256);
+	p.domid = make_dom("st", 64, 2);
+	gfns = malloc(10 * sizeof(*gfns));
+	CU_ASSERT_FATAL(gfns != NULL);
+	for (int i = 0; i < 10; i++)
+		gfns[i] = (uint64_t)i * 3;
+	CU_ASSERT_FATAL(sim_vcpus_storm(hv, &p, gfns, 10, &set) == 0);
+	CU_ASSERT(sim_vcpus_storm_pages(set) == 10);
+	for (int i = 0; i < 200 && sim_vcpus_running(set); i++)
+		msleep(10);
+	CU_ASSERT(sim_vcpus_running(set) == 0);
+	CU_ASSERT(sim_vcpus_writes(set) == 10);
+	CU_ASSERT(nonzero_pages(p.domid, 64) == 10);
+	sim_vcpus_free(set);
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	host_down();
+
+	/* patched host, every page of b shared with a, no free frame */
+	{
+		struct sim_hv_config cfg = { .nr_frames = 1024, .dom0_pages = 256, .cpu_vmx = true,
+					     .patched = true };
+		struct sim_dom_spec spec = { .type = SIM_DOM_PVH, .vcpus = 1 };
+		uint64_t total, free_frames;
+
+		CU_ASSERT_FATAL(sim_hv_create(&cfg, &hv) == 0);
+		a = make_dom("a", 128, 1);
+		p.domid = make_dom("b", 128, 2);
+		for (uint64_t g = 0; g < 128; g++) {
+			uint64_t ha, hb;
+
+			CU_ASSERT_FATAL(sim_hv_nominate_gfn(hv, a, g, &ha) == 0);
+			CU_ASSERT_FATAL(sim_hv_nominate_gfn(hv, p.domid, g, &hb) == 0);
+			CU_ASSERT_FATAL(sim_hv_share(hv, a, g, ha, p.domid, g, hb) == 0);
+		}
+		sim_hv_physinfo(hv, &total, &free_frames);
+		snprintf(spec.name, sizeof(spec.name), "filler");
+		spec.nr_pages = spec.max_pages = free_frames - SIM_NR_SPECIAL_PAGES;
+		CU_ASSERT_FATAL(sim_hv_domain_create(hv, &spec, &filler) == 0);
+	}
+	n = sim_hv_shared_gfns(hv, p.domid, &gfns);
+	CU_ASSERT_FATAL(n == 128);
+	CU_ASSERT(gfns[0] == 0 && gfns[127] == 127);
+	free(gfns);
+	CU_ASSERT(sim_hv_shared_gfns(hv, 999, &gfns) == -ESRCH && gfns == NULL);
+	n = sim_hv_shared_gfns(hv, p.domid, &gfns);
+	CU_ASSERT_FATAL(sim_vcpus_storm(hv, &p, gfns, 64, &set) == 0);
+	msleep(100);
+	CU_ASSERT(sim_vcpus_writes(set) == 0);
+	CU_ASSERT(sim_hv_domain_getinfo(hv, p.domid, 1, &info) == 1);
+	CU_ASSERT(info.paused_vcpus == 2 && info.vcpu_pauses == 0);
+	CU_ASSERT(sim_hv_enomem_waiters(hv, w, 4) == 1 && w[0] == p.domid);
+	msleep(100);   /* both have waited at least this long when resumed */
+	/* memory back, then the patch's resume: the storm runs to its end */
+	CU_ASSERT(sim_hv_decrease_reservation(hv, filler, 100) == 100);
+	CU_ASSERT(sim_hv_enomem_resume(hv, p.domid) == 2);
+	for (int i = 0; i < 200 && sim_vcpus_running(set); i++)
+		msleep(10);
+	CU_ASSERT(sim_vcpus_running(set) == 0);
+	CU_ASSERT(sim_vcpus_writes(set) == 64);
+	CU_ASSERT(sim_hv_domain_getinfo(hv, p.domid, 1, &info) == 1);
+	CU_ASSERT(info.paused_vcpus == 0 && info.shr_pages == 64);
+	CU_ASSERT(info.vcpu_pauses == 2 && info.pause_max_ns >= 100000000ULL);
+	CU_ASSERT(info.pause_total_ns >= 2 * 100000000ULL);
+	sim_vcpus_free(set);
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	host_down();
+}
+
 /* Unpatched and no ring: the domain is crashed and its vCPU thread ends by itself. */
 static void test_enomem_crash(void)
 {
@@ -245,4 +329,5 @@ UT_MAIN("vcpu", NULL, NULL,
 	UT(test_pause),
 	UT(test_enomem_ring_then_destroy),
 	UT(test_enomem_crash),
+	UT(test_storm),
 	UT(test_aimed_writes))

@@ -395,6 +395,56 @@ int sim_cli_save(const char *sock, const char *dom, const char *file, bool live,
 	return SIM_EXIT_FAIL;
 }
 
+/*
+ * Every DOM is resolved before the first storm starts, so a typo starts
+ * none; the storms then start one after another without waiting.
+ */
+int sim_cli_storm(const char *sock, uint32_t permille, int ndoms, char **doms)
+{
+	struct cli_conn c;
+	struct dom_table t;
+	uint32_t *ids;
+	int status = SIM_EXIT_FAIL;
+
+	if (cli_connect(sock, 0, &c)) {
+		cli_close(&c);
+		return SIM_EXIT_FAIL;
+	}
+	ids = calloc((size_t)ndoms, sizeof(*ids));
+	if (!ids || fetch_domains(&c, &t) < 0) {
+		fprintf(stderr, "xensim: storm: cannot list domains\n");
+		free(ids);
+		cli_close(&c);
+		return SIM_EXIT_FAIL;
+	}
+	for (int i = 0; i < ndoms; i++) {
+		if (resolve_dom(&t, doms[i], &ids[i])) {
+			fprintf(stderr, "xensim: storm: no domain named or numbered \"%s\"\n", doms[i]);
+			goto out;
+		}
+	}
+	for (int i = 0; i < ndoms; i++) {
+		struct sim_wire_cli_storm h = { .domid = ids[i], .permille = permille };
+		struct iovec iov = { &h, sizeof(h) };
+		const uint8_t *rep;
+		size_t len;
+		int64_t r = cli_call(&c, SIM_OP_CLI_STORM, &iov, 1, &rep, &len, NULL);
+
+		if (r < 0) {
+			fprintf(stderr, "xensim: storm %s: %s\n", doms[i],
+				len ? (const char *)rep : strerror((int)-r));
+			goto out;
+		}
+		printf("%s %" PRId64 "\n", doms[i], r);
+	}
+	status = SIM_EXIT_OK;
+out:
+	free(ids);
+	free_domains(&t);
+	cli_close(&c);
+	return status;
+}
+
 int sim_cli_list(const char *sock, int json)
 {
 	struct cli_conn c;
@@ -427,10 +477,13 @@ int sim_cli_list(const char *sock, int json)
 			       ", \"shr_pages\": %" PRIu64 ", \"max_pages\": %" PRIu64
 			       ", \"nr_gfns\": %" PRIu64 ", \"vcpus\": %u, \"paused_vcpus\": %u"
 			       ", \"longest_vcpu_pause_ms\": %" PRIu64
+			       ", \"vcpu_pauses\": %" PRIu64 ", \"vcpu_pause_total_us\": %" PRIu64
+			       ", \"vcpu_pause_max_us\": %" PRIu64
 			       ", \"state\": \"%s\", \"paused\": %s, \"crashed\": %s",
 			       d->domid, d->tot_pages / 256, d->tot_pages, d->shr_pages,
 			       d->max_pages, d->nr_gfns, d->nr_online_vcpus, d->paused_vcpus,
-			       d->longest_pause_ns / 1000000, st,
+			       d->longest_pause_ns / 1000000, d->vcpu_pauses,
+			       d->pause_total_ns / 1000, d->pause_max_ns / 1000, st,
 			       d->flags & SIM_DOMF_PAUSED ? "true" : "false",
 			       d->flags & SIM_DOMF_CRASHED ? "true" : "false");
 			if (g) {
@@ -439,10 +492,15 @@ int sim_cli_list(const char *sock, int json)
 				printf(", \"mem_sharing_group\": ");
 				json_str(stdout, g->mem_sharing_group);
 				printf(", \"writes\": %" PRIu64 ", \"write_rate\": %" PRIu64
-				       ", \"vcpus_writing\": %u", g->writes, g->write_rate,
-				       g->vcpus_running);
+				       ", \"vcpus_writing\": %u, \"storm_pages\": %" PRIu64
+				       ", \"storm_written\": %" PRIu64 ", \"storm_running\": %s",
+				       g->writes, g->write_rate, g->vcpus_running, g->storm_pages,
+				       g->storm_written, g->storm_running ? "true" : "false");
 			}
-			printf("}");
+			printf(", \"vcpu_pause_hist_us\": [");
+			for (unsigned int b = 0; b < SIM_PAUSE_BUCKETS; b++)
+				printf("%s%" PRIu64, b ? ", " : "", d->pause_hist[b]);
+			printf("]}");
 		} else {
 			char writes[24] = "-";
 

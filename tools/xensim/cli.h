@@ -15,12 +15,15 @@
 #define SIM_EXIT_PANIC 4       /* the host's server: the simulated Xen hit a BUG() */
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Socket path: --socket, else $XENSIM_SOCKET, else the default. */
 const char *sim_cli_socket(const char *opt);
 
 int sim_cli_create(const char *sock, int argc, char **argv);
 int sim_cli_domain_op(const char *sock, const char *what, const char *dom);
+/* `xensim storm`: every DOM's vCPUs rewrite permille/1000 of its shared gfns. */
+int sim_cli_storm(const char *sock, uint32_t permille, int ndoms, char **doms);
 int sim_cli_list(const char *sock, int json);
 int sim_cli_info(const char *sock, int json);
 int sim_cli_verify(const char *sock, int json);

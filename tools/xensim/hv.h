@@ -175,6 +175,8 @@ struct sim_dom_spec {
 #define SIM_DOMF_RUNNING  (1u << 5)
 #define SIM_DOMF_CRASHED  (1u << 6)   /* shutdown with reason crash */
 
+#define SIM_PAUSE_BUCKETS 32
+
 struct sim_dominfo {
 	uint32_t domid;
 	uint32_t flags;          /* SIM_DOMF_* */
@@ -201,6 +203,16 @@ struct sim_dominfo {
 	uint32_t pad;
 	uint8_t uuid[16];
 	char name[64];
+	/*
+	 * vCPU waits on an unshare ENOMEM that have ended since the domain was
+	 * created: how many, their total and longest length, and how many
+	 * lasted [2^i, 2^(i+1)) microseconds (the first bucket also holds
+	 * shorter ones, the last longer ones).  Xen keeps no such record.
+	 */
+	uint64_t vcpu_pauses;
+	uint64_t pause_total_ns;
+	uint64_t pause_max_ns;
+	uint64_t pause_hist[SIM_PAUSE_BUCKETS];
 };
 
 /* dom0 exists from sim_hv_create() on (PV, dom0_pages frames, not sharable). */
@@ -297,6 +309,12 @@ int sim_hv_debug_gfn(struct sim_hv *hv, uint32_t domid, uint64_t gfn);
 int sim_hv_audit(struct sim_hv *hv);
 /* NULL, or why an operation hit a Xen BUG() (hv_share.c): the host is down. */
 const char *sim_hv_panic_reason(struct sim_hv *hv);
+/*
+ * The gfns of domid that map a shared frame, ascending: the number there
+ * are (all of them go into *gfns, malloc'ed, NULL when none), or -ESRCH,
+ * -ENOMEM.  Simulation-only: what a storm of guest writes aims at.
+ */
+long sim_hv_shared_gfns(struct sim_hv *hv, uint32_t domid, uint64_t **gfns);
 long sim_hv_sharing_freed_pages(struct sim_hv *hv);   /* nr_saved_mfns */
 long sim_hv_sharing_used_frames(struct sim_hv *hv);   /* nr_shared_mfns */
 /*

@@ -357,6 +357,10 @@ static void sim_dom_info(const struct sim_dom *d, struct sim_dominfo *info)
 	info->cpu_time_ns = (uint64_t)sim_elapsed_ns(&d->created);
 	info->logdirty = d->logdirty;
 	info->logdirty_faults = d->logdirty_faults;
+	info->vcpu_pauses = d->vcpu_pauses;
+	info->pause_total_ns = d->pause_total_ns;
+	info->pause_max_ns = d->pause_max_ns;
+	memcpy(info->pause_hist, d->pause_hist, sizeof(info->pause_hist));
 	memcpy(info->uuid, d->uuid, sizeof(info->uuid));
 	memcpy(info->name, d->name, sizeof(info->name));
 }

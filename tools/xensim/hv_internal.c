@@ -303,6 +303,27 @@ int sim_p2m_grow(struct sim_dom *d, uint64_t nr_gfns)
  * domain_crash(): the domain is shut down with reason crash; its vCPUs stop.
  * Its memory stays until the toolstack destroys it (on_crash=destroy).
  */
+void sim_vcpu_resumed(struct sim_dom *d, struct sim_vcpu *v)
+{
+	struct timespec now;
+	uint64_t ns, us;
+	unsigned int b = 0;
+
+	if (!v->waiting || sim_vcpu_paused(v))
+		return;
+	v->waiting = false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (uint64_t)((int64_t)(now.tv_sec - v->paused_at.tv_sec) * 1000000000LL +
+			(now.tv_nsec - v->paused_at.tv_nsec));
+	d->vcpu_pauses++;
+	d->pause_total_ns += ns;
+	if (ns > d->pause_max_ns)
+		d->pause_max_ns = ns;
+	for (us = ns / 1000; us > 1 && b < SIM_PAUSE_BUCKETS - 1; us >>= 1)
+		b++;
+	d->pause_hist[b]++;
+}
+
 void sim_dom_crash(struct sim_hv *hv, struct sim_dom *d)
 {
 	fprintf(stderr, "xensim hv: d%u crashed\n", d->domid);

@@ -121,6 +121,7 @@ struct sim_vcpu {
 	bool blocked;              /* vm_event_mark_and_pause(): waiting for ring room */
 	bool enomem_paused;        /* patched, no ring: waiting for VIRQ_ENOMEM handling */
 	struct timespec paused_at; /* when the current wait began (sim_vcpu_pausing()) */
+	bool waiting;              /* a wait is being timed (sim_vcpu_pausing() .. _resumed()) */
 };
 
 /* Paused by the sharing machinery (not by a domain pause). */
@@ -132,8 +133,10 @@ static inline bool sim_vcpu_paused(const struct sim_vcpu *v)
 /* Call before pausing v: a wait that begins now is timed from now. */
 static inline void sim_vcpu_pausing(struct sim_vcpu *v)
 {
-	if (!sim_vcpu_paused(v))
+	if (!sim_vcpu_paused(v)) {
 		clock_gettime(CLOCK_MONOTONIC, &v->paused_at);
+		v->waiting = true;
+	}
 }
 
 struct sim_dom {
@@ -185,7 +188,22 @@ struct sim_dom {
 	uint64_t dirty_count;
 	uint32_t dirty_failed_allocs;
 	uint64_t logdirty_faults;
+	/*
+	 * vCPU waits on an unshare ENOMEM that have ended (sim_vcpu_resumed()):
+	 * how many, their total and the longest, and a histogram of their
+	 * lengths (SIM_PAUSE_BUCKETS, hv.h) from which percentiles are read.
+	 * Xen keeps no such record; xensim's list shows it so that a test can
+	 * say how long guests were frozen by a storm of unshares.
+	 */
+	uint64_t vcpu_pauses, pause_total_ns, pause_max_ns;
+	uint64_t pause_hist[SIM_PAUSE_BUCKETS];
 };
+
+/*
+ * Call after clearing a reason for which v of d waited: when it no longer
+ * waits, the wait that began at sim_vcpu_pausing() is recorded in d.
+ */
+void sim_vcpu_resumed(struct sim_dom *d, struct sim_vcpu *v);
 
 struct sim_map_slot { uint32_t mfn; uint32_t ro; uint32_t rw; };
 

@@ -326,6 +326,7 @@ static void sim_ring_wake_blocked(struct sim_hv *hv, struct sim_dom *d)
 	for (uint32_t v = 0; v < d->nr_vcpus && avail > 0 && d->ring_blocked; v++) {
 		if (d->vcpus[v].blocked) {
 			d->vcpus[v].blocked = false;
+			sim_vcpu_resumed(d, &d->vcpus[v]);
 			d->ring_blocked--;
 			avail--;
 		}
@@ -340,8 +341,10 @@ static void sim_ring_wake_blocked(struct sim_hv *hv, struct sim_dom *d)
  */
 void sim_ring_teardown(struct sim_hv *hv, struct sim_dom *d)
 {
-	for (uint32_t v = 0; v < d->nr_vcpus; v++)
+	for (uint32_t v = 0; v < d->nr_vcpus; v++) {
 		d->vcpus[v].blocked = false;
+		sim_vcpu_resumed(d, &d->vcpus[v]);
+	}
 	d->ring_blocked = 0;
 	d->ring_enabled = false;
 	d->ring_target_producers = d->ring_foreign_producers = 0;
@@ -467,8 +470,10 @@ int sim_hv_domain_resume(struct sim_hv *hv, uint32_t domid)
 		if (rsp.version != VM_EVENT_INTERFACE_VERSION || rsp.vcpu_id >= d->nr_vcpus)
 			continue;
 		v = &d->vcpus[rsp.vcpu_id];
-		if (v->vm_event_pause_count > 0 && (rsp.flags & VM_EVENT_FLAG_VCPU_PAUSED))
+		if (v->vm_event_pause_count > 0 && (rsp.flags & VM_EVENT_FLAG_VCPU_PAUSED)) {
 			v->vm_event_pause_count--;
+			sim_vcpu_resumed(d, v);
+		}
 	}
 	sim_wake_vcpus(hv);
 out:
@@ -507,6 +512,7 @@ int sim_hv_enomem_resume(struct sim_hv *hv, uint32_t domid)
 		for (uint32_t v = 0; v < d->nr_vcpus; v++) {
 			if (d->vcpus[v].enomem_paused) {
 				d->vcpus[v].enomem_paused = false;
+				sim_vcpu_resumed(d, &d->vcpus[v]);
 				rc++;
 			}
 		}
@@ -1035,6 +1041,35 @@ int sim_hv_recent_nominations(struct sim_hv *hv, uint32_t domid, uint64_t *gfns,
 					SIM_RECENT_NOMINATIONS];
 	sim_unlock(hv);
 	return (int)n;
+}
+
+long sim_hv_shared_gfns(struct sim_hv *hv, uint32_t domid, uint64_t **gfns)
+{
+	struct sim_dom *d;
+	uint64_t *out = NULL;
+	long n = 0;
+
+	*gfns = NULL;
+	sim_lock(hv);
+	d = sim_dom_get(hv, domid);
+	if (!d) {
+		n = -ESRCH;
+		goto out;
+	}
+	if (!d->shr_pages)
+		goto out;
+	out = malloc(d->shr_pages * sizeof(*out));
+	if (!out) {
+		n = -ENOMEM;
+		goto out;
+	}
+	for (uint64_t gfn = 0; gfn < d->nr_gfns && (uint64_t)n < d->shr_pages; gfn++)
+		if (d->p2m[gfn].type == SIM_P2M_SHARED)
+			out[n++] = gfn;
+	*gfns = out;
+out:
+	sim_unlock(hv);
+	return n;
 }
 
 void sim_hv_get_residue(struct sim_hv *hv, struct sim_hv_residue *out)

@@ -64,6 +64,11 @@ static const char usage_text[] =
 	"Domains (DOM is a name or an id):\n"
 	"  create FILE.cfg [key=value ...]   create a domain from an xl.cfg file\n"
 	"  destroy DOM | pause DOM | unpause DOM\n"
+	"  storm [--fraction F] DOM...\n"
+	"                    each DOM's vCPUs rewrite F (0..1, default 0.5) of the\n"
+	"                    gfns it shares now, at once and at full speed, pausing\n"
+	"                    on ENOMEM as any guest write does; returns at once\n"
+	"                    (list --json: storm_pages, storm_written)\n"
 	"  list [--json]     Name ID Mem VCPUs State Shared, like xl list\n"
 	"  save [--live] [--checkpoint] [--json] DOM FILE\n"
 	"                    the toolstack's save (xg_sr_save.c, through the drop-in\n"
@@ -344,14 +349,16 @@ struct client_args {
 	const char *socket;
 	int json;
 	long as_domid;
+	long permille;   /* --fraction, in thousandths (storm only; -1: not given) */
 };
 
 static int parse_client(int argc, char **argv, bool allow_json, bool allow_as,
 			struct client_args *a, int *first_arg)
 {
-	enum { O_SOCKET = 256, O_JSON, O_AS };
+	enum { O_SOCKET = 256, O_JSON, O_AS, O_FRACTION };
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, O_SOCKET },
+		{ "fraction", required_argument, NULL, O_FRACTION },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "as", required_argument, NULL, O_AS },
 		{ "help", no_argument, NULL, 'h' },
@@ -360,6 +367,7 @@ static int parse_client(int argc, char **argv, bool allow_json, bool allow_as,
 	int c;
 
 	memset(a, 0, sizeof(*a));
+	a->permille = -1;
 	optind = 1;
 	/* options may come anywhere; "key=value" and paths are arguments */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -378,6 +386,19 @@ static int parse_client(int argc, char **argv, bool allow_json, bool allow_as,
 			if (parse_u64(optarg, 0, 0x7fef, &v))
 				return usage_error("--as: \"%s\" is not a domain id", optarg);
 			a->as_domid = (long)v;
+			break;
+		}
+		case O_FRACTION: {
+			char *end;
+			double f;
+
+			if (strcmp(argv[0], "storm"))
+				return usage_error("%s: --fraction is only for storm", argv[0]);
+			errno = 0;
+			f = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(f >= 0 && f <= 1))
+				return usage_error("--fraction: \"%s\" is not a number from 0 to 1", optarg);
+			a->permille = (long)(f * 1000 + 0.5);
 			break;
 		}
 		case 'h':
@@ -471,6 +492,11 @@ int main(int argc, char **argv)
 		if (nargs != 1)
 			return usage_error("%s: expected exactly one DOM (a name or an id)", cmd);
 		return sim_cli_domain_op(sock, cmd, args[0]);
+	}
+	if (!strcmp(cmd, "storm")) {
+		if (nargs < 1)
+			return usage_error("%s: expected one DOM or more (names or ids)", cmd);
+		return sim_cli_storm(sock, a.permille < 0 ? 500 : (uint32_t)a.permille, nargs, args);
 	}
 	if (!strcmp(cmd, "list") || !strcmp(cmd, "info") || !strcmp(cmd, "verify") ||
 	    !strcmp(cmd, "frames") || !strcmp(cmd, "stop")) {

@@ -52,6 +52,7 @@ struct sim_guest {
 	struct sim_guest_cfg cfg;
 	char vm_path[64];             /* /vm/<uuid> */
 	struct sim_vcpu_set *vcpus;
+	struct sim_vcpu_set *storm;   /* the last `xensim storm` (NULL: none) */
 	bool released;               /* @releaseDomain fired (crashed, preserved) */
 };
 

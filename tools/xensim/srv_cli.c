@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * srv_cli.c - the requests of the xensim command line: create, verify,
- * stop, the guests' details, the leak checks, the shared frames and the
- * fault counters.
+ * stop, the guests' details, the leak checks, the shared frames, the
+ * fault counters and the guests' write storms.
  *
  * DOC: Overview
  *
@@ -133,6 +133,9 @@ void srv_op_cli(struct sim_server *srv, struct sim_client *c, uint32_t op,
 			out[n].domid = g->domid;
 			out[n].vcpus_running = sim_vcpus_running(g->vcpus);
 			out[n].writes = sim_vcpus_writes(g->vcpus);
+			out[n].storm_pages = sim_vcpus_storm_pages(g->storm);
+			out[n].storm_written = sim_vcpus_writes(g->storm);
+			out[n].storm_running = sim_vcpus_running(g->storm);
 			out[n].write_rate = (uint64_t)g->cfg.write_rate;
 			out[n].working_set = g->cfg.working_set;
 			memcpy(out[n].mem_sharing, g->cfg.mem_sharing, sizeof(out[n].mem_sharing));
@@ -164,6 +167,28 @@ void srv_op_cli(struct sim_server *srv, struct sim_client *c, uint32_t op,
 	case SIM_OP_CLI_FRAMES:
 		cli_frames(srv, r);
 		return;
+	case SIM_OP_CLI_STORM: {
+		struct sim_wire_cli_storm h;
+		struct sim_guest *g;
+
+		if (len < sizeof(h)) {
+			r->ret = -EINVAL;
+			srv_set_text(srv, r, "malformed storm request");
+			return;
+		}
+		memcpy(&h, p, sizeof(h));
+		g = srv_guest_find(srv, h.domid);
+		if (!g || h.permille > 1000) {
+			r->ret = g ? -EINVAL : -ESRCH;
+			srv_set_text(srv, r, g ? "storm: fraction out of 0..1" :
+				     "storm: not a guest xensim created");
+			return;
+		}
+		r->ret = srv_guest_storm(srv, g, h.permille, msg, sizeof(msg));
+		if (r->ret < 0)
+			srv_set_text(srv, r, msg);
+		return;
+	}
 	case SIM_OP_CLI_FAULTS: {
 		struct sim_fault_stats st;
 

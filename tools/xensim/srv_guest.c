@@ -220,11 +220,14 @@ int srv_guest_destroy(struct sim_server *srv, struct sim_guest *g)
 	int rc;
 
 	sim_vcpus_stop(g->vcpus);
+	sim_vcpus_stop(g->storm);
 	rc = sim_hv_domain_destroy(srv->hv, g->domid);
 	if (rc && rc != -ESRCH)
 		srv_log("dom%u: destroy failed: %s", g->domid, strerror(-rc));
 	sim_vcpus_free(g->vcpus);
+	sim_vcpus_free(g->storm);
 	g->vcpus = NULL;
+	g->storm = NULL;
 	snprintf(path, sizeof(path), "/local/domain/%u", g->domid);
 	sim_store_rm(srv->store, 0, path);
 	if (g->vm_path[0])
@@ -474,4 +477,51 @@ int srv_guest_create(struct sim_server *srv, const char *filename, const char *b
 fail:
 	free(g);
 	return rc;
+}
+
+/*
+ * `xensim storm`: the vCPUs of g rewrite permille/1000 of the gfns that
+ * are shared now (a seeded draw per gfn), at once.  One storm at a time
+ * per guest; the last one's counts stay until the next.
+ */
+long srv_guest_storm(struct sim_server *srv, struct sim_guest *g, uint32_t permille,
+		     char *msg, size_t msglen)
+{
+	uint64_t *gfns, n = 0, rng;
+	long nr;
+	int rc;
+
+	if (sim_vcpus_running(g->storm)) {
+		cli_error(msg, msglen, "\"%s\": its last storm is still writing", g->cfg.spec.name);
+		return -EBUSY;
+	}
+	sim_vcpus_free(g->storm);
+	g->storm = NULL;
+	nr = sim_hv_shared_gfns(srv->hv, g->domid, &gfns);
+	if (nr < 0) {
+		cli_error(msg, msglen, "\"%s\": listing its shared gfns: %s", g->cfg.spec.name,
+			  strerror((int)-nr));
+		return nr;
+	}
+	rng = g->cfg.seed ^ 0x53544f524dULL;
+	for (long i = 0; i < nr; i++) {
+		uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		if ((z ^ (z >> 31)) % 1000 < permille)
+			gfns[n++] = gfns[i];
+	}
+	struct sim_vcpu_params vp = {
+		.domid = g->domid, .nr_vcpus = g->cfg.spec.vcpus, .seed = g->cfg.seed,
+	};
+	rc = sim_vcpus_storm(srv->hv, &vp, gfns, n, &g->storm);
+	if (rc) {
+		cli_error(msg, msglen, "\"%s\": starting the storm: %s", g->cfg.spec.name,
+			  strerror(-rc));
+		return rc;
+	}
+	srv_log("dom%u (%s): storm of %" PRIu64 " writes over %ld shared gfns", g->domid,
+		g->cfg.spec.name, n, nr);
+	return (long)n;
 }

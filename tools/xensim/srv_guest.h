@@ -23,6 +23,12 @@ struct sim_guest *srv_guest_find(struct sim_server *srv, uint32_t domid);
  * @releaseDomain fired.  Returns the hypervisor's answer (0 if it was gone).
  */
 int srv_guest_destroy(struct sim_server *srv, struct sim_guest *g);
+/*
+ * `xensim storm`: g's vCPUs rewrite permille/1000 of its shared gfns at
+ * once.  Returns the pages the storm writes, or -errno with msg set.
+ */
+long srv_guest_storm(struct sim_server *srv, struct sim_guest *g, uint32_t permille,
+		     char *msg, size_t msglen);
 /* Crashed guests: @releaseDomain, then on_crash (every tick of the loop). */
 void srv_guests_check(struct sim_server *srv);
 /* dom0's own nodes, written once at start. */

@@ -26,6 +26,13 @@
  * paused guest does not catch up afterwards.  -ESRCH (destroyed, dying,
  * crashed) ends the thread.
  *
+ * Storms (sim_vcpus_storm()): a set whose threads write a given list of
+ * gfns once each, as fast as the hypervisor lets them, vCPU i taking
+ * every nr_vcpus-th entry from i, and then end: the guest rewriting a
+ * large part of its memory at once (a reboot, a cache refill), which is
+ * what breaks shares faster than free memory can follow.  Their writes
+ * pause and retry exactly as the paced writers' do.
+ *
  * Invariant: set->running counts live threads; sim_vcpus_free() joins all.
  */
 #include "vcpu.h"
@@ -58,6 +65,7 @@ struct sim_vcpu_set {
 	atomic_bool stop;
 	atomic_uint_fast64_t writes;
 	atomic_uint running;
+	bool storm;              /* write ws once each at full speed, then end */
 	struct sim_vcpu *vcpus;
 };
 
@@ -183,13 +191,98 @@ out:
 	return NULL;
 }
 
+static void *vcpu_storm_main(void *arg)
+{
+	struct sim_vcpu *v = arg;
+	struct sim_vcpu_set *set = v->set;
+	void *page = aligned_alloc(SIM_PAGE_SIZE, SIM_PAGE_SIZE);
+
+	if (!page) {
+		fprintf(stderr, "xensim: dom%u vcpu%u: out of memory, storm stopped\n",
+			set->p.domid, v->index);
+		goto out;
+	}
+	for (uint64_t i = v->index; i < set->nr_ws && !atomic_load(&set->stop); i += set->p.nr_vcpus) {
+		bool blocked = false;
+
+		sim_guest_fill_random(page, set->p.seed ^ 0x73746f726dULL, i);
+		if (vcpu_store(v, set->ws[i], page, &blocked) == -ESRCH)
+			break;
+	}
+out:
+	free(page);
+	atomic_fetch_sub(&set->running, 1);
+	return NULL;
+}
+
+/* Starts the p.nr_vcpus threads of set; on failure the set is freed. */
+static int vcpus_run(struct sim_vcpu_set *set)
+{
+	int rc = 0;
+
+	set->vcpus = calloc(set->p.nr_vcpus, sizeof(*set->vcpus));
+	if (!set->vcpus) {
+		free(set->ws);
+		free(set);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < set->p.nr_vcpus; i++) {
+		set->vcpus[i].set = set;
+		set->vcpus[i].index = i;
+		atomic_fetch_add(&set->running, 1);
+		rc = -pthread_create(&set->vcpus[i].thread, NULL,
+				     set->storm ? vcpu_storm_main : vcpu_main, &set->vcpus[i]);
+		if (rc) {
+			atomic_fetch_sub(&set->running, 1);
+			break;
+		}
+		set->vcpus[i].started = true;
+	}
+	if (rc) {
+		sim_vcpus_stop(set);
+		sim_vcpus_free(set);
+	}
+	return rc;
+}
+
+int sim_vcpus_storm(struct sim_hv *hv, const struct sim_vcpu_params *p, uint64_t *gfns,
+		    uint64_t nr, struct sim_vcpu_set **out)
+{
+	struct sim_vcpu_set *set;
+	int rc;
+
+	*out = NULL;
+	if (p->nr_vcpus == 0) {
+		free(gfns);
+		return -EINVAL;
+	}
+	set = calloc(1, sizeof(*set));
+	if (!set) {
+		free(gfns);
+		return -ENOMEM;
+	}
+	set->hv = hv;
+	set->p = *p;
+	set->storm = true;
+	set->ws = gfns;
+	set->nr_ws = nr;
+	atomic_init(&set->stop, false);
+	atomic_init(&set->writes, 0);
+	atomic_init(&set->running, 0);
+	rc = vcpus_run(set);
+	if (rc)
+		return rc;
+	*out = set;
+	return 0;
+}
+
 int sim_vcpus_start(struct sim_hv *hv, const struct sim_vcpu_params *p,
 		    struct sim_vcpu_set **out)
 {
 	struct sim_vcpu_set *set;
 	uint64_t rng = p->seed ^ 0x77736574ULL;
 	uint64_t *all;
-	int rc = 0;
+	int rc;
 
 	*out = NULL;
 	set = calloc(1, sizeof(*set));
@@ -207,10 +300,7 @@ int sim_vcpus_start(struct sim_hv *hv, const struct sim_vcpu_params *p,
 	set->nr_ws = p->working_set && p->working_set < p->nr_pages ? p->working_set : p->nr_pages;
 	/* A seeded choice of distinct gfns: the first nr_ws of a partial shuffle. */
 	all = malloc(p->nr_pages * sizeof(*all));
-	set->vcpus = calloc(p->nr_vcpus, sizeof(*set->vcpus));
-	if (!all || !set->vcpus) {
-		free(all);
-		free(set->vcpus);
+	if (!all) {
 		free(set);
 		return -ENOMEM;
 	}
@@ -226,22 +316,9 @@ int sim_vcpus_start(struct sim_hv *hv, const struct sim_vcpu_params *p,
 	set->ws = realloc(all, set->nr_ws * sizeof(*all));
 	if (!set->ws)
 		set->ws = all;
-	for (uint32_t i = 0; i < p->nr_vcpus; i++) {
-		set->vcpus[i].set = set;
-		set->vcpus[i].index = i;
-		atomic_fetch_add(&set->running, 1);
-		rc = -pthread_create(&set->vcpus[i].thread, NULL, vcpu_main, &set->vcpus[i]);
-		if (rc) {
-			atomic_fetch_sub(&set->running, 1);
-			break;
-		}
-		set->vcpus[i].started = true;
-	}
-	if (rc) {
-		sim_vcpus_stop(set);
-		sim_vcpus_free(set);
+	rc = vcpus_run(set);
+	if (rc)
 		return rc;
-	}
 	*out = set;
 	return 0;
 }
@@ -268,6 +345,11 @@ void sim_vcpus_free(struct sim_vcpu_set *set)
 uint64_t sim_vcpus_writes(const struct sim_vcpu_set *set)
 {
 	return set ? atomic_load(&((struct sim_vcpu_set *)set)->writes) : 0;
+}
+
+uint64_t sim_vcpus_storm_pages(const struct sim_vcpu_set *set)
+{
+	return set && set->storm ? set->nr_ws : 0;
 }
 
 uint32_t sim_vcpus_running(const struct sim_vcpu_set *set)

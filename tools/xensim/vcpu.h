@@ -30,6 +30,14 @@ struct sim_vcpu_params {
 int sim_vcpus_start(struct sim_hv *hv, const struct sim_vcpu_params *p,
 		    struct sim_vcpu_set **out);
 /*
+ * A storm: p->nr_vcpus threads write the nr gfns of gfns (taken over,
+ * freed with the set) once each with fresh content, at full speed, then
+ * end; sim_vcpus_writes() counts the writes done.  p->rate and
+ * p->working_set are not used.
+ */
+int sim_vcpus_storm(struct sim_hv *hv, const struct sim_vcpu_params *p, uint64_t *gfns,
+		    uint64_t nr, struct sim_vcpu_set **out);
+/*
  * Stopping is two steps because a vCPU may sleep inside the hypervisor
  * (paused on ENOMEM): tell the threads to stop, make the hypervisor wake
  * them (destroy the domain), then join and free.
@@ -38,5 +46,7 @@ void sim_vcpus_stop(struct sim_vcpu_set *set);
 void sim_vcpus_free(struct sim_vcpu_set *set);
 uint64_t sim_vcpus_writes(const struct sim_vcpu_set *set);
 uint32_t sim_vcpus_running(const struct sim_vcpu_set *set);
+/* The gfns a storm set was given (0 for a paced set). */
+uint64_t sim_vcpus_storm_pages(const struct sim_vcpu_set *set);
 
 #endif /* XENSIM_VCPU_H */

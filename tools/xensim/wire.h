@@ -143,6 +143,7 @@ enum sim_wire_op {
 				      * memfd whose whole content is the records of
 				      * sim_hv_shared_frames() (`frames`) */
 	SIM_OP_CLI_FAULTS,           /* -> struct sim_fault_stats (fault.h; `info`) */
+	SIM_OP_CLI_STORM,            /* sim_wire_cli_storm -> ret = pages the storm writes */
 };
 
 #define SIM_WIRE_MAX_MISMATCH 1024
@@ -153,10 +154,20 @@ struct sim_wire_cli_create {
 };
 
 /* What the simulation knows about a guest beyond struct sim_dominfo. */
+/* `xensim storm`: the domain's vCPUs rewrite permille/1000 of its shared gfns */
+struct sim_wire_cli_storm {
+	uint32_t domid;
+	uint32_t permille;
+};
+
 struct sim_wire_cli_guest {
 	uint32_t domid;
 	uint32_t vcpus_running;      /* writer threads alive */
 	uint64_t writes;             /* guest page writes done by its vCPU threads */
+	uint64_t storm_pages;        /* pages the last storm was given (0: none) */
+	uint64_t storm_written;      /* of those, written so far */
+	uint32_t storm_running;      /* storm threads alive */
+	uint32_t pad;
 	uint64_t write_rate;         /* sim_write_rate */
 	uint64_t working_set;        /* sim_working_set */
 	char mem_sharing[16];        /* "" when the key was absent */
