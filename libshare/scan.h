@@ -7,6 +7,7 @@
 #ifndef SHR_SCAN_H
 #define SHR_SCAN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dom.h"
@@ -34,7 +35,9 @@ struct shr_scan {
 	int *err;
 	uint64_t *fp;
 	uint8_t *zero;
+	bool *hole;
 	unsigned int cap;
+	bool no_types;               /* the hypervisor cannot tell holes: map them */
 	/* the pass (its start, end and schedule are the engine's) */
 	uint64_t pass;               /* number of the current pass */
 	uint64_t pages_total;        /* gfns in the pass (0: no pass running) */
