@@ -8,8 +8,16 @@
  * A pass walks the scanned domains one after the other, each from gfn 0 to
  * nr_gfns - 1.  A batch is up to batch_pages gfns that are due this pass
  * (page_state.h: backed-off pages are skipped without being mapped), mapped
- * read-only with ONE xenforeignmemory_map() call: holes and unmappable
- * pages come back in err[] and are only recorded, never read.  All pages
+ * read-only with ONE xenforeignmemory_map() call.  Holes are not mapped:
+ * the gfns of a batch that may be holes (never looked at, or a hole last
+ * time) are first asked their page type, 1024 to a hypercall
+ * (shr_xen_gfn_holes), and those with no page behind them are recorded as
+ * holes and left out of the mapping.  That matters because a PVH guest's
+ * p2m reaches up to its special pages just below 4 GiB: a guest of 128 MiB
+ * has some 32 thousand pages among a million gfns, and a mapping costs dom0
+ * a page-table update for every gfn, refused or not.  A hypervisor that
+ * cannot give page types (said once in the log) gets its holes mapped;
+ * they come back in err[] and are only recorded, never read.  All pages
  * are fingerprinted, then the whole batch is unmapped BEFORE anything is
  * nominated: a page we still map holds an extra reference, and nominate
  * fails with E2BIG on it.  Only then are the pages classified and offered
@@ -77,10 +85,12 @@ void shr_scan_fini(struct shr_scan *sc)
 	free(sc->err);
 	free(sc->fp);
 	free(sc->zero);
+	free(sc->hole);
 	sc->gfns = NULL;
 	sc->err = NULL;
 	sc->fp = NULL;
 	sc->zero = NULL;
+	sc->hole = NULL;
 	sc->cap = 0;
 }
 
@@ -93,7 +103,8 @@ int shr_scan_resize(struct shr_scan *sc, unsigned int batch_pages)
 	sc->err = calloc(batch_pages, sizeof(*sc->err));
 	sc->fp = calloc(batch_pages, sizeof(*sc->fp));
 	sc->zero = calloc(batch_pages, sizeof(*sc->zero));
-	if (!sc->gfns || !sc->err || !sc->fp || !sc->zero) {
+	sc->hole = calloc(batch_pages, sizeof(*sc->hole));
+	if (!sc->gfns || !sc->err || !sc->fp || !sc->zero || !sc->hole) {
 		shr_scan_fini(sc);
 		return -ENOMEM;
 	}
@@ -572,6 +583,71 @@ static unsigned int look_batch(struct shr_scan *sc, struct shr_dom *d, unsigned 
 	return n;
 }
 
+/* A gfn with no page behind it: a share it held is gone (ballooned out,
+ * paged), and holes stay holes for long: looked at rarely. */
+static void scan_hole(struct shr_scan *sc, struct shr_dom *d, uint32_t gfn)
+{
+	enum shr_pstate s = shr_ps_state(d->pages.pstate[gfn]);
+
+	if (s != SHR_PS_HOLE) {
+		if (s == SHR_PS_SHARED || s == SHR_PS_SOURCE) {
+			d->unshares++;
+			sc->st->unshares++;
+		}
+		shr_page_forget(sc->doms, d, gfn, SHR_PS_HOLE);
+	}
+	shr_pages_back_off(&d->pages, gfn);
+}
+
+/*
+ * The holes of a batch, without mapping it (see the overview): the gfns
+ * never looked at or holes last time are asked their page type; holes are
+ * recorded and dropped from sc->gfns.  Returns the gfns left to map, or
+ * 0 with the domain marked gone.
+ */
+static unsigned int scan_drop_holes(struct shr_scan *sc, struct shr_dom *d, unsigned int n)
+{
+	unsigned int k = 0, j = 0, i;
+	uint64_t *ask = sc->fp;         /* free until the batch is fingerprinted */
+	int rc;
+
+	if (sc->no_types)
+		return n;
+	for (i = 0; i < n; i++) {
+		enum shr_pstate s = shr_ps_state(d->pages.pstate[sc->gfns[i]]);
+
+		if (s == SHR_PS_NEW || s == SHR_PS_HOLE)
+			ask[k++] = sc->gfns[i];
+	}
+	for (i = 0; i < k; i += SHR_XEN_TYPE_BATCH) {
+		unsigned int m = k - i < SHR_XEN_TYPE_BATCH ? k - i : SHR_XEN_TYPE_BATCH;
+
+		rc = shr_xen_gfn_holes(sc->xen, d->domid, ask + i, m, sc->hole + i);
+		if (rc == -ESRCH) {
+			shr_dom_mark_gone(d, rc, "page types");
+			return 0;
+		}
+		if (rc) {
+			shr_warn("d%u gfn 0x%llx: page types of %u gfns: errno %d: holes are "
+				 "mapped to be found from now on", d->domid,
+				 (unsigned long long)ask[i], m, -rc);
+			sc->no_types = true;
+			return n;
+		}
+	}
+	/* sc->gfns and ask[] are in the same order: keep the pages */
+	for (i = 0, k = 0; i < n; i++) {
+		uint32_t gfn = (uint32_t)sc->gfns[i];
+		enum shr_pstate s = shr_ps_state(d->pages.pstate[gfn]);
+
+		if ((s == SHR_PS_NEW || s == SHR_PS_HOLE) && sc->hole[k++])
+			scan_hole(sc, d, gfn);
+		else
+			sc->gfns[j++] = gfn;
+	}
+	return j;
+}
+
 /* First domain with gfns left in this pass, or NULL at the end. */
 static struct shr_dom *scan_next_dom(struct shr_scan *sc)
 {
@@ -615,6 +691,8 @@ int shr_scan_batch(struct shr_scan *sc)
 			sc->gfns[n++] = gfn;
 	}
 	sc->pages_done += examined;
+	if (n)
+		n = scan_drop_holes(sc, d, n);
 	if (!n)
 		return (int)examined;
 
@@ -663,18 +741,7 @@ int shr_scan_batch(struct shr_scan *sc)
 		uint32_t gfn = (uint32_t)sc->gfns[i];
 
 		if (sc->err[i]) {
-			enum shr_pstate s = shr_ps_state(d->pages.pstate[gfn]);
-
-			if (s != SHR_PS_HOLE) {
-				if (s == SHR_PS_SHARED || s == SHR_PS_SOURCE) {
-					/* ballooned out or paged: the share is gone */
-					d->unshares++;
-					sc->st->unshares++;
-				}
-				shr_page_forget(sc->doms, d, gfn, SHR_PS_HOLE);
-			}
-			/* holes stay holes for long: look rarely */
-			shr_pages_back_off(&d->pages, gfn);
+			scan_hole(sc, d, gfn);
 			continue;
 		}
 		if (shr_ps_state(d->pages.pstate[gfn]) == SHR_PS_HOLE) {

@@ -7,6 +7,7 @@
 #ifndef SHR_SCAN_H
 #define SHR_SCAN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dom.h"
@@ -16,9 +17,13 @@
 #include "stats.h"
 #include "xen.h"
 
-/* gfns examined per batch at most (due or not): bounds a slice's latency
- * when most pages of a stretch are backed off. */
-#define SHR_SCAN_EXAMINE_FACTOR 16u
+/* gfns examined per batch at most (due or not), in batch_pages: bounds a
+ * slice's latency when most pages of a stretch are backed off or holes.
+ * Passing over a gfn costs a load; a mapping call costs dom0 an mmap, an
+ * ioctl and an munmap with its TLB flush whatever the pages in it, so the
+ * bound is wide enough that resting pages, holes and a dirty log's few
+ * bits still fill whole batches (1024 x 256 gfns: a 1 GiB stretch). */
+#define SHR_SCAN_EXAMINE_FACTOR 1024u
 /* pages left nominated released per batch at most (the rest next look) */
 #define SHR_RELEASE_MAX 64u
 
@@ -34,7 +39,9 @@ struct shr_scan {
 	int *err;
 	uint64_t *fp;
 	uint8_t *zero;
+	bool *hole;
 	unsigned int cap;
+	bool no_types;               /* the hypervisor cannot tell holes: map them */
 	/* the pass (its start, end and schedule are the engine's) */
 	uint64_t pass;               /* number of the current pass */
 	uint64_t pages_total;        /* gfns in the pass (0: no pass running) */

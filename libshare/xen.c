@@ -20,6 +20,15 @@
  * (xc_memshr_enomem_waiters/_resume); they are looked up the same way and
  * used only after a VIRQ_ENOMEM, which only the patched hypervisor raises.
  *
+ * Holes are told apart without mapping them: xc_get_pfn_type_batch()
+ * (XEN_DOMCTL_getpageframeinfo3, up to 1024 gfns a call) gives each gfn's
+ * page type, XTAB for a gfn with no page behind it.  A foreign mapping of
+ * a hole costs dom0 a page-table update per gfn that the hypervisor then
+ * refuses; a PVH guest's p2m reaches its special pages just below 4 GiB,
+ * so most of its gfns are holes.  The call is exported by Xen 4.17's
+ * libxenctrl (version VERS_4.17.0) but declared only in its private
+ * header, hence the declaration below.
+ *
  * Invariants: every successful shr_xen_map() is matched by one
  * shr_xen_unmap() (live_mappings counts them, the audit checks it is 0
  * between batches); counters are incremented for every call that crosses
@@ -38,6 +47,10 @@
 #include <xenevtchn.h>
 #include <xendevicemodel.h>
 #include <xenforeignmemory.h>
+
+/* libxenctrl's xc_private.h (exported, not in xenctrl.h): arr[i] holds a
+ * gfn on entry and its XEN_DOMCTL_PFINFO_* type on return. */
+int xc_get_pfn_type_batch(xc_interface *xch, uint32_t dom, unsigned int num, xen_pfn_t *arr);
 #include <xen/hvm/params.h>
 #include <xen/vm_event.h>
 
@@ -239,6 +252,25 @@ void shr_xen_unmap(struct shr_xen *x, void *addr, unsigned int n)
 	if (xenforeignmemory_unmap(x->fmem, addr, n) < 0)
 		shr_err("unmap of %u pages at %p failed: errno %d", n, addr, errno);
 	x->cnt.live_mappings--;
+}
+
+int shr_xen_gfn_holes(struct shr_xen *x, uint32_t domid, const uint64_t *gfns, unsigned int n,
+		      bool *hole)
+{
+	xen_pfn_t arr[SHR_XEN_TYPE_BATCH];
+
+	if (!n || n > SHR_XEN_TYPE_BATCH)
+		return -EINVAL;
+	memcpy(arr, gfns, (size_t)n * sizeof(*arr));
+	x->cnt.hypercalls++;
+	if (xc_get_pfn_type_batch(x->xch, domid, n, arr) < 0)
+		return neg_errno(-1);
+	for (unsigned int i = 0; i < n; i++) {
+		xen_pfn_t t = arr[i] & XEN_DOMCTL_PFINFO_LTAB_MASK;
+
+		hole[i] = t == XEN_DOMCTL_PFINFO_XTAB || t == XEN_DOMCTL_PFINFO_BROKEN;
+	}
+	return 0;
 }
 
 int shr_xen_memshr_control(struct shr_xen *x, uint32_t domid, bool enable)

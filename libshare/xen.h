@@ -55,6 +55,15 @@ int shr_xen_map(struct shr_xen *x, uint32_t domid, bool writable,
 		const uint64_t *gfns, unsigned int n, int *err, void **addr);
 void shr_xen_unmap(struct shr_xen *x, void *addr, unsigned int n);
 
+/* gfns per shr_xen_gfn_holes() call at most (XEN_DOMCTL_getpageframeinfo3) */
+#define SHR_XEN_TYPE_BATCH 1024u
+/* Which of n gfns (n <= SHR_XEN_TYPE_BATCH) have no page a mapping could
+ * read: hole[i] is true for a hole of the p2m, a gfn past its end, a page
+ * paged out or broken, a hypervisor-owned special page.  One hypercall,
+ * no mapping.  0 or -errno (-ESRCH: the domain is gone). */
+int shr_xen_gfn_holes(struct shr_xen *x, uint32_t domid, const uint64_t *gfns, unsigned int n,
+		      bool *hole);
+
 /* What the hypervisor says of one pair (docs/design.md, "Results"). */
 enum shr_verdict {
 	SHR_SHARED = 0,        /* merged (or both gfns were on one frame already) */

@@ -621,6 +621,9 @@ DAEMON_ENV=
 say "batched op in this image's hypervisor and libxenctrl: $E2E_HV_BATCHED"
 if [ "$E2E_HV_BATCHED" = yes ]; then PROTO1=batched; else PROTO1=auto; fi
 PROTO2=upstream
+# E2E_PHASE2=0: phase 1 only (with its scan-cost and logdirty phases); no
+# guest3, so no ENOMEM and no group phase either.
+[ "${E2E_PHASE2:-1}" = 1 ] || PROTO2=
 if [ "$E2E_MODE" = control ]; then
 	say "control run: no sharer"
 else
@@ -631,9 +634,14 @@ else
 fi
 
 # ------------------------------------------------------------- phase 1
-# Phase "scan cost" (tests/e2e/phase-scancost.sh) runs inside phase 1.
+# Phases "scan cost" (tests/e2e/phase-scancost.sh) and "logdirty"
+# (tests/e2e/phase-logdirty.sh, docs/e2e.md "Dirty-log scanning") run
+# inside phase 1: guest1 writes the logdirty phase's new data before its
+# opt-in.
 . /e2e/phase-scancost.sh
+. /e2e/phase-logdirty.sh
 create_guest guest1 || die guests "xl create guest1 failed"
+ld_prepare
 create_guest guest2 || die guests "xl create guest2 failed"
 wait_for 300 guests_ready_or_lost guest1 guest2
 for g in guest1 guest2; do
@@ -648,6 +656,7 @@ D1=$(domid_of guest1) D2=$(domid_of guest2)
 # guest for the path of hypervisor-patch 0004 (a ring, once enabled, stays
 # with its domain as long as it holds shared pages).
 NORING=$(e2e-probe no-ring "$D1" 2>&1) || die guests "cannot take guest1's ring page away: $NORING"
+ld_prepared || say "guest1 did not write its new data (e2e-newdata) before its opt-in"
 opt_in guest1 && opt_in guest2 || die guests "cannot write the memshare nodes"
 COMMON_PAGES=$(sed -n 's/.*E2E-GUEST guest1 ready .*common=\([0-9]*\).*/\1/p' "$(console_log guest1)" | head -n1)
 [ -n "$COMMON_PAGES" ] || die guests "cannot read common= from guest1's ready line"
@@ -693,8 +702,9 @@ if [ -n "${E2E_INJECT_CRASH:-}" ]; then
 	xen-hvmcrash "$(domid_of "$E2E_INJECT_CRASH")" 2>&1 | sed 's/^/E2E INFO xen-hvmcrash: /'
 fi
 # Phase "scan cost" (phase-scancost.sh): its sampler starts now, its check
-# comes before guest2 is destroyed.
+# comes before guest2 is destroyed.  Phase "logdirty" likewise.
 sc_begin
+ld_begin
 for i in 1 2 3 4 5; do
 	read_hv
 	[ "$INVARIANT" = unsettled ] || break
@@ -757,6 +767,7 @@ OK1=$(verdicts guest1 OK)
 check_verdicts guest-verdicts-after-unshare "guest1:$OK1"
 
 sc_check
+ld_checks
 
 # ------------------------------------------ destroy a guest under the sharer
 read_hv
@@ -779,6 +790,8 @@ else
 	detail="$detail; daemon still lists d$D2 or does not answer: $(daemon_ctl stats | head -c 300)"
 fi
 if [ $ok = 1 ]; then check destroy-guest PASS "$detail"; else check destroy-guest FAIL "$detail"; fi
+# the checkpoint logdirty-save took, restored (phase-logdirty.sh)
+ld_restore
 
 # ------------------------------------------------------------- phase 2
 # guest3 boots while no sharer runs (see opt_in): created with the patched
@@ -824,7 +837,7 @@ if [ -n "$PROTO2" ]; then
 fi
 # Phase "enomem" (tests/e2e/phase-enomem.sh, docs/e2e.md "Unshare ENOMEM"):
 # a guest's unshares with no free host frame; E2E_ENOMEM=0 skips it.
-if [ "${E2E_ENOMEM:-1}" = 1 ] && [ -n "$DAEMON_PID" ]; then
+if [ "${E2E_ENOMEM:-1}" = 1 ] && [ -n "$PROTO2" ] && [ -n "$DAEMON_PID" ]; then
 	. /e2e/phase-enomem.sh
 	phase_enomem
 fi

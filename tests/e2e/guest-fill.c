@@ -32,6 +32,22 @@
  *           (seconds: wall time, which includes any time its vCPU was
  *           paused by the hypervisor waiting for memory).
  *
+ * new data (--write-node NODE, the dirty-log checks of dom0-init.sh): each
+ *           round, before verifying, the guest reads the xenstore node NODE
+ *           like the storm node; when it holds a value it has not written
+ *           yet, the first NEWDATA_PAGES unique pages are overwritten with
+ *           content generated from that value alone, so guests told the
+ *           same value hold newly identical pages.  It prints
+ *             E2E-GUEST <name> newdata tag=<v> pages=<n> gfns=<g>,<g>...
+ *           with the guest frame number of each page (from
+ *           /proc/self/pagemap: a PVH guest's physical frames are its
+ *           gfns), so dom0 can ask the hypervisor whether exactly those
+ *           pages got shared.
+ *
+ * Each round also prints how long rewriting the hot pages took
+ * (hot_write_us= on the next verify line): the cost of the write faults
+ * the hypervisor takes on them (unshares, log-dirty).
+ *
  * The expected XXH3 hash of every page is kept in a table, updated whenever
  * the guest writes a page itself.  Each round re-hashes every page and
  * prints one machine-readable line on the console (hvc0), which dom0 reads
@@ -72,6 +88,7 @@
 #define PAGE 4096u
 #define COMMON_SEED UINT64_C(0x5eed0f0ddba11c0d)
 #define STORM_SEED_XOR UINT64_C(0x570a3570a3570a35)
+#define NEWDATA_PAGES 64
 
 struct fill_layout {
 	size_t common_pages;
@@ -188,6 +205,50 @@ static size_t write_storm(unsigned char *mem, uint64_t *expect, uint64_t *seed_o
 	return to - from;
 }
 
+/*
+ * Overwrite the first NEWDATA_PAGES unique pages with the content the tag
+ * generates (the same in every guest told that tag) and print their gfns.
+ * false when the unique region is too small.
+ */
+static bool write_newdata(const char *name, unsigned char *mem, uint64_t *expect,
+			  uint64_t *seed_of, const struct fill_layout *lay, const char *tag)
+{
+	uint64_t seed = XXH3_64bits(tag, strlen(tag)) ^ COMMON_SEED;
+	char line[NEWDATA_PAGES * 12 + 128];
+	int fd, len;
+
+	if (lay->unique_pages < NEWDATA_PAGES)
+		return false;
+	if (seed == COMMON_SEED || seed == lay->guest_seed)
+		seed++;
+	for (size_t i = lay->common_pages; i < lay->common_pages + NEWDATA_PAGES; i++) {
+		unsigned char *p = mem + i * PAGE;
+
+		seed_of[i] = seed;
+		generate_page(p, seed, i);
+		expect[i] = XXH3_64bits(p, PAGE);
+	}
+	len = snprintf(line, sizeof(line), "E2E-GUEST %s newdata tag=%s pages=%u gfns=", name, tag,
+		       NEWDATA_PAGES);
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	for (size_t i = 0; i < NEWDATA_PAGES && len > 0 && (size_t)len < sizeof(line) - 16; i++) {
+		uintptr_t va = (uintptr_t)(mem + (lay->common_pages + i) * PAGE);
+		uint64_t ent = 0;
+
+		/* bit 63: present; bits 0-54: the frame (needs CAP_SYS_ADMIN) */
+		if (fd < 0 || pread(fd, &ent, sizeof(ent), (off_t)(va / PAGE * sizeof(ent))) !=
+			      (ssize_t)sizeof(ent) || !(ent >> 63))
+			ent = 0;
+		len += snprintf(line + len, sizeof(line) - (size_t)len, "%s%" PRIx64, i ? "," : "",
+				ent & ((UINT64_C(1) << 55) - 1));
+	}
+	if (fd >= 0)
+		close(fd);
+	printf("%s\n", line);
+	fflush(stdout);
+	return true;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -201,7 +262,9 @@ static void usage(FILE *to)
 	fprintf(to, "Usage: guest-fill --name N --seed S [--common-mb M] [--unique-mb M]\n"
 		"                  [--hot-mb M] [--interval SEC] [--rounds R]\n"
 		"                  [--corrupt-page I]  (flip a byte of page I: the check must fail)\n"
-		"                  [--storm-node NODE] (rewrite the common data once NODE reads 1)\n");
+		"                  [--storm-node NODE] (rewrite the common data once NODE reads 1)\n"
+		"                  [--write-node NODE] (new common data in the unique region,\n"
+		"                                       once for each new value of NODE)\n");
 }
 
 /* Rewrite the hot pages for round r and record their new seeds and hashes. */
@@ -283,6 +346,7 @@ int main(int argc, char **argv)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "corrupt-page", required_argument, NULL, 'x' },
 		{ "storm-node", required_argument, NULL, 'S' },
+		{ "write-node", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -298,6 +362,9 @@ int main(int argc, char **argv)
 	long corrupt_page = -1;     /* proves the check can fail: flips a byte */
 	const char *storm_node = NULL;
 	bool storm_done = false;
+	const char *write_node = NULL;
+	char written[16] = "";       /* the write node's value last applied */
+	unsigned long hot_write_us = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		char *end;
@@ -341,6 +408,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'S': storm_node = optarg; break;
+		case 'W': write_node = optarg; break;
 		case 'H': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -411,6 +479,13 @@ int main(int argc, char **argv)
 				storm_done = true;
 			}
 		}
+		if (write_node) {
+			char v[16];
+
+			if (xenbus_read(write_node, v, sizeof(v)) > 0 && strcmp(v, written) &&
+			    write_newdata(name, mem, expect, seed_of, &lay, v))
+				memcpy(written, v, sizeof(written));
+		}
 		for (size_t i = 0; i < total; i++) {
 			/* Hash a copy, so a mismatch can show what was read. */
 			memcpy(snap, mem + i * PAGE, PAGE);
@@ -431,10 +506,15 @@ int main(int argc, char **argv)
 			printf("E2E-GUEST %s round=%lu verify=BAD mismatches=%zu glitches=%lu\n", name,
 			       round, bad, glitches);
 		else
-			printf("E2E-GUEST %s round=%lu verify=OK pages=%zu glitches=%lu\n", name, round,
-			       total, glitches);
+			printf("E2E-GUEST %s round=%lu verify=OK pages=%zu glitches=%lu "
+			       "hot_write_us=%lu\n", name, round, total, glitches, hot_write_us);
 		fflush(stdout);
-		write_hot(mem, expect, seed_of, &lay, round);
+		{
+			double t0 = now_s();
+
+			write_hot(mem, expect, seed_of, &lay, round);
+			hot_write_us = (unsigned long)((now_s() - t0) * 1e6);
+		}
 	}
 	return 0;
 }

@@ -57,8 +57,10 @@ cp "$root/bin/busybox" "$d/bin/busybox"
 ln -s busybox "$d/bin/sh"
 xenbin=$root/usr/lib/xen-4.17/bin
 # xenctx and xen-hvmctx: the registers and stack of a lost guest (dom0-init.sh's
-# diag_guest); xen-hvmcrash: E2E_INJECT_CRASH.
-for p in xl xenstored xenconsoled xen-init-dom0 xenconsole xen-memshare xenctx xen-hvmctx xen-hvmcrash; do
+# diag_guest); xen-hvmcrash: E2E_INJECT_CRASH; libxl-save-helper: xl save
+# and xl restore (phase-logdirty.sh).
+for p in xl xenstored xenconsoled xen-init-dom0 xenconsole xen-memshare xenctx xen-hvmctx xen-hvmcrash \
+	libxl-save-helper; do
 	add_elf "$xenbin/$p" "/usr/lib/xen-4.17/bin/$p"
 done
 for p in xenstore-read xenstore-write xenstore-chmod xenstore-ls xenstore-rm xenstore-list \
@@ -86,6 +88,8 @@ cp "$E2E_SRC/phase-group.sh" "$d/e2e/phase-group.sh"
 # The share that panics an unpatched host (hypervisor-patch 0008) and the
 # frame-to-frame merge (0009).
 add_elf "$bin/e2e-spanning" /usr/sbin/e2e-spanning
+# The dirty-log phase.
+cp "$E2E_SRC/phase-logdirty.sh" "$d/e2e/phase-logdirty.sh"
 # The scan cost (bench-xxh3: raw XXH3).
 cp "$E2E_SRC/phase-scancost.sh" "$d/e2e/phase-scancost.sh"
 for p in xenshared xenshare-stat bench-xxh3; do
@@ -187,6 +191,7 @@ E2E_HV_FROM_SERIES=$patched_xl
 E2E_MODE=${E2E_MODE:-full}
 E2E_INJECT_CRASH=${E2E_INJECT_CRASH:-}
 E2E_ENOMEM=${E2E_ENOMEM:-1}
+E2E_PHASE2=${E2E_PHASE2:-1}
 SET
 (cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/dom0-initrd.gz"
 cp "$vmlinuz" "$work/vmlinuz"

@@ -5,7 +5,7 @@
 # On the real hypervisor, in one boot: the daemon's pages fingerprinted
 # per second of its engine's CPU (pages_scanned / engine_cpu_s, both from
 # `xenshared -C stats`) over a window after its first complete pass (the
-# first pass's merging is over, the p2m's holes are backed off), beside
+# first pass's merging is over), beside
 # bench-xxh3's raw XXH3 rate over SC_RAW_PAGES of guest1's pages copied
 # into dom0 once (e2e-probe dump), measured before and after the window.
 # Under TCG and a shared machine both rates are emulated and noisy: the
@@ -17,6 +17,7 @@
 SC_RAW_PAGES=8192           # guest pages bench-xxh3 hashes (32 MiB)
 SC_PASS_WAIT_S=900          # the first complete pass may take this long
 SC_WINDOW_S=60              # the window after it, at least
+SC_MAP_PAGES=2048           # guest pages e2e-probe mapcost maps each way
 
 sc_info() { echo "E2E INFO scancost t=$(( $(cut -d. -f1 /proc/uptime) - T0 ))s $*"; }
 sc_now() { cut -d' ' -f1 /proc/uptime; }
@@ -26,7 +27,8 @@ sc_sample() {
 	local s k line
 	s=$(daemon_ctl stats)
 	line="t=$(sc_now)"
-	for k in full_scans pages_scanned mapped_pages engine_cpu_s; do
+	for k in full_scans pages_scanned mapped_pages engine_cpu_s hypercalls mappings share_attempts \
+		unshares_rewritten nominations_released; do
 		line="$line $k=$(echo "$s" | grep -o "\"$k\":[0-9.]*" | head -n1 | sed 's/.*://')"
 	done
 	echo "$line process_cpu_s=$(sc_proc_cpu)"
@@ -59,6 +61,22 @@ sc_raw() {
 	sed -n 's/.*"pages_per_cpu_s":\([0-9.]*\).*/\1/p' /tmp/raw.json
 }
 
+# map-cost: where dom0's CPU goes when it reads guest pages through
+# privcmd (e2e-probe mapcost: each way of mapping at batch sizes 1 to
+# 1024, and the per-call and per-page costs fitted), beside the daemon.
+sc_mapcost() {
+	local out rc
+	out=$(e2e-probe mapcost "$D1" "$SC_MAP_PAGES" 2>&1)
+	rc=$?
+	echo "$out" | sed 's/^/E2E INFO scancost /'
+	echo "$out" | sed -n 's/^E2E-PROBE mapcost-fit /E2E MAPCOST /p'
+	if [ "$rc" = 0 ] && [ "$(echo "$out" | grep -c '^E2E-PROBE mapcost-fit ')" -ge 4 ]; then
+		check map-cost PASS "$(echo "$out" | grep '^E2E-PROBE mapcost-fit \|way=local' | sed 's/E2E-PROBE //' | tr '\n' ';')"
+	else
+		check map-cost FAIL "e2e-probe mapcost rc=$rc: $(echo "$out" | tail -n 3 | tr '\n' ' ')"
+	fi
+}
+
 # Right after phase 1's sharing check: the first raw figure, the sampler.
 sc_begin() {
 	SC_ON=no
@@ -73,7 +91,7 @@ sc_begin() {
 
 # scan-cost: after phase 1's verdict checks, before guest2 is destroyed.
 sc_check() {
-	local first last dpg dmap dcpu dproc rate rate_p raw pct detail
+	local first last dpg dmap dcpu dproc rate rate_p raw pct detail dhc dmc dsh drw drl
 	[ "$SC_ON" = yes ] || return 0
 	wait_for "$SC_PASS_WAIT_S" sc_pass_done
 	first=$(sc_first full_scans 1)
@@ -88,17 +106,24 @@ sc_check() {
 	dpg=$(( $(sc_f "$last" pages_scanned) - $(sc_f "$first" pages_scanned) ))
 	dmap=$(( $(sc_f "$last" mapped_pages) - $(sc_f "$first" mapped_pages) ))
 	dcpu=$(sc_sub "$(sc_f "$last" engine_cpu_s)" "$(sc_f "$first" engine_cpu_s)")
+	# what else the engine asked of Xen in the window
+	dhc=$(( $(sc_f "$last" hypercalls) - $(sc_f "$first" hypercalls) ))
+	dmc=$(( $(sc_f "$last" mappings) - $(sc_f "$first" mappings) ))
+	dsh=$(( $(sc_f "$last" share_attempts) - $(sc_f "$first" share_attempts) ))
+	drw=$(( $(sc_f "$last" unshares_rewritten) - $(sc_f "$first" unshares_rewritten) ))
+	drl=$(( $(sc_f "$last" nominations_released) - $(sc_f "$first" nominations_released) ))
 	dproc=$(sc_sub "$(sc_f "$last" process_cpu_s)" "$(sc_f "$first" process_cpu_s)")
 	rate=$(awk -v p="$dpg" -v c="$dcpu" 'BEGIN { if (c > 0) printf "%d", p / c; else print 0 }')
 	rate_p=$(awk -v p="$dpg" -v c="$dproc" 'BEGIN { if (c > 0) printf "%d", p / c; else print 0 }')
 	# the mean of the raw figures that were measured
 	raw=$(echo "$SC_RAW1 $SC_RAW2" | awk '{ for (i = 1; i <= NF; i++) { s += $i; n++ } } END { if (n) printf "%d", s / n; else print 0 }')
 	pct=$(awk -v a="$rate" -v b="$raw" 'BEGIN { if (b > 0) printf "%.1f", 100 * a / b; else print 0 }')
-	echo "E2E SCANCOST daemon_pages_per_cpu_s=$rate raw_pages_per_cpu_s=$raw percent=$pct pages=$dpg gfns_mapped=$dmap engine_cpu_s=$dcpu process_cpu_s=$dproc seconds=$(sc_sub "$(sc_f "$last" t)" "$(sc_f "$first" t)")"
-	detail="scan cost: daemon $rate pages/CPU-s = $pct% of raw XXH3 $raw pages/s (${SC_RAW1:-?} before, ${SC_RAW2:-?} after, $SC_RAW_PAGES guest pages); window $(sc_sub "$(sc_f "$last" t)" "$(sc_f "$first" t)") s after the first complete pass, passes $(sc_f "$first" full_scans) to $(sc_f "$last" full_scans): $dpg pages fingerprinted, $dmap gfns mapped (holes included), $dcpu s engine CPU, $dproc s process CPU ($rate_p pages per process CPU-s)"
+	echo "E2E SCANCOST daemon_pages_per_cpu_s=$rate raw_pages_per_cpu_s=$raw percent=$pct pages=$dpg gfns_mapped=$dmap engine_cpu_s=$dcpu process_cpu_s=$dproc hypercalls=$dhc mappings=$dmc share_attempts=$dsh unshares_rewritten=$drw nominations_released=$drl seconds=$(sc_sub "$(sc_f "$last" t)" "$(sc_f "$first" t)")"
+	detail="scan cost: daemon $rate pages/CPU-s = $pct% of raw XXH3 $raw pages/s (${SC_RAW1:-?} before, ${SC_RAW2:-?} after, $SC_RAW_PAGES guest pages); window $(sc_sub "$(sc_f "$last" t)" "$(sc_f "$first" t)") s after the first complete pass, passes $(sc_f "$first" full_scans) to $(sc_f "$last" full_scans): $dpg pages fingerprinted, $dmap gfns mapped (holes too, where the hypervisor cannot give page types), $dcpu s engine CPU, $dproc s process CPU ($rate_p pages per process CPU-s); meanwhile $dhc hypercalls, $dmc mapping calls, $dsh share attempts, $drw shares found lost to a rewrite, $drl nominations released"
 	if [ "$dpg" -gt 0 ] && [ "$rate" -gt 0 ] && [ "$raw" -gt 0 ]; then
 		check scan-cost PASS "$detail"
 	else
 		check scan-cost FAIL "$detail"
 	fi
+	sc_mapcost
 }

@@ -46,12 +46,42 @@
  *                             0, as a toolstack that gives a guest no sharing
  *                             ring page leaves it (only before a ring is
  *                             enabled: an enabled ring keeps its page)
+ *   e2e-probe shared <dom> <gfn>[,<gfn>...]   (gfns in hex)
+ *                             how many of those gfns are on a frame shared
+ *                             with at least one other gfn (debug_gfn >= 2):
+ *                             E2E-PROBE shared dom=<id> asked=<n> shared=<k>
  *   e2e-probe dump <dom> <file> <pages>
  *                             copies up to <pages> of the domain's pages
  *                             (gfn 0 upwards, holes skipped) into <file>
  *                             through read-only mappings of 1024 gfns, for
  *                             bench-xxh3's raw hash rate over guest pages:
  *                             E2E-PROBE dump dom=<id> pages=<n>
+ *   e2e-probe mapcost <dom> <pages>
+ *                             where dom0's CPU goes when it reads a guest's
+ *                             pages through privcmd as the daemon does: the
+ *                             first <pages> present gfns (and as many holes,
+ *                             gfns from 0x40000 up) mapped read-only in
+ *                             batches of 1, 16, 64, 256 and 1024 gfns, each
+ *                             way timed in the process's CPU time (user and
+ *                             kernel: the hypercalls count) and wall time:
+ *                               map    xenforeignmemory_map + _unmap only
+ *                               hash   the same plus XXH3 over every page
+ *                                      (the daemon's loop)
+ *                               fixed  xenforeignmemory_map2 into one window
+ *                                      reused with MAP_FIXED (the old batch
+ *                                      is dropped by the next mmap), + XXH3
+ *                               holes  map + unmap of hole gfns only
+ *                               local  XXH3 over the same pages copied into
+ *                                      dom0 (no mapping: the raw rate)
+ *                             one line per way and batch size:
+ *                             E2E-PROBE mapcost way=<w> batch=<b> pages=<n>
+ *                             calls=<c> cpu_us=<t> wall_us=<t>
+ *                             us_per_page=<t>; then, per way, the per-call
+ *                             and per-page costs fitted over the batch
+ *                             sizes (least squares of CPU time per call
+ *                             against the batch size):
+ *                             E2E-PROBE mapcost-fit way=<w> per_call_us=<a>
+ *                             per_page_us=<b>
  *
  * Invariant checked by `stats` (from mem_sharing.c): the sum of shr_pages
  * over all domains equals freed + used; a violation exits 3 (judged only on
@@ -69,6 +99,8 @@
 #include <unistd.h>
 #include <xenctrl.h>
 #include <xenforeignmemory.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 #include <xen/hvm/params.h>
 #include <xen/vm_event.h>
 
@@ -375,6 +407,34 @@ static int probe_no_ring(xc_interface *xch, const char *arg)
 	return 0;
 }
 
+static int probe_shared(xc_interface *xch, const char *domarg, const char *list)
+{
+	unsigned long asked = 0, shared = 0;
+	const char *p = list;
+	uint32_t dom;
+
+	if (parse_dom(domarg, &dom))
+		return 2;
+	while (*p) {
+		char *end;
+		unsigned long long gfn;
+
+		errno = 0;
+		gfn = strtoull(p, &end, 16);
+		if (errno || end == p || (*end && *end != ',')) {
+			fprintf(stderr, "e2e-probe: shared: bad gfn list at '%s'\n", p);
+			return 2;
+		}
+		asked++;
+		/* the gfns on the gfn's frame; -1 (EINVAL) for a private page */
+		if (xc_memshr_debug_gfn(xch, dom, (unsigned long)gfn) >= 2)
+			shared++;
+		p = *end ? end + 1 : end;
+	}
+	printf("E2E-PROBE shared dom=%u asked=%lu shared=%lu\n", dom, asked, shared);
+	return 0;
+}
+
 #define DUMP_BATCH 1024
 
 static int probe_dump(xc_interface *xch, char **argv)
@@ -440,6 +500,183 @@ out:
 	return rc;
 }
 
+
+/* ---- mapcost ----------------------------------------------------------- */
+
+#define MC_MAX_PAGES 8192
+#define MC_HOLE_BASE 0x40000ul
+enum mc_way { MC_MAP, MC_HASH, MC_FIXED, MC_HOLES, MC_LOCAL, MC_NR_WAYS };
+static const char *const mc_way_name[MC_NR_WAYS] = { "map", "hash", "fixed", "holes", "local" };
+static const unsigned int mc_batches[] = { 1, 16, 64, 256, 1024 };
+#define MC_NR_BATCHES (sizeof(mc_batches) / sizeof(mc_batches[0]))
+
+static double mc_clock(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* keeps the hashes alive so the compiler cannot drop them */
+static volatile uint64_t mc_sink;
+
+/*
+ * One way at one batch size over the n gfns: returns the CPU microseconds
+ * per call in *per_call, or -1 when a map failed.
+ */
+static int mc_run(xenforeignmemory_handle *fm, uint32_t dom, enum mc_way way, unsigned int batch,
+		  const xen_pfn_t *gfns, unsigned int n, const unsigned char *local, double *per_call)
+{
+	static int errs[1024];
+	unsigned long calls = 0;
+	unsigned char *window = NULL;
+	double c0, w0, cpu, wall;
+	uint64_t h = 0;
+
+	c0 = mc_clock(CLOCK_PROCESS_CPUTIME_ID);
+	w0 = mc_clock(CLOCK_MONOTONIC);
+	for (unsigned int at = 0; at < n; at += batch) {
+		unsigned int k = n - at < batch ? n - at : batch;
+		unsigned char *map;
+
+		calls++;
+		if (way == MC_LOCAL) {
+			for (unsigned int i = 0; i < k; i++)
+				h ^= XXH3_64bits(local + (size_t)(at + i) * XC_PAGE_SIZE, XC_PAGE_SIZE);
+			continue;
+		}
+		if (way == MC_FIXED) {
+			/* the window is always batch pages long: one VMA reused */
+			map = xenforeignmemory_map2(fm, dom, window, PROT_READ, window ? MAP_FIXED : 0,
+						    k, gfns + at, errs);
+			if (map && window && map != window) {
+				fprintf(stderr, "e2e-probe: mapcost: MAP_FIXED moved the window\n");
+				xenforeignmemory_unmap(fm, map, k);
+				map = NULL;
+			}
+		} else {
+			map = xenforeignmemory_map(fm, dom, PROT_READ, k, gfns + at, errs);
+		}
+		if (!map) {
+			fprintf(stderr, "e2e-probe: mapcost: %s batch %u: d%u map at gfn 0x%lx: %s\n",
+				mc_way_name[way], batch, dom, (unsigned long)gfns[at], strerror(errno));
+			if (window)
+				xenforeignmemory_unmap(fm, window, batch);
+			return -1;
+		}
+		if (way != MC_MAP && way != MC_HOLES)
+			for (unsigned int i = 0; i < k; i++)
+				if (!errs[i])
+					h ^= XXH3_64bits(map + (size_t)i * XC_PAGE_SIZE, XC_PAGE_SIZE);
+		if (way == MC_FIXED) {
+			if (!window && k == batch)
+				window = map;
+			else if (!window || k != batch)
+				xenforeignmemory_unmap(fm, map, k);
+		} else {
+			xenforeignmemory_unmap(fm, map, k);
+		}
+	}
+	if (window)
+		xenforeignmemory_unmap(fm, window, batch);
+	cpu = mc_clock(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	wall = mc_clock(CLOCK_MONOTONIC) - w0;
+	mc_sink ^= h;
+	printf("E2E-PROBE mapcost way=%s batch=%u pages=%u calls=%lu cpu_us=%.0f wall_us=%.0f "
+	       "us_per_page=%.2f\n", mc_way_name[way], batch, n, calls, cpu, wall, cpu / n);
+	fflush(stdout);
+	*per_call = cpu / (double)calls;
+	return 0;
+}
+
+static int probe_mapcost(xc_interface *xch, char **argv)
+{
+	static xen_pfn_t gfns[MC_MAX_PAGES], holes[MC_MAX_PAGES], scan[1024];
+	static int errs[1024];
+	xenforeignmemory_handle *fm = NULL;
+	unsigned char *local = NULL;
+	unsigned long want;
+	unsigned int n = 0;
+	xen_pfn_t max_gpfn = 0;
+	uint32_t dom;
+	int rc = 1;
+
+	if (parse_dom(argv[0], &dom) || parse_ulong(argv[1], MC_MAX_PAGES, "pages", &want))
+		return 2;
+	if (xc_domain_maximum_gpfn(xch, dom, &max_gpfn) < 0) {
+		fprintf(stderr, "e2e-probe: mapcost: d%u maximum gpfn: %s\n", dom, strerror(errno));
+		return 1;
+	}
+	fm = xenforeignmemory_open(NULL, 0);
+	local = malloc((size_t)want * XC_PAGE_SIZE);
+	if (!fm || !local) {
+		fprintf(stderr, "e2e-probe: mapcost: %s\n", fm ? "out of memory" : strerror(errno));
+		goto out;
+	}
+	/* the first present gfns, and their bytes for the local rate */
+	for (xen_pfn_t base = 0; base <= max_gpfn && n < want; base += 1024) {
+		unsigned int k = 0;
+		unsigned char *map;
+
+		while (k < 1024 && base + k <= max_gpfn) {
+			scan[k] = base + k;
+			k++;
+		}
+		map = xenforeignmemory_map(fm, dom, PROT_READ, k, scan, errs);
+		if (!map) {
+			fprintf(stderr, "e2e-probe: mapcost: d%u map at gfn 0x%lx: %s\n", dom,
+				(unsigned long)base, strerror(errno));
+			goto out;
+		}
+		for (unsigned int i = 0; i < k && n < want; i++)
+			if (!errs[i]) {
+				memcpy(local + (size_t)n * XC_PAGE_SIZE, map + (size_t)i * XC_PAGE_SIZE,
+				       XC_PAGE_SIZE);
+				gfns[n++] = scan[i];
+			}
+		xenforeignmemory_unmap(fm, map, k);
+	}
+	if (!n) {
+		fprintf(stderr, "e2e-probe: mapcost: d%u has no present gfn\n", dom);
+		goto out;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		holes[i] = MC_HOLE_BASE + i;
+	printf("E2E-PROBE mapcost dom=%u pages=%u max_gpfn=0x%lx\n", dom, n, (unsigned long)max_gpfn);
+	for (enum mc_way way = 0; way < MC_NR_WAYS; way++) {
+		double x[MC_NR_BATCHES], y[MC_NR_BATCHES], sx = 0, sy = 0, sxx = 0, sxy = 0, a, b;
+		unsigned int m = 0;
+
+		for (unsigned int j = 0; j < MC_NR_BATCHES; j++) {
+			if (way == MC_LOCAL && j)
+				break;
+			if (mc_run(fm, dom, way, mc_batches[j], way == MC_HOLES ? holes : gfns, n,
+				   local, &y[m]))
+				goto out;
+			x[m++] = mc_batches[j];
+		}
+		if (m < 2)
+			continue;
+		for (unsigned int j = 0; j < m; j++) {
+			sx += x[j];
+			sy += y[j];
+			sxx += x[j] * x[j];
+			sxy += x[j] * y[j];
+		}
+		b = (m * sxy - sx * sy) / (m * sxx - sx * sx);
+		a = (sy - b * sx) / m;
+		printf("E2E-PROBE mapcost-fit way=%s per_call_us=%.1f per_page_us=%.2f\n",
+		       mc_way_name[way], a, b);
+	}
+	rc = 0;
+out:
+	free(local);
+	if (fm)
+		xenforeignmemory_close(fm);
+	return rc;
+}
+
 static int probe_control(xc_interface *xch, const char *arg)
 {
 	uint32_t dom;
@@ -470,10 +707,13 @@ int main(int argc, char **argv)
 		;
 	else if (argc == 5 && (!strcmp(argv[1], "shr-trace") || !strcmp(argv[1], "dump")))
 		;
+	else if (argc == 4 && (!strcmp(argv[1], "mapcost") || !strcmp(argv[1], "shared")))
+		;
 	else {
 		fprintf(stderr, "Usage: e2e-probe stats | state | control <domid> | ring <domid> |"
 			" no-ring <domid> | shr-trace <domid> <seconds> <rise> |"
-			" dump <domid> <file> <pages>\n");
+			" shared <domid> <gfn,...> | dump <domid> <file> <pages> |"
+			" mapcost <domid> <pages>\n");
 		return 2;
 	}
 	xch = xc_interface_open(NULL, NULL, 0);
@@ -491,6 +731,10 @@ int main(int argc, char **argv)
 		rc = probe_shr_trace(xch, argv + 2);
 	else if (!strcmp(argv[1], "dump"))
 		rc = probe_dump(xch, argv + 2);
+	else if (!strcmp(argv[1], "shared"))
+		rc = probe_shared(xch, argv[2], argv[3]);
+	else if (!strcmp(argv[1], "mapcost"))
+		rc = probe_mapcost(xch, argv + 2);
 	else if (!strcmp(argv[1], "state"))
 		rc = probe_state(xch);
 	else

@@ -40,6 +40,8 @@
  *    one's gfns move to the other (hypervisor-patch 0009; SPANNED with
  *    cfg.no_frame_merge, a series without 0009);
  *  - debug_gfn: the gfns on a shared frame, -EINVAL for a private page;
+ *  - page types (XEN_DOMCTL_getpageframeinfo3): a hole, or a gfn past the
+ *    p2m's end, has none; at most 1024 gfns a call (-E2BIG);
  *  - the counters: per-domain shr_pages and tot_pages, nr_saved_mfns and
  *    nr_shared_mfns, so that sum(shr_pages) = saved + shared always holds
  *    (fx_check);
@@ -1380,6 +1382,34 @@ int shr_xen_map(struct shr_xen *x, uint32_t domid, bool writable,
 	x->maps = m;
 	x->cnt.live_mappings++;
 	*addr = m->addr;
+	return 0;
+}
+
+int shr_xen_gfn_holes(struct shr_xen *x, uint32_t domid, const uint64_t *gfns, unsigned int n,
+		      bool *hole)
+{
+	struct fx_key *keys;
+	struct fx_dom *d;
+	bool injected;
+	int rc;
+
+	x->cnt.hypercalls++;
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n; i++)
+		keys[i] = (struct fx_key){ .domid = domid, .gfn = gfns[i] };
+	injected = call(FX_GFN_TYPES, keys, n, &rc);
+	free(keys);
+	if (injected)
+		return rc;
+	if (n > 1024)
+		return -E2BIG;
+	d = dom_get(domid);
+	if (!d || d->dying)
+		return -ESRCH;
+	for (unsigned int i = 0; i < n; i++)
+		hole[i] = !frame_of(d, gfns[i]);
 	return 0;
 }
 

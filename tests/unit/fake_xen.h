@@ -66,6 +66,7 @@ enum fx_op {
 	FX_SHARING_COUNTERS,
 	FX_MAP,                      /* a whole call: matched on its domain and any gfn */
 	FX_MAP_PAGE,                 /* one page's err[] of a map call */
+	FX_GFN_TYPES,                /* page types of gfns: matched on its domain and any gfn */
 	FX_MEMSHR_CONTROL,
 	FX_NOMINATE,
 	FX_SHARE,                    /* matched on the client; rc as Xen gives it (FX_*_HANDLE_

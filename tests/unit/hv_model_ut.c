@@ -614,6 +614,16 @@ static void op_map(void)
 		return;
 	g = (int)rn((unsigned int)d->nr_pages);
 	gfn = (uint64_t)g;
+	{
+		/* the page type tells the same holes, without a mapping:
+		 * XEN_DOMCTL_PFINFO_XTAB (non-zero), else NOTAB (0); past the
+		 * p2m's end too */
+		uint64_t gfns[2] = { gfn, (uint64_t)d->nr_gfns + rn(4) }, ts[2] = { 0, 0 };
+
+		EXPECT(sim_hv_pfn_types(M.hv, d->domid, gfns, 2, ts), 0, "page type call");
+		EXPECT(ts[0] != 0, d->g[g].state == M_HOLE, "page type of a hole");
+		EXPECT(ts[1] != 0, 1, "page type past the p2m");
+	}
 	rc = sim_hv_map(M.hv, owner, d->domid, &gfn, 1, rw, &mfn, &err);
 	M.stats[S_MAP]++;
 	EXPECT(rc, 0, "map call");

@@ -497,13 +497,14 @@ static void test_frame_adopted(void)
 	fix_done(&f);
 }
 
-/* Proves the backoff schedule reaches the mapping: a page at level L is
- * not mapped at all on the passes it is not due (it costs no
- * mapped_pages), and the ring page is never in a batch. */
+/* Proves the backoff schedule reaches the hypervisor: a page at level L
+ * is not mapped at all on the passes it is not due (it costs no
+ * mapped_pages), a hole is asked its page type only when due and never
+ * mapped, and the ring page is never in a batch. */
 static void test_backed_off_not_mapped(void)
 {
 	struct shr_params p = fix_params();
-	uint64_t before, mapped = 0;
+	uint64_t before, mapped = 0, types;
 	struct fix f;
 
 	p.no_rings = true;
@@ -515,6 +516,7 @@ static void test_backed_off_not_mapped(void)
 	UT_ASSERT_EQ(shr_dom_find(&f.doms, 1)->ring_gfn, NR - 1);
 	UT_ASSERT_EQ(fx_hole(1, 5), 0);
 	fix_pass(&f);                              /* gfn 5: HOLE, level 1 */
+	types = fx_calls(FX_GFN_TYPES);
 	for (int i = 0; i < 8; i++) {
 		before = shr_xen_counters(f.xen)->mapped_pages;
 		fix_pass(&f);
@@ -522,8 +524,96 @@ static void test_backed_off_not_mapped(void)
 	}
 	/* NR - 2 pages every pass; the hole is looked at when due: in pass 1
 	 * (level 1: (1 + 5) % 2 == 0), pass 3 (level 2), then level 3 puts
-	 * its next look at pass 11 */
-	UT_ASSERT_EQ(mapped, 8 * (NR - 2) + 2);
+	 * its next look at pass 11; it is asked its type then, not mapped */
+	UT_ASSERT_EQ(mapped, 8 * (NR - 2));
+	UT_ASSERT_EQ(fx_calls(FX_GFN_TYPES) - types, 2);
+	fix_done(&f);
+}
+
+static unsigned int hole_maps;
+static void count_hole_map(void *arg)
+{
+	(void)arg;
+	hole_maps++;
+}
+
+/* Proves holes are found without mapping them: in a domain whose p2m is
+ * mostly holes (as a PVH guest's, whose p2m reaches its special pages
+ * below 4 GiB), the first pass asks the page types and maps only the
+ * pages; a hole populated later is found on its next look and merged. */
+static void test_holes_not_mapped(void)
+{
+	struct shr_params p = fix_params();
+	struct fix f;
+
+	fix_host(1024, true, 2, NR);                /* the batched op: no compare mappings */
+	fix_fill(1, 0, NR, 100, 1);
+	fix_fill(2, 0, NR, 100, 1);
+	for (uint64_t g = 4; g < NR - 4; g++)
+		UT_ASSERT_EQ(fx_hole(1, g), 0);
+	fix_open(&f, &p);
+	fix_add(&f, 1, SHR_MODE_ON, "g");
+	fix_add(&f, 2, SHR_MODE_ON, "g");
+	/* the first mapping of each of d1's holes is counted */
+	hole_maps = 0;
+	for (uint64_t g = 4; g < NR - 4; g++)
+		UT_ASSERT_EQ(fx_hook(FX_MAP, 1, g, 1, count_hole_map, NULL), 0);
+	fix_pass(&f);
+	UT_ASSERT_EQ(hole_maps, 0);
+	UT_ASSERT_EQ(shr_dom_find(&f.doms, 1)->pages.n_unique +
+		     shr_dom_find(&f.doms, 1)->pages.n_shared +
+		     shr_dom_find(&f.doms, 1)->pages.n_source, 8);
+	UT_ASSERT_EQ(fix_state(&f, 1, 4), SHR_PS_HOLE);
+	UT_ASSERT_EQ(fix_state(&f, 1, NR - 5), SHR_PS_HOLE);
+	UT_ASSERT_EQ(fx_sharers(1, 3), 2);
+	CU_ASSERT_TRUE(fx_calls(FX_GFN_TYPES) >= 2);
+	/* populated again with d2's content: found on its next look */
+	UT_ASSERT_EQ(fx_populate(1, 10, 110), 0);
+	fix_passes(&f, 3);
+	UT_ASSERT_EQ(hole_maps, 1);
+	UT_ASSERT_EQ(fx_frame(1, 10), fx_frame(2, 10));
+	UT_ASSERT_EQ(fix_state(&f, 1, 11), SHR_PS_HOLE);
+	fix_done(&f);
+}
+
+/* Results table, "page types refused": a hypervisor that cannot give page
+ * types gets its holes mapped from then on, said once as a warning, and
+ * they are found by the mapping as before; -ESRCH means the domain is
+ * gone. */
+static void test_hole_types_refused(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t mapped, types;
+	struct fix f;
+
+	fix_host(1024, false, 2, NR);
+	fix_fill(1, 0, NR, 100, 1);
+	fix_fill(2, 0, NR, 500, 1);
+	UT_ASSERT_EQ(fx_hole(1, 5), 0);
+	fix_open(&f, &p);
+	log_capture();
+	fix_add(&f, 1, SHR_MODE_ON, "g");
+	fix_add(&f, 2, SHR_MODE_ON, "g");
+	UT_ASSERT_EQ(fx_inject(FX_GFN_TYPES, 1, FX_ANY_GFN, 1, 1, -EPERM), 0);
+	mapped = shr_xen_counters(f.xen)->mapped_pages;
+	fix_pass(&f);
+	UT_ASSERT_EQ(log_count(SHR_LOG_WARNING, "holes are mapped"), 1);
+	UT_ASSERT_EQ(shr_xen_counters(f.xen)->mapped_pages - mapped, 2 * NR);
+	UT_ASSERT_EQ(fix_state(&f, 1, 5), SHR_PS_HOLE);
+	UT_ASSERT_EQ(shr_dom_find(&f.doms, 1)->pages.n_unique, NR - 1);
+	types = fx_calls(FX_GFN_TYPES);
+	fix_passes(&f, 2);
+	UT_ASSERT_EQ(fx_calls(FX_GFN_TYPES), types);
+	UT_ASSERT_EQ(log_count(SHR_LOG_WARNING, "holes are mapped"), 1);
+	fix_done(&f);
+
+	fix_host(1024, false, 1, NR);
+	fix_fill(1, 0, NR, 100, 1);
+	fix_open(&f, &p);
+	fix_add(&f, 1, SHR_MODE_ON, "g");
+	UT_ASSERT_EQ(fx_inject(FX_GFN_TYPES, 1, FX_ANY_GFN, 1, 1, -ESRCH), 0);
+	fix_pass(&f);
+	CU_ASSERT_TRUE(shr_dom_find(&f.doms, 1)->gone);
 	fix_done(&f);
 }
 
@@ -573,6 +663,37 @@ static void test_dirty_log_pass(void)
 	UT_ASSERT_EQ(f.st.pages_scanned, scanned + 1);
 	UT_ASSERT_EQ(fx_frame(2, 3), fx_frame(1, 7));
 	UT_ASSERT_EQ(fix_state(&f, 2, 3), SHR_PS_SHARED);
+	fix_done(&f);
+}
+
+/* Proves a pass maps the pages it looks at in as few calls as its batch
+ * allows however far apart they lie: 16 pages written across a 2048-gfn
+ * domain scanned from its dirty log are mapped in one call (on a PV dom0 a
+ * mapping call costs far more than a page in it: mmap, munmap and a TLB
+ * flush). */
+static void test_sparse_pages_one_map(void)
+{
+	const uint32_t nr = 2048;
+	struct shr_params p = fix_params();
+	uint64_t maps, scanned;
+	struct fix f;
+
+	p.no_rings = true;
+	fix_host(8192, false, 1, nr);
+	fix_fill(1, 0, nr, 100, 1);
+	fx_dom_set_ring(1, nr - 2);
+	fix_open(&f, &p);
+	fix_add(&f, 1, SHR_MODE_ON, "g");
+	fix_passes(&f, 2);
+	CU_ASSERT_TRUE(shr_dom_find(&f.doms, 1)->logdirty);
+	UT_ASSERT_EQ(p.batch_pages, 16);
+	for (uint32_t g = 0; g < 16; g++)
+		UT_ASSERT_EQ(fx_write(1, g * 127, 90000 + g), 0);
+	maps = fx_calls(FX_MAP);
+	scanned = f.st.pages_scanned;
+	fix_pass(&f);
+	UT_ASSERT_EQ(f.st.pages_scanned - scanned, 16);
+	UT_ASSERT_EQ(fx_calls(FX_MAP) - maps, 1);
 	fix_done(&f);
 }
 
@@ -868,6 +989,9 @@ UT_MAIN("scan", NULL, NULL,
 	UT(test_dying_domain_skipped),
 	UT(test_frame_adopted),
 	UT(test_backed_off_not_mapped),
+	UT(test_holes_not_mapped),
+	UT(test_hole_types_refused),
+	UT(test_sparse_pages_one_map),
 	UT(test_dirty_log_pass),
 	UT(test_dirty_log_watch),
 	UT(test_dirty_log_release_beyond_batch),

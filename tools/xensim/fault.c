@@ -108,6 +108,7 @@ static const struct {
 	[SIM_FOP_ENOMEM_RESUME] = { "enomem_resume", SIM_FK_HYPERCALL, CALL_ENOMEM },
 	[SIM_FOP_MAP] = { "map", SIM_FK_MAP_CALL, CALL_ENOMEM },
 	[SIM_FOP_SHADOW_OP] = { "shadow_op", SIM_FK_HYPERCALL, CALL_ENOMEM },
+	[SIM_FOP_PFN_TYPES] = { "pfn_types", SIM_FK_HYPERCALL, CALL_ENOMEM },
 	[SIM_FOP_DM_OP] = { "dm_op", SIM_FK_HYPERCALL, CALL_ENOMEM },
 #undef CALL_ENOMEM
 };

@@ -289,6 +289,14 @@ int sim_hv_map(struct sim_hv *hv, uint64_t owner, uint32_t domid,
 	       uint64_t *mfns, int *err);
 int sim_hv_unmap(struct sim_hv *hv, uint64_t owner, const uint64_t *mfns,
 		 unsigned int n);
+/*
+ * XEN_DOMCTL_getpageframeinfo3 of an HVM/PVH domain (x86/domctl.c): types[i]
+ * is XEN_DOMCTL_PFINFO_XTAB for a gfn with no page (a hole, or past the
+ * p2m's end), else XEN_DOMCTL_PFINFO_NOTAB (a guest's RAM has no page-table
+ * type; a shared page neither).  At most 1024 gfns (-E2BIG); -ESRCH.
+ */
+int sim_hv_pfn_types(struct sim_hv *hv, uint32_t domid, const uint64_t *gfns, unsigned int n,
+		     uint64_t *types);
 /* Release every mapping of owner (client closed or died). */
 void sim_hv_unmap_owner(struct sim_hv *hv, uint64_t owner);
 

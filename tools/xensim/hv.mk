@@ -3,9 +3,9 @@
 SIMHV_SRCS := tools/xensim/hv_internal.c tools/xensim/hv_dom.c tools/xensim/hv_mem.c \
 	tools/xensim/hv_gen.c tools/xensim/hv_share.c tools/xensim/hv_logdirty.c \
 	tools/xensim/hv_audit.c tools/xensim/fault.c
-# <xen/domctl.h> (the shadow op's constants) pulls in xen/hvm/save.h, which
-# needs GNU C's anonymous unions.
-$(call objs_of,tools/xensim/hv_logdirty.c tests/unit/logdirty_ut.c): CFLAGS_ALL += -std=gnu11
+# <xen/domctl.h> (the shadow op's and the page types' constants) pulls in
+# xen/hvm/save.h, which needs GNU C's anonymous unions.
+$(call objs_of,tools/xensim/hv_logdirty.c tools/xensim/hv_mem.c tests/unit/logdirty_ut.c): CFLAGS_ALL += -std=gnu11
 
 $(eval $(call add_lib,simhv,$(SIMHV_SRCS)))
 $(eval $(call add_unit_test,hv_ut,tests/unit/hv_ut.c,simhv,))

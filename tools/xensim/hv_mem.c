@@ -43,6 +43,8 @@
 #include "hv_gen.h"
 #include "hv_share.h"
 
+#include <xen/domctl.h>   /* after hv_internal.h: it needs <stdint.h> and __XEN_TOOLS__ */
+
 /* ---- guest side ----------------------------------------------------------- */
 
 int sim_hv_guest_write(struct sim_hv *hv, uint32_t domid, uint32_t vcpu,
@@ -287,6 +289,28 @@ static void sim_map_put(struct sim_hv *hv, struct sim_map_owner *o, struct sim_m
 		sim_frame_free(hv, mfn);
 	else if (!f->map_refs)
 		sim_gen_dematerialise(hv, mfn);
+}
+
+int sim_hv_pfn_types(struct sim_hv *hv, uint32_t domid, const uint64_t *gfns, unsigned int n,
+		     uint64_t *types)
+{
+	struct sim_dom *d;
+	int rc = 0;
+
+	if (n > 1024)
+		return -E2BIG;
+	sim_lock(hv);
+	d = sim_dom_get(hv, domid);
+	if (!d || d->dying) {
+		rc = -ESRCH;
+		goto out;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		types[i] = gfns[i] >= d->nr_gfns || d->p2m[gfns[i]].type == SIM_P2M_HOLE ?
+			   XEN_DOMCTL_PFINFO_XTAB : XEN_DOMCTL_PFINFO_NOTAB;
+out:
+	sim_unlock(hv);
+	return rc;
 }
 
 int sim_hv_map(struct sim_hv *hv, uint64_t owner, uint32_t domid,

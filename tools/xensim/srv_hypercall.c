@@ -383,6 +383,23 @@ static void hypercall(struct sim_server *srv, struct sim_client *c, uint32_t op,
 			r->len = (size_t)m.n * (sizeof(uint64_t) + sizeof(int32_t));
 		return;
 	}
+	case SIM_OP_PFN_TYPES: {
+		struct sim_wire_map m;
+		uint64_t gbuf[1024];
+
+		NEED(len >= sizeof(m));
+		memcpy(&m, p, sizeof(m));
+		if (m.n == 0 || m.n > 1024) {
+			r->ret = m.n ? -E2BIG : -EINVAL;
+			return;
+		}
+		NEED(len >= sizeof(m) + (size_t)m.n * sizeof(uint64_t));
+		memcpy(gbuf, p + sizeof(m), (size_t)m.n * sizeof(uint64_t));
+		r->ret = sim_hv_pfn_types(hv, m.domid, gbuf, m.n, (uint64_t *)srv->tx);
+		if (r->ret >= 0)
+			r->len = (size_t)m.n * sizeof(uint64_t);
+		return;
+	}
 	case SIM_OP_SHADOW_OP:
 		op_shadow(srv, p, len, r);
 		return;
@@ -440,6 +457,7 @@ static enum sim_fault_op fault_op(uint32_t op, bool *fired_here, bool *has_dom)
 	case SIM_OP_ENOMEM_WAITERS: *has_dom = false; return SIM_FOP_ENOMEM_WAITERS;
 	case SIM_OP_ENOMEM_RESUME: return SIM_FOP_ENOMEM_RESUME;
 	case SIM_OP_MAP: return SIM_FOP_MAP;
+	case SIM_OP_PFN_TYPES: return SIM_FOP_PFN_TYPES;
 	case SIM_OP_SHADOW_OP: return SIM_FOP_SHADOW_OP;
 	case SIM_OP_DM_MODIFIED_MEMORY: return SIM_FOP_DM_OP;
 	case SIM_OP_NOMINATE_GFN:

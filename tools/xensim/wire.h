@@ -93,6 +93,8 @@ enum sim_wire_op {
 	SIM_OP_COMPARE_SHARE,        /* u32 n, pad, n x xenshare_cmpshr_pair_t -> the same array with results */
 	SIM_OP_ENOMEM_WAITERS,       /* -> ret = n, n x uint32_t domid */
 	SIM_OP_ENOMEM_RESUME,        /* sim_wire_dom -> ret = vCPUs resumed */
+	SIM_OP_PFN_TYPES,            /* sim_wire_map (writable 0) + n x uint64_t gfn
+					-> n x uint64_t XEN_DOMCTL_PFINFO_* type */
 
 	/* libxenforeignmemory */
 	SIM_OP_MAP = 50,             /* sim_wire_map + n x uint64_t gfn -> n x uint64_t mfn, n x int32_t err */

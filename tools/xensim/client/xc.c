@@ -530,6 +530,35 @@ int xc_memshr_debug_gfn(xc_interface *xch, uint32_t domid, unsigned long gfn)
 	return (int)xc_ret(xc_call(xch, SIM_OP_DEBUG_GFN, &req, sizeof(req), NULL, 0));
 }
 
+/* exported, declared only in Xen's private tools/libs/ctrl/xc_private.h:
+ * arr[i] holds a gfn on entry and its XEN_DOMCTL_PFINFO_* type on return */
+int xc_get_pfn_type_batch(xc_interface *xch, uint32_t dom, unsigned int num, xen_pfn_t *arr);
+
+int xc_get_pfn_type_batch(xc_interface *xch, uint32_t dom, unsigned int num, xen_pfn_t *arr)
+{
+	struct {
+		struct sim_wire_map m;
+		uint64_t gfns[1024];
+	} req = { .m = { .domid = dom, .n = num } };
+	uint64_t types[1024];
+	int64_t r;
+
+	_Static_assert(sizeof(xen_pfn_t) == sizeof(uint64_t), "xen_pfn_t width");
+	if (num > 1024) {   /* XEN_DOMCTL_getpageframeinfo3's limit */
+		errno = E2BIG;
+		return -1;
+	}
+	if (!num)
+		return 0;
+	memcpy(req.gfns, arr, (size_t)num * sizeof(*arr));
+	r = xc_call(xch, SIM_OP_PFN_TYPES, &req, sizeof(req.m) + (size_t)num * sizeof(uint64_t),
+		    types, (size_t)num * sizeof(uint64_t));
+	if (r < 0)
+		return (int)xc_ret(r);
+	memcpy(arr, types, (size_t)num * sizeof(*arr));
+	return 0;
+}
+
 int xc_memshr_audit(xc_interface *xch)
 {
 	return (int)xc_ret(xc_call(xch, SIM_OP_AUDIT, NULL, 0, NULL, 0));

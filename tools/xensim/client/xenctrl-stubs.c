@@ -1157,13 +1157,6 @@ int xc_get_paging_mempool_size(xc_interface * p0, uint32_t p1, uint64_t * p2)
 	return (int)-1;
 }
 
-int xc_get_pfn_type_batch(xc_interface * p0, uint32_t p1, unsigned int p2, xen_pfn_t * p3)
-{
-	(void)p0; (void)p1; (void)p2; (void)p3;
-	sim_stub_enosys("xc_get_pfn_type_batch");
-	return (int)-1;
-}
-
 long xc_get_tot_pages(xc_interface * p0, uint32_t p1)
 {
 	(void)p0; (void)p1;
