@@ -11,7 +11,7 @@
 # them to $E2E_WORK/result.txt and exits 0 when no check failed and the
 # result line was seen, else 1 (printing the last 100 serial lines).
 #
-# Environment: E2E_TIMEOUT (s, default 4000), E2E_XEN (use this hypervisor
+# Environment: E2E_TIMEOUT (s, default 2400), E2E_XEN (use this hypervisor
 # image), E2E_XEN_ARGS (extra hypervisor boot options), E2E_SKIP_BUILD=1
 # (reuse the images built by the previous run), E2E_PREBUILT=1 (take
 # $O/bin/xenshared, xenshare-stat and bench-xxh3 as they are, without make),
@@ -21,7 +21,7 @@
 set -eu
 . "$(dirname "$0")/common.sh"
 
-timeout_s=${E2E_TIMEOUT:-4000}
+timeout_s=${E2E_TIMEOUT:-2400}
 # E2E_PIN (see the hypervisor options below) is read by mkinitrd.sh too.
 export E2E_PIN=${E2E_PIN:-1}
 case $E2E_PIN in 0|1) ;; *) e2e_die "E2E_PIN must be 0 or 1, not '$E2E_PIN'" ;; esac
