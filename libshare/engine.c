@@ -533,6 +533,9 @@ int64_t shr_engine_run(struct shr_engine *e, int64_t budget_ns)
 		e->cpu_s += shr_cpu_s() - cpu0;
 		return 1000000000;
 	}
+	/* the log rounds due (their own period; the daemon never sleeps
+	 * longer than a second) */
+	shr_scan_rounds(&e->scan, now);
 	while (cpu < budget) {
 		int n;
 

@@ -631,6 +631,72 @@ static void test_dirty_log_watch(void)
 	fix_done(&f);
 }
 
+/* Proves a domain scanned from its dirty log is looked at by its log
+ * rounds, on their own period and not at its turn in the pass: a pass
+ * maps none of its pages although one was written; a round less than
+ * SHR_LOG_ROUND_S after the last does nothing; the round due looks at the
+ * written page alone and merges it with its twin. */
+static void test_dirty_log_round_period(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t scanned;
+	struct fix f;
+
+	dirty_pair(&f, &p);
+	fix_pass(&f);                              /* the first rounds */
+	UT_ASSERT_EQ(fx_write(2, 3, 107), 0);      /* d1:7's content */
+	scanned = f.st.pages_scanned;
+	f.scan.pages_total = 2 * NR;               /* a pass alone: no round */
+	shr_dom_find(&f.doms, 1)->cursor = 0;
+	shr_dom_find(&f.doms, 2)->cursor = 0;
+	while (shr_scan_batch(&f.scan) > 0)
+		;
+	f.scan.pages_total = 0;
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned);
+	shr_scan_rounds(&f.scan, f.clock + SHR_LOG_ROUND_S / 2);
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned);
+	shr_scan_rounds(&f.scan, f.clock + SHR_LOG_ROUND_S);
+	shr_merge_flush(&f.merge);
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned + 1);
+	UT_ASSERT_EQ(fx_frame(2, 3), fx_frame(1, 7));
+	f.clock += SHR_LOG_ROUND_S;
+	fix_done(&f);
+}
+
+/* Proves a page found changed (WATCH) is looked at in the first log round
+ * that finds it not written, whatever its backoff phase: two rewritten
+ * shared pages of either parity (a level-1 page is due only every other
+ * round) are both merged again one round after the round that saw the
+ * write; a page written again in that round is not looked at. */
+static void test_dirty_log_quiet_watch(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t scanned;
+	struct fix f;
+
+	dirty_pair(&f, &p);
+	UT_ASSERT_EQ(fx_write(2, 4, 104), 0);      /* d1:4's content */
+	UT_ASSERT_EQ(fx_write(2, 5, 105), 0);
+	UT_ASSERT_EQ(fx_write(2, 6, 106), 0);
+	fix_pass(&f);
+	UT_ASSERT_EQ(fx_write(2, 4, 108), 0);      /* unshared: d1:8's content */
+	UT_ASSERT_EQ(fx_write(2, 5, 109), 0);
+	UT_ASSERT_EQ(fx_write(2, 6, 110), 0);
+	fix_pass(&f);
+	UT_ASSERT_EQ(fix_state(&f, 2, 4), SHR_PS_WATCH);
+	UT_ASSERT_EQ(fix_state(&f, 2, 5), SHR_PS_WATCH);
+	UT_ASSERT_EQ(fix_state(&f, 2, 6), SHR_PS_WATCH);
+	UT_ASSERT_EQ(fx_write(2, 6, 111), 0);      /* still changing */
+	scanned = f.st.pages_scanned;
+	fix_pass(&f);
+	UT_ASSERT_EQ(fx_frame(2, 4), fx_frame(1, 8));
+	UT_ASSERT_EQ(fx_frame(2, 5), fx_frame(1, 9));
+	UT_ASSERT_EQ(fix_state(&f, 2, 6), SHR_PS_WATCH);
+	/* 4, 5 and, if its phase made it due, 6 */
+	CU_ASSERT_TRUE(f.st.pages_scanned - scanned <= 3);
+	fix_done(&f);
+}
+
 /* Proves a dirty log the toolstack takes over (xg_sr_save.c: OFF, then
  * ENABLE) is detected at the next round (the sentinel is not in it), the
  * bits the engine's CLEAN took are given back (the toolstack's own CLEAN
@@ -870,6 +936,8 @@ UT_MAIN("scan", NULL, NULL,
 	UT(test_backed_off_not_mapped),
 	UT(test_dirty_log_pass),
 	UT(test_dirty_log_watch),
+	UT(test_dirty_log_round_period),
+	UT(test_dirty_log_quiet_watch),
 	UT(test_dirty_log_release_beyond_batch),
 	UT(test_dirty_log_taken_over),
 	UT(test_dirty_log_sentinel_forged),
