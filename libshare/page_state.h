@@ -208,6 +208,18 @@ static inline void shr_pages_look_at(struct shr_pages *p, uint32_t gfn)
 	if (p->look)
 		p->look[gfn / 64] |= 1ull << (gfn % 64);
 }
+/* After a look has classified the page: its look bit stays only if the
+ * page waits for another look (NEW, WATCH, NOSHARE, HOLE, SUSPECT); a page
+ * that went through NEW on its way to UNIQUE or a merge during this look
+ * needs none until the guest writes it. */
+static inline void shr_pages_looked(struct shr_pages *p, uint32_t gfn)
+{
+	enum shr_pstate s = shr_ps_state(p->pstate[gfn]);
+
+	if (p->look && (s == SHR_PS_UNIQUE || s == SHR_PS_PENDING || shr_ps_is_shared(s)) &&
+	    !shr_ps_suspect(p->pstate[gfn]))
+		p->look[gfn / 64] &= ~(1ull << (gfn % 64));
+}
 /* Marks a page (not shared by us) SUSPECT, to be looked at next pass. */
 static inline void shr_pages_mark_suspect(struct shr_pages *p, uint32_t gfn)
 {

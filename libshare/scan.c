@@ -686,6 +686,7 @@ static void scan_gfns(struct shr_scan *sc, struct shr_dom *d, unsigned int n)
 			shr_pages_set(&d->pages, gfn, SHR_PS_NEW);
 		}
 		scan_page(sc, d, gfn, sc->fp[i], sc->zero[i]);
+		shr_pages_looked(&d->pages, gfn);
 		if (sc->merge->no_sharing || d->gone)
 			break;
 	}

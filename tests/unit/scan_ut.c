@@ -697,6 +697,28 @@ static void test_dirty_log_quiet_watch(void)
 	fix_done(&f);
 }
 
+/* Proves a page written with content nothing else has costs one look: it
+ * is looked at in the round after the write (changed: forgotten, then
+ * indexed as unique again) and not in the next round, although it passed
+ * through NEW (which asks for a look) on the way. */
+static void test_dirty_log_unique_write_one_look(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t scanned;
+	struct fix f;
+
+	dirty_pair(&f, &p);
+	fix_pass(&f);
+	UT_ASSERT_EQ(fx_write(1, 10, 9999), 0);
+	scanned = f.st.pages_scanned;
+	fix_pass(&f);
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned + 1);
+	UT_ASSERT_EQ(fix_state(&f, 1, 10), SHR_PS_UNIQUE);
+	fix_pass(&f);
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned + 1);
+	fix_done(&f);
+}
+
 /* Proves a dirty log the toolstack takes over (xg_sr_save.c: OFF, then
  * ENABLE) is detected at the next round (the sentinel is not in it), the
  * bits the engine's CLEAN took are given back (the toolstack's own CLEAN
@@ -938,6 +960,7 @@ UT_MAIN("scan", NULL, NULL,
 	UT(test_dirty_log_watch),
 	UT(test_dirty_log_round_period),
 	UT(test_dirty_log_quiet_watch),
+	UT(test_dirty_log_unique_write_one_look),
 	UT(test_dirty_log_release_beyond_batch),
 	UT(test_dirty_log_taken_over),
 	UT(test_dirty_log_sentinel_forged),
