@@ -50,6 +50,11 @@
  * query at all.  Ordinary broken shares not yet rescanned also make a
  * deficit; the queries that costs are bounded by the resting pages due.
  *
+ * A domain scanned from its dirty log (docs/design.md 4b) has no pass
+ * after its first one from the log: its log rounds (shr_scan_rounds, every
+ * SHR_LOG_ROUND_S) look at the pages its look bitmap names, with the same
+ * batches and the same rescan.
+ *
  * A false "unchanged" (32-bit key_lo equal although the page changed) only
  * costs accounting: nothing is ever shared without a full compare.
  */
