@@ -16,8 +16,9 @@
 #    until the savings stop moving is the freshness: how long newly
 #    mergeable content waits (at most BENCH_DIRTY_SETTLE_MAX_S, default
 #    120 s; null beyond);
-#  - "unique": content no other page has (--unique): nothing can be
-#    merged, so the daemon's CPU is what finding the writes costs.
+#  - "unique": content no other page has (--unique), going round the pages
+#    written in 10 s (once before the window): nothing can be merged, so
+#    the daemon's CPU is what finding the writes costs.
 # Each is measured over BENCH_DIRTY_S seconds (default 30) after a warm-up
 # of two pass targets: the daemon's CPU seconds (utime + stime), pages it
 # looked at, the savings.
@@ -41,6 +42,7 @@ PT=${BENCH_DIRTY_PASS:-3}
 WINDOW=${BENCH_DIRTY_S:-30}
 SETTLE_MAX=${BENCH_DIRTY_SETTLE_MAX_S:-120}
 SIZES=${BENCH_DIRTY_SIZES:-"4 16 64"}
+UNIQUE_ROUND_S=10
 PROFILE="os=0.5,zero=0.15,dup=0.1,unique=0.25"
 N=$((MIB * 256))
 RATE=$((DOMS * N / 1000))               # 0.1% of the first host's pages per second
@@ -89,13 +91,18 @@ set_pass() {
 # SETTLE_S (null for unique ones: nothing to merge)
 measure() {
 	local ndom=$1 mode=$2 writes=$3 ws c0 c1 s0 s1 t0 t1 sum=0 k=0 last change tstop now pt
-	ws=$((N / 4))
 	pt=$(sed -n 's/^pass_target = //p' "$CONF")
+	# mergeable writes go round a quarter of each guest; unique ones round
+	# what is written in UNIQUE_ROUND_S, once before the window, so that
+	# the window's writes hit pages the writer made unique (a shared page
+	# written is looked at twice: found changed, then found stable)
+	ws=$((N / 4)) warm=0
+	[ "$writes" = unique ] && ws=$((RATE * UNIQUE_ROUND_S / ndom)) warm=$UNIQUE_ROUND_S
 	# shellcheck disable=SC2086
 	LD_LIBRARY_PATH="$SIMLIB" "$WRITER" --rate "$RATE" --seconds 100000 --pages "$ws" \
 		--"$writes" --mark-dirty $IDS > "$T/writer.json" 2> "$T/writer.err" &
 	WPID=$!
-	sleep "$(calc "2 * $pt")"
+	sleep "$(calc "2 * $pt + $warm")"
 	kill -0 "$WPID" 2>/dev/null || die "$mode: writer died: $(cat "$T/writer.err")"
 	c0=$(cpu_s "$DPID") s0=$(scanned) t0=$(now_s)
 	while [ "$k" -lt "$WINDOW" ]; do
@@ -146,7 +153,7 @@ host_up "$DOMS" dirty
 measure "$DOMS" dirty fresh
 settle_dirty=$SETTLE_S
 measure "$DOMS" dirty unique
-cpu_dirty=$CPU_PER_S
+cpu_dirty=$CPU_PER_S scan_dirty=$SCAN_PER_S
 host_down
 
 host_up "$DOMS" full
@@ -177,15 +184,17 @@ emit "$(jq -n --argjson cd "$cpu_dirty" --argjson cf "$cpu_full" --argjson cfp "
 # the daemon's CPU against the memory it holds, at one write rate
 for ndom in $SIZES; do
 	if [ "$ndom" = "$DOMS" ]; then
-		c=$cpu_dirty
+		c=$cpu_dirty l=$scan_dirty
 	else
 		host_up "$ndom" dirty
 		measure "$ndom" dirty unique
-		c=$CPU_PER_S
+		c=$CPU_PER_S l=$SCAN_PER_S
 		host_down
 	fi
+	# the sweep's share of the looks: every page once per sweep_period
 	emit "$(jq -n --argjson doms "$ndom" --argjson mib "$MIB" --argjson rate "$RATE" \
-		--argjson cpu "$c" '
+		--argjson cpu "$c" --argjson looked "$l" --argjson n "$N" '
 		{bench: "dirty_size", domains: $doms, guest_gib: ($doms * $mib / 1024),
-		 writes: "unique", written_pages_per_s: $rate, daemon_cpu_s_per_s: $cpu}')"
+		 writes: "unique", written_pages_per_s: $rate, daemon_cpu_s_per_s: $cpu,
+		 pages_looked_at_per_s: $looked, sweep_pages_per_s: ($doms * $n / 3600)}')"
 done
