@@ -132,6 +132,9 @@ measure() {
 				break
 			fi
 		done
+		# no change at all after the stop says nothing about the last
+		# writes (merged before it, or after the wait): null, not 0
+		[ "$change" = "$tstop" ] && change=
 		SETTLE_S=${change:+$(calc "$change - $tstop")}
 		SETTLE_S=${SETTLE_S:-null}
 	else
