@@ -518,7 +518,7 @@ static void release_nominated(struct shr_scan *sc, struct shr_dom *d, unsigned i
 		if (sc->err[i] || !shr_ps_suspect(d->pages.pstate[gfn]))
 			continue;
 		if (k == SHR_RELEASE_MAX) {
-			/* next pass, also when only the look bitmap is scanned */
+			/* next pass or log round: the look bit keeps it */
 			shr_pages_look_at(&d->pages, gfn);
 			continue;
 		}
