@@ -534,8 +534,8 @@ int64_t shr_engine_run(struct shr_engine *e, int64_t budget_ns)
 		return 1000000000;
 	}
 	/* the log rounds due (their own period; the daemon never sleeps
-	 * longer than a second) */
-	shr_scan_rounds(&e->scan, now);
+	 * longer than a second), within the slice's budget */
+	shr_scan_rounds(&e->scan, now, budget);
 	while (cpu < budget) {
 		int n;
 

@@ -748,10 +748,14 @@ int shr_scan_batch(struct shr_scan *sc)
  * finds it not written (quiet_watch): newly mergeable content waits about
  * two round periods, whatever the pass target.
  * A domain whose pass is walking its look bitmap (its first pass from the
- * log) is left to the pass.
+ * log) is left to the pass.  Rounds stop once they used budget_s of CPU:
+ * the rest of a domain's look bitmap waits for its next round, the
+ * domains not reached have theirs at the next call.
  */
-void shr_scan_rounds(struct shr_scan *sc, double now)
+void shr_scan_rounds(struct shr_scan *sc, double now, double budget_s)
 {
+	double cpu0 = shr_cpu_s();
+
 	for (unsigned int i = 0; i < sc->doms->nr; i++) {
 		struct shr_dom *d = sc->doms->v[i];
 		uint32_t cursor = d->cursor;
@@ -773,7 +777,13 @@ void shr_scan_rounds(struct shr_scan *sc, double now)
 			n = look_batch(sc, d, d->rounds, dirty, UINT32_MAX, &examined);
 			if (n)
 				scan_gfns(sc, d, n);
+			/* over the slice's budget: the pages not taken keep
+			 * their look bits for the domain's next round */
+			if (shr_cpu_s() - cpu0 > budget_s)
+				break;
 		}
 		d->cursor = cursor;
+		if (shr_cpu_s() - cpu0 > budget_s)
+			break;
 	}
 }

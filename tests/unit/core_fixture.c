@@ -11,6 +11,7 @@
  */
 #include "core_fixture.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +92,7 @@ struct shr_dom *fix_add(struct fix *f, uint32_t domid, enum shr_mode mode, const
 void fix_pass(struct fix *f)
 {
 	f->clock += SHR_LOG_ROUND_S;
-	shr_scan_rounds(&f->scan, f->clock);
+	shr_scan_rounds(&f->scan, f->clock, HUGE_VAL);
 	f->scan.pages_total = 0;
 	f->scan.pages_done = 0;
 	for (unsigned int i = 0; i < f->doms.nr; i++) {

@@ -8,6 +8,7 @@
  * own checks (fix_done).
  */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
@@ -653,13 +654,43 @@ static void test_dirty_log_round_period(void)
 		;
 	f.scan.pages_total = 0;
 	UT_ASSERT_EQ(f.st.pages_scanned, scanned);
-	shr_scan_rounds(&f.scan, f.clock + SHR_LOG_ROUND_S / 2);
+	shr_scan_rounds(&f.scan, f.clock + SHR_LOG_ROUND_S / 2, HUGE_VAL);
 	UT_ASSERT_EQ(f.st.pages_scanned, scanned);
-	shr_scan_rounds(&f.scan, f.clock + SHR_LOG_ROUND_S);
+	shr_scan_rounds(&f.scan, f.clock + SHR_LOG_ROUND_S, HUGE_VAL);
 	shr_merge_flush(&f.merge);
 	UT_ASSERT_EQ(f.st.pages_scanned, scanned + 1);
 	UT_ASSERT_EQ(fx_frame(2, 3), fx_frame(1, 7));
 	f.clock += SHR_LOG_ROUND_S;
+	fix_done(&f);
+}
+
+/* Proves a round over its CPU budget stops after the batch that used it up
+ * and loses nothing: with no budget, a round of d1 (20 pages written,
+ * batches of 16) looks at one batch and no page of d2 (written too); the
+ * next call does d2's round, and d1's next round the rest of its pages. */
+static void test_dirty_log_round_budget(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t scanned;
+	struct fix f;
+
+	dirty_pair(&f, &p);
+	fix_pass(&f);
+	for (uint32_t g = 0; g < 20; g++)
+		UT_ASSERT_EQ(fx_write(1, g, 2000 + g), 0);
+	UT_ASSERT_EQ(fx_write(2, 1, 3000), 0);
+	scanned = f.st.pages_scanned;
+	f.clock += SHR_LOG_ROUND_S;
+	shr_scan_rounds(&f.scan, f.clock, 0);
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned + p.batch_pages);
+	shr_scan_rounds(&f.scan, f.clock, HUGE_VAL);
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned + p.batch_pages + 1);
+	f.clock += SHR_LOG_ROUND_S;
+	shr_scan_rounds(&f.scan, f.clock, HUGE_VAL);
+	shr_merge_flush(&f.merge);
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned + 21);
+	for (uint32_t g = 0; g < 20; g++)
+		UT_ASSERT_EQ(fix_state(&f, 1, g), SHR_PS_UNIQUE);
 	fix_done(&f);
 }
 
@@ -959,6 +990,7 @@ UT_MAIN("scan", NULL, NULL,
 	UT(test_dirty_log_pass),
 	UT(test_dirty_log_watch),
 	UT(test_dirty_log_round_period),
+	UT(test_dirty_log_round_budget),
 	UT(test_dirty_log_quiet_watch),
 	UT(test_dirty_log_unique_write_one_look),
 	UT(test_dirty_log_release_beyond_batch),
