@@ -554,6 +554,20 @@ static bool quiet_watch(const struct shr_dom *d, const uint64_t *dirty, uint32_t
 }
 
 /*
+ * In a log round: a page the engine shared that the round's log names was
+ * unshared (written): its rest, which only spares looks at unchanged
+ * shared pages, does not delay the look; its backoff level still does.
+ */
+static bool written_shared_due(const struct shr_dom *d, const uint64_t *dirty, uint32_t gfn,
+			       uint64_t phase)
+{
+	uint8_t b = d->pages.pstate[gfn];
+
+	return shr_ps_is_shared(shr_ps_state(b)) && bit_test(dirty, gfn) &&
+	       shr_ps_due(shr_ps_make(shr_ps_state(b), shr_ps_level(b)), gfn, phase);
+}
+
+/*
  * The next batch of a pass over the look bitmap: set bits from the cursor
  * on, 64 gfns a word (a word without a bit costs one load), each due page
  * taken and its bit cleared; a page not due keeps its bit for a later
@@ -593,7 +607,8 @@ static unsigned int look_batch(struct shr_scan *sc, struct shr_dom *d, uint64_t 
 			continue;
 		}
 		if ((shr_ps_due(d->pages.pstate[gfn], gfn, phase) ||
-		     (dirty && quiet_watch(d, dirty, gfn))) &&
+		     (dirty && (quiet_watch(d, dirty, gfn) ||
+				written_shared_due(d, dirty, gfn, phase)))) &&
 		    shr_ps_state(d->pages.pstate[gfn]) != SHR_PS_PENDING) {
 			look[gfn / 64] &= ~(1ull << (gfn % 64));
 			sc->gfns[n++] = gfn;
@@ -748,11 +763,12 @@ int shr_scan_batch(struct shr_scan *sc)
  * finds it not written (quiet_watch): newly mergeable content waits about
  * two round periods, whatever the pass target.
  * A domain whose pass is walking its look bitmap (its first pass from the
- * log) is left to the pass.  Rounds stop once they used budget_s of CPU:
- * the rest of a domain's look bitmap waits for its next round, the
- * domains not reached have theirs at the next call.
+ * log) is left to the pass.  Rounds stop once they used budget_s of CPU
+ * (true: rounds may be left for the next slice at once): a domain cut short
+ * keeps the look bits of the pages not taken and is due again at once,
+ * the domains not reached are still due.
  */
-void shr_scan_rounds(struct shr_scan *sc, double now, double budget_s)
+bool shr_scan_rounds(struct shr_scan *sc, double now, double budget_s)
 {
 	double cpu0 = shr_cpu_s();
 
@@ -778,12 +794,16 @@ void shr_scan_rounds(struct shr_scan *sc, double now, double budget_s)
 			if (n)
 				scan_gfns(sc, d, n);
 			/* over the slice's budget: the pages not taken keep
-			 * their look bits for the domain's next round */
+			 * their look bits, and the domain's next round is due
+			 * at once (the next slice) */
+			if (d->cursor < d->pages.nr && shr_cpu_s() - cpu0 > budget_s)
+				d->round_s = now - SHR_LOG_ROUND_S;
 			if (shr_cpu_s() - cpu0 > budget_s)
 				break;
 		}
 		d->cursor = cursor;
 		if (shr_cpu_s() - cpu0 > budget_s)
-			break;
+			return true;
 	}
+	return false;
 }
