@@ -75,6 +75,8 @@ struct shr_dom {
 					from the log; later ones leave it to the log rounds) */
 	uint32_t passes;             /* passes of this domain completed */
 	uint32_t sweep_cursor;       /* dirty-log scanning's background sweep */
+	double sweep_s;              /* when its last slice was taken */
+	double sweep_credit;         /* pages due to it, not yet taken */
 	uint64_t rounds;             /* log rounds done (the phase of their looks) */
 	double round_s;              /* when the last log round ran */
 	double logdirty_retry_s;     /* when to try to take log-dirty again */

@@ -390,12 +390,13 @@ static void logdirty_pass(struct shr_scan *sc, struct shr_dom *d)
 /*
  * One log round of a domain scanned from its dirty log: CLEAN the log,
  * check it is still ours, and put its bits (and the background sweep's
- * slice for one round period) into the look bitmap.  A log someone else
+ * slice for the time since its last one) into the look bitmap.  A log someone else
  * took is given back its bits and left to them: full passes, tried again
  * later.  false when the domain is no longer scanned from its log; else
  * *dirty is the log read (valid until the next read of a log).
  */
-static bool logdirty_round(struct shr_scan *sc, struct shr_dom *d, const uint64_t **dirty)
+static bool logdirty_round(struct shr_scan *sc, struct shr_dom *d, double now,
+			   const uint64_t **dirty)
 {
 	const uint64_t *bits;
 	uint64_t count, nr = d->pages.nr, slice;
@@ -423,9 +424,15 @@ static bool logdirty_round(struct shr_scan *sc, struct shr_dom *d, const uint64_
 	for (uint64_t w = 0; w < (nr + 63) / 64; w++)
 		d->pages.look[w] |= bits[w];
 	sc->st->logdirty_pages += count;
-	/* the background sweep: every page once per sweep period (none if 0) */
-	slice = sc->params->sweep_period_s > 0 ?
-		(uint64_t)((double)nr * SHR_LOG_ROUND_S / sc->params->sweep_period_s) + 1 : 0;
+	/* the background sweep: every page once per sweep period (none if
+	 * 0), paced by the time since its last slice, not by the rounds (a
+	 * round cut short by the budget runs again at once) */
+	if (sc->params->sweep_period_s > 0)
+		d->sweep_credit += (double)nr * (d->sweep_s > 0 ? now - d->sweep_s : SHR_LOG_ROUND_S) /
+				   sc->params->sweep_period_s;
+	d->sweep_s = now;
+	slice = (uint64_t)d->sweep_credit;
+	d->sweep_credit -= (double)slice;
 	for (uint64_t i = 0; i < slice && i < nr; i++) {
 		shr_pages_look_at(&d->pages, d->sweep_cursor);
 		d->sweep_cursor = d->sweep_cursor + 1 < nr ? d->sweep_cursor + 1 : 0;
@@ -783,7 +790,7 @@ bool shr_scan_rounds(struct shr_scan *sc, double now, double budget_s)
 		if (d->round_s + SHR_LOG_ROUND_S > now)
 			continue;
 		d->round_s = now;
-		if (!logdirty_round(sc, d, &dirty))
+		if (!logdirty_round(sc, d, now, &dirty))
 			continue;
 		d->rounds++;
 		d->cursor = 0;

@@ -1002,6 +1002,29 @@ static void test_dirty_log_sweep(void)
 	fix_done(&f);
 }
 
+/* Proves the sweep is paced by time, not by rounds: a round cut short by
+ * the budget and run again at once (the same time) takes no second slice:
+ * with a sweep period of 32 round periods, the two calls look at one page
+ * of d1 in all (and d2's round its own one). */
+static void test_dirty_log_sweep_by_time(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t scanned;
+	struct fix f;
+
+	p.sweep_period_s = 32 * SHR_LOG_ROUND_S;
+	dirty_pair(&f, &p);
+	fix_pass(&f);
+	scanned = f.st.pages_scanned;
+	f.clock += SHR_LOG_ROUND_S;
+	CU_ASSERT_TRUE(shr_scan_rounds(&f.scan, f.clock, 0));
+	shr_dom_find(&f.doms, 1)->round_s = f.clock - SHR_LOG_ROUND_S;   /* cut short */
+	CU_ASSERT_FALSE(shr_scan_rounds(&f.scan, f.clock, HUGE_VAL));
+	shr_merge_flush(&f.merge);
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned + 2);
+	fix_done(&f);
+}
+
 UT_MAIN("scan", NULL, NULL,
 	UT(test_one_map_call_per_batch),
 	UT(test_unmapped_before_nominate),
@@ -1035,4 +1058,5 @@ UT_MAIN("scan", NULL, NULL,
 	UT(test_dirty_log_fresh_take),
 	UT(test_dirty_log_unavailable),
 	UT(test_dirty_log_mode_full),
-	UT(test_dirty_log_sweep))
+	UT(test_dirty_log_sweep),
+	UT(test_dirty_log_sweep_by_time))
