@@ -424,11 +424,12 @@ const struct xsd_setting xsd_settings[] = {
 	{ "scan_mode", XSD_T_ENUM, "auto", true, "NAME", 0, 0, scan_mode_choices, FIELD(scan_mode), parse_enum,
 	  "Which pages a pass looks at.  After a domain's first full pass, the dirty "
 	  "log (Xen's log-dirty mode, as live migration uses it) names the pages its "
-	  "guest wrote, and passes look at those only: the daemon's CPU follows the "
-	  "write rate, not the memory size.  The price: a guest's first write to a page "
-	  "after each pass takes one extra fault in Xen, as many a pass as the pages "
-	  "it wrote (on the emulated e2e host, 470-700 a pass for a guest rewriting "
-	  "2 MiB every few seconds).  A live migration or xl save "
+	  "guest wrote: the daemon reads it every second, whatever pass_target, and "
+	  "looks at those pages only, so its CPU follows the write rate, not the memory "
+	  "size, and new content is merged within seconds.  The price: a guest's first "
+	  "write to a page after each read takes one extra fault in Xen (at most one "
+	  "per page per second; on the emulated e2e host 470-700 a round for a guest "
+	  "rewriting 2 MiB every few seconds).  A live migration or xl save "
 	  "takes the dirty log over; the daemon then gives back what it read, uses "
 	  "full passes for that domain and tries again a sweep_period later.  See "
 	  "docs/design.md, \"Dirty-log scanning\"." },

@@ -71,9 +71,14 @@ struct shr_dom {
 	/* dirty-log scanning (scan.c): the domain's log-dirty mode is ours */
 	bool logdirty;
 	bool logdirty_before;        /* the caller's record: a previous xenshared had it */
-	bool look_pass;              /* this pass looks at the look bitmap, not every page */
+	bool look_pass;              /* this pass looks at the look bitmap (the first pass
+					from the log; later ones leave it to the log rounds) */
 	uint32_t passes;             /* passes of this domain completed */
 	uint32_t sweep_cursor;       /* dirty-log scanning's background sweep */
+	double sweep_s;              /* when its last slice was taken */
+	double sweep_credit;         /* pages due to it, not yet taken */
+	uint64_t rounds;             /* log rounds done (the phase of their looks) */
+	double round_s;              /* when the last log round ran */
 	double logdirty_retry_s;     /* when to try to take log-dirty again */
 	const char *full_why;        /* why full passes, when the mode asks for the dirty log */
 

@@ -517,6 +517,7 @@ int64_t shr_engine_run(struct shr_engine *e, int64_t budget_ns)
 	double cpu0 = shr_cpu_s(), cpu = 0, budget = (double)budget_ns * 1e-9;
 	double now = shr_now_s();
 	unsigned int batches = 0;
+	bool rounds_left;
 	int64_t sleep_ns;
 
 	if (e->merge.no_sharing)
@@ -533,6 +534,9 @@ int64_t shr_engine_run(struct shr_engine *e, int64_t budget_ns)
 		e->cpu_s += shr_cpu_s() - cpu0;
 		return 1000000000;
 	}
+	/* the log rounds due (their own period; the daemon never sleeps
+	 * longer than a second), within the slice's budget */
+	rounds_left = shr_scan_rounds(&e->scan, now, budget);
 	while (cpu < budget) {
 		int n;
 
@@ -562,7 +566,11 @@ int64_t shr_engine_run(struct shr_engine *e, int64_t budget_ns)
 	e->cpu_s += cpu;
 	if (!e->scan.pages_total)
 		return 1000000000;
-	sleep_ns = shr_rate_sleep_ns(&e->rate, shr_now_s(), pass_fraction(e), cpu);
+	/* log rounds left for the next slice wait only for the CPU cap, not
+	 * for the pass's schedule */
+	sleep_ns = rounds_left ? shr_rate_sleep_ns(&(struct shr_rate){ .cpu_cap = e->rate.cpu_cap },
+						   0, 0, cpu)
+			       : shr_rate_sleep_ns(&e->rate, shr_now_s(), pass_fraction(e), cpu);
 	return sleep_ns;
 }
 

@@ -49,11 +49,12 @@
  *
  * The table (struct shr_pages) is one domain's: its key_lo and state
  * arrays and the counts of its states, and, while the domain is scanned
- * from its dirty log (scan.c), the `look` bitmap: the pages its next pass
- * must look at.  Every setter that puts a page where it needs another look
- * without the guest writing it (NEW, WATCH, NOSHARE, HOLE, SUSPECT) sets
- * its bit, so a pass that visits only the dirty log's pages and these
- * loses nothing the state machine waits for.  Index entries are not this
+ * from its dirty log (scan.c), the `look` bitmap: the pages its next log
+ * round must look at.  Every setter that puts a page where it needs another
+ * look without the guest writing it (NEW, WATCH, NOSHARE, HOLE, SUSPECT)
+ * sets its bit, so a round that visits only the dirty log's pages and these
+ * loses nothing the state machine waits for; a look clears the bit of a
+ * page it leaves in any other state (shr_pages_looked).  Index entries are not this
  * module's business: a caller that changes a page's indexed state (UNIQUE,
  * SOURCE) removes or inserts its entry itself (dom.h: shr_page_forget).
  */
@@ -188,7 +189,7 @@ struct shr_pages {
 	uint32_t nr;                 /* gfns 0 .. nr - 1 */
 	uint32_t *key_lo;            /* per gfn: low 32 bits of the last key */
 	uint8_t *pstate;             /* per gfn: the state byte */
-	uint64_t *look;              /* dirty-log scanning only: pages to look at next pass */
+	uint64_t *look;              /* dirty-log scanning only: pages to look at next round */
 	uint32_t zero_lo;            /* key_lo of the zero page in the domain's group */
 	/* counts of the states (the audit recounts them) */
 	uint64_t n_unique, n_source, n_shared, n_volatile, n_zero_shared;
@@ -207,6 +208,18 @@ static inline void shr_pages_look_at(struct shr_pages *p, uint32_t gfn)
 {
 	if (p->look)
 		p->look[gfn / 64] |= 1ull << (gfn % 64);
+}
+/* After a look has classified the page: its look bit stays only if the
+ * page waits for another look (NEW, WATCH, NOSHARE, HOLE, SUSPECT); a page
+ * that went through NEW on its way to UNIQUE or a merge during this look
+ * needs none until the guest writes it. */
+static inline void shr_pages_looked(struct shr_pages *p, uint32_t gfn)
+{
+	enum shr_pstate s = shr_ps_state(p->pstate[gfn]);
+
+	if (p->look && (s == SHR_PS_UNIQUE || s == SHR_PS_PENDING || shr_ps_is_shared(s)) &&
+	    !shr_ps_suspect(p->pstate[gfn]))
+		p->look[gfn / 64] &= ~(1ull << (gfn % 64));
 }
 /* Marks a page (not shared by us) SUSPECT, to be looked at next pass. */
 static inline void shr_pages_mark_suspect(struct shr_pages *p, uint32_t gfn)

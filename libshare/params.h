@@ -27,6 +27,11 @@ enum shr_scan_mode {
 	SHR_SCAN_FULL,        /* every page every pass */
 };
 
+/* Seconds between two log rounds of a domain scanned from its dirty log
+ * (scan.c): how long a write waits to be looked at, whatever the pass
+ * target; a quiet domain's round costs one CLEAN and a walk of its bitmaps. */
+#define SHR_LOG_ROUND_S 1.0
+
 /* Tunables; the daemon's settings table documents and validates them. */
 struct shr_params {
 	unsigned int batch_pages;      /* gfns mapped per xenforeignmemory_map call */

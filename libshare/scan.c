@@ -58,6 +58,11 @@
  * query at all.  Ordinary broken shares not yet rescanned also make a
  * deficit; the queries that costs are bounded by the resting pages due.
  *
+ * A domain scanned from its dirty log (docs/design.md 4b) has no pass
+ * after its first one from the log: its log rounds (shr_scan_rounds, every
+ * SHR_LOG_ROUND_S) look at the pages its look bitmap names, with the same
+ * batches and the same rescan.
+ *
  * A false "unchanged" (32-bit key_lo equal although the page changed) only
  * costs accounting: nothing is ever shared without a full compare.
  */
@@ -380,29 +385,39 @@ static bool logdirty_take(struct shr_scan *sc, struct shr_dom *d)
 }
 
 /*
- * The start of a pass of a domain scanned from its dirty log: CLEAN the
- * log, check it is still ours, and put its bits (and the background
- * sweep's next slice) into the look bitmap.  A log someone else took is
- * given back its bits and left to them: full passes, tried again later.
+ * The start of a domain's pass: a domain not yet scanned from its dirty log
+ * takes the log if it may (its first pass from the log looks at every
+ * page: the look bitmap starts full).  A domain already scanned from its
+ * log has no pass: its log rounds (shr_scan_rounds) look at its pages.
  */
-static void logdirty_round(struct shr_scan *sc, struct shr_dom *d)
+static void logdirty_pass(struct shr_scan *sc, struct shr_dom *d)
+{
+	d->look_pass = false;
+	if (d->logdirty || !logdirty_wanted(sc, d) || !logdirty_take(sc, d))
+		return;
+	d->look_pass = true;            /* every look bit is set: a full pass */
+}
+
+/*
+ * One log round of a domain scanned from its dirty log: CLEAN the log,
+ * check it is still ours, and put its bits (and the background sweep's
+ * slice for the time since its last one) into the look bitmap.  A log someone else
+ * took is given back its bits and left to them: full passes, tried again
+ * later.  false when the domain is no longer scanned from its log; else
+ * *dirty is the log read (valid until the next read of a log).
+ */
+static bool logdirty_round(struct shr_scan *sc, struct shr_dom *d, double now,
+			   const uint64_t **dirty)
 {
 	const uint64_t *bits;
-	uint64_t count, nr = d->pages.nr, slice, target;
+	uint64_t count, nr = d->pages.nr, slice;
 	int rc;
 
-	d->look_pass = false;
-	if (!d->logdirty) {
-		if (!logdirty_wanted(sc, d) || !logdirty_take(sc, d))
-			return;
-		d->look_pass = true;            /* every look bit is set: a full pass */
-		return;
-	}
 	rc = shr_xen_logdirty_read(sc->xen, d->domid, true, nr, &bits, &count);
 	if (rc) {
 		shr_info("d%u: log-dirty clean: errno %d: full passes", d->domid, -rc);
 		logdirty_drop(sc, d, false, "the dirty log went away");
-		return;
+		return false;
 	}
 	sc->st->logdirty_rounds++;
 	if (!logdirty_ours(d, bits, count)) {
@@ -411,24 +426,30 @@ static void logdirty_round(struct shr_scan *sc, struct shr_dom *d)
 			   "released; full passes", d->domid);
 		logdirty_give_back(sc, d, bits);
 		logdirty_drop(sc, d, false, "another user took log-dirty (live migration, save)");
-		return;
+		return false;
 	}
 	if (!logdirty_mark(sc, d)) {
 		logdirty_drop(sc, d, true, "cannot mark the log-dirty sentinel");
-		return;
+		return false;
 	}
 	for (uint64_t w = 0; w < (nr + 63) / 64; w++)
 		d->pages.look[w] |= bits[w];
 	sc->st->logdirty_pages += count;
-	/* the background sweep: every page once per sweep period (none if 0) */
-	target = sc->params->pass_target_s > 0 ? (uint64_t)sc->params->pass_target_s : 1;
-	slice = sc->params->sweep_period_s > 0 ?
-		(uint64_t)((double)nr * (double)target / sc->params->sweep_period_s) + 1 : 0;
+	/* the background sweep: every page once per sweep period (none if
+	 * 0), paced by the time since its last slice, not by the rounds (a
+	 * round cut short by the budget runs again at once) */
+	if (sc->params->sweep_period_s > 0)
+		d->sweep_credit += (double)nr * (d->sweep_s > 0 ? now - d->sweep_s : SHR_LOG_ROUND_S) /
+				   sc->params->sweep_period_s;
+	d->sweep_s = now;
+	slice = (uint64_t)d->sweep_credit;
+	d->sweep_credit -= (double)slice;
 	for (uint64_t i = 0; i < slice && i < nr; i++) {
 		shr_pages_look_at(&d->pages, d->sweep_cursor);
 		d->sweep_cursor = d->sweep_cursor + 1 < nr ? d->sweep_cursor + 1 : 0;
 	}
-	d->look_pass = true;
+	*dirty = bits;
+	return true;
 }
 
 void shr_scan_forget_domain(struct shr_scan *sc, struct shr_dom *d)
@@ -474,7 +495,7 @@ static bool scan_dom_start(struct shr_scan *sc, struct shr_dom *d)
 		shr_warn("d%u evict: %llu pages could not be unshared (no free memory): "
 			 "retrying", d->domid, (unsigned long long)d->evict_nomem);
 	d->evict_nomem = 0;
-	logdirty_round(sc, d);
+	logdirty_pass(sc, d);
 	d->passes++;
 	d->recheck_shared = rc == 0 && d->info.shr_pages < d->pages.n_shared + d->pages.n_source;
 	d->surplus = rc == 0 && d->info.shr_pages > d->pages.n_shared + d->pages.n_source;
@@ -515,7 +536,7 @@ static void release_nominated(struct shr_scan *sc, struct shr_dom *d, unsigned i
 		if (sc->err[i] || !shr_ps_suspect(d->pages.pstate[gfn]))
 			continue;
 		if (k == SHR_RELEASE_MAX) {
-			/* next pass, also when only the look bitmap is scanned */
+			/* next pass or log round: the look bit keeps it */
 			shr_pages_look_at(&d->pages, gfn);
 			continue;
 		}
@@ -538,13 +559,42 @@ static void release_nominated(struct shr_scan *sc, struct shr_dom *d, unsigned i
 }
 
 /*
+ * In a log round: a page in WATCH (found changed at its last look) that is
+ * not in this round's log was not written since that round's CLEAN, so it
+ * is looked at now, whatever its backoff: the look compares its key with
+ * the last one (the stability test of page_state.h) and merges it if it
+ * is the same.  A page that goes on being written is in every round's log
+ * and keeps its backoff.
+ */
+static bool quiet_watch(const struct shr_dom *d, const uint64_t *dirty, uint32_t gfn)
+{
+	return shr_ps_state(d->pages.pstate[gfn]) == SHR_PS_WATCH && !bit_test(dirty, gfn);
+}
+
+/*
+ * In a log round: a page the engine shared that the round's log names was
+ * unshared (written): its rest, which only spares looks at unchanged
+ * shared pages, does not delay the look; its backoff level still does.
+ */
+static bool written_shared_due(const struct shr_dom *d, const uint64_t *dirty, uint32_t gfn,
+			       uint64_t phase)
+{
+	uint8_t b = d->pages.pstate[gfn];
+
+	return shr_ps_is_shared(shr_ps_state(b)) && bit_test(dirty, gfn) &&
+	       shr_ps_due(shr_ps_make(shr_ps_state(b), shr_ps_level(b)), gfn, phase);
+}
+
+/*
  * The next batch of a pass over the look bitmap: set bits from the cursor
  * on, 64 gfns a word (a word without a bit costs one load), each due page
  * taken and its bit cleared; a page not due keeps its bit for a later
- * pass.  Returns the pages taken; *examined counts the gfns passed over.
+ * pass or round (`phase`: the number of the pass, or of the domain's log
+ * round, for shr_ps_due; `dirty`: in a round, the log it read).  Returns
+ * the pages taken; *examined counts the gfns passed over.
  */
-static unsigned int look_batch(struct shr_scan *sc, struct shr_dom *d, unsigned int limit,
-			       unsigned int *examined)
+static unsigned int look_batch(struct shr_scan *sc, struct shr_dom *d, uint64_t phase,
+			       const uint64_t *dirty, unsigned int limit, unsigned int *examined)
 {
 	uint64_t *look = d->pages.look;
 	unsigned int n = 0;
@@ -574,7 +624,9 @@ static unsigned int look_batch(struct shr_scan *sc, struct shr_dom *d, unsigned 
 			look[gfn / 64] &= ~(1ull << (gfn % 64));
 			continue;
 		}
-		if (shr_ps_due(d->pages.pstate[gfn], gfn, sc->pass) &&
+		if ((shr_ps_due(d->pages.pstate[gfn], gfn, phase) ||
+		     (dirty && (quiet_watch(d, dirty, gfn) ||
+				written_shared_due(d, dirty, gfn, phase)))) &&
 		    shr_ps_state(d->pages.pstate[gfn]) != SHR_PS_PENDING) {
 			look[gfn / 64] &= ~(1ull << (gfn % 64));
 			sc->gfns[n++] = gfn;
@@ -660,53 +712,32 @@ static struct shr_dom *scan_next_dom(struct shr_scan *sc)
 	return NULL;
 }
 
-int shr_scan_batch(struct shr_scan *sc)
+/* Maps, fingerprints and classifies the n pages of sc->gfns (see the
+ * overview). */
+static void scan_gfns(struct shr_scan *sc, struct shr_dom *d, unsigned int n)
 {
-	struct shr_dom *d = scan_next_dom(sc);
-	unsigned int n = 0, examined = 0, limit, i;
+	unsigned int i;
 	uint8_t *base;
 	void *addr;
 	int rc;
 
-	if (!d)
-		return 0;
-	if (d->cursor == 0 && !scan_dom_start(sc, d)) {
-		sc->pages_done += d->pages.nr;
-		return (int)d->pages.nr;
-	}
-	if (d->evicting)
-		return evict_batch(sc, d);
-	limit = sc->params->batch_pages * SHR_SCAN_EXAMINE_FACTOR;
-	if (d->look_pass)
-		n = look_batch(sc, d, limit, &examined);
-	while (!d->look_pass && d->cursor < d->pages.nr && n < sc->params->batch_pages &&
-	       examined < limit) {
-		uint32_t gfn = d->cursor++;
-
-		examined++;
-		if (gfn == d->ring_gfn)
-			continue;
-		if (shr_ps_due(d->pages.pstate[gfn], gfn, sc->pass) &&
-		    shr_ps_state(d->pages.pstate[gfn]) != SHR_PS_PENDING)
-			sc->gfns[n++] = gfn;
-	}
-	sc->pages_done += examined;
-	if (n)
-		n = scan_drop_holes(sc, d, n);
+	/* gfns that may be holes are asked their page type first */
+	n = scan_drop_holes(sc, d, n);
 	if (!n)
-		return (int)examined;
-
+		return;
 	rc = shr_xen_map(sc->xen, d->domid, false, sc->gfns, n, sc->err, &addr);
 	if (rc) {
 		if (rc == -ESRCH || rc == -EBUSY) {
 			shr_dom_mark_gone(d, rc, "map");
 		} else {
 			/* The batch is skipped (the pages are looked at again
-			 * next pass); the pass goes on. */
+			 * next pass or round); the pass goes on. */
 			shr_warn("d%u gfn 0x%llx map: %u pages: errno %d: batch skipped",
 				 d->domid, (unsigned long long)sc->gfns[0], n, -rc);
+			for (i = 0; i < n; i++)
+				shr_pages_look_at(&d->pages, (uint32_t)sc->gfns[i]);
 		}
-		return (int)examined;
+		return;
 	}
 	base = addr;
 	for (i = 0; i < n; i++) {
@@ -751,8 +782,104 @@ int shr_scan_batch(struct shr_scan *sc)
 			shr_pages_set(&d->pages, gfn, SHR_PS_NEW);
 		}
 		scan_page(sc, d, gfn, sc->fp[i], sc->zero[i]);
+		shr_pages_looked(&d->pages, gfn);
 		if (sc->merge->no_sharing || d->gone)
 			break;
 	}
+}
+
+int shr_scan_batch(struct shr_scan *sc)
+{
+	struct shr_dom *d = scan_next_dom(sc);
+	unsigned int n = 0, examined = 0, limit;
+
+	if (!d)
+		return 0;
+	if (d->cursor == 0 && !scan_dom_start(sc, d)) {
+		sc->pages_done += d->pages.nr;
+		return (int)d->pages.nr;
+	}
+	if (d->evicting)
+		return evict_batch(sc, d);
+	if (d->logdirty && !d->look_pass) {
+		/* looked at by its log rounds, not by the pass */
+		examined = d->pages.nr - d->cursor;
+		d->cursor = d->pages.nr;
+		sc->pages_done += examined;
+		return (int)examined;
+	}
+	limit = sc->params->batch_pages * SHR_SCAN_EXAMINE_FACTOR;
+	if (d->look_pass)
+		n = look_batch(sc, d, sc->pass, NULL, limit, &examined);
+	while (!d->look_pass && d->cursor < d->pages.nr && n < sc->params->batch_pages &&
+	       examined < limit) {
+		uint32_t gfn = d->cursor++;
+
+		examined++;
+		if (gfn == d->ring_gfn)
+			continue;
+		if (shr_ps_due(d->pages.pstate[gfn], gfn, sc->pass) &&
+		    shr_ps_state(d->pages.pstate[gfn]) != SHR_PS_PENDING)
+			sc->gfns[n++] = gfn;
+	}
+	sc->pages_done += examined;
+	if (n)
+		scan_gfns(sc, d, n);
 	return (int)examined;
+}
+
+/*
+ * A log round of each domain scanned from its dirty log whose last round
+ * is SHR_LOG_ROUND_S old, and at once a look at every page its look bitmap
+ * names that is due (shr_ps_due, phased by the domain's round count): the
+ * pages the guest wrote since the last round, those the state machine
+ * waits on, and the sweep's slice.  A page written between the CLEAN and
+ * its look is in the next round's log, so nothing written is missed, and
+ * a page found changed (WATCH) is looked at again in the first round that
+ * finds it not written (quiet_watch): newly mergeable content waits about
+ * two round periods, whatever the pass target.
+ * A domain whose pass is walking its look bitmap (its first pass from the
+ * log) is left to the pass.  Rounds stop once they used budget_s of CPU
+ * (true: rounds may be left for the next slice at once): a domain cut short
+ * keeps the look bits of the pages not taken and is due again at once,
+ * the domains not reached are still due.
+ */
+bool shr_scan_rounds(struct shr_scan *sc, double now, double budget_s)
+{
+	double cpu0 = shr_cpu_s();
+
+	for (unsigned int i = 0; i < sc->doms->nr; i++) {
+		struct shr_dom *d = sc->doms->v[i];
+		uint32_t cursor = d->cursor;
+		const uint64_t *dirty;
+
+		if (!d->logdirty || !shr_dom_scannable(d) || d->evicting ||
+		    (d->look_pass && cursor < d->pages.nr))
+			continue;
+		if (d->round_s + SHR_LOG_ROUND_S > now)
+			continue;
+		d->round_s = now;
+		if (!logdirty_round(sc, d, now, &dirty))
+			continue;
+		d->rounds++;
+		d->cursor = 0;
+		while (d->cursor < d->pages.nr && !d->gone && !sc->merge->no_sharing) {
+			unsigned int examined = 0, n;
+
+			n = look_batch(sc, d, d->rounds, dirty, UINT32_MAX, &examined);
+			if (n)
+				scan_gfns(sc, d, n);
+			/* over the slice's budget: the pages not taken keep
+			 * their look bits, and the domain's next round is due
+			 * at once (the next slice) */
+			if (d->cursor < d->pages.nr && shr_cpu_s() - cpu0 > budget_s)
+				d->round_s = now - SHR_LOG_ROUND_S;
+			if (shr_cpu_s() - cpu0 > budget_s)
+				break;
+		}
+		d->cursor = cursor;
+		if (shr_cpu_s() - cpu0 > budget_s)
+			return true;
+	}
+	return false;
 }

@@ -57,6 +57,9 @@ int shr_scan_resize(struct shr_scan *sc, unsigned int batch_pages);
 /* Scans the next batch of the pass; returns gfns examined, 0 at the end of
  * the pass. */
 int shr_scan_batch(struct shr_scan *sc);
+/* Runs the log rounds due at `now`, within about budget_s of CPU (see
+ * scan.c); true when it stopped for the budget (rounds are left). */
+bool shr_scan_rounds(struct shr_scan *sc, double now, double budget_s);
 /* d leaves the engine: its log-dirty mode is turned off if it is ours. */
 void shr_scan_forget_domain(struct shr_scan *sc, struct shr_dom *d);
 

@@ -6,7 +6,7 @@
  * undone by the next write, a copy-on-write fault each time).
  *
  * Usage: bench-churn-writer --rate PAGES_PER_S --seconds S --pages N
- *                           [--fresh] [--mark-dirty] DOMID...
+ *                           [--fresh | --unique] [--mark-dirty] DOMID...
  *
  * DOC: Overview
  *
@@ -26,6 +26,9 @@
  * --fresh: the pattern also depends on the round, so every rewrite is new
  * content (still the same in every guest): a page can only be merged again
  * after the daemon has looked at it since the write.
+ * --unique: the pattern also depends on the round and the domain, so no
+ * two written pages are ever alike: nothing written can be merged, and
+ * what the daemon spends on the writes is the cost of finding them.
  * --mark-dirty: after each batch, XEN_DMOP_modified_memory over its gfns,
  * as a device model does after writing into guest memory (QEMU's DMA):
  * writes through a foreign mapping reach the guest's dirty log only that
@@ -69,12 +72,19 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void fill(uint8_t *page, uint64_t gfn, uint64_t salt)
+/* domid 0: the page's content is common to all guests; else it is this
+ * guest's own (its first words name the gfn, the round and the domain) */
+static void fill(uint8_t *page, uint64_t gfn, uint64_t salt, uint64_t domid)
 {
 	uint64_t *w = (uint64_t *)page;
 
 	for (unsigned int i = 0; i < PAGE / sizeof(*w); i++)
 		w[i] = 0x9e3779b97f4a7c15ULL ^ (gfn << 20) ^ (salt << 44) ^ i;
+	if (domid) {
+		w[0] = gfn;
+		w[1] = salt;
+		w[2] = domid;
+	}
 }
 
 int main(int argc, char **argv)
@@ -84,6 +94,7 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "pages", required_argument, NULL, 'n' },
 		{ "fresh", no_argument, NULL, 'F' },
+		{ "unique", no_argument, NULL, 'U' },
 		{ "mark-dirty", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -94,7 +105,7 @@ int main(int argc, char **argv)
 	uint64_t written = 0, round = 0, pos = 0;
 	xenforeignmemory_handle *fmem;
 	xendevicemodel_handle *dmod = NULL;
-	bool fresh = false, mark = false;
+	bool fresh = false, unique = false, mark = false;
 	char *end = "";
 	int c;
 
@@ -104,6 +115,7 @@ int main(int argc, char **argv)
 		case 's': seconds = strtod(optarg, &end); break;
 		case 'n': pages = strtoul(optarg, &end, 10); break;
 		case 'F': fresh = true; continue;
+		case 'U': unique = fresh = true; continue;
 		case 'D': mark = true; continue;
 		default: return 2;
 		}
@@ -123,7 +135,7 @@ int main(int argc, char **argv)
 	}
 	if (!(rate > 0) || !(seconds > 0) || !pages || !nr_dom) {
 		fprintf(stderr, "usage: bench-churn-writer --rate PAGES_PER_S --seconds S --pages N "
-			"[--fresh] [--mark-dirty] DOMID...\n");
+			"[--fresh | --unique] [--mark-dirty] DOMID...\n");
 		return 2;
 	}
 	fmem = xenforeignmemory_open(NULL, 0);
@@ -164,7 +176,8 @@ int main(int argc, char **argv)
 			}
 			for (unsigned int i = 0; i < n; i++)
 				if (!err[i]) {
-					fill(p + (size_t)i * PAGE, gfns[i], fresh ? round + 1 : 0);
+					fill(p + (size_t)i * PAGE, gfns[i], fresh ? round + 1 : 0,
+					     unique ? domids[d] : 0);
 					written++;
 				}
 			xenforeignmemory_unmap(fmem, p, n);

@@ -6,10 +6,12 @@
  * fix_open() starts the parts in engine.c's order (doms, reserve, merge,
  * scan) and fix_close() stops them in its order (flush, the reserve's stop
  * protocol, scan, merge, doms, Xen).  fix_pass() is engine.c's pass without
- * its schedule: every cursor to 0, batches until the end, a flush.
+ * its schedule: one round period later, the log rounds (shr_scan_rounds),
+ * then every cursor to 0, batches until the end, a flush.
  */
 #include "core_fixture.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +91,8 @@ struct shr_dom *fix_add(struct fix *f, uint32_t domid, enum shr_mode mode, const
 
 void fix_pass(struct fix *f)
 {
+	f->clock += SHR_LOG_ROUND_S;
+	shr_scan_rounds(&f->scan, f->clock, HUGE_VAL);
 	f->scan.pages_total = 0;
 	f->scan.pages_done = 0;
 	for (unsigned int i = 0; i < f->doms.nr; i++) {

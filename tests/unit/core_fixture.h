@@ -33,6 +33,7 @@ struct fix {
 	struct shr_merge merge;
 	struct shr_scan scan;
 	struct shr_stats st;
+	double clock;                /* the log rounds' clock: one round period a pass */
 };
 
 /* Small batches, KSM's sharer cap, no reserve, the upstream protocol. */

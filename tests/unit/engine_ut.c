@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <CUnit/CUnit.h>
 
@@ -607,6 +608,41 @@ static void test_run_answers(void)
 	done(e);
 }
 
+/* Proves log rounds cut short by the slice's budget do not wait for the
+ * pass's schedule: with a pass target of an hour (the next pass far
+ * away) and cpu_cap 100%, a slice of 1 ns whose rounds are left over asks
+ * to be run again at once, where a slice with nothing left sleeps. */
+static void test_rounds_left_run_at_once(void)
+{
+	struct shr_params p = params();
+	struct shr_engine *e;
+	struct timespec ts = { 1, 100000000 };
+	uint64_t scanned;
+
+	twins(2, false);
+	fx_dom_set_ring(1, NR - 2);
+	fx_dom_set_ring(2, NR - 2);
+	e = engine(&p);
+	UT_ASSERT_EQ(add(e, 1, SHR_MODE_ON, "g", NULL), 0);
+	UT_ASSERT_EQ(add(e, 2, SHR_MODE_ON, "g", NULL), 0);
+	run_passes(e, 3);                          /* full, the log taken, a round */
+	CU_ASSERT_TRUE(dom_stats(e, 1).logdirty);
+	p.pass_target_s = 3600;
+	UT_ASSERT_EQ(shr_engine_set_params(e, &p), 0);
+	for (uint32_t g = 0; g < NR - 2; g++)
+		UT_ASSERT_EQ(fx_write(1, g, 7000 + g), 0);
+	nanosleep(&ts, NULL);                      /* a round period */
+	scanned = stats(e).pages_scanned;
+	UT_ASSERT_EQ(shr_engine_run(e, 1), 0);
+	for (int i = 0; i < 100 && shr_engine_run(e, 1) == 0; i++)
+		;
+	/* every written page looked at (those it found changed perhaps
+	 * twice, once found the same) */
+	CU_ASSERT(stats(e).pages_scanned >= scanned + NR - 2);
+	CU_ASSERT(shr_engine_run(e, 1000000) > 0);
+	done(e);
+}
+
 /* Proves foreach stops when its function says so, and marks a domain the
  * hypervisor no longer has as gone (no longer scanned). */
 static int stop_after_one(const struct shr_domain_stats *s, void *arg)
@@ -694,5 +730,6 @@ UT_MAIN("engine", NULL, NULL,
 	UT(test_held_records),
 	UT(test_mode_on_to_zero_evicts),
 	UT(test_run_answers),
+	UT(test_rounds_left_run_at_once),
 	UT(test_foreach),
 	UT(test_events_stop_restart))

@@ -8,6 +8,7 @@
  * own checks (fix_done).
  */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
@@ -752,6 +753,156 @@ static void test_dirty_log_watch(void)
 	fix_done(&f);
 }
 
+/* Proves a domain scanned from its dirty log is looked at by its log
+ * rounds, on their own period and not at its turn in the pass: a pass
+ * maps none of its pages although one was written; a round less than
+ * SHR_LOG_ROUND_S after the last does nothing; the round due looks at the
+ * written page alone and merges it with its twin. */
+static void test_dirty_log_round_period(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t scanned;
+	struct fix f;
+
+	dirty_pair(&f, &p);
+	fix_pass(&f);                              /* the first rounds */
+	UT_ASSERT_EQ(fx_write(2, 3, 107), 0);      /* d1:7's content */
+	scanned = f.st.pages_scanned;
+	f.scan.pages_total = 2 * NR;               /* a pass alone: no round */
+	shr_dom_find(&f.doms, 1)->cursor = 0;
+	shr_dom_find(&f.doms, 2)->cursor = 0;
+	while (shr_scan_batch(&f.scan) > 0)
+		;
+	f.scan.pages_total = 0;
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned);
+	shr_scan_rounds(&f.scan, f.clock + SHR_LOG_ROUND_S / 2, HUGE_VAL);
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned);
+	shr_scan_rounds(&f.scan, f.clock + SHR_LOG_ROUND_S, HUGE_VAL);
+	shr_merge_flush(&f.merge);
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned + 1);
+	UT_ASSERT_EQ(fx_frame(2, 3), fx_frame(1, 7));
+	f.clock += SHR_LOG_ROUND_S;
+	fix_done(&f);
+}
+
+/* Proves a round over its CPU budget stops after the batch that used it up
+ * and loses nothing: with no budget, a round of d1 (20 pages written,
+ * batches of 16) looks at one batch and no page of d2 (written too), and
+ * says rounds are left; the next call, at the same time, does d2's round
+ * and d1's again (due at once), which takes the rest of its pages. */
+static void test_dirty_log_round_budget(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t scanned;
+	struct fix f;
+
+	dirty_pair(&f, &p);
+	fix_pass(&f);
+	for (uint32_t g = 0; g < 20; g++)
+		UT_ASSERT_EQ(fx_write(1, g, 2000 + g), 0);
+	UT_ASSERT_EQ(fx_write(2, 1, 3000), 0);
+	scanned = f.st.pages_scanned;
+	f.clock += SHR_LOG_ROUND_S;
+	CU_ASSERT_TRUE(shr_scan_rounds(&f.scan, f.clock, 0));
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned + p.batch_pages);
+	CU_ASSERT_FALSE(shr_scan_rounds(&f.scan, f.clock, HUGE_VAL));
+	shr_merge_flush(&f.merge);
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned + 21);
+	for (uint32_t g = 0; g < 20; g++)
+		UT_ASSERT_EQ(fix_state(&f, 1, g), SHR_PS_UNIQUE);
+	fix_done(&f);
+}
+
+/* Proves a resting shared page that the log names (the guest wrote it:
+ * an unshare) is looked at in the next round whatever its rest: twins
+ * shared in the first pass and seen unchanged in the second rest one step
+ * (due every other round); two of them of either parity, written, are
+ * both looked at in the next round and found changed. */
+static void test_dirty_log_written_shared_not_resting(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t scanned;
+	struct fix f;
+
+	p.no_rings = true;
+	fix_host(1024, false, 2, NR);
+	fix_fill(1, 0, NR, 100, 1);
+	fix_fill(2, 0, NR, 100, 1);
+	fx_dom_set_ring(1, SENTINEL);
+	fx_dom_set_ring(2, SENTINEL);
+	fix_open(&f, &p);
+	fix_add(&f, 1, SHR_MODE_ON, "g");
+	fix_add(&f, 2, SHR_MODE_ON, "g");
+	fix_passes(&f, 2);                         /* shared; the logs taken, rested */
+	CU_ASSERT_TRUE(shr_dom_find(&f.doms, 2)->logdirty);
+	UT_ASSERT_EQ(fix_state(&f, 2, 4), SHR_PS_SHARED);
+	UT_ASSERT_EQ(shr_ps_rest(shr_dom_find(&f.doms, 2)->pages.pstate[4]), 1);
+	UT_ASSERT_EQ(fx_write(2, 4, 9004), 0);
+	UT_ASSERT_EQ(fx_write(2, 5, 9005), 0);
+	scanned = f.st.pages_scanned;
+	fix_pass(&f);
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned + 2);
+	UT_ASSERT_EQ(fix_state(&f, 2, 4), SHR_PS_WATCH);
+	UT_ASSERT_EQ(fix_state(&f, 2, 5), SHR_PS_WATCH);
+	fix_done(&f);
+}
+
+/* Proves a page found changed (WATCH) is looked at in the first log round
+ * that finds it not written, whatever its backoff phase: two rewritten
+ * shared pages of either parity (a level-1 page is due only every other
+ * round) are both merged again one round after the round that saw the
+ * write; a page written again in that round is not looked at. */
+static void test_dirty_log_quiet_watch(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t scanned;
+	struct fix f;
+
+	dirty_pair(&f, &p);
+	UT_ASSERT_EQ(fx_write(2, 4, 104), 0);      /* d1:4's content */
+	UT_ASSERT_EQ(fx_write(2, 5, 105), 0);
+	UT_ASSERT_EQ(fx_write(2, 6, 106), 0);
+	fix_pass(&f);
+	UT_ASSERT_EQ(fx_write(2, 4, 108), 0);      /* unshared: d1:8's content */
+	UT_ASSERT_EQ(fx_write(2, 5, 109), 0);
+	UT_ASSERT_EQ(fx_write(2, 6, 110), 0);
+	fix_pass(&f);
+	UT_ASSERT_EQ(fix_state(&f, 2, 4), SHR_PS_WATCH);
+	UT_ASSERT_EQ(fix_state(&f, 2, 5), SHR_PS_WATCH);
+	UT_ASSERT_EQ(fix_state(&f, 2, 6), SHR_PS_WATCH);
+	UT_ASSERT_EQ(fx_write(2, 6, 111), 0);      /* still changing */
+	scanned = f.st.pages_scanned;
+	fix_pass(&f);
+	UT_ASSERT_EQ(fx_frame(2, 4), fx_frame(1, 8));
+	UT_ASSERT_EQ(fx_frame(2, 5), fx_frame(1, 9));
+	UT_ASSERT_EQ(fix_state(&f, 2, 6), SHR_PS_WATCH);
+	/* 4, 5 and, if its phase made it due, 6 */
+	CU_ASSERT_TRUE(f.st.pages_scanned - scanned <= 3);
+	fix_done(&f);
+}
+
+/* Proves a page written with content nothing else has costs one look: it
+ * is looked at in the round after the write (changed: forgotten, then
+ * indexed as unique again) and not in the next round, although it passed
+ * through NEW (which asks for a look) on the way. */
+static void test_dirty_log_unique_write_one_look(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t scanned;
+	struct fix f;
+
+	dirty_pair(&f, &p);
+	fix_pass(&f);
+	UT_ASSERT_EQ(fx_write(1, 10, 9999), 0);
+	scanned = f.st.pages_scanned;
+	fix_pass(&f);
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned + 1);
+	UT_ASSERT_EQ(fix_state(&f, 1, 10), SHR_PS_UNIQUE);
+	fix_pass(&f);
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned + 1);
+	fix_done(&f);
+}
+
 /* Proves a dirty log the toolstack takes over (xg_sr_save.c: OFF, then
  * ENABLE) is detected at the next round (the sentinel is not in it), the
  * bits the engine's CLEAN took are given back (the toolstack's own CLEAN
@@ -972,6 +1123,29 @@ static void test_dirty_log_sweep(void)
 	fix_done(&f);
 }
 
+/* Proves the sweep is paced by time, not by rounds: a round cut short by
+ * the budget and run again at once (the same time) takes no second slice:
+ * with a sweep period of 32 round periods, the two calls look at one page
+ * of d1 in all (and d2's round its own one). */
+static void test_dirty_log_sweep_by_time(void)
+{
+	struct shr_params p = fix_params();
+	uint64_t scanned;
+	struct fix f;
+
+	p.sweep_period_s = 32 * SHR_LOG_ROUND_S;
+	dirty_pair(&f, &p);
+	fix_pass(&f);
+	scanned = f.st.pages_scanned;
+	f.clock += SHR_LOG_ROUND_S;
+	CU_ASSERT_TRUE(shr_scan_rounds(&f.scan, f.clock, 0));
+	shr_dom_find(&f.doms, 1)->round_s = f.clock - SHR_LOG_ROUND_S;   /* cut short */
+	CU_ASSERT_FALSE(shr_scan_rounds(&f.scan, f.clock, HUGE_VAL));
+	shr_merge_flush(&f.merge);
+	UT_ASSERT_EQ(f.st.pages_scanned, scanned + 2);
+	fix_done(&f);
+}
+
 UT_MAIN("scan", NULL, NULL,
 	UT(test_one_map_call_per_batch),
 	UT(test_unmapped_before_nominate),
@@ -994,6 +1168,11 @@ UT_MAIN("scan", NULL, NULL,
 	UT(test_sparse_pages_one_map),
 	UT(test_dirty_log_pass),
 	UT(test_dirty_log_watch),
+	UT(test_dirty_log_round_period),
+	UT(test_dirty_log_round_budget),
+	UT(test_dirty_log_written_shared_not_resting),
+	UT(test_dirty_log_quiet_watch),
+	UT(test_dirty_log_unique_write_one_look),
 	UT(test_dirty_log_release_beyond_batch),
 	UT(test_dirty_log_taken_over),
 	UT(test_dirty_log_sentinel_forged),
@@ -1003,4 +1182,5 @@ UT_MAIN("scan", NULL, NULL,
 	UT(test_dirty_log_fresh_take),
 	UT(test_dirty_log_unavailable),
 	UT(test_dirty_log_mode_full),
-	UT(test_dirty_log_sweep))
+	UT(test_dirty_log_sweep),
+	UT(test_dirty_log_sweep_by_time))
