@@ -325,15 +325,16 @@ wait_scans() {
 # xst ARGS...: xenshare-stat against the test's host.
 xst() { LD_LIBRARY_PATH="$SIMLIB" "$XST" "$@"; }
 
-# fake_daemon SOCKET MODE: a stand-in daemon on a Unix socket (python3):
-# MODE "silent" accepts and never answers, "garbage" answers a line that is
-# not JSON, "file:PATH" answers the first line of PATH to every command.
+# fake_daemon SOCKET MODE [COUNT]: a stand-in daemon on a Unix socket
+# (python3): MODE "silent" accepts and never answers, "garbage" answers a
+# line that is not JSON, "file:PATH" answers the first line of PATH to
+# every command; with COUNT, a line is appended to that file per answer.
 # Returns once the socket exists; stop_fake stops it.
 FAKE_PID=
 fake_daemon() {
-	python3 - "$1" "$2" <<'PY' &
+	python3 - "$1" "$2" "${3:-}" <<'PY' &
 import os, socket, sys, time
-path, mode = sys.argv[1], sys.argv[2]
+path, mode, count = sys.argv[1], sys.argv[2], sys.argv[3]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(path)
 s.listen(4)
@@ -348,6 +349,9 @@ while True:
     c.recv(4096)
     c.sendall(reply)
     c.close()
+    if count:
+        with open(count, "a") as f:
+            f.write("request\n")
 PY
 	FAKE_PID=$!
 	kill_at_exit "$FAKE_PID"

@@ -100,9 +100,14 @@ cat >"$T/reply.json" <<JSON
 {"version":"9.9.9","daemon":{"pid":4242,"uptime_s":10.5,"cpu_percent":3.5,"protocol":"upstream","full_scans":2,"pass_time_s":1.25,"pass_progress":0.5,"settled":false},"host":{"total_pages":262144,"free_pages":100000,"reserve_pages":16384,"pages_at_risk":1,"sharing_paused":false,"sharing_freed_pages":1,"sharing_used_frames":1},"counters":{"pages_shared":1,"pages_sharing":$((freed + diff)),"pages_unshared":5,"pages_volatile":3,"pages_scanned":99,"zero_pages_sharing":1,"share_attempts":9,"share_raced":1,"unshares":2},"domains":[{"domid":1,"name":"web1","group":"tenant-a","mode":"on","tot_pages":1,"shr_pages":1,"pages_sharing":12,"pages_volatile":3,"unshares_per_s":0.25,"scan_progress":0.5}]}
 JSON
 tr -d '\n' <"$T/reply.json" >"$T/reply.line" && echo >>"$T/reply.line"
-fake_daemon "$T/ok.sock" "file:$T/reply.line"
+fake_daemon "$T/ok.sock" "file:$T/reply.line" "$T/ok.count"
 xst --json -s "$T/ok.sock" >"$T/o.json" 2>"$T/err"; rc=$?
 [ $rc = 0 ] || fail "valid reply: exit $rc: $(cat "$T/err")"
+[ "$(wc -l <"$T/ok.count")" = 3 ] || fail "one-shot json with a difference in doubt: $(wc -l <"$T/ok.count") reads, expected 3"
+# Prometheus prints no notes: one read, of one instant
+rm -f "$T/ok.count"
+xst --prometheus -s "$T/ok.sock" >/dev/null 2>"$T/err" || fail "prometheus one-shot: exit $?: $(cat "$T/err")"
+[ "$(wc -l <"$T/ok.count")" = 1 ] || fail "one-shot prometheus: $(wc -l <"$T/ok.count") reads, expected 1"
 [ "$(jq -r '.daemon.state + " " + (.daemon.pid|tostring)' "$T/o.json")" = "up 4242" ] ||
 	fail "valid reply: daemon $(jq -c .daemon "$T/o.json")"
 [ "$(jq '.totals.saved_pages' "$T/o.json")" = "$freed" ] || fail "saved must stay the hypervisor's"

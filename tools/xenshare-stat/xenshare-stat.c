@@ -480,8 +480,9 @@ int main(int argc, char **argv)
 		int reads = 0;
 
 		/* A single read cannot tell a lasting difference between the
-		 * sources from motion: a one-shot run reads again, a short
-		 * while apart, while one is in doubt. */
+		 * sources from motion: a one-shot run that prints notes (not
+		 * Prometheus, whose numbers must be of one instant) reads
+		 * again, a short while apart, while one is in doubt. */
 		do {
 			if (reads++)
 				nanosleep(&(struct timespec){ .tv_nsec = RECON_REREAD_NS }, NULL);
@@ -489,8 +490,8 @@ int main(int argc, char **argv)
 			if (r < 0)
 				break;
 			xst_recon_update(&snap, &recon);
-		} while (!o.watch && !o.batch && reads < XST_RECON_READS &&
-			 xst_recon_pending(&recon) && !stop_requested);
+		} while (!o.watch && !o.batch && o.format != FMT_PROMETHEUS &&
+			 reads < XST_RECON_READS && xst_recon_pending(&recon) && !stop_requested);
 		if (r < 0) {
 			fprintf(stderr, "xenshare-stat: out of memory\n");
 			code = EXIT_INTERNAL;
