@@ -46,9 +46,11 @@
  *                                       of nominating the first hole}
  *   simlibs_probe logdirty-thief DOM MS [giveback]
  *                                       a second log-dirty user: CLEAN the
- *                                       whole p2m every 5 ms for MS ms (with
- *                                       giveback: hand each CLEAN's bits back
- *                                       with modified_memory at once); prints
+ *                                       whole p2m every 5 ms until a CLEAN
+ *                                       took dirty bits, for MS ms at most
+ *                                       (with giveback: hand each CLEAN's
+ *                                       bits back with modified_memory at
+ *                                       once); prints
  *                                       "ready" after the first CLEAN, then
  *                                       {"cleans": N, "stolen": N,
  *                                       "given_back": N, "paused_at_end": B}
@@ -609,6 +611,11 @@ static int probe_logdirty_thief(uint32_t dom, unsigned int ms, int giveback)
 			printf("ready\n");
 			fflush(stdout);
 		}
+		/* one theft is the point: a live save of a small guest on an
+		 * idle machine ends its live phase within tens of ms once its
+		 * next read finds nothing dirty */
+		if (stolen)
+			break;
 		usleep(5000);
 	} while (now_s() < end);
 	di.paused = 0;
