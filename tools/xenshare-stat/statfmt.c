@@ -235,13 +235,6 @@ bool xst_recon_pending(const struct xst_recon *r)
 	return false;
 }
 
-static bool recon_lasted(const struct xst_snapshot *s, enum xst_recon_kind k)
-{
-	bool differ[XST_RECON_NR];
-
-	recon_differences(s, differ);
-	return differ[k] && s->recon.streak[k] >= XST_RECON_READS;
-}
 
 void xst_note_foreach(const struct xst_snapshot *s,
 		      void (*fn)(const char *note, void *arg), void *arg)
@@ -249,6 +242,12 @@ void xst_note_foreach(const struct xst_snapshot *s,
 	const struct xst_daemon *dm = &s->daemon;
 	const struct shr_stats *st = &dm->engine;
 	uint64_t sum_shr = 0;
+	bool lasted[XST_RECON_NR];
+
+	/* the differences of struct xst_recon, noted only once they lasted */
+	recon_differences(s, lasted);
+	for (int k = 0; k < XST_RECON_NR; k++)
+		lasted[k] = lasted[k] && s->recon.streak[k] >= XST_RECON_READS;
 
 	if (!daemon_up(s))
 		note(fn, arg, "xenshared is not answering (%s): %s", dm->error,
@@ -257,7 +256,7 @@ void xst_note_foreach(const struct xst_snapshot *s,
 	if (!s->hv.ok)
 		note(fn, arg, "hypervisor counters unreadable (%s)%s", s->hv.error,
 		     daemon_up(s) ? ": showing the daemon's copy of them" : "");
-	if (recon_lasted(s, XST_RECON_SAVED)) {
+	if (lasted[XST_RECON_SAVED]) {
 		if (st->pages_sharing < s->hv.freed_pages)
 			note(fn, arg,
 			     "the hypervisor counts %" PRIu64 " pages saved, the daemon %" PRIu64
@@ -271,7 +270,7 @@ void xst_note_foreach(const struct xst_snapshot *s,
 			     "or shared pages went with a destroyed domain",
 			     s->hv.freed_pages, st->pages_sharing);
 	}
-	if (recon_lasted(s, XST_RECON_FRAMES))
+	if (lasted[XST_RECON_FRAMES])
 		note(fn, arg,
 		     "the hypervisor counts %" PRIu64 " shared frames in use, the daemon %" PRIu64,
 		     s->hv.used_frames, st->pages_shared);
@@ -298,7 +297,7 @@ void xst_note_foreach(const struct xst_snapshot *s,
 				     d->domid, d->name[0] ? d->name : "?");
 		}
 	}
-	if (recon_lasted(s, XST_RECON_SUM))
+	if (lasted[XST_RECON_SUM])
 		note(fn, arg,
 		     "sum of shr_pages (%" PRIu64 ") != freed + used (%" PRIu64
 		     ") over %d reads: domains changed between the hypervisor reads",
