@@ -286,6 +286,47 @@ static void test_share_lost_to_same_bytes(void)
 	fix_done(&f);
 }
 
+/* Proves the bound on debug_gfn queries (overview, "SHR_RECHECK_PER_LOST"):
+ * with 1024 resting shared pages and two shares lost to rewrites of the
+ * same bytes (one at the last gfn), no pass asks more than twice the
+ * deficit plus SHR_RECHECK_MIN (66 here, not one per resting page), the
+ * queries stop once both are found, and the page at the last gfn is
+ * reached although every pass's budget is spent before it: the next pass
+ * starts its queries where the last one stopped. */
+static void test_share_lost_queries_bounded(void)
+{
+	const unsigned int nr = 1024, budget = 2 * 2 + 64;
+	struct shr_params p = fix_params();
+	unsigned int passes = 0;
+	uint64_t before, most = 0;
+	struct fix f;
+
+	fix_host(4096, false, 2, nr);
+	fix_fill(1, 0, nr, 100, 1);
+	fix_fill(2, 0, nr, 100, 1);
+	fix_open(&f, &p);
+	fix_add(&f, 1, SHR_MODE_ON, "g");
+	fix_add(&f, 2, SHR_MODE_ON, "g");
+	fix_passes(&f, 3);
+	UT_ASSERT_EQ(shr_dom_find(&f.doms, 2)->pages.n_shared, nr);
+	UT_ASSERT_EQ(fx_write_same(2, 3), 0);
+	UT_ASSERT_EQ(fx_write_same(2, nr - 1), 0);
+	while (f.st.unshares_rewritten < 2 && passes++ < 4 * nr / budget) {
+		before = fx_calls(FX_DEBUG_GFN);
+		fix_pass(&f);
+		if (fx_calls(FX_DEBUG_GFN) - before > most)
+			most = fx_calls(FX_DEBUG_GFN) - before;
+	}
+	UT_ASSERT_EQ(f.st.unshares_rewritten, 2);
+	CU_ASSERT_TRUE(most <= budget);
+	CU_ASSERT_TRUE(passes > 1);        /* the budget was spent before the last gfn */
+	/* both found: the next pass asks nothing more (the deficit closed) */
+	before = fx_calls(FX_DEBUG_GFN);
+	fix_pass(&f);
+	UT_ASSERT_EQ(fx_calls(FX_DEBUG_GFN), before);
+	fix_done(&f);
+}
+
 /* Proves the release of pages left nominated (section 4, scan.c
  * release_nominated): a page another tool (or a killed xenshared)
  * nominated makes Xen count more shared pages than the engine believes,
@@ -1155,6 +1196,7 @@ UT_MAIN("scan", NULL, NULL,
 	UT(test_no_backoff),
 	UT(test_unique_page_moves),
 	UT(test_share_lost_to_same_bytes),
+	UT(test_share_lost_queries_bounded),
 	UT(test_release_left_nominated),
 	UT(test_release_spares_shared_frame),
 	UT(test_eviction_sweep),
