@@ -111,6 +111,18 @@ wait_for() { # timeout_s command...
 	return 1
 }
 
+# Samplers' lines (the scan-cost and logdirty phases): "t=<uptime> k=v ...",
+# one line each.
+now_s() { cut -d' ' -f1 /proc/uptime; }
+# a field of a sample line by its key
+sample_f() { echo "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p; s/^$2=\([^ ]*\).*/\1/p"; }
+# the first line of a samples file whose field is at least the value
+sample_first() { # file key value
+	awk -v k="$2" -v v="$3" '{ for (i = 1; i <= NF; i++) if (index($i, k "=") == 1 && substr($i, length(k) + 2) + 0 >= v) { print; exit } }' "$1"
+}
+# b - a, with decimals
+sub_s() { awk -v a="$2" -v b="$1" 'BEGIN { printf "%.2f", b - a }'; }
+
 # ------------------------------------------------------------- evidence
 # When a guest is lost or a check about it fails, everything dom0 can learn
 # about it goes to the serial console, one "E2E DIAG" line each (run.sh
