@@ -85,6 +85,8 @@ add_elf "$bin/e2e-enomem" /usr/sbin/e2e-enomem
 cp "$E2E_SRC/phase-enomem.sh" "$d/e2e/phase-enomem.sh"
 # The group-move phase (tenant isolation).
 cp "$E2E_SRC/phase-group.sh" "$d/e2e/phase-group.sh"
+# The fill-and-storm phase.
+cp "$E2E_SRC/phase-fill.sh" "$d/e2e/phase-fill.sh"
 # The share that panics an unpatched host (hypervisor-patch 0008) and the
 # frame-to-frame merge (0009).
 add_elf "$bin/e2e-spanning" /usr/sbin/e2e-spanning
@@ -191,6 +193,9 @@ E2E_HV_FROM_SERIES=$patched_xl
 E2E_MODE=${E2E_MODE:-full}
 E2E_INJECT_CRASH=${E2E_INJECT_CRASH:-}
 E2E_ENOMEM=${E2E_ENOMEM:-1}
+E2E_FILL=${E2E_FILL:-1}
+E2E_FILL_ROOM_MB=${E2E_FILL_ROOM_MB:-256}
+E2E_FILL_MAX=${E2E_FILL_MAX:-10}
 E2E_PHASE2=${E2E_PHASE2:-1}
 SET
 (cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/dom0-initrd.gz"
