@@ -18,16 +18,21 @@
 
 #define NR 32u                       /* gfns per domain */
 
-/* Two domains of NR gfns holding the same NR distinct pages, scanned in
+/* Two domains of nr gfns holding the same nr distinct pages, scanned in
  * one group: after one pass every gfn of d2 is on d1's frame. */
-static void two_twins(struct fix *f, const struct shr_params *p)
+static void twins(struct fix *f, const struct shr_params *p, unsigned int nr)
 {
-	fix_host(1024, false, 2, NR);
-	fix_fill(1, 0, NR, 100, 1);
-	fix_fill(2, 0, NR, 100, 1);
+	fix_host(nr * 4 > 1024 ? nr * 4 : 1024, false, 2, nr);
+	fix_fill(1, 0, nr, 100, 1);
+	fix_fill(2, 0, nr, 100, 1);
 	fix_open(f, p);
 	fix_add(f, 1, SHR_MODE_ON, "g");
 	fix_add(f, 2, SHR_MODE_ON, "g");
+}
+
+static void two_twins(struct fix *f, const struct shr_params *p)
+{
+	twins(f, p, NR);
 }
 
 static uint64_t counter_mappings(const struct fix *f)
@@ -301,12 +306,7 @@ static void test_share_lost_queries_bounded(void)
 	uint64_t before, most = 0;
 	struct fix f;
 
-	fix_host(4096, false, 2, nr);
-	fix_fill(1, 0, nr, 100, 1);
-	fix_fill(2, 0, nr, 100, 1);
-	fix_open(&f, &p);
-	fix_add(&f, 1, SHR_MODE_ON, "g");
-	fix_add(&f, 2, SHR_MODE_ON, "g");
+	twins(&f, &p, nr);
 	fix_passes(&f, 3);
 	UT_ASSERT_EQ(shr_dom_find(&f.doms, 2)->pages.n_shared, nr);
 	UT_ASSERT_EQ(fx_write_same(2, 3), 0);
