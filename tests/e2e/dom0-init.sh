@@ -294,6 +294,7 @@ ensure_watcher() {
 # Returns 0 created, 2 refused for lack of host memory, 1 otherwise
 # (CREATE_ERR says why).
 create_guest() { # name [xl command: xl-patched for patch 0006's keys]
+	local n xlcmd try rc
 	n=$1 xlcmd=${2:-xl} try=1
 	while :; do
 		$xlcmd create -e /etc/xen/$n.cfg >/tmp/create-$n.log 2>&1 && break
@@ -320,6 +321,7 @@ create_guest() { # name [xl command: xl-patched for patch 0006's keys]
 # is then never one whose pages were shared.  guest3 is opted in by xl
 # itself, at creation.
 opt_in() {
+	local k
 	id=$(domid_of $1)
 	[ -n "$id" ] || return 1
 	# the group first: enabled without it would share in the default
