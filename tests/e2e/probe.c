@@ -18,7 +18,8 @@
  *                             lost: crashed, shut down, dying, or alive but
  *                             silent -- cpu_ns tells spinning from blocked)
  *   e2e-probe shr-trace <dom> <seconds> <rise>
- *                             reads the domain's shr_pages every 20 ms (a
+ *                             reads the domain's shr_pages every 20 ms, and
+ *                             every 1 ms from the arming to the zero (a
  *                             group move's eviction, dom0-init.sh).  SIGUSR1
  *                             arms it: the caller sends it once the daemon
  *                             says the domain is evicting.  Prints
@@ -280,7 +281,10 @@ static int probe_shr_trace(xc_interface *xch, char **argv)
 	do {
 		bool first_armed = false;
 
-		usleep(20000);
+		/* between the arming and the zero, every millisecond: the zero
+		 * may last only from the daemon's last unshare to its first
+		 * share in the new group (one batch mapped and hashed) */
+		usleep(trace_armed && zero_ms < 0 ? 1000 : 20000);
 		now = now_ms();
 		/* a reading taken after the signal counts as armed */
 		if (trace_armed && arm_ms < 0) {
