@@ -18,15 +18,19 @@
 #     shared, until `xl create` fails for lack of memory (the host is full)
 #     or FILL_MAX guests run.  Without sharing, FILL_ROOM_MB holds
 #     room / (the first guest's cost before it was shared) of them;
-#  3. the storm: every fill guest rewrites all its common pages at once
+#  3. the host is topped up: what the full host still has free is less
+#     than one more guest, but may be more than a storm needs; a second
+#     hog takes it but FILL_LEAVE pages, as smaller guests would;
+#  4. the storm: every fill guest rewrites all its common pages at once
 #     (e2e-storm = 1): each write to a frame its partners still hold needs
 #     a new frame, far more than the full host has.  Guests that cannot
 #     get one wait (their vCPU makes no progress) and none may crash;
-#  4. the hog is destroyed: the daemon resumes every waiting guest, every
+#  5. the hogs are destroyed: the daemon resumes every waiting guest, every
 #     storm finishes and every guest's verification passes; then the fill
 #     guests are destroyed.
 FILL_ROOM_MB=${E2E_FILL_ROOM_MB:-192}   # host memory left to the fill guests
 FILL_MAX=${E2E_FILL_MAX:-10}            # at most this many fill guests
+FILL_LEAVE=1024                         # pages the top-up leaves free
 FILL_SEED0=20                           # fill guest k has seed FILL_SEED0 + k
 
 fill_info() { echo "E2E INFO fill t=$(( $(cut -d. -f1 /proc/uptime) - T0 ))s $*"; }
@@ -56,7 +60,7 @@ fill_room() { [ "$(enomem_free)" -ge $(($1 + 512)) ] 2>/dev/null; }
 fill_shared_ge() { [ "$(probe_shr "$1")" -ge "$2" ] 2>/dev/null; }
 
 phase_fill() {
-	local hog line free0 free1 room fk waited_room rc id want cost fitted plain detail ok g cfail
+	local hog hog2 line free0 free1 room fk waited_room rc id want cost fitted plain detail ok g cfail
 	local waited looks spec t_storm i still done_all crashed resumed secs
 	fill_info "---- phase fill: guests until the host is full, then a storm"
 	: >/tmp/fill.names
@@ -126,7 +130,11 @@ phase_fill() {
 		return
 	fi
 
-	# the storm, on the full host
+	# the storm, on the full host, topped up
+	hog2=$(empty_domain) || { check fill-storm-paused FAIL "top-up: $hog2"; e2e-enomem destroy "$hog" >/dev/null 2>&1; return; }
+	free1=$(enomem_free)
+	line=$(e2e-enomem hog "$hog2" "$FILL_LEAVE" 2>&1)
+	fill_info "top-up: $line; free $free1 -> $(enomem_free) pages"
 	spec=
 	for g in $(fill_names); do
 		spec="$spec $g:$(verdicts "$g" OK)"
@@ -165,8 +173,10 @@ phase_fill() {
 	fi
 
 	# memory back: every storm must finish, every guest alive and intact
-	fill_info "destroying the hog d$hog"
-	e2e-enomem destroy "$hog" >/tmp/destroy-hog.log 2>&1 || fill_info "destroying the hog: $(cat /tmp/destroy-hog.log)"
+	for id in "$hog2" "$hog"; do
+		fill_info "destroying the hog d$id"
+		e2e-enomem destroy "$id" >/tmp/destroy-hog.log 2>&1 || fill_info "destroying the hog d$id: $(cat /tmp/destroy-hog.log)"
+	done
 	resumed=0
 	for i in $(seq 300); do
 		done_all=1
