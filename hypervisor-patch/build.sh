@@ -49,6 +49,8 @@ Options:
                         Debian's xen-hypervisor-4.17-amd64 package
       --source-config   base config = the source's debian/xen-kconfig
       --tools           also build the tools (libxenctrl, libxenlight, xl)
+      --fetch-only      fetch and unpack Debian's source, print its version
+                        and the pristine tree (deb.sh packages from it)
       --apply-only      fetch and patch, do not configure or build
       --config-only     fetch, patch and configure, do not build
       --fresh           discard the patched tree and start it again
@@ -69,6 +71,7 @@ only_version=
 base_config=
 source_config=0
 tools=0
+fetch_only=0
 apply_only=0
 config_only=0
 fresh=0
@@ -80,6 +83,7 @@ while [ $# -gt 0 ]; do
 	--base-config) [ $# -ge 2 ] || die "$1 needs an argument"; base_config=$2; shift 2 ;;
 	--source-config) source_config=1; shift ;;
 	--tools) tools=1; shift ;;
+	--fetch-only) fetch_only=1; shift ;;
 	--apply-only) apply_only=1; shift ;;
 	--config-only) config_only=1; shift ;;
 	--fresh) fresh=1; shift ;;
@@ -211,6 +215,11 @@ for v in $versions; do
 done
 [ -n "$used" ] || die "no xen 4.17 source version could be fetched (tried: $(echo $versions))"
 log "Debian source version: $used"
+if [ "$fetch_only" = 1 ]; then
+	echo "source: $used"
+	echo "pristine: $pristine"
+	exit 0
+fi
 
 # --- 3. apply the series --------------------------------------------------
 patches=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$series")
