@@ -13,11 +13,30 @@
 # files are empty.
 # E2E_XEN=/path/to/xen skips the build and uses that image as it is
 # (E2E_LIBXENCTRL=/path/to/libxenctrl.so with it: its patched libxenctrl).
+# E2E_HV_DEBS=/folder/of/.debs takes both from the packages `make hv-deb`
+# built (xen-hypervisor-4.17-amd64: its /boot/xen-*.gz unpacked;
+# libxenmisc4.17: its libxenctrl), unpacked with dpkg-deb.
 # A lock file serialises concurrent harness runs (one Xen build at a time).
 set -eu
 . "$(dirname "$0")/common.sh"
 
 mkdir -p "$E2E_CACHE" "$E2E_WORK"
+if [ -n "${E2E_HV_DEBS:-}" ]; then
+	hyp=$(ls "$E2E_HV_DEBS"/xen-hypervisor-4.17-amd64_*.deb 2>/dev/null | head -n1)
+	misc=$(ls "$E2E_HV_DEBS"/libxenmisc4.17_*.deb 2>/dev/null | head -n1)
+	[ -n "$hyp" ] && [ -n "$misc" ] ||
+		e2e_die "E2E_HV_DEBS=$E2E_HV_DEBS lacks xen-hypervisor-4.17-amd64 or libxenmisc4.17 .debs (make hv-deb)"
+	x=$E2E_WORK/hv-debs
+	rm -rf "$x"
+	dpkg-deb -x "$hyp" "$x" && dpkg-deb -x "$misc" "$x" || e2e_die "dpkg-deb -x of $hyp or $misc failed"
+	gz=$(ls "$x"/boot/xen-4.17-amd64.gz 2>/dev/null | head -n1)
+	[ -n "$gz" ] || e2e_die "$hyp has no /boot/xen-4.17-amd64.gz"
+	gzip -dc "$gz" >"$E2E_WORK/xen.from-deb" || e2e_die "cannot unpack $gz"
+	E2E_XEN=$E2E_WORK/xen.from-deb
+	E2E_LIBXENCTRL=$(ls "$x"/usr/lib/*/libxenctrl.so.4.17* 2>/dev/null | head -n1)
+	[ -n "$E2E_LIBXENCTRL" ] || e2e_die "$misc has no libxenctrl.so.4.17"
+	e2e_log "hypervisor and libxenctrl from the packages: $(basename "$hyp"), $(basename "$misc")"
+fi
 if [ -n "${E2E_XEN:-}" ]; then
 	[ -r "$E2E_XEN" ] || e2e_die "E2E_XEN=$E2E_XEN is not readable"
 	# E2E_LIBXENCTRL: the patched libxenctrl that goes with that image.
