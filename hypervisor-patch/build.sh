@@ -49,8 +49,8 @@ Options:
                         Debian's xen-hypervisor-4.17-amd64 package
       --source-config   base config = the source's debian/xen-kconfig
       --tools           also build the tools (libxenctrl, libxenlight, xl)
-      --fetch-only      fetch and unpack Debian's source, print its version
-                        and the pristine tree (deb.sh packages from it)
+      --fetch-only      fetch and unpack Debian's source, print its version,
+                        the pristine tree and the package's config (deb.sh)
       --apply-only      fetch and patch, do not configure or build
       --config-only     fetch, patch and configure, do not build
       --fresh           discard the patched tree and start it again
@@ -175,6 +175,26 @@ if [ -n "$only_version" ]; then
 fi
 [ -n "$versions" ] || die "apt lists no xen 4.17 source (apt-cache showsrc xen)"
 
+# Print the path of the config Debian's current hypervisor package was
+# built with, downloading the package once per version.
+package_config() {
+	pkg=xen-hypervisor-4.17-amd64
+	pver=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n1)
+	[ -n "$pver" ] || return 1
+	d=$work/dl/$pkg-$(printf '%s' "$pver" | tr ':' '_')
+	if [ ! -r "$d/xen-4.17-amd64.config" ]; then
+		rm -rf "$d" "$d.tmp"
+		mkdir -p "$d.tmp"
+		(cd "$d.tmp" && apt-get download -q "$pkg=$pver" >&2) || { rm -rf "$d.tmp"; return 1; }
+		dpkg-deb -x "$d.tmp"/*.deb "$d.tmp/x" >&2 || { rm -rf "$d.tmp"; return 1; }
+		mkdir -p "$d"
+		cp "$d.tmp/x/boot/xen-4.17-amd64.config" "$d/" || { rm -rf "$d" "$d.tmp"; return 1; }
+		rm -rf "$d.tmp"
+	fi
+	log "base config: $pkg $pver"
+	echo "$d/xen-4.17-amd64.config"
+}
+
 # --- 2. download + unpack (cached) ---------------------------------------
 upstream_of() { printf '%s\n' "$1" | sed -e 's/^[0-9]*://' -e 's/-[^-]*$//'; }
 
@@ -218,6 +238,7 @@ log "Debian source version: $used"
 if [ "$fetch_only" = 1 ]; then
 	echo "source: $used"
 	echo "pristine: $pristine"
+	echo "package-config: $(package_config || true)"
 	exit 0
 fi
 
@@ -252,26 +273,6 @@ if [ "$apply_only" = 1 ]; then
 fi
 
 # --- 4. config -------------------------------------------------------------
-# Print the path of the config Debian's current hypervisor package was
-# built with, downloading the package once per version.
-package_config() {
-	pkg=xen-hypervisor-4.17-amd64
-	pver=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n1)
-	[ -n "$pver" ] || return 1
-	d=$work/dl/$pkg-$(printf '%s' "$pver" | tr ':' '_')
-	if [ ! -r "$d/xen-4.17-amd64.config" ]; then
-		rm -rf "$d" "$d.tmp"
-		mkdir -p "$d.tmp"
-		(cd "$d.tmp" && apt-get download -q "$pkg=$pver" >&2) || { rm -rf "$d.tmp"; return 1; }
-		dpkg-deb -x "$d.tmp"/*.deb "$d.tmp/x" >&2 || { rm -rf "$d.tmp"; return 1; }
-		mkdir -p "$d"
-		cp "$d.tmp/x/boot/xen-4.17-amd64.config" "$d/" || { rm -rf "$d" "$d.tmp"; return 1; }
-		rm -rf "$d.tmp"
-	fi
-	log "base config: $pkg $pver"
-	echo "$d/xen-4.17-amd64.config"
-}
-
 cfg=$tree/xen/.config
 if [ -n "$base_config" ]; then
 	base=$base_config

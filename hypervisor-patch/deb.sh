@@ -12,8 +12,10 @@
 #      one patch at a time: one that does not apply stops the run naming
 #      the patch, the file and the hunk that failed, and the packaging tree
 #      is removed: nothing is built, nothing installed;
-#   3. config/mem_sharing.config is appended to debian/xen-kconfig, the
-#      config Debian's rules copy to xen/.config before `make olddefconfig`;
+#   3. debian/xen-kconfig, the config Debian's rules copy to xen/.config
+#      before `make olddefconfig`, becomes the config Debian's current
+#      hypervisor package was built with (as build.sh's: security uploads
+#      change the config too) followed by config/mem_sharing.config;
 #   4. a changelog entry: version <Debian's>+xenshare<REV>, which sorts just
 #      above the version it patches and below Debian's next upload of that
 #      version; same distribution as Debian's entry;
@@ -27,7 +29,8 @@
 # The packages land in <work>/deb/; installing them is the operator's
 # (docs/operations.md, "Patched Xen packages").
 #
-# --pristine DIR and --patches DIR skip the fetch and take another series
+# --pristine DIR (with --base-config FILE) and --patches DIR skip the
+# fetch and take another series
 # (the failure report's test, tests/integration/hvdeb_apply.test.sh);
 # --apply-only stops after step 3.
 set -eu
@@ -49,6 +52,8 @@ Options:
   -j, --jobs N          parallel jobs (default: 2)
       --version V       use this Debian source version only
       --pristine DIR    an unpacked Debian xen source to package (no fetch)
+      --base-config F   with --pristine: the hypervisor config to start from
+                        (default: the source's debian/xen-kconfig)
       --patches DIR     the series to add (default: $here/patches)
       --apply-only      stop once the series is pushed and the config added
   -h, --help            this text
@@ -61,13 +66,14 @@ EOF
 die() { echo "hv-deb: error: $*" >&2; exit 1; }
 log() { echo "hv-deb: $*" >&2; }
 
-work= jobs=2 version= pristine= patchdir=$here/patches apply_only=0
+work= jobs=2 version= pristine= base= patchdir=$here/patches apply_only=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-w|--workdir) [ $# -ge 2 ] || die "$1 needs an argument"; work=$2; shift 2 ;;
 	-j|--jobs) [ $# -ge 2 ] || die "$1 needs an argument"; jobs=$2; shift 2 ;;
 	--version) [ $# -ge 2 ] || die "$1 needs an argument"; version=$2; shift 2 ;;
 	--pristine) [ $# -ge 2 ] || die "$1 needs an argument"; pristine=$2; shift 2 ;;
+	--base-config) [ $# -ge 2 ] || die "$1 needs an argument"; base=$2; shift 2 ;;
 	--patches) [ $# -ge 2 ] || die "$1 needs an argument"; patchdir=$2; shift 2 ;;
 	--apply-only) apply_only=1; shift ;;
 	-h|--help) usage; exit 0 ;;
@@ -92,6 +98,7 @@ if [ -z "$pristine" ]; then
 	fetched=$("$here/build.sh" -w "$work" ${version:+--version "$version"} --fetch-only) ||
 		die "could not fetch Debian's xen source (build.sh --fetch-only)"
 	pristine=$(printf '%s\n' "$fetched" | sed -n 's/^pristine: //p')
+	base=$(printf '%s\n' "$fetched" | sed -n 's/^package-config: //p')
 fi
 [ -r "$pristine/debian/changelog" ] || die "$pristine is not an unpacked Debian source (no debian/changelog)"
 pristine=$(cd "$pristine" && pwd)
@@ -136,6 +143,13 @@ done
 
 # --- 3. the config fragment through Debian's kconfig ---------------------
 [ -r "$tree/debian/xen-kconfig" ] || die "Debian's source has no debian/xen-kconfig"
+if [ -n "$base" ]; then
+	[ -r "$base" ] || die "the package's config $base is not readable"
+	cp "$base" "$tree/debian/xen-kconfig"
+	log "base config: $base"
+else
+	log "no config of Debian's hypervisor package: the source's debian/xen-kconfig"
+fi
 { echo "# xenshare: hypervisor-patch/config/mem_sharing.config"; cat "$fragment"; } >>"$tree/debian/xen-kconfig"
 
 # --- 4. the changelog entry ------------------------------------------------

@@ -2,8 +2,8 @@
 # hvdeb_apply: `make hv-deb` (hypervisor-patch/deb.sh) on a source its
 # series does not apply to stops naming the patch, the file and the hunk,
 # and leaves no packaging tree; on one it applies to, the series follows
-# Debian's own in debian/patches/series, the config fragment ends
-# debian/xen-kconfig and the changelog's new version is Debian's
+# Debian's own in debian/patches/series, debian/xen-kconfig is the
+# package's config and the fragment, and the changelog's new version is Debian's
 # +xenshare<N>.  A small Debian-shaped source stands in for Xen's (the
 # real one is checked by hvpatch_build), so this runs in seconds.
 set -eu
@@ -67,14 +67,18 @@ check "no packaging tree is left" '[ ! -e "$T/w-bad/deb/toy-1.0" ]'
 check "no package is made" '! ls "$T"/w-bad/deb/*.deb >/dev/null 2>&1'
 check "the pristine source is untouched" 'grep -qx two "$src/a.c" && [ ! -s "$src/debian/patches/series" ]'
 
-# the series that applies
-"$TOP/hypervisor-patch/deb.sh" -w "$T/w-good" --pristine "$src" --patches "$T/good" --apply-only \
+# the series that applies, over the config of Debian's hypervisor package
+printf 'CONFIG_HVM=y\nCONFIG_SHADOW_PAGING=n\n' >"$T/package.config"
+"$TOP/hypervisor-patch/deb.sh" -w "$T/w-good" --pristine "$src" --patches "$T/good" \
+	--base-config "$T/package.config" --apply-only \
 	>"$T/good.out" 2>"$T/good.err" || { cat "$T/good.err"; echo "FAIL: deb.sh --apply-only"; exit 1; }
 tree=$(sed -n 's/^tree: //p' "$T/good.out")
 check "the tree is named" '[ -n "$tree" ] && [ -d "$tree" ]'
 check "the patch is applied" 'grep -qx TWO "$tree/a.c"'
 check "the series ends with ours" '[ "$(tail -n1 "$tree/debian/patches/series")" = xenshare/0001-two.patch ]'
 check "quilt knows it applied" '(cd "$tree" && QUILT_PATCHES=debian/patches quilt applied | grep -q xenshare/0001-two.patch)'
+check "debian/xen-kconfig starts with the package's config" \
+	'[ "$(head -n2 "$tree/debian/xen-kconfig")" = "$(cat "$T/package.config")" ]'
 check "the config fragment ends debian/xen-kconfig" \
 	'tail -n1 "$tree/debian/xen-kconfig" | grep -qx "$(grep -v "^#" "$TOP/hypervisor-patch/config/mem_sharing.config" | grep . | tail -n1)"'
 ver=$(dpkg-parsechangelog -l "$tree/debian/changelog" -S Version)
