@@ -180,8 +180,10 @@ fi
 command -v lintian >/dev/null 2>&1 || die "'lintian' not found (package lintian)"
 start=$(date +%s)
 log "dpkg-buildpackage -B of xen $newver (log: $out/build.log)"
-if ! (cd "$tree" && DEB_BUILD_OPTIONS="nocheck parallel=$jobs" dpkg-buildpackage -B -uc -us) \
-	>"$out/build.log" 2>&1; then
+# the distribution's tools only: a python3 or compiler earlier in an
+# operator's PATH (pyenv, /usr/local) must not end up in the packages
+if ! (cd "$tree" && PATH=/usr/sbin:/usr/bin:/sbin:/bin DEB_BUILD_OPTIONS="nocheck parallel=$jobs" \
+	dpkg-buildpackage -B -uc -us) >"$out/build.log" 2>&1; then
 	tail -n 30 "$out/build.log" >&2
 	rm -f "$out"/*.deb
 	die "dpkg-buildpackage failed (full log: $out/build.log)"
