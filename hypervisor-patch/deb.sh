@@ -25,7 +25,11 @@
 #      libraries), DEB_BUILD_OPTIONS nocheck; then every fragment line must
 #      be in the hypervisor package's /boot/xen-*.config (olddefconfig drops
 #      a line whose dependency is unmet, silently);
-#   6. lintian on the .debs: no error.
+#   6. lintian on the .debs: no error, and no warning that is not
+#      overridden with its reason: Debian's own overrides, and ours of
+#      hypervisor-patch/debian/ (appended in step 3 to the file of the same
+#      name in Debian's debian/, a *.vsn-in one being Debian's template for
+#      a versioned package name).
 # The packages land in <work>/deb/; installing them is the operator's
 # (docs/operations.md, "Patched Xen packages").
 #
@@ -151,6 +155,10 @@ else
 	log "no config of Debian's hypervisor package: the source's debian/xen-kconfig"
 fi
 { echo "# xenshare: hypervisor-patch/config/mem_sharing.config"; cat "$fragment"; } >>"$tree/debian/xen-kconfig"
+for f in "$here"/debian/*; do
+	[ -f "$f" ] || continue
+	cat "$f" >>"$tree/debian/$(basename "$f")"
+done
 
 # --- 4. the changelog entry ------------------------------------------------
 maint=${DEB_MAINTAINER:-xenshare maintainers <maintainers@users.noreply.h-seed-f25d2494.example>}
@@ -200,9 +208,9 @@ done
 rm -rf "$out/check"
 
 # --- 6. lintian ------------------------------------------------------------
-if ! lintian --fail-on error "$out"/*.deb >"$out/lintian.log" 2>&1; then
-	grep '^E:' "$out/lintian.log" >&2 || cat "$out/lintian.log" >&2
-	die "lintian reports errors (log: $out/lintian.log)"
+if ! lintian --fail-on error,warning "$out"/*.deb >"$out/lintian.log" 2>&1; then
+	grep -E '^(E|W):' "$out/lintian.log" >&2 || cat "$out/lintian.log" >&2
+	die "lintian reports errors or warnings not overridden (log: $out/lintian.log)"
 fi
 trap - EXIT
 echo "version: $newver"
