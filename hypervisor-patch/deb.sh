@@ -18,7 +18,8 @@
 #      change the config too) followed by config/mem_sharing.config;
 #   4. a changelog entry: version <Debian's>+xenshare<REV>, which sorts just
 #      above the version it patches and below Debian's next upload of that
-#      version; same distribution as Debian's entry;
+#      version; same distribution as Debian's entry; it names the patches
+#      and the series' hash (series-hash.sh);
 #   5. dpkg-buildpackage -B -uc -us: the architecture-dependent packages
 #      (xen-hypervisor-4.17-amd64, xen-utils-4.17, libxenmisc4.17 with the
 #      patched libxenctrl, xenstore-utils, libxen-dev and the stable
@@ -161,6 +162,8 @@ for f in "$here"/debian/*; do
 done
 
 # --- 4. the changelog entry ------------------------------------------------
+# (the series' hash names what the packages carry: the e2e compares it)
+series_hash=$("$here/series-hash.sh" "$patchdir") || die "cannot hash the series of $patchdir"
 maint=${DEB_MAINTAINER:-xenshare maintainers <maintainers@users.noreply.h-seed-f25d2494.example>}
 {
 	echo "xen ($newver) $dist; urgency=medium"
@@ -169,6 +172,7 @@ maint=${DEB_MAINTAINER:-xenshare maintainers <maintainers@users.noreply.h-seed-f
 	echo "    as debian/patches/xenshare/, after Debian's patches:"
 	for p in $patches; do echo "    - $p"; done
 	echo "  * debian/xen-kconfig: hypervisor-patch/config/mem_sharing.config."
+	echo "  * xenshare series sha256 $series_hash"
 	echo
 	echo " -- $maint  $(LC_ALL=C date -R)"
 	echo

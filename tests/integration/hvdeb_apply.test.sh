@@ -86,4 +86,8 @@ check "the version is Debian's +xenshare<N> ($ver)" 'echo "$ver" | grep -Eq "^1\
 check "it sorts above Debian's" 'dpkg --compare-versions "$ver" gt 1.0-1'
 check "and below Debian's next upload" 'dpkg --compare-versions "$ver" lt 1.0-2'
 check "the version is the one printed" 'grep -qx "version: $ver" "$T/good.out"'
+check "the entry names the series' hash" \
+	'grep -qx "  \* xenshare series sha256 $("$TOP/hypervisor-patch/series-hash.sh" "$T/good")" "$tree/debian/changelog"'
+check "another series has another hash" \
+	'[ "$("$TOP/hypervisor-patch/series-hash.sh" "$T/good")" != "$("$TOP/hypervisor-patch/series-hash.sh" "$T/bad")" ]'
 exit $fail
