@@ -49,6 +49,8 @@ Options:
                         Debian's xen-hypervisor-4.17-amd64 package
       --source-config   base config = the source's debian/xen-kconfig
       --tools           also build the tools (libxenctrl, libxenlight, xl)
+      --fetch-only      fetch and unpack Debian's source, print its version,
+                        the pristine tree and the package's config (deb.sh)
       --apply-only      fetch and patch, do not configure or build
       --config-only     fetch, patch and configure, do not build
       --fresh           discard the patched tree and start it again
@@ -69,6 +71,7 @@ only_version=
 base_config=
 source_config=0
 tools=0
+fetch_only=0
 apply_only=0
 config_only=0
 fresh=0
@@ -80,6 +83,7 @@ while [ $# -gt 0 ]; do
 	--base-config) [ $# -ge 2 ] || die "$1 needs an argument"; base_config=$2; shift 2 ;;
 	--source-config) source_config=1; shift ;;
 	--tools) tools=1; shift ;;
+	--fetch-only) fetch_only=1; shift ;;
 	--apply-only) apply_only=1; shift ;;
 	--config-only) config_only=1; shift ;;
 	--fresh) fresh=1; shift ;;
@@ -171,6 +175,26 @@ if [ -n "$only_version" ]; then
 fi
 [ -n "$versions" ] || die "apt lists no xen 4.17 source (apt-cache showsrc xen)"
 
+# Print the path of the config Debian's current hypervisor package was
+# built with, downloading the package once per version.
+package_config() {
+	pkg=xen-hypervisor-4.17-amd64
+	pver=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n1)
+	[ -n "$pver" ] || return 1
+	d=$work/dl/$pkg-$(printf '%s' "$pver" | tr ':' '_')
+	if [ ! -r "$d/xen-4.17-amd64.config" ]; then
+		rm -rf "$d" "$d.tmp"
+		mkdir -p "$d.tmp"
+		(cd "$d.tmp" && apt-get download -q "$pkg=$pver" >&2) || { rm -rf "$d.tmp"; return 1; }
+		dpkg-deb -x "$d.tmp"/*.deb "$d.tmp/x" >&2 || { rm -rf "$d.tmp"; return 1; }
+		mkdir -p "$d"
+		cp "$d.tmp/x/boot/xen-4.17-amd64.config" "$d/" || { rm -rf "$d" "$d.tmp"; return 1; }
+		rm -rf "$d.tmp"
+	fi
+	log "base config: $pkg $pver"
+	echo "$d/xen-4.17-amd64.config"
+}
+
 # --- 2. download + unpack (cached) ---------------------------------------
 upstream_of() { printf '%s\n' "$1" | sed -e 's/^[0-9]*://' -e 's/-[^-]*$//'; }
 
@@ -211,6 +235,12 @@ for v in $versions; do
 done
 [ -n "$used" ] || die "no xen 4.17 source version could be fetched (tried: $(echo $versions))"
 log "Debian source version: $used"
+if [ "$fetch_only" = 1 ]; then
+	echo "source: $used"
+	echo "pristine: $pristine"
+	echo "package-config: $(package_config || true)"
+	exit 0
+fi
 
 # --- 3. apply the series --------------------------------------------------
 patches=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$series")
@@ -243,26 +273,6 @@ if [ "$apply_only" = 1 ]; then
 fi
 
 # --- 4. config -------------------------------------------------------------
-# Print the path of the config Debian's current hypervisor package was
-# built with, downloading the package once per version.
-package_config() {
-	pkg=xen-hypervisor-4.17-amd64
-	pver=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n1)
-	[ -n "$pver" ] || return 1
-	d=$work/dl/$pkg-$(printf '%s' "$pver" | tr ':' '_')
-	if [ ! -r "$d/xen-4.17-amd64.config" ]; then
-		rm -rf "$d" "$d.tmp"
-		mkdir -p "$d.tmp"
-		(cd "$d.tmp" && apt-get download -q "$pkg=$pver" >&2) || { rm -rf "$d.tmp"; return 1; }
-		dpkg-deb -x "$d.tmp"/*.deb "$d.tmp/x" >&2 || { rm -rf "$d.tmp"; return 1; }
-		mkdir -p "$d"
-		cp "$d.tmp/x/boot/xen-4.17-amd64.config" "$d/" || { rm -rf "$d" "$d.tmp"; return 1; }
-		rm -rf "$d.tmp"
-	fi
-	log "base config: $pkg $pver"
-	echo "$d/xen-4.17-amd64.config"
-}
-
 cfg=$tree/xen/.config
 if [ -n "$base_config" ]; then
 	base=$base_config

@@ -6,6 +6,9 @@
 #   make O=... hvpatch       hypervisor-patch/build.sh into $(O)/hvpatch
 #                            (downloads Debian's xen source, ~2 min; not
 #                            part of `all`)
+#   make O=... hv-deb        hypervisor-patch/deb.sh: Debian's xen packages
+#                            with the series, into $(O)/hvpatch/deb (a full
+#                            dpkg-buildpackage; not part of `all` nor CI)
 #
 # The harness compiles hypervisor-patch/harness/mem_sharing_batch.c, the
 # file patch 0002 adds to xen/arch/x86/mm/, unchanged: its Xen includes
@@ -18,8 +21,11 @@ $(call objs_of,$(HVP_HARNESS_SRCS) tests/unit/cmpshr_ut.c): CFLAGS_ALL += -Ihype
 
 $(eval $(call add_unit_test,cmpshr_ut,tests/unit/cmpshr_ut.c $(HVP_HARNESS_SRCS),,))
 
-.PHONY: cmpshr_ut hvpatch
+.PHONY: cmpshr_ut hvpatch hv-deb
 cmpshr_ut: $(O)/tests/cmpshr_ut
 
 hvpatch:
 	hypervisor-patch/build.sh -w $(abspath $(O))/hvpatch
+
+hv-deb:
+	hypervisor-patch/deb.sh -w $(abspath $(O))/hvpatch -j 2

@@ -130,6 +130,14 @@ int shr_engine_alloc(const struct shr_params *params, struct shr_engine **out)
 		 e->merge.proto == SHR_PROTO_BATCHED ? "batched" : "upstream",
 		 params->batch_pages, params->max_sharers, params->pass_target_s,
 		 params->cpu_cap * 100, (unsigned long long)params->reserve_pages);
+	/* a host upgraded to a stock hypervisor (or libxenctrl) loses the
+	 * series silently but for this: the operator must hear it at start */
+	if (params->protocol == SHR_PROTO_AUTO && !shr_xen_has_cmpshr(e->xen))
+		shr_warn("engine: no xenshare series in this hypervisor or libxenctrl (%s "
+			 "missing or refused): sharing with the upstream protocol, and Xen "
+			 "crashes a guest without a sharing ring that unshares with no free "
+			 "memory; install the +xenshare Xen packages (docs/operations.md, "
+			 "\"Patched Xen packages\")", XENSHARE_CMPSHR_SYMBOL);
 	*out = e;
 	return 0;
 

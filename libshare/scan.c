@@ -51,12 +51,18 @@
  * pages nominated but never shared, and pages shared by another tool, so
  * it can hide a deficit but never invents one) is compared with the
  * SHARED and SOURCE pages the engine believes in.  Fewer
- * in Xen: this pass, each resting shared page that looks unchanged is also
- * checked with one read-only query (shr_xen_gfn_shared), and one found
- * private takes the broken path below like a written page
+ * in Xen: this pass, resting shared pages that look unchanged are also
+ * checked with one read-only query each (shr_xen_gfn_shared), and one
+ * found private takes the broken path below like a written page
  * (unshares_rewritten counts them).  With no such deficit a pass makes no
- * query at all.  Ordinary broken shares not yet rescanned also make a
- * deficit; the queries that costs are bounded by the resting pages due.
+ * query at all.  The queries stop once as many broken shares as the
+ * deficit were found (written ones found by their key count too), and a
+ * pass asks at most SHR_RECHECK_PER_LOST queries per missing share plus
+ * SHR_RECHECK_MIN: a deficit the engine cannot explain (a share another
+ * tool undid, a count Xen keeps differently) then costs a bounded number
+ * of queries per pass, not one per resting page.  A pass that spends its
+ * queries leaves the next one to start where it stopped, so every resting
+ * page is asked about in turn.
  *
  * A domain scanned from its dirty log (docs/design.md 4b) has no pass
  * after its first one from the log: its log rounds (shr_scan_rounds, every
@@ -74,6 +80,11 @@
 
 #include "clock.h"
 #include "log.h"
+
+/* debug_gfn queries a pass may make per share missing in Xen's count, and
+ * at least (see the overview) */
+#define SHR_RECHECK_PER_LOST 2u
+#define SHR_RECHECK_MIN 64u
 
 int shr_scan_init(struct shr_scan *sc, const struct shr_params *params, struct shr_xen *xen,
 		  struct shr_doms *doms, struct shr_merge *merge, const struct shr_fp_key *key,
@@ -119,13 +130,15 @@ int shr_scan_resize(struct shr_scan *sc, unsigned int batch_pages)
 
 /* Whether a page the engine shared, and which looks unchanged, was
  * unshared by a rewrite of the same bytes; asked only in a pass that found
- * a deficit (see the overview). */
+ * a deficit, within its budget (see the overview). */
 static bool share_lost_unseen(struct shr_scan *sc, struct shr_dom *d, uint32_t gfn)
 {
 	int rc;
 
-	if (!d->recheck_shared)
+	if (!d->recheck_left || !d->recheck_budget || gfn < d->recheck_from)
 		return false;
+	if (--d->recheck_budget == 0)
+		d->recheck_next = gfn + 1 < d->pages.nr ? gfn + 1 : 0;
 	rc = shr_xen_gfn_shared(sc->xen, d->domid, gfn);
 	if (rc >= 0)
 		return false;
@@ -194,6 +207,8 @@ static void scan_page(struct shr_scan *sc, struct shr_dom *d, uint32_t gfn,
 	return;
 
 broken:
+	if (d->recheck_left)
+		d->recheck_left--;
 	d->unshares++;
 	sc->st->unshares++;
 	if (sc->params->no_backoff) {
@@ -470,6 +485,18 @@ void shr_scan_forget_domain(struct shr_scan *sc, struct shr_dom *d)
 		logdirty_drop(sc, d, false, "no longer scanned");
 }
 
+/* The deficit of shares at the start of a domain's pass, and the queries
+ * it allows (see the overview); info_ok: d->info was just read. */
+static void recheck_start(struct shr_dom *d, bool info_ok)
+{
+	uint64_t belief = d->pages.n_shared + d->pages.n_source;
+
+	d->recheck_left = info_ok && d->info.shr_pages < belief ? belief - d->info.shr_pages : 0;
+	d->recheck_budget = d->recheck_left ? SHR_RECHECK_PER_LOST * d->recheck_left + SHR_RECHECK_MIN : 0;
+	d->recheck_from = d->recheck_next < d->pages.nr ? d->recheck_next : 0;
+	d->recheck_next = 0;
+}
+
 /*
  * What the start of a domain's pass reads from the hypervisor: is it still
  * there, does it still hold what the engine believes shared, did its p2m
@@ -497,7 +524,7 @@ static bool scan_dom_start(struct shr_scan *sc, struct shr_dom *d)
 	d->evict_nomem = 0;
 	logdirty_pass(sc, d);
 	d->passes++;
-	d->recheck_shared = rc == 0 && d->info.shr_pages < d->pages.n_shared + d->pages.n_source;
+	recheck_start(d, rc == 0);
 	d->surplus = rc == 0 && d->info.shr_pages > d->pages.n_shared + d->pages.n_source;
 	/* a p2m that grew since the domain was added: track the new gfns
 	 * (the queued pairs name the domain's refs: flushed first) */

@@ -13,11 +13,46 @@
 # files are empty.
 # E2E_XEN=/path/to/xen skips the build and uses that image as it is
 # (E2E_LIBXENCTRL=/path/to/libxenctrl.so with it: its patched libxenctrl).
+# E2E_HV_DEBS=/folder/of/.debs takes both from the packages `make hv-deb`
+# built (xen-hypervisor-4.17-amd64: its /boot/xen-*.gz unpacked;
+# libxenmisc4.17: its libxenctrl), unpacked with dpkg-deb, and the patched
+# xl of xen-utils-4.17 with the packages' libraries; when the changelog's
+# series hash is this checkout's (hypervisor-patch/series-hash.sh),
+# $E2E_WORK/xen.from-series says so (the steps that would panic an
+# unpatched hypervisor run then, as with build.sh's).
 # A lock file serialises concurrent harness runs (one Xen build at a time).
 set -eu
 . "$(dirname "$0")/common.sh"
 
 mkdir -p "$E2E_CACHE" "$E2E_WORK"
+: >"$E2E_WORK/xen.from-series"
+: >"$E2E_WORK/xen.xl-libs"
+if [ -n "${E2E_HV_DEBS:-}" ]; then
+	x=$E2E_WORK/hv-debs
+	rm -rf "$x"
+	for pkg in xen-hypervisor-4.17-amd64 libxenmisc4.17 xen-utils-4.17 libxencall1 libxendevicemodel1 \
+		libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenhypfs1 libxenstore4 libxentoolcore1 \
+		libxentoollog1; do
+		deb=$(ls "$E2E_HV_DEBS/${pkg}_"*.deb 2>/dev/null | head -n1)
+		[ -n "$deb" ] || e2e_die "E2E_HV_DEBS=$E2E_HV_DEBS has no $pkg package (make hv-deb)"
+		dpkg-deb -x "$deb" "$x" || e2e_die "dpkg-deb -x $deb failed"
+	done
+	gz=$x/boot/xen-4.17-amd64.gz
+	[ -r "$gz" ] || e2e_die "xen-hypervisor-4.17-amd64 has no /boot/xen-4.17-amd64.gz"
+	gzip -dc "$gz" >"$E2E_WORK/xen.from-deb" || e2e_die "cannot unpack $gz"
+	E2E_XEN=$E2E_WORK/xen.from-deb
+	E2E_LIBXENCTRL=$(ls "$x"/usr/lib/*/libxenctrl.so.4.17* 2>/dev/null | head -n1)
+	[ -n "$E2E_LIBXENCTRL" ] || e2e_die "libxenmisc4.17 has no libxenctrl.so.4.17"
+	want=$("$E2E_TOP/hypervisor-patch/series-hash.sh")
+	have=$(zcat "$x/usr/share/doc/xen-hypervisor-4.17-amd64/changelog.Debian.gz" 2>/dev/null |
+		sed -n 's/^  \* xenshare series sha256 \([0-9a-f]*\)$/\1/p' | head -n1)
+	if [ "$have" = "$want" ]; then
+		echo yes >"$E2E_WORK/xen.from-series"
+	else
+		e2e_log "the packages carry series ${have:-(none)}, this checkout $want: the steps that need this series are skipped"
+	fi
+	e2e_log "hypervisor, libraries and xl from the packages of $E2E_HV_DEBS (series: ${have:-unknown})"
+fi
 if [ -n "${E2E_XEN:-}" ]; then
 	[ -r "$E2E_XEN" ] || e2e_die "E2E_XEN=$E2E_XEN is not readable"
 	# E2E_LIBXENCTRL: the patched libxenctrl that goes with that image.
@@ -27,7 +62,12 @@ if [ -n "${E2E_XEN:-}" ]; then
 	else
 		: >"$E2E_WORK/xen.libxenctrl"
 	fi
-	: >"$E2E_WORK/xen.xl"
+	if [ -n "${E2E_HV_DEBS:-}" ]; then
+		echo "$x/usr/lib/xen-4.17/bin/xl" >"$E2E_WORK/xen.xl"
+		echo "$(dirname "$E2E_LIBXENCTRL")" >"$E2E_WORK/xen.xl-libs"
+	else
+		: >"$E2E_WORK/xen.xl"
+	fi
 	echo "$E2E_XEN"
 	exit 0
 fi
@@ -38,7 +78,12 @@ tools=
 tree_xl=$E2E_CACHE/hvpatch/tree/tools/xl/xl
 # Writes $E2E_WORK/xen.xl: the patched xl when the tools were built.
 note_xl() {
-	if [ -n "$tools" ] && [ -x "$tree_xl" ]; then echo "$tree_xl"; else echo; fi >"$E2E_WORK/xen.xl"
+	if [ -n "$tools" ] && [ -x "$tree_xl" ]; then
+		echo "$tree_xl" >"$E2E_WORK/xen.xl"
+		echo yes >"$E2E_WORK/xen.from-series"
+	else
+		: >"$E2E_WORK/xen.xl"
+	fi
 }
 if grep -qs 'xc_memshr_compare_share' "$E2E_TOP"/hypervisor-patch/patches/*.patch; then
 	tools=--tools

@@ -85,6 +85,8 @@ add_elf "$bin/e2e-enomem" /usr/sbin/e2e-enomem
 cp "$E2E_SRC/phase-enomem.sh" "$d/e2e/phase-enomem.sh"
 # The group-move phase (tenant isolation).
 cp "$E2E_SRC/phase-group.sh" "$d/e2e/phase-group.sh"
+# The fill-and-storm phase.
+cp "$E2E_SRC/phase-fill.sh" "$d/e2e/phase-fill.sh"
 # The share that panics an unpatched host (hypervisor-patch 0008) and the
 # frame-to-frame merge (0009).
 add_elf "$bin/e2e-spanning" /usr/sbin/e2e-spanning
@@ -108,15 +110,22 @@ if [ -n "$patched" ]; then
 	batched=yes
 fi
 # The patched xl (patch 0006: the mem_sharing keys), when build-xen.sh built
-# the tools: /usr/lib/xenshare/xl/xl with the tree's own libraries beside
-# it, run through /usr/sbin/xl-patched.  Debian's xl stays the default.
+# the tools or took the packages: /usr/lib/xenshare/xl/xl with its own
+# libraries beside it (the tree's, or the packages' of xen.xl-libs), run
+# through /usr/sbin/xl-patched.  Debian's xl stays the default.
 patched_xl=no
 pxl=$(cat "$E2E_WORK/xen.xl" 2>/dev/null || true)
 if [ -n "$pxl" ]; then
 	[ -x "$pxl" ] || e2e_die "patched xl $pxl is not executable"
 	grep -q mem_sharing_group "$pxl" || e2e_die "$pxl lacks patch 0006 (no mem_sharing_group)"
-	ptree=${pxl%/tools/xl/xl}
-	pdirs=$(find "$ptree/tools/libs" -name '*.so' -printf '%h\n' | sort -u | tr '\n' ':')
+	own=$(cat "$E2E_WORK/xen.xl-libs" 2>/dev/null || true)
+	if [ -n "$own" ]; then
+		ptree=$own
+		pdirs=$own:
+	else
+		ptree=${pxl%/tools/xl/xl}
+		pdirs=$(find "$ptree/tools/libs" -name '*.so' -printf '%h\n' | sort -u | tr '\n' ':')
+	fi
 	px=$d/usr/lib/xenshare/xl
 	mkdir -p "$px"
 	cp -L "$pxl" "$px/xl"
@@ -124,7 +133,7 @@ if [ -n "$pxl" ]; then
 		e2e_die "ldd $pxl failed: $(cat "$work/ldd.out")"
 	grep -q 'not found' "$work/ldd.out" &&
 		e2e_die "$pxl needs a library that is nowhere: $(grep 'not found' "$work/ldd.out")"
-	# the tree's libraries beside xl, everything else in the common folder
+	# its own libraries beside xl, everything else in the common folder
 	sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p' "$work/ldd.out" | while read -r lib; do
 		name=$(basename "$lib")
 		case $lib in
@@ -154,7 +163,10 @@ cp "$work/guest-initrd.gz" "$d/boot/guest-initrd.gz"
 # loglevel=5: warnings too (allocation failures); nokaslr: the guest's kernel
 # addresses equal dom0's /proc/kallsyms (same kernel), so dom0-init.sh can
 # name the function in a lost guest's RIP; panic=0: a panicking guest stays
-# (Xen's crash shutdown; xl create -e runs no on_crash action) to be read.
+# (Xen's crash shutdown; xl create -e runs no on_crash action) to be read;
+# noxsave: the guests keep their FPU state with FXSAVE, which does not
+# depend on XCR0, the state the emulator loses (docs/e2e.md, "Known
+# emulator problems"; what is shared is memory, not FPU state).
 # E2E_PIN=1, the default (run.sh pins dom0 to CPU 0): the guests run on
 # CPU 1 only.
 pin_cfg=
@@ -165,7 +177,7 @@ name = "guest$i"
 type = "pvh"
 kernel = "/boot/vmlinuz"
 ramdisk = "/boot/guest-initrd.gz"
-extra = "console=hvc0 loglevel=5 nokaslr panic=0 e2e_name=guest$i e2e_seed=$i"
+extra = "console=hvc0 loglevel=5 nokaslr noxsave panic=0 e2e_name=guest$i e2e_seed=$i"
 memory = 128
 maxmem = 128
 vcpus = 1
@@ -182,15 +194,19 @@ CFG
 cp "$E2E_SRC/dom0-init.sh" "$d/init"
 chmod 755 "$d/init"
 # Settings of this run, read by /init.  E2E_HV_FROM_SERIES: the hypervisor
-# was built by build-xen.sh from this checkout's series (the patched xl only
-# exists then), so steps that would panic an older or unpatched one may run.
+# was built from this checkout's series (build-xen.sh: by build.sh, or the
+# packages' changelog names its hash), so steps that would panic an older
+# or unpatched one may run.
 cat >"$d/e2e/settings" <<SET
 E2E_HV_BATCHED=$batched
 E2E_PATCHED_XL=$patched_xl
-E2E_HV_FROM_SERIES=$patched_xl
+E2E_HV_FROM_SERIES=$([ "$(cat "$E2E_WORK/xen.from-series" 2>/dev/null)" = yes ] && echo yes || echo no)
 E2E_MODE=${E2E_MODE:-full}
 E2E_INJECT_CRASH=${E2E_INJECT_CRASH:-}
 E2E_ENOMEM=${E2E_ENOMEM:-1}
+E2E_FILL=${E2E_FILL:-1}
+E2E_FILL_ROOM_MB=${E2E_FILL_ROOM_MB:-192}
+E2E_FILL_MAX=${E2E_FILL_MAX:-10}
 E2E_PHASE2=${E2E_PHASE2:-1}
 SET
 (cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/dom0-initrd.gz"

@@ -14,7 +14,9 @@
 #
 # How: guest1 (sharing in group e2e with guest3) is moved to group
 # GROUP_NEW, alone there.  e2e-probe shr-trace reads guest1's shr_pages
-# every 20 ms from before the move until it has fallen to 0 and risen to
+# every 20 ms (every 1 ms while it evicts: its zero may last no longer than
+# the daemon takes to map and hash one batch) from before the move until
+# it has fallen to 0 and risen to
 # GROUP_RISE again (its own zero pages, merged among themselves), while the
 # daemon's stats are read twice a second; the first "evicting": true arms
 # the trace: from then on guest1's shr_pages must not rise until it is 0.

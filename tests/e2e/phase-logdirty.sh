@@ -38,7 +38,6 @@ LD_ROUND_WAIT=900           # limit for those rounds
 LD_SAVE=/tmp/guest2.chk
 
 ld_info() { echo "E2E INFO logdirty t=$(( $(cut -d. -f1 /proc/uptime) - T0 ))s $*"; }
-ld_now() { cut -d' ' -f1 /proc/uptime; }
 # A number from the daemon's stats by its key (keys met once in the reply).
 ld_num() { daemon_ctl stats | grep -o "\"$1\":[0-9.]*" | head -n1 | sed 's/.*://'; }
 ld_dom() { daemon_ctl stats | grep -o "{\"domid\":$1,[^}]*}"; }
@@ -47,7 +46,7 @@ ld_why() { ld_dom "$1" | sed -n 's/.*"full_why":"\([^"]*\)".*/\1/p'; }
 ld_sample() {
 	local s k line
 	s=$(daemon_ctl stats)
-	line="t=$(ld_now)"
+	line="t=$(now_s)"
 	for k in full_scans logdirty_rounds logdirty_pages logdirty_lost; do
 		line="$line $k=$(echo "$s" | grep -o "\"$k\":[0-9.]*" | head -n1 | sed 's/.*://')"
 	done
@@ -59,19 +58,13 @@ ld_sampler() {
 		sleep 3
 	done
 }
-# a field of a sample line by its key
-ld_f() { echo "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p; s/^$2=\([^ ]*\).*/\1/p"; }
-# the first sample whose field is at least the value
-ld_first() { awk -v k="$1" -v v="$2" '{ for (i = 1; i <= NF; i++) if (index($i, k "=") == 1 && substr($i, length(k) + 2) + 0 >= v) { print; exit } }' /tmp/ld.samples; }
-# b - a, with decimals
-ld_sub() { awk -v a="$2" -v b="$1" 'BEGIN { printf "%.2f", b - a }'; }
 # the gfns of a guest's new data (guest-fill's newdata line)
 ld_gfns() { sed -n "s/.*E2E-GUEST $1 newdata tag=$LD_TAG pages=[0-9]* gfns=\([0-9a-f,]*\).*/\1/p" "$(console_log "$1")" | tail -n 1; }
 ld_shared() { # domid gfns: how many of them Xen has on shared frames
 	e2e-probe shared "$1" "$2" 2>/dev/null | sed -n 's/.* shared=\([0-9]*\).*/\1/p'
 }
 ld_rounds_ge() { [ "$(ld_num logdirty_rounds)" -ge "$1" ] 2>/dev/null; }
-ld_sampled_ge() { [ "$(ld_f "$(tail -n 1 /tmp/ld.samples)" logdirty_rounds)" -ge "$1" ] 2>/dev/null; }
+ld_sampled_ge() { [ "$(sample_f "$(tail -n 1 /tmp/ld.samples)" logdirty_rounds)" -ge "$1" ] 2>/dev/null; }
 ld_dom_full() { [ "$(ld_logdirty "$1")" = false ]; }
 ld_passes_ge() { [ "$(ld_num full_scans)" -ge "$1" ] 2>/dev/null; }
 ld_lost_gt() { [ "$(ld_num logdirty_lost)" -gt "$1" ] 2>/dev/null; }
@@ -137,7 +130,7 @@ ld_merge() {
 		ok=0 detail="guest2 did not write its new data in 300 polls"
 	fi
 	if [ $ok = 1 ]; then
-		t0=$(ld_now)
+		t0=$(now_s)
 		gfns1=$(ld_gfns guest1) gfns2=$(ld_gfns guest2)
 		f=$(ld_num full_scans) r0=$(ld_num logdirty_rounds)
 		r=$r0
@@ -146,15 +139,15 @@ ld_merge() {
 		# begun before it may have missed it)
 		while :; do
 			sh1=$(ld_shared "$D1" "$gfns1") sh2=$(ld_shared "$D2" "$gfns2")
-			t1=$(ld_now)
+			t1=$(now_s)
 			[ "${sh1:-0}" -ge 64 ] && [ "${sh2:-0}" -ge 64 ] && break
 			r=$(ld_num logdirty_rounds)
 			[ "${r:-0}" -ge $((r0 + LD_MERGE_ROUNDS)) ] && break
 			awk -v a="$t1" -v b="$t0" -v m="$LD_ROUND_WAIT" 'BEGIN { exit !(a - b > m) }' && break
 			sleep 2
 		done
-		detail="64 new pages in each guest (guest1's written before its opt-in): shared in Xen guest1 ${sh1:-?}/64 guest2 ${sh2:-?}/64, $(ld_sub "$t1" "$t0") s and $(( ${r:-0} - ${r0:-0} )) dirty-log rounds after guest2's write was seen (limit $LD_MERGE_ROUNDS rounds); daemon passes $f -> $(ld_num full_scans), logdirty_rounds $r0 -> $(ld_num logdirty_rounds)"
-		echo "E2E LOGDIRTY-MERGE seconds=$(ld_sub "$t1" "$t0") rounds=$(( ${r:-0} - ${r0:-0} )) shared1=${sh1:-0} shared2=${sh2:-0}"
+		detail="64 new pages in each guest (guest1's written before its opt-in): shared in Xen guest1 ${sh1:-?}/64 guest2 ${sh2:-?}/64, $(sub_s "$t1" "$t0") s and $(( ${r:-0} - ${r0:-0} )) dirty-log rounds after guest2's write was seen (limit $LD_MERGE_ROUNDS rounds); daemon passes $f -> $(ld_num full_scans), logdirty_rounds $r0 -> $(ld_num logdirty_rounds)"
+		echo "E2E LOGDIRTY-MERGE seconds=$(sub_s "$t1" "$t0") rounds=$(( ${r:-0} - ${r0:-0} )) shared1=${sh1:-0} shared2=${sh2:-0}"
 		if [ "${sh1:-0}" -lt 64 ] || [ "${sh2:-0}" -lt 64 ]; then
 			ok=0
 			ld_info "gfns of the new data: guest1 $gfns1; guest2 $gfns2"
@@ -174,16 +167,16 @@ ld_merge() {
 # write, which faults once and sets its bit.
 ld_looks() {
 	local a b dr dp dv dn per want ld1 ld2 why1 detail secs
-	a=$(ld_first logdirty_rounds 1)
+	a=$(sample_first /tmp/ld.samples logdirty_rounds 1)
 	dr=0
-	[ -z "$a" ] || wait_for "$LD_ROUND_WAIT" ld_rounds_ge $(( $(ld_f "$a" logdirty_rounds) + 2 ))
+	[ -z "$a" ] || wait_for "$LD_ROUND_WAIT" ld_rounds_ge $(( $(sample_f "$a" logdirty_rounds) + 2 ))
 	# the sampler's line of that round
-	[ -z "$a" ] || wait_for 60 ld_sampled_ge $(( $(ld_f "$a" logdirty_rounds) + 2 ))
+	[ -z "$a" ] || wait_for 60 ld_sampled_ge $(( $(sample_f "$a" logdirty_rounds) + 2 ))
 	b=$(tail -n 1 /tmp/ld.samples)
 	ld1=$(ld_logdirty "$D1") ld2=$(ld_logdirty "$D2") why1=$(ld_why "$D1")
-	[ -z "$a" ] || dr=$(( $(ld_f "$b" logdirty_rounds) - $(ld_f "$a" logdirty_rounds) ))
-	detail="d$D2 (ring) logdirty=$ld2; d$D1 (no ring) logdirty=$ld1 full_why='$why1'; logdirty_rounds $(ld_f "$b" logdirty_rounds) (first at t=$(ld_f "$a" t))"
-	if [ "$ld2" = true ] && [ "$ld1" = false ] && [ -n "$why1" ] && [ "$(ld_f "$b" logdirty_rounds)" -gt 0 ]; then
+	[ -z "$a" ] || dr=$(( $(sample_f "$b" logdirty_rounds) - $(sample_f "$a" logdirty_rounds) ))
+	detail="d$D2 (ring) logdirty=$ld2; d$D1 (no ring) logdirty=$ld1 full_why='$why1'; logdirty_rounds $(sample_f "$b" logdirty_rounds) (first at t=$(sample_f "$a" t))"
+	if [ "$ld2" = true ] && [ "$ld1" = false ] && [ -n "$why1" ] && [ "$(sample_f "$b" logdirty_rounds)" -gt 0 ]; then
 		check logdirty-scan PASS "$detail"
 	else
 		check logdirty-scan FAIL "$detail"
@@ -192,10 +185,10 @@ ld_looks() {
 		check logdirty-looks FAIL "no dirty-log rounds to measure (first: '$a', last: '$b')"
 		return
 	fi
-	secs=$(ld_sub "$(ld_f "$b" t)" "$(ld_f "$a" t)")
-	dp=$(( $(ld_f "$b" logdirty_pages) - $(ld_f "$a" logdirty_pages) ))
-	dv=$(( $(ld_f "$b" v2) - $(ld_f "$a" v2) ))
-	dn=$(( $(ld_f "$b" n2) - $(ld_f "$a" n2) ))
+	secs=$(sub_s "$(sample_f "$b" t)" "$(sample_f "$a" t)")
+	dp=$(( $(sample_f "$b" logdirty_pages) - $(sample_f "$a" logdirty_pages) ))
+	dv=$(( $(sample_f "$b" v2) - $(sample_f "$a" v2) ))
+	dn=$(( $(sample_f "$b" n2) - $(sample_f "$a" n2) ))
 	per=$((dp / dr))
 	# rounds of the daemon in which guest2 rewrote its hot region
 	want=$(( (dv < dr ? dv : dr) * ${LD_HOT:-0} / 2 ))
@@ -220,10 +213,10 @@ ld_save() {
 	oks0=$(verdicts guest2 OK)
 	# suspended for the save: not a lost guest for the watcher
 	echo guest2 >>/tmp/destroyed
-	t0=$(ld_now)
+	t0=$(now_s)
 	xl save -c guest2 "$LD_SAVE" >/tmp/save.log 2>&1
 	rc=$?
-	t1=$(ld_now)
+	t1=$(now_s)
 	size=$(wc -c <"$LD_SAVE" 2>/dev/null)
 	# the daemon's next round over guest2 finds the log taken or gone
 	wait_for "$LD_ROUND_WAIT" ld_dom_full "$D2"
@@ -254,10 +247,10 @@ ld_restore() {
 		return
 	fi
 	oks0=$(verdicts guest2 OK) bad0=$(verdicts guest2 BAD)
-	t0=$(ld_now)
+	t0=$(now_s)
 	xl restore -e "$LD_SAVE" >/tmp/restore.log 2>&1
 	rc=$?
-	t1=$(ld_now)
+	t1=$(now_s)
 	rm -f "$LD_SAVE"
 	id=$(domid_of guest2)
 	if [ "$rc" != 0 ] || [ -z "$id" ]; then

@@ -20,13 +20,12 @@ SC_WINDOW_S=60              # the window after it, at least
 SC_MAP_PAGES=2048           # guest pages e2e-probe mapcost maps each way
 
 sc_info() { echo "E2E INFO scancost t=$(( $(cut -d. -f1 /proc/uptime) - T0 ))s $*"; }
-sc_now() { cut -d' ' -f1 /proc/uptime; }
 # the daemon process's CPU seconds (utime + stime, USER_HZ = 100)
 sc_proc_cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$DAEMON_PID/stat" 2>/dev/null; }
 sc_sample() {
 	local s k line
 	s=$(daemon_ctl stats)
-	line="t=$(sc_now)"
+	line="t=$(now_s)"
 	for k in full_scans pages_scanned mapped_pages engine_cpu_s hypercalls mappings share_attempts \
 		unshares_rewritten nominations_released; do
 		line="$line $k=$(echo "$s" | grep -o "\"$k\":[0-9.]*" | head -n1 | sed 's/.*://')"
@@ -39,13 +38,7 @@ sc_sampler() {
 		sleep 2
 	done
 }
-# a field of a sample line by its key
-sc_f() { echo "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p; s/^$2=\([^ ]*\).*/\1/p"; }
-# the first sample whose field is at least the value
-sc_first() { awk -v k="$1" -v v="$2" '{ for (i = 1; i <= NF; i++) if (index($i, k "=") == 1 && substr($i, length(k) + 2) + 0 >= v) { print; exit } }' /tmp/sc.samples; }
-# b - a, with decimals
-sc_sub() { awk -v a="$2" -v b="$1" 'BEGIN { printf "%.2f", b - a }'; }
-sc_pass_done() { [ -n "$(sc_first full_scans 1)" ]; }
+sc_pass_done() { [ -n "$(sample_first /tmp/sc.samples full_scans 1)" ]; }
 sc_window_done() { # t of the window's first sample
 	awk -v t0="$1" -v w="$SC_WINDOW_S" 'END { split($1, a, "="); exit !(a[2] - t0 >= w) }' /tmp/sc.samples
 }
@@ -94,8 +87,8 @@ sc_check() {
 	local first last dpg dmap dcpu dproc rate rate_p raw pct detail dhc dmc dsh drw drl
 	[ "$SC_ON" = yes ] || return 0
 	wait_for "$SC_PASS_WAIT_S" sc_pass_done
-	first=$(sc_first full_scans 1)
-	[ -z "$first" ] || wait_for $((SC_WINDOW_S + 30)) sc_window_done "$(sc_f "$first" t)"
+	first=$(sample_first /tmp/sc.samples full_scans 1)
+	[ -z "$first" ] || wait_for $((SC_WINDOW_S + 30)) sc_window_done "$(sample_f "$first" t)"
 	kill "$SC_SAMPLER" 2>/dev/null
 	SC_RAW2=$(sc_raw)
 	last=$(tail -n 1 /tmp/sc.samples)
@@ -103,23 +96,23 @@ sc_check() {
 		check scan-cost FAIL "no window after the first complete pass (first: '$first', last: '$last') or no raw figure (raw '$SC_RAW1' '$SC_RAW2')"
 		return
 	fi
-	dpg=$(( $(sc_f "$last" pages_scanned) - $(sc_f "$first" pages_scanned) ))
-	dmap=$(( $(sc_f "$last" mapped_pages) - $(sc_f "$first" mapped_pages) ))
-	dcpu=$(sc_sub "$(sc_f "$last" engine_cpu_s)" "$(sc_f "$first" engine_cpu_s)")
+	dpg=$(( $(sample_f "$last" pages_scanned) - $(sample_f "$first" pages_scanned) ))
+	dmap=$(( $(sample_f "$last" mapped_pages) - $(sample_f "$first" mapped_pages) ))
+	dcpu=$(sub_s "$(sample_f "$last" engine_cpu_s)" "$(sample_f "$first" engine_cpu_s)")
 	# what else the engine asked of Xen in the window
-	dhc=$(( $(sc_f "$last" hypercalls) - $(sc_f "$first" hypercalls) ))
-	dmc=$(( $(sc_f "$last" mappings) - $(sc_f "$first" mappings) ))
-	dsh=$(( $(sc_f "$last" share_attempts) - $(sc_f "$first" share_attempts) ))
-	drw=$(( $(sc_f "$last" unshares_rewritten) - $(sc_f "$first" unshares_rewritten) ))
-	drl=$(( $(sc_f "$last" nominations_released) - $(sc_f "$first" nominations_released) ))
-	dproc=$(sc_sub "$(sc_f "$last" process_cpu_s)" "$(sc_f "$first" process_cpu_s)")
+	dhc=$(( $(sample_f "$last" hypercalls) - $(sample_f "$first" hypercalls) ))
+	dmc=$(( $(sample_f "$last" mappings) - $(sample_f "$first" mappings) ))
+	dsh=$(( $(sample_f "$last" share_attempts) - $(sample_f "$first" share_attempts) ))
+	drw=$(( $(sample_f "$last" unshares_rewritten) - $(sample_f "$first" unshares_rewritten) ))
+	drl=$(( $(sample_f "$last" nominations_released) - $(sample_f "$first" nominations_released) ))
+	dproc=$(sub_s "$(sample_f "$last" process_cpu_s)" "$(sample_f "$first" process_cpu_s)")
 	rate=$(awk -v p="$dpg" -v c="$dcpu" 'BEGIN { if (c > 0) printf "%d", p / c; else print 0 }')
 	rate_p=$(awk -v p="$dpg" -v c="$dproc" 'BEGIN { if (c > 0) printf "%d", p / c; else print 0 }')
 	# the mean of the raw figures that were measured
 	raw=$(echo "$SC_RAW1 $SC_RAW2" | awk '{ for (i = 1; i <= NF; i++) { s += $i; n++ } } END { if (n) printf "%d", s / n; else print 0 }')
 	pct=$(awk -v a="$rate" -v b="$raw" 'BEGIN { if (b > 0) printf "%.1f", 100 * a / b; else print 0 }')
-	echo "E2E SCANCOST daemon_pages_per_cpu_s=$rate raw_pages_per_cpu_s=$raw percent=$pct pages=$dpg gfns_mapped=$dmap engine_cpu_s=$dcpu process_cpu_s=$dproc hypercalls=$dhc mappings=$dmc share_attempts=$dsh unshares_rewritten=$drw nominations_released=$drl seconds=$(sc_sub "$(sc_f "$last" t)" "$(sc_f "$first" t)")"
-	detail="scan cost: daemon $rate pages/CPU-s = $pct% of raw XXH3 $raw pages/s (${SC_RAW1:-?} before, ${SC_RAW2:-?} after, $SC_RAW_PAGES guest pages); window $(sc_sub "$(sc_f "$last" t)" "$(sc_f "$first" t)") s after the first complete pass, passes $(sc_f "$first" full_scans) to $(sc_f "$last" full_scans): $dpg pages fingerprinted, $dmap gfns mapped (holes too, where the hypervisor cannot give page types), $dcpu s engine CPU, $dproc s process CPU ($rate_p pages per process CPU-s); meanwhile $dhc hypercalls, $dmc mapping calls, $dsh share attempts, $drw shares found lost to a rewrite, $drl nominations released"
+	echo "E2E SCANCOST daemon_pages_per_cpu_s=$rate raw_pages_per_cpu_s=$raw percent=$pct pages=$dpg gfns_mapped=$dmap engine_cpu_s=$dcpu process_cpu_s=$dproc hypercalls=$dhc mappings=$dmc share_attempts=$dsh unshares_rewritten=$drw nominations_released=$drl seconds=$(sub_s "$(sample_f "$last" t)" "$(sample_f "$first" t)")"
+	detail="scan cost: daemon $rate pages/CPU-s = $pct% of raw XXH3 $raw pages/s (${SC_RAW1:-?} before, ${SC_RAW2:-?} after, $SC_RAW_PAGES guest pages); window $(sub_s "$(sample_f "$last" t)" "$(sample_f "$first" t)") s after the first complete pass, passes $(sample_f "$first" full_scans) to $(sample_f "$last" full_scans): $dpg pages fingerprinted, $dmap gfns mapped (holes too, where the hypervisor cannot give page types), $dcpu s engine CPU, $dproc s process CPU ($rate_p pages per process CPU-s); meanwhile $dhc hypercalls, $dmc mapping calls, $dsh share attempts, $drw shares found lost to a rewrite, $drl nominations released"
 	if [ "$dpg" -gt 0 ] && [ "$rate" -gt 0 ] && [ "$raw" -gt 0 ]; then
 		check scan-cost PASS "$detail"
 	else

@@ -18,7 +18,8 @@
  *                             lost: crashed, shut down, dying, or alive but
  *                             silent -- cpu_ns tells spinning from blocked)
  *   e2e-probe shr-trace <dom> <seconds> <rise>
- *                             reads the domain's shr_pages every 20 ms (a
+ *                             reads the domain's shr_pages every 20 ms, and
+ *                             every 1 ms from the arming to the zero (a
  *                             group move's eviction, dom0-init.sh).  SIGUSR1
  *                             arms it: the caller sends it once the daemon
  *                             says the domain is evicting.  Prints
@@ -280,7 +281,10 @@ static int probe_shr_trace(xc_interface *xch, char **argv)
 	do {
 		bool first_armed = false;
 
-		usleep(20000);
+		/* between the arming and the zero, every millisecond: the zero
+		 * may last only from the daemon's last unshare to its first
+		 * share in the new group (one batch mapped and hashed) */
+		usleep(trace_armed && zero_ms < 0 ? 1000 : 20000);
 		now = now_ms();
 		/* a reading taken after the signal counts as armed */
 		if (trace_armed && arm_ms < 0) {
@@ -435,17 +439,75 @@ static int probe_shared(xc_interface *xch, const char *domarg, const char *list)
 	return 0;
 }
 
-#define DUMP_BATCH 1024
+#define PRESENT_BATCH 1024
+
+/*
+ * The first `want` present pages of a domain, in gfn order: its gfns up to
+ * its maximum gpfn mapped read-only PRESENT_BATCH at a time, each page
+ * that maps handed to fn(arg, gfn, bytes) (the mapping is gone after the
+ * call).  Returns the pages handed over, or -1 with the reason printed
+ * (what: the command) when a mapping or fn fails.
+ */
+static long walk_present(xenforeignmemory_handle *fm, uint32_t dom, xen_pfn_t max_gpfn,
+			 unsigned long want, const char *what,
+			 int (*fn)(void *arg, xen_pfn_t gfn, const unsigned char *page), void *arg)
+{
+	static xen_pfn_t gfns[PRESENT_BATCH];
+	static int errs[PRESENT_BATCH];
+	unsigned long done = 0;
+
+	for (xen_pfn_t base = 0; base <= max_gpfn && done < want; base += PRESENT_BATCH) {
+		unsigned int n = 0;
+		unsigned char *map;
+		int bad = 0;
+
+		while (n < PRESENT_BATCH && base + n <= max_gpfn) {
+			gfns[n] = base + n;
+			n++;
+		}
+		map = xenforeignmemory_map(fm, dom, PROT_READ, n, gfns, errs);
+		if (!map) {
+			fprintf(stderr, "e2e-probe: %s: d%u map at gfn 0x%lx: %s\n", what, dom,
+				(unsigned long)base, strerror(errno));
+			return -1;
+		}
+		for (unsigned int i = 0; i < n && done < want && !bad; i++) {
+			if (errs[i])
+				continue;
+			bad = fn(arg, gfns[i], map + (size_t)i * XC_PAGE_SIZE);
+			done += !bad;
+		}
+		xenforeignmemory_unmap(fm, map, n);
+		if (bad)
+			return -1;
+	}
+	return (long)done;
+}
+
+struct dump_to {
+	FILE *out;
+	const char *path;
+};
+
+static int dump_page(void *arg, xen_pfn_t gfn, const unsigned char *page)
+{
+	struct dump_to *to = arg;
+
+	(void)gfn;
+	if (fwrite(page, XC_PAGE_SIZE, 1, to->out) == 1)
+		return 0;
+	fprintf(stderr, "e2e-probe: dump: writing %s: %s\n", to->path, strerror(errno));
+	return -1;
+}
 
 static int probe_dump(xc_interface *xch, char **argv)
 {
-	static xen_pfn_t gfns[DUMP_BATCH];
-	static int errs[DUMP_BATCH];
 	xenforeignmemory_handle *fm = NULL;
-	unsigned long want, done = 0;
+	struct dump_to to = { .path = argv[1] };
+	unsigned long want;
 	xen_pfn_t max_gpfn = 0;
 	uint32_t dom;
-	FILE *out = NULL;
+	long done;
 	int rc = 1;
 
 	if (parse_dom(argv[0], &dom) || parse_ulong(argv[2], 1ul << 24, "pages", &want))
@@ -455,43 +517,19 @@ static int probe_dump(xc_interface *xch, char **argv)
 		return 1;
 	}
 	fm = xenforeignmemory_open(NULL, 0);
-	out = fopen(argv[1], "w");
-	if (!fm || !out) {
+	to.out = fopen(argv[1], "w");
+	if (!fm || !to.out) {
 		fprintf(stderr, "e2e-probe: dump: %s: %s\n", fm ? argv[1] : "xenforeignmemory_open",
 			strerror(errno));
 		goto out;
 	}
-	for (xen_pfn_t base = 0; base <= max_gpfn && done < want; base += DUMP_BATCH) {
-		unsigned int n = 0;
-		unsigned char *map;
-
-		while (n < DUMP_BATCH && base + n <= max_gpfn) {
-			gfns[n] = base + n;
-			n++;
-		}
-		map = xenforeignmemory_map(fm, dom, PROT_READ, n, gfns, errs);
-		if (!map) {
-			fprintf(stderr, "e2e-probe: dump: d%u map at gfn 0x%lx: %s\n", dom,
-				(unsigned long)base, strerror(errno));
-			goto out;
-		}
-		for (unsigned int i = 0; i < n && done < want; i++) {
-			if (errs[i])
-				continue;
-			if (fwrite(map + (size_t)i * XC_PAGE_SIZE, XC_PAGE_SIZE, 1, out) != 1) {
-				fprintf(stderr, "e2e-probe: dump: writing %s: %s\n", argv[1],
-					strerror(errno));
-				xenforeignmemory_unmap(fm, map, n);
-				goto out;
-			}
-			done++;
-		}
-		xenforeignmemory_unmap(fm, map, n);
-	}
+	done = walk_present(fm, dom, max_gpfn, want, "dump", dump_page, &to);
+	if (done < 0)
+		goto out;
 	rc = 0;
-	printf("E2E-PROBE dump dom=%u pages=%lu\n", dom, done);
+	printf("E2E-PROBE dump dom=%u pages=%ld\n", dom, done);
 out:
-	if (out && fclose(out) && !rc) {
+	if (to.out && fclose(to.out) && !rc) {
 		fprintf(stderr, "e2e-probe: dump: closing %s: %s\n", argv[1], strerror(errno));
 		rc = 1;
 	}
@@ -590,11 +628,28 @@ static int mc_run(xenforeignmemory_handle *fm, uint32_t dom, enum mc_way way, un
 	return 0;
 }
 
+/* mapcost's copy of the pages it measures: their bytes and their gfns */
+struct copy_to {
+	unsigned char *local;
+	xen_pfn_t *gfns;
+	unsigned int n;
+};
+
+static int copy_page(void *arg, xen_pfn_t gfn, const unsigned char *page)
+{
+	struct copy_to *cp = arg;
+
+	memcpy(cp->local + (size_t)cp->n * XC_PAGE_SIZE, page, XC_PAGE_SIZE);
+	cp->gfns[cp->n++] = gfn;
+	return 0;
+}
+
 static int probe_mapcost(xc_interface *xch, char **argv)
 {
-	static xen_pfn_t gfns[MC_MAX_PAGES], holes[MC_MAX_PAGES], scan[1024];
-	static int errs[1024];
+	static xen_pfn_t gfns[MC_MAX_PAGES], holes[MC_MAX_PAGES];
+	struct copy_to cp = { 0 };
 	xenforeignmemory_handle *fm = NULL;
+	long done;
 	unsigned char *local = NULL;
 	unsigned long want;
 	unsigned int n = 0;
@@ -615,28 +670,12 @@ static int probe_mapcost(xc_interface *xch, char **argv)
 		goto out;
 	}
 	/* the first present gfns, and their bytes for the local rate */
-	for (xen_pfn_t base = 0; base <= max_gpfn && n < want; base += 1024) {
-		unsigned int k = 0;
-		unsigned char *map;
-
-		while (k < 1024 && base + k <= max_gpfn) {
-			scan[k] = base + k;
-			k++;
-		}
-		map = xenforeignmemory_map(fm, dom, PROT_READ, k, scan, errs);
-		if (!map) {
-			fprintf(stderr, "e2e-probe: mapcost: d%u map at gfn 0x%lx: %s\n", dom,
-				(unsigned long)base, strerror(errno));
-			goto out;
-		}
-		for (unsigned int i = 0; i < k && n < want; i++)
-			if (!errs[i]) {
-				memcpy(local + (size_t)n * XC_PAGE_SIZE, map + (size_t)i * XC_PAGE_SIZE,
-				       XC_PAGE_SIZE);
-				gfns[n++] = scan[i];
-			}
-		xenforeignmemory_unmap(fm, map, k);
-	}
+	cp.local = local;
+	cp.gfns = gfns;
+	done = walk_present(fm, dom, max_gpfn, want, "mapcost", copy_page, &cp);
+	if (done < 0)
+		goto out;
+	n = (unsigned int)done;
 	if (!n) {
 		fprintf(stderr, "e2e-probe: mapcost: d%u has no present gfn\n", dom);
 		goto out;

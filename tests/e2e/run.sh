@@ -113,4 +113,8 @@ if grep -q '^E2E DIAG' "$E2E_WORK/result.txt"; then
 fi
 echo "e2e: FAIL -- last 100 lines of $serial:"
 tail -n 100 "$serial" | tr -d '\r'
+# what failed, last: a reader of the end of the log sees it first
+echo "e2e: FAIL -- the failed checks, and the harness's last words:"
+grep -E '^E2E CHECK [^ ]* FAIL' "$E2E_WORK/result.txt" | cut -c1-600
+grep '^E2E INFO' "$E2E_WORK/result.txt" | tail -n 5 | cut -c1-300
 exit 1

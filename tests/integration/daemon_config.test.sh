@@ -67,6 +67,9 @@ default_group = alpha
 CFG
 xsd_start || fail "daemon did not start with a good config"
 pid=$(xsd_pid)
+# protocol auto on an unpatched hypervisor: said once, at start
+[ "$(grep -c "warning: engine: no xenshare series in this hypervisor" "$T/daemon.err")" = 1 ] ||
+	fail "no (or more than one) start-up warning about the stock hypervisor"
 wait_for 10 stats_true '.domains | length == 2 and all(.group == "alpha")' || fail "domains not in group alpha"
 
 cp "$CONF" "$T/good.conf"

@@ -34,7 +34,14 @@ work=${E2E_WORK:-$O/e2e}
 attempt=1
 while :; do
 	"$TOP/tests/e2e/run.sh" && exit 0
-	[ "$attempt" -lt 3 ] || exit 1
+	if [ "$attempt" -ge 3 ]; then
+		# every boot's failed checks at the very end of the output
+		for a in 1 2; do
+			echo "e2e_qemu: boot $a failed: $(grep '^E2E CHECK [^ ]* FAIL' "$work/result-attempt$a.txt" 2>/dev/null | cut -c1-300 | tr '\n' ' ')"
+		done
+		echo "e2e_qemu: boot 3 failed: $(grep '^E2E CHECK [^ ]* FAIL' "$work/result.txt" 2>/dev/null | cut -c1-300 | tr '\n' ' ')"
+		exit 1
+	fi
 	cp "$work/serial.log" "$work/serial-attempt$attempt.log" 2>/dev/null
 	cp "$work/result.txt" "$work/result-attempt$attempt.txt" 2>/dev/null
 	echo "e2e_qemu: RETRY: boot $attempt failed ($(grep -c '^E2E CHECK [^ ]* FAIL' "$work/result-attempt$attempt.txt" 2>/dev/null) checks;" \

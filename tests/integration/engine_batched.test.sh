@@ -25,6 +25,7 @@ r=$(ratio "$got" "$want")
 per=$(ratio "$calls" "$got")
 note "$got pages saved ($r of ideal), protocol $(stat_value .daemon.protocol), $calls hypercalls ($per per merged page)"
 [ "$(stat_value .daemon.protocol)" = batched ] || fail "patched host but protocol $(stat_value .daemon.protocol)"
+! grep -q "no xenshare series" "$T/daemon.err" || fail "patched host, yet the stock-hypervisor warning"
 at_least "$r" 0.99 || fail "savings $got < 99% of the ideal $want"
 [ "$got" -le "$want" ] || fail "saved more than the ideal"
 at_least 0.05 "$per" || fail "$per hypercalls per merged page (target <= 0.05)"

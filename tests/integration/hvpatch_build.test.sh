@@ -53,4 +53,9 @@ syms=$(dirname "$xen")/xen-syms
 check "patch 0001: boot option mem-sharing-svm in the image" 'grep -aq "mem-sharing-svm" "$syms"'
 check "patch 0002: compare-and-share linked in" 'grep -aq "mem_sharing_cmpshr_batch" "$syms"'
 check "patch 0004: ENOMEM waiters op linked in" 'grep -aq "mem_sharing_enomem_waiters" "$syms"'
+# the same series as quilt patches after Debian's own, as `make hv-deb`
+# packages it (the package build itself is not run here: docs/operations.md)
+check "hv-deb: the series pushes onto Debian's quilt series" \
+	'"$TOP/hypervisor-patch/deb.sh" -w "$O/hvpatch" --apply-only >"$out.deb" 2>"$out.deb.err"'
+check "hv-deb: version $src+xenshare<N>" 'grep -Fq "version: $src+xenshare" "$out.deb"'
 exit $fail

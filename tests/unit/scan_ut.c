@@ -18,16 +18,21 @@
 
 #define NR 32u                       /* gfns per domain */
 
-/* Two domains of NR gfns holding the same NR distinct pages, scanned in
+/* Two domains of nr gfns holding the same nr distinct pages, scanned in
  * one group: after one pass every gfn of d2 is on d1's frame. */
-static void two_twins(struct fix *f, const struct shr_params *p)
+static void twins(struct fix *f, const struct shr_params *p, unsigned int nr)
 {
-	fix_host(1024, false, 2, NR);
-	fix_fill(1, 0, NR, 100, 1);
-	fix_fill(2, 0, NR, 100, 1);
+	fix_host(nr * 4 > 1024 ? nr * 4 : 1024, false, 2, nr);
+	fix_fill(1, 0, nr, 100, 1);
+	fix_fill(2, 0, nr, 100, 1);
 	fix_open(f, p);
 	fix_add(f, 1, SHR_MODE_ON, "g");
 	fix_add(f, 2, SHR_MODE_ON, "g");
+}
+
+static void two_twins(struct fix *f, const struct shr_params *p)
+{
+	twins(f, p, NR);
 }
 
 static uint64_t counter_mappings(const struct fix *f)
@@ -283,6 +288,42 @@ static void test_share_lost_to_same_bytes(void)
 		fix_pass(&f);
 	UT_ASSERT_EQ(fix_state(&f, 2, 9), SHR_PS_SHARED);
 	UT_ASSERT_EQ(fx_sharers(2, 9), 2);
+	fix_done(&f);
+}
+
+/* Proves the bound on debug_gfn queries (overview, "SHR_RECHECK_PER_LOST"):
+ * with 1024 resting shared pages and two shares lost to rewrites of the
+ * same bytes (one at the last gfn), no pass asks more than twice the
+ * deficit plus SHR_RECHECK_MIN (66 here, not one per resting page), the
+ * queries stop once both are found, and the page at the last gfn is
+ * reached although every pass's budget is spent before it: the next pass
+ * starts its queries where the last one stopped. */
+static void test_share_lost_queries_bounded(void)
+{
+	const unsigned int nr = 1024, budget = 2 * 2 + 64;
+	struct shr_params p = fix_params();
+	unsigned int passes = 0;
+	uint64_t before, most = 0;
+	struct fix f;
+
+	twins(&f, &p, nr);
+	fix_passes(&f, 3);
+	UT_ASSERT_EQ(shr_dom_find(&f.doms, 2)->pages.n_shared, nr);
+	UT_ASSERT_EQ(fx_write_same(2, 3), 0);
+	UT_ASSERT_EQ(fx_write_same(2, nr - 1), 0);
+	while (f.st.unshares_rewritten < 2 && passes++ < 4 * nr / budget) {
+		before = fx_calls(FX_DEBUG_GFN);
+		fix_pass(&f);
+		if (fx_calls(FX_DEBUG_GFN) - before > most)
+			most = fx_calls(FX_DEBUG_GFN) - before;
+	}
+	UT_ASSERT_EQ(f.st.unshares_rewritten, 2);
+	CU_ASSERT_TRUE(most <= budget);
+	CU_ASSERT_TRUE(passes > 1);        /* the budget was spent before the last gfn */
+	/* both found: the next pass asks nothing more (the deficit closed) */
+	before = fx_calls(FX_DEBUG_GFN);
+	fix_pass(&f);
+	UT_ASSERT_EQ(fx_calls(FX_DEBUG_GFN), before);
 	fix_done(&f);
 }
 
@@ -1155,6 +1196,7 @@ UT_MAIN("scan", NULL, NULL,
 	UT(test_no_backoff),
 	UT(test_unique_page_moves),
 	UT(test_share_lost_to_same_bytes),
+	UT(test_share_lost_queries_bounded),
 	UT(test_release_left_nominated),
 	UT(test_release_spares_shared_frame),
 	UT(test_eviction_sweep),
