@@ -172,7 +172,8 @@ maint=${DEB_MAINTAINER:-xenshare maintainers <maintainers@users.noreply.h-seed-f
 	echo "    as debian/patches/xenshare/, after Debian's patches:"
 	for p in $patches; do echo "    - $p"; done
 	echo "  * debian/xen-kconfig: hypervisor-patch/config/mem_sharing.config."
-	echo "  * xenshare series sha256 $series_hash"
+	echo "  * xenshare series, sha256:"
+	echo "    $series_hash"
 	echo
 	echo " -- $maint  $(LC_ALL=C date -R)"
 	echo

@@ -45,7 +45,7 @@ if [ -n "${E2E_HV_DEBS:-}" ]; then
 	[ -n "$E2E_LIBXENCTRL" ] || e2e_die "libxenmisc4.17 has no libxenctrl.so.4.17"
 	want=$("$E2E_TOP/hypervisor-patch/series-hash.sh")
 	have=$(zcat "$x/usr/share/doc/xen-hypervisor-4.17-amd64/changelog.Debian.gz" 2>/dev/null |
-		sed -n 's/^  \* xenshare series sha256 \([0-9a-f]*\)$/\1/p' | head -n1)
+		sed -n '/^  \* xenshare series, sha256:$/{n;s/^ *//;p;q}')
 	if [ "$have" = "$want" ]; then
 		echo yes >"$E2E_WORK/xen.from-series"
 	else

@@ -87,7 +87,8 @@ check "it sorts above Debian's" 'dpkg --compare-versions "$ver" gt 1.0-1'
 check "and below Debian's next upload" 'dpkg --compare-versions "$ver" lt 1.0-2'
 check "the version is the one printed" 'grep -qx "version: $ver" "$T/good.out"'
 check "the entry names the series' hash" \
-	'grep -qx "  \* xenshare series sha256 $("$TOP/hypervisor-patch/series-hash.sh" "$T/good")" "$tree/debian/changelog"'
+	'grep -A1 -x "  \* xenshare series, sha256:" "$tree/debian/changelog" | grep -qx "    $("$TOP/hypervisor-patch/series-hash.sh" "$T/good")"'
+check "no changelog entry line over 80 characters (lintian)" '[ "$(head -n 20 "$tree/debian/changelog" | awk "/^  / && length > 80" | wc -l)" = 0 ]'
 check "another series has another hash" \
 	'[ "$("$TOP/hypervisor-patch/series-hash.sh" "$T/good")" != "$("$TOP/hypervisor-patch/series-hash.sh" "$T/bad")" ]'
 exit $fail
