@@ -63,12 +63,9 @@ struct shr_dom {
 	uint64_t unshares_mark;      /* unshares at the last rate sample */
 	double unshares_mark_s, unshares_per_s;
 	struct shr_xen_dominfo info; /* as read at the start of its pass (or stats) */
-	/* this pass: Xen counts fewer shared gfns than the engine believes
-	 * (scan.c, share_lost_unseen) */
-	uint64_t recheck_left;       /* shares Xen no longer counts, not yet found */
-	uint64_t recheck_budget;     /* debug_gfn queries still allowed */
-	uint32_t recheck_from;       /* the first gfn asked about */
-	uint32_t recheck_next;       /* where the next pass's queries start */
+	/* where the next sweep for shares Xen no longer counts starts (scan.c,
+	 * recheck_sweep) */
+	uint32_t recheck_next;
 	bool surplus;                /* this pass: Xen counts more (pages left nominated, or
 					shares the engine has not relearned): new unique pages
 					are SUSPECT (page_state.h) */

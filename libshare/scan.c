@@ -47,27 +47,29 @@
  * "shared" for ever and the savings would quietly shrink.  Only the
  * hypervisor knows, and asking costs a hypercall per page, so the engine
  * asks only when the hypervisor's count says it must: when a domain's pass
- * starts, Xen's shr_pages for it (gfns on shared frames; it also counts
+ * ends, Xen's shr_pages for it (gfns on shared frames; it also counts
  * pages nominated but never shared, and pages shared by another tool, so
  * it can hide a deficit but never invents one) is compared with the
  * SHARED and SOURCE pages the engine believes in.  Fewer
- * in Xen: this pass, resting shared pages that look unchanged are also
- * checked with one read-only query each (shr_xen_gfn_shared), and one
- * found private takes the broken path below like a written page
- * (unshares_rewritten counts them).  With no such deficit a pass makes no
- * query at all.  The queries stop once as many broken shares as the
- * deficit were found (written ones found by their key count too), and a
- * pass asks at most SHR_RECHECK_PER_LOST queries per missing share plus
- * SHR_RECHECK_MIN: a deficit the engine cannot explain (a share another
- * tool undid, a count Xen keeps differently) then costs a bounded number
- * of queries per pass, not one per resting page.  A pass that spends its
- * queries leaves the next one to start where it stopped, so every resting
- * page is asked about in turn.
+ * in Xen: a sweep at the end of the pass (recheck_sweep) asks shared
+ * pages one read-only query each (shr_xen_gfn_shared), in gfn order from
+ * where the last sweep stopped, due or resting; one found private takes
+ * the broken path below like a written page (unshares_rewritten counts
+ * them) and is merged again at its next look if its bytes are unchanged.
+ * With no such deficit a pass makes no query at all.  The sweep stops once
+ * as many are found as the deficit, or after SHR_RECHECK_PER_LOST queries
+ * per missing share plus SHR_RECHECK_MIN: a deficit the engine cannot
+ * explain (a share another tool undid, a count Xen keeps differently)
+ * costs a bounded number of queries per pass, not one per resting page,
+ * and the next sweep goes on where this one stopped, so every shared page
+ * is asked about in turn, whatever its rest.
  *
  * A domain scanned from its dirty log (docs/design.md 4b) has no pass
  * after its first one from the log: its log rounds (shr_scan_rounds, every
  * SHR_LOG_ROUND_S) look at the pages its look bitmap names, with the same
- * batches and the same rescan.
+ * batches and the same rescan.  It has no sweep: every write to a shared
+ * gfn is in its log, and a round asks about each shared page the log names
+ * that looks unchanged (share_lost: the share may be newer than the write).
  *
  * A false "unchanged" (32-bit key_lo equal although the page changed) only
  * costs accounting: nothing is ever shared without a full compare.
@@ -128,26 +130,26 @@ int shr_scan_resize(struct shr_scan *sc, unsigned int batch_pages)
 	return 0;
 }
 
-/* Whether a page the engine shared, and which looks unchanged, was
- * unshared by a rewrite of the same bytes; asked only in a pass that found
- * a deficit, within its budget (see the overview). */
-static bool share_lost_unseen(struct shr_scan *sc, struct shr_dom *d, uint32_t gfn)
+static bool bit_test(const uint64_t *b, uint64_t i);
+
+/* Whether a page the engine shared, and which looks unchanged, lost its
+ * share to a rewrite of the same bytes: the pass-end sweep found it
+ * private (recheck_sweep), or a log round names it written (a write to a
+ * shared gfn unshares it, but the share may be newer than the write: Xen
+ * is asked). */
+static bool share_lost(struct shr_scan *sc, struct shr_dom *d, uint32_t gfn)
 {
 	int rc;
 
-	if (!d->recheck_left || !d->recheck_budget || gfn < d->recheck_from)
-		return false;
-	if (--d->recheck_budget == 0)
-		d->recheck_next = gfn + 1 < d->pages.nr ? gfn + 1 : 0;
-	rc = shr_xen_gfn_shared(sc->xen, d->domid, gfn);
-	if (rc >= 0)
-		return false;
-	if (rc == -EINVAL) {
-		sc->st->unshares_rewritten++;
+	if (sc->known_lost)
 		return true;
-	}
-	/* the query failed: believe the share, ask again next look */
-	shr_debug("d%u gfn 0x%x debug_gfn: errno %d: share not checked", d->domid, gfn, -rc);
+	if (!sc->round_dirty || !bit_test(sc->round_dirty, gfn))
+		return false;
+	rc = shr_xen_gfn_shared(sc->xen, d->domid, gfn);
+	if (rc == -EINVAL)
+		return true;
+	if (rc < 0)
+		shr_debug("d%u gfn 0x%x debug_gfn: errno %d: share not checked", d->domid, gfn, -rc);
 	return false;
 }
 
@@ -161,7 +163,7 @@ static void scan_page(struct shr_scan *sc, struct shr_dom *d, uint32_t gfn,
 
 	switch (shr_ps_state(d->pages.pstate[gfn])) {
 	case SHR_PS_SHARED:
-		if (same && !share_lost_unseen(sc, d, gfn)) {
+		if (same && !share_lost(sc, d, gfn)) {
 			shr_pages_calm(&d->pages, gfn);
 			shr_ps_rest_more(&d->pages.pstate[gfn]);
 			if (!shr_index_has_stable(&sc->doms->index, key)) {
@@ -176,7 +178,7 @@ static void scan_page(struct shr_scan *sc, struct shr_dom *d, uint32_t gfn,
 		}
 		goto broken;
 	case SHR_PS_SOURCE:
-		if (same && !share_lost_unseen(sc, d, gfn)) {
+		if (same && !share_lost(sc, d, gfn)) {
 			shr_pages_calm(&d->pages, gfn);
 			shr_ps_rest_more(&d->pages.pstate[gfn]);
 			return;
@@ -207,8 +209,9 @@ static void scan_page(struct shr_scan *sc, struct shr_dom *d, uint32_t gfn,
 	return;
 
 broken:
-	if (d->recheck_left)
-		d->recheck_left--;
+	/* a share lost to a rewrite of the same bytes (share_lost) */
+	if (same)
+		sc->st->unshares_rewritten++;
 	d->unshares++;
 	sc->st->unshares++;
 	if (sc->params->no_backoff) {
@@ -485,16 +488,95 @@ void shr_scan_forget_domain(struct shr_scan *sc, struct shr_dom *d)
 		logdirty_drop(sc, d, false, "no longer scanned");
 }
 
-/* The deficit of shares at the start of a domain's pass, and the queries
- * it allows (see the overview); info_ok: d->info was just read. */
-static void recheck_start(struct shr_dom *d, bool info_ok)
+static void scan_gfns(struct shr_scan *sc, struct shr_dom *d, unsigned int n);
+
+/* The pages of sc->gfns[0..n) that the sweep found private, looked at now:
+ * unchanged bytes count in unshares_rewritten, and either way the share
+ * takes the broken path (scan_page). */
+static void sweep_look(struct shr_scan *sc, struct shr_dom *d, unsigned int n)
+{
+	sc->known_lost = true;
+	scan_gfns(sc, d, n);
+	sc->known_lost = false;
+}
+
+/*
+ * The shares Xen no longer counts (see the overview), looked for at the
+ * start of a domain's pass: from where the last sweep stopped, every
+ * SHARED or SOURCE page is asked with one read-only query, whether or not
+ * it is due this pass, until as many are found private as the deficit or
+ * SHR_RECHECK_PER_LOST queries per missing share plus SHR_RECHECK_MIN are
+ * spent.  The pages found private are looked at at once (sweep_look) and
+ * take the broken path, as a written page does; one whose bytes did not
+ * change is merged again at a later look.  The sweep's window is
+ * contiguous, so every shared
+ * page is asked within (shared pages / queries per pass) passes, whatever
+ * its rest.  d->info was just read.
+ */
+static void recheck_sweep(struct shr_scan *sc, struct shr_dom *d)
 {
 	uint64_t belief = d->pages.n_shared + d->pages.n_source;
+	uint64_t left, budget;
+	uint32_t start, i, gfn;
+	unsigned int n = 0;
+	int rc;
 
-	d->recheck_left = info_ok && d->info.shr_pages < belief ? belief - d->info.shr_pages : 0;
-	d->recheck_budget = d->recheck_left ? SHR_RECHECK_PER_LOST * d->recheck_left + SHR_RECHECK_MIN : 0;
-	d->recheck_from = d->recheck_next < d->pages.nr ? d->recheck_next : 0;
-	d->recheck_next = 0;
+	if (d->info.shr_pages >= belief || !d->pages.nr)
+		return;
+	left = belief - d->info.shr_pages;
+	budget = SHR_RECHECK_PER_LOST * left + SHR_RECHECK_MIN;
+	start = d->recheck_next < d->pages.nr ? d->recheck_next : 0;
+	for (i = 0; i < d->pages.nr && left && budget; i++) {
+		gfn = start + i < d->pages.nr ? start + i : start + i - d->pages.nr;
+		if (!shr_ps_is_shared(shr_ps_state(d->pages.pstate[gfn])))
+			continue;
+		budget--;
+		rc = shr_xen_gfn_shared(sc->xen, d->domid, gfn);
+		if (rc == -EINVAL) {
+			left--;
+			sc->gfns[n++] = gfn;
+			if (n == sc->params->batch_pages) {
+				sweep_look(sc, d, n);
+				n = 0;
+			}
+		} else if (rc < 0) {
+			/* the query failed: believe the share, ask again next sweep */
+			shr_debug("d%u gfn 0x%x debug_gfn: errno %d: share not checked",
+				  d->domid, gfn, -rc);
+		}
+	}
+	if (n)
+		sweep_look(sc, d, n);
+	d->recheck_next = start + i < d->pages.nr ? start + i : start + i - d->pages.nr;
+}
+
+/* The end of a domain's pass: its shared pages are compared with Xen's
+ * count read again now, after the pass's looks found what was written,
+ * and a deficit left is swept for (recheck_sweep).  Pages the sweep looks
+ * at are not looked at again in the same pass. */
+static void scan_dom_end(struct shr_scan *sc, struct shr_dom *d)
+{
+	int rc;
+
+	rc = shr_xen_dominfo(sc->xen, d->domid, &d->info);
+	if (rc == -ESRCH || (rc == 0 && d->info.dying)) {
+		shr_dom_mark_gone(d, rc ? rc : -EBUSY, "scan");
+		return;
+	}
+	/* a dirty-log domain's rounds ask about the shared pages its log
+	 * names (share_lost): every write to a shared gfn is in the log */
+	if (d->evicting || d->logdirty || rc)
+		return;
+	/* pairs still queued make a deficit of their own (their pages may
+	 * count as shared before the hypervisor shares them): a deficit is
+	 * judged with none queued */
+	if (d->info.shr_pages < d->pages.n_shared + d->pages.n_source && sc->merge->nr_pairs) {
+		shr_merge_flush(sc->merge);
+		rc = shr_xen_dominfo(sc->xen, d->domid, &d->info);
+		if (rc || d->gone)
+			return;
+	}
+	recheck_sweep(sc, d);
 }
 
 /*
@@ -524,7 +606,6 @@ static bool scan_dom_start(struct shr_scan *sc, struct shr_dom *d)
 	d->evict_nomem = 0;
 	logdirty_pass(sc, d);
 	d->passes++;
-	recheck_start(d, rc == 0);
 	d->surplus = rc == 0 && d->info.shr_pages > d->pages.n_shared + d->pages.n_source;
 	/* a p2m that grew since the domain was added: track the new gfns
 	 * (the queued pairs name the domain's refs: flushed first) */
@@ -833,6 +914,7 @@ int shr_scan_batch(struct shr_scan *sc)
 		examined = d->pages.nr - d->cursor;
 		d->cursor = d->pages.nr;
 		sc->pages_done += examined;
+		scan_dom_end(sc, d);
 		return (int)examined;
 	}
 	limit = sc->params->batch_pages * SHR_SCAN_EXAMINE_FACTOR;
@@ -852,6 +934,8 @@ int shr_scan_batch(struct shr_scan *sc)
 	sc->pages_done += examined;
 	if (n)
 		scan_gfns(sc, d, n);
+	if (!d->look_pass && d->cursor == d->pages.nr && !d->gone)
+		scan_dom_end(sc, d);
 	return (int)examined;
 }
 
@@ -894,8 +978,10 @@ bool shr_scan_rounds(struct shr_scan *sc, double now, double budget_s)
 			unsigned int examined = 0, n;
 
 			n = look_batch(sc, d, d->rounds, dirty, UINT32_MAX, &examined);
+			sc->round_dirty = dirty;
 			if (n)
 				scan_gfns(sc, d, n);
+			sc->round_dirty = NULL;
 			/* over the slice's budget: the pages not taken keep
 			 * their look bits, and the domain's next round is due
 			 * at once (the next slice) */

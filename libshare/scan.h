@@ -42,6 +42,8 @@ struct shr_scan {
 	bool *hole;
 	unsigned int cap;
 	bool no_types;               /* the hypervisor cannot tell holes: map them */
+	bool known_lost;             /* the batch: shared pages Xen says are private */
+	const uint64_t *round_dirty; /* the batch is a log round's: the log it read */
 	/* the pass (its start, end and schedule are the engine's) */
 	uint64_t pass;               /* number of the current pass */
 	uint64_t pages_total;        /* gfns in the pass (0: no pass running) */

@@ -324,11 +324,13 @@ static void test_rewritten_same_bytes(void)
 	run_passes(e, 4);
 	CU_ASSERT_EQUAL_FATAL(stats(e).pages_sharing, 2 * GUEST_PAGES - 1);
 
-	/* settled, nothing lost: a pass costs no per-page query */
+	/* settled, nothing lost: a pass costs no per-page query (a few calls
+	 * per domain: its count read at the start and the end of its pass,
+	 * its p2m size, the mapping of its due pages; not one per page) */
 	s0 = stats(e);
 	run_passes(e, 1);
 	s1 = stats(e);
-	CU_ASSERT(s1.hypercalls - s0.hypercalls < 16);
+	CU_ASSERT(s1.hypercalls - s0.hypercalls < 32);
 	CU_ASSERT_EQUAL(s1.unshares_rewritten, 0);
 
 	fmem = xenforeignmemory_open(NULL, 0);
