@@ -687,6 +687,33 @@ static void dirty_pair(struct fix *f, struct shr_params *p)
 	fix_pass(f);
 }
 
+/* Proves a dirty-log domain finds a share lost to a rewrite of the same
+ * bytes without a sweep: the log names the page, the round's look finds it
+ * unchanged and asks Xen about it alone (one debug_gfn), counts it in
+ * unshares_rewritten, watches it, and it is merged again later. */
+static void test_dirty_log_rewritten_same(void)
+{
+	struct shr_params p = fix_params();
+	unsigned int passes = 0;
+	uint64_t before;
+	struct fix f;
+
+	dirty_pair(&f, &p);
+	UT_ASSERT_EQ(fx_write(2, 3, 107), 0);      /* d1:7's content */
+	fix_pass(&f);
+	UT_ASSERT_EQ(fix_state(&f, 2, 3), SHR_PS_SHARED);
+	UT_ASSERT_EQ(fx_write_same(2, 3), 0);
+	before = fx_calls(FX_DEBUG_GFN);
+	fix_pass(&f);
+	UT_ASSERT_EQ(fx_calls(FX_DEBUG_GFN) - before, 1);
+	UT_ASSERT_EQ(f.st.unshares_rewritten, 1);
+	UT_ASSERT_EQ(fix_state(&f, 2, 3), SHR_PS_WATCH);
+	while (fix_state(&f, 2, 3) != SHR_PS_SHARED && passes++ < 8)
+		fix_pass(&f);
+	UT_ASSERT_EQ(fx_frame(2, 3), fx_frame(1, 7));
+	fix_done(&f);
+}
+
 /* Proves a settled domain scanned from its dirty log costs nothing: after
  * the first full pass the engine takes log-dirty; a pass with nothing
  * written maps no page; a page the guest writes with a twin's content is
@@ -1214,6 +1241,7 @@ UT_MAIN("scan", NULL, NULL,
 	UT(test_hole_types_refused),
 	UT(test_sparse_pages_one_map),
 	UT(test_dirty_log_pass),
+	UT(test_dirty_log_rewritten_same),
 	UT(test_dirty_log_watch),
 	UT(test_dirty_log_round_period),
 	UT(test_dirty_log_round_budget),
