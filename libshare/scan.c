@@ -558,14 +558,16 @@ static void scan_dom_end(struct shr_scan *sc, struct shr_dom *d)
 {
 	int rc;
 
+	/* a dirty-log domain's rounds ask about the shared pages its log
+	 * names (share_lost): every write to a shared gfn is in the log */
+	if (d->evicting || d->logdirty)
+		return;
 	rc = shr_xen_dominfo(sc->xen, d->domid, &d->info);
 	if (rc == -ESRCH || (rc == 0 && d->info.dying)) {
 		shr_dom_mark_gone(d, rc ? rc : -EBUSY, "scan");
 		return;
 	}
-	/* a dirty-log domain's rounds ask about the shared pages its log
-	 * names (share_lost): every write to a shared gfn is in the log */
-	if (d->evicting || d->logdirty || rc)
+	if (rc)
 		return;
 	/* pairs still queued make a deficit of their own (their pages may
 	 * count as shared before the hypervisor shares them): a deficit is
