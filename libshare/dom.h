@@ -62,7 +62,7 @@ struct shr_dom {
 	uint64_t unshares;
 	uint64_t unshares_mark;      /* unshares at the last rate sample */
 	double unshares_mark_s, unshares_per_s;
-	struct shr_xen_dominfo info; /* as read at the start of its pass (or stats) */
+	struct shr_xen_dominfo info; /* as read at the start or end of its pass (or stats) */
 	/* where the next sweep for shares Xen no longer counts starts (scan.c,
 	 * recheck_sweep) */
 	uint32_t recheck_next;

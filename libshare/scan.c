@@ -130,7 +130,10 @@ int shr_scan_resize(struct shr_scan *sc, unsigned int batch_pages)
 	return 0;
 }
 
-static bool bit_test(const uint64_t *b, uint64_t i);
+static bool bit_test(const uint64_t *b, uint64_t i)
+{
+	return (b[i / 64] >> (i % 64)) & 1;
+}
 
 /* Whether a page the engine shared, and which looks unchanged, lost its
  * share to a rewrite of the same bytes: the pass-end sweep found it
@@ -272,11 +275,6 @@ static int evict_batch(struct shr_scan *sc, struct shr_dom *d)
 }
 
 /* ---- dirty-log scanning ----------------------------------------------------- */
-
-static bool bit_test(const uint64_t *b, uint64_t i)
-{
-	return (b[i / 64] >> (i % 64)) & 1;
-}
 
 static uint64_t bits_count(const uint64_t *b, uint64_t nr)
 {
@@ -502,16 +500,15 @@ static void sweep_look(struct shr_scan *sc, struct shr_dom *d, unsigned int n)
 
 /*
  * The shares Xen no longer counts (see the overview), looked for at the
- * start of a domain's pass: from where the last sweep stopped, every
+ * end of a domain's pass (scan_dom_end): from where the last sweep stopped, every
  * SHARED or SOURCE page is asked with one read-only query, whether or not
  * it is due this pass, until as many are found private as the deficit or
  * SHR_RECHECK_PER_LOST queries per missing share plus SHR_RECHECK_MIN are
  * spent.  The pages found private are looked at at once (sweep_look) and
  * take the broken path, as a written page does; one whose bytes did not
  * change is merged again at a later look.  The sweep's window is
- * contiguous, so every shared
- * page is asked within (shared pages / queries per pass) passes, whatever
- * its rest.  d->info was just read.
+ * contiguous, so every shared page is asked within (shared pages / queries
+ * per pass) passes, whatever its rest.  d->info was just read.
  */
 static void recheck_sweep(struct shr_scan *sc, struct shr_dom *d)
 {
@@ -916,7 +913,6 @@ int shr_scan_batch(struct shr_scan *sc)
 		examined = d->pages.nr - d->cursor;
 		d->cursor = d->pages.nr;
 		sc->pages_done += examined;
-		scan_dom_end(sc, d);
 		return (int)examined;
 	}
 	limit = sc->params->batch_pages * SHR_SCAN_EXAMINE_FACTOR;
