@@ -77,7 +77,8 @@
 #include "clock.h"
 #include "log.h"
 
-static void enomem_event(struct shr_reserve *r, uint32_t domid, unsigned int n);
+static void enomem_event(struct shr_reserve *r, uint32_t domid, unsigned int n,
+			 bool new_waiter);
 static bool virq_list_waiters(struct shr_reserve *r, bool guess);
 
 struct shr_ring {
@@ -105,6 +106,7 @@ static void ring_release(struct shr_reserve *r, struct shr_ring *rg, bool disabl
 static void ring_take(struct shr_reserve *r, struct shr_ring *rg)
 {
 	struct shr_xen_ring_req req;
+	bool was_waiting = rg->nr_pending > 0;
 	unsigned int n = 0;
 
 	while (shr_xen_ring_take(rg->xr, &req) == 1) {
@@ -115,7 +117,7 @@ static void ring_take(struct shr_reserve *r, struct shr_ring *rg)
 			shr_xen_ring_respond(r->xen, rg->xr, &req);
 	}
 	if (n)
-		enomem_event(r, rg->domid, n);
+		enomem_event(r, rg->domid, n, !was_waiting);
 }
 
 /* The ring bound to a local port, or NULL. */
@@ -141,7 +143,7 @@ int shr_reserve_init(struct shr_reserve *r, const struct shr_params *params,
 		shr_info("reserve: VIRQ_ENOMEM not bound (errno %d)", -rc);
 	/* domains a previous xenshared left paused on VIRQ_ENOMEM */
 	if (r->virq_bound && virq_list_waiters(r, false))
-		enomem_event(r, SHR_DOMID_VIRQ, r->virq_waiting);
+		enomem_event(r, SHR_DOMID_VIRQ, r->virq_waiting, false);
 	shr_reserve_check(r, true);
 	return 0;
 }
@@ -337,7 +339,7 @@ static void events_poll(struct shr_reserve *r, double now)
 
 		r->last_poll_s = now;
 		if (virq_list_waiters(r, false) && !before)
-			enomem_event(r, SHR_DOMID_VIRQ, r->virq_waiting);
+			enomem_event(r, SHR_DOMID_VIRQ, r->virq_waiting, false);
 		for (unsigned int i = 0; i < r->doms->nr; i++) {
 			struct shr_dom *d = r->doms->v[i];
 
@@ -504,8 +506,14 @@ void shr_reserve_ring_detach(struct shr_reserve *r, struct shr_dom *d)
 	rg->kept = true;
 }
 
-/* domid: the ring's domain, or SHR_DOMID_VIRQ for ring-less waiters */
-static void enomem_event(struct shr_reserve *r, uint32_t domid, unsigned int n)
+/*
+ * domid: the ring's domain, or SHR_DOMID_VIRQ for ring-less waiters.
+ * new_waiter: a ring that had no request left unanswered: while sharing is
+ * already paused for another domain, the log still names each domain that
+ * starts waiting, once per wait.
+ */
+static void enomem_event(struct shr_reserve *r, uint32_t domid, unsigned int n,
+			 bool new_waiter)
 {
 	r->memory_requests += n;
 	if (!r->enomem_paused)
@@ -513,6 +521,9 @@ static void enomem_event(struct shr_reserve *r, uint32_t domid, unsigned int n)
 			 "asking dom0 for memory",
 			 domid == SHR_DOMID_VIRQ ? "VIRQ_ENOMEM, domains waiting: " : "d",
 			 domid == SHR_DOMID_VIRQ ? pending_total(r) : domid);
+	else if (new_waiter)
+		shr_warn("d%u unshare ENOMEM: waits on its sharing ring too (sharing "
+			 "already paused)", domid);
 	r->enomem_paused = true;
 }
 
@@ -527,7 +538,7 @@ int shr_reserve_handle_events(struct shr_reserve *r)
 			 * memory request; the reserve check below sees the low
 			 * memory either way. */
 			if (virq_list_waiters(r, true))
-				enomem_event(r, SHR_DOMID_VIRQ, 1);
+				enomem_event(r, SHR_DOMID_VIRQ, 1, false);
 			else
 				shr_debug("VIRQ_ENOMEM with no domain waiting: a low-memory "
 					  "warning from Xen");

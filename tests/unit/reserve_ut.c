@@ -276,6 +276,34 @@ static void test_ring_request(void)
 	fix_done(&f);
 }
 
+/* While sharing is already paused for one domain's ring request, a second
+ * domain that starts waiting on its ring is still named in the log, once
+ * per wait (an operator sees every domain that waits, not only the
+ * first); a further request of a domain already waiting adds no line. */
+static void test_ring_second_waiter_named(void)
+{
+	struct fix f;
+
+	shared_pair(&f, false, true, 0);
+	fx_host_set_free(0);
+	UT_ASSERT_EQ(fx_write(2, 3, 999), FX_PAUSED);
+	UT_ASSERT_EQ(shr_reserve_handle_events(&f.reserve), 0);
+	UT_ASSERT_EQ(log_count(SHR_LOG_WARNING, "d2 unshare ENOMEM: host out of memory"), 1);
+	UT_ASSERT_EQ(fx_ring_push(1, 1), 0);
+	UT_ASSERT_EQ(shr_reserve_handle_events(&f.reserve), 0);
+	UT_ASSERT_EQ(log_count(SHR_LOG_WARNING, "d1 unshare ENOMEM: waits on its sharing ring too"), 1);
+	UT_ASSERT_EQ(fx_ring_push(1, 1), 0);
+	UT_ASSERT_EQ(shr_reserve_handle_events(&f.reserve), 0);
+	UT_ASSERT_EQ(f.reserve.memory_requests, 3);
+	UT_ASSERT_EQ(log_count(SHR_LOG_WARNING, "d1 unshare ENOMEM"), 1);
+	UT_ASSERT_EQ(log_count(SHR_LOG_WARNING, "d2 unshare ENOMEM"), 1);
+	fx_host_set_free(100);
+	shr_reserve_check(&f.reserve, true);
+	UT_ASSERT_EQ(dom(1).ring_paused, 0);
+	UT_ASSERT_EQ(dom(2).ring_paused, 0);
+	fix_done(&f);
+}
+
 /* Proves the stop protocol's engine side (section 7): a clean stop with a
  * request that could not be answered (no memory) keeps the ring ENABLED
  * with the request on it (the vCPU stays paused: with the ring disabled an
@@ -512,6 +540,7 @@ UT_MAIN("reserve", NULL, NULL,
 	UT(test_unprotected_domains),
 	UT(test_held_back_candidate),
 	UT(test_ring_request),
+	UT(test_ring_second_waiter_named),
 	UT(test_stop_keeps_rings),
 	UT(test_stop_answers_what_it_can),
 	UT(test_kept_rings),
