@@ -561,12 +561,32 @@ daemon_proto() { daemon_ctl stats | grep -o '"protocol":"[a-z]*"' | head -n1 | s
 stat_metric() { grep "^$1 " /tmp/stat.prom | awk '{ print $2 }'; }
 probe_shr() { e2e-probe stats | sed -n "s/^E2E-PROBE dom=$1 tot=[0-9]* shr=\([0-9]*\)/\1/p"; }
 
-# xenshare-stat against the hypervisor and `xl sharing`: read the probe
-# before and after xenshare-stat and compare only when nothing moved in
-# between (guests write every few seconds; quiet windows are long).
+# Pauses every running guest (xl pause) and prints their names, for
+# guests_unpause: a check that needs the hypervisor's counters to stand
+# still cannot rely on a quiet moment between the guests' hot-page rounds
+# (every few seconds) on a slow emulated host.
+guests_pause() {
+	xl list 2>/dev/null | awk 'NR > 1 && $1 != "Domain-0" && $5 !~ /p/ { print $1 }' |
+		while read -r g; do xl pause "$g" 2>/dev/null && echo "$g"; done
+}
+guests_unpause() { # names, one per line, on stdin
+	while read -r g; do
+		[ -n "$g" ] && { xl unpause "$g" 2>/dev/null || say "xl unpause $g failed"; }
+	done
+}
+# xenshare-stat against the hypervisor and `xl sharing`, with the guests
+# paused: read the probe before and after xenshare-stat and compare only
+# when nothing moved in between (the daemon may still be merging what the
+# guests wrote before the pause).
 check_stat_agrees() { # checkname domid
 	cn=$1 dom=$2
-	tries=30  # 1 s apart: guests write and the daemon re-merges every few seconds
+	paused=$(guests_pause)
+	check_stat_agrees_paused "$cn" "$dom"
+	echo "$paused" | guests_unpause
+}
+check_stat_agrees_paused() { # checkname domid
+	cn=$1 dom=$2
+	tries=30  # 1 s apart: the daemon finishes re-merging what the guests wrote
 	while [ $tries -gt 0 ]; do
 		read_hv
 		f0=$FREED u0=$USED s0=$(probe_shr "$dom")
@@ -592,7 +612,7 @@ check_stat_agrees() { # checkname domid
 		tries=$((tries - 1))
 		sleep 1
 	done
-	check "$cn" FAIL "hypervisor counters never stood still around one xenshare-stat call in 30 tries (1 s apart)"
+	check "$cn" FAIL "hypervisor counters never stood still around one xenshare-stat call in 30 tries (1 s apart), guests paused: $(echo "$paused" | tr "\n" " ")"
 }
 # Waits (up to timeout seconds of dom0 uptime) until the hypervisor's freed
 # count reaches want and every listed domain has at least want_dom shared

@@ -134,13 +134,18 @@ enomem_ring() {
 		check enomem-ring FAIL "the daemon did not enable guest3's (d$D3) sharing ring: $(grep "d$D3 ring" /var/log/xenshared.log | tail -n 1)"
 		return
 	fi
+	# guest1 rewrites its hot pages every few seconds: running, it would
+	# race guest3 for the frames dom0 gives, and whichever faulted first
+	# would take them.  Paused (xl pause) until guest3's wait is seen.
+	xl pause guest1 2>/dev/null || say "xl pause guest1 failed"
 	if ! hog=$(enomem_hog); then
+		xl unpause guest1 2>/dev/null
 		check enomem-ring FAIL "$hog"
 		return
 	fi
 	OK1=$(verdicts guest1 OK) OK3=$(verdicts guest3 OK)
 	xenstore-write /local/domain/$D3/e2e-storm a && xenstore-chmod /local/domain/$D3/e2e-storm n0 r$D3 ||
-		{ check enomem-ring FAIL "cannot write /local/domain/$D3/e2e-storm"; e2e-enomem destroy "$hog"; return; }
+		{ check enomem-ring FAIL "cannot write /local/domain/$D3/e2e-storm"; e2e-enomem destroy "$hog"; xl unpause guest1; return; }
 	# the ring's request: the daemon's "d<id> unshare ENOMEM" line
 	saw=0 t_req=
 	for i in $(seq 120); do
@@ -171,6 +176,7 @@ enomem_ring() {
 		check enomem-ring FAIL "$detail"
 		diag_guest_once guest3 enomem-ring "ring storm failed"
 	fi
+	xl unpause guest1 2>/dev/null || say "xl unpause guest1 failed"
 	enomem_ring_stop "$D3"
 	enomem_ring_kill "$D3"
 	enomem_ring_takeover "$D3" "$hog"
