@@ -6,6 +6,10 @@
 #                           test rules, the dashboard's Grafana fields, every
 #                           metric name against tests/golden/*.prom; run by
 #                           `make unit` (so by `make check`) like man_check
+#   make dashboard-demo     monitoring/render-demo.sh: the dashboard's panels
+#                           drawn from a Prometheus that scraped a demo run
+#                           ($(O)/dashboard-demo.svg; docs/dashboard-demo.svg
+#                           is one such run; about 3 minutes)
 #
 # promtool (Debian's prometheus package) is required: without it the check
 # fails, it does not skip (scripts/packages/monitoring.txt).
@@ -21,9 +25,12 @@ $(O)/tests/monitoring_check: $(MON_DIR)/monitoring.mk
 	chmod +x $@
 UNIT_TESTS += $(O)/tests/monitoring_check
 
-.PHONY: check-monitoring install-monitoring
+.PHONY: check-monitoring install-monitoring dashboard-demo
 check-monitoring: $(O)/tests/monitoring_check
 	$<
+
+dashboard-demo:
+	O=$(O) $(MON_DIR)/render-demo.sh $(abspath $(O))/dashboard-demo.svg
 
 install-monitoring:
 	install -d $(DESTDIR)$(PREFIX)/share/xenshare/prometheus $(DESTDIR)$(PREFIX)/share/xenshare/grafana
