@@ -27,11 +27,14 @@ arch=$(dpkg --print-architecture)
 # direct dependencies only (NEEDED), resolved where the dynamic linker would
 needed=$(for b in "$root"/usr/sbin/* "$root"/usr/bin/*; do objdump -p "$b"; done |
 	awk '$1 == "NEEDED" { print $2 }' | sort -u)
+# (ldd: ldconfig's cache also lists other ABIs' copies, e.g. libx32's
+# libc.so.6 of libc6-x32, and the first match is not the one loaded)
+resolved=$(for b in "$root"/usr/sbin/* "$root"/usr/bin/*; do ldd "$b"; done |
+	awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u)
 deps=
 for n in $needed; do
-	l=$(/sbin/ldconfig -p | awk -v n="$n" '$1 == n && /x86-64|x32|64bit/ { print $NF; exit }')
-	[ -n "$l" ] || l=$(/sbin/ldconfig -p | awk -v n="$n" '$1 == n { print $NF; exit }')
-	[ -n "$l" ] || { echo "mkdeb: cannot resolve $n" >&2; exit 1; }
+	l=$(echo "$resolved" | awk -v n="$n" '$1 == n { print $2; exit }')
+	[ -n "$l" ] || { echo "mkdeb: cannot resolve $n (ldd)" >&2; exit 1; }
 	real=$(readlink -f "$l")
 	pkg=$(dpkg -S "$l" 2>/dev/null || dpkg -S "$real" 2>/dev/null || true)
 	pkg=${pkg%%:*}

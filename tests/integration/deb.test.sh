@@ -31,9 +31,11 @@ dpkg-deb --ctrl-tarfile "$out" | tar -xO ./conffiles | grep -qx /etc/xen/xenshar
 version=$(cat VERSION)
 [ "$(dpkg-deb -f "$out" Version)" = "$version" ] || fail "package version $(dpkg-deb -f "$out" Version), VERSION says $version"
 deps=$(dpkg-deb -f "$out" Depends)
-for p in libxenmisc4.17 libxenforeignmemory1 libxenstore4 libsystemd0; do
-	echo "$deps" | grep -q "\\b$p\\b" || fail "Depends lacks $p: $deps"
+for p in libc6 libxenmisc4.17 libxenforeignmemory1 libxenstore4 libsystemd0; do
+	echo "$deps" | grep -q "\\(^\\|, \\)$p\\(,\\|$\\)" || fail "Depends lacks $p: $deps"
 done
+# only the native ABI's libraries (not libc6-x32, libc6-i386, ...)
+echo "$deps" | grep -q "x32\\|i386" && fail "Depends names another ABI's library: $deps"
 
 # lintian: errors fail; the warnings it still has must be overridden
 command -v lintian >/dev/null || fail "lintian not installed (scripts/packages/deb.txt)"
