@@ -62,7 +62,8 @@ struct shr_dom {
 	uint64_t unshares;
 	uint64_t unshares_mark;      /* unshares at the last rate sample */
 	double unshares_mark_s, unshares_per_s;
-	struct shr_xen_dominfo info; /* as read at the start or end of its pass (or stats) */
+	/* as read at the start or end of its pass (or by stats) */
+	struct shr_xen_dominfo info;
 	/* where the next sweep for shares Xen no longer counts starts (scan.c,
 	 * recheck_sweep) */
 	uint32_t recheck_next;

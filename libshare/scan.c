@@ -498,11 +498,23 @@ static void sweep_look(struct shr_scan *sc, struct shr_dom *d, unsigned int n)
 	sc->known_lost = false;
 }
 
+/* d->info read again; a domain gone or dying is marked gone (-ESRCH). */
+static int dom_info_read(struct shr_scan *sc, struct shr_dom *d)
+{
+	int rc = shr_xen_dominfo(sc->xen, d->domid, &d->info);
+
+	if (rc == -ESRCH || (rc == 0 && d->info.dying)) {
+		shr_dom_mark_gone(d, rc ? rc : -EBUSY, "scan");
+		return -ESRCH;
+	}
+	return rc;
+}
+
 /*
  * The shares Xen no longer counts (see the overview), looked for at the
- * end of a domain's pass (scan_dom_end): from where the last sweep stopped, every
- * SHARED or SOURCE page is asked with one read-only query, whether or not
- * it is due this pass, until as many are found private as the deficit or
+ * end of a domain's pass (scan_dom_end): from where the last sweep
+ * stopped, every SHARED or SOURCE page is asked with one read-only query,
+ * whether or not it is due this pass, until as many are found private as the deficit or
  * SHR_RECHECK_PER_LOST queries per missing share plus SHR_RECHECK_MIN are
  * spent.  The pages found private are looked at at once (sweep_look) and
  * take the broken path, as a written page does; one whose bytes did not
@@ -559,12 +571,7 @@ static void scan_dom_end(struct shr_scan *sc, struct shr_dom *d)
 	 * names (share_lost): every write to a shared gfn is in the log */
 	if (d->evicting || d->logdirty)
 		return;
-	rc = shr_xen_dominfo(sc->xen, d->domid, &d->info);
-	if (rc == -ESRCH || (rc == 0 && d->info.dying)) {
-		shr_dom_mark_gone(d, rc ? rc : -EBUSY, "scan");
-		return;
-	}
-	if (rc)
+	if (dom_info_read(sc, d))
 		return;
 	/* pairs still queued make a deficit of their own (their pages may
 	 * count as shared before the hypervisor shares them): a deficit is
@@ -588,11 +595,9 @@ static bool scan_dom_start(struct shr_scan *sc, struct shr_dom *d)
 	uint64_t nr_gfns;
 	int rc;
 
-	rc = shr_xen_dominfo(sc->xen, d->domid, &d->info);
-	if (rc == -ESRCH || (rc == 0 && d->info.dying)) {
-		shr_dom_mark_gone(d, rc ? rc : -EBUSY, "scan");
+	rc = dom_info_read(sc, d);
+	if (rc == -ESRCH)
 		return false;
-	}
 	if (d->evicting && rc == 0 && d->info.shr_pages == 0) {
 		shr_notice("d%u: no page shared under its old policy any more: shares in "
 			   "group %s", d->domid, d->policy.group);
