@@ -73,10 +73,16 @@ static bool lost_has(const struct shr_lost_set *ls, uint32_t tag)
 	return ls->cap && ls->tags[lost_slot(ls, tag)] == tag;
 }
 
+/* A set's tags and their tries share one mapping: cap of each. */
+static size_t lost_bytes(uint32_t cap)
+{
+	return (size_t)cap * (sizeof(uint32_t) + sizeof(uint32_t));
+}
+
 static void lost_free(struct shr_lost_set *ls)
 {
 	if (ls->tags)
-		munmap(ls->tags, (size_t)ls->cap * sizeof(*ls->tags));
+		munmap(ls->tags, lost_bytes(ls->cap));
 	*ls = (struct shr_lost_set){ 0 };
 }
 
@@ -86,24 +92,31 @@ static int lost_add(struct shr_lost_set *ls, uint32_t tag)
 
 	if (!tag) {
 		ls->has_zero = true;
+		ls->zero_tries = 0;
 		return 0;
 	}
 	if (2 * ((uint64_t)ls->n + 1) > ls->cap) {
 		struct shr_lost_set g = { .cap = ls->cap ? 2 * ls->cap : 1024u,
-					  .has_zero = ls->has_zero };
+					  .has_zero = ls->has_zero, .zero_tries = ls->zero_tries };
 
 		if (g.cap < ls->cap)
 			return -ENOMEM;
 		/* Mapped, not malloc'ed: a generation's memory goes back to
 		 * the system the moment it ages, instead of leaving holes in
 		 * the heap between the index's own tables. */
-		g.tags = mmap(NULL, (size_t)g.cap * sizeof(*g.tags), PROT_READ | PROT_WRITE,
+		g.tags = mmap(NULL, lost_bytes(g.cap), PROT_READ | PROT_WRITE,
 			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (g.tags == MAP_FAILED)
 			return -ENOMEM;
-		for (uint32_t i = 0; i < ls->cap; i++)
-			if (ls->tags[i])
-				g.tags[lost_slot(&g, ls->tags[i])] = ls->tags[i];
+		g.tries = g.tags + g.cap;
+		for (uint32_t i = 0; i < ls->cap; i++) {
+			if (ls->tags[i]) {
+				uint32_t t = lost_slot(&g, ls->tags[i]);
+
+				g.tags[t] = ls->tags[i];
+				g.tries[t] = ls->tries[i];
+			}
+		}
 		g.n = ls->n;
 		lost_free(ls);
 		*ls = g;
@@ -113,7 +126,32 @@ static int lost_add(struct shr_lost_set *ls, uint32_t tag)
 		ls->tags[s] = tag;
 		ls->n++;
 	}
+	ls->tries[s] = 0;
 	return 0;
+}
+
+/* One more check of a page of tag in ls: 1 when still allowed, 0 when its
+ * checks are used up, -1 when ls does not hold tag. */
+static int lost_try(struct shr_lost_set *ls, uint32_t tag, uint32_t max_tries)
+{
+	uint32_t *tries, s;
+
+	if (!tag) {
+		if (!ls->has_zero)
+			return -1;
+		tries = &ls->zero_tries;
+	} else {
+		if (!ls->cap)
+			return -1;
+		s = lost_slot(ls, tag);
+		if (ls->tags[s] != tag)
+			return -1;
+		tries = &ls->tries[s];
+	}
+	if (*tries >= max_tries)
+		return 0;
+	(*tries)++;
+	return 1;
 }
 
 
@@ -299,6 +337,17 @@ bool shr_index_lost(const struct shr_index *idx, uint64_t key)
 	return lost_has(&idx->lost[0], tag) || lost_has(&idx->lost[1], tag);
 }
 
+bool shr_index_lost_try(struct shr_index *idx, uint64_t key, uint32_t max_tries)
+{
+	uint32_t tag = (uint32_t)(key >> 32);
+	/* the newer generation first: a loss there restarted the count */
+	int r = lost_try(&idx->lost[idx->lost_cur], tag, max_tries);
+
+	if (r < 0)
+		r = lost_try(&idx->lost[idx->lost_cur ^ 1], tag, max_tries);
+	return r > 0;
+}
+
 void shr_index_age_lost(struct shr_index *idx)
 {
 	idx->lost_cur ^= 1;
@@ -353,7 +402,7 @@ size_t shr_index_bytes(const struct shr_index *idx)
 	return (size_t)idx->side[SHR_UNSTABLE].cap * sizeof(struct shr_index_entry) +
 	       ((size_t)idx->side[SHR_STABLE].cap + idx->side[SHR_FULL].cap) *
 	       (sizeof(struct shr_index_entry) + sizeof(uint16_t)) +
-	       ((size_t)idx->lost[0].cap + idx->lost[1].cap) * sizeof(uint32_t);
+	       lost_bytes(idx->lost[0].cap) + lost_bytes(idx->lost[1].cap);
 }
 
 int shr_index_foreach(const struct shr_index *idx, enum shr_side side,

@@ -54,7 +54,8 @@ typedef uint32_t shr_key_lo_fn(uint32_t ref, void *arg);
  * must forget no key: a sharer that finds its key missing here stays on
  * its second frame for good.  A domain's removal drops all its stable
  * entries at once, so each generation is an open-addressing set that
- * grows to what it holds (4 bytes per slot, at most half full).  Two
+ * grows to what it holds (8 bytes per slot: the tag and its checks, at
+ * most half full).  Two
  * generations: the owner ages them once every page has been looked at
  * since (a mark lives one to two such cycles), so the queries stop once
  * the sharers are found; and a generation that would hold more tags than
@@ -64,8 +65,10 @@ typedef uint32_t shr_key_lo_fn(uint32_t ref, void *arg);
  */
 struct shr_lost_set {
 	uint32_t *tags;            /* 0 is a free slot; tag 0 is has_zero */
+	uint32_t *tries;           /* parallel to tags: checks made since the loss */
 	uint32_t cap, n;
 	bool has_zero;
+	uint32_t zero_tries;
 };
 
 struct shr_index {
@@ -105,6 +108,15 @@ bool shr_index_drop_frame(struct shr_index *idx, uint32_t key_lo, uint32_t ref);
 /* Whether a stable entry with this key may have been dropped with its
  * frame still shared (see lost above). */
 bool shr_index_lost(const struct shr_index *idx, uint64_t key);
+/*
+ * The same, counting a check of one of its pages: true at most max_tries
+ * times per loss of the key (a new loss starts the count again).  The
+ * pages to check are the sharers of the lost frame and of the frame that
+ * replaced it, a few hundred at most; a key held by many more frames
+ * (popular content, all of them full) would otherwise cost every look at
+ * every one of its pages its queries for as long as the mark lives.
+ */
+bool shr_index_lost_try(struct shr_index *idx, uint64_t key, uint32_t max_tries);
 /* Forgets the older generation of lost keys. */
 void shr_index_age_lost(struct shr_index *idx);
 /* Slot of ref (inserted under key_lo) or -1. */

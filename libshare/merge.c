@@ -80,6 +80,10 @@
 #include "clock.h"
 #include "log.h"
 
+/* frame-pair checks of a lost key beyond its two frames' sharers (see
+ * shr_merge_rejoin) */
+#define SHR_REJOIN_SLACK 64u
+
 enum who { WHO_SRC, WHO_CLI, WHO_UNKNOWN };
 
 int shr_merge_init(struct shr_merge *m, const struct shr_params *params, struct shr_xen *xen,
@@ -277,6 +281,11 @@ void shr_merge_rejoin(struct shr_merge *m, struct shr_dom *d, uint32_t gfn, uint
 	sd = shr_dom_of_ref(m->doms, shr_index_ref(&m->doms->index, SHR_STABLE, s), &sgfn);
 	if (!sd || sd->group != d->group || !shr_dom_mergeable(sd) ||
 	    !shr_reserve_allows_domain(m->reserve, sd) || !shr_reserve_allows_domain(m->reserve, d))
+		return;
+	/* The pages worth these queries after a loss are the lost frame's
+	 * sharers and the new frame's: twice max_sharers, and some room for
+	 * a frame lost while its sharers were being checked. */
+	if (!shr_index_lost_try(&m->doms->index, key, 2 * m->params->max_sharers + SHR_REJOIN_SLACK))
 		return;
 	/* Read-only queries first: both gfns on shared frames (a source still
 	 * private is the first pair of its entry, not a frame yet), and the

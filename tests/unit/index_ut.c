@@ -254,6 +254,49 @@ static void test_lost_frames_of_a_large_domain(void)
 	keys[NREFS - 1] = mix(NREFS);
 }
 
+/* Proves a lost key allows a bounded number of checks: shr_index_lost_try
+ * says yes max_tries times and then no (while shr_index_lost still
+ * remembers the key), a second loss of the key starts the count again,
+ * the count survives an aging and a growth of the set, a tag-0 key counts
+ * the same way, and a key never lost is never tried. */
+static void test_lost_tries(void)
+{
+	struct shr_index idx;
+	unsigned int yes = 0;
+
+	shr_index_init(&idx, key_lo, NULL);
+	keys[NREFS - 1] = 0x00000000deadbeefULL; /* tag 0 */
+	CU_ASSERT_EQUAL(shr_index_insert(&idx, SHR_STABLE, keys[1], 1, 2), 0);
+	CU_ASSERT_EQUAL(shr_index_insert(&idx, SHR_STABLE, keys[NREFS - 1], NREFS - 1, 2), 0);
+	CU_ASSERT_TRUE(shr_index_drop_frame(&idx, (uint32_t)keys[1], 1));
+	CU_ASSERT_TRUE(shr_index_drop_frame(&idx, (uint32_t)keys[NREFS - 1], NREFS - 1));
+	for (int i = 0; i < 10; i++)
+		yes += shr_index_lost_try(&idx, keys[1], 3);
+	CU_ASSERT_EQUAL(yes, 3);
+	CU_ASSERT_TRUE(shr_index_lost(&idx, keys[1]));
+	CU_ASSERT_FALSE(shr_index_lost_try(&idx, keys[2], 3));
+	/* lost again: three more checks, and an aging keeps the count */
+	CU_ASSERT_EQUAL(shr_index_insert(&idx, SHR_STABLE, keys[1], 1, 2), 0);
+	CU_ASSERT_TRUE(shr_index_drop_frame(&idx, (uint32_t)keys[1], 1));
+	CU_ASSERT_TRUE(shr_index_lost_try(&idx, keys[1], 3));
+	shr_index_age_lost(&idx);
+	CU_ASSERT_TRUE(shr_index_lost_try(&idx, keys[1], 3));
+	/* the set grows past its first 1,024 slots: the count moves with it */
+	for (uint32_t i = 100; i < 2100; i++) {
+		CU_ASSERT_EQUAL_FATAL(shr_index_insert(&idx, SHR_STABLE, keys[i], i, 2), 0);
+		CU_ASSERT_TRUE(shr_index_drop_frame(&idx, (uint32_t)keys[i], i));
+	}
+	CU_ASSERT_TRUE(shr_index_lost_try(&idx, keys[1], 3));
+	CU_ASSERT_FALSE(shr_index_lost_try(&idx, keys[1], 3));
+	CU_ASSERT_TRUE(shr_index_lost_try(&idx, keys[NREFS - 1], 2));
+	CU_ASSERT_TRUE(shr_index_lost_try(&idx, keys[NREFS - 1], 2));
+	CU_ASSERT_FALSE(shr_index_lost_try(&idx, keys[NREFS - 1], 2));
+	CU_ASSERT_TRUE(shr_index_lost_try(&idx, keys[2000], 1));
+	CU_ASSERT_FALSE(shr_index_lost_try(&idx, keys[2000], 1));
+	shr_index_fini(&idx);
+	keys[NREFS - 1] = mix(NREFS);
+}
+
 /* Proves the memory of lost keys is bounded: 150 domains of 1,000 stable
  * entries removed one after the other (150,000 tags against a stable
  * side of a few thousand slots) leave at most two generations of 16,384
@@ -275,7 +318,8 @@ static void test_lost_frames_bounded(void)
 		latest += shr_index_lost(&idx, keys[i]);
 	CU_ASSERT_TRUE(remembered >= 16384 && remembered <= 2 * 16384 + 4);
 	CU_ASSERT_EQUAL(latest, 10000);
-	CU_ASSERT_TRUE(shr_index_bytes(&idx) <= 2 * 4 * 2 * 16384 + 64 * 1024);
+	/* two generations of 16,384 tags at most half full, 8 bytes a slot */
+	CU_ASSERT_TRUE(shr_index_bytes(&idx) <= 2 * 8 * 2 * 16384 + 64 * 1024);
 	shr_index_fini(&idx);
 }
 
@@ -301,5 +345,6 @@ UT_MAIN("index", setup, teardown,
 	UT(test_remove_range),
 	UT(test_lost_frames),
 	UT(test_lost_frames_of_a_large_domain),
+	UT(test_lost_tries),
 	UT(test_lost_frames_bounded),
 	UT(test_bytes_per_entry))
