@@ -154,7 +154,6 @@ static int lost_try(struct shr_lost_set *ls, uint32_t tag, uint32_t max_tries)
 	return 1;
 }
 
-
 void shr_index_init(struct shr_index *idx, shr_key_lo_fn *key_lo, void *arg)
 {
 	*idx = (struct shr_index){ .key_lo = key_lo, .arg = arg };

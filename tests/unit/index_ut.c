@@ -281,13 +281,19 @@ static void test_lost_tries(void)
 	CU_ASSERT_TRUE(shr_index_lost_try(&idx, keys[1], 3));
 	shr_index_age_lost(&idx);
 	CU_ASSERT_TRUE(shr_index_lost_try(&idx, keys[1], 3));
-	/* the set grows past its first 1,024 slots: the count moves with it */
+	CU_ASSERT_TRUE(shr_index_lost_try(&idx, keys[1], 3));
+	CU_ASSERT_FALSE(shr_index_lost_try(&idx, keys[1], 3));
+	/* a key of the newer generation with a check made, then the set grows
+	 * past its first 1,024 slots: the count moves with the tag */
+	CU_ASSERT_EQUAL(shr_index_insert(&idx, SHR_STABLE, keys[3], 3, 2), 0);
+	CU_ASSERT_TRUE(shr_index_drop_frame(&idx, (uint32_t)keys[3], 3));
+	CU_ASSERT_TRUE(shr_index_lost_try(&idx, keys[3], 2));
 	for (uint32_t i = 100; i < 2100; i++) {
 		CU_ASSERT_EQUAL_FATAL(shr_index_insert(&idx, SHR_STABLE, keys[i], i, 2), 0);
 		CU_ASSERT_TRUE(shr_index_drop_frame(&idx, (uint32_t)keys[i], i));
 	}
-	CU_ASSERT_TRUE(shr_index_lost_try(&idx, keys[1], 3));
-	CU_ASSERT_FALSE(shr_index_lost_try(&idx, keys[1], 3));
+	CU_ASSERT_TRUE(shr_index_lost_try(&idx, keys[3], 2));
+	CU_ASSERT_FALSE(shr_index_lost_try(&idx, keys[3], 2));
 	CU_ASSERT_TRUE(shr_index_lost_try(&idx, keys[NREFS - 1], 2));
 	CU_ASSERT_TRUE(shr_index_lost_try(&idx, keys[NREFS - 1], 2));
 	CU_ASSERT_FALSE(shr_index_lost_try(&idx, keys[NREFS - 1], 2));
