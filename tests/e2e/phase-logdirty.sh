@@ -34,6 +34,7 @@
 LD_TAG=n1                   # the value of e2e-newdata both guests are told
 LD_PASS_WAIT=1800           # limit for a daemon pass (polls of >= 1 s)
 LD_MERGE_ROUNDS=3           # dirty-log rounds of guest2 the merge may take
+LD_MERGE_S=10               # and seconds: rounds cut by the CPU budget rerun at once
 LD_ROUND_WAIT=900           # limit for those rounds
 LD_SAVE=/tmp/guest2.chk
 
@@ -115,7 +116,10 @@ ld_checks() {
 # logdirty-merge: guest1's copies were indexed by the daemon's first pass
 # (written before its opt-in); guest2 writes the same content now and the
 # daemon must find it through guest2's dirty log, within LD_MERGE_ROUNDS
-# of its rounds after guest2's write was seen.
+# of its rounds after guest2's write was seen and no sooner than
+# LD_MERGE_S seconds (a round cut short by the daemon's CPU budget is
+# taken again at once, so rounds alone can pass in less time than a
+# written page needs to be seen unwritten once more).
 ld_merge() {
 	local t0 t1 f r r0 sh1 sh2 gfns1 gfns2 detail ok=1
 	if ! ld_newdata_seen guest1; then
@@ -135,18 +139,19 @@ ld_merge() {
 		f=$(ld_num full_scans) r0=$(ld_num logdirty_rounds)
 		r=$r0
 		# until both sides are shared, or the daemon has been through
-		# guest2's log LD_MERGE_ROUNDS times since the write (a round
-		# begun before it may have missed it)
+		# guest2's log LD_MERGE_ROUNDS times and LD_MERGE_S seconds
+		# since the write (a round begun before it may have missed it)
 		while :; do
 			sh1=$(ld_shared "$D1" "$gfns1") sh2=$(ld_shared "$D2" "$gfns2")
 			t1=$(now_s)
 			[ "${sh1:-0}" -ge 64 ] && [ "${sh2:-0}" -ge 64 ] && break
 			r=$(ld_num logdirty_rounds)
-			[ "${r:-0}" -ge $((r0 + LD_MERGE_ROUNDS)) ] && break
+			[ "${r:-0}" -ge $((r0 + LD_MERGE_ROUNDS)) ] &&
+				awk -v a="$t1" -v b="$t0" -v m="$LD_MERGE_S" 'BEGIN { exit !(a - b >= m) }' && break
 			awk -v a="$t1" -v b="$t0" -v m="$LD_ROUND_WAIT" 'BEGIN { exit !(a - b > m) }' && break
 			sleep 2
 		done
-		detail="64 new pages in each guest (guest1's written before its opt-in): shared in Xen guest1 ${sh1:-?}/64 guest2 ${sh2:-?}/64, $(sub_s "$t1" "$t0") s and $(( ${r:-0} - ${r0:-0} )) dirty-log rounds after guest2's write was seen (limit $LD_MERGE_ROUNDS rounds); daemon passes $f -> $(ld_num full_scans), logdirty_rounds $r0 -> $(ld_num logdirty_rounds)"
+		detail="64 new pages in each guest (guest1's written before its opt-in): shared in Xen guest1 ${sh1:-?}/64 guest2 ${sh2:-?}/64, $(sub_s "$t1" "$t0") s and $(( ${r:-0} - ${r0:-0} )) dirty-log rounds after guest2's write was seen (limit $LD_MERGE_ROUNDS rounds and ${LD_MERGE_S} s); daemon passes $f -> $(ld_num full_scans), logdirty_rounds $r0 -> $(ld_num logdirty_rounds)"
 		echo "E2E LOGDIRTY-MERGE seconds=$(sub_s "$t1" "$t0") rounds=$(( ${r:-0} - ${r0:-0} )) shared1=${sh1:-0} shared2=${sh2:-0}"
 		if [ "${sh1:-0}" -lt 64 ] || [ "${sh2:-0}" -lt 64 ]; then
 			ok=0
