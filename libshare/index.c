@@ -22,7 +22,10 @@
  * alone (the low key bits are not stored here); the rebuild asks the engine
  * for them through key_lo_fn, which is why the index never needs more than
  * 8 bytes per entry (10 on the stable side, which adds a 16-bit sharer
- * count in a parallel array).
+ * count in a parallel array; 18 under the upstream protocol, which keeps
+ * each frame's sharing handle beside it: re-nominating a frame's source
+ * only to learn its handle is one hypercall per merged page, and the
+ * stable side holds far fewer entries than there are pages).
  *
  * Three sides: unstable, stable (frames that can take more sharers) and
  * full (frames at max_sharers).  Full frames are kept apart because a
@@ -163,6 +166,7 @@ static void table_free(struct shr_table *t)
 {
 	free(t->slots);
 	free(t->sharers);
+	free(t->handles);
 	*t = (struct shr_table){ 0 };
 }
 
@@ -190,6 +194,14 @@ static int table_rebuild(struct shr_index *idx, enum shr_side side, uint32_t new
 			return -ENOMEM;
 		}
 	}
+	if (t->handles) {
+		n.handles = calloc(new_cap, sizeof(*n.handles));
+		if (!n.handles) {
+			free(n.slots);
+			free(n.sharers);
+			return -ENOMEM;
+		}
+	}
 	for (uint32_t i = 0; i < new_cap; i++)
 		n.slots[i] = (struct shr_index_entry){ .ref = SHR_REF_NONE };
 	for (uint32_t i = 0; i < t->cap; i++) {
@@ -204,10 +216,13 @@ static int table_rebuild(struct shr_index *idx, enum shr_side side, uint32_t new
 		n.slots[s] = en;
 		if (n.sharers)
 			n.sharers[s] = t->sharers[i];
+		if (n.handles)
+			n.handles[s] = t->handles[i];
 		n.live++;
 	}
 	free(t->slots);
 	free(t->sharers);
+	free(t->handles);
 	*t = n;
 	idx->rebuilds++;
 	return 0;
@@ -249,7 +264,22 @@ int shr_index_insert(struct shr_index *idx, enum shr_side side, uint64_t key,
 	t->slots[s] = (struct shr_index_entry){ .ref = ref, .tag = (uint32_t)(key >> 32) };
 	if (t->sharers)
 		t->sharers[s] = sharers;
+	if (t->handles)
+		t->handles[s] = 0;
 	t->live++;
+	return 0;
+}
+
+int shr_index_keep_handle(struct shr_index *idx, int64_t slot, uint64_t handle)
+{
+	struct shr_table *t = &idx->side[SHR_STABLE];
+
+	if (!t->handles) {
+		t->handles = calloc(t->cap, sizeof(*t->handles));
+		if (!t->handles)
+			return -ENOMEM;
+	}
+	t->handles[slot] = handle;
 	return 0;
 }
 
@@ -401,6 +431,8 @@ size_t shr_index_bytes(const struct shr_index *idx)
 	return (size_t)idx->side[SHR_UNSTABLE].cap * sizeof(struct shr_index_entry) +
 	       ((size_t)idx->side[SHR_STABLE].cap + idx->side[SHR_FULL].cap) *
 	       (sizeof(struct shr_index_entry) + sizeof(uint16_t)) +
+	       (idx->side[SHR_STABLE].handles ?
+		(size_t)idx->side[SHR_STABLE].cap * sizeof(uint64_t) : 0) +
 	       lost_bytes(idx->lost[0].cap) + lost_bytes(idx->lost[1].cap);
 }
 

@@ -38,6 +38,8 @@ struct shr_index_entry {
 struct shr_table {
 	struct shr_index_entry *slots;
 	uint16_t *sharers;         /* stable and full sides: parallel to slots */
+	uint64_t *handles;         /* stable side, from the first handle kept:
+				    * parallel to slots (shr_index_keep_handle) */
 	uint32_t cap, live, tombs;
 };
 
@@ -137,6 +139,25 @@ static inline uint16_t *shr_index_sharers(struct shr_index *idx, enum shr_side s
 					  int64_t slot)
 {
 	return &idx->side[side].sharers[slot];
+}
+
+/*
+ * The hypervisor's sharing handle of the frame of the stable entry in slot,
+ * as the upstream protocol last learnt it (0: none; Xen draws handles from
+ * 1).  A cache, not a belief: it goes stale with its frame (a write to the
+ * entry's gfn unshares it), and Xen refuses a share with a stale handle, so
+ * a stale one costs a failed share and never merges wrong contents.  The
+ * array is allocated at the first handle kept (only the upstream protocol
+ * keeps any); a new entry in a slot starts with none.  -ENOMEM when it
+ * cannot be allocated (nothing is kept).
+ */
+int shr_index_keep_handle(struct shr_index *idx, int64_t slot, uint64_t handle);
+
+static inline uint64_t shr_index_handle(const struct shr_index *idx, int64_t slot)
+{
+	const struct shr_table *t = &idx->side[SHR_STABLE];
+
+	return t->handles ? t->handles[slot] : 0;
 }
 
 static inline uint32_t shr_index_count(const struct shr_index *idx, enum shr_side side)

@@ -19,15 +19,19 @@
  * pairs name its refs).  Two protocols:
  *
  * Upstream (Xen 4.17 as released), in chunks of SHR_MERGE_CHUNK pairs, and
- * per pair: nominate the source (for a frame we already share this
- * re-nomination is the liveness check: it returns the frame's handle while
- * the page is still shared; once per chunk), nominate the client, map both
- * read-only (one mapping call per domain for the whole chunk), compare all
- * 4096 bytes, unmap, share with both handles.  Nominating first is what
+ * per pair: nominate the source (once per chunk), nominate the client, map
+ * both read-only (one mapping call per domain for the whole chunk), compare
+ * all 4096 bytes, unmap, share with both handles.  Nominating first is what
  * makes the compare meaningful: from nomination on, a guest write
  * invalidates the handle and the share fails with a handle error instead
  * of merging stale contents.  When the compare fails, the source is
- * re-fingerprinted while mapped to learn which side changed.
+ * re-fingerprinted while mapped to learn which side changed.  A source
+ * that is already a frame we share needs no nomination: its handle, kept
+ * beside its stable entry since it was learnt (shr_index_keep_handle), is
+ * valid exactly while the gfn is still on that frame, which is what the
+ * share then checks; the compare reads the gfn as it is now.  A share
+ * refused for a kept handle (the source was written since) forgets it and
+ * runs the pair again as above, nomination first.
  *
  * Xen 4.17's share_pages() moves every gfn of the CLIENT's frame onto the
  * source frame but locks the p2m of the call's two domains only: a client
@@ -70,7 +74,9 @@
  * Invariants: a client is PENDING exactly while its pair is queued; a
  * stable entry's sharer count is never below 2 (an entry that would drop
  * to 1 returns to the unstable side); nothing is shared without a full
- * compare after both nominations.
+ * compare after both nominations, or after the client's when the source's
+ * handle is a kept one (a shared frame's contents cannot change: the
+ * first write moves the gfn off it).
  */
 #include "merge.h"
 
@@ -748,6 +754,7 @@ struct up_pair {
 	uint64_t sh, ch;
 	const uint8_t *spage, *cpage;
 	bool s_nominated;            /* sh is the source's handle */
+	bool s_kept;                 /* ... kept from an earlier flush, not nominated now */
 	bool swap;                   /* shared the other way round (pair_direction) */
 	bool active;                 /* still going: nominated, not yet settled */
 };
@@ -799,6 +806,37 @@ static int chunk_map_domain(struct shr_merge *m, const struct shr_pair *pairs,
 	return rc;
 }
 
+/* The stable slot of a pair's source, when its page is one (else -1). */
+static int64_t source_slot(struct shr_merge *m, const struct shr_pair *p, struct shr_dom *sd,
+			   uint32_t sgfn)
+{
+	if (shr_ps_state(sd->pages.pstate[sgfn]) != SHR_PS_SOURCE)
+		return -1;
+	return shr_index_slot_of(&m->doms->index, SHR_STABLE, sd->pages.key_lo[sgfn], p->src);
+}
+
+static void keep_handle(struct shr_merge *m, const struct shr_pair *p, struct shr_dom *sd,
+			uint32_t sgfn, uint64_t h)
+{
+	int64_t slot = source_slot(m, p, sd, sgfn);
+
+	/* without memory the source is nominated again next time */
+	if (slot >= 0 && shr_index_keep_handle(&m->doms->index, slot, h))
+		shr_debug("d%u gfn 0x%x: no memory to keep its frame's handle", sd->domid, sgfn);
+}
+
+/* A pair whose kept source handle failed it, again from the nomination. */
+static void upstream_again(struct shr_merge *m, const struct shr_pair *p, struct up_pair *u)
+{
+	enum shr_verdict v;
+	enum who who;
+	int rc;
+
+	keep_handle(m, p, u->sd, u->sgfn, 0);
+	upstream_one(m, p, u->sd, u->sgfn, u->cd, u->cgfn, &v, &rc, &who);
+	pair_done(m, p, u->sd, u->sgfn, u->cd, u->cgfn, v, rc, who);
+}
+
 /*
  * The upstream protocol for up to SHR_MERGE_CHUNK pairs: all nominations
  * first, then ONE read-only mapping per domain for every page of the chunk
@@ -817,6 +855,7 @@ static void flush_upstream_chunk(struct shr_merge *m, const struct shr_pair *pai
 	int err[2 * SHR_MERGE_CHUNK];
 	unsigned int nd = 0, i, j;
 	enum shr_verdict v;
+	int64_t slot;
 	int rc;
 
 	for (i = 0; i < n; i++) {
@@ -838,6 +877,10 @@ static void flush_upstream_chunk(struct shr_merge *m, const struct shr_pair *pai
 			;
 		if (j < i) {
 			u->sh = up[j].sh;
+			u->s_kept = up[j].s_kept;
+		} else if ((slot = source_slot(m, p, u->sd, u->sgfn)) >= 0 &&
+			   (u->sh = shr_index_handle(&m->doms->index, slot))) {
+			u->s_kept = true;
 		} else {
 			rc = shr_xen_nominate(m->xen, u->sd->domid, u->sgfn, &u->sh);
 			if (rc) {
@@ -846,11 +889,16 @@ static void flush_upstream_chunk(struct shr_merge *m, const struct shr_pair *pai
 				continue;
 			}
 			handle_seen(m, u->sh);
+			keep_handle(m, p, u->sd, u->sgfn, u->sh);
 		}
 		u->s_nominated = true;
 		if (nominate_client(m, u->sd, u->sgfn, u->sh, u->cd, u->cgfn, &u->ch, &u->swap,
 				    &v, &rc)) {
-			pair_done(m, p, u->sd, u->sgfn, u->cd, u->cgfn, v, rc, WHO_CLI);
+			/* "one frame already" holds only for a handle nominated now */
+			if (v == SHR_SHARED && u->s_kept)
+				upstream_again(m, p, u);
+			else
+				pair_done(m, p, u->sd, u->sgfn, u->cd, u->cgfn, v, rc, WHO_CLI);
 			continue;
 		}
 		u->active = true;
@@ -892,6 +940,13 @@ static void flush_upstream_chunk(struct shr_merge *m, const struct shr_pair *pai
 		m->st->share_attempts++;
 		rc = share_pair(m, up[i].sd, up[i].sgfn, up[i].sh, up[i].cd, up[i].cgfn, up[i].ch,
 				up[i].swap, &v);
+		if (v == SHR_SRC_STALE && up[i].s_kept) {
+			upstream_again(m, &pairs[i], &up[i]);
+			continue;
+		}
+		/* swapped, the source's gfn joined the client's frame */
+		if (v == SHR_SHARED && up[i].swap)
+			keep_handle(m, &pairs[i], up[i].sd, up[i].sgfn, up[i].ch);
 		pair_done(m, &pairs[i], up[i].sd, up[i].sgfn, up[i].cd, up[i].cgfn, v, rc,
 			  share_who(v));
 	}

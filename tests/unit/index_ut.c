@@ -146,6 +146,44 @@ static void test_stable_cap(void)
 	keys[1] = mix(2);
 }
 
+/* Proves the kept handles of the stable side: none until one is kept (and
+ * no memory for them), a kept handle follows its entry through the
+ * table's growth, a new entry in a freed slot starts with none, and the
+ * array is counted in the index's bytes. */
+static void test_stable_handles(void)
+{
+	struct shr_index idx;
+	size_t bytes;
+	int64_t s;
+
+	shr_index_init(&idx, key_lo, NULL);
+	CU_ASSERT_EQUAL_FATAL(shr_index_insert(&idx, SHR_STABLE, keys[0], 0, 2), 0);
+	s = shr_index_slot_of(&idx, SHR_STABLE, (uint32_t)keys[0], 0);
+	CU_ASSERT_TRUE_FATAL(s >= 0);
+	CU_ASSERT_EQUAL(shr_index_handle(&idx, s), 0);
+	bytes = shr_index_bytes(&idx);
+	CU_ASSERT_EQUAL(shr_index_keep_handle(&idx, s, 77), 0);
+	CU_ASSERT_EQUAL(shr_index_handle(&idx, s), 77);
+	CU_ASSERT_EQUAL(shr_index_bytes(&idx) - bytes,
+			idx.side[SHR_STABLE].cap * sizeof(uint64_t));
+	for (uint32_t i = 1; i < 5000; i++)
+		CU_ASSERT_EQUAL_FATAL(shr_index_insert(&idx, SHR_STABLE, keys[i], i, 2), 0);
+	CU_ASSERT_TRUE(idx.rebuilds > 0);
+	s = shr_index_slot_of(&idx, SHR_STABLE, (uint32_t)keys[0], 0);
+	CU_ASSERT_TRUE_FATAL(s >= 0);
+	CU_ASSERT_EQUAL(shr_index_handle(&idx, s), 77);
+	s = shr_index_slot_of(&idx, SHR_STABLE, (uint32_t)keys[4000], 4000);
+	CU_ASSERT_TRUE_FATAL(s >= 0);
+	CU_ASSERT_EQUAL(shr_index_handle(&idx, s), 0);
+	/* ref 0 leaves and comes back: its slot's handle is not its own */
+	s = shr_index_slot_of(&idx, SHR_STABLE, (uint32_t)keys[0], 0);
+	CU_ASSERT_TRUE(shr_index_remove(&idx, SHR_STABLE, (uint32_t)keys[0], 0));
+	CU_ASSERT_EQUAL_FATAL(shr_index_insert(&idx, SHR_STABLE, keys[0], 0, 2), 0);
+	CU_ASSERT_EQUAL(shr_index_slot_of(&idx, SHR_STABLE, (uint32_t)keys[0], 0), s);
+	CU_ASSERT_EQUAL(shr_index_handle(&idx, s), 0);
+	shr_index_fini(&idx);
+}
+
 /* Proves the full side: an entry there is invisible to lookups for a frame
  * to join, but has_stable still sees it (adoption must not start a second
  * frame for a content whose frame is merely full). */
@@ -347,6 +385,7 @@ UT_MAIN("index", setup, teardown,
 	UT(test_full_key_discrimination),
 	UT(test_remove_and_churn),
 	UT(test_stable_cap),
+	UT(test_stable_handles),
 	UT(test_full_side),
 	UT(test_remove_range),
 	UT(test_lost_frames),

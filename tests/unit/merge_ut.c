@@ -149,6 +149,89 @@ static void test_upstream_chunks(void)
 	fix_done(&f);
 }
 
+/* d1 and d2 merged in one pass, then d3 (the same NR pages) opted in: its
+ * pairs' sources are d1's frames, whose handles came with their
+ * nomination in the first pass. */
+static void three_late(struct fix *f)
+{
+	struct shr_params p = fix_params();
+
+	fix_host(4096, false, 3, NR);
+	for (uint32_t d = 1; d <= 3; d++)
+		fix_fill(d, 0, NR, 100, 1);
+	p.protocol = SHR_PROTO_UPSTREAM;
+	fix_open(f, &p);
+	log_capture();
+	fix_add(f, 1, SHR_MODE_ON, "g");
+	fix_add(f, 2, SHR_MODE_ON, "g");
+	fix_pass(f);
+	UT_ASSERT_EQ(saved(), NR);
+	UT_ASSERT_EQ(fx_calls(FX_NOMINATE), 2 * NR);
+	fix_add(f, 3, SHR_MODE_ON, "g");
+}
+
+/* The upstream path keeps a frame's handle beside its stable entry: a
+ * later flush shares a client onto the frame with no nomination of the
+ * source, so d3's NR merges cost NR nominations (its own) and NR shares,
+ * where re-nominating each source would cost 2 * NR nominations. */
+static void test_source_handle_kept(void)
+{
+	uint64_t nom, shares;
+	struct fix f;
+
+	three_late(&f);
+	nom = fx_calls(FX_NOMINATE);
+	shares = fx_calls(FX_SHARE);
+	fix_pass(&f);
+	UT_ASSERT_EQ(saved(), 2 * NR);
+	UT_ASSERT_EQ(fx_calls(FX_NOMINATE) - nom, NR);
+	UT_ASSERT_EQ(fx_calls(FX_SHARE) - shares, NR);
+	for (uint32_t g = 0; g < NR; g++)
+		UT_ASSERT_EQ(fx_frame(3, g), fx_frame(1, g));
+	UT_ASSERT_EQ(f.st.share_raced, 0);
+	fix_done(&f);
+}
+
+static void hook_write_same(void *arg)
+{
+	struct write_at *w = arg;
+
+	w->rc = fx_write_same(w->domid, w->gfn);
+}
+
+/* A kept handle gone stale: while d3 is being merged (just before d3:5 is
+ * nominated), d1 writes its source page 5 back with the same bytes, which
+ * unshares it (d2:5 stays alone on the old frame; the fingerprint cannot
+ * tell).  d3:5's share with the kept handle is refused by the hypervisor
+ * (no merge of contents verified against another frame), the handle is
+ * forgotten, and the pair runs again from the nomination: d3:5 ends on
+ * d1:5's new frame, one share more than the pairs, every page intact. */
+static void test_source_handle_stale(void)
+{
+	struct write_at w = { .domid = 1, .gfn = 5 };
+	uintptr_t old_frame;
+	uint64_t shares;
+	struct fix f;
+
+	three_late(&f);
+	old_frame = fx_frame(1, 5);
+	UT_ASSERT_EQ(fx_hook(FX_NOMINATE, 3, 5, 1, hook_write_same, &w), 0);
+	shares = fx_calls(FX_SHARE);
+	fix_pass(&f);
+	UT_ASSERT_EQ(w.rc, 0);
+	CU_ASSERT_NOT_EQUAL(fx_frame(1, 5), old_frame);
+	UT_ASSERT_EQ(fx_frame(2, 5), old_frame);
+	UT_ASSERT_EQ(fx_calls(FX_SHARE) - shares, NR + 1);
+	for (uint32_t g = 0; g < NR; g++) {
+		UT_ASSERT_EQ(fx_frame(3, g), fx_frame(1, g));
+		CU_ASSERT_TRUE(fx_holds(3, g, 100 + g));
+		CU_ASSERT_TRUE(fx_holds(1, g, 100 + g));
+	}
+	UT_ASSERT_EQ(log_count(SHR_LOG_WARNING, ""), 0);
+	fix_passes(&f, 2);
+	fix_done(&f);
+}
+
 /* Results table, SHR_SHARED, "both gfns were on one frame already":
  * another tool put d1:3 and d2:3 on one frame; the engine queues them as
  * a pair, finds (debug_gfn, then the same handle from nominate) that
@@ -1084,6 +1167,8 @@ static void test_blocked_pairs_released(void)
 UT_MAIN("merge", NULL, NULL,
 	UT(test_shared_both_protocols),
 	UT(test_upstream_chunks),
+	UT(test_source_handle_kept),
+	UT(test_source_handle_stale),
 	UT(test_pair_already_one_frame),
 	UT(test_forgotten_source_reindexed),
 	UT(test_different_client_moved),
