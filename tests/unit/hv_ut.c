@@ -1237,6 +1237,43 @@ static void test_compare_share(void)
 	done(hv);
 }
 
+/* One compare_share call of 64 pairs frees 64 client frames: they are
+ * given back to the kernel by the end of the call (the memfd's blocks
+ * drop), and a frame reused after it reads as zeros. */
+static void test_compare_share_batch_punches(void)
+{
+	struct sim_hv_config cfg = base_cfg();
+	xenshare_cmpshr_pair_t p[64];
+	struct stat st1, st2;
+	struct sim_hv *hv;
+	uint32_t a, b, c;
+
+	cfg.patched = true;
+	hv = mk_hv_cfg(cfg);
+	a = mk_dom(hv, 64);
+	b = mk_dom(hv, 64);
+	for (uint64_t g = 0; g < 64; g++) {
+		fill(hv, a, g, 0x40 + (int)g);
+		fill(hv, b, g, 0x40 + (int)g);
+		p[g] = (xenshare_cmpshr_pair_t){ .source_domain = a, .source_gfn = g,
+						 .client_domain = b, .client_gfn = g };
+	}
+	CU_ASSERT(fstat(sim_hv_frames_fd(hv), &st1) == 0);
+	CU_ASSERT(sim_hv_compare_share(hv, p, 64) == 0);
+	CU_ASSERT(fstat(sim_hv_frames_fd(hv), &st2) == 0);
+	for (unsigned int i = 0; i < 64; i++)
+		CU_ASSERT(p[i].result == XENSHARE_CMPSHR_SHARED);
+	CU_ASSERT(sim_hv_sharing_freed_pages(hv) == 64);
+	CU_ASSERT(st1.st_blocks - st2.st_blocks >= 64 * 8);
+	c = mk_dom(hv, 64);
+	for (uint64_t g = 0; g < 64; g++)
+		CU_ASSERT(page_is(hv, c, g, 0));
+	for (uint64_t g = 0; g < 64; g++)
+		CU_ASSERT(page_is(hv, b, g, 0x40 + (int)g));
+	CU_ASSERT(sim_hv_verify(hv, NULL, 0) == 0);
+	done(hv);
+}
+
 /* Xen 4.17's share_pages() locks the p2m of its two domains only, yet moves
  * every gfn of the client frame: a client frame that also backs a gfn of a
  * third domain is a lock-order BUG() and a host panic.  The model refuses
@@ -1997,6 +2034,7 @@ UT_MAIN("hv", NULL, NULL,
 	UT(test_share_third_domain_panics),
 	UT(test_patched_share_third_domain_refused),
 	UT(test_compare_share_spanning_frames),
+	UT(test_compare_share_batch_punches),
 	UT(test_frame_merge_preempted),
 	UT(test_frame_merge_concurrent_writes),
 	UT(test_frame_merge_destroy_enomem),

@@ -11,9 +11,9 @@
  * by every client.  A frame that is freed gets its hole punched
  * (FALLOC_FL_PUNCH_HOLE), so host RSS really drops when sharing frees a
  * frame and a newly allocated frame reads as zeros without being touched;
- * code that frees many frames at once (destroy, balloon, unmap) queues the
- * punches between sim_punch_begin() and sim_punch_flush() and punches
- * sorted runs.  A frame its owner lets go of while foreign mappings still
+ * code that frees many frames at once (destroy, balloon, unmap, a batch of
+ * the compare-and-share op) queues the punches between sim_punch_begin()
+ * and sim_punch_flush() and punches sorted runs.  A frame its owner lets go of while foreign mappings still
  * reference it becomes an orphan, freed with its last mapping, as Xen frees
  * a page when its last reference goes.
  *
@@ -164,7 +164,7 @@ void sim_punch_frame(struct sim_hv *hv, uint32_t mfn)
 
 void sim_frame_free(struct sim_hv *hv, uint32_t mfn)
 {
-	/* In a batch (destroy, balloon, unmap) the punch waits for sim_punch_flush(). */
+	/* In a batch (see sim_punch_begin) the punch waits for sim_punch_flush(). */
 	sim_punch_frame(hv, mfn);
 	sim_gen_forget(hv, &hv->frames[mfn]);
 	hv->frames[mfn].state = SIM_FRAME_FREE;
@@ -178,7 +178,8 @@ void sim_frame_free(struct sim_hv *hv, uint32_t mfn)
 /*
  * Freeing many frames: one fallocate() per frame costs ~2 us, so collect
  * them and punch sorted runs.  Nothing may allocate between begin and
- * flush (a queued frame is on the free list but not yet zeroed).
+ * flush, and the host lock is held throughout (a queued frame is on the
+ * free list but not yet zeroed).
  */
 void sim_punch_begin(struct sim_hv *hv, uint64_t max_frames)
 {
@@ -205,7 +206,8 @@ void sim_punch_flush(struct sim_hv *hv)
 {
 	uint64_t first = 0, count = 0;
 
-	qsort(hv->punch_q, hv->punch_n, sizeof(*hv->punch_q), sim_mfn_cmp);
+	if (hv->punch_n)
+		qsort(hv->punch_q, hv->punch_n, sizeof(*hv->punch_q), sim_mfn_cmp);
 	for (size_t i = 0; i < hv->punch_n; i++) {
 		uint32_t m = hv->punch_q[i];
 

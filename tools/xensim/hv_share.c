@@ -1288,10 +1288,17 @@ static int sim_merge_spanned(struct sim_hv *hv, const xenshare_cmpshr_pair_t *p)
 			return XENSHARE_CMPSHR_SHARED;
 		if (!(++moved % SIM_SPANNED_PREEMPT_EVERY)) {
 			/* hypercall_preempt_check(): other work runs meanwhile */
+			bool punching = hv->punch_batch;
+
 			hv->frame_merge_preemptions++;
+			/* no frame may sit unpunched on the free list unlocked */
+			if (punching)
+				sim_punch_flush(hv);
 			sim_unlock(hv);
 			sched_yield();
 			sim_lock(hv);
+			if (punching)
+				sim_punch_begin(hv, hv->punch_cap);
 		}
 	}
 }
@@ -1354,11 +1361,15 @@ int sim_hv_compare_share(struct sim_hv *hv, struct xenshare_cmpshr_pair *pairs, 
 	if (n > XENSHARE_CMPSHR_MAX_BATCH || (n && !pairs))
 		return -EINVAL;
 	sim_lock(hv);
+	/* A pair frees at most its client's frame and allocates none: the
+	 * batch's frames are punched together, in sorted runs. */
+	sim_punch_begin(hv, n);
 	for (unsigned int i = 0; i < n; i++) {
 		sim_fault_arm(hv->faults, SIM_FOP_COMPARE_SHARE_PAIR);
 		pairs[i].result = sim_cmpshr_one(hv, &pairs[i]);
 		sim_fault_disarm(hv->faults);
 	}
+	sim_punch_flush(hv);
 	sim_unlock(hv);
 	return 0;
 }
