@@ -815,11 +815,9 @@ static int64_t source_slot(struct shr_merge *m, const struct shr_pair *p, struct
 	return shr_index_slot_of(&m->doms->index, SHR_STABLE, sd->pages.key_lo[sgfn], p->src);
 }
 
-static void keep_handle(struct shr_merge *m, const struct shr_pair *p, struct shr_dom *sd,
-			uint32_t sgfn, uint64_t h)
+static void keep_handle(struct shr_merge *m, int64_t slot, struct shr_dom *sd, uint32_t sgfn,
+			uint64_t h)
 {
-	int64_t slot = source_slot(m, p, sd, sgfn);
-
 	/* without memory the source is nominated again next time */
 	if (slot >= 0 && shr_index_keep_handle(&m->doms->index, slot, h))
 		shr_debug("d%u gfn 0x%x: no memory to keep its frame's handle", sd->domid, sgfn);
@@ -832,7 +830,7 @@ static void upstream_again(struct shr_merge *m, const struct shr_pair *p, struct
 	enum who who;
 	int rc;
 
-	keep_handle(m, p, u->sd, u->sgfn, 0);
+	keep_handle(m, source_slot(m, p, u->sd, u->sgfn), u->sd, u->sgfn, 0);
 	upstream_one(m, p, u->sd, u->sgfn, u->cd, u->cgfn, &v, &rc, &who);
 	pair_done(m, p, u->sd, u->sgfn, u->cd, u->cgfn, v, rc, who);
 }
@@ -889,7 +887,7 @@ static void flush_upstream_chunk(struct shr_merge *m, const struct shr_pair *pai
 				continue;
 			}
 			handle_seen(m, u->sh);
-			keep_handle(m, p, u->sd, u->sgfn, u->sh);
+			keep_handle(m, slot, u->sd, u->sgfn, u->sh);
 		}
 		u->s_nominated = true;
 		if (nominate_client(m, u->sd, u->sgfn, u->sh, u->cd, u->cgfn, &u->ch, &u->swap,
@@ -946,7 +944,8 @@ static void flush_upstream_chunk(struct shr_merge *m, const struct shr_pair *pai
 		}
 		/* swapped, the source's gfn joined the client's frame */
 		if (v == SHR_SHARED && up[i].swap)
-			keep_handle(m, &pairs[i], up[i].sd, up[i].sgfn, up[i].ch);
+			keep_handle(m, source_slot(m, &pairs[i], up[i].sd, up[i].sgfn), up[i].sd,
+				    up[i].sgfn, up[i].ch);
 		pair_done(m, &pairs[i], up[i].sd, up[i].sgfn, up[i].cd, up[i].cgfn, v, rc,
 			  share_who(v));
 	}
