@@ -13,9 +13,9 @@
  * frame and a newly allocated frame reads as zeros without being touched;
  * code that frees many frames at once (destroy, balloon, unmap, a batch of
  * the compare-and-share op) queues the punches between sim_punch_begin()
- * and sim_punch_flush() and punches sorted runs.  A frame its owner lets go of while foreign mappings still
- * reference it becomes an orphan, freed with its last mapping, as Xen frees
- * a page when its last reference goes.
+ * and sim_punch_flush() and punches sorted runs.  A frame its owner lets
+ * go of while foreign mappings still reference it becomes an orphan, freed
+ * with its last mapping, as Xen frees a page when its last reference goes.
  *
  * Locking: one mutex serialises everything; sim_hv_wait_resumed() sleeps on
  * a condition variable broadcast whenever a pause is lifted or a domain goes
