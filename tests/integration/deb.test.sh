@@ -10,6 +10,7 @@
 # the package puts it; the maintainer scripts enable the unit on a first
 # installation, keep an operator's `systemctl disable` on upgrade, stop it
 # on removal and purge its state, in dh_installsystemd's manner.
+# run-all: alone: runs make in this tree
 set -u
 . "$(dirname "$0")/common.sh"
 need_tool dpkg-deb dpkg

@@ -2,6 +2,7 @@
 # End-to-end test against a real Xen 4.17 booted under QEMU (TCG): see
 # docs/e2e.md.  Exit 0 pass, 1 fail, 77 skip: outside CI unless asked,
 # or no package archive reachable (tests/skip-list.txt; release variant only).
+# run-all: alone: the QEMU boot keeps both cores busy, and its checks time the guests
 set -u
 . "$(dirname "$0")/common.sh"
 # Several minutes of a 2-core machine: CI (CI=true) runs it on every

@@ -10,6 +10,7 @@
 # First run ~2-3 min (download + build); later runs reuse $O/hvpatch.
 # Skips (77) with XENSHARE_SKIP_HVPATCH=1; runs in the release variant only
 # (tests/skip-list.txt: the hypervisor does not depend on our variant).
+# run-all: alone: builds the hypervisor with make -j 2; hvpatch_xlcfg reads the tree it leaves
 set -eu
 . "$(dirname "$0")/common.sh"
 [ "${XENSHARE_SKIP_HVPATCH:-0}" != 1 ] || skip "XENSHARE_SKIP_HVPATCH=1"

@@ -7,6 +7,7 @@
 # $O/hvpatch/tree, else the e2e's tree ($O/e2e-cache/hvpatch/tree: e2e_qemu
 # runs first in the release pass and builds the tools, so CI runs this test
 # too); skips (77) when there is none.
+# run-all: alone: reads the tools tree that e2e_qemu or hvpatch_build builds before it
 set -eu
 . "$(dirname "$0")/common.sh"
 has_tools() { [ -e "$1/tools/xl/xl_parse.o" ] && [ -e "$1/tools/libs/light/libxenlight.so" ]; }
