@@ -79,7 +79,7 @@ ALL_TARGETS :=
 UNIT_TESTS :=
 INSTALL_RULES :=
 
-.PHONY: all check check-variant check-unit check-integration unit bench soak soak-faults soak-churn install clean
+.PHONY: all check check-variant check-unit check-integration check-build unit bench soak soak-faults soak-churn install clean
 all:
 
 # The fragments, each named once: a fragment that is missing is an error,
@@ -103,18 +103,26 @@ check-unit: $(UNIT_TESTS)
 # `make unit`: the name helpers' instructions use for check-unit
 unit: check-unit
 
+# everything a variant's checks run, built (on every core under -j)
+check-build: all $(UNIT_TESTS)
+
 # SKIP_REPORT (set by `make check`): the file the skips are collected in
 check-integration: all
 	@O=$(abspath $(O)) VARIANT=$(VARIANT) SKIP_REPORT=$(SKIP_REPORT) tests/integration/run-all.sh
 
 # Both variants, the clang build, then the skips of every variant with
-# their reasons: the last lines say what was not tested here.
+# their reasons: the last lines say what was not tested here.  Each variant
+# is built on every core, then its tests run without -j: under -j the
+# unit and integration halves of check-variant would run side by side.
 CHECK_SKIPS := $(abspath build)/check-skips.txt
+NPROC := $(shell nproc)
 check:
 	@mkdir -p $(dir $(CHECK_SKIPS)) && : >$(CHECK_SKIPS)
+	$(MAKE) -j$(NPROC) VARIANT=release check-build
 	$(MAKE) VARIANT=release check-variant SKIP_REPORT=$(CHECK_SKIPS)
+	$(MAKE) -j$(NPROC) VARIANT=san check-build
 	$(MAKE) VARIANT=san check-variant SKIP_REPORT=$(CHECK_SKIPS)
-	$(MAKE) VARIANT=clang CC=clang all
+	$(MAKE) -j$(NPROC) VARIANT=clang CC=clang all
 	@tests/integration/run-all.sh --report $(CHECK_SKIPS)
 
 # Build output goes to stderr: stdout carries only the JSON result lines.
