@@ -328,7 +328,8 @@ xst() { LD_LIBRARY_PATH="$SIMLIB" "$XST" "$@"; }
 # fake_daemon SOCKET MODE [COUNT]: a stand-in daemon on a Unix socket
 # (python3): MODE "silent" accepts and never answers, "garbage" answers a
 # line that is not JSON, "file:PATH" answers the first line of PATH to
-# every command; with COUNT, a line is appended to that file per answer.
+# every command; with COUNT, a line is appended to that file per command,
+# before its answer is sent.
 # Returns once the socket exists; stop_fake stops it.
 FAKE_PID=
 fake_daemon() {
@@ -347,11 +348,12 @@ while True:
         time.sleep(30)
         continue
     c.recv(4096)
-    c.sendall(reply)
-    c.close()
+    # counted before the answer: a client that has its answer finds it counted
     if count:
         with open(count, "a") as f:
             f.write("request\n")
+    c.sendall(reply)
+    c.close()
 PY
 	FAKE_PID=$!
 	kill_at_exit "$FAKE_PID"
