@@ -27,7 +27,7 @@ sc_sample() {
 	s=$(daemon_ctl stats)
 	line="t=$(now_s)"
 	for k in full_scans pages_scanned mapped_pages engine_cpu_s hypercalls mappings share_attempts \
-		unshares_rewritten nominations_released; do
+		compare_mismatch share_raced unshares_rewritten nominations_released; do
 		line="$line $k=$(echo "$s" | grep -o "\"$k\":[0-9.]*" | head -n1 | sed 's/.*://')"
 	done
 	echo "$line process_cpu_s=$(sc_proc_cpu)"
@@ -84,12 +84,14 @@ sc_begin() {
 
 # scan-cost: after phase 1's verdict checks, before guest2 is destroyed.
 sc_check() {
-	local first last dpg dmap dcpu dproc rate rate_p raw pct detail dhc dmc dsh drw drl
+	local first last dpg dmap dcpu dproc rate rate_p raw pct detail dhc dmc dsh dcm dra drw drl
 	[ "$SC_ON" = yes ] || return 0
 	wait_for "$SC_PASS_WAIT_S" sc_pass_done
 	first=$(sample_first /tmp/sc.samples full_scans 1)
 	[ -z "$first" ] || wait_for $((SC_WINDOW_S + 30)) sc_window_done "$(sample_f "$first" t)"
 	kill "$SC_SAMPLER" 2>/dev/null
+	# every counter at the window's end, for what the line below leaves out
+	sc_info "counters: $(daemon_ctl stats | grep -o '"counters":{[^}]*}')"
 	SC_RAW2=$(sc_raw)
 	last=$(tail -n 1 /tmp/sc.samples)
 	if [ -z "$first" ] || [ "$first" = "$last" ] || [ -z "$SC_RAW1$SC_RAW2" ]; then
@@ -103,6 +105,8 @@ sc_check() {
 	dhc=$(( $(sample_f "$last" hypercalls) - $(sample_f "$first" hypercalls) ))
 	dmc=$(( $(sample_f "$last" mappings) - $(sample_f "$first" mappings) ))
 	dsh=$(( $(sample_f "$last" share_attempts) - $(sample_f "$first" share_attempts) ))
+	dcm=$(( $(sample_f "$last" compare_mismatch) - $(sample_f "$first" compare_mismatch) ))
+	dra=$(( $(sample_f "$last" share_raced) - $(sample_f "$first" share_raced) ))
 	drw=$(( $(sample_f "$last" unshares_rewritten) - $(sample_f "$first" unshares_rewritten) ))
 	drl=$(( $(sample_f "$last" nominations_released) - $(sample_f "$first" nominations_released) ))
 	dproc=$(sub_s "$(sample_f "$last" process_cpu_s)" "$(sample_f "$first" process_cpu_s)")
@@ -111,8 +115,8 @@ sc_check() {
 	# the mean of the raw figures that were measured
 	raw=$(echo "$SC_RAW1 $SC_RAW2" | awk '{ for (i = 1; i <= NF; i++) { s += $i; n++ } } END { if (n) printf "%d", s / n; else print 0 }')
 	pct=$(awk -v a="$rate" -v b="$raw" 'BEGIN { if (b > 0) printf "%.1f", 100 * a / b; else print 0 }')
-	echo "E2E SCANCOST daemon_pages_per_cpu_s=$rate raw_pages_per_cpu_s=$raw percent=$pct pages=$dpg gfns_mapped=$dmap engine_cpu_s=$dcpu process_cpu_s=$dproc hypercalls=$dhc mappings=$dmc share_attempts=$dsh unshares_rewritten=$drw nominations_released=$drl seconds=$(sub_s "$(sample_f "$last" t)" "$(sample_f "$first" t)")"
-	detail="scan cost: daemon $rate pages/CPU-s = $pct% of raw XXH3 $raw pages/s (${SC_RAW1:-?} before, ${SC_RAW2:-?} after, $SC_RAW_PAGES guest pages); window $(sub_s "$(sample_f "$last" t)" "$(sample_f "$first" t)") s after the first complete pass, passes $(sample_f "$first" full_scans) to $(sample_f "$last" full_scans): $dpg pages fingerprinted, $dmap gfns mapped (holes too, where the hypervisor cannot give page types), $dcpu s engine CPU, $dproc s process CPU ($rate_p pages per process CPU-s); meanwhile $dhc hypercalls, $dmc mapping calls, $dsh share attempts, $drw shares found lost to a rewrite, $drl nominations released"
+	echo "E2E SCANCOST daemon_pages_per_cpu_s=$rate raw_pages_per_cpu_s=$raw percent=$pct pages=$dpg gfns_mapped=$dmap engine_cpu_s=$dcpu process_cpu_s=$dproc hypercalls=$dhc mappings=$dmc share_attempts=$dsh compare_mismatch=$dcm share_raced=$dra unshares_rewritten=$drw nominations_released=$drl seconds=$(sub_s "$(sample_f "$last" t)" "$(sample_f "$first" t)")"
+	detail="scan cost: daemon $rate pages/CPU-s = $pct% of raw XXH3 $raw pages/s (${SC_RAW1:-?} before, ${SC_RAW2:-?} after, $SC_RAW_PAGES guest pages); window $(sub_s "$(sample_f "$last" t)" "$(sample_f "$first" t)") s after the first complete pass, passes $(sample_f "$first" full_scans) to $(sample_f "$last" full_scans): $dpg pages fingerprinted, $dmap gfns mapped (holes too, where the hypervisor cannot give page types), $dcpu s engine CPU, $dproc s process CPU ($rate_p pages per process CPU-s); meanwhile $dhc hypercalls, $dmc mapping calls, $dsh share attempts ($dcm found different, $dra raced by a write), $drw shares found lost to a rewrite, $drl nominations released"
 	if [ "$dpg" -gt 0 ] && [ "$rate" -gt 0 ] && [ "$raw" -gt 0 ]; then
 		check scan-cost PASS "$detail"
 	else
