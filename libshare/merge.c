@@ -443,6 +443,9 @@ static void pair_done(struct shr_merge *m, const struct shr_pair *p,
 	case SHR_DIFFERENT:
 		/* both pages were nominated */
 		m->st->compare_mismatch++;
+		shr_debug("merge: d%u gfn 0x%x with d%u gfn 0x%x (key %016llx): different "
+			  "(%s moved since its look)", cd->domid, cgfn, sd->domid, sgfn,
+			  (unsigned long long)p->key, who == WHO_SRC ? "the source" : "one side");
 		if (who == WHO_SRC) {
 			shr_page_forget(m->doms, sd, sgfn, SHR_PS_NEW);
 			shr_pages_mark_suspect(&sd->pages, sgfn);

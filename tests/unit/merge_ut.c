@@ -355,7 +355,8 @@ static void test_different_source_moved(void)
 
 /* Results table, SHR_DIFFERENT (batched op): the hypervisor's compare
  * fails; the batched op cannot tell the side, so the source goes back to
- * the unstable side and the client is rescanned, both SUSPECT. */
+ * the unstable side and the client is rescanned, both SUSPECT.  The
+ * debug log names both pages. */
 static void test_different_batched(void)
 {
 	struct write_at w = { .domid = 2, .gfn = 5, .content = 5555 };
@@ -365,6 +366,7 @@ static void test_different_batched(void)
 	UT_ASSERT_EQ(fx_hook(FX_CMPSHR, FX_ANY_DOM, FX_ANY_GFN, 1, hook_write, &w), 0);
 	fix_pass(&f);
 	UT_ASSERT_EQ(f.st.compare_mismatch, 1);
+	UT_ASSERT_EQ(log_count(SHR_LOG_DEBUG, "d2 gfn 0x5 with d1 gfn 0x5"), 1);
 	UT_ASSERT_EQ(saved(), NR - 1);
 	UT_ASSERT_EQ(fix_state(&f, 1, 5), SHR_PS_UNIQUE);
 	UT_ASSERT_EQ(fix_state(&f, 2, 5), SHR_PS_NEW);
