@@ -105,10 +105,10 @@ if [ "${1:-}" = --one ]; then
 	exit 0
 fi
 
-out=$(mktemp -d "${TMPDIR:-/tmp}/run-all.XXXXXX") || exit 1
-export RUNALL_OUT="$out"
 jobs=${INTEGRATION_JOBS:-2}
 case $jobs in ''|*[!0-9]*|0) echo "run-all: INTEGRATION_JOBS must be a count >= 1, not '$jobs'" >&2; exit 1 ;; esac
+out=$(mktemp -d "${TMPDIR:-/tmp}/run-all.XXXXXX") || exit 1
+export RUNALL_OUT="$out"
 xpid=
 # on a signal: stop the pool, then every test still running
 stop() {
